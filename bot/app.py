@@ -1,0 +1,135 @@
+"""Assembling and running the bot: settings → database → Application."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+from dataclasses import dataclass
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+from telegram.request import BaseRequest
+
+from bot.config import Mode, Settings
+from bot.i18n import Translator
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+from bot.telegram.dispatch import Dispatcher
+from bot.telegram.ordering import PerPersonOrder
+from flows.commands import BY_NAME
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+BOTFATHER_HELP = """\
+Tongban needs a Telegram bot token to talk to Telegram.
+
+Set the environment variable TELEGRAM_BOT_TOKEN (or put it in a .env file):
+  1. In Telegram, open a chat with @BotFather and send /newbot.
+  2. Choose a name and a username ending in "bot".
+  3. BotFather replies with a token like 123456789:AA...; then run
+       export TELEGRAM_BOT_TOKEN=123456789:AA...
+     and start Tongban again.
+"""
+
+
+@dataclass
+class Services:
+    """What a running bot is made of; tests build the same with a fake transport."""
+
+    settings: Settings
+    db: Database
+    translator: Translator
+    dispatcher: Dispatcher
+    application: Application  # type: ignore[type-arg]
+
+    async def prepare(self) -> None:
+        """Everything that needs the database and the Bot API before the first update."""
+        await self.dispatcher.start()
+        me = self.application.bot
+        if me.username:
+            await self.db.set_app_setting("bot_username", me.username)
+        await set_default_commands(self.application, self.translator)
+
+
+def build(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    with_updater: bool = True,
+    rate_limited: bool = True,
+) -> Services:
+    if settings.telegram_bot_token is None:
+        raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
+    db = Database(settings.database_url)
+    translator = Translator()
+    dispatcher = Dispatcher(db, translator, settings)
+
+    async def post_init(_application: Application) -> None:  # type: ignore[type-arg]
+        await services.prepare()
+
+    async def post_shutdown(_application: Application) -> None:  # type: ignore[type-arg]
+        await db.dispose()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_file_url)
+        .concurrent_updates(PerPersonOrder(settings.max_concurrent_updates))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if rate_limited:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    if not with_updater:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.add_handler(TypeHandler(Update, dispatcher.handle_update))
+    application.add_error_handler(_log_error)
+    services = Services(settings, db, translator, dispatcher, application)
+    return services
+
+
+async def set_default_commands(application: Application, translator: Translator) -> None:  # type: ignore[type-arg]
+    """What someone without a role sees in the command menu: /start and /help."""
+    names = ("start", "help")
+    for language_code, locale in ((None, "en"), ("zh", "zh_Hans")):
+        commands = [BotCommand(n, translator.text(locale, BY_NAME[n].description)) for n in names]
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language_code)
+
+
+async def _log_error(update: object, context: object) -> None:
+    error = getattr(context, "error", None)
+    # The type and where it happened, never the message text of an update.
+    log.error(
+        "unhandled %s while processing update %s",
+        type(error).__name__,
+        getattr(update, "update_id", "?"),
+        exc_info=error if isinstance(error, BaseException) else None,
+    )
+
+
+def run(settings: Settings) -> None:
+    """Upgrade the schema, then serve Telegram until stopped."""
+    upgrade(settings.database_url)
+    services = build(settings)
+    application = services.application
+    if settings.mode is Mode.WEBHOOK:
+        assert settings.webhook_url is not None
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)

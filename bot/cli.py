@@ -1,0 +1,185 @@
+"""The ``tongban`` command: run the bot and administer people, invites and the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.invites import InviteError, create_invite, deep_link, list_invites, parse_duration, revoke
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+from flows.people import Role
+
+ROLES = [role.value for role in Role]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tongban",
+        description="Tongban (同伴): a peer-support companion bot for Telegram.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="upgrade the database and run the bot", description=(
+        "Upgrade the database schema, then run the bot (polling, or webhook when "
+        "TONGBAN_MODE=webhook). Needs TELEGRAM_BOT_TOKEN."))
+
+    db = sub.add_parser("db", help="database schema", description="Database schema commands.")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="bring the schema to the newest version",
+                      description="Apply every Alembic migration not yet applied.")
+
+    invite = sub.add_parser("invite", help="create, list and revoke invites",
+                            description="Invites are the only way anyone gets a role.")
+    invite_sub = invite.add_subparsers(dest="invite_command", required=True, metavar="ACTION")
+    create = invite_sub.add_parser("create", help="create an invite link",
+                                   description="Create an invite and print its link and code.")
+    create.add_argument("--role", required=True, choices=ROLES, help="the role the invite gives")
+    create.add_argument("--expires", default="7d", help="lifetime such as 30m, 12h, 7d, 2w (default 7d)")
+    create.add_argument("--uses", type=int, default=1, help="how many people may use it (default 1)")
+    create.add_argument("--note", default=None, help="a private note for staff, e.g. which program")
+    listing = invite_sub.add_parser("list", help="list invites", description="List invites (usable ones by default).")
+    listing.add_argument("--all", action="store_true", help="include used, expired and revoked invites")
+    rev = invite_sub.add_parser("revoke", help="revoke an invite", description="Revoke an invite so nobody can use it.")
+    rev.add_argument("invite_id", type=int, help="the invite's id from 'tongban invite list'")
+
+    users = sub.add_parser("users", help="list people and change roles", description="People who redeemed an invite.")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    ulist = users_sub.add_parser("list", help="list people", description="List people: id, role, language, alias, state.")
+    ulist.add_argument("--role", choices=ROLES, help="only this role")
+    setrole = users_sub.add_parser("set-role", help="change someone's role", description="Change a person's role.")
+    setrole.add_argument("person_id", type=int, help="the person's id from 'tongban users list'")
+    setrole.add_argument("role", choices=ROLES)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = _HANDLERS[args.command]
+    try:
+        return handler(settings, args)
+    except (InviteError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.app import BOTFATHER_HELP, run
+
+    if settings.telegram_bot_token is None:
+        print(BOTFATHER_HELP, file=sys.stderr)
+        return 2
+    run(settings)
+    return 0
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def _with_db(settings: Settings, work: Callable[[Database], Coroutine[Any, Any, int]]) -> int:
+    async def go() -> int:
+        db = Database(settings.database_url)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    upgrade(settings.database_url)
+    return asyncio.run(go())
+
+
+def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    if args.invite_command == "create":
+        expires = parse_duration(args.expires)
+
+        async def create(db: Database) -> int:
+            new = await create_invite(db, Role(args.role), expires, args.uses, "cli", args.note)
+            username = settings.bot_username or await db.app_setting("bot_username")
+            print(deep_link(username, new.code))
+            print(f"code: {new.code}")
+            print(f"invite {new.id}: role {new.role.value}, {new.max_uses} use(s), "
+                  f"expires {new.expires_at:%Y-%m-%d %H:%M} UTC")
+            if username is None:
+                print("(the bot's username is not known yet: start the bot once, or set "
+                      "TONGBAN_BOT_USERNAME; meanwhile send /start <code> to the bot)")
+            return 0
+
+        return _with_db(settings, create)
+    if args.invite_command == "list":
+
+        async def show(db: Database) -> int:
+            invites = await list_invites(db, include_inactive=args.all)
+            print(f"{'id':>5}  {'role':<12} {'used':>9}  {'expires (UTC)':<16}  state")
+            for inv in invites:
+                state = "revoked" if inv.revoked_at else ("used up" if inv.uses >= inv.max_uses else "open")
+                print(f"{inv.id:>5}  {inv.role:<12} {inv.uses:>4}/{inv.max_uses:<4}  "
+                      f"{inv.expires_at:%Y-%m-%d %H:%M}  {state}")
+            if not invites:
+                print("(no invites)")
+            return 0
+
+        return _with_db(settings, show)
+
+    async def do_revoke(db: Database) -> int:
+        if await revoke(db, args.invite_id):
+            print(f"invite {args.invite_id} revoked")
+            return 0
+        print(f"error: no active invite with id {args.invite_id}", file=sys.stderr)
+        return 1
+
+    return _with_db(settings, do_revoke)
+
+
+def _users(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage.admin import list_people, set_role
+
+    if args.users_command == "list":
+
+        async def show(db: Database) -> int:
+            rows = await list_people(db, args.role)
+            print(f"{'id':>5}  {'role':<12} {'locale':<8} {'alias':<16} {'state':<12} joined (UTC)")
+            for p in rows:
+                state = "paused" if p.paused else ("active" if p.onboarded_at else "onboarding")
+                if p.blocked_at:
+                    state = "blocked bot"
+                print(f"{p.id:>5}  {p.role:<12} {p.locale:<8} {(p.alias or '-'):<16} {state:<12} "
+                      f"{p.created_at:%Y-%m-%d %H:%M}")
+            if not rows:
+                print("(nobody yet)")
+            return 0
+
+        return _with_db(settings, show)
+
+    async def change(db: Database) -> int:
+        if await set_role(db, args.person_id, Role(args.role)):
+            print(f"person {args.person_id} is now {args.role}")
+            return 0
+        print(f"error: no person with id {args.person_id}", file=sys.stderr)
+        return 1
+
+    return _with_db(settings, change)
+
+
+_HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "run": _run,
+    "db": _db,
+    "invite": _invite,
+    "users": _users,
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""Settings, read from the environment (prefix ``TONGBAN_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SUPPORTED_LOCALES = ("en", "zh_Hans", "zh_Hant")
+
+
+class Mode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which setting and how to fix it."""
+
+
+_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+
+class Settings(BaseSettings):
+    """Every setting of the bot. The README has a table of them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TONGBAN_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    telegram_bot_token: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "TONGBAN_TELEGRAM_BOT_TOKEN"),
+    )
+    database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'tongban.db'}"
+    bot_api_base_url: str = "https://api.telegram.org/bot"
+    bot_api_file_url: str = "https://api.telegram.org/file/bot"
+    bot_username: str | None = None
+    mode: Mode = Mode.POLLING
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    default_locale: str = "en"
+    default_timezone: str = "Asia/Shanghai"
+    default_checkin_time: time = time(19, 0)
+    quiet_hours_start: time = time(22, 0)
+    quiet_hours_end: time = time(8, 0)
+    secret_key: str | None = None
+    log_level: str = "INFO"
+    max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
+    max_text_length: int = Field(default=2000, ge=100, le=4096)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        if not _TOKEN_RE.match(value):
+            raise ValueError(
+                "does not look like a bot token (expected digits, a colon, then letters, "
+                "e.g. 123456789:AA...); copy it again from @BotFather"
+            )
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale_known(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone_known(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not an IANA time zone name such as Asia/Shanghai") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        if value.startswith(("postgresql://", "postgres://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must be a sqlite:/// or postgresql:// URL "
+                "(e.g. postgresql://postgres@127.0.0.1:5432/tongban)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.mode is Mode.WEBHOOK:
+            if not self.webhook_url or not self.webhook_url.startswith("https://"):
+                raise ValueError(
+                    "TONGBAN_MODE=webhook needs TONGBAN_WEBHOOK_URL, the public https:// URL "
+                    "Telegram will call"
+                )
+            if not self.webhook_secret or not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", self.webhook_secret):
+                raise ValueError(
+                    "TONGBAN_MODE=webhook needs TONGBAN_WEBHOOK_SECRET: 16-256 characters of "
+                    "A-Z, a-z, 0-9, _ and -"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings, turning validation errors into one readable message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            name = "TELEGRAM_BOT_TOKEN" if where == "telegram_bot_token" else f"TONGBAN_{where.upper()}"
+            lines.append(f"  {name}: {error['msg']}")
+        raise ConfigError("The configuration is not valid:\n" + "\n".join(lines)) from None

@@ -1,0 +1,138 @@
+"""Locales and rendering: the one place that turns a message id into text in a language."""
+
+from __future__ import annotations
+
+import gettext
+import logging
+from datetime import datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime, format_time
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.config import PROJECT_ROOT
+from flows.people import LOCALES
+from flows.text import Lines, Msg, Param, Raw, Text
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = PROJECT_ROOT / "locales"
+DOMAIN = "messages"
+
+_HANT_REGIONS = ("tw", "hk", "mo")
+
+
+def locale_for_language_code(code: str | None) -> str:
+    """Telegram's ``language_code`` on first contact → one of our locales."""
+    if not code:
+        return "en"
+    parts = code.replace("_", "-").lower().split("-")
+    if parts[0] != "zh":
+        return "en"
+    if "hant" in parts or any(region in parts for region in _HANT_REGIONS):
+        return "zh_Hant"
+    return "zh_Hans"
+
+
+def region_for_language_code(code: str | None) -> str | None:
+    """A first guess at the region for crisis numbers; the person confirms it at onboarding."""
+    if not code:
+        return None
+    parts = code.replace("_", "-").lower().split("-")
+    region = {"cn": "CN", "sg": "CN", "hk": "HK", "mo": "HK", "tw": "TW", "us": "US",
+              "ca": "CA", "gb": "GB", "ie": "IE", "au": "AU", "nz": "NZ"}
+    for part in parts[1:]:
+        if part in region:
+            return region[part]
+    if parts[0] == "zh":
+        return "CN"
+    return None
+
+
+def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> None:
+    """Merge every ``.po`` of a locale into ``messages.mo`` when any source is newer.
+
+    Each feature keeps its own ``.po`` file (``messages.po``, ``lessons.po`` ...); they share
+    one id space, and duplicate ids are an error.
+    """
+    for locale in LOCALES:
+        folder = locales_dir / locale / "LC_MESSAGES"
+        sources = sorted(folder.glob("*.po"))
+        target = folder / f"{DOMAIN}.mo"
+        if not sources:
+            raise FileNotFoundError(f"no .po files for locale {locale} in {folder}")
+        newest = max(source.stat().st_mtime for source in sources)
+        if target.exists() and target.stat().st_mtime >= newest:
+            continue
+        merged = load_catalog(folder)
+        with open(target, "wb") as out:
+            write_mo(out, merged)
+
+
+def load_catalog(folder: Path) -> Catalog:
+    """All ``.po`` files of one locale as one catalog."""
+    merged: Catalog | None = None
+    for source in sorted(folder.glob("*.po")):
+        with open(source, "rb") as handle:
+            catalog = read_po(handle)
+        if merged is None:
+            merged = catalog
+            continue
+        for message in catalog:
+            if not message.id:
+                continue
+            if message.id in merged:
+                raise ValueError(f"{source}: message id {message.id!r} is defined twice")
+            merged[message.id] = message
+    assert merged is not None
+    return merged
+
+
+class Translator:
+    """Renders texts into one of the three locales, with Babel formatting for times."""
+
+    def __init__(self, locales_dir: Path = LOCALES_DIR) -> None:
+        compile_catalogs(locales_dir)
+        self._catalogs = {
+            locale: gettext.translation(DOMAIN, locales_dir, languages=[locale])
+            for locale in LOCALES
+        }
+        self._babel = {locale: Locale.parse(locale) for locale in LOCALES}
+
+    def text(self, locale: str, message_id: str) -> str:
+        catalog = self._catalogs.get(locale) or self._catalogs["en"]
+        return catalog.gettext(message_id)
+
+    def render(self, text: Text, locale: str, zone: str = "UTC") -> str:
+        if isinstance(text, Raw):
+            return text.text
+        if isinstance(text, Lines):
+            return "\n".join(self.render(part, locale, zone) for part in text.parts)
+        return self._render_msg(text, locale, zone)
+
+    def _render_msg(self, message: Msg, locale: str, zone: str) -> str:
+        template = self.text(locale, message.id)
+        if not message.params:
+            return template
+        values = {name: self._param(value, locale, zone) for name, value in message.params}
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError, ValueError):
+            # A broken translation must not silence the bot; the completeness test catches it.
+            log.error("placeholder mismatch in message %s for %s", message.id, locale)
+            return self.text("en", message.id).format(**values)
+
+    def _param(self, value: Param, locale: str, zone: str) -> str:
+        if isinstance(value, Msg | Raw | Lines):
+            return self.render(value, locale, zone)
+        if isinstance(value, datetime):
+            return format_datetime(
+                value, "short", tzinfo=ZoneInfo(zone), locale=self._babel[locale]
+            )
+        if isinstance(value, time):
+            return format_time(value, "short", locale=self._babel[locale])
+        return str(value)

@@ -1,0 +1,36 @@
+"""Queries behind the admin command line."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.storage.db import Database
+from bot.storage.models import FlowState, Person
+from flows.people import Role
+
+
+async def list_people(db: Database, role: str | None = None) -> list[Person]:
+    async with db.sessions() as session:
+        query = select(Person).order_by(Person.id)
+        if role is not None:
+            query = query.where(Person.role == role)
+        return list((await session.scalars(query)).all())
+
+
+async def set_role(db: Database, person_id: int, role: Role) -> bool:
+    """Change a role. The person finishes the new role's setup (alias, duty...) next time they write."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(Person)
+            .where(Person.id == person_id)
+            .values(role=role.value, onboarded_at=None)
+            .returning(Person.id)
+        )
+        if result.scalar_one_or_none() is None:
+            return False
+        await session.execute(
+            update(FlowState)
+            .where(FlowState.person_id == person_id)
+            .values(flow="onboarding", state="language", context={}, step=FlowState.step + 1)
+        )
+        return True

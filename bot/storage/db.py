@@ -1,0 +1,87 @@
+"""The engine and sessions. One ``Database`` is made at start and passed to whoever needs it."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.storage.models import AppSetting
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """Create the async engine with the settings each database needs.
+
+    SQLite is the embedded single-process default: one pooled connection serialises
+    writers inside the process, WAL lets the CLI read while the bot runs, and the busy
+    timeout covers the CLI writing at the same moment.
+    """
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """Owns the engine and hands out sessions; the transaction boundary is ``transaction()``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith("postgresql")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed on success, rolled back on any error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    async def app_setting(self, key: str) -> str | None:
+        async with self.sessions() as session:
+            row = await session.get(AppSetting, key)
+            return row.value if row else None
+
+    async def set_app_setting(self, key: str, value: str) -> None:
+        async with self.transaction() as session:
+            row = await session.get(AppSetting, key)
+            if row is None:
+                session.add(AppSetting(key=key, value=value))
+            else:
+                row.value = value
+
+    async def signing_key(self, configured: str | None) -> bytes:
+        """The key that signs button data: the configured one, else one made once and kept."""
+        if configured:
+            return configured.encode()
+        existing = await self.app_setting("signing_key")
+        if existing is None:
+            try:
+                async with self.transaction() as session:
+                    session.add(AppSetting(key="signing_key", value=secrets.token_hex(32)))
+            except IntegrityError:
+                pass  # another process made it first; use theirs
+            existing = await self.app_setting("signing_key")
+        assert existing is not None
+        return existing.encode()

@@ -1,0 +1,86 @@
+"""Loading, locking, changing and erasing people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import FlowState, Invite, Person
+from flows.effects import FlowSnapshot, UpdatePerson
+from flows.people import PersonView, Role
+
+
+async def load_for_update(session: AsyncSession, telegram_user_id: int) -> tuple[Person, FlowState] | None:
+    """The person and their flow row, with the flow row locked until the transaction ends.
+
+    On PostgreSQL the row lock (``FOR UPDATE``) is what stops a second bot process from
+    handling the same person at the same time; SQLite runs one process, ordered in memory.
+    """
+    row = (
+        await session.execute(
+            select(Person, FlowState)
+            .join(FlowState, FlowState.person_id == Person.id)
+            .where(Person.telegram_user_id == telegram_user_id)
+            .with_for_update(of=FlowState)
+        )
+    ).first()
+    if row is None:
+        return None
+    return row[0], row[1]
+
+
+def view_of(person: Person) -> PersonView:
+    return PersonView(
+        id=person.id,
+        role=Role(person.role),
+        locale=person.locale,
+        timezone=person.timezone,
+        region=person.region,
+        checkin_time=person.checkin_time,
+        alias=person.alias,
+        on_duty=person.on_duty,
+        paused=person.paused,
+        onboarded=person.onboarded_at is not None,
+    )
+
+
+def snapshot_of(flow: FlowState) -> FlowSnapshot:
+    return FlowSnapshot(flow.flow, flow.state, dict(flow.context or {}))
+
+
+def store_snapshot(flow: FlowState, snapshot: FlowSnapshot) -> None:
+    flow.flow = snapshot.flow
+    flow.state = snapshot.state
+    flow.context = dict(snapshot.context)
+
+
+def apply_update(person: Person, change: UpdatePerson, now: datetime) -> None:
+    """Copy the fields a flow changed onto the person."""
+    for field in ("locale", "timezone", "region", "checkin_time", "alias", "on_duty", "paused"):
+        value = getattr(change, field)
+        if value is not None:
+            setattr(person, field, value)
+    if change.consented and person.consented_at is None:
+        person.consented_at = now
+    if change.onboarded and person.onboarded_at is None:
+        person.onboarded_at = now
+
+
+async def alias_taken(session: AsyncSession, alias: str, person_id: int) -> bool:
+    found = await session.scalar(
+        select(Person.id).where(Person.alias == alias, Person.id != person_id).limit(1)
+    )
+    return found is not None
+
+
+async def forget(session: AsyncSession, person: Person, flow: FlowState) -> None:
+    """Erase someone who declined consent, and give their invite use back for a later change of mind."""
+    if person.invite_id is not None:
+        await session.execute(
+            update(Invite).where(Invite.id == person.invite_id, Invite.uses > 0).values(uses=Invite.uses - 1)
+        )
+    await session.delete(flow)
+    await session.flush()
+    await session.delete(person)

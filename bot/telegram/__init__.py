@@ -1,0 +1,1 @@
+"""The Telegram adapter: updates in, Bot API calls out."""

@@ -1,0 +1,58 @@
+"""Button data is never trusted: each button carries an HMAC bound to the person it was sent to.
+
+Format (at most 64 bytes, Telegram's limit): ``<payload>~<mac>``. ``payload`` is
+``f<step>:<value>`` for a flow question (``step`` tells an old button from the current one)
+or ``c:<command>`` for a shortcut. The MAC covers the Telegram user id and the payload, so
+data copied from someone else's button, edited, or made up is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+MAX_BYTES = 64
+_MAC_BYTES = 9  # 72 bits, 12 characters of base64
+
+
+class ForgedButton(Exception):
+    """The callback data was not made by this bot for this person."""
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonData:
+    kind: str  # "flow" or "command"
+    value: str
+    step: int = 0
+
+
+class ButtonSigner:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def _mac(self, user_id: int, payload: str) -> str:
+        digest = hmac.new(self._key, f"{user_id}|{payload}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:_MAC_BYTES]).decode()
+
+    def sign(self, user_id: int, data: ButtonData) -> str:
+        prefix = f"f{data.step}" if data.kind == "flow" else "c"
+        payload = f"{prefix}:{data.value}"
+        signed = f"{payload}~{self._mac(user_id, payload)}"
+        if len(signed.encode()) > MAX_BYTES:
+            raise ValueError(f"button value too long for Telegram: {data.value!r}")
+        return signed
+
+    def verify(self, user_id: int, raw: str | None) -> ButtonData:
+        if not raw or "~" not in raw:
+            raise ForgedButton("no signature")
+        payload, mac = raw.rsplit("~", 1)
+        if not hmac.compare_digest(mac, self._mac(user_id, payload)):
+            raise ForgedButton("bad signature")
+        prefix, _, value = payload.partition(":")
+        if prefix == "c":
+            return ButtonData("command", value)
+        if prefix.startswith("f") and prefix[1:].isdigit():
+            return ButtonData("flow", value, int(prefix[1:]))
+        raise ForgedButton("unknown kind")

@@ -1,0 +1,59 @@
+"""Telegram updates → the events flows understand. Anything we do not handle is classified too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a person did, in the shell's terms."""
+
+    user_id: int
+    chat_id: int
+    language_code: str | None
+    kind: str  # text, command, callback, media, edited
+    text: str = ""
+    command: str = ""
+    argument: str = ""
+    callback_query_id: str | None = None
+    callback_data: str | None = None
+    message_id: int | None = None  # the message a pressed button belongs to
+    message_text: str | None = None
+
+
+def classify(update: Update) -> Incoming | None:
+    """None for updates that are not from a person in a private chat with the bot."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or user.is_bot or chat is None or chat.type != "private":
+        return None
+    base = {"user_id": user.id, "chat_id": chat.id, "language_code": user.language_code}
+
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        text = getattr(message, "text", None) if message is not None else None
+        return Incoming(
+            kind="callback",
+            callback_query_id=query.id,
+            callback_data=query.data,
+            message_id=message.message_id if message is not None else None,
+            message_text=text,
+            **base,
+        )
+    if update.edited_message is not None:
+        return Incoming(kind="edited", **base)
+    message = update.message
+    if message is None:
+        return None
+    if message.text is not None:
+        text = message.text
+        if text.startswith("/"):
+            head, _, argument = text.partition(" ")
+            command = head[1:].split("@", 1)[0].lower()
+            return Incoming(kind="command", command=command, argument=argument.strip(), text=text, **base)
+        return Incoming(kind="text", text=text, **base)
+    return Incoming(kind="media", **base)

@@ -1,0 +1,64 @@
+"""The one place that talks to the Bot API on a person's behalf."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.i18n import Translator
+from bot.telegram.render import AnswerButton, EditText, Outgoing, SendText, SetCommands
+from flows.commands import commands_for
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+def command_menu(translator: Translator, role_commands: Sequence[tuple[str, str]], locale: str) -> list[BotCommand]:
+    return [BotCommand(name, translator.text(locale, description)[:256]) for name, description in role_commands]
+
+
+class Outbox:
+    """Sends rendered requests in order; one failure never stops the rest."""
+
+    def __init__(self, translator: Translator, on_blocked: Callable[[int], Awaitable[None]]) -> None:
+        self.translator = translator
+        self.on_blocked = on_blocked
+
+    async def deliver(self, bot: Bot, requests: Sequence[Outgoing]) -> None:
+        for request in requests:
+            try:
+                await self._send(bot, request)
+            except Forbidden:
+                chat_id = getattr(request, "chat_id", None)
+                if chat_id is not None:
+                    log.info("chat %s has blocked the bot; marking it", chat_id)
+                    await self.on_blocked(chat_id)
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower() or "query is too old" in str(exc).lower():
+                    continue
+                log.warning("Bot API refused %s: %s", type(request).__name__, type(exc).__name__)
+            except TelegramError as exc:
+                log.warning("could not send %s: %s", type(request).__name__, type(exc).__name__)
+            except Exception:
+                log.exception("unexpected failure sending %s", type(request).__name__)
+
+    async def _send(self, bot: Bot, request: Outgoing) -> None:
+        if isinstance(request, SendText):
+            await bot.send_message(request.chat_id, request.text[:TELEGRAM_TEXT_LIMIT], reply_markup=request.markup)
+        elif isinstance(request, EditText):
+            await bot.edit_message_text(request.text[:TELEGRAM_TEXT_LIMIT], chat_id=request.chat_id, message_id=request.message_id)
+        elif isinstance(request, AnswerButton):
+            await bot.answer_callback_query(request.callback_query_id, text=request.text)
+        else:
+            commands = [(c.name, c.description) for c in commands_for(request.role)]
+            await bot.set_my_commands(
+                command_menu(self.translator, commands, request.locale),
+                scope=BotCommandScopeChat(request.chat_id),
+            )
+
+
+__all__ = ["Outbox", "SetCommands", "command_menu"]

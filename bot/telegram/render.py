@@ -1,0 +1,95 @@
+"""Effects → Bot API requests. Knows Telegram's shapes; knows nothing about flows' logic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot.i18n import Translator
+from bot.telegram.callbacks import ButtonData, ButtonSigner
+from flows.commands import MENU
+from flows.effects import Choice
+from flows.people import LOCALES, Role
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+@dataclass(frozen=True, slots=True)
+class SendText:
+    chat_id: int
+    text: str
+    markup: Markup | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditText:
+    chat_id: int
+    message_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerButton:
+    callback_query_id: str
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetCommands:
+    chat_id: int
+    role: Role
+    locale: str
+
+
+Outgoing = SendText | EditText | AnswerButton | SetCommands
+
+
+@dataclass
+class Renderer:
+    """Renders choices into signed inline keyboards and the role menu into a reply keyboard."""
+
+    translator: Translator
+    signer: ButtonSigner
+    _menu_lookup: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Menus share labels across roles; the command's own role check still applies.
+        for items in MENU.values():
+            for locale in LOCALES:
+                for label, command in items:
+                    self._menu_lookup[(locale, self.translator.text(locale, label))] = command
+
+    def inline_keyboard(
+        self, user_id: int, step: int, choices: tuple[Choice, ...], columns: int, locale: str
+    ) -> InlineKeyboardMarkup:
+        buttons = [
+            InlineKeyboardButton(
+                self.translator.render(choice.label, locale),
+                callback_data=self.signer.sign(user_id, _button(choice.value, step)),
+            )
+            for choice in choices
+        ]
+        rows = [buttons[i : i + columns] for i in range(0, len(buttons), max(columns, 1))]
+        return InlineKeyboardMarkup(rows)
+
+    def menu_keyboard(self, role: Role, locale: str) -> ReplyKeyboardMarkup:
+        labels = [KeyboardButton(self.translator.text(locale, label)) for label, _ in MENU[role]]
+        rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
+        return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
+
+    def menu_command(self, locale: str, text: str) -> str | None:
+        """The command a tap on a main-menu button stands for, if ``text`` is one."""
+        return self._menu_lookup.get((locale, text.strip()))
+
+
+def _button(value: str, step: int) -> ButtonData:
+    if value.startswith("/"):
+        return ButtonData("command", value.removeprefix("/"))
+    return ButtonData("flow", value, step)

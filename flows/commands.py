@@ -1,0 +1,62 @@
+"""Which commands exist, who may use them, and the menus. Pure data plus tiny handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flows.people import Role
+from flows.text import N_
+
+EVERYONE = frozenset(Role)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    description: str  # message id, shown in Telegram's command menu
+    roles: frozenset[Role]
+    before_onboarding: bool = False  # usable while onboarding is not finished
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", N_("command.start"), EVERYONE, before_onboarding=True),
+    Command("help", N_("command.help"), EVERYONE, before_onboarding=True),
+    Command("settings", N_("command.settings"), EVERYONE),
+    Command("language", N_("command.language"), EVERYONE),
+    Command("privacy", N_("command.privacy"), EVERYONE, before_onboarding=True),
+    Command("pause", N_("command.pause"), frozenset({Role.CLIENT, Role.FAMILY})),
+    Command("resume", N_("command.resume"), frozenset({Role.CLIENT, Role.FAMILY})),
+)
+
+BY_NAME = {command.name: command for command in COMMANDS}
+
+
+def commands_for(role: Role) -> tuple[Command, ...]:
+    """The commands shown in this role's menu, in menu order (``start`` is implied)."""
+    return tuple(c for c in COMMANDS if role in c.roles and c.name != "start")
+
+
+# The main menu keyboard: (label message id, command it stands for), by role.
+MENU: dict[Role, tuple[tuple[str, str], ...]] = {
+    Role.CLIENT: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
+    Role.FAMILY: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
+    Role.PEER_WORKER: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
+    Role.SUPERVISOR: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
+    Role.ADMIN: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
+}
+
+HELP: dict[Role, str] = {
+    Role.CLIENT: N_("help.client"),
+    Role.FAMILY: N_("help.family"),
+    Role.PEER_WORKER: N_("help.peer_worker"),
+    Role.SUPERVISOR: N_("help.supervisor"),
+    Role.ADMIN: N_("help.admin"),
+}
+
+PRIVACY: dict[Role, str] = {
+    Role.CLIENT: N_("privacy.client"),
+    Role.FAMILY: N_("privacy.family"),
+    Role.PEER_WORKER: N_("privacy.staff"),
+    Role.SUPERVISOR: N_("privacy.staff"),
+    Role.ADMIN: N_("privacy.staff"),
+}

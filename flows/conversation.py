@@ -1,0 +1,78 @@
+"""The top of the core: routes one event to a command, the current flow, or a gentle answer."""
+
+from __future__ import annotations
+
+from flows.commands import BY_NAME, HELP, PRIVACY
+from flows.effects import FlowSnapshot, Notice, Say, UpdatePerson
+from flows.engine import Flow, Outcome
+from flows.onboarding import Onboarding
+from flows.people import Event, PersonView, Rules
+from flows.preferences import LanguageFlow, SettingsFlow
+from flows.text import N_, Msg, msg
+
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in map(Flow, (Onboarding, LanguageFlow, SettingsFlow))}
+
+
+def start_flow(name: str, person: PersonView, event: Event, rules: Rules) -> Outcome:
+    return FLOWS[name].start(person, event, rules)
+
+
+def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rules) -> Outcome:
+    """Decide what one event means for this person, given where they are."""
+    if event.kind == "command":
+        return _command(event, person, snapshot, rules)
+    if event.kind == "text" and len(event.value) > rules.max_text_length:
+        return _keep(snapshot, Say(msg(N_("input.too_long"), limit=rules.max_text_length)))
+    if event.kind in ("media", "edited"):
+        answer = N_("input.media") if event.kind == "media" else N_("input.edited")
+        return _with_resume(snapshot, person, event, rules, Say(Msg(answer)))
+    if snapshot.flow is not None and snapshot.flow in FLOWS:
+        return FLOWS[snapshot.flow].handle(snapshot, person, event, rules)
+    if event.kind == "choice":
+        return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
+    return _keep(snapshot, Say(Msg(N_("input.idle_text")), menu=True))
+
+
+def _keep(snapshot: FlowSnapshot, *effects: Say | Notice | UpdatePerson) -> Outcome:
+    return Outcome(snapshot, tuple(effects))
+
+
+def _with_resume(
+    snapshot: FlowSnapshot,
+    person: PersonView,
+    event: Event,
+    rules: Rules,
+    *effects: Say | Notice | UpdatePerson,
+) -> Outcome:
+    """Answer, then ask the current question again so the person knows where they are."""
+    if snapshot.flow is None or snapshot.flow not in FLOWS:
+        return _keep(snapshot, *effects)
+    resumed = FLOWS[snapshot.flow].resume(snapshot, person, event, rules)
+    return Outcome(resumed.snapshot, (*effects, *resumed.effects))
+
+
+def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rules) -> Outcome:
+    command = BY_NAME.get(event.value)
+    if command is None:
+        return _keep(snapshot, Say(msg(N_("command.unknown"), command="/" + event.value[:32])))
+    if person.role not in command.roles:
+        return _keep(snapshot, Say(Msg(N_("command.not_for_role"))))
+    if not person.onboarded and not command.before_onboarding:
+        return _with_resume(snapshot, person, event, rules, Say(Msg(N_("command.finish_setup_first"))))
+
+    name = command.name
+    if name == "start":
+        if snapshot.flow is not None:
+            return _with_resume(snapshot, person, event, rules)
+        return _keep(snapshot, Say(Msg(N_("start.welcome_back")), menu=True))
+    if name == "help":
+        return _with_resume(snapshot, person, event, rules, Say(Msg(HELP[person.role]), menu=person.onboarded))
+    if name == "privacy":
+        return _with_resume(snapshot, person, event, rules, Say(Msg(PRIVACY[person.role])))
+    if name in ("settings", "language"):
+        return start_flow(name, person, event, rules)
+    if name == "pause":
+        return Outcome(FlowSnapshot(), (UpdatePerson(paused=True), Say(Msg(N_("pause.done")))))
+    if name == "resume":
+        return _keep(snapshot, UpdatePerson(paused=False), Say(Msg(N_("resume.done")), menu=True))
+    raise AssertionError(f"command {name} has no handler")

@@ -1,0 +1,81 @@
+"""What a flow asks the shell to do. Effects are data; the shell applies them in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+
+from flows.text import Text
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One button under a question; ``value`` comes back as a ``choice`` event."""
+
+    label: Text
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Send a message, optionally with buttons (one row per ``columns`` buttons)."""
+
+    text: Text
+    choices: tuple[Choice, ...] = ()
+    columns: int = 1
+    menu: bool = False  # also show the person's main menu keyboard under the chat
+
+
+@dataclass(frozen=True, slots=True)
+class ShowAnswer:
+    """Replace the question whose button was pressed with the question and the chosen answer."""
+
+    answer: Text
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePerson:
+    """Change the person's own settings (locale, time zone, region, check-in time, alias...)."""
+
+    locale: str | None = None
+    timezone: str | None = None
+    region: str | None = None
+    checkin_time: time | None = None
+    alias: str | None = None
+    on_duty: bool | None = None
+    paused: bool | None = None
+    consented: bool = False
+    onboarded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetPerson:
+    """Erase the person completely (consent was declined)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshCommands:
+    """The person's role or language changed: set their command menu again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Answer a button press with a short toast instead of a message."""
+
+    text: Text
+
+
+Effect = Say | ShowAnswer | UpdatePerson | ForgetPerson | RefreshCommands | Notice
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSnapshot:
+    """A person's saved place in a conversation, exactly as stored."""
+
+    flow: str | None = None
+    state: str | None = None
+    context: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def idle(self) -> bool:
+        return self.flow is None

@@ -1,0 +1,178 @@
+"""The flow engine: one shared ``transitions`` machine per flow, a throwaway model per event.
+
+A machine is built once per flow class (``model=None``); for each event the saved state is
+attached with ``add_model(model, initial=saved_state)``, the trigger runs, and the model is
+removed again, so no per-person object outlives the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from transitions import Machine
+
+from flows.effects import Choice, Effect, FlowSnapshot, Say, ShowAnswer
+from flows.people import Event, PersonView, Rules
+from flows.text import Msg, Raw, Text
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What running a flow produced: the state to save and the effects to apply."""
+
+    snapshot: FlowSnapshot
+    effects: tuple[Effect, ...]
+    handled: bool = True
+
+
+class FlowModel:
+    """The per-event model. Subclasses define states, transitions and their callbacks.
+
+    Conventions used by ``Flow.handle``:
+    - ``parse_<state>()`` turns ``self.event`` into ``self.value`` (``None`` when invalid);
+    - the ``answer`` trigger moves on; transitions choose by conditions on ``self.value``;
+    - ``on_enter_<state>`` callbacks ask the next question through ``self.ask``;
+    - ``reask_<state>`` (optional) says what to do when no transition accepted the answer.
+    """
+
+    name: ClassVar[str]
+    states: ClassVar[list[str]]
+    transitions: ClassVar[list[dict[str, Any]]]
+    initial: ClassVar[str]
+    final: ClassVar[frozenset[str]] = frozenset()
+    machine: ClassVar[Machine]
+
+    state: str
+
+    def __init__(self, person: PersonView, context: dict[str, object], event: Event, rules: Rules):
+        self.person = person
+        self.ctx = dict(context)
+        self.event = event
+        self.rules = rules
+        self.effects: list[Effect] = []
+        self.value: Any = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "states" in cls.__dict__:
+            cls.machine = Machine(
+                model=None,
+                states=cls.states,
+                transitions=cls.transitions,
+                initial=cls.initial,
+                auto_transitions=False,
+                ignore_invalid_triggers=True,
+                model_override=False,
+            )
+
+    # -- helpers for callbacks -------------------------------------------------------
+
+    def emit(self, *effects: Effect) -> None:
+        self.effects.extend(effects)
+
+    def ask(self, text: Text, choices: tuple[Choice, ...] = (), columns: int = 1) -> None:
+        self.effects.append(Say(text, choices, columns))
+
+    def show_choice(self, label: Text) -> None:
+        """Show the chosen answer in place of the buttons, when the answer was a button."""
+        if self.event.kind == "choice":
+            self.effects.append(ShowAnswer(label))
+
+    def is_valid(self) -> bool:
+        return self.value is not None
+
+
+def _label_of(choices: tuple[Choice, ...], value: str) -> Text | None:
+    for choice in choices:
+        if choice.value == value:
+            return choice.label
+    return None
+
+
+class Flow:
+    """Runs one ``FlowModel`` subclass as a pure function of (state, context, event)."""
+
+    def __init__(self, model_class: type[FlowModel]) -> None:
+        self.model_class = model_class
+        self.name = model_class.name
+
+    def _with_model(
+        self,
+        state: str,
+        person: PersonView,
+        context: dict[str, object],
+        event: Event,
+        rules: Rules,
+        act: Callable[[FlowModel], None],
+    ) -> FlowModel:
+        model = self.model_class(person, context, event, rules)
+        machine = self.model_class.machine
+        machine.add_model(model, initial=state)
+        try:
+            act(model)
+        finally:
+            machine.remove_model(model)
+        return model
+
+    def _outcome(self, model: FlowModel, handled: bool = True) -> Outcome:
+        finished = model.state in self.model_class.final
+        snapshot = (
+            FlowSnapshot()
+            if finished
+            else FlowSnapshot(self.name, model.state, model.ctx)
+        )
+        return Outcome(snapshot, tuple(model.effects), handled)
+
+    def start(self, person: PersonView, event: Event, rules: Rules, context: dict[str, object] | None = None) -> Outcome:
+        """Enter the initial state and ask its question."""
+        initial = self.model_class.initial
+
+        def enter(model: FlowModel) -> None:
+            callback = getattr(model, f"on_enter_{initial}", None)
+            if callback is not None:
+                callback()
+
+        return self._outcome(self._with_model(initial, person, context or {}, event, rules, enter))
+
+    def handle(self, snapshot: FlowSnapshot, person: PersonView, event: Event, rules: Rules) -> Outcome:
+        """Feed one event to the flow at its saved state."""
+        assert snapshot.state is not None
+        state = snapshot.state
+
+        def step(model: FlowModel) -> None:
+            parse = getattr(model, f"parse_{state}", None)
+            model.value = parse() if parse is not None else None
+            moved = model.trigger("answer")  # type: ignore[attr-defined]
+            if not moved:
+                reask = getattr(model, f"reask_{state}", None)
+                if reask is not None:
+                    reask()
+                else:
+                    callback = getattr(model, f"on_enter_{state}", None)
+                    if callback is not None:
+                        callback()
+
+        return self._outcome(self._with_model(state, person, snapshot.context, event, rules, step))
+
+    def resume(self, snapshot: FlowSnapshot, person: PersonView, event: Event, rules: Rules) -> Outcome:
+        """Ask the current question again (after /start, or when the person asks where they were)."""
+        assert snapshot.state is not None
+        state = snapshot.state
+
+        def again(model: FlowModel) -> None:
+            callback = getattr(model, f"on_enter_{state}", None)
+            if callback is not None:
+                callback()
+
+        return self._outcome(self._with_model(state, person, snapshot.context, event, rules, again))
+
+
+def choice_label(choices: tuple[Choice, ...], value: str) -> Text:
+    """The label the person saw for ``value`` (for showing the answer in place)."""
+    label = _label_of(choices, value)
+    return label if label is not None else Raw(value)
+
+
+__all__ = ["Flow", "FlowModel", "Msg", "Outcome", "choice_label"]

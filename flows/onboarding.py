@@ -1,0 +1,279 @@
+"""Onboarding: the bot introduces itself, asks consent, then the profile questions by role."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import time
+from typing import Any, ClassVar
+
+from flows import questions
+from flows.effects import Choice, ForgetPerson, RefreshCommands, Say, UpdatePerson
+from flows.engine import FlowModel
+from flows.people import Role
+from flows.text import N_, Msg, Raw, msg
+
+CONSENT_CHOICES = (
+    Choice(Msg(N_("onboarding.consent.agree")), "consent:yes"),
+    Choice(Msg(N_("onboarding.consent.decline")), "consent:no"),
+)
+
+INTRO = {
+    Role.CLIENT: N_("onboarding.intro.client"),
+    Role.FAMILY: N_("onboarding.intro.family"),
+    Role.PEER_WORKER: N_("onboarding.intro.peer_worker"),
+    Role.SUPERVISOR: N_("onboarding.intro.supervisor"),
+    Role.ADMIN: N_("onboarding.intro.admin"),
+}
+
+
+class Onboarding(FlowModel):
+    name = "onboarding"
+    initial = "consent"
+    states: ClassVar[list[str]] = [
+        "consent",
+        "language",
+        "region",
+        "timezone",
+        "checkin_time",
+        "alias",
+        "duty",
+        "done",
+        "declined",
+    ]
+    final = frozenset({"done", "declined"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        {"trigger": "answer", "source": "consent", "dest": "declined", "conditions": "declines"},
+        {"trigger": "answer", "source": "consent", "dest": "language", "conditions": "agrees"},
+        {
+            "trigger": "answer",
+            "source": "language",
+            "dest": "region",
+            "conditions": ["is_valid", "asks_region"],
+            "before": "record_language",
+        },
+        {
+            "trigger": "answer",
+            "source": "language",
+            "dest": "timezone",
+            "conditions": "is_valid",
+            "before": "record_language",
+        },
+        {
+            "trigger": "answer",
+            "source": "region",
+            "dest": "timezone",
+            "conditions": "is_valid",
+            "before": "record_region",
+        },
+        {
+            "trigger": "answer",
+            "source": "timezone",
+            "dest": "checkin_time",
+            "conditions": ["is_valid", "is_client"],
+            "before": "record_zone",
+        },
+        {
+            "trigger": "answer",
+            "source": "timezone",
+            "dest": "alias",
+            "conditions": ["is_valid", "needs_alias"],
+            "before": "record_zone",
+        },
+        {
+            "trigger": "answer",
+            "source": "timezone",
+            "dest": "done",
+            "conditions": "is_valid",
+            "before": "record_zone",
+        },
+        {
+            "trigger": "answer",
+            "source": "checkin_time",
+            "dest": "done",
+            "conditions": ["is_valid", "time_allowed"],
+            "before": "record_checkin_time",
+        },
+        {
+            "trigger": "answer",
+            "source": "alias",
+            "dest": "duty",
+            "conditions": ["is_valid", "alias_free"],
+            "before": "record_alias",
+        },
+        {
+            "trigger": "answer",
+            "source": "duty",
+            "dest": "done",
+            "conditions": "is_valid",
+            "before": "record_duty",
+        },
+    ]
+
+    # -- consent -------------------------------------------------------------------
+
+    def on_enter_consent(self) -> None:
+        self.ask(Msg(INTRO[self.person.role]))
+        self.ask(
+            Msg(N_("onboarding.consent.ask")),
+            CONSENT_CHOICES + questions.language_choices(),
+            columns=2,
+        )
+
+    def parse_consent(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value in ("consent:yes", "consent:no"):
+            return self.event.value
+        return None
+
+    def agrees(self) -> bool:
+        return bool(self.value == "consent:yes")
+
+    def declines(self) -> bool:
+        return bool(self.value == "consent:no")
+
+    def reask_consent(self) -> None:
+        chosen = questions.parse_language(self.event)
+        if chosen is not None:
+            # The intro came in a language the person does not read: show it again in theirs.
+            self.emit(UpdatePerson(locale=chosen))
+            self.person = replace(self.person, locale=chosen)
+            self.on_enter_consent()
+            return
+        self.ask(Msg(N_("onboarding.consent.please_choose")), CONSENT_CHOICES, columns=2)
+
+    def on_enter_declined(self) -> None:
+        self.show_choice(Msg(N_("onboarding.consent.decline")))
+        self.emit(ForgetPerson(), Say(Msg(N_("onboarding.declined"))))
+
+    # -- language --------------------------------------------------------------------
+
+    def on_enter_language(self) -> None:
+        if self.event.kind == "choice" and self.event.value == "consent:yes":
+            self.show_choice(Msg(N_("onboarding.consent.agree")))
+            self.emit(UpdatePerson(consented=True))
+        self.ask(Msg(N_("onboarding.language.ask")), questions.language_choices())
+
+    def parse_language(self) -> str | None:
+        return questions.parse_language(self.event)
+
+    def record_language(self) -> None:
+        self.show_choice(Raw(questions.LANGUAGE_NAMES[self.value]))
+        self.emit(UpdatePerson(locale=self.value))
+        self.person = replace(self.person, locale=self.value)
+
+    def asks_region(self) -> bool:
+        return self.person.role in (Role.CLIENT, Role.FAMILY)
+
+    # -- region ----------------------------------------------------------------------
+
+    def on_enter_region(self) -> None:
+        self.ask(Msg(N_("onboarding.region.ask")), questions.region_choices(), columns=2)
+
+    def parse_region(self) -> str | None:
+        return questions.parse_region(self.event)
+
+    def record_region(self) -> None:
+        self.show_choice(Msg(questions.REGIONS[self.value]))
+        self.emit(UpdatePerson(region=self.value))
+        self.ctx["region"] = self.value
+
+    # -- time zone -------------------------------------------------------------------
+
+    def on_enter_timezone(self) -> None:
+        region = self.ctx.get("region", self.person.region)
+        self.ask(
+            Msg(N_("onboarding.timezone.ask")),
+            questions.zone_choices(region if isinstance(region, str) else None),
+        )
+
+    def parse_timezone(self) -> str | None:
+        return questions.parse_zone(self.event)
+
+    def reask_timezone(self) -> None:
+        self.ask(
+            Msg(N_("onboarding.timezone.unknown")),
+            questions.zone_choices(self.person.region),
+        )
+
+    def record_zone(self) -> None:
+        self.show_choice(questions.zone_label(self.value))
+        self.emit(UpdatePerson(timezone=self.value))
+
+    def is_client(self) -> bool:
+        return self.person.role is Role.CLIENT
+
+    def needs_alias(self) -> bool:
+        return self.person.role.has_alias
+
+    # -- check-in time ---------------------------------------------------------------
+
+    def on_enter_checkin_time(self) -> None:
+        self.ask(
+            Msg(N_("onboarding.checkin_time.ask")),
+            questions.checkin_time_choices(),
+            columns=3,
+        )
+
+    def parse_checkin_time(self) -> Any:
+        return questions.parse_clock(self.event)
+
+    def time_allowed(self) -> bool:
+        return questions.checkin_time_problem(self.value, self.rules) is None
+
+    def reask_checkin_time(self) -> None:
+        problem = None if self.value is None else questions.checkin_time_problem(self.value, self.rules)
+        self.ask(
+            problem or Msg(N_("onboarding.checkin_time.unknown")),
+            questions.checkin_time_choices(),
+            columns=3,
+        )
+
+    def record_checkin_time(self) -> None:
+        self.show_choice(Raw(self.value.strftime("%H:%M")))
+        self.emit(UpdatePerson(checkin_time=self.value))
+        self.ctx["checkin_time"] = self.value.strftime("%H:%M")
+
+    # -- alias and duty (peer workers and supervisors) -------------------------------
+
+    def on_enter_alias(self) -> None:
+        self.ask(Msg(N_("onboarding.alias.ask")))
+
+    def parse_alias(self) -> str | None:
+        return questions.parse_alias(self.event)
+
+    def alias_free(self) -> bool:
+        return "alias_taken" not in self.event.facts
+
+    def reask_alias(self) -> None:
+        if self.value is not None:
+            self.ask(msg("onboarding.alias.taken", alias=self.value))
+        else:
+            self.ask(Msg(N_("onboarding.alias.invalid")))
+
+    def record_alias(self) -> None:
+        self.emit(UpdatePerson(alias=self.value))
+
+    def on_enter_duty(self) -> None:
+        self.ask(Msg(N_("onboarding.duty.ask")), questions.duty_choices(), columns=2)
+
+    def parse_duty(self) -> bool | None:
+        return questions.parse_duty(self.event)
+
+    def record_duty(self) -> None:
+        self.show_choice(Msg(N_("onboarding.duty.on")) if self.value else Msg(N_("onboarding.duty.off")))
+        self.emit(UpdatePerson(on_duty=self.value))
+
+    # -- done ------------------------------------------------------------------------
+
+    def on_enter_done(self) -> None:
+        self.emit(UpdatePerson(onboarded=True), RefreshCommands())
+        done = {
+            Role.CLIENT: N_("onboarding.done.client"),
+            Role.FAMILY: N_("onboarding.done.family"),
+            Role.PEER_WORKER: N_("onboarding.done.peer_worker"),
+            Role.SUPERVISOR: N_("onboarding.done.supervisor"),
+            Role.ADMIN: N_("onboarding.done.admin"),
+        }[self.person.role]
+        checkin = self.ctx.get("checkin_time")
+        text = msg(done, time=time.fromisoformat(checkin)) if isinstance(checkin, str) else Msg(done)
+        self.emit(Say(text, menu=True))
+

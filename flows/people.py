@@ -1,0 +1,68 @@
+"""What a flow may know about the person it talks to, and the program's rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CLIENT = "client"
+    FAMILY = "family"
+    PEER_WORKER = "peer_worker"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        return self in (Role.PEER_WORKER, Role.SUPERVISOR, Role.ADMIN)
+
+    @property
+    def has_alias(self) -> bool:
+        return self in (Role.PEER_WORKER, Role.SUPERVISOR)
+
+
+LOCALES = ("en", "zh_Hans", "zh_Hant")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    """A read-only snapshot of the person, taken by the shell before the flow runs."""
+
+    id: int
+    role: Role
+    locale: str
+    timezone: str
+    region: str | None = None
+    checkin_time: time | None = None
+    alias: str | None = None
+    on_duty: bool = False
+    paused: bool = False
+    onboarded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Program settings a flow needs to decide (quiet hours, text limits)."""
+
+    quiet_start: time = time(22, 0)
+    quiet_end: time = time(8, 0)
+    max_text_length: int = 2000
+
+    def is_quiet(self, at: time) -> bool:
+        if self.quiet_start <= self.quiet_end:
+            return self.quiet_start <= at < self.quiet_end
+        return at >= self.quiet_start or at < self.quiet_end
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the person did. ``kind`` is one of: start, text, choice, command, media, timer."""
+
+    kind: str
+    value: str = ""
+    argument: str = ""
+    now: datetime | None = None
+    # What the shell looked up for the flow beforehand, e.g. "alias_taken".
+    facts: frozenset[str] = frozenset()

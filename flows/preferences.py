@@ -1,0 +1,197 @@
+"""/language and /settings: changing the answers given at onboarding."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any, ClassVar
+
+from flows import questions
+from flows.effects import Choice, RefreshCommands, Say, UpdatePerson
+from flows.engine import FlowModel
+from flows.people import Role
+from flows.text import N_, Lines, Msg, Param, Raw, msg
+
+
+class LanguageFlow(FlowModel):
+    name = "language"
+    initial = "language"
+    states: ClassVar[list[str]] = ["language", "done"]
+    final = frozenset({"done"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        {"trigger": "answer", "source": "language", "dest": "done", "conditions": "is_valid"},
+    ]
+
+    def on_enter_language(self) -> None:
+        self.ask(Msg(N_("language.ask")), questions.language_choices())
+
+    def parse_language(self) -> str | None:
+        return questions.parse_language(self.event)
+
+    def on_enter_done(self) -> None:
+        self.show_choice(Raw(questions.LANGUAGE_NAMES[self.value]))
+        self.emit(
+            UpdatePerson(locale=self.value),
+            RefreshCommands(),
+            Say(Msg(N_("language.changed")), menu=True),
+        )
+
+
+SETTING_ITEMS = {
+    "timezone": N_("settings.item.timezone"),
+    "checkin_time": N_("settings.item.checkin_time"),
+    "region": N_("settings.item.region"),
+    "language": N_("settings.item.language"),
+}
+
+
+def _items_for(role: Role) -> tuple[str, ...]:
+    if role is Role.CLIENT:
+        return ("checkin_time", "timezone", "region", "language")
+    if role is Role.FAMILY:
+        return ("timezone", "region", "language")
+    return ("timezone", "language")
+
+
+class SettingsFlow(FlowModel):
+    name = "settings"
+    initial = "menu"
+    states: ClassVar[list[str]] = ["menu", "timezone", "checkin_time", "region", "language", "done"]
+    final = frozenset({"done"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        *(
+            {
+                "trigger": "answer",
+                "source": "menu",
+                "dest": item,
+                "conditions": "is_valid",
+                "unless": f"not_{item}",
+            }
+            for item in ("timezone", "checkin_time", "region", "language")
+        ),
+        {"trigger": "answer", "source": "menu", "dest": "done", "conditions": "closes"},
+        {"trigger": "answer", "source": "timezone", "dest": "done", "conditions": "is_valid",
+         "before": "save_zone"},
+        {"trigger": "answer", "source": "checkin_time", "dest": "done",
+         "conditions": ["is_valid", "time_allowed"], "before": "save_checkin_time"},
+        {"trigger": "answer", "source": "region", "dest": "done", "conditions": "is_valid",
+         "before": "save_region"},
+        {"trigger": "answer", "source": "language", "dest": "done", "conditions": "is_valid",
+         "before": "save_language"},
+    ]
+
+    saved: Msg | None = None  # what was changed, said once the flow reaches "done"
+
+    def on_enter_menu(self) -> None:
+        person = self.person
+        current: dict[str, Param] = {
+            "timezone": questions.zone_label(person.timezone),
+            "checkin_time": person.checkin_time or Raw("—"),
+            "region": Msg(questions.REGIONS.get(person.region or "XX", questions.REGIONS["XX"])),
+            "language": Raw(questions.LANGUAGE_NAMES.get(person.locale, person.locale)),
+        }
+        items = _items_for(person.role)
+        lines = tuple(
+            msg(N_("settings.current_line"), item=Msg(SETTING_ITEMS[item]), value=current[item])
+            for item in items
+        )
+        self.ask(
+            Lines((Msg(N_("settings.menu")), *lines)),
+            tuple(Choice(Msg(SETTING_ITEMS[item]), f"set:{item}") for item in items)
+            + (Choice(Msg(N_("settings.close")), "set:close"),),
+            columns=2,
+        )
+
+    def parse_menu(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value.startswith("set:"):
+            item = self.event.value.removeprefix("set:")
+            if item == "close" or item in _items_for(self.person.role):
+                return item
+        return None
+
+    def closes(self) -> bool:
+        return bool(self.value == "close")
+
+    def not_timezone(self) -> bool:
+        return bool(self.value != "timezone")
+
+    def not_checkin_time(self) -> bool:
+        return bool(self.value != "checkin_time")
+
+    def not_region(self) -> bool:
+        return bool(self.value != "region")
+
+    def not_language(self) -> bool:
+        return bool(self.value != "language")
+
+    def _show_item(self) -> None:
+        if self.value in SETTING_ITEMS:
+            self.show_choice(Msg(SETTING_ITEMS[self.value]))
+
+    def on_enter_timezone(self) -> None:
+        self._show_item()
+        self.ask(Msg(N_("settings.timezone.ask")), questions.zone_choices(self.person.region))
+
+    def parse_timezone(self) -> str | None:
+        return questions.parse_zone(self.event)
+
+    def reask_timezone(self) -> None:
+        self.ask(Msg(N_("onboarding.timezone.unknown")), questions.zone_choices(self.person.region))
+
+    def save_zone(self) -> None:
+        self.show_choice(questions.zone_label(self.value))
+        self.emit(UpdatePerson(timezone=self.value))
+        self.saved = msg(N_("settings.saved.timezone"), zone=questions.zone_label(self.value))
+
+    def on_enter_checkin_time(self) -> None:
+        self._show_item()
+        self.ask(Msg(N_("settings.checkin_time.ask")), questions.checkin_time_choices(), columns=3)
+
+    def parse_checkin_time(self) -> time | None:
+        return questions.parse_clock(self.event)
+
+    def time_allowed(self) -> bool:
+        return questions.checkin_time_problem(self.value, self.rules) is None
+
+    def reask_checkin_time(self) -> None:
+        problem = None if self.value is None else questions.checkin_time_problem(self.value, self.rules)
+        self.ask(
+            problem or Msg(N_("onboarding.checkin_time.unknown")),
+            questions.checkin_time_choices(),
+            columns=3,
+        )
+
+    def save_checkin_time(self) -> None:
+        self.show_choice(Raw(self.value.strftime("%H:%M")))
+        self.emit(UpdatePerson(checkin_time=self.value))
+        self.saved = msg(N_("settings.saved.checkin_time"), time=self.value)
+
+    def on_enter_region(self) -> None:
+        self._show_item()
+        self.ask(Msg(N_("onboarding.region.ask")), questions.region_choices(), columns=2)
+
+    def parse_region(self) -> str | None:
+        return questions.parse_region(self.event)
+
+    def save_region(self) -> None:
+        self.show_choice(Msg(questions.REGIONS[self.value]))
+        self.emit(UpdatePerson(region=self.value))
+        self.saved = msg(N_("settings.saved.region"), region=Msg(questions.REGIONS[self.value]))
+
+    def on_enter_language(self) -> None:
+        self._show_item()
+        self.ask(Msg(N_("language.ask")), questions.language_choices())
+
+    def parse_language(self) -> str | None:
+        return questions.parse_language(self.event)
+
+    def save_language(self) -> None:
+        self.show_choice(Raw(questions.LANGUAGE_NAMES[self.value]))
+        self.emit(UpdatePerson(locale=self.value), RefreshCommands())
+        self.saved = Msg(N_("language.changed"))
+
+    def on_enter_done(self) -> None:
+        if self.saved is not None:
+            self.emit(Say(self.saved, menu=True))
+        else:
+            self.show_choice(Msg(N_("settings.close")))
+

@@ -1,0 +1,174 @@
+"""The profile questions shared by onboarding and settings: their buttons and their parsers."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import time
+from functools import cache
+
+from flows.effects import Choice
+from flows.people import LOCALES, Event, Rules
+from flows.text import N_, Msg, Raw, msg
+
+LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
+
+REGIONS: dict[str, str] = {
+    "CN": N_("region.CN"),
+    "HK": N_("region.HK"),
+    "TW": N_("region.TW"),
+    "US": N_("region.US"),
+    "CA": N_("region.CA"),
+    "GB": N_("region.GB"),
+    "IE": N_("region.IE"),
+    "AU": N_("region.AU"),
+    "NZ": N_("region.NZ"),
+    "XX": N_("region.XX"),
+}
+
+ZONES: dict[str, str] = {
+    "Asia/Shanghai": N_("zone.Asia/Shanghai"),
+    "Asia/Hong_Kong": N_("zone.Asia/Hong_Kong"),
+    "Asia/Taipei": N_("zone.Asia/Taipei"),
+    "Asia/Singapore": N_("zone.Asia/Singapore"),
+    "America/New_York": N_("zone.America/New_York"),
+    "America/Chicago": N_("zone.America/Chicago"),
+    "America/Denver": N_("zone.America/Denver"),
+    "America/Los_Angeles": N_("zone.America/Los_Angeles"),
+    "America/Toronto": N_("zone.America/Toronto"),
+    "America/Vancouver": N_("zone.America/Vancouver"),
+    "Europe/London": N_("zone.Europe/London"),
+    "Europe/Dublin": N_("zone.Europe/Dublin"),
+    "Australia/Sydney": N_("zone.Australia/Sydney"),
+    "Australia/Perth": N_("zone.Australia/Perth"),
+    "Pacific/Auckland": N_("zone.Pacific/Auckland"),
+}
+
+ZONES_BY_REGION: dict[str, tuple[str, ...]] = {
+    "CN": ("Asia/Shanghai",),
+    "HK": ("Asia/Hong_Kong",),
+    "TW": ("Asia/Taipei",),
+    "US": ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"),
+    "CA": ("America/Toronto", "America/Vancouver"),
+    "GB": ("Europe/London",),
+    "IE": ("Europe/Dublin",),
+    "AU": ("Australia/Sydney", "Australia/Perth"),
+    "NZ": ("Pacific/Auckland",),
+}
+COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Europe/London")
+
+CHECKIN_TIMES = ("09:00", "12:00", "15:00", "18:00", "20:00", "21:00")
+
+
+def language_choices() -> tuple[Choice, ...]:
+    return tuple(Choice(Raw(LANGUAGE_NAMES[code]), f"lang:{code}") for code in LOCALES)
+
+
+def parse_language(event: Event) -> str | None:
+    if event.kind == "choice" and event.value.startswith("lang:"):
+        code = event.value.removeprefix("lang:")
+        return code if code in LOCALES else None
+    if event.kind == "text":
+        wanted = event.value.strip().casefold()
+        for code, name in LANGUAGE_NAMES.items():
+            if wanted in (code.casefold(), name.casefold()):
+                return code
+    return None
+
+
+def region_choices() -> tuple[Choice, ...]:
+    return tuple(Choice(Msg(label), f"region:{code}") for code, label in REGIONS.items())
+
+
+def parse_region(event: Event) -> str | None:
+    if event.kind == "choice" and event.value.startswith("region:"):
+        code = event.value.removeprefix("region:")
+        return code if code in REGIONS else None
+    return None
+
+
+def zone_choices(region: str | None) -> tuple[Choice, ...]:
+    zones = ZONES_BY_REGION.get(region or "", COMMON_ZONES)
+    return tuple(Choice(Msg(ZONES[zone]), f"tz:{zone}") for zone in zones)
+
+
+@cache
+def _zones_by_folded_name() -> dict[str, str]:
+    return {name.casefold(): name for name in zoneinfo.available_timezones()}
+
+
+def parse_zone(event: Event) -> str | None:
+    """A zone from a button, or a typed IANA name (any case, spaces allowed for underscores)."""
+    if event.kind == "choice" and event.value.startswith("tz:"):
+        candidate = event.value.removeprefix("tz:")
+    elif event.kind == "text":
+        candidate = event.value.strip().replace(" ", "_")
+    else:
+        return None
+    return _zones_by_folded_name().get(candidate.casefold())
+
+
+def zone_label(zone: str) -> Msg | Raw:
+    label = ZONES.get(zone)
+    return Msg(label) if label else Raw(zone)
+
+
+def checkin_time_choices() -> tuple[Choice, ...]:
+    return tuple(Choice(Raw(slot), f"time:{slot}") for slot in CHECKIN_TIMES)
+
+
+_CLOCK = re.compile(r"^\s*(\d{1,2})\s*[:：.点點时時]\s*(\d{2})?\s*分?\s*$")
+
+
+def parse_clock(event: Event) -> time | None:
+    """``time:HH:MM`` from a button, or a typed time such as 8:30, 20.15, 19点, 7點30."""
+    if event.kind == "choice" and event.value.startswith("time:"):
+        raw = event.value.removeprefix("time:")
+    elif event.kind == "text":
+        raw = event.value
+    else:
+        return None
+    match = _CLOCK.match(raw)
+    if match is None:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def checkin_time_problem(at: time, rules: Rules) -> Msg | None:
+    """Why a check-in time cannot be used, or None when it can."""
+    if rules.is_quiet(at):
+        return msg(
+            "settings.checkin_time.in_quiet_hours",
+            start=rules.quiet_start.strftime("%H:%M"),
+            end=rules.quiet_end.strftime("%H:%M"),
+        )
+    return None
+
+
+_ALIAS = re.compile(r"^[\w\u3400-\u9fff][\w\u3400-\u9fff .'-]{0,22}[\w\u3400-\u9fff.]$")
+
+
+def parse_alias(event: Event) -> str | None:
+    """A display alias: 2-24 letters, digits, spaces, dots, apostrophes or dashes."""
+    if event.kind != "text":
+        return None
+    alias = " ".join(event.value.split())
+    if alias.startswith("/") or not _ALIAS.match(alias):
+        return None
+    return alias
+
+
+def duty_choices() -> tuple[Choice, ...]:
+    return (
+        Choice(Msg(N_("onboarding.duty.on")), "duty:on"),
+        Choice(Msg(N_("onboarding.duty.off")), "duty:off"),
+    )
+
+
+def parse_duty(event: Event) -> bool | None:
+    if event.kind == "choice" and event.value in ("duty:on", "duty:off"):
+        return event.value == "duty:on"
+    return None

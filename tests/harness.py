@@ -1,0 +1,207 @@
+"""Drives the real python-telegram-bot Application in-process, as people would use it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+
+from bot.app import Services, build
+from bot.config import load_settings
+from bot.invites import create_invite
+from flows.people import Role
+from tests.fake_botapi import Call, FakeBotAPI
+
+TEST_TOKEN = "123456789:TEST_token_for_tongban_tests_only"
+
+
+@dataclass
+class Reply:
+    """What one person saw from the bot: a message (with buttons) or an edit or a toast."""
+
+    method: str
+    text: str
+    buttons: list[str] = field(default_factory=list)
+    menu: list[str] = field(default_factory=list)
+    message_id: int | None = None
+    chat_id: int | None = None
+
+
+class Person:
+    def __init__(self, harness: Harness, user_id: int, language_code: str | None) -> None:
+        self.harness = harness
+        self.user_id = user_id
+        self.language_code = language_code
+        self._message_ids = itertools.count(1)
+
+    def _user(self) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": self.user_id, "is_bot": False, "first_name": f"User{self.user_id}"}
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    def _message(self, text: str | None = None, **extra: Any) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": 1_700_000_000,
+            "chat": {"id": self.user_id, "type": "private", "first_name": f"User{self.user_id}"},
+            "from": self._user(),
+            **extra,
+        }
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                command = text.split(" ", 1)[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return message
+
+    async def send(self, text: str) -> list[Reply]:
+        return await self.harness.feed(self, {"message": self._message(text)})
+
+    async def send_media(self, kind: str = "sticker") -> list[Reply]:
+        payload: dict[str, Any] = {
+            "sticker": {"file_id": "s1", "file_unique_id": "u1", "width": 1, "height": 1,
+                        "is_animated": False, "is_video": False, "type": "regular"},
+            "photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 1, "height": 1}],
+            "voice": {"file_id": "v1", "file_unique_id": "u3", "duration": 2},
+        }
+        return await self.harness.feed(self, {"message": self._message(None, **{kind: payload[kind]})})
+
+    async def edit(self, text: str) -> list[Reply]:
+        message = self._message(text)
+        message["edit_date"] = 1_700_000_100
+        return await self.harness.feed(self, {"edited_message": message})
+
+    def last_buttons_message(self) -> dict[str, Any]:
+        for (chat_id, _), message in reversed(list(self.harness.api.messages.items())):
+            if chat_id == self.user_id and message.get("reply_markup", {}).get("inline_keyboard"):
+                return message
+        raise AssertionError("no message with buttons in this chat")
+
+    def button_data(self, label: str, message: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+        message = message or self.last_buttons_message()
+        for row in message["reply_markup"]["inline_keyboard"]:
+            for button in row:
+                if button["text"] == label:
+                    return message, button["callback_data"]
+        labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+        raise AssertionError(f"no button {label!r}; buttons are {labels}")
+
+    async def press(self, label: str, message: dict[str, Any] | None = None) -> list[Reply]:
+        message, data = self.button_data(label, message)
+        return await self.press_data(message, data)
+
+    async def press_data(self, message: dict[str, Any], data: str) -> list[Reply]:
+        query = {
+            "id": str(next(self.harness.query_ids)),
+            "from": self._user(),
+            "chat_instance": str(self.user_id),
+            "data": data,
+            "message": {**message, "chat": {"id": self.user_id, "type": "private"}},
+        }
+        return await self.harness.feed(self, {"callback_query": query})
+
+
+class Harness:
+    """One bot, one fake Telegram, a database; people are created with ``person()``."""
+
+    def __init__(self, database_url: str, **settings: Any) -> None:
+        self.database_url = database_url
+        self.settings_overrides = settings
+        self.api = FakeBotAPI()
+        self.update_ids = itertools.count(1)
+        self.query_ids = itertools.count(1)
+        self.user_ids = itertools.count(500_001)
+        self.services: Services | None = None
+
+    async def start(self) -> None:
+        settings = load_settings(
+            telegram_bot_token=TEST_TOKEN, database_url=self.database_url, **self.settings_overrides
+        )
+        self.services = build(settings, request=self.api, get_updates_request=self.api,
+                              with_updater=False, rate_limited=False)
+        await self.services.application.initialize()
+        await self.services.prepare()
+
+    async def stop(self) -> None:
+        if self.services is not None:
+            await self.services.application.shutdown()
+            await self.services.db.dispose()
+            self.services = None
+
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same database, as after a crash."""
+        await self.stop()
+        await self.start()
+
+    @property
+    def db(self) -> Any:
+        assert self.services is not None
+        return self.services.db
+
+    async def invite(self, role: Role = Role.CLIENT, **kwargs: Any) -> str:
+        new = await create_invite(self.db, role, kwargs.pop("expires_in", timedelta(days=7)), **kwargs)
+        return new.code
+
+    def person(self, language_code: str | None = "en") -> Person:
+        return Person(self, next(self.user_ids), language_code)
+
+    async def feed(self, person: Person, payload: dict[str, Any]) -> list[Reply]:
+        assert self.services is not None
+        application = self.services.application
+        before = len(self.api.calls)
+        update = Update.de_json({"update_id": next(self.update_ids), **payload}, application.bot)
+        await application.process_update(update)
+        return [r for r in map(_reply, self.api.calls[before:]) if r is not None and _for(person, r)]
+
+    async def onboard(self, role: Role = Role.CLIENT, language_code: str = "en") -> Person:
+        """A person who has finished onboarding with default answers."""
+        person = self.person(language_code)
+        code = await self.invite(role)
+        await person.send(f"/start {code}")
+        await person.press({"en": "✅ I agree", "zh_Hans": "✅ 我同意", "zh_Hant": "✅ 我同意"}[_loc(language_code)])
+        await person.press({"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}[_loc(language_code)])
+        if role in (Role.CLIENT, Role.FAMILY):
+            message, _ = person.last_buttons_message(), None
+            first = message["reply_markup"]["inline_keyboard"][0][0]["text"]
+            await person.press(first)
+        message = person.last_buttons_message()
+        await person.press(message["reply_markup"]["inline_keyboard"][0][0]["text"])
+        if role is Role.CLIENT:
+            await person.send("20:00")
+        if role.has_alias:
+            await person.send(f"Worker{person.user_id}")
+            message = person.last_buttons_message()
+            await person.press(message["reply_markup"]["inline_keyboard"][0][0]["text"])
+        return person
+
+
+def _loc(language_code: str) -> str:
+    from bot.i18n import locale_for_language_code
+
+    return locale_for_language_code(language_code)
+
+
+def _for(person: Person, reply: Reply) -> bool:
+    return reply.chat_id is None or reply.chat_id == person.user_id
+
+
+def _reply(call: Call) -> Reply | None:
+    params = call.params
+    if call.method in ("sendMessage", "editMessageText"):
+        markup = params.get("reply_markup") or {}
+        buttons = [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+        menu = [b["text"] if isinstance(b, dict) else b for row in markup.get("keyboard", []) for b in row]
+        return Reply(call.method, params.get("text", ""), buttons, menu, params.get("message_id"),
+                     int(params["chat_id"]))
+    if call.method == "answerCallbackQuery":
+        return Reply(call.method, params.get("text") or "")
+    return None
+
+
+def texts(replies: list[Reply]) -> str:
+    """Everything the person saw, as one string, for 'contains' assertions."""
+    return "\n---\n".join(r.text for r in replies)
