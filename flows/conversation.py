@@ -54,7 +54,8 @@ def _with_resume(
 def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rules) -> Outcome:
     command = BY_NAME.get(event.value)
     if command is None:
-        return _keep(snapshot, Say(msg(N_("command.unknown"), command="/" + event.value[:32])))
+        unknown = Say(msg(N_("command.unknown"), command="/" + event.value[:32]))
+        return _with_resume(snapshot, person, event, rules, unknown)
     if person.role not in command.roles:
         return _keep(snapshot, Say(Msg(N_("command.not_for_role"))))
     if not person.onboarded and not command.before_onboarding:

@@ -51,9 +51,9 @@ def classify(update: Update) -> Incoming | None:
         return None
     if message.text is not None:
         text = message.text
-        if text.startswith("/"):
-            head, _, argument = text.partition(" ")
-            command = head[1:].split("@", 1)[0].lower()
+        head, _, argument = text.partition(" ")
+        command = head[1:].split("@", 1)[0].lower()
+        if text.startswith("/") and command:
             return Incoming(kind="command", command=command, argument=argument.strip(), text=text, **base)
         return Incoming(kind="text", text=text, **base)
     return Incoming(kind="media", **base)

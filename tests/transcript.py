@@ -1,0 +1,121 @@
+"""Readable conversation transcripts, checked against the real bot.
+
+Format (one instruction per line; ``#`` starts a comment):
+
+    role: client                      who is invited (client, family, peer_worker, supervisor, admin)
+    language_code: zh-CN              Telegram's language_code of the person
+    > text                            the person sends text ({invite} is replaced by their code)
+    > [label]                         the person presses the button with that label
+    < some words                      the bot's next message contains these words
+    buttons: A | B | C                that message has exactly these buttons
+    menu: A | B                       that message shows exactly this main-menu keyboard
+    toast: words                      the button press was answered with a toast containing these words
+    nothing                           the bot sent no message for the last action
+    restart                           the bot process is stopped and started again
+    stored: field=value ...           the person's stored settings (onboarded=yes|no, gone=yes)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.storage.models import Person as PersonRow
+from flows.people import Role
+from tests.harness import Harness, Person, Reply
+
+
+@dataclass
+class Transcript:
+    path: Path
+    role: Role = Role.CLIENT
+    language_code: str = "en"
+    steps: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> Transcript:
+        transcript = cls(path)
+        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            line = raw.rstrip()
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if line.startswith("role:"):
+                transcript.role = Role(line.split(":", 1)[1].strip())
+            elif line.startswith("language_code:"):
+                transcript.language_code = line.split(":", 1)[1].strip()
+            elif line.startswith(("> ", "< ")):
+                transcript.steps.append((number, line[:1], line[2:]))
+            else:
+                keyword, _, rest = line.partition(":")
+                if keyword in ("buttons", "menu", "toast", "stored"):
+                    transcript.steps.append((number, keyword, rest.strip()))
+                elif line.strip() in ("nothing", "restart"):
+                    transcript.steps.append((number, line.strip(), ""))
+                else:
+                    raise ValueError(f"{path.name}:{number}: cannot read {line!r}")
+        return transcript
+
+    async def play(self, harness: Harness) -> None:
+        person: Person = harness.person(self.language_code)
+        invite = await harness.invite(self.role)
+        messages: list[Reply] = []
+        toasts: list[Reply] = []
+        current: Reply | None = None
+        for number, kind, text in self.steps:
+            where = f"{self.path.name}:{number}"
+            if kind == ">":
+                if text.startswith("[") and text.endswith("]"):
+                    replies = await person.press(text[1:-1])
+                else:
+                    replies = await person.send(text.replace("{invite}", invite))
+                messages = [r for r in replies if r.method in ("sendMessage", "editMessageText")]
+                toasts = [r for r in replies if r.method == "answerCallbackQuery"]
+                current = None
+            elif kind == "<":
+                found = next((i for i, r in enumerate(messages) if text in _plain(r.text)), None)
+                seen = "\n  ".join(r.text.replace("\n", " ")[:100] for r in messages) or "(nothing)"
+                assert found is not None, f"{where}: expected a message containing {text!r}; bot sent:\n  {seen}"
+                current = messages[found]
+                messages = messages[found + 1 :]
+            elif kind in ("buttons", "menu"):
+                assert current is not None, f"{where}: '{kind}' needs a '<' line before it"
+                expected = [part.strip() for part in text.split("|")] if text else []
+                actual = current.buttons if kind == "buttons" else current.menu
+                assert actual == expected, f"{where}: {kind} were {actual}, expected {expected}"
+            elif kind == "toast":
+                assert any(text in t.text for t in toasts), (
+                    f"{where}: no toast containing {text!r}; toasts: {[t.text for t in toasts]}"
+                )
+            elif kind == "nothing":
+                assert not messages, f"{where}: expected no message, got {[m.text for m in messages]}"
+            elif kind == "restart":
+                await harness.restart()
+            elif kind == "stored":
+                await self._check_stored(harness, person, text, where)
+
+    @staticmethod
+    async def _check_stored(harness: Harness, person: Person, spec: str, where: str) -> None:
+        async with harness.db.sessions() as session:
+            row = await session.scalar(
+                select(PersonRow).where(PersonRow.telegram_user_id == person.user_id)
+            )
+        for pair in spec.split():
+            name, _, expected = pair.partition("=")
+            if name == "gone":
+                assert (row is None) == (expected == "yes"), f"{where}: person row exists={row is not None}"
+                continue
+            assert row is not None, f"{where}: the person is not stored"
+            if name == "onboarded":
+                actual = "yes" if row.onboarded_at is not None else "no"
+            elif name == "checkin_time":
+                actual = row.checkin_time.strftime("%H:%M") if row.checkin_time else "none"
+            else:
+                actual = str(getattr(row, name))
+            assert actual == expected, f"{where}: stored {name} is {actual!r}, expected {expected!r}"
+
+
+def _plain(text: str) -> str:
+    """Babel puts narrow no-break spaces in times ("8:00\u202fPM"); compare as plain spaces."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
