@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlparse
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
@@ -20,7 +20,12 @@ from flows.commands import BY_NAME
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
 
 BOTFATHER_HELP = """\
 Tongban needs a Telegram bot token to talk to Telegram.
@@ -83,7 +88,7 @@ def build(
         .post_shutdown(post_shutdown)
     )
     if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
@@ -102,7 +107,9 @@ async def set_default_commands(application: Application, translator: Translator)
     names = ("start", "help")
     for language_code, locale in ((None, "en"), ("zh", "zh_Hans")):
         commands = [BotCommand(n, translator.text(locale, BY_NAME[n].description)) for n in names]
-        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language_code)
+        await application.bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=language_code
+        )
 
 
 async def _log_error(update: object, context: object) -> None:

@@ -25,34 +25,64 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("run", help="upgrade the database and run the bot", description=(
-        "Upgrade the database schema, then run the bot (polling, or webhook when "
-        "TONGBAN_MODE=webhook). Needs TELEGRAM_BOT_TOKEN."))
+    sub.add_parser(
+        "run",
+        help="upgrade the database and run the bot",
+        description=(
+            "Upgrade the database schema, then run the bot (polling, or webhook when "
+            "TONGBAN_MODE=webhook). Needs TELEGRAM_BOT_TOKEN."
+        ),
+    )
 
     db = sub.add_parser("db", help="database schema", description="Database schema commands.")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_sub.add_parser("upgrade", help="bring the schema to the newest version",
-                      description="Apply every Alembic migration not yet applied.")
+    db_sub.add_parser(
+        "upgrade",
+        help="bring the schema to the newest version",
+        description="Apply every Alembic migration not yet applied.",
+    )
 
-    invite = sub.add_parser("invite", help="create, list and revoke invites",
-                            description="Invites are the only way anyone gets a role.")
+    invite = sub.add_parser(
+        "invite",
+        help="create, list and revoke invites",
+        description="Invites are the only way anyone gets a role.",
+    )
     invite_sub = invite.add_subparsers(dest="invite_command", required=True, metavar="ACTION")
-    create = invite_sub.add_parser("create", help="create an invite link",
-                                   description="Create an invite and print its link and code.")
+    create = invite_sub.add_parser(
+        "create",
+        help="create an invite link",
+        description="Create an invite and print its link and code.",
+    )
     create.add_argument("--role", required=True, choices=ROLES, help="the role the invite gives")
-    create.add_argument("--expires", default="7d", help="lifetime such as 30m, 12h, 7d, 2w (default 7d)")
-    create.add_argument("--uses", type=int, default=1, help="how many people may use it (default 1)")
+    create.add_argument(
+        "--expires", default="7d", help="lifetime such as 30m, 12h, 7d, 2w (default 7d)"
+    )
+    create.add_argument(
+        "--uses", type=int, default=1, help="how many people may use it (default 1)"
+    )
     create.add_argument("--note", default=None, help="a private note for staff, e.g. which program")
-    listing = invite_sub.add_parser("list", help="list invites", description="List invites (usable ones by default).")
-    listing.add_argument("--all", action="store_true", help="include used, expired and revoked invites")
-    rev = invite_sub.add_parser("revoke", help="revoke an invite", description="Revoke an invite so nobody can use it.")
+    listing = invite_sub.add_parser(
+        "list", help="list invites", description="List invites (usable ones by default)."
+    )
+    listing.add_argument(
+        "--all", action="store_true", help="include used, expired and revoked invites"
+    )
+    rev = invite_sub.add_parser(
+        "revoke", help="revoke an invite", description="Revoke an invite so nobody can use it."
+    )
     rev.add_argument("invite_id", type=int, help="the invite's id from 'tongban invite list'")
 
-    users = sub.add_parser("users", help="list people and change roles", description="People who redeemed an invite.")
+    users = sub.add_parser(
+        "users", help="list people and change roles", description="People who redeemed an invite."
+    )
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-    ulist = users_sub.add_parser("list", help="list people", description="List people: id, role, language, alias, state.")
+    ulist = users_sub.add_parser(
+        "list", help="list people", description="List people: id, role, language, alias, state."
+    )
     ulist.add_argument("--role", choices=ROLES, help="only this role")
-    setrole = users_sub.add_parser("set-role", help="change someone's role", description="Change a person's role.")
+    setrole = users_sub.add_parser(
+        "set-role", help="change someone's role", description="Change a person's role."
+    )
     setrole.add_argument("person_id", type=int, help="the person's id from 'tongban users list'")
     setrole.add_argument("role", choices=ROLES)
     return parser
@@ -65,7 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     handler = _HANDLERS[args.command]
     try:
         return handler(settings, args)
@@ -111,11 +143,15 @@ def _invite(settings: Settings, args: argparse.Namespace) -> int:
             username = settings.bot_username or await db.app_setting("bot_username")
             print(deep_link(username, new.code))
             print(f"code: {new.code}")
-            print(f"invite {new.id}: role {new.role.value}, {new.max_uses} use(s), "
-                  f"expires {new.expires_at:%Y-%m-%d %H:%M} UTC")
+            print(
+                f"invite {new.id}: role {new.role.value}, {new.max_uses} use(s), "
+                f"expires {new.expires_at:%Y-%m-%d %H:%M} UTC"
+            )
             if username is None:
-                print("(the bot's username is not known yet: start the bot once, or set "
-                      "TONGBAN_BOT_USERNAME; meanwhile send /start <code> to the bot)")
+                print(
+                    "(the bot's username is not known yet: start the bot once, or set "
+                    "TONGBAN_BOT_USERNAME; meanwhile send /start <code> to the bot)"
+                )
             return 0
 
         return _with_db(settings, create)
@@ -125,9 +161,15 @@ def _invite(settings: Settings, args: argparse.Namespace) -> int:
             invites = await list_invites(db, include_inactive=args.all)
             print(f"{'id':>5}  {'role':<12} {'used':>9}  {'expires (UTC)':<16}  state")
             for inv in invites:
-                state = "revoked" if inv.revoked_at else ("used up" if inv.uses >= inv.max_uses else "open")
-                print(f"{inv.id:>5}  {inv.role:<12} {inv.uses:>4}/{inv.max_uses:<4}  "
-                      f"{inv.expires_at:%Y-%m-%d %H:%M}  {state}")
+                state = (
+                    "revoked"
+                    if inv.revoked_at
+                    else ("used up" if inv.uses >= inv.max_uses else "open")
+                )
+                print(
+                    f"{inv.id:>5}  {inv.role:<12} {inv.uses:>4}/{inv.max_uses:<4}  "
+                    f"{inv.expires_at:%Y-%m-%d %H:%M}  {state}"
+                )
             if not invites:
                 print("(no invites)")
             return 0
@@ -156,8 +198,10 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
                 state = "paused" if p.paused else ("active" if p.onboarded_at else "onboarding")
                 if p.blocked_at:
                     state = "blocked bot"
-                print(f"{p.id:>5}  {p.role:<12} {p.locale:<8} {(p.alias or '-'):<16} {state:<12} "
-                      f"{p.created_at:%Y-%m-%d %H:%M}")
+                print(
+                    f"{p.id:>5}  {p.role:<12} {p.locale:<8} {(p.alias or '-'):<16} {state:<12} "
+                    f"{p.created_at:%Y-%m-%d %H:%M}"
+                )
             if not rows:
                 print("(nobody yet)")
             return 0

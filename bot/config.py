@@ -7,6 +7,7 @@ import zoneinfo
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
+
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +25,7 @@ class ConfigError(Exception):
 
 
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+
 
 class Settings(BaseSettings):
     """Every setting of the bot. The README has a table of them."""
@@ -110,7 +112,9 @@ class Settings(BaseSettings):
                     "TONGBAN_MODE=webhook needs TONGBAN_WEBHOOK_URL, the public https:// URL "
                     "Telegram will call"
                 )
-            if not self.webhook_secret or not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", self.webhook_secret):
+            if not self.webhook_secret or not re.fullmatch(
+                r"[A-Za-z0-9_-]{16,256}", self.webhook_secret
+            ):
                 raise ValueError(
                     "TONGBAN_MODE=webhook needs TONGBAN_WEBHOOK_SECRET: 16-256 characters of "
                     "A-Z, a-z, 0-9, _ and -"
@@ -130,6 +134,10 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or "settings"
-            name = "TELEGRAM_BOT_TOKEN" if where == "telegram_bot_token" else f"TONGBAN_{where.upper()}"
+            name = (
+                "TELEGRAM_BOT_TOKEN"
+                if where == "telegram_bot_token"
+                else f"TONGBAN_{where.upper()}"
+            )
             lines.append(f"  {name}: {error['msg']}")
         raise ConfigError("The configuration is not valid:\n" + "\n".join(lines)) from None

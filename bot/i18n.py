@@ -43,8 +43,19 @@ def region_for_language_code(code: str | None) -> str | None:
     if not code:
         return None
     parts = code.replace("_", "-").lower().split("-")
-    region = {"cn": "CN", "sg": "CN", "hk": "HK", "mo": "HK", "tw": "TW", "us": "US",
-              "ca": "CA", "gb": "GB", "ie": "IE", "au": "AU", "nz": "NZ"}
+    region = {
+        "cn": "CN",
+        "sg": "CN",
+        "hk": "HK",
+        "mo": "HK",
+        "tw": "TW",
+        "us": "US",
+        "ca": "CA",
+        "gb": "GB",
+        "ie": "IE",
+        "au": "AU",
+        "nz": "NZ",
+    }
     for part in parts[1:]:
         if part in region:
             return region[part]

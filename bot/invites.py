@@ -102,7 +102,9 @@ async def list_invites(db: Database, include_inactive: bool = False) -> list[Inv
         query = select(Invite).order_by(Invite.id)
         if not include_inactive:
             query = query.where(
-                Invite.revoked_at.is_(None), Invite.uses < Invite.max_uses, Invite.expires_at > utcnow()
+                Invite.revoked_at.is_(None),
+                Invite.uses < Invite.max_uses,
+                Invite.expires_at > utcnow(),
             )
         return list((await session.scalars(query)).all())
 

@@ -10,7 +10,9 @@ from flows.people import Event, PersonView, Rules
 from flows.preferences import LanguageFlow, SettingsFlow
 from flows.text import N_, Msg, msg
 
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in map(Flow, (Onboarding, LanguageFlow, SettingsFlow))}
+FLOWS: dict[str, Flow] = {
+    flow.name: flow for flow in map(Flow, (Onboarding, LanguageFlow, SettingsFlow))
+}
 
 
 def start_flow(name: str, person: PersonView, event: Event, rules: Rules) -> Outcome:
@@ -59,7 +61,9 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
     if person.role not in command.roles:
         return _keep(snapshot, Say(Msg(N_("command.not_for_role"))))
     if not person.onboarded and not command.before_onboarding:
-        return _with_resume(snapshot, person, event, rules, Say(Msg(N_("command.finish_setup_first"))))
+        return _with_resume(
+            snapshot, person, event, rules, Say(Msg(N_("command.finish_setup_first")))
+        )
 
     name = command.name
     if name == "start":
@@ -67,7 +71,9 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
             return _with_resume(snapshot, person, event, rules)
         return _keep(snapshot, Say(Msg(N_("start.welcome_back")), menu=True))
     if name == "help":
-        return _with_resume(snapshot, person, event, rules, Say(Msg(HELP[person.role]), menu=person.onboarded))
+        return _with_resume(
+            snapshot, person, event, rules, Say(Msg(HELP[person.role]), menu=person.onboarded)
+        )
     if name == "privacy":
         return _with_resume(snapshot, person, event, rules, Say(Msg(PRIVACY[person.role])))
     if name in ("settings", "language"):

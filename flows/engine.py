@@ -118,14 +118,16 @@ class Flow:
 
     def _outcome(self, model: FlowModel, handled: bool = True) -> Outcome:
         finished = model.state in self.model_class.final
-        snapshot = (
-            FlowSnapshot()
-            if finished
-            else FlowSnapshot(self.name, model.state, model.ctx)
-        )
+        snapshot = FlowSnapshot() if finished else FlowSnapshot(self.name, model.state, model.ctx)
         return Outcome(snapshot, tuple(model.effects), handled)
 
-    def start(self, person: PersonView, event: Event, rules: Rules, context: dict[str, object] | None = None) -> Outcome:
+    def start(
+        self,
+        person: PersonView,
+        event: Event,
+        rules: Rules,
+        context: dict[str, object] | None = None,
+    ) -> Outcome:
         """Enter the initial state and ask its question."""
         initial = self.model_class.initial
 
@@ -136,7 +138,9 @@ class Flow:
 
         return self._outcome(self._with_model(initial, person, context or {}, event, rules, enter))
 
-    def handle(self, snapshot: FlowSnapshot, person: PersonView, event: Event, rules: Rules) -> Outcome:
+    def handle(
+        self, snapshot: FlowSnapshot, person: PersonView, event: Event, rules: Rules
+    ) -> Outcome:
         """Feed one event to the flow at its saved state."""
         assert snapshot.state is not None
         state = snapshot.state
@@ -156,7 +160,9 @@ class Flow:
 
         return self._outcome(self._with_model(state, person, snapshot.context, event, rules, step))
 
-    def resume(self, snapshot: FlowSnapshot, person: PersonView, event: Event, rules: Rules) -> Outcome:
+    def resume(
+        self, snapshot: FlowSnapshot, person: PersonView, event: Event, rules: Rules
+    ) -> Outcome:
         """Ask the current question again (after /start, or when the person asks where they were)."""
         assert snapshot.state is not None
         state = snapshot.state

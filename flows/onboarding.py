@@ -220,7 +220,9 @@ class Onboarding(FlowModel):
         return questions.checkin_time_problem(self.value, self.rules) is None
 
     def reask_checkin_time(self) -> None:
-        problem = None if self.value is None else questions.checkin_time_problem(self.value, self.rules)
+        problem = (
+            None if self.value is None else questions.checkin_time_problem(self.value, self.rules)
+        )
         self.ask(
             problem or Msg(N_("onboarding.checkin_time.unknown")),
             questions.checkin_time_choices(),
@@ -259,7 +261,9 @@ class Onboarding(FlowModel):
         return questions.parse_duty(self.event)
 
     def record_duty(self) -> None:
-        self.show_choice(Msg(N_("onboarding.duty.on")) if self.value else Msg(N_("onboarding.duty.off")))
+        self.show_choice(
+            Msg(N_("onboarding.duty.on")) if self.value else Msg(N_("onboarding.duty.off"))
+        )
         self.emit(UpdatePerson(on_duty=self.value))
 
     # -- done ------------------------------------------------------------------------
@@ -274,6 +278,7 @@ class Onboarding(FlowModel):
             Role.ADMIN: N_("onboarding.done.admin"),
         }[self.person.role]
         checkin = self.ctx.get("checkin_time")
-        text = msg(done, time=time.fromisoformat(checkin)) if isinstance(checkin, str) else Msg(done)
+        text = (
+            msg(done, time=time.fromisoformat(checkin)) if isinstance(checkin, str) else Msg(done)
+        )
         self.emit(Say(text, menu=True))
-

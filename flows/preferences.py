@@ -69,14 +69,34 @@ class SettingsFlow(FlowModel):
             for item in ("timezone", "checkin_time", "region", "language")
         ),
         {"trigger": "answer", "source": "menu", "dest": "done", "conditions": "closes"},
-        {"trigger": "answer", "source": "timezone", "dest": "done", "conditions": "is_valid",
-         "before": "save_zone"},
-        {"trigger": "answer", "source": "checkin_time", "dest": "done",
-         "conditions": ["is_valid", "time_allowed"], "before": "save_checkin_time"},
-        {"trigger": "answer", "source": "region", "dest": "done", "conditions": "is_valid",
-         "before": "save_region"},
-        {"trigger": "answer", "source": "language", "dest": "done", "conditions": "is_valid",
-         "before": "save_language"},
+        {
+            "trigger": "answer",
+            "source": "timezone",
+            "dest": "done",
+            "conditions": "is_valid",
+            "before": "save_zone",
+        },
+        {
+            "trigger": "answer",
+            "source": "checkin_time",
+            "dest": "done",
+            "conditions": ["is_valid", "time_allowed"],
+            "before": "save_checkin_time",
+        },
+        {
+            "trigger": "answer",
+            "source": "region",
+            "dest": "done",
+            "conditions": "is_valid",
+            "before": "save_region",
+        },
+        {
+            "trigger": "answer",
+            "source": "language",
+            "dest": "done",
+            "conditions": "is_valid",
+            "before": "save_language",
+        },
     ]
 
     saved: Msg | None = None  # what was changed, said once the flow reaches "done"
@@ -96,8 +116,10 @@ class SettingsFlow(FlowModel):
         )
         self.ask(
             Lines((Msg(N_("settings.menu")), *lines)),
-            tuple(Choice(Msg(SETTING_ITEMS[item]), f"set:{item}") for item in items)
-            + (Choice(Msg(N_("settings.close")), "set:close"),),
+            (
+                *tuple(Choice(Msg(SETTING_ITEMS[item]), f"set:{item}") for item in items),
+                Choice(Msg(N_("settings.close")), "set:close"),
+            ),
             columns=2,
         )
 
@@ -153,7 +175,9 @@ class SettingsFlow(FlowModel):
         return questions.checkin_time_problem(self.value, self.rules) is None
 
     def reask_checkin_time(self) -> None:
-        problem = None if self.value is None else questions.checkin_time_problem(self.value, self.rules)
+        problem = (
+            None if self.value is None else questions.checkin_time_problem(self.value, self.rules)
+        )
         self.ask(
             problem or Msg(N_("onboarding.checkin_time.unknown")),
             questions.checkin_time_choices(),
@@ -194,4 +218,3 @@ class SettingsFlow(FlowModel):
             self.emit(Say(self.saved, menu=True))
         else:
             self.show_choice(Msg(N_("settings.close")))
-

@@ -54,11 +54,17 @@ def _truncate_postgres(url: str) -> None:
         engine = create_async_engine(url)
         async with engine.begin() as conn:
             tables = (
-                await conn.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname='public' "
-                         "AND tablename <> 'alembic_version'")
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT tablename FROM pg_tables WHERE schemaname='public' "
+                            "AND tablename <> 'alembic_version'"
+                        )
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             if tables:
                 await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         await engine.dispose()

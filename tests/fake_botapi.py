@@ -85,8 +85,12 @@ class FakeBotAPI(BaseRequest):
             return message if name != "copyMessage" else {"message_id": message["message_id"]}
         if name == "editMessageText":
             key = (int(params["chat_id"]), int(params["message_id"]))
-            message = dict(self.messages.get(key, {"message_id": key[1], "date": 0,
-                                                  "chat": {"id": key[0], "type": "private"}}))
+            message = dict(
+                self.messages.get(
+                    key,
+                    {"message_id": key[1], "date": 0, "chat": {"id": key[0], "type": "private"}},
+                )
+            )
             message["text"] = params["text"]
             message.pop("reply_markup", None)
             if "reply_markup" in params:

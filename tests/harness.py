@@ -38,7 +38,11 @@ class Person:
         self._message_ids = itertools.count(1)
 
     def _user(self) -> dict[str, Any]:
-        user: dict[str, Any] = {"id": self.user_id, "is_bot": False, "first_name": f"User{self.user_id}"}
+        user: dict[str, Any] = {
+            "id": self.user_id,
+            "is_bot": False,
+            "first_name": f"User{self.user_id}",
+        }
         if self.language_code:
             user["language_code"] = self.language_code
         return user
@@ -63,12 +67,21 @@ class Person:
 
     async def send_media(self, kind: str = "sticker") -> list[Reply]:
         payload: dict[str, Any] = {
-            "sticker": {"file_id": "s1", "file_unique_id": "u1", "width": 1, "height": 1,
-                        "is_animated": False, "is_video": False, "type": "regular"},
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "u1",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            },
             "photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 1, "height": 1}],
             "voice": {"file_id": "v1", "file_unique_id": "u3", "duration": 2},
         }
-        return await self.harness.feed(self, {"message": self._message(None, **{kind: payload[kind]})})
+        return await self.harness.feed(
+            self, {"message": self._message(None, **{kind: payload[kind]})}
+        )
 
     async def edit(self, text: str) -> list[Reply]:
         message = self._message(text)
@@ -81,7 +94,9 @@ class Person:
                 return message
         raise AssertionError("no message with buttons in this chat")
 
-    def button_data(self, label: str, message: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+    def button_data(
+        self, label: str, message: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], str]:
         message = message or self.last_buttons_message()
         for row in message["reply_markup"]["inline_keyboard"]:
             for button in row:
@@ -121,8 +136,13 @@ class Harness:
         settings = load_settings(
             telegram_bot_token=TEST_TOKEN, database_url=self.database_url, **self.settings_overrides
         )
-        self.services = build(settings, request=self.api, get_updates_request=self.api,
-                              with_updater=False, rate_limited=False)
+        self.services = build(
+            settings,
+            request=self.api,
+            get_updates_request=self.api,
+            with_updater=False,
+            rate_limited=False,
+        )
         await self.services.application.initialize()
         await self.services.prepare()
 
@@ -143,7 +163,9 @@ class Harness:
         return self.services.db
 
     async def invite(self, role: Role = Role.CLIENT, **kwargs: Any) -> str:
-        new = await create_invite(self.db, role, kwargs.pop("expires_in", timedelta(days=7)), **kwargs)
+        new = await create_invite(
+            self.db, role, kwargs.pop("expires_in", timedelta(days=7)), **kwargs
+        )
         return new.code
 
     def person(self, language_code: str | None = "en") -> Person:
@@ -155,15 +177,23 @@ class Harness:
         before = len(self.api.calls)
         update = Update.de_json({"update_id": next(self.update_ids), **payload}, application.bot)
         await application.process_update(update)
-        return [r for r in map(_reply, self.api.calls[before:]) if r is not None and _for(person, r)]
+        return [
+            r for r in map(_reply, self.api.calls[before:]) if r is not None and _for(person, r)
+        ]
 
     async def onboard(self, role: Role = Role.CLIENT, language_code: str = "en") -> Person:
         """A person who has finished onboarding with default answers."""
         person = self.person(language_code)
         code = await self.invite(role)
         await person.send(f"/start {code}")
-        await person.press({"en": "✅ I agree", "zh_Hans": "✅ 我同意", "zh_Hant": "✅ 我同意"}[_loc(language_code)])
-        await person.press({"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}[_loc(language_code)])
+        await person.press(
+            {"en": "✅ I agree", "zh_Hans": "✅ 我同意", "zh_Hant": "✅ 我同意"}[
+                _loc(language_code)
+            ]
+        )
+        await person.press(
+            {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}[_loc(language_code)]
+        )
         if role in (Role.CLIENT, Role.FAMILY):
             message, _ = person.last_buttons_message(), None
             first = message["reply_markup"]["inline_keyboard"][0][0]["text"]
@@ -194,9 +224,19 @@ def _reply(call: Call) -> Reply | None:
     if call.method in ("sendMessage", "editMessageText"):
         markup = params.get("reply_markup") or {}
         buttons = [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
-        menu = [b["text"] if isinstance(b, dict) else b for row in markup.get("keyboard", []) for b in row]
-        return Reply(call.method, params.get("text", ""), buttons, menu, params.get("message_id"),
-                     int(params["chat_id"]))
+        menu = [
+            b["text"] if isinstance(b, dict) else b
+            for row in markup.get("keyboard", [])
+            for b in row
+        ]
+        return Reply(
+            call.method,
+            params.get("text", ""),
+            buttons,
+            menu,
+            params.get("message_id"),
+            int(params["chat_id"]),
+        )
     if call.method == "answerCallbackQuery":
         return Reply(call.method, params.get("text") or "")
     return None

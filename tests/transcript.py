@@ -76,7 +76,9 @@ class Transcript:
             elif kind == "<":
                 found = next((i for i, r in enumerate(messages) if text in _plain(r.text)), None)
                 seen = "\n  ".join(r.text.replace("\n", " ")[:100] for r in messages) or "(nothing)"
-                assert found is not None, f"{where}: expected a message containing {text!r}; bot sent:\n  {seen}"
+                assert found is not None, (
+                    f"{where}: expected a message containing {text!r}; bot sent:\n  {seen}"
+                )
                 current = messages[found]
                 messages = messages[found + 1 :]
             elif kind in ("buttons", "menu"):
@@ -89,7 +91,9 @@ class Transcript:
                     f"{where}: no toast containing {text!r}; toasts: {[t.text for t in toasts]}"
                 )
             elif kind == "nothing":
-                assert not messages, f"{where}: expected no message, got {[m.text for m in messages]}"
+                assert not messages, (
+                    f"{where}: expected no message, got {[m.text for m in messages]}"
+                )
             elif kind == "restart":
                 await harness.restart()
             elif kind == "stored":
@@ -104,7 +108,9 @@ class Transcript:
         for pair in spec.split():
             name, _, expected = pair.partition("=")
             if name == "gone":
-                assert (row is None) == (expected == "yes"), f"{where}: person row exists={row is not None}"
+                assert (row is None) == (expected == "yes"), (
+                    f"{where}: person row exists={row is not None}"
+                )
                 continue
             assert row is not None, f"{where}: the person is not stored"
             if name == "onboarded":
@@ -113,7 +119,9 @@ class Transcript:
                 actual = row.checkin_time.strftime("%H:%M") if row.checkin_time else "none"
             else:
                 actual = str(getattr(row, name))
-            assert actual == expected, f"{where}: stored {name} is {actual!r}, expected {expected!r}"
+            assert actual == expected, (
+                f"{where}: stored {name} is {actual!r}, expected {expected!r}"
+            )
 
 
 def _plain(text: str) -> str:

@@ -12,7 +12,9 @@ from flows.effects import FlowSnapshot, UpdatePerson
 from flows.people import PersonView, Role
 
 
-async def load_for_update(session: AsyncSession, telegram_user_id: int) -> tuple[Person, FlowState] | None:
+async def load_for_update(
+    session: AsyncSession, telegram_user_id: int
+) -> tuple[Person, FlowState] | None:
     """The person and their flow row, with the flow row locked until the transaction ends.
 
     On PostgreSQL the row lock (``FOR UPDATE``) is what stops a second bot process from
@@ -79,7 +81,9 @@ async def forget(session: AsyncSession, person: Person, flow: FlowState) -> None
     """Erase someone who declined consent, and give their invite use back for a later change of mind."""
     if person.invite_id is not None:
         await session.execute(
-            update(Invite).where(Invite.id == person.invite_id, Invite.uses > 0).values(uses=Invite.uses - 1)
+            update(Invite)
+            .where(Invite.id == person.invite_id, Invite.uses > 0)
+            .values(uses=Invite.uses - 1)
         )
     await session.delete(flow)
     await session.flush()

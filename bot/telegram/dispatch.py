@@ -158,7 +158,9 @@ class Dispatcher:
         if flow_row.state == "alias" and event.kind == "text":
             alias = questions.parse_alias(event)
             if alias is not None and await people.alias_taken(session, alias, person.id):
-                return Event(event.kind, event.value, event.argument, event.now, frozenset({"alias_taken"}))
+                return Event(
+                    event.kind, event.value, event.argument, event.now, frozenset({"alias_taken"})
+                )
         return event
 
     async def _apply(
@@ -184,7 +186,11 @@ class Dispatcher:
                 if incoming.message_id is not None and incoming.message_text is not None:
                     answer = self.translator.render(effect.answer, person.locale, person.timezone)
                     outgoing.append(
-                        EditText(incoming.chat_id, incoming.message_id, f"{incoming.message_text}\n\n→ {answer}")
+                        EditText(
+                            incoming.chat_id,
+                            incoming.message_id,
+                            f"{incoming.message_text}\n\n→ {answer}",
+                        )
                     )
             elif isinstance(effect, Notice) and incoming.callback_query_id:
                 text = self.translator.render(effect.text, person.locale, person.timezone)
@@ -220,7 +226,9 @@ class Dispatcher:
 
     # -- people without a role ------------------------------------------------------------
 
-    async def _stranger(self, session: AsyncSession, incoming: Incoming, now: datetime) -> list[Outgoing]:
+    async def _stranger(
+        self, session: AsyncSession, incoming: Incoming, now: datetime
+    ) -> list[Outgoing]:
         """Someone with no role: only a valid invite gets them in; otherwise nothing is stored."""
         locale = locale_for_language_code(incoming.language_code)
         if incoming.kind == "command" and incoming.command == "start" and incoming.argument:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import Update
 
@@ -30,22 +30,22 @@ def classify(update: Update) -> Incoming | None:
     chat = update.effective_chat
     if user is None or user.is_bot or chat is None or chat.type != "private":
         return None
-    base = {"user_id": user.id, "chat_id": chat.id, "language_code": user.language_code}
+    base = Incoming(user.id, chat.id, user.language_code, kind="")
 
     if update.callback_query is not None:
         query = update.callback_query
         message = query.message
         text = getattr(message, "text", None) if message is not None else None
-        return Incoming(
+        return replace(
+            base,
             kind="callback",
             callback_query_id=query.id,
             callback_data=query.data,
             message_id=message.message_id if message is not None else None,
             message_text=text,
-            **base,
         )
     if update.edited_message is not None:
-        return Incoming(kind="edited", **base)
+        return replace(base, kind="edited")
     message = update.message
     if message is None:
         return None
@@ -54,6 +54,8 @@ def classify(update: Update) -> Incoming | None:
         head, _, argument = text.partition(" ")
         command = head[1:].split("@", 1)[0].lower()
         if text.startswith("/") and command:
-            return Incoming(kind="command", command=command, argument=argument.strip(), text=text, **base)
-        return Incoming(kind="text", text=text, **base)
-    return Incoming(kind="media", **base)
+            return replace(
+                base, kind="command", command=command, argument=argument.strip(), text=text
+            )
+        return replace(base, kind="text", text=text)
+    return replace(base, kind="media")

@@ -17,14 +17,21 @@ log = logging.getLogger(__name__)
 TELEGRAM_TEXT_LIMIT = 4096
 
 
-def command_menu(translator: Translator, role_commands: Sequence[tuple[str, str]], locale: str) -> list[BotCommand]:
-    return [BotCommand(name, translator.text(locale, description)[:256]) for name, description in role_commands]
+def command_menu(
+    translator: Translator, role_commands: Sequence[tuple[str, str]], locale: str
+) -> list[BotCommand]:
+    return [
+        BotCommand(name, translator.text(locale, description)[:256])
+        for name, description in role_commands
+    ]
 
 
 class Outbox:
     """Sends rendered requests in order; one failure never stops the rest."""
 
-    def __init__(self, translator: Translator, on_blocked: Callable[[int], Awaitable[None]]) -> None:
+    def __init__(
+        self, translator: Translator, on_blocked: Callable[[int], Awaitable[None]]
+    ) -> None:
         self.translator = translator
         self.on_blocked = on_blocked
 
@@ -48,9 +55,15 @@ class Outbox:
 
     async def _send(self, bot: Bot, request: Outgoing) -> None:
         if isinstance(request, SendText):
-            await bot.send_message(request.chat_id, request.text[:TELEGRAM_TEXT_LIMIT], reply_markup=request.markup)
+            await bot.send_message(
+                request.chat_id, request.text[:TELEGRAM_TEXT_LIMIT], reply_markup=request.markup
+            )
         elif isinstance(request, EditText):
-            await bot.edit_message_text(request.text[:TELEGRAM_TEXT_LIMIT], chat_id=request.chat_id, message_id=request.message_id)
+            await bot.edit_message_text(
+                request.text[:TELEGRAM_TEXT_LIMIT],
+                chat_id=request.chat_id,
+                message_id=request.message_id,
+            )
         elif isinstance(request, AnswerButton):
             await bot.answer_callback_query(request.callback_query_id, text=request.text)
         else:

@@ -1,0 +1,38 @@
+"""Telegram's command menu: per role (chat scope) and per language."""
+
+from __future__ import annotations
+
+from flows.people import Role
+from tests.harness import Harness
+
+
+def _menus(harness: Harness) -> list[dict[str, object]]:
+    return [c.params for c in harness.api.calls if c.method == "setMyCommands"]
+
+
+async def test_default_menu_for_strangers_in_english_and_chinese(harness: Harness) -> None:
+    menus = _menus(harness)
+    by_language = {m.get("language_code"): m for m in menus if m["scope"] == {"type": "default"}}
+    assert [c["command"] for c in by_language[None]["commands"]] == ["start", "help"]  # type: ignore[index]
+    assert [c["description"] for c in by_language["zh"]["commands"]] == ["开始或继续", "我能做什么"]  # type: ignore[index]
+
+
+async def test_menu_follows_role_and_language(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT, "zh-TW")
+    menu = _menus(harness)[-1]
+    assert menu["scope"] == {"type": "chat", "chat_id": client.user_id}
+    commands = {c["command"]: c["description"] for c in menu["commands"]}  # type: ignore[union-attr]
+    assert commands["pause"] == "暫停所有排定的訊息"
+    assert set(commands) == {"help", "settings", "language", "privacy", "pause", "resume"}
+
+    worker = await harness.onboard(Role.PEER_WORKER, "en")
+    menu = _menus(harness)[-1]
+    assert menu["scope"] == {"type": "chat", "chat_id": worker.user_id}
+    assert "pause" not in {c["command"] for c in menu["commands"]}  # type: ignore[union-attr]
+
+    await client.send("/language")
+    await client.press("English")
+    menu = _menus(harness)[-1]
+    assert {c["command"]: c["description"] for c in menu["commands"]}[
+        "pause"
+    ] == "Pause all scheduled messages"  # type: ignore[union-attr]
