@@ -12,6 +12,7 @@ from telegram.request import BaseRequest
 
 from bot.config import Mode, Settings
 from bot.i18n import Translator
+from bot.scheduler import Scheduler
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.telegram.dispatch import Dispatcher
@@ -47,6 +48,7 @@ class Services:
     db: Database
     translator: Translator
     dispatcher: Dispatcher
+    scheduler: Scheduler
     application: Application  # type: ignore[type-arg]
 
     async def prepare(self) -> None:
@@ -98,7 +100,13 @@ def build(
     application = builder.build()
     application.add_handler(TypeHandler(Update, dispatcher.handle_update))
     application.add_error_handler(_log_error)
-    services = Services(settings, db, translator, dispatcher, application)
+    scheduler = Scheduler(dispatcher)
+    if with_updater and application.job_queue is not None:
+        # One periodic job for everyone; what is due is rows, not jobs.
+        application.job_queue.run_repeating(
+            scheduler.tick_job, interval=settings.tick_seconds, first=settings.tick_seconds
+        )
+    services = Services(settings, db, translator, dispatcher, scheduler, application)
     return services
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import zoneinfo
 from datetime import time
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flows.flags import FlagRules
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("en", "zh_Hans", "zh_Hant")
@@ -56,6 +59,11 @@ class Settings(BaseSettings):
     default_checkin_time: time = time(19, 0)
     quiet_hours_start: time = time(22, 0)
     quiet_hours_end: time = time(8, 0)
+    reminder_after_minutes: int = Field(default=180, ge=0, le=12 * 60)
+    weekly_summary_day: int = Field(default=6, ge=0, le=6)
+    tick_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
+    tick_batch: int = Field(default=500, ge=1, le=10_000)
+    flag_rules_file: Path | None = None
     secret_key: str | None = None
     log_level: str = "INFO"
     max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
@@ -120,6 +128,23 @@ class Settings(BaseSettings):
                     "A-Z, a-z, 0-9, _ and -"
                 )
         return self
+
+    @field_validator("flag_rules_file")
+    @classmethod
+    def _rules_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a readable file")
+        return value
+
+    def flag_rules(self) -> FlagRules:
+        """Early-warning rules: defaults, overridden by the JSON file if one is configured."""
+        if self.flag_rules_file is None:
+            return FlagRules()
+        try:
+            data = json.loads(self.flag_rules_file.read_text(encoding="utf-8"))
+            return FlagRules.from_mapping(data)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"TONGBAN_FLAG_RULES_FILE: {exc}") from exc
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,16 +16,21 @@ class Command:
     description: str  # message id, shown in Telegram's command menu
     roles: frozenset[Role]
     before_onboarding: bool = False  # usable while onboarding is not finished
+    hidden: bool = False  # a button's command, not shown in the menu
 
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", N_("command.start"), EVERYONE, before_onboarding=True),
+    Command("checkin", N_("command.checkin"), frozenset({Role.CLIENT})),
+    Command("history", N_("command.history"), frozenset({Role.CLIENT})),
+    Command("warningsigns", N_("command.warningsigns"), frozenset({Role.CLIENT})),
     Command("help", N_("command.help"), EVERYONE, before_onboarding=True),
     Command("settings", N_("command.settings"), EVERYONE),
     Command("language", N_("command.language"), EVERYONE),
     Command("privacy", N_("command.privacy"), EVERYONE, before_onboarding=True),
     Command("pause", N_("command.pause"), frozenset({Role.CLIENT, Role.FAMILY})),
     Command("resume", N_("command.resume"), frozenset({Role.CLIENT, Role.FAMILY})),
+    Command("later", N_("command.later"), frozenset({Role.CLIENT}), hidden=True),
 )
 
 BY_NAME = {command.name: command for command in COMMANDS}
@@ -33,12 +38,17 @@ BY_NAME = {command.name: command for command in COMMANDS}
 
 def commands_for(role: Role) -> tuple[Command, ...]:
     """The commands shown in this role's menu, in menu order (``start`` is implied)."""
-    return tuple(c for c in COMMANDS if role in c.roles and c.name != "start")
+    return tuple(c for c in COMMANDS if role in c.roles and c.name != "start" and not c.hidden)
 
 
 # The main menu keyboard: (label message id, command it stands for), by role.
 MENU: dict[Role, tuple[tuple[str, str], ...]] = {
-    Role.CLIENT: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
+    Role.CLIENT: (
+        (N_("menu.checkin"), "checkin"),
+        (N_("menu.history"), "history"),
+        (N_("menu.settings"), "settings"),
+        (N_("menu.help"), "help"),
+    ),
     Role.FAMILY: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
     Role.PEER_WORKER: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
     Role.SUPERVISOR: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from flows.checkin import CheckIn
 from flows.commands import BY_NAME, HELP, PRIVACY
 from flows.effects import FlowSnapshot, Notice, Say, UpdatePerson
 from flows.engine import Flow, Outcome
 from flows.onboarding import Onboarding
 from flows.people import Event, PersonView, Rules
+from flows.history import history
 from flows.preferences import LanguageFlow, SettingsFlow
+from flows.warning_signs import WarningSigns
 from flows.text import N_, Msg, msg
 
 FLOWS: dict[str, Flow] = {
-    flow.name: flow for flow in map(Flow, (Onboarding, LanguageFlow, SettingsFlow))
+    flow.name: flow
+    for flow in map(Flow, (Onboarding, LanguageFlow, SettingsFlow, CheckIn, WarningSigns))
 }
 
 
@@ -76,8 +80,17 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         )
     if name == "privacy":
         return _with_resume(snapshot, person, event, rules, Say(Msg(PRIVACY[person.role])))
-    if name in ("settings", "language"):
+    if name in ("settings", "language", "warningsigns"):
         return start_flow(name, person, event, rules)
+    if name == "checkin":
+        today = event.data["checkin"]
+        if today.get("completed"):
+            return _keep(snapshot, Say(Msg(N_("checkin.already_done")), menu=True))
+        return FLOWS["checkin"].start(person, event, rules, dict(today))
+    if name == "later":
+        return _keep(snapshot, Say(Msg(N_("checkin.later")), menu=True))
+    if name == "history":
+        return _keep(snapshot, Say(history(event.data["history"], event.data["today"]), menu=True))
     if name == "pause":
         return Outcome(FlowSnapshot(), (UpdatePerson(paused=True), Say(Msg(N_("pause.done")))))
     if name == "resume":

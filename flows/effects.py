@@ -65,7 +65,57 @@ class Notice:
     text: Text
 
 
-Effect = Say | ShowAnswer | UpdatePerson | ForgetPerson | RefreshCommands | Notice
+@dataclass(frozen=True, slots=True)
+class RefreshChoices:
+    """Redraw the buttons of the message whose button was pressed (e.g. a multi-select)."""
+
+    text: Text
+    choices: tuple[Choice, ...]
+    columns: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAnswer:
+    """Store one check-in answer the moment it is given. ``value`` is JSON-compatible."""
+
+    day: str  # the client's local date, ISO format
+    field: str
+    value: object
+
+
+@dataclass(frozen=True, slots=True)
+class FinishCheckin:
+    """The client reached the end of today's check-in."""
+
+    day: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveSign:
+    """Add (``sign_id`` None) or rewrite one of the client's personal warning signs."""
+
+    sign_id: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveSign:
+    sign_id: int
+
+
+Effect = (
+    Say
+    | ShowAnswer
+    | UpdatePerson
+    | ForgetPerson
+    | RefreshCommands
+    | Notice
+    | RefreshChoices
+    | RecordAnswer
+    | FinishCheckin
+    | SaveSign
+    | RemoveSign
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,17 @@ class FlowModel:
     def is_valid(self) -> bool:
         return self.value is not None
 
+    def reask(self) -> None:
+        """No transition accepted the answer: ask the current question again."""
+        callback = getattr(self, f"on_enter_{self.state}", None)
+        if callback is not None:
+            callback()
+
+    @classmethod
+    def entry_state(cls, context: dict[str, object]) -> str:
+        """Where a flow starts; a flow that can be resumed picks its first unanswered step."""
+        return cls.initial
+
 
 def _label_of(choices: tuple[Choice, ...], value: str) -> Text | None:
     for choice in choices:
@@ -128,8 +139,8 @@ class Flow:
         rules: Rules,
         context: dict[str, object] | None = None,
     ) -> Outcome:
-        """Enter the initial state and ask its question."""
-        initial = self.model_class.initial
+        """Enter the flow's first state and ask its question."""
+        initial = self.model_class.entry_state(context or {})
 
         def enter(model: FlowModel) -> None:
             callback = getattr(model, f"on_enter_{initial}", None)
@@ -154,9 +165,7 @@ class Flow:
                 if reask is not None:
                     reask()
                 else:
-                    callback = getattr(model, f"on_enter_{state}", None)
-                    if callback is not None:
-                        callback()
+                    model.reask()
 
         return self._outcome(self._with_model(state, person, snapshot.context, event, rules, step))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime, time
 from enum import StrEnum
 
@@ -66,3 +68,5 @@ class Event:
     now: datetime | None = None
     # What the shell looked up for the flow beforehand, e.g. "alias_taken".
     facts: frozenset[str] = frozenset()
+    # Data the shell loaded for this flow or command (today's answers, warning signs...).
+    data: Mapping[str, Any] = field(default_factory=dict)

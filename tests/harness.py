@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
@@ -131,6 +131,7 @@ class Harness:
         self.query_ids = itertools.count(1)
         self.user_ids = itertools.count(500_001)
         self.services: Services | None = None
+        self.now: datetime | None = None  # a fixed "now" for the bot, kept across restarts
 
     async def start(self) -> None:
         settings = load_settings(
@@ -145,6 +146,18 @@ class Harness:
         )
         await self.services.application.initialize()
         await self.services.prepare()
+        if self.now is not None:
+            self.set_now(self.now)
+
+    def set_now(self, now: datetime) -> None:
+        self.now = now
+        assert self.services is not None
+        self.services.dispatcher.clock = lambda: now
+
+    async def tick(self) -> Any:
+        """Run one scheduler tick at the harness's time."""
+        assert self.services is not None
+        return await self.services.scheduler.tick(self.services.application.bot, self.now)
 
     async def stop(self) -> None:
         if self.services is not None:

@@ -23,7 +23,9 @@ async def test_menu_follows_role_and_language(harness: Harness) -> None:
     assert menu["scope"] == {"type": "chat", "chat_id": client.user_id}
     commands = {c["command"]: c["description"] for c in menu["commands"]}  # type: ignore[union-attr]
     assert commands["pause"] == "暫停所有排定的訊息"
-    assert set(commands) == {"help", "settings", "language", "privacy", "pause", "resume"}
+    assert set(commands) == {
+        "checkin", "history", "warningsigns", "help", "settings", "language", "privacy", "pause", "resume"
+    }
 
     worker = await harness.onboard(Role.PEER_WORKER, "en")
     menu = _menus(harness)[-1]

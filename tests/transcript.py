@@ -6,25 +6,32 @@ Format (one instruction per line; ``#`` starts a comment):
     language_code: zh-CN              Telegram's language_code of the person
     > text                            the person sends text ({invite} is replaced by their code)
     > [label]                         the person presses the button with that label
-    < some words                      the bot's next message contains these words
+    < some words                      a message from the bot (the same one as the line before,
+                                      or a later one) contains these words
     buttons: A | B | C                that message has exactly these buttons
     menu: A | B                       that message shows exactly this main-menu keyboard
     toast: words                      the button press was answered with a toast containing these words
     nothing                           the bot sent no message for the last action
     restart                           the bot process is stopped and started again
+    given: onboarded                  the person has already finished onboarding (default answers)
+    now: 2026-11-22 20:05 +08:00      the bot's clock from here on (for days, midnight, schedules)
+    tick                              the scheduler runs once at that time
+    checkin: 2026-11-22 mood=4 ...    the stored check-in of that local day (complete=yes|no, signs=1/2)
     stored: field=value ...           the person's stored settings (onboarded=yes|no, gone=yes)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.storage.models import CheckIn, SignAnswer
 from bot.storage.models import Person as PersonRow
 from flows.people import Role
-from tests.harness import Harness, Person, Reply
+from tests.harness import Harness, Person, Reply, _reply
 
 
 @dataclass
@@ -33,6 +40,7 @@ class Transcript:
     role: Role = Role.CLIENT
     language_code: str = "en"
     steps: list[tuple[int, str, str]] = field(default_factory=list)
+    onboarded: bool = False
 
     @classmethod
     def load(cls, path: Path) -> Transcript:
@@ -45,20 +53,25 @@ class Transcript:
                 transcript.role = Role(line.split(":", 1)[1].strip())
             elif line.startswith("language_code:"):
                 transcript.language_code = line.split(":", 1)[1].strip()
+            elif line.startswith("given:"):
+                transcript.onboarded = line.split(":", 1)[1].strip() == "onboarded"
             elif line.startswith(("> ", "< ")):
                 transcript.steps.append((number, line[:1], line[2:]))
             else:
                 keyword, _, rest = line.partition(":")
-                if keyword in ("buttons", "menu", "toast", "stored"):
+                if keyword in ("buttons", "menu", "toast", "stored", "now", "checkin"):
                     transcript.steps.append((number, keyword, rest.strip()))
-                elif line.strip() in ("nothing", "restart"):
+                elif line.strip() in ("nothing", "restart", "tick"):
                     transcript.steps.append((number, line.strip(), ""))
                 else:
                     raise ValueError(f"{path.name}:{number}: cannot read {line!r}")
         return transcript
 
     async def play(self, harness: Harness) -> None:
-        person: Person = harness.person(self.language_code)
+        if self.onboarded:
+            person = await harness.onboard(self.role, self.language_code)
+        else:
+            person = harness.person(self.language_code)
         invite = await harness.invite(self.role)
         messages: list[Reply] = []
         toasts: list[Reply] = []
@@ -74,13 +87,14 @@ class Transcript:
                 toasts = [r for r in replies if r.method == "answerCallbackQuery"]
                 current = None
             elif kind == "<":
+                # A later line may check the same message again, or a message after it.
                 found = next((i for i, r in enumerate(messages) if text in _plain(r.text)), None)
                 seen = "\n  ".join(r.text.replace("\n", " ")[:100] for r in messages) or "(nothing)"
                 assert found is not None, (
                     f"{where}: expected a message containing {text!r}; bot sent:\n  {seen}"
                 )
                 current = messages[found]
-                messages = messages[found + 1 :]
+                messages = messages[found:]
             elif kind in ("buttons", "menu"):
                 assert current is not None, f"{where}: '{kind}' needs a '<' line before it"
                 expected = [part.strip() for part in text.split("|")] if text else []
@@ -96,8 +110,47 @@ class Transcript:
                 )
             elif kind == "restart":
                 await harness.restart()
+            elif kind == "now":
+                harness.set_now(datetime.strptime(text, "%Y-%m-%d %H:%M %z"))
+            elif kind == "tick":
+                before = len(harness.api.calls)
+                await harness.tick()
+                replies = [r for r in map(_reply, harness.api.calls[before:]) if r is not None]
+                messages = [r for r in replies if r.chat_id == person.user_id]
+                current = None
             elif kind == "stored":
                 await self._check_stored(harness, person, text, where)
+            elif kind == "checkin":
+                await self._check_checkin(harness, person, text, where)
+
+    @staticmethod
+    async def _check_checkin(harness: Harness, person: Person, spec: str, where: str) -> None:
+        day_text, *pairs = spec.split()
+        async with harness.db.sessions() as session:
+            row = await session.scalar(
+                select(CheckIn)
+                .join(PersonRow, PersonRow.id == CheckIn.person_id)
+                .where(
+                    PersonRow.telegram_user_id == person.user_id,
+                    CheckIn.local_date == date.fromisoformat(day_text),
+                )
+            )
+            answers = (
+                (await session.scalars(select(SignAnswer.present).where(SignAnswer.checkin_id == row.id))).all()
+                if row is not None
+                else []
+            )
+        assert row is not None, f"{where}: no check-in stored for {day_text}"
+        for pair in pairs:
+            name, _, expected = pair.partition("=")
+            if name == "complete":
+                actual = "yes" if row.completed_at is not None else "no"
+            elif name == "signs":
+                actual = f"{sum(answers)}/{len(answers)}"
+            else:
+                value = getattr(row, name)
+                actual = ",".join(value) if isinstance(value, list) else str(value)
+            assert actual == expected, f"{where}: check-in {name} is {actual!r}, expected {expected!r}"
 
     @staticmethod
     async def _check_stored(harness: Harness, person: Person, spec: str, where: str) -> None:

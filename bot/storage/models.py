@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     Time,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -128,3 +131,89 @@ class AppSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class WarningSign(Base):
+    """One of a client's own early warning signs, in their words."""
+
+    __tablename__ = "warning_signs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None]
+
+
+class CheckIn(Base):
+    """One client's check-in for one local day; complete when ``completed_at`` is set.
+
+    A row whose day has passed without completion is a partial check-in.
+    """
+
+    __tablename__ = "checkins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    local_date: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    mood: Mapped[int | None] = mapped_column(SmallInteger)
+    sleep: Mapped[int | None] = mapped_column(SmallInteger)
+    medication: Mapped[str | None] = mapped_column(String(16))
+    side_effects: Mapped[int | None] = mapped_column(SmallInteger)
+    unusual: Mapped[list[str] | None] = mapped_column(JSON)
+    distress: Mapped[int | None] = mapped_column(SmallInteger)
+    contact: Mapped[int | None] = mapped_column(SmallInteger)
+    stress: Mapped[int | None] = mapped_column(SmallInteger)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("person_id", "local_date"),)
+
+
+class SignAnswer(Base):
+    """Whether a warning sign was present on a check-in's day."""
+
+    __tablename__ = "checkin_signs"
+
+    checkin_id: Mapped[int] = mapped_column(
+        ForeignKey("checkins.id", ondelete="CASCADE"), primary_key=True
+    )
+    sign_id: Mapped[int] = mapped_column(
+        ForeignKey("warning_signs.id", ondelete="CASCADE"), primary_key=True
+    )
+    present: Mapped[bool] = mapped_column(Boolean)
+
+
+class Schedule(Base):
+    """Work that is due for a person, as data: one row per person and kind.
+
+    The scheduler tick claims rows with ``due_at <= now`` through the ``due_at`` index,
+    in batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), and moves ``due_at`` on.
+    """
+
+    __tablename__ = "schedules"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    last_local_date: Mapped[date | None] = mapped_column(Date)
+
+
+class Flag(Base):
+    """An early-warning flag: raised once per episode, with the answers that triggered it."""
+
+    __tablename__ = "flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(24))
+    evidence: Mapped[list[str]] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cleared_at: Mapped[datetime | None]
+    escalation_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_flags_person_open", "person_id", "cleared_at"),)

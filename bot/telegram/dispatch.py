@@ -8,7 +8,9 @@ live here once, not in each feature.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -19,20 +21,45 @@ from telegram.ext import ContextTypes
 from bot.config import Settings
 from bot.i18n import Translator, locale_for_language_code, region_for_language_code
 from bot.invites import redeem
-from bot.storage import people
+from bot.storage import checkins, flag_store, people
+from bot.storage.schedules import reschedule
 from bot.storage.db import Database
-from bot.storage.models import FlowState, Person, utcnow
+from bot.storage.models import Flag, FlowState, Person, utcnow
 from bot.telegram.callbacks import ButtonSigner, ForgedButton
 from bot.telegram.incoming import Incoming, classify
 from bot.telegram.outbox import Outbox
-from bot.telegram.render import AnswerButton, EditText, Outgoing, Renderer, SendText, SetCommands
-from flows import conversation, questions
-from flows.effects import ForgetPerson, Notice, RefreshCommands, Say, ShowAnswer, UpdatePerson
+from bot.telegram.render import (
+    AnswerButton,
+    EditMarkup,
+    EditText,
+    Outgoing,
+    Renderer,
+    SendText,
+    SetCommands,
+)
+from flows import conversation, flags, questions
+from flows.effects import (
+    FinishCheckin,
+    ForgetPerson,
+    Notice,
+    RecordAnswer,
+    RefreshChoices,
+    RefreshCommands,
+    RemoveSign,
+    Say,
+    SaveSign,
+    ShowAnswer,
+    UpdatePerson,
+)
+from flows.schedule import local_date
 from flows.engine import Outcome
 from flows.people import Event, Role, Rules
 from flows.text import N_, Msg
 
 log = logging.getLogger(__name__)
+
+HISTORY_DAYS = 7
+FLAG_WINDOW_DAYS = 28
 
 
 class Dispatcher:
@@ -46,6 +73,8 @@ class Dispatcher:
             max_text_length=settings.max_text_length,
         )
         self.outbox = Outbox(translator, self.mark_blocked)
+        self.flag_rules = settings.flag_rules()
+        self.clock: Callable[[], datetime] = utcnow  # tests move time by replacing this
         self._renderer: Renderer | None = None
 
     async def start(self) -> None:
@@ -107,7 +136,7 @@ class Dispatcher:
     # -- one update, one transaction ----------------------------------------------------
 
     async def _process(self, incoming: Incoming) -> list[Outgoing]:
-        now = utcnow()
+        now = self.clock()
         async with self.db.transaction() as session:
             loaded = await people.load_for_update(session, incoming.user_id)
             if loaded is None:
@@ -120,6 +149,7 @@ class Dispatcher:
             if not isinstance(event_or_reply, Event):
                 return event_or_reply
             event = await self._with_facts(session, event_or_reply, person, flow_row)
+            event = await self._with_data(session, event, person, flow_row, now)
             outcome = conversation.handle(
                 event, people.view_of(person), people.snapshot_of(flow_row), self.rules
             )
@@ -139,7 +169,8 @@ class Dispatcher:
             if data.kind == "command":
                 return Event("command", data.value, now=now)
             if data.step != flow_row.step:
-                text = self.translator.render(Msg(N_("input.stale_button")), person.locale)
+                stale = N_("checkin.closed_button") if data.value.startswith("ci:") else N_("input.stale_button")
+                text = self.translator.render(Msg(stale), person.locale)
                 return [AnswerButton(incoming.callback_query_id, text)]
             return Event("choice", data.value, now=now)
         if incoming.kind == "command":
@@ -163,6 +194,31 @@ class Dispatcher:
                 )
         return event
 
+    async def _with_data(
+        self, session: AsyncSession, event: Event, person: Person, flow_row: FlowState, now: datetime
+    ) -> Event:
+        """Load what a command or flow shows or continues from, and nothing for other events."""
+        data: dict[str, object] = {}
+        command = event.value if event.kind == "command" else None
+        today = local_date(now, person.timezone)
+        if command == "checkin" and person.role == Role.CLIENT.value:
+            data["checkin"] = await checkins.open_today(session, person, today, now)
+        if command == "history" and person.role == Role.CLIENT.value:
+            since = today - timedelta(days=HISTORY_DAYS)
+            rows = (await checkins.records(session, [person.id], since))[person.id]
+            complete = await checkins.completed_days(session, person.id, since)
+            data["history"] = [
+                {"day": r.day.isoformat(), "mood": r.mood, "sleep": r.sleep,
+                 "medication": r.medication, "signs_yes": r.signs_yes, "complete": r.day in complete}
+                for r in rows
+            ]
+            data["today"] = today
+        if command == "warningsigns" or (command is None and flow_row.flow == "warningsigns"):
+            data["signs"] = [[s.id, s.text] for s in await checkins.active_signs(session, person.id)]
+        if not data:
+            return event
+        return replace(event, data=data)
+
     async def _apply(
         self,
         session: AsyncSession,
@@ -177,9 +233,34 @@ class Dispatcher:
         answered = forgotten = False
         if any(isinstance(e, Say) and e.choices for e in outcome.effects):
             flow_row.step += 1
+        reschedule_needed = False
         for effect in outcome.effects:
             if isinstance(effect, UpdatePerson):
                 people.apply_update(person, effect, now)
+                reschedule_needed |= any(
+                    value is not None
+                    for value in (effect.timezone, effect.checkin_time, effect.paused)
+                ) or effect.onboarded
+            elif isinstance(effect, RecordAnswer):
+                await checkins.record(session, person.id, date.fromisoformat(effect.day), effect.field, effect.value)
+            elif isinstance(effect, FinishCheckin):
+                await self._finished_checkin(session, person, date.fromisoformat(effect.day), now)
+            elif isinstance(effect, SaveSign):
+                await checkins.save_sign(session, person.id, effect.sign_id, effect.text)
+            elif isinstance(effect, RemoveSign):
+                await checkins.remove_sign(session, person.id, effect.sign_id, now)
+            elif isinstance(effect, RefreshChoices):
+                if incoming.message_id is not None:
+                    outgoing.append(
+                        EditMarkup(
+                            incoming.chat_id,
+                            incoming.message_id,
+                            self.translator.render(effect.text, person.locale, person.timezone),
+                            self.renderer.inline_keyboard(
+                                person.telegram_user_id, flow_row.step, effect.choices, effect.columns, person.locale
+                            ),
+                        )
+                    )
             elif isinstance(effect, Say):
                 outgoing.append(self._say(person, flow_row.step, effect))
             elif isinstance(effect, ShowAnswer):
@@ -203,7 +284,32 @@ class Dispatcher:
                 forgotten = True
         if not forgotten:
             people.store_snapshot(flow_row, outcome.snapshot)
+            if reschedule_needed:
+                await self.reschedule(session, person, now)
         return [*self._callback_ack(incoming, answered), *outgoing]
+
+    async def reschedule(self, session: AsyncSession, person: Person, now: datetime) -> None:
+        await reschedule(
+            session,
+            person,
+            now,
+            timedelta(minutes=self.settings.reminder_after_minutes),
+            self.settings.weekly_summary_day,
+            self.rules.is_quiet,
+        )
+
+    async def _finished_checkin(self, session: AsyncSession, person: Person, day: date, now: datetime) -> None:
+        """Close today's check-in and look at it against the person's own recent baseline."""
+        await checkins.finish(session, person.id, day, now)
+        history = (await checkins.records(session, [person.id], day - timedelta(days=FLAG_WINDOW_DAYS)))[person.id]
+        hits = flags.evaluate(history, day, self.flag_rules)
+        raised = await flag_store.apply(session, person, hits, now, rules=flags.RULE_NAMES)
+        if raised:
+            log.info("person %s: %d early-warning flag(s) raised", person.id, len(raised))
+            await self.flags_raised(session, person, raised, now)
+
+    async def flags_raised(self, session: AsyncSession, person: Person, raised: list[Flag], now: datetime) -> None:
+        """The one interface to the escalation module; flags stay listed by `tongban flags list`."""
 
     @staticmethod
     def _callback_ack(incoming: Incoming, answered: bool) -> list[Outgoing]:

@@ -5,16 +5,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.i18n import Translator
-from bot.telegram.render import AnswerButton, EditText, Outgoing, SendText, SetCommands
+from bot.telegram.render import (
+    AnswerButton,
+    EditMarkup,
+    EditText,
+    Outgoing,
+    SendPhoto,
+    SendText,
+    SetCommands,
+)
 from flows.commands import commands_for
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 
 
 def command_menu(
@@ -63,6 +72,19 @@ class Outbox:
                 request.text[:TELEGRAM_TEXT_LIMIT],
                 chat_id=request.chat_id,
                 message_id=request.message_id,
+            )
+        elif isinstance(request, EditMarkup):
+            await bot.edit_message_text(
+                request.text[:TELEGRAM_TEXT_LIMIT],
+                chat_id=request.chat_id,
+                message_id=request.message_id,
+                reply_markup=request.markup,
+            )
+        elif isinstance(request, SendPhoto):
+            await bot.send_photo(
+                request.chat_id,
+                InputFile(request.png, filename=request.filename),
+                caption=request.caption[:CAPTION_LIMIT],
             )
         elif isinstance(request, AnswerButton):
             await bot.answer_callback_query(request.callback_query_id, text=request.text)

@@ -42,13 +42,31 @@ class AnswerButton:
 
 
 @dataclass(frozen=True, slots=True)
+class SendPhoto:
+    chat_id: int
+    png: bytes
+    caption: str
+    filename: str = "chart.png"
+
+
+@dataclass(frozen=True, slots=True)
+class EditMarkup:
+    """Redraw a message's text and buttons (a multi-select question)."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    markup: InlineKeyboardMarkup
+
+
+@dataclass(frozen=True, slots=True)
 class SetCommands:
     chat_id: int
     role: Role
     locale: str
 
 
-Outgoing = SendText | EditText | AnswerButton | SetCommands
+Outgoing = SendText | EditText | EditMarkup | AnswerButton | SendPhoto | SetCommands
 
 
 @dataclass

@@ -1,0 +1,671 @@
+"""The four-week summary chart: mood, sleep, medication and warning signs, one panel each.
+
+Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, no global
+rcParams changes), so it can run in a worker thread. Labels arrive already translated;
+Chinese text is set in Noto Sans CJK from the ``noto_cjk_sans_otc`` package, so that it
+renders on a fresh machine without system fonts.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from functools import cache
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.font_manager import FontProperties
+from matplotlib.ft2font import FT2Font
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import blended_transform_factory
+
+FONT_PACKAGE = "noto_cjk_sans_otc"
+FONT_FILE = "NotoSansCJK-Regular.ttc"
+# Faces of the collection: Traditional Chinese readers get Taiwan glyph forms, everyone
+# else the Simplified Chinese face (its Latin letters and digits serve English too).
+CJK_FAMILY = {"zh_Hant": "Noto Sans CJK TC"}
+DEFAULT_CJK_FAMILY = "Noto Sans CJK SC"
+LATIN_FALLBACK = "DejaVu Sans"
+
+# Okabe & Ito's colour-blind-safe palette.
+BLUE = "#0072B2"
+SKY = "#56B4E9"
+GREEN = "#009E73"
+ORANGE = "#E69F00"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+GREY = "#8C8C8C"
+INK = "#333333"
+MUTED = "#6B6B6B"
+GAP = "#EFEFEF"
+GRID = "#E0E0E0"
+
+# Colour and shape per answer: the shape tells them apart without colour.
+MEDICATION_STYLE: dict[str, tuple[str, str]] = {
+    "taken": (GREEN, "o"),
+    "partly": (ORANGE, "D"),
+    "not_taken": (VERMILLION, "X"),
+    "not_prescribed": (GREY, "s"),
+}
+
+WIDTH_PX, HEIGHT_PX, DPI = 800, 1000, 100
+TITLE_PT, SUBTITLE_PT, PANEL_PT, TICK_PT = 26, 16, 19, 16
+
+
+@dataclass(frozen=True, slots=True)
+class ChartDay:
+    """One day's answers; ``None`` where there was no answer."""
+
+    day: date
+    mood: int | None
+    sleep: int | None  # -2..2
+    medication: str | None  # "taken" | "partly" | "not_taken" | "not_prescribed"
+    signs_yes: int | None
+
+    @property
+    def has_data(self) -> bool:
+        return any(v is not None for v in (self.mood, self.sleep, self.medication, self.signs_yes))
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLabels:
+    """Every word on the chart, already translated by the caller."""
+
+    title: str  # e.g. "Your last 4 weeks" / "最近四周"
+    mood: str  # panel label
+    sleep: str
+    medication: str
+    signs: str
+    mood_ticks: tuple[str, str, str, str, str]  # for 1..5, short words
+    sleep_ticks: tuple[str, str, str, str, str]  # for -2..2
+    medication_legend: dict[str, str]  # "taken" -> "Taken" etc.
+    no_data: str  # e.g. "no check-in"
+    date_format: Callable[[date], str]  # e.g. lambda d: "11/22", formatted by Babel
+    locale: str = "en"  # picks the Chinese glyph forms: "zh_Hant" -> Traditional
+
+
+class ChartFontMissing(RuntimeError):
+    """The Noto Sans CJK font package is not installed as files."""
+
+
+_font_lock = threading.RLock()
+_fonts_registered = False
+# matplotlib shares font caches and layout caches between figures; one chart at a time.
+_render_lock = threading.Lock()
+
+
+def cjk_font_path() -> Path:
+    """The Noto Sans CJK collection shipped by the ``noto_cjk_sans_otc`` package."""
+    try:
+        path = resources.files(FONT_PACKAGE).joinpath(FONT_FILE)
+    except ModuleNotFoundError as exc:
+        raise ChartFontMissing(f"install the {FONT_PACKAGE!r} package for charts") from exc
+    if not isinstance(path, Path) or not path.is_file():
+        raise ChartFontMissing(f"{FONT_FILE} not found as a file in {FONT_PACKAGE!r}")
+    return path
+
+
+def register_fonts() -> None:
+    """Make Noto Sans CJK known to matplotlib, once per process (idempotent, thread-safe)."""
+    global _fonts_registered
+    with _font_lock:
+        if _fonts_registered:
+            return
+        path = cjk_font_path()
+        known = {Path(entry.fname) for entry in font_manager.fontManager.ttflist}
+        if path not in known:
+            font_manager.fontManager.addfont(str(path))
+        _fonts_registered = True
+
+
+def chart_font(locale: str, size: float) -> FontProperties:
+    """The chart's font: Noto Sans CJK in the locale's glyph forms, DejaVu Sans behind it."""
+    register_fonts()
+    family = CJK_FAMILY.get(locale, DEFAULT_CJK_FAMILY)
+    return FontProperties(family=[family, LATIN_FALLBACK], size=size)
+
+
+def drawable(text: str) -> str:
+    """``text`` without the characters the chart fonts cannot draw (emoji, mostly).
+
+    Labels are often shared with the chat's buttons ("💊 Yes"); on the chart an emoji would
+    be an empty box, so it is dropped instead.
+    """
+    return " ".join("".join(ch for ch in text if _can_draw(ch)).split())
+
+
+@cache
+def _chart_fonts() -> tuple[FT2Font, ...]:
+    register_fonts()
+    cjk = str(cjk_font_path())
+    faces = [
+        FT2Font(cjk, face_index=entry.index)
+        for entry in font_manager.fontManager.ttflist
+        if entry.name in (DEFAULT_CJK_FAMILY, *CJK_FAMILY.values())
+    ]
+    latin = font_manager.findfont(FontProperties(family=LATIN_FALLBACK), fallback_to_default=False)
+    return (*faces, FT2Font(latin))
+
+
+@cache
+def _can_draw(ch: str) -> bool:
+    if ch.isspace():
+        return True
+    with _font_lock:
+        return any(font.get_char_index(ord(ch)) != 0 for font in _chart_fonts())
+
+
+def series(days: Sequence[ChartDay], end: date, weeks: int = 4) -> tuple[ChartDay, ...]:
+    """One entry per calendar day of the ``weeks`` weeks ending on ``end``, oldest first.
+
+    Days without a check-in are entries whose answers are all ``None`` (a gap, never a
+    zero); check-ins outside the period are left out. Two check-ins on one day are refused.
+    """
+    if weeks < 1:
+        raise ValueError(f"weeks must be at least 1, got {weeks}")
+    start = end - timedelta(days=7 * weeks - 1)
+    by_day: dict[date, ChartDay] = {}
+    for d in days:
+        if d.day in by_day:
+            raise ValueError(f"two check-ins for {d.day}; expected at most one per day")
+        by_day[d.day] = d
+    return tuple(
+        by_day.get(day, ChartDay(day, None, None, None, None))
+        for day in (start + timedelta(days=i) for i in range(7 * weeks))
+    )
+
+
+def render_chart(days: Sequence[ChartDay], end: date, labels: ChartLabels, weeks: int = 4) -> bytes:
+    """A PNG (bytes), about 800×1000 px. Days without data show as gaps, not zeros."""
+    period = series(days, end, weeks)
+    labels = _drawable_labels(labels)
+    with _render_lock:
+        figure = _draw(period, labels)
+        buffer = io.BytesIO()
+        figure.savefig(
+            buffer, format="png", dpi=DPI, facecolor="white", metadata={"Software": None}
+        )
+    return buffer.getvalue()
+
+
+def _drawable_labels(labels: ChartLabels) -> ChartLabels:
+    def dates(day: date) -> str:
+        return drawable(labels.date_format(day))
+
+    return replace(
+        labels,
+        title=drawable(labels.title),
+        mood=drawable(labels.mood),
+        sleep=drawable(labels.sleep),
+        medication=drawable(labels.medication),
+        signs=drawable(labels.signs),
+        mood_ticks=tuple(drawable(t) for t in labels.mood_ticks),  # type: ignore[arg-type]
+        sleep_ticks=tuple(drawable(t) for t in labels.sleep_ticks),  # type: ignore[arg-type]
+        medication_legend={k: drawable(v) for k, v in labels.medication_legend.items()},
+        no_data=drawable(labels.no_data),
+        date_format=dates,
+    )
+
+
+def _draw(period: tuple[ChartDay, ...], labels: ChartLabels) -> Figure:
+    def font(size: float) -> FontProperties:
+        return chart_font(labels.locale, size)
+
+    figure = Figure(
+        figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI),
+        dpi=DPI,
+        layout=ConstrainedLayoutEngine(h_pad=0.12, hspace=0.04),
+    )
+    FigureCanvasAgg(figure)
+    grid = figure.add_gridspec(5, 1, height_ratios=[0.5, 3.0, 2.4, 0.8, 1.7])
+    header = figure.add_subplot(grid[0])
+    mood_ax = figure.add_subplot(grid[1])
+    sleep_ax, meds_ax, signs_ax = (figure.add_subplot(grid[i], sharex=mood_ax) for i in (2, 3, 4))
+    x = list(range(len(period)))
+    _header(figure, header, period, labels, font)
+
+    for ax, title in (
+        (mood_ax, labels.mood),
+        (sleep_ax, labels.sleep),
+        (meds_ax, labels.medication),
+        (signs_ax, labels.signs),
+    ):
+        _frame(ax, title, period, font)
+
+    _mood(mood_ax, x, period, labels, font)
+    _sleep(sleep_ax, x, period, labels, font)
+    _medication_key(figure, meds_ax, _medication(meds_ax, x, period, labels, font), font)
+    _signs(signs_ax, x, period, labels, font)
+    _dates(signs_ax, period, labels, font)
+
+    gap = Patch(facecolor=GAP, edgecolor=GRID, label=labels.no_data)
+    figure.legend(
+        handles=[gap],
+        loc="outside lower left",
+        frameon=False,
+        prop=font(TICK_PT),
+        labelcolor=MUTED,
+        handlelength=1.2,
+        handleheight=1.2,
+    )
+    return figure
+
+
+def _header(
+    figure: Figure,
+    ax: Axes,
+    period: tuple[ChartDay, ...],
+    labels: ChartLabels,
+    font: Callable[[float], FontProperties],
+) -> None:
+    """The title on the left and the period on the right, on one baseline across the figure."""
+    ax.set_axis_off()
+    across = blended_transform_factory(figure.transFigure, ax.transAxes)
+    period_text = f"{labels.date_format(period[0].day)} – {labels.date_format(period[-1].day)}"
+    for x, text, size, colour, align in (
+        (0.025, labels.title, TITLE_PT, INK, "left"),
+        (0.975, period_text, SUBTITLE_PT, MUTED, "right"),
+    ):
+        ax.text(
+            x,
+            0.2,
+            text,
+            transform=across,
+            fontproperties=font(size),
+            color=colour,
+            ha=align,
+            va="baseline",
+        ).set_in_layout(False)
+
+
+def _frame(
+    ax: Axes, title: str, period: tuple[ChartDay, ...], font: Callable[[float], FontProperties]
+) -> None:
+    ax.set_title(title, loc="left", fontproperties=font(PANEL_PT), color=INK, pad=6)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.spines["bottom"].set_color(GRID)
+    ax.tick_params(axis="both", which="both", length=0, colors=MUTED, pad=6)
+    ax.set_xlim(-0.6, len(period) - 0.4)
+    for i, d in enumerate(period):
+        if not d.has_data:
+            ax.axvspan(i - 0.5, i + 0.5, facecolor=GAP, edgecolor="none", zorder=0)
+    for week_start in range(len(period) - 7, 0, -7):
+        ax.axvline(week_start - 0.5, color=GRID, linewidth=1, zorder=0.5)
+
+
+def _no_answers(ax: Axes, labels: ChartLabels, font: Callable[[float], FontProperties]) -> None:
+    ax.text(
+        0.5,
+        0.5,
+        labels.no_data,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontproperties=font(TICK_PT),
+        color=MUTED,
+    )
+
+
+def _y_words(
+    ax: Axes, values: Sequence[int], words: Sequence[str], font: Callable[[float], FontProperties]
+) -> None:
+    ax.set_yticks(list(values), list(words), fontproperties=font(TICK_PT))
+    ax.grid(axis="y", color=GRID, linewidth=1)
+    ax.set_axisbelow(True)
+
+
+def _mood(
+    ax: Axes,
+    x: list[int],
+    period: tuple[ChartDay, ...],
+    labels: ChartLabels,
+    font: Callable[[float], FontProperties],
+) -> None:
+    ax.set_ylim(0.5, 5.5)
+    _y_words(ax, range(1, 6), labels.mood_ticks, font)
+    points = [(i, d.mood) for i, d in zip(x, period, strict=True) if d.mood is not None]
+    if not points:
+        _no_answers(ax, labels, font)
+        return
+    # A dotted line bridges missing days so the trend stays readable; days in a row are solid.
+    ax.plot(*zip(*points, strict=True), color=BLUE, linewidth=1.5, linestyle=":", alpha=0.6)
+    solid = [d.mood if d.mood is not None else math.nan for d in period]
+    ax.plot(x, solid, color=BLUE, linewidth=3, solid_capstyle="round")
+    ax.plot(
+        *zip(*points, strict=True),
+        linestyle="none",
+        marker="o",
+        markersize=9,
+        color=BLUE,
+        markeredgecolor="white",
+        markeredgewidth=1.5,
+    )
+
+
+def _sleep(
+    ax: Axes,
+    x: list[int],
+    period: tuple[ChartDay, ...],
+    labels: ChartLabels,
+    font: Callable[[float], FontProperties],
+) -> None:
+    ax.set_ylim(-2.6, 2.6)
+    _y_words(ax, range(-2, 3), labels.sleep_ticks, font)
+    answered = [(i, d.sleep) for i, d in zip(x, period, strict=True) if d.sleep is not None]
+    if not answered:
+        _no_answers(ax, labels, font)
+        return
+    ax.axhline(0, color=GREY, linewidth=1.2, zorder=1)
+    bars = [(i, s) for i, s in answered if s != 0]
+    if bars:
+        ax.bar(
+            [i for i, _ in bars],
+            [s for _, s in bars],
+            width=0.7,
+            color=[VERMILLION if s < 0 else SKY for _, s in bars],
+            zorder=2,
+        )
+    usual = [i for i, s in answered if s == 0]
+    # "As usual" has no height: a dash on the line shows it was answered.
+    ax.plot(
+        usual,
+        [0] * len(usual),
+        linestyle="none",
+        marker="_",
+        markersize=16,
+        markeredgewidth=4,
+        color=INK,
+        zorder=3,
+    )
+
+
+def _medication(
+    ax: Axes,
+    x: list[int],
+    period: tuple[ChartDay, ...],
+    labels: ChartLabels,
+    font: Callable[[float], FontProperties],
+) -> list[Line2D]:
+    ax.set_ylim(-1, 1)
+    ax.set_yticks([])
+    ax.spines["bottom"].set_visible(False)
+    handles = []
+    for answer, (colour, marker) in MEDICATION_STYLE.items():
+        on = [i for i, d in zip(x, period, strict=True) if d.medication == answer]
+        if not on:
+            continue
+        ax.plot(
+            on,
+            [0] * len(on),
+            linestyle="none",
+            marker=marker,
+            markersize=13,
+            color=colour,
+            markeredgecolor="white",
+            markeredgewidth=1,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=marker,
+                markersize=11,
+                color=colour,
+                label=labels.medication_legend.get(answer, answer),
+            )
+        )
+    if not handles:
+        _no_answers(ax, labels, font)
+    return handles
+
+
+def _medication_key(
+    figure: Figure, ax: Axes, handles: list[Line2D], font: Callable[[float], FontProperties]
+) -> None:
+    """The colour key under the medication row: one line, or two when one would not fit."""
+    if not handles:
+        return
+
+    def key(columns: int) -> Legend:
+        return ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.0, 0.0),
+            ncols=columns,
+            frameon=False,
+            prop=font(TICK_PT),
+            labelcolor=MUTED,
+            handletextpad=0.3,
+            columnspacing=1.2,
+            borderaxespad=0.1,
+        )
+
+    legend = key(len(handles))
+    if len(handles) > 2:
+        figure.draw_without_rendering()
+        room = figure.bbox.x1 - ax.get_window_extent().x0 - 10
+        if legend.get_window_extent().width > room:
+            legend.remove()
+            key(2)
+
+
+def _signs(
+    ax: Axes,
+    x: list[int],
+    period: tuple[ChartDay, ...],
+    labels: ChartLabels,
+    font: Callable[[float], FontProperties],
+) -> None:
+    answered = [(i, d.signs_yes) for i, d in zip(x, period, strict=True) if d.signs_yes is not None]
+    top = max([2, *(n for _, n in answered)])
+    ax.set_ylim(-0.35, top + 0.4)
+    _y_words(ax, range(top + 1), [str(n) for n in range(top + 1)], font)
+    if not answered:
+        _no_answers(ax, labels, font)
+        return
+    some = [(i, n) for i, n in answered if n > 0]
+    if some:
+        ax.bar([i for i, _ in some], [n for _, n in some], width=0.7, color=PURPLE, zorder=2)
+    none = [i for i, n in answered if n == 0]
+    # Zero signs is an answer, not a gap: a small dot on the baseline.
+    ax.plot(none, [0] * len(none), linestyle="none", marker="o", markersize=5, color=GREY)
+
+
+def _dates(
+    ax: Axes,
+    period: tuple[ChartDay, ...],
+    labels: ChartLabels,
+    font: Callable[[float], FontProperties],
+) -> None:
+    for upper in ax.get_shared_x_axes().get_siblings(ax):
+        if upper is not ax:
+            upper.tick_params(axis="x", labelbottom=False)
+    ticks = list(range(len(period) - 1, -1, -7))[::-1]
+    ax.set_xticks(
+        ticks, [labels.date_format(period[i].day) for i in ticks], fontproperties=font(TICK_PT)
+    )
+    ax.set_xticks(range(len(period)), minor=True)
+    ax.tick_params(axis="x", which="minor", length=3, color=GRID)
+    ax.tick_params(axis="x", which="major", length=6, color=GRID)
+
+
+def _demo_days(end: date) -> list[ChartDay]:
+    """Four weeks of a made-up client: steady, a rough patch in week three, a few gaps."""
+    mood = [
+        4,
+        4,
+        3,
+        4,
+        None,
+        4,
+        5,
+        4,
+        4,
+        3,
+        4,
+        4,
+        None,
+        4,
+        3,
+        3,
+        2,
+        2,
+        1,
+        None,
+        2,
+        2,
+        3,
+        3,
+        4,
+        4,
+        None,
+        4,
+    ]
+    sleep = [
+        0,
+        0,
+        0,
+        1,
+        None,
+        0,
+        0,
+        0,
+        -1,
+        0,
+        0,
+        0,
+        None,
+        0,
+        -1,
+        -2,
+        -2,
+        -1,
+        -2,
+        None,
+        -1,
+        0,
+        0,
+        1,
+        0,
+        0,
+        None,
+        0,
+    ]
+    meds = "TTTTxTTTTPTTxTTPNNTxNTTTTTxT"
+    signs = [
+        0,
+        0,
+        0,
+        0,
+        None,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        None,
+        0,
+        1,
+        1,
+        2,
+        3,
+        2,
+        None,
+        1,
+        1,
+        0,
+        0,
+        0,
+        0,
+        None,
+        0,
+    ]
+    answer = {"T": "taken", "P": "partly", "N": "not_taken", "x": None}
+    start = end - timedelta(days=27)
+    return [
+        ChartDay(start + timedelta(days=i), mood[i], sleep[i], answer[meds[i]], signs[i])
+        for i in range(28)
+        if mood[i] is not None or signs[i] is not None
+    ]
+
+
+DEMO_LABELS = {
+    "en": ChartLabels(
+        title="Your last four weeks",
+        mood="Mood",
+        sleep="Sleep, compared with usual",
+        medication="Medication",
+        signs="Warning signs",
+        mood_ticks=("very low", "low", "okay", "good", "very good"),
+        sleep_ticks=("much less", "less", "as usual", "more", "much more"),
+        medication_legend={
+            "taken": "💊 Taken",
+            "partly": "Some",
+            "not_taken": "Not taken",
+            "not_prescribed": "None prescribed",
+        },
+        no_data="no check-in",
+        date_format=lambda d: f"{d.day} {d:%b}",
+        locale="en",
+    ),
+    "zh_Hans": ChartLabels(
+        title="你最近四周的情况",
+        mood="心情",
+        sleep="睡眠（和平时比）",
+        medication="服药",
+        signs="预警信号",
+        mood_ticks=("很差", "较差", "一般", "不错", "很好"),
+        sleep_ticks=("少很多", "少一些", "和平时一样", "多一些", "多很多"),
+        medication_legend={
+            "taken": "吃了",
+            "partly": "吃了一部分",
+            "not_taken": "没吃",
+            "not_prescribed": "不用吃药",
+        },
+        no_data="未签到",
+        date_format=lambda d: f"{d.month}月{d.day}日",
+        locale="zh_Hans",
+    ),
+    "zh_Hant": ChartLabels(
+        title="你最近四週的狀況",
+        mood="心情",
+        sleep="睡眠（跟平常比）",
+        medication="服藥",
+        signs="警訊",
+        mood_ticks=("很差", "不太好", "還可以", "不錯", "很好"),
+        sleep_ticks=("少很多", "少一些", "跟平常一樣", "多一些", "多很多"),
+        medication_legend={
+            "taken": "有吃",
+            "partly": "吃了一部分",
+            "not_taken": "沒吃",
+            "not_prescribed": "沒有在吃藥",
+        },
+        no_data="未簽到",
+        date_format=lambda d: f"{d.month}/{d.day}",
+        locale="zh_Hant",
+    ),
+}
+
+
+if __name__ == "__main__":
+    end = date(2026, 11, 22)
+    for locale, demo_labels in DEMO_LABELS.items():
+        png = render_chart(_demo_days(end), end, demo_labels)
+        target = Path(f"/tmp/chart_{locale}.png")
+        target.write_bytes(png)
+        print(f"{target}: {len(png) // 1024} KB")

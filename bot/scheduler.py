@@ -1,0 +1,197 @@
+"""Scheduling as data: schedule rows with an indexed ``due_at``, claimed in batches by a tick.
+
+No job per person: one periodic job runs ``Scheduler.tick``, which claims what is due
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several bot processes never send the same
+prompt twice), decides for each row, moves its ``due_at`` on, commits, and then sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
+from telegram.ext import ContextTypes
+
+from bot.storage import checkins, flag_store
+from bot.storage.schedules import CHECKIN, REMINDER, WEEKLY
+from bot.storage import people as people_store
+from bot.weekly import weekly_chart
+from bot.storage.models import CheckIn, Person, Schedule, utcnow
+from bot.telegram.render import Outgoing, SendPhoto, SendText
+from flows import flags
+from flows.effects import Choice
+from flows.people import Role
+from flows.schedule import local_date, next_daily, next_weekly, shifted
+from flows.text import N_, Msg
+
+if TYPE_CHECKING:
+    from bot.telegram.dispatch import Dispatcher
+
+log = logging.getLogger(__name__)
+
+START = Choice(Msg(N_("checkin.prompt.start")), "/checkin")
+LATER = Choice(Msg(N_("checkin.prompt.later")), "/later")
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    flags: int = 0
+    outgoing: list[Outgoing] = field(default_factory=list)
+
+
+class Scheduler:
+    """Claims due rows and turns them into messages. Built once; ``tick`` runs periodically."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.db = dispatcher.db
+        self.settings = dispatcher.settings
+        self.translator = dispatcher.translator
+        self.rules = dispatcher.flag_rules
+
+    async def tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The periodic job; a failing tick is logged and the next one tries again."""
+        try:
+            report = await self.tick(context.bot)
+        except Exception as exc:
+            log.warning("scheduler tick failed: %s", type(exc).__name__)
+            return
+        if report.claimed:
+            log.info("tick: %d due, %d sent, %d held back", report.claimed, report.sent, report.skipped)
+
+    async def tick(self, bot: Bot, now: datetime | None = None) -> TickReport:
+        now = now or utcnow()
+        report = TickReport()
+        charts: list[tuple[Person, list[flags.DayRecord], date]] = []
+        async with self.db.transaction() as session:
+            rows = await self._claim(session, now)
+            report.claimed = len(rows)
+            if rows:
+                await self._decide(session, rows, now, report, charts)
+        for person, records, today in charts:
+            report.outgoing.append(await self._weekly(person, records, today))
+        report.sent = len(report.outgoing)
+        await self.dispatcher.outbox.deliver(bot, report.outgoing)
+        return report
+
+    async def _claim(self, session: AsyncSession, now: datetime) -> Sequence[Schedule]:
+        query = (
+            select(Schedule)
+            .where(Schedule.due_at <= now)
+            .order_by(Schedule.due_at)
+            .limit(self.settings.tick_batch)
+        )
+        if self.db.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        return (await session.scalars(query)).all()
+
+    async def _decide(
+        self,
+        session: AsyncSession,
+        rows: Sequence[Schedule],
+        now: datetime,
+        report: TickReport,
+        charts: list[tuple[Person, list[flags.DayRecord], date]],
+    ) -> None:
+        ids = sorted({row.person_id for row in rows})
+        people = {
+            p.id: p for p in (await session.scalars(select(Person).where(Person.id.in_(ids)))).all()
+        }
+        earliest = min(local_date(now, people[i].timezone) for i in ids if i in people) - timedelta(days=1)
+        completed = {
+            (pid, day)
+            for pid, day in (
+                await session.execute(
+                    select(CheckIn.person_id, CheckIn.local_date).where(
+                        CheckIn.person_id.in_(ids),
+                        CheckIn.local_date >= earliest,
+                        CheckIn.completed_at.is_not(None),
+                    )
+                )
+            ).all()
+        }
+        held = await people_store.held_by_a_person(session, ids)
+        last_days = await checkins.last_checkin_days(session, ids)
+        weekly_ids = [row.person_id for row in rows if row.kind == WEEKLY]
+        history = await checkins.records(
+            session, weekly_ids, earliest - timedelta(days=28)
+        ) if weekly_ids else {}
+        for row in rows:
+            person = people.get(row.person_id)
+            if person is None:
+                await session.delete(row)
+                continue
+            today = local_date(now, person.timezone)
+            quiet_now = self.dispatcher.rules.is_quiet(now.astimezone(ZoneInfo(person.timezone)).time())
+            blocked = person.blocked_at is not None
+            waiting = person.paused or blocked or person.id in held or quiet_now
+            if row.kind in (CHECKIN, REMINDER):
+                already = (person.id, today) in completed or row.last_local_date == today
+                if not waiting and not already:
+                    report.outgoing.append(self._prompt(person, row.kind, today, last_days.get(person.id)))
+                    if row.kind == CHECKIN:
+                        report.flags += await self._silence(session, person, today, last_days.get(person.id), now)
+                else:
+                    report.skipped += 1
+                row.last_local_date = today
+                assert person.checkin_time is not None
+                clock = person.checkin_time if row.kind == CHECKIN else shifted(
+                    person.checkin_time, timedelta(minutes=self.settings.reminder_after_minutes)
+                )
+                if clock is None:
+                    await session.delete(row)
+                    continue
+                row.due_at = next_daily(clock, person.timezone, now, skip_day=today)
+            elif row.kind == WEEKLY:
+                if not waiting and person.checkin_time is not None:
+                    charts.append((person, history.get(person.id, []), today))
+                else:
+                    report.skipped += 1
+                assert person.checkin_time is not None
+                row.due_at = next_weekly(self.settings.weekly_summary_day, person.checkin_time, person.timezone, now)
+            else:
+                log.warning("schedule row of unknown kind %s dropped", row.kind)
+                await session.delete(row)
+
+    def _prompt(self, person: Person, kind: str, today: date, last: date | None) -> SendText:
+        if kind == REMINDER:
+            text_id = N_("checkin.reminder")
+        elif last is not None and flags.silence(last, today, self.rules) is not None:
+            text_id = N_("checkin.prompt.after_a_while")
+        else:
+            text_id = N_("checkin.prompt")
+        text = self.translator.render(Msg(text_id), person.locale, person.timezone)
+        markup = self.dispatcher.renderer.inline_keyboard(
+            person.telegram_user_id, 0, (START, LATER), 2, person.locale
+        )
+        return SendText(person.chat_id, text, markup)
+
+    async def _silence(
+        self, session: AsyncSession, person: Person, today: date, last: date | None, now: datetime
+    ) -> int:
+        since = person.onboarded_at.date() if person.onboarded_at else today
+        verdict = flags.silence(last, today, self.rules, since=since)
+        if verdict != "flag":
+            return 0
+        evidence = (f"last check-in {last.isoformat()}" if last else "no check-in yet",)
+        hit = flags.FlagHit("silence", evidence, {"last": last.isoformat() if last else None})
+        raised = await flag_store.apply(session, person, [hit], now, rules={"silence"})
+        return len(raised)
+
+    async def _weekly(self, person: Person, records: list[flags.DayRecord], today: date) -> SendPhoto:
+        png = await asyncio.to_thread(weekly_chart, self.translator, person.locale, records, today)
+        caption = self.translator.render(Msg(N_("checkin.weekly.caption")), person.locale)
+        return SendPhoto(person.chat_id, png, caption)

@@ -1,0 +1,170 @@
+"""Check-in rows: today's row, answers as they come, and the records rules and charts read."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import CheckIn, Person, SignAnswer, WarningSign
+from flows.flags import DayRecord
+
+FIELDS = ("mood", "sleep", "medication", "side_effects", "unusual", "distress", "contact", "stress")
+
+
+async def active_signs(session: AsyncSession, person_id: int) -> list[WarningSign]:
+    return list(
+        (
+            await session.scalars(
+                select(WarningSign)
+                .where(WarningSign.person_id == person_id, WarningSign.removed_at.is_(None))
+                .order_by(WarningSign.id)
+            )
+        ).all()
+    )
+
+
+async def for_day(session: AsyncSession, person_id: int, day: date) -> CheckIn | None:
+    return await session.scalar(
+        select(CheckIn).where(CheckIn.person_id == person_id, CheckIn.local_date == day)
+    )
+
+
+async def open_today(session: AsyncSession, person: Person, day: date, now: datetime) -> dict[str, Any]:
+    """Today's check-in as the flow needs it; creates the row on first use."""
+    row = await for_day(session, person.id, day)
+    if row is None:
+        row = CheckIn(person_id=person.id, local_date=day, started_at=now)
+        session.add(row)
+        await session.flush()
+    answers = {field: getattr(row, field) for field in FIELDS if getattr(row, field) is not None}
+    answered_signs = (
+        await session.scalars(select(SignAnswer.sign_id).where(SignAnswer.checkin_id == row.id))
+    ).all()
+    signs = await active_signs(session, person.id)
+    return {
+        "day": day.isoformat(),
+        "answers": answers,
+        "signs": [[sign.id, sign.text] for sign in signs],
+        "signs_answered": list(answered_signs),
+        "completed": row.completed_at is not None,
+    }
+
+
+async def done_today(session: AsyncSession, person_id: int, day: date) -> bool:
+    row = await for_day(session, person_id, day)
+    return row is not None and row.completed_at is not None
+
+
+async def record(session: AsyncSession, person_id: int, day: date, field: str, value: Any) -> None:
+    row = await for_day(session, person_id, day)
+    if row is None:  # the row is made when the check-in opens; this is a safety net
+        row = CheckIn(person_id=person_id, local_date=day)
+        session.add(row)
+        await session.flush()
+    if field == "sign":
+        sign_id, present = int(value[0]), bool(value[1])
+        existing = await session.get(SignAnswer, (row.id, sign_id))
+        if existing is None:
+            session.add(SignAnswer(checkin_id=row.id, sign_id=sign_id, present=present))
+        else:
+            existing.present = present
+        return
+    if field not in (*FIELDS, "note"):
+        raise ValueError(f"unknown check-in field {field}")
+    setattr(row, field, value)
+
+
+async def finish(session: AsyncSession, person_id: int, day: date, now: datetime) -> None:
+    row = await for_day(session, person_id, day)
+    if row is not None and row.completed_at is None:
+        row.completed_at = now
+
+
+async def records(
+    session: AsyncSession, person_ids: list[int], since: date
+) -> dict[int, list[DayRecord]]:
+    """Day records (answers and warning-sign counts) since ``since``, for several people at once."""
+    if not person_ids:
+        return {}
+    signs_yes = (
+        select(SignAnswer.checkin_id, func.count().label("yes"))
+        .where(SignAnswer.present.is_(True))
+        .group_by(SignAnswer.checkin_id)
+        .subquery()
+    )
+    signs_asked = (
+        select(SignAnswer.checkin_id, func.count().label("asked"))
+        .group_by(SignAnswer.checkin_id)
+        .subquery()
+    )
+    rows = (
+        await session.execute(
+            select(CheckIn, signs_yes.c.yes, signs_asked.c.asked)
+            .outerjoin(signs_yes, signs_yes.c.checkin_id == CheckIn.id)
+            .outerjoin(signs_asked, signs_asked.c.checkin_id == CheckIn.id)
+            .where(CheckIn.person_id.in_(person_ids), CheckIn.local_date >= since)
+            .order_by(CheckIn.local_date)
+        )
+    ).all()
+    result: dict[int, list[DayRecord]] = {pid: [] for pid in person_ids}
+    for checkin, yes, asked in rows:
+        if checkin.mood is None and checkin.sleep is None and checkin.medication is None and not asked:
+            continue  # opened but nothing answered: not a check-in
+        result[checkin.person_id].append(
+            DayRecord(
+                day=checkin.local_date,
+                mood=checkin.mood,
+                sleep=checkin.sleep,
+                medication=checkin.medication,
+                signs_yes=(yes or 0) if asked else None,
+            )
+        )
+    return result
+
+
+async def last_checkin_days(session: AsyncSession, person_ids: list[int]) -> dict[int, date]:
+    """The most recent day each person answered anything."""
+    if not person_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(CheckIn.person_id, func.max(CheckIn.local_date))
+            .where(CheckIn.person_id.in_(person_ids), CheckIn.mood.is_not(None))
+            .group_by(CheckIn.person_id)
+        )
+    ).all()
+    return {pid: day for pid, day in rows}
+
+
+def window_start(today: date, days: int) -> date:
+    return today - timedelta(days=days)
+
+
+async def completed_days(session: AsyncSession, person_id: int, since: date) -> set[date]:
+    rows = await session.scalars(
+        select(CheckIn.local_date).where(
+            CheckIn.person_id == person_id,
+            CheckIn.local_date >= since,
+            CheckIn.completed_at.is_not(None),
+        )
+    )
+    return set(rows.all())
+
+
+async def save_sign(session: AsyncSession, person_id: int, sign_id: int | None, text: str) -> None:
+    if sign_id is None:
+        session.add(WarningSign(person_id=person_id, text=text))
+        return
+    sign = await session.get(WarningSign, sign_id)
+    if sign is not None and sign.person_id == person_id and sign.removed_at is None:
+        sign.text = text
+
+
+async def remove_sign(session: AsyncSession, person_id: int, sign_id: int, now: datetime) -> None:
+    """Removed signs stay behind past answers (``removed_at``) but are no longer asked."""
+    sign = await session.get(WarningSign, sign_id)
+    if sign is not None and sign.person_id == person_id:
+        sign.removed_at = now

@@ -1,0 +1,60 @@
+"""Early-warning flags as rows: raised once per episode, closed when the rule stops holding."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import Flag, Person
+from flows.flags import FlagHit, episodes
+
+
+async def open_flags(session: AsyncSession, person_id: int) -> list[Flag]:
+    return list(
+        (
+            await session.scalars(
+                select(Flag).where(Flag.person_id == person_id, Flag.cleared_at.is_(None))
+            )
+        ).all()
+    )
+
+
+async def apply(
+    session: AsyncSession,
+    person: Person,
+    hits: Sequence[FlagHit],
+    now: datetime,
+    rules: Collection[str],
+) -> list[Flag]:
+    """Raise new episodes among ``hits`` and close open ones (of ``rules``) that no longer hold.
+
+    Returns the flags raised now; the caller hands them to the escalation module.
+    """
+    current = [flag for flag in await open_flags(session, person.id) if flag.rule in rules]
+    change = episodes(hits, {flag.rule for flag in current})
+    for flag in current:
+        if flag.rule in change.clear_rules:
+            flag.cleared_at = now
+    raised = []
+    for hit in change.raise_rules:
+        flag = Flag(
+            person_id=person.id,
+            rule=hit.rule,
+            evidence=list(hit.evidence),
+            summary=dict(hit.summary),
+            raised_at=now,
+        )
+        session.add(flag)
+        raised.append(flag)
+    await session.flush()
+    return raised
+
+
+async def list_flags(session: AsyncSession, include_cleared: bool = False) -> list[Flag]:
+    query = select(Flag).order_by(Flag.raised_at.desc())
+    if not include_cleared:
+        query = query.where(Flag.cleared_at.is_(None))
+    return list((await session.scalars(query)).all())

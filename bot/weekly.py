@@ -1,0 +1,48 @@
+"""The weekly summary chart, labelled in the reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from babel.dates import format_skeleton
+
+from bot.charts import ChartDay, ChartLabels, render_chart
+from bot.i18n import Translator
+from flows.checkin import MEDICATION
+from flows.flags import DayRecord
+from flows.text import N_
+
+MOOD_TICKS = (
+    N_("chart.mood.1"), N_("chart.mood.2"), N_("chart.mood.3"), N_("chart.mood.4"), N_("chart.mood.5"),
+)
+SLEEP_TICKS = (
+    N_("checkin.sleep.much_less"), N_("checkin.sleep.less"), N_("checkin.sleep.usual"),
+    N_("checkin.sleep.more"), N_("checkin.sleep.much_more"),
+)
+
+
+def chart_labels(translator: Translator, locale: str) -> ChartLabels:
+    def t(message_id: str) -> str:
+        return translator.text(locale, message_id)
+
+    return ChartLabels(
+        title=t(N_("chart.title")),
+        mood=t(N_("chart.mood")),
+        sleep=t(N_("chart.sleep")),
+        medication=t(N_("chart.medication")),
+        signs=t(N_("chart.signs")),
+        mood_ticks=tuple(t(m) for m in MOOD_TICKS),  # type: ignore[arg-type]
+        sleep_ticks=tuple(t(m) for m in SLEEP_TICKS),  # type: ignore[arg-type]
+        medication_legend={value: t(label) for value, label in MEDICATION},
+        no_data=t(N_("chart.no_data")),
+        date_format=lambda day: str(format_skeleton("Md", day, locale=locale)),
+    )
+
+
+def weekly_chart(
+    translator: Translator, locale: str, records: Sequence[DayRecord], today: date
+) -> bytes:
+    """A PNG of the last four weeks; runs in a worker thread (matplotlib is slow)."""
+    days = [ChartDay(r.day, r.mood, r.sleep, r.medication, r.signs_yes) for r in records]
+    return render_chart(days, today, chart_labels(translator, locale))

@@ -1,0 +1,174 @@
+"""/warningsigns: the client's own early warning signs (2 to 5 short items), added, edited, removed.
+
+The shell loads the current signs into ``event.data["signs"]`` as ``[[id, text], ...]`` on
+every event of this flow, so the list shown is always the stored one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flows.effects import Choice, RemoveSign, Say, SaveSign
+from flows.engine import FlowModel
+from flows.text import N_, Lines, Msg, Raw, msg
+
+MAX_SIGNS = 5
+MIN_SIGNS = 2
+MAX_SIGN_LENGTH = 80
+
+
+class WarningSigns(FlowModel):
+    name = "warningsigns"
+    initial = "menu"
+    states: ClassVar[list[str]] = ["menu", "adding", "pick_edit", "editing", "pick_remove", "done"]
+    final = frozenset({"done"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        {"trigger": "answer", "source": "menu", "dest": "adding", "conditions": ["is_valid", "chose_add"]},
+        {"trigger": "answer", "source": "menu", "dest": "pick_edit", "conditions": ["is_valid", "chose_edit"]},
+        {"trigger": "answer", "source": "menu", "dest": "pick_remove", "conditions": ["is_valid", "chose_remove"]},
+        {"trigger": "answer", "source": "menu", "dest": "done", "conditions": ["is_valid", "chose_done"]},
+        {"trigger": "answer", "source": "adding", "dest": "menu", "conditions": "is_valid", "before": "save_new"},
+        {"trigger": "answer", "source": "pick_edit", "dest": "editing", "conditions": "is_valid",
+         "before": "remember_pick"},
+        {"trigger": "answer", "source": "editing", "dest": "menu", "conditions": "is_valid", "before": "save_edit"},
+        {"trigger": "answer", "source": "pick_remove", "dest": "menu", "conditions": "is_valid",
+         "before": "remove_pick"},
+        {"trigger": "answer", "source": ["adding", "pick_edit", "editing", "pick_remove"], "dest": "menu",
+         "conditions": "wants_back"},
+    ]
+
+    @property
+    def signs(self) -> list[tuple[int, str]]:
+        return [(int(i), str(t)) for i, t in self.event.data.get("signs", [])]
+
+    def wants_back(self) -> bool:
+        return self.event.kind == "choice" and self.event.value == "ws:back"
+
+    # -- menu ------------------------------------------------------------------------
+
+    def on_enter_menu(self) -> None:
+        signs = self.signs
+        if signs:
+            listing = Lines((Msg(N_("signs.list")), *(Raw(f"{n}. {text}") for n, (_, text) in enumerate(signs, 1))))
+        else:
+            listing = Lines((Msg(N_("signs.none")),))
+        hint = Msg(N_("signs.hint_add_more")) if len(signs) < MIN_SIGNS else None
+        text = Lines((*listing.parts, hint)) if hint else listing
+        choices: list[Choice] = []
+        if len(signs) < MAX_SIGNS:
+            choices.append(Choice(Msg(N_("signs.add")), "ws:add"))
+        if signs:
+            choices.append(Choice(Msg(N_("signs.edit")), "ws:edit"))
+            choices.append(Choice(Msg(N_("signs.remove")), "ws:remove"))
+        choices.append(Choice(Msg(N_("signs.done")), "ws:done"))
+        self.ask(text, tuple(choices), 2)
+
+    def parse_menu(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value in ("ws:add", "ws:edit", "ws:remove", "ws:done"):
+            return self.event.value.removeprefix("ws:")
+        return None
+
+    def chose_add(self) -> bool:
+        return self.value == "add" and len(self.signs) < MAX_SIGNS
+
+    def chose_edit(self) -> bool:
+        return self.value == "edit" and bool(self.signs)
+
+    def chose_remove(self) -> bool:
+        return self.value == "remove" and bool(self.signs)
+
+    def chose_done(self) -> bool:
+        return bool(self.value == "done")
+
+    def on_enter_done(self) -> None:
+        self.show_choice(Msg(N_("signs.done")))
+        self.emit(Say(Msg(N_("signs.saved")), menu=True))
+
+    # -- typing a sign ---------------------------------------------------------------
+
+    def _typed_sign(self) -> str | None:
+        if self.event.kind != "text":
+            return None
+        text = " ".join(self.event.value.split())
+        if not text or len(text) > MAX_SIGN_LENGTH or text.startswith("/"):
+            return None
+        return text
+
+    def _back(self) -> tuple[Choice, ...]:
+        return (Choice(Msg(N_("signs.back")), "ws:back"),)
+
+    def on_enter_adding(self) -> None:
+        self.show_choice(Msg(N_("signs.add")))
+        self.ask(Msg(N_("signs.add.ask")), self._back())
+
+    def parse_adding(self) -> str | None:
+        return self._typed_sign()
+
+    def reask_adding(self) -> None:
+        self.ask(msg(N_("signs.too_long"), limit=MAX_SIGN_LENGTH), self._back())
+
+    def save_new(self) -> None:
+        self.emit(SaveSign(None, self.value))
+        self.data_changed(added=self.value)
+
+    def on_enter_pick_edit(self) -> None:
+        self.show_choice(Msg(N_("signs.edit")))
+        self.ask(Msg(N_("signs.edit.pick")), self._pick_choices(), 1)
+
+    def _pick_choices(self) -> tuple[Choice, ...]:
+        return (*(Choice(Raw(text[:40]), f"ws:pick:{sign_id}") for sign_id, text in self.signs), *self._back())
+
+    def _picked(self) -> int | None:
+        if self.event.kind != "choice" or not self.event.value.startswith("ws:pick:"):
+            return None
+        raw = self.event.value.removeprefix("ws:pick:")
+        ids = {sign_id for sign_id, _ in self.signs}
+        return int(raw) if raw.isdigit() and int(raw) in ids else None
+
+    def parse_pick_edit(self) -> int | None:
+        return self._picked()
+
+    def remember_pick(self) -> None:
+        self.ctx["editing"] = self.value
+        self.show_choice(Raw(dict(self.signs)[self.value][:40]))
+
+    def on_enter_editing(self) -> None:
+        self.ask(Msg(N_("signs.edit.ask")), self._back())
+
+    def parse_editing(self) -> str | None:
+        return self._typed_sign()
+
+    def reask_editing(self) -> None:
+        self.ask(msg(N_("signs.too_long"), limit=MAX_SIGN_LENGTH), self._back())
+
+    def save_edit(self) -> None:
+        sign_id = int(self.ctx.pop("editing"))  # type: ignore[call-overload]
+        self.emit(SaveSign(sign_id, self.value))
+        self.data_changed(edited=(sign_id, self.value))
+
+    def on_enter_pick_remove(self) -> None:
+        self.show_choice(Msg(N_("signs.remove")))
+        self.ask(Msg(N_("signs.remove.pick")), self._pick_choices(), 1)
+
+    def parse_pick_remove(self) -> int | None:
+        return self._picked()
+
+    def remove_pick(self) -> None:
+        self.show_choice(Raw(dict(self.signs)[self.value][:40]))
+        self.emit(RemoveSign(self.value))
+        self.data_changed(removed=self.value)
+
+    def data_changed(self, added: str | None = None, edited: tuple[int, str] | None = None,
+                     removed: int | None = None) -> None:
+        """Keep the list shown next in step with what was just saved."""
+        signs = self.signs
+        if added is not None:
+            signs.append((0, added))
+        if edited is not None:
+            signs = [(i, edited[1] if i == edited[0] else t) for i, t in signs]
+        if removed is not None:
+            signs = [(i, t) for i, t in signs if i != removed]
+        self.event = type(self.event)(
+            self.event.kind, self.event.value, self.event.argument, self.event.now, self.event.facts,
+            {**self.event.data, "signs": [list(sign) for sign in signs]},
+        )
