@@ -11,23 +11,24 @@ from __future__ import annotations
 import io
 import math
 import threading
-from functools import cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from matplotlib import font_manager
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.transforms import blended_transform_factory
 
 FONT_PACKAGE = "noto_cjk_sans_otc"
@@ -148,11 +149,11 @@ def drawable(text: str) -> str:
 @cache
 def _chart_fonts() -> tuple[FT2Font, ...]:
     register_fonts()
-    cjk = str(cjk_font_path())
+    cjk = cjk_font_path()
     faces = [
-        FT2Font(cjk, face_index=entry.index)
+        FT2Font(str(cjk), face_index=entry.index)
         for entry in font_manager.fontManager.ttflist
-        if entry.name in (DEFAULT_CJK_FAMILY, *CJK_FAMILY.values())
+        if Path(entry.fname) == cjk and entry.name in (DEFAULT_CJK_FAMILY, *CJK_FAMILY.values())
     ]
     latin = font_manager.findfont(FontProperties(family=LATIN_FALLBACK), fallback_to_default=False)
     return (*faces, FT2Font(latin))
@@ -227,7 +228,7 @@ def _draw(period: tuple[ChartDay, ...], labels: ChartLabels) -> Figure:
         dpi=DPI,
         layout=ConstrainedLayoutEngine(h_pad=0.12, hspace=0.04),
     )
-    FigureCanvasAgg(figure)
+    canvas = FigureCanvasAgg(figure)
     grid = figure.add_gridspec(5, 1, height_ratios=[0.5, 3.0, 2.4, 0.8, 1.7])
     header = figure.add_subplot(grid[0])
     mood_ax = figure.add_subplot(grid[1])
@@ -245,7 +246,9 @@ def _draw(period: tuple[ChartDay, ...], labels: ChartLabels) -> Figure:
 
     _mood(mood_ax, x, period, labels, font)
     _sleep(sleep_ax, x, period, labels, font)
-    _medication_key(figure, meds_ax, _medication(meds_ax, x, period, labels, font), font)
+    handles = _medication(meds_ax, x, period, labels, font)
+    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
+    _medication_key(renderer, figure, meds_ax, handles, labels, font)
     _signs(signs_ax, x, period, labels, font)
     _dates(signs_ax, period, labels, font)
 
@@ -315,6 +318,7 @@ def _no_answers(ax: Axes, labels: ChartLabels, font: Callable[[float], FontPrope
         va="center",
         fontproperties=font(TICK_PT),
         color=MUTED,
+        bbox={"facecolor": "white", "edgecolor": "none", "boxstyle": "round,pad=0.4"},
     )
 
 
@@ -385,8 +389,8 @@ def _sleep(
         linestyle="none",
         marker="_",
         markersize=16,
-        markeredgewidth=4,
-        color=INK,
+        markeredgewidth=3.5,
+        color="#4D4D4D",
         zorder=3,
     )
 
@@ -433,7 +437,12 @@ def _medication(
 
 
 def _medication_key(
-    figure: Figure, ax: Axes, handles: list[Line2D], font: Callable[[float], FontProperties]
+    renderer: RendererAgg,
+    figure: Figure,
+    ax: Axes,
+    handles: list[Line2D],
+    labels: ChartLabels,
+    font: Callable[[float], FontProperties],
 ) -> None:
     """The colour key under the medication row: one line, or two when one would not fit."""
     if not handles:
@@ -453,13 +462,19 @@ def _medication_key(
             borderaxespad=0.1,
         )
 
-    legend = key(len(handles))
-    if len(handles) > 2:
-        figure.draw_without_rendering()
-        room = figure.bbox.x1 - ax.get_window_extent().x0 - 10
-        if legend.get_window_extent().width > room:
-            legend.remove()
-            key(2)
+    # The panels start after the widest y-axis word; measured before layout (a layout pass
+    # costs as much as the whole drawing).
+    words = [*labels.mood_ticks, *labels.sleep_ticks]
+    widest = max(
+        Text(text=w, fontproperties=font(TICK_PT), figure=figure).get_window_extent(renderer).width
+        for w in words
+    )
+    room = figure.bbox.width - widest - 40
+    for columns in sorted({len(handles), 2, 1}, reverse=True):
+        legend = key(columns)
+        if columns == 1 or legend.get_window_extent(renderer).width <= room:
+            break
+        legend.remove()
 
 
 def _signs(
@@ -497,8 +512,6 @@ def _dates(
     ax.set_xticks(
         ticks, [labels.date_format(period[i].day) for i in ticks], fontproperties=font(TICK_PT)
     )
-    ax.set_xticks(range(len(period)), minor=True)
-    ax.tick_params(axis="x", which="minor", length=3, color=GRID)
     ax.tick_params(axis="x", which="major", length=6, color=GRID)
 
 

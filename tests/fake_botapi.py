@@ -60,6 +60,13 @@ class FakeBotAPI(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.json_parameters) if request_data else {}
         decoded = {k: _maybe_json(v) for k, v in params.items()}
+        files = request_data.multipart_data if request_data is not None else {}
+        for key, value in list(decoded.items()):
+            if isinstance(value, str) and value.startswith("attach://"):
+                # an uploaded file: (file name, content, mime type) under its part name
+                decoded[key] = files[value.removeprefix("attach://")][1]
+        for part, (_filename, content, _mime) in files.items():
+            decoded.setdefault(part, content)
         self.calls.append(Call(name, decoded))
         chat_id = decoded.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked:

@@ -1,0 +1,250 @@
+"""Daily prompts, reminders and weekly summaries: on time, once a day, through DST and zone changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.app import build
+from bot.config import load_settings
+from bot.storage.models import CheckIn, Flag, FlowState, Person, Schedule
+from bot.storage.schedules import reschedule
+from flows.people import Role, Rules
+from flows.schedule import next_daily
+from tests.harness import TEST_TOKEN, Harness
+
+NY = "America/New_York"
+PROMPT = "time for today's check-in"
+
+
+def _prompts(harness: Harness, since: int, chat_id: int | None = None) -> list[str]:
+    return [
+        c.params["text"]
+        for c in harness.api.calls[since:]
+        if c.method == "sendMessage"
+        and ("check-in" in c.params["text"])
+        and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+    ]
+
+
+async def _client_in(harness: Harness, zone: str, clock: str = "20:00") -> int:
+    person = await harness.onboard(Role.CLIENT)
+    await person.send("/settings")
+    await person.press("Time zone")
+    await person.send(zone)
+    await person.send("/settings")
+    await person.press("Check-in time")
+    await person.send(clock)
+    return person.user_id
+
+
+async def _simulate(harness: Harness, start: datetime, hours: int, step_minutes: int = 30) -> list[datetime]:
+    """Tick every ``step_minutes`` and return when each check-in prompt went out."""
+    sent = []
+    moment = start
+    while moment < start + timedelta(hours=hours):
+        harness.set_now(moment)
+        before = len(harness.api.calls)
+        await harness.tick()
+        if any(PROMPT in t for t in _prompts(harness, before)):
+            sent.append(moment)
+        moment += timedelta(minutes=step_minutes)
+    return sent
+
+
+def test_daily_times_keep_the_wall_clock_across_dst() -> None:
+    for start, expected_offsets in (
+        (datetime(2026, 3, 6, 12, tzinfo=UTC), ["-05:00", "-05:00", "-04:00", "-04:00"]),
+        (datetime(2026, 10, 30, 12, tzinfo=UTC), ["-04:00", "-04:00", "-05:00", "-05:00"]),
+    ):
+        moment, seen = start, []
+        for _ in range(4):
+            moment = next_daily(time(20), NY, moment)
+            local = moment.astimezone(ZoneInfo(NY))
+            assert local.time() == time(20)
+            seen.append(local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:])
+        assert seen == expected_offsets
+
+
+async def test_one_prompt_a_day_through_the_spring_dst_change(harness: Harness) -> None:
+    harness.set_now(datetime(2026, 3, 6, 12, tzinfo=UTC))
+    await _client_in(harness, NY)
+    sent = await _simulate(harness, datetime(2026, 3, 6, 12, tzinfo=UTC), hours=96)
+    local = [s.astimezone(ZoneInfo(NY)) for s in sent]
+    assert [d.date() for d in local] == [date(2026, 3, 6), date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9)]
+    assert all(d.hour == 20 and d.minute < 30 for d in local), local
+
+
+async def test_one_prompt_a_day_through_the_autumn_dst_change(harness: Harness) -> None:
+    harness.set_now(datetime(2026, 10, 30, 12, tzinfo=UTC))
+    await _client_in(harness, NY, "09:00")
+    sent = await _simulate(harness, datetime(2026, 10, 30, 12, tzinfo=UTC), hours=96)
+    local = [s.astimezone(ZoneInfo(NY)) for s in sent]
+    assert Counter(d.date() for d in local) == Counter({date(2026, 10, 30): 1, date(2026, 10, 31): 1, date(2026, 11, 1): 1, date(2026, 11, 2): 1})
+    assert all(d.hour == 9 for d in local), local
+
+
+async def test_shanghai_has_no_dst_and_reminders_respect_quiet_hours(harness: Harness) -> None:
+    harness.set_now(datetime(2026, 3, 6, 0, tzinfo=UTC))
+    chat = await _client_in(harness, "Asia/Shanghai", "18:00")
+    before = len(harness.api.calls)
+    await _simulate(harness, datetime(2026, 3, 6, 0, tzinfo=UTC), hours=48)
+    texts = _prompts(harness, before, chat)
+    assert sum(PROMPT in t for t in texts) == 2
+    assert sum("gentle reminder" in t for t in texts) == 2, "18:00 + 3 h = 21:00, before quiet hours"
+
+    harness2_start = len(harness.api.calls)
+    chat2 = await _client_in(harness, "Asia/Shanghai", "20:30")  # reminder would be 23:30: quiet
+    await _simulate(harness, harness.now or datetime.now(UTC), hours=48)
+    texts = _prompts(harness, harness2_start, chat2)
+    assert sum(PROMPT in t for t in texts) == 2
+    assert not any("gentle reminder" in t for t in texts)
+
+
+async def test_no_reminder_once_the_checkin_is_done(harness: Harness) -> None:
+    harness.set_now(datetime(2026, 3, 6, 9, 55, tzinfo=UTC))  # 17:55 in Shanghai
+    person = await harness.onboard(Role.CLIENT)
+    await person.send("/settings")
+    await person.press("Check-in time")
+    await person.send("18:00")
+    harness.set_now(datetime(2026, 3, 6, 10, 1, tzinfo=UTC))
+    await harness.tick()
+    await person.press("✅ Start check-in")
+    for label in ("😐 Okay", "As usual", "💊 Yes", "No", "None of these", "A little", "None", "Skip"):
+        await person.press(label)
+    before = len(harness.api.calls)
+    await _simulate(harness, datetime(2026, 3, 6, 10, 30, tzinfo=UTC), hours=6)
+    assert _prompts(harness, before, person.user_id) == []
+
+
+async def test_paused_clients_get_nothing_until_they_resume(harness: Harness) -> None:
+    harness.set_now(datetime(2026, 3, 6, 0, tzinfo=UTC))
+    person = await harness.onboard(Role.CLIENT)
+    await person.send("/pause")
+    before = len(harness.api.calls)
+    await _simulate(harness, datetime(2026, 3, 6, 0, tzinfo=UTC), hours=48)
+    assert _prompts(harness, before, person.user_id) == []
+    await person.send("/resume")
+    await _simulate(harness, datetime(2026, 3, 8, 0, tzinfo=UTC), hours=24)
+    assert sum(PROMPT in t for t in _prompts(harness, before, person.user_id)) == 1
+
+
+async def test_changing_zone_after_the_prompt_brings_no_second_prompt_that_day(harness: Harness) -> None:
+    harness.set_now(datetime(2026, 3, 6, 11, tzinfo=UTC))  # 19:00 in Shanghai
+    person = await harness.onboard(Role.CLIENT)
+    before = len(harness.api.calls)
+    await _simulate(harness, datetime(2026, 3, 6, 11, tzinfo=UTC), hours=2)  # prompt at 20:00 Shanghai
+    assert len(_prompts(harness, before, person.user_id)) == 1
+    # Now the client flies to London, where it is still the morning of the same day.
+    await person.send("/settings")
+    await person.press("Time zone")
+    await person.send("Europe/London")
+    before = len(harness.api.calls)
+    await _simulate(harness, datetime(2026, 3, 6, 13, tzinfo=UTC), hours=34)
+    local = [
+        c for c in _prompts(harness, before, person.user_id) if PROMPT in c
+    ]
+    assert len(local) == 1, "6 March was already prompted; the next prompt is on 7 March"
+
+
+async def _many_clients(harness: Harness, count: int, due: datetime) -> None:
+    async with harness.db.transaction() as session:
+        for n in range(count):
+            person = Person(
+                telegram_user_id=900_000 + n, chat_id=900_000 + n, role="client", locale="en",
+                timezone="Asia/Shanghai", checkin_time=time(20), on_duty=False, paused=False,
+                consented_at=due, onboarded_at=due - timedelta(days=1),
+            )
+            session.add(person)
+            await session.flush()
+            session.add(FlowState(person_id=person.id, context={}, step=0))
+            session.add(Schedule(person_id=person.id, kind="checkin", due_at=due))
+
+
+async def test_two_bot_processes_ticking_together_send_each_prompt_once(database_url: str) -> None:
+    due = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)  # 20:00 Shanghai
+    first = Harness(database_url, tick_batch=40)
+    await first.start()
+    second = build(
+        load_settings(telegram_bot_token=TEST_TOKEN, database_url=database_url, tick_batch=40),
+        request=first.api, get_updates_request=first.api, with_updater=False, rate_limited=False,
+    )
+    await second.application.initialize()
+    await second.prepare()
+    try:
+        await _many_clients(first, 300, due)
+        now = due + timedelta(seconds=5)
+        assert first.services is not None
+        for _ in range(10):
+            await asyncio.gather(
+                first.services.scheduler.tick(first.services.application.bot, now),
+                second.scheduler.tick(second.application.bot, now),
+            )
+        chats = Counter(int(c.params["chat_id"]) for c in first.api.calls
+                        if c.method == "sendMessage" and PROMPT in c.params["text"])
+        assert len(chats) == 300
+        assert set(chats.values()) == {1}
+    finally:
+        await second.application.shutdown()
+        await second.db.dispose()
+        await first.stop()
+
+
+async def test_weekly_summary_is_a_chart_in_the_clients_language(harness: Harness) -> None:
+    harness.set_now(datetime(2026, 3, 2, 0, tzinfo=UTC))
+    person = await harness.onboard(Role.CLIENT, "zh-TW")
+    async with harness.db.transaction() as session:
+        row = await session.scalar(select(Person).where(Person.telegram_user_id == person.user_id))
+        assert row is not None
+        for day in range(1, 8):
+            session.add(CheckIn(person_id=row.id, local_date=date(2026, 3, day), mood=3 + day % 2,
+                                sleep=0, medication="taken", completed_at=harness.now))
+    before = len(harness.api.calls)
+    await _simulate(harness, datetime(2026, 3, 7, 0, tzinfo=UTC), hours=24, step_minutes=60)
+    photos = [c for c in harness.api.calls[before:] if c.method == "sendPhoto"]
+    assert photos == [], "the summary comes on Sunday (8 March), not on Saturday"
+    await _simulate(harness, datetime(2026, 3, 8, 0, tzinfo=UTC), hours=24, step_minutes=60)
+    photos = [c for c in harness.api.calls[before:] if c.method == "sendPhoto"]
+    assert len(photos) == 1
+    assert "最近四週" in photos[0].params["caption"]
+    png = photos[0].params["photo"]
+    assert len(png) > 10_000
+
+
+def test_quiet_hours_rules() -> None:
+    rules = Rules()
+    assert rules.is_quiet(time(23)) and not rules.is_quiet(time(21, 59))
+
+
+async def test_reschedule_is_idempotent(harness: Harness) -> None:
+    harness.set_now(datetime(2026, 3, 6, 0, tzinfo=UTC))
+    person = await harness.onboard(Role.CLIENT)
+    assert harness.now is not None
+    async with harness.db.transaction() as session:
+        row = await session.scalar(select(Person).where(Person.telegram_user_id == person.user_id))
+        assert row is not None
+        for _ in range(3):
+            await reschedule(session, row, harness.now, timedelta(hours=3), 6, Rules().is_quiet)
+        kinds = Counter((await session.scalars(select(Schedule.kind))).all())
+    # 20:00 + 3 h falls in quiet hours, so there is no reminder row.
+    assert kinds == Counter({"checkin": 1, "weekly": 1})
+
+
+async def test_silence_nudges_then_flags(harness: Harness) -> None:
+    harness.set_now(datetime(2026, 3, 1, 0, tzinfo=UTC))
+    person = await harness.onboard(Role.CLIENT)
+    async with harness.db.transaction() as session:
+        row = await session.scalar(select(Person).where(Person.telegram_user_id == person.user_id))
+        assert row is not None
+        session.add(CheckIn(person_id=row.id, local_date=date(2026, 3, 1), mood=4, completed_at=harness.now))
+    before = len(harness.api.calls)
+    await _simulate(harness, datetime(2026, 3, 2, 0, tzinfo=UTC), hours=24 * 4, step_minutes=60)
+    texts = [t for t in _prompts(harness, before, person.user_id) if "reminder" not in t]
+    assert "it's been a few days" in texts[2]
+    async with harness.db.sessions() as session:
+        rules = (await session.scalars(select(Flag.rule))).all()
+    assert list(rules) == ["silence"], "raised once, not every silent day"
