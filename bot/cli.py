@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     setrole.add_argument("person_id", type=int, help="the person's id from 'tongban users list'")
     setrole.add_argument("role", choices=ROLES)
+    flag_cmd = sub.add_parser("flags", help="early-warning flags", description="Early-warning flags from check-ins.")
+    flag_sub = flag_cmd.add_subparsers(dest="flags_command", required=True, metavar="ACTION")
+    flag_list = flag_sub.add_parser(
+        "list", help="list flags", description="List open early-warning flags (newest first)."
+    )
+    flag_list.add_argument("--all", action="store_true", help="include closed episodes")
     return parser
 
 
@@ -218,11 +224,30 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     return _with_db(settings, change)
 
 
+def _flags(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage.flag_store import list_flags
+
+    async def show(db: Database) -> int:
+        async with db.sessions() as session:
+            rows = await list_flags(session, include_cleared=args.all)
+        print(f"{'id':>5}  {'person':>6}  {'rule':<14} {'raised (UTC)':<16}  {'state':<8} evidence")
+        for flag in rows:
+            state = "closed" if flag.cleared_at else "open"
+            print(f"{flag.id:>5}  {flag.person_id:>6}  {flag.rule:<14} {flag.raised_at:%Y-%m-%d %H:%M}  "
+                  f"{state:<8} {'; '.join(flag.evidence)}")
+        if not rows:
+            print("(no flags)")
+        return 0
+
+    return _with_db(settings, show)
+
+
 _HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": _run,
     "db": _db,
     "invite": _invite,
     "users": _users,
+    "flags": _flags,
 }
 
 if __name__ == "__main__":

@@ -1,0 +1,81 @@
+"""Early-warning flags raised from real check-ins, once per episode, and listed for staff."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.storage.models import CheckIn, Flag, Person
+from flows.people import Role
+from tests.harness import Harness, Person as Chat
+
+ANSWERS = ("As usual", "💊 Yes", "No", "None of these", "A little", "None", "Skip")
+
+
+async def _checkin(person: Chat, mood: str) -> None:
+    await person.send("/checkin")
+    await person.press(mood)
+    for label in ANSWERS:
+        await person.press(label)
+
+
+async def _flags(harness: Harness) -> list[tuple[str, bool]]:
+    async with harness.db.sessions() as session:
+        rows = (await session.scalars(select(Flag).order_by(Flag.id))).all()
+    return [(f.rule, f.cleared_at is None) for f in rows]
+
+
+async def test_three_low_days_raise_one_flag_and_a_good_day_closes_it(harness: Harness) -> None:
+    start = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    harness.set_now(start)
+    person = await harness.onboard(Role.CLIENT)
+    for day in range(3):
+        harness.set_now(start + timedelta(days=day))
+        await _checkin(person, "😞 Very low")
+    assert await _flags(harness) == [("low_mood", True)]
+    harness.set_now(start + timedelta(days=3))
+    await _checkin(person, "🙁 Low")
+    assert await _flags(harness) == [("low_mood", True)], "still the same episode: not raised again"
+    harness.set_now(start + timedelta(days=4))
+    await _checkin(person, "🙂 Good")
+    assert await _flags(harness) == [("low_mood", False)], "the episode closes when mood recovers"
+
+
+async def test_a_drop_from_the_persons_own_baseline_raises_a_flag(harness: Harness) -> None:
+    start = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    harness.set_now(start)
+    person = await harness.onboard(Role.CLIENT)
+    async with harness.db.transaction() as session:
+        row = await session.scalar(select(Person).where(Person.telegram_user_id == person.user_id))
+        assert row is not None
+        for day in range(1, 9):
+            session.add(CheckIn(person_id=row.id, local_date=date(2026, 3, day), mood=5, sleep=0,
+                                medication="taken", completed_at=start))
+    await _checkin(person, "😐 Okay")  # 3, two steps below an average of 5
+    assert await _flags(harness) == [("mood_drop", True)]
+
+
+@pytest.fixture
+def captured(capsys: pytest.CaptureFixture[str]) -> pytest.CaptureFixture[str]:
+    return capsys
+
+
+async def test_flags_are_listed_on_the_command_line(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, captured: pytest.CaptureFixture[str]
+) -> None:
+    start = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    person = await harness.onboard(Role.CLIENT)
+    for day in range(3):
+        harness.set_now(start + timedelta(days=day))
+        await _checkin(person, "🙁 Low")
+    monkeypatch.setenv("TONGBAN_DATABASE_URL", harness.database_url)
+    import asyncio
+
+    code = await asyncio.to_thread(main, ["flags", "list"])
+    out = captured.readouterr().out
+    assert code == 0
+    assert "low_mood" in out
+    assert "2026-03-04" in out, "evidence names the days"
