@@ -1,0 +1,1 @@
+"""Safety tooling around the risk assessment in ``flows.risk`` (command-line checks)."""

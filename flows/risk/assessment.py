@@ -1,0 +1,279 @@
+"""Assessing one message against a lexicon.
+
+The steps, each explained in docs/risk-lexicon.md:
+
+1. normalise the message (and, if letters are hidden behind asterisks, a few variants);
+2. find lexicon phrases whose anchor occurs, and run their patterns;
+3. drop hits covered by a hyperbole/idiom pattern or by the entry's own exceptions;
+4. read each hit's context: negated ("I'm not going to …"), reported past ("I used to …"),
+   or about someone else ("my son said he …");
+5. a crisis hit that is negated or past counts as concern, never as none; the message's
+   level is the highest remaining level.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flows.risk.levels import Level
+from flows.risk.lexicon import Entry, LanguageRules, Lexicon, default_lexicon
+from flows.risk.normalise import censored_variants, squeeze
+
+_CLAUSE_BREAK = re.compile(r"[.,!?;:。，！？；：\n…]")
+_SENTENCE_BREAK = re.compile(r"[.!?。！？\n…]")
+_NEGATION_WINDOW = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the lexicon found in one message.
+
+    ``categories`` is sorted and unique. ``matched`` lists the normalised text spans that
+    matched, in the order they occur, so a reviewer can see why a message was flagged.
+    """
+
+    level: Level
+    categories: tuple[str, ...]
+    matched: tuple[str, ...]
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The shape printed by ``tongban risk-check`` and stored with an escalation."""
+        return {
+            "level": self.level.value,
+            "categories": list(self.categories),
+            "matched": list(self.matched),
+        }
+
+
+NO_RISK = Assessment(Level.NONE, (), ())
+
+
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    position: int
+    level: Level
+    categories: tuple[str, ...]
+    span: str
+
+
+def assess(text: str, lexicon: Lexicon | None = None) -> Assessment:
+    """Assess one message; ``lexicon`` None means the built-in lexicon."""
+    lex = default_lexicon() if lexicon is None else lexicon
+    normalised = lex.normaliser.normalise(text)
+    if not normalised:
+        return NO_RISK
+    findings = _assess_text(lex, normalised, normalised)
+    shown, variants = censored_variants(normalised)
+    for variant in variants:
+        findings.extend(_assess_text(lex, variant, shown))
+    if not findings:
+        return NO_RISK
+    return _combine(findings)
+
+
+def _combine(findings: list[_Finding]) -> Assessment:
+    level = max((f.level for f in findings), key=lambda lvl: lvl.rank)
+    categories = sorted({c for f in findings for c in f.categories})
+    matched: dict[str, None] = {}
+    for finding in sorted(findings, key=lambda f: f.position):
+        matched.setdefault(finding.span, None)
+    return Assessment(level, tuple(categories), tuple(matched))
+
+
+def _assess_text(lex: Lexicon, text: str, shown: str) -> list[_Finding]:
+    """Findings in one normalised text; spans are reported from ``shown`` (same length)."""
+    squeezed = squeeze(text)
+    hits: list[tuple[Entry, re.Match[str]]] = []
+    for number in lex.phrase_index.candidates(squeezed):
+        entry = lex.entries[lex.phrase_owners[number]]
+        for match in lex.phrase_list[number].pattern.finditer(text):
+            if match.end() > match.start():
+                hits.append((entry, match))
+    if not hits:
+        return []
+    context = _Context(text)
+    idioms = _Spans(
+        m.span()
+        for number in lex.hyperbole_index.candidates(squeezed)
+        for m in lex.hyperbole[number].pattern.finditer(text)
+    )
+    exceptions: dict[str, _Spans] = {}
+    findings = []
+    for entry, match in hits:
+        if idioms.overlaps(match.span()) or _excepted(entry, match, text, exceptions):
+            continue
+        span = shown[match.start() : match.end()].strip()
+        findings.append(_judge(entry, match, span, context, lex.languages[entry.lang]))
+    return findings
+
+
+class _Spans:
+    """Text spans (of idioms or exceptions) with a fast "does this hit overlap one" test."""
+
+    __slots__ = ("_max_end", "_starts")
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [start for start, _ in ordered]
+        self._max_end = list(itertools.accumulate((end for _, end in ordered), max))
+
+    def overlaps(self, span: tuple[int, int]) -> bool:
+        start, end = span
+        before_end = bisect.bisect_left(self._starts, end)
+        return before_end > 0 and self._max_end[before_end - 1] > start
+
+
+def _excepted(entry: Entry, match: re.Match[str], text: str, cache: dict[str, _Spans]) -> bool:
+    """The hit lies in one of its entry's exception phrases ("cut myself shaving")."""
+    if not entry.exceptions:
+        return False
+    spans = cache.get(entry.id)
+    if spans is None:
+        spans = cache[entry.id] = _Spans(
+            m.span() for phrase in entry.exceptions for m in phrase.pattern.finditer(text)
+        )
+    return spans.overlaps(match.span())
+
+
+def _judge(
+    entry: Entry, match: re.Match[str], span: str, context: _Context, rules: LanguageRules
+) -> _Finding:
+    """Level and categories of one hit, from its entry and its context."""
+    level = entry.level
+    if level is Level.CRISIS and (
+        _negated(match, context, rules) or _reported_past(match, context, rules)
+    ):
+        level = Level.CONCERN
+    categories = [entry.category]
+    if entry.category != "third_party" and _about_someone_else(match, context, rules):
+        categories.append("third_party")
+    return _Finding(match.start(), level, tuple(categories), span)
+
+
+class _Context:
+    """One normalised text's clause and sentence bounds and cue positions.
+
+    Cue lists are scanned over the whole text once, on first use, and shared by all the
+    hits in the text.
+    """
+
+    __slots__ = ("_clauses", "_occurs", "_sentences", "_spans", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._clauses = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
+        self._sentences = [m.start() for m in _SENTENCE_BREAK.finditer(text)]
+        self._spans: dict[int, list[tuple[int, int]]] = {}
+        self._occurs: dict[int, bool] = {}
+
+    def clause(self, start: int, end: int) -> tuple[int, int]:
+        """Bounds of the clause holding text[start:end] (a hit never spans a break)."""
+        return _bounds(self._clauses, start, end, len(self.text))
+
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        """Bounds of the sentence holding text[start:end]."""
+        return _bounds(self._sentences, start, end, len(self.text))
+
+    def spans(self, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
+        """Spans of every match of a cue pattern in the text (cached)."""
+        if pattern is None:
+            return []
+        found = self._spans.get(id(pattern))
+        if found is None:
+            found = self._spans[id(pattern)] = [m.span() for m in pattern.finditer(self.text)]
+        return found
+
+    def occurs(self, pattern: re.Pattern[str] | None) -> bool:
+        """Whether a cue pattern matches anywhere in the text (cached)."""
+        if pattern is None:
+            return False
+        found = self._occurs.get(id(pattern))
+        if found is None:
+            found = self._occurs[id(pattern)] = pattern.search(self.text) is not None
+        return found
+
+
+def _bounds(breaks: list[int], start: int, end: int, length: int) -> tuple[int, int]:
+    before = bisect.bisect_left(breaks, start)
+    low = breaks[before - 1] + 1 if before else 0
+    after = bisect.bisect_left(breaks, end)
+    high = breaks[after] if after < len(breaks) else length
+    return low, high
+
+
+def _negated(match: re.Match[str], context: _Context, rules: LanguageRules) -> bool:
+    """A negation cue governs the hit: "not going to kill myself", "不会自杀".
+
+    Only filler words ("really", "going to", "想", "会") may stand between the cue and
+    the hit, so "I can't sleep and I want to die" is not read as negated.
+    """
+    if rules.negation is None:
+        return False
+    start = match.start()
+    clause_start, _ = context.clause(start, match.end())
+    floor = max(clause_start, start - _NEGATION_WINDOW)
+    return rules.negation.search(context.text, floor, start) is not None
+
+
+def _reported_past(match: re.Match[str], context: _Context, rules: LanguageRules) -> bool:
+    """The hit is reported as past ("used to", "以前…过") and not said to be back."""
+    if context.occurs(rules.recurrence):
+        return False
+    text = context.text
+    start, end = match.span()
+    if any(text.startswith(suffix, end) for suffix in rules.past_right_after):
+        return True
+    clause_start, clause_end = context.clause(start, end)
+    for cue_start, cue_end in context.spans(rules.past_before):
+        if cue_start >= end:
+            break
+        if cue_start < clause_start:
+            continue
+        if cue_end > start or not _interrupted(text, cue_end, start, rules):
+            return True
+    for cue_start, _ in context.spans(rules.past_after):
+        if cue_start >= clause_end:
+            break
+        if cue_start >= end and not _interrupted(text, end, cue_start, rules):
+            return True
+    return False
+
+
+def _interrupted(text: str, start: int, end: int, rules: LanguageRules) -> bool:
+    """Between a past cue and a hit, a move back to the present or into a new clause."""
+    return any(
+        pattern is not None and pattern.search(text, start, end)
+        for pattern in (rules.present, rules.clause_breaks)
+    )
+
+
+def _about_someone_else(match: re.Match[str], context: _Context, rules: LanguageRules) -> bool:
+    """The hit is about another person: "my son said he wants to die", "我妈说她不想活了".
+
+    True when the hit itself names the person ("kill himself"), or when a third-person
+    cue comes earlier in the sentence and no first-person word follows it before the hit
+    or opens the hit ("他们说我是累赘" is about the writer; "他说要杀了我们" is not).
+    """
+    text = context.text
+    start, end = match.span()
+    reflexive = rules.third_party_reflexive
+    if reflexive is not None and reflexive.search(text, start, end):
+        return True
+    cues = context.spans(rules.third_party)
+    index = bisect.bisect_right(cues, (start, start)) - 1
+    while index >= 0 and cues[index][1] > start:
+        index -= 1
+    if index < 0:
+        return False
+    sentence_start, _ = context.sentence(start, end)
+    cue_end = cues[index][1]
+    if cue_end <= sentence_start:
+        return False
+    first_person = rules.first_person
+    return first_person is None or not (
+        first_person.search(text, cue_end, start) or first_person.match(text, start)
+    )

@@ -1,0 +1,190 @@
+"""Text normalisation shared by messages and lexicon phrases.
+
+Matching is done on a canonical form of the text so that one lexicon phrase covers the
+many ways people (and people trying to get past a filter) write the same words:
+full-width letters, invisible characters, Traditional characters, stretched letters,
+letters spaced out or split by punctuation, leetspeak. The same function is applied to
+the lexicon's phrases, so an author writes "kill myself" or "自殺" and it matches
+"ｋｉｌｌ ｍｙｓｅｌｆ", "kiiill myself", "k i l l myself" and "自杀".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+# Format, bidi and other characters that render as nothing and are used to split a word
+# so that a filter does not see it.
+_INVISIBLE_CODEPOINTS: tuple[int, ...] = (
+    0x00AD,  # soft hyphen
+    0x034F,  # combining grapheme joiner
+    0x061C,  # Arabic letter mark
+    0x115F,
+    0x1160,  # Hangul fillers
+    0x17B4,
+    0x17B5,
+    0x180E,  # Mongolian vowel separator
+    *range(0x200B, 0x2010),  # zero-width space/non-joiner/joiner, LRM, RLM
+    *range(0x202A, 0x202F),  # bidi embeddings and overrides
+    *range(0x2060, 0x2070),  # word joiner, invisible operators, bidi isolates
+    0x3164,  # Hangul filler
+    *range(0xFE00, 0xFE10),  # variation selectors
+    0xFEFF,  # zero-width no-break space / BOM
+    0xFFA0,
+    *range(0xE0000, 0xE0080),  # tag characters
+)
+_INVISIBLE: dict[int, None] = dict.fromkeys(_INVISIBLE_CODEPOINTS)
+
+# Cyrillic and Greek letters that look like Latin ones ("kіll" with a Cyrillic і).
+_LOOKALIKES: dict[int, str] = {
+    ord(k): v
+    for k, v in {
+        "а": "a",
+        "е": "e",
+        "ё": "e",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ӏ": "l",
+        "ο": "o",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "τ": "t",
+        "υ": "u",
+        "ρ": "p",
+        "α": "a",
+        "ε": "e",
+    }.items()
+}
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_LATIN = "a-z0-9"
+# Characters inserted inside a word to break it up ("自-杀", "想 死", "k.i.l.l").
+_SOFT_SEPARATORS = r"\s\-_.·•*~+/\\|'\"`^=…"
+
+_APOSTROPHE_IN_WORD = re.compile(r"(?<=[a-z])['’‘`´](?=[a-z])")
+_LEET_TOKEN = re.compile(r"(?<![a-z0-9])(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]+")
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+_BANG_IN_WORD = re.compile(r"(?<=[a-z])!(?=[a-z])")
+_SPACED_LETTERS = re.compile(
+    rf"(?<![{_LATIN}])[a-z](?:[{_SOFT_SEPARATORS},]+[a-z](?![{_LATIN}])){{2,}}"
+)
+_SEPARATOR_RUN = re.compile(rf"[{_SOFT_SEPARATORS},]+")
+_JOINER_IN_WORD = re.compile(r"(?<=[a-z])[-_·•]+(?=[a-z])")
+_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[{_SOFT_SEPARATORS}]+(?=[{_CJK}])")
+_SPACE_AT_SCRIPT_CHANGE = re.compile(
+    rf"(?<=[{_CJK}])\s+(?=[{_LATIN}])|(?<=[{_LATIN}])\s+(?=[{_CJK}])"
+)
+_REPEATED_LETTER = re.compile(r"([a-z])\1+")
+_WHITESPACE = re.compile(r"\s+")
+_CENSORED_LETTER = re.compile(r"(?<=[a-z])\*+(?=[a-z])")
+# Combining marks of the blocks used for decoration and obfuscation (strike-through,
+# Zalgo, accents). Marks that carry meaning in scripts we do not match are left alone.
+_COMBINING_MARKS = re.compile(
+    "[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+# A spaced-out run starting with the pronoun "I" or the article "a" ("I w a n t")
+# keeps that first letter as its own word.
+_STANDALONE_FIRST = frozenset("ia")
+
+
+class Normaliser:
+    """Turns text into the canonical form that lexicon phrases are matched against.
+
+    ``fold`` maps single Traditional characters to their Simplified form; it is applied
+    after NFKC so both scripts of the same word become one string.
+    """
+
+    __slots__ = ("_fold",)
+
+    def __init__(self, fold: Mapping[str, str]) -> None:
+        table: dict[int, str] = dict(_LOOKALIKES)
+        table.update({ord(k): v for k, v in fold.items()})
+        self._fold = table
+
+    def normalise(self, text: str) -> str:
+        """Return the canonical matching form of a whole message.
+
+        Stretched letters ("kiiill") are kept, so that spans shown to a reviewer read as
+        written; phrase patterns accept any run of a letter instead.
+        """
+        return self._normalise(text).strip()
+
+    def normalise_fragment(self, text: str) -> str:
+        """Normalise a piece of a lexicon phrase, keeping one leading/trailing space.
+
+        Doubled letters are written once ("kill" becomes "kil"): the compiled pattern
+        accepts one or more of each letter. Phrases are compiled piece by piece (literal
+        text between groups and gaps), and whether a piece starts or ends with a space
+        decides where words meet.
+        """
+        body = squeeze(self._normalise(text))
+        if not body.strip():
+            return " " if body else ""
+        return body
+
+    def _normalise(self, text: str) -> str:
+        t = text.translate(_INVISIBLE)
+        if not t.isascii():
+            t = unicodedata.normalize("NFKC", t)
+            decomposed = unicodedata.normalize("NFD", t)
+            stripped = _COMBINING_MARKS.sub("", decomposed)
+            if stripped != decomposed:
+                # Combining marks ("k̶i̶l̶l̶", Zalgo text, accents) hide letters: drop them.
+                t = unicodedata.normalize("NFC", stripped)
+            t = t.casefold().translate(self._fold)
+        else:
+            t = t.lower()
+        t = _APOSTROPHE_IN_WORD.sub("", t)
+        t = _LEET_TOKEN.sub(_unleet, t)
+        t = _BANG_IN_WORD.sub("i", t)
+        t = _SPACED_LETTERS.sub(_join_letters, t)
+        t = _JOINER_IN_WORD.sub("", t)
+        t = _BETWEEN_CJK.sub("", t)
+        t = _SPACE_AT_SCRIPT_CHANGE.sub("", t)
+        return _WHITESPACE.sub(" ", t)
+
+
+def squeeze(normalised: str) -> str:
+    """Write every run of one Latin letter once ("kiiilll" -> "kil").
+
+    Used for the anchor lookup: a phrase's anchors are squeezed literals, so they occur
+    in the squeezed text whenever the phrase's pattern matches the unsqueezed one.
+    """
+    return _REPEATED_LETTER.sub(r"\1", normalised)
+
+
+def censored_variants(normalised: str) -> tuple[str, tuple[str, ...]]:
+    """Expand letters hidden behind asterisks ("k*ll", "su*cide") into candidate texts.
+
+    Returns the text with each hidden run shortened to one asterisk, and one variant per
+    vowel with that asterisk replaced; all have the same length, so a span found in a
+    variant can be shown from the first text as the person wrote it. Both are empty
+    when no asterisk stands inside a word.
+    """
+    if "*" not in normalised or not _CENSORED_LETTER.search(normalised):
+        return "", ()
+    shown = _CENSORED_LETTER.sub("*", normalised)
+    return shown, tuple(_CENSORED_LETTER.sub(vowel, shown) for vowel in "aeiou")
+
+
+def _unleet(match: re.Match[str]) -> str:
+    return match.group().translate(_LEET)
+
+
+def _join_letters(match: re.Match[str]) -> str:
+    letters = _SEPARATOR_RUN.sub("", match.group())
+    if letters[0] in _STANDALONE_FIRST and len(letters) >= 4:
+        return letters[0] + " " + letters[1:]
+    return letters

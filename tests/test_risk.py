@@ -1,0 +1,631 @@
+"""Crisis-language risk assessment (flows.risk) and the ``risk-check`` command.
+
+The corpus tests measure the lexicon against labelled chat messages in each locale;
+the focused tests pin down behaviour a person would notice: idioms left alone, evasions
+caught, denial and past read as concern, a program's own lexicon file honoured.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.safety.risk_check import EXIT_LEXICON_ERROR, EXIT_OK, EXIT_USAGE, run
+from flows.risk import (
+    CATEGORIES,
+    Assessment,
+    Level,
+    LexiconError,
+    assess,
+    default_lexicon,
+    load_lexicon,
+)
+from flows.risk.lexicon import FOLD_PATH
+from flows.risk.phrases import sample
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(__file__).parent / "risk_corpus"
+LOCALES = ["en", "zh_Hans", "zh_Hant"]
+LABELS = [Level.CRISIS, Level.CONCERN, Level.NONE]
+
+
+def read_corpus(locale: str) -> list[tuple[Level, str]]:
+    """(label, text) rows of one locale's corpus file; '#' lines are comments."""
+    path = CORPUS / f"{locale}.tsv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "label\ttext", f"{path}: the first line must be the header"
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, sep, text = line.partition("\t")
+        assert sep and text.strip(), f"{path}:{number}: expected label<TAB>text"
+        assert label in {lvl.value for lvl in Level}, f"{path}:{number}: bad label {label!r}"
+        rows.append((Level(label), text))
+    return rows
+
+
+def confusion(rows: list[tuple[Level, str]]) -> tuple[Counter[tuple[Level, Level]], list[str]]:
+    matrix: Counter[tuple[Level, Level]] = Counter()
+    misses = []
+    for gold, text in rows:
+        found = assess(text)
+        matrix[(gold, found.level)] += 1
+        if found.level is not gold:
+            misses.append(f"  gold={gold.value:8} got={found.level.value:8} {text!r}")
+    return matrix, misses
+
+
+def render(locale: str, matrix: Counter[tuple[Level, Level]]) -> str:
+    header = f"{locale}: gold \\ assessed" + "".join(f"{lvl.value:>9}" for lvl in LABELS)
+    lines = [header]
+    for gold in LABELS:
+        cells = "".join(f"{matrix[(gold, got)]:>9}" for got in LABELS)
+        lines.append(f"{gold.value:>{len(header) - 27}}" + cells)
+    return "\n".join(lines)
+
+
+# --- the labelled corpus ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_corpus_is_big_and_varied_enough(locale: str) -> None:
+    counts = Counter(label for label, _ in read_corpus(locale))
+    assert sum(counts.values()) >= 150
+    assert counts[Level.CRISIS] >= 60
+    assert counts[Level.CONCERN] >= 30
+    assert counts[Level.NONE] >= 70
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_corpus_crisis_recall_and_false_alarms(locale: str) -> None:
+    matrix, misses = confusion(read_corpus(locale))
+    table = render(locale, matrix)
+    print("\n" + table)
+    crisis_total = sum(matrix[(Level.CRISIS, got)] for got in LABELS)
+    none_total = sum(matrix[(Level.NONE, got)] for got in LABELS)
+    recall = matrix[(Level.CRISIS, Level.CRISIS)] / crisis_total
+    flagged = (none_total - matrix[(Level.NONE, Level.NONE)]) / none_total
+    report = f"\n{table}\ncrisis recall {recall:.3f}, none flagged {flagged:.3f}\n" + "\n".join(
+        misses
+    )
+    assert recall >= 0.98, report
+    assert flagged <= 0.03, report
+
+
+def test_traditional_writing_of_the_simplified_corpus_gets_the_same_levels() -> None:
+    """The fold is applied on every path (phrases, cues, idioms), not only to phrases.
+
+    The Traditional rendering comes from the shipped fold table, so this checks that the
+    table is used consistently; the zh_Hant corpus, written directly in Traditional
+    Chinese, is the independent check of the table's coverage.
+    """
+    to_traditional = _traditional_rendering()
+    different = []
+    for gold, text in read_corpus("zh_Hans"):
+        traditional = text.translate(to_traditional)
+        if assess(traditional).level is not assess(text).level:
+            different.append((gold.value, text, traditional))
+    assert not different
+
+
+# --- idioms and hyperbole ---------------------------------------------------------------
+
+HYPERBOLE = [
+    "this homework is killing me",
+    "I'm dead tired",
+    "I'd kill for a coffee",
+    "my feet are killing me",
+    "dying to see you",
+    "lol I'm dead",
+    "killed it at work",
+    "I want to die my hair purple",
+    "i could die of embarrassment",
+    "笑死我了",
+    "累死了",
+    "热死了",
+    "饿死了",
+    "想死你了",
+    "吓死我了",
+    "气死我了",
+    "忙死了",
+    "烦死了",
+    "困死了",
+    "帅死了",
+    "死机了",
+    "要死了啦哈哈",
+    "累死了",
+    "熱死了",
+    "想死你了",
+    "笑死我了",
+    "嚇死我了",
+    "氣死我了",
+    "煩死了",
+    "睏死了",
+    "帥死了",
+    "電腦死機了",
+    "跳樓大拍賣",
+    "氣到想殺人",
+]
+
+
+@pytest.mark.parametrize("text", HYPERBOLE)
+def test_everyday_hyperbole_is_not_flagged(text: str) -> None:
+    assert assess(text).level is Level.NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I took my meds",
+        "took all my meds today",
+        "the voices were quiet today",
+        "I'm tired",
+        "my mum is dying of cancer and I'm sad",
+        "the nurse said an overdose of lithium is dangerous, we keep it locked",
+        "we learned about suicide prevention in the family group",
+        "我把今天的药都吃了",
+        "家属课讲了预防自杀",
+    ],
+)
+def test_ordinary_mental_health_talk_is_not_flagged(text: str) -> None:
+    assert assess(text).level is Level.NONE
+
+
+def test_hyperbole_next_to_real_risk_does_not_hide_it() -> None:
+    assert assess("笑死我了，但我真的想死").level is Level.CRISIS
+    assert assess("想死你了" * 5 + "我想死").level is Level.CRISIS
+    assert assess("烦死了").level is Level.NONE
+    assert assess("烦得想死").level is Level.CRISIS
+
+
+# --- evasion ------------------------------------------------------------------------------
+
+EVASIONS = [
+    "i want to k\u200bill myself",
+    "k\u200cill my\u200dself",
+    "kill\u00admyself",
+    "\ufeffkill myself",
+    "ｋｉｌｌ ｍｙｓｅｌｆ",
+    "KILL MYSELF",
+    "kiiiill myseeeelf",
+    "i want to dieeeee",
+    "k i l l myself",
+    "k-i-l-l myself",
+    "s.u.i.c.i.d.e is all i think about",
+    "I w a n t to die",
+    "k1ll myself",
+    "su1c1de is on my mind",
+    "i want to k*ll myself",
+    "k\u0336i\u0336l\u0336l\u0336 myself",
+    "k\u0456ll myself",  # Cyrillic і
+    "kms",
+    "ＫＭＳ",
+    "i want to unalive myself",
+    "sewerslide",
+    "wanna die",
+    "i have suicde thoughts",
+    "想 死",
+    "想\u200b死",
+    "想．死",
+    "自-杀",
+    "自 殺",
+    "我想自殺",
+    "我想自杀",
+    "不想活了",
+    "活著好累不如死了",
+    "好想kms",
+    "我真的想die了",
+]
+
+
+@pytest.mark.parametrize("text", EVASIONS)
+def test_evasions_are_caught_as_crisis(text: str) -> None:
+    assert assess(text).level is Level.CRISIS
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["i want to kill myself", "我不想活了", "想自殺", "i want to die"]),
+    st.lists(st.sampled_from(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"])),
+    st.randoms(use_true_random=False),
+)
+def test_invisible_characters_anywhere_do_not_hide_crisis(
+    text: str, invisibles: list[str], rnd: random.Random
+) -> None:
+    chars = list(text)
+    for invisible in invisibles:
+        chars.insert(rnd.randrange(len(chars) + 1), invisible)
+    assert assess("".join(chars)).level is Level.CRISIS
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gets_a_well_formed_assessment(text: str) -> None:
+    found = assess(text)
+    assert found.level in Level
+    assert list(found.categories) == sorted(set(found.categories))
+    assert set(found.categories) <= CATEGORIES
+    assert (found.level is Level.NONE) == (not found.matched)
+
+
+# --- negation and reported past -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to die",
+        "I'm not going to kill myself",
+        "i would never hurt myself",
+        "no suicidal thoughts today",
+        "I haven't had thoughts of suicide since I started clozapine",
+        "I used to want to kill myself, not now",
+        "I tried to kill myself when I was 19, I'm better now",
+        "my son attempted suicide in 2019",
+        "以前想过自杀，现在不会了",
+        "我不想死",
+        "我不会自杀的",
+        "我没有自杀的念头",
+        "以前想過自殺，現在不會了",
+        "我高中的时候自残过",
+    ],
+)
+def test_denied_or_past_ideation_is_concern_not_none(text: str) -> None:
+    assert assess(text).level is Level.CONCERN
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i can't sleep and i want to die",
+        "im not ok i want to die",
+        "i used to be happy but now i want to die",
+        "I tried to kill myself last night",
+        "i overdosed an hour ago",
+        "以前很开心，现在只想死",
+        "以前想过自杀，现在又想了",
+        "我受不了了想死",
+    ],
+)
+def test_negation_or_past_elsewhere_in_the_message_does_not_lower_crisis(text: str) -> None:
+    assert assess(text).level is Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i feel hopeless",
+        "there's no point in anything anymore",
+        "I'm such a burden to my family",
+        "活着没意思",
+        "活著沒意思",
+        "我想消失一段时间",
+    ],
+)
+def test_hopelessness_without_a_death_wish_is_concern(text: str) -> None:
+    assert assess(text).level is Level.CONCERN
+
+
+def test_passive_death_wish_is_crisis() -> None:
+    assert assess("I wish I could disappear and not wake up").level is Level.CRISIS
+    assert assess("wish i could go to sleep and never wake up").level is Level.CRISIS
+    assert assess("睡着了就别让我醒过来了").level is Level.CRISIS
+
+
+# --- categories and matched phrases ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "categories", "matched"),
+    [
+        ("my son said he wants to die", ("suicidal", "third_party"), "wants to die"),
+        ("我妈说她不想活了", ("suicidal", "third_party"), "不想活"),
+        ("im going to take all my pills tonight", ("overdose",), "take all my pills"),
+        ("i've been saving up my pills for weeks", ("plan_or_means",), "saving up my pills"),
+        ("我买了炭，准备烧炭", ("plan_or_means",), "烧炭"),
+        ("been self harming again", ("self_harm",), "self harming"),
+        ("我想杀了他", ("harm_to_others",), "想杀了他"),
+        ("有个声音一直叫我去死", ("command_voices", "suicidal"), "我去死"),
+    ],
+)
+def test_categories_and_matched_phrases_are_reported(
+    text: str, categories: tuple[str, ...], matched: str
+) -> None:
+    found = assess(text)
+    assert found.level is Level.CRISIS
+    assert found.categories == categories
+    assert matched in found.matched
+
+
+def test_voices_commanding_harm_to_others() -> None:
+    found = assess("the voices keep telling me to hurt my mother")
+    assert found.level is Level.CRISIS
+    assert {"command_voices", "harm_to_others"} <= set(found.categories)
+
+
+def test_someone_elses_words_are_not_third_party_when_the_writer_is_the_subject() -> None:
+    assert assess("she left me and i want to die").categories == ("suicidal",)
+    assert assess("他们都说我是累赘，我真的想去死").categories == ("suicidal",)
+
+
+def test_matched_spans_read_as_the_person_wrote_them() -> None:
+    assert assess("kiiiill myseeeelf").matched == ("kiiiill myseeeelf",)
+    assert assess("i want to k*ll myself").matched == ("k*ll myself",)
+
+
+def test_to_json_dict_shape() -> None:
+    found = assess("my son said he wants to die")
+    as_json = found.to_json_dict()
+    assert as_json == {
+        "level": "crisis",
+        "categories": ["suicidal", "third_party"],
+        "matched": ["wants to die"],
+    }
+    assert json.loads(json.dumps(as_json, ensure_ascii=False)) == as_json
+    assert assess("hello").to_json_dict() == {"level": "none", "categories": [], "matched": []}
+
+
+def test_assessment_is_immutable() -> None:
+    found = assess("kms")
+    with pytest.raises(AttributeError):
+        found.level = Level.NONE  # type: ignore[misc]
+    assert isinstance(found, Assessment)
+
+
+# --- the lexicon file -------------------------------------------------------------------------
+
+
+def _write(tmp_path: Path, data: object, name: str = "program.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+SLANG_ENTRY = {
+    "id": "program.en.slang",
+    "lang": "en",
+    "category": "suicidal",
+    "level": "crisis",
+    "phrases": ["(going|gone) to the big (sleep|nap)"],
+}
+
+
+def test_program_file_extending_builtin_adds_a_phrase(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        {"format": "tongban-risk-lexicon/1", "extends": "builtin", "entries": [SLANG_ENTRY]},
+    )
+    lexicon = load_lexicon(path)
+    assert assess("im going to the big sleep tonight").level is Level.NONE
+    found = assess("im going to the big sleep tonight", lexicon)
+    assert found.level is Level.CRISIS
+    assert found.matched == ("going to the big sleep",)
+    assert assess("i want to die", lexicon).level is Level.CRISIS  # built-in still there
+    assert assess("i'm not going to the big sleep", lexicon).level is Level.CONCERN
+
+
+def test_program_file_can_disable_and_replace_builtin_entries(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        {
+            "format": "tongban-risk-lexicon/1",
+            "extends": "builtin",
+            "disable": ["en.suicidal.topic"],
+            "entries": [
+                {
+                    "id": "zh.suicidal.hopeless",
+                    "lang": "zh",
+                    "category": "suicidal",
+                    "level": "crisis",
+                    "phrases": ["活着没意思"],
+                }
+            ],
+        },
+    )
+    lexicon = load_lexicon(path)
+    assert assess("what's the suicide hotline number", lexicon).level is Level.NONE
+    assert assess("活着没意思", lexicon).level is Level.CRISIS
+    assert assess("我是家里的累赘", lexicon).level is Level.NONE
+
+
+def test_program_file_without_extends_replaces_builtin(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        {
+            "format": "tongban-risk-lexicon/1",
+            "languages": {"en": {}},
+            "entries": [SLANG_ENTRY],
+        },
+    )
+    lexicon = load_lexicon(path)
+    assert assess("going to the big nap", lexicon).level is Level.CRISIS
+    assert assess("i want to die", lexicon).level is Level.NONE
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "not valid JSON (line 1"),
+        ('{"format": "tongban-risk-lexicon/1", "entrys": []}', "unknown key(s) ['entrys']"),
+        ('{"format": "v0"}', "'format' must be 'tongban-risk-lexicon/1'"),
+    ],
+)
+def test_malformed_file_raises_lexicon_error_naming_the_file(
+    tmp_path: Path, content: str, expected: str
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(LexiconError) as error:
+        load_lexicon(path)
+    assert str(path) in str(error.value)
+    assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"category": "suicide"}, "unknown category 'suicide'"),
+        ({"level": "urgent"}, 'level must be "crisis" or "concern"'),
+        ({"phrases": []}, "'phrases' must be a non-empty list"),
+        ({"phrases": ["(want|need to die"]}, "is not closed"),
+        ({"phrases": ["want to die?"]}, "is not phrase syntax"),
+        ({"phrases": ["{nope} die"]}, "unknown set {nope}"),
+        ({"lang": "fr"}, "language 'fr' has no 'languages' section"),
+        ({"colour": "red"}, "unknown key(s) ['colour']"),
+    ],
+)
+def test_bad_entry_error_names_file_and_entry(
+    tmp_path: Path, change: dict[str, object], expected: str
+) -> None:
+    entry = {**SLANG_ENTRY, **change}
+    path = _write(
+        tmp_path,
+        {"format": "tongban-risk-lexicon/1", "extends": "builtin", "entries": [entry]},
+    )
+    with pytest.raises(LexiconError) as error:
+        load_lexicon(path)
+    message = str(error.value)
+    assert str(path) in message
+    assert "entries[0] (id 'program.en.slang')" in message
+    assert expected in message
+
+
+def test_duplicate_ids_and_unknown_disable_are_reported(tmp_path: Path) -> None:
+    twice = _write(
+        tmp_path,
+        {
+            "format": "tongban-risk-lexicon/1",
+            "languages": {"en": {}},
+            "entries": [SLANG_ENTRY, SLANG_ENTRY],
+        },
+    )
+    with pytest.raises(LexiconError, match=r"entries\[1\].*duplicate id"):
+        load_lexicon(twice)
+    disable = _write(
+        tmp_path,
+        {"format": "tongban-risk-lexicon/1", "extends": "builtin", "disable": ["no.such"]},
+        "disable.json",
+    )
+    with pytest.raises(LexiconError, match=r"'no\.such', which is not a built-in entry"):
+        load_lexicon(disable)
+
+
+def test_missing_file_is_a_lexicon_error(tmp_path: Path) -> None:
+    with pytest.raises(LexiconError, match="file not found"):
+        load_lexicon(tmp_path / "absent.json")
+    assert issubclass(LexiconError, ValueError)
+
+
+def test_default_lexicon_is_loaded_once() -> None:
+    assert default_lexicon() is default_lexicon()
+
+
+def test_every_builtin_phrase_matches_its_own_sample_in_both_scripts() -> None:
+    """No phrase is unreachable (a typo in a group, a mark in the wrong place), and each
+    Chinese phrase written in Traditional characters folds back onto it."""
+    lexicon = default_lexicon()
+    to_traditional = _traditional_rendering()
+    unreachable = []
+    for entry in lexicon.entries:
+        for phrase in entry.phrases:
+            text = sample(phrase.source, lexicon.normaliser)
+            for written in {text, text.translate(to_traditional)}:
+                if not phrase.pattern.search(lexicon.normaliser.normalise(written)):
+                    unreachable.append((entry.id, phrase.source, written))
+    assert not unreachable
+
+
+def _traditional_rendering() -> dict[int, str]:
+    """Simplified -> one Traditional form, from the fold table the lexicon ships."""
+    fold = json.loads(FOLD_PATH.read_text(encoding="utf-8"))["map"]
+    inverse: dict[int, str] = {}
+    for traditional, simplified in sorted(fold.items()):
+        inverse.setdefault(ord(simplified), traditional)
+    return inverse
+
+
+# --- tongban risk-check -----------------------------------------------------------------------
+
+
+def _run(argv: list[str], stdin: str = "", lexicon_path: str | None = None) -> tuple[int, str]:
+    out = io.StringIO()
+    status = run(argv, io.StringIO(stdin), out, lexicon_path)
+    return status, out.getvalue()
+
+
+def test_risk_check_reads_one_message_per_line() -> None:
+    status, out = _run([], stdin="i want to die\n笑死我了\n\n我妈说不想活了\n")
+    assert status == EXIT_OK
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["level"] for line in lines] == ["crisis", "none", "none", "crisis"]
+    assert lines[3] == {
+        "level": "crisis",
+        "categories": ["suicidal", "third_party"],
+        "matched": ["不想活"],
+    }
+    assert "不想活" in out  # not escaped as \\u
+
+
+def test_risk_check_text_options_are_repeatable_and_skip_stdin() -> None:
+    status, out = _run(["--text", "kms", "--text", "I'm not going to kill myself"], stdin="x\n")
+    assert status == EXIT_OK
+    assert [json.loads(line)["level"] for line in out.splitlines()] == ["crisis", "concern"]
+
+
+def test_risk_check_uses_configured_lexicon_and_lexicon_option_wins(tmp_path: Path) -> None:
+    configured = _write(
+        tmp_path,
+        {"format": "tongban-risk-lexicon/1", "extends": "builtin", "entries": [SLANG_ENTRY]},
+    )
+    message = ["--text", "gone to the big nap"]
+    assert json.loads(_run(message, lexicon_path=str(configured))[1])["level"] == "crisis"
+    builtin_copy = tmp_path / "builtin.json"
+    builtin_copy.write_text(
+        (ROOT / "flows" / "risk" / "lexicon.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    status, out = _run([*message, "--lexicon", str(builtin_copy)], lexicon_path=str(configured))
+    assert status == EXIT_OK
+    assert json.loads(out)["level"] == "none"
+
+
+def test_risk_check_reports_a_bad_lexicon(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    status, out = _run(["--text", "hi", "--lexicon", str(bad)])
+    assert status == EXIT_LEXICON_ERROR
+    assert out == ""
+    assert str(bad) in capsys.readouterr().err
+
+
+def test_risk_check_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out = _run(["--help"])
+    assert status == EXIT_OK
+    assert "usage: tongban risk-check" in out
+    assert "--lexicon PATH" in out
+    status, out = _run(["--no-such-option"])
+    assert status == EXIT_USAGE
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_benchmark_script_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "risk_bench.py"), "--runs", "1", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert "messages/s" in done.stdout
+    assert "median" in done.stdout
