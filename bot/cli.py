@@ -85,7 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     setrole.add_argument("person_id", type=int, help="the person's id from 'tongban users list'")
     setrole.add_argument("role", choices=ROLES)
-    flag_cmd = sub.add_parser("flags", help="early-warning flags", description="Early-warning flags from check-ins.")
+    flag_cmd = sub.add_parser(
+        "flags", help="early-warning flags", description="Early-warning flags from check-ins."
+    )
     flag_sub = flag_cmd.add_subparsers(dest="flags_command", required=True, metavar="ACTION")
     flag_list = flag_sub.add_parser(
         "list", help="list flags", description="List open early-warning flags (newest first)."
@@ -233,8 +235,10 @@ def _flags(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{'id':>5}  {'person':>6}  {'rule':<14} {'raised (UTC)':<16}  {'state':<8} evidence")
         for flag in rows:
             state = "closed" if flag.cleared_at else "open"
-            print(f"{flag.id:>5}  {flag.person_id:>6}  {flag.rule:<14} {flag.raised_at:%Y-%m-%d %H:%M}  "
-                  f"{state:<8} {'; '.join(flag.evidence)}")
+            print(
+                f"{flag.id:>5}  {flag.person_id:>6}  {flag.rule:<14} {flag.raised_at:%Y-%m-%d %H:%M}  "
+                f"{state:<8} {'; '.join(flag.evidence)}"
+            )
         if not rows:
             print("(no flags)")
         return 0

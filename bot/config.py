@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     tick_batch: int = Field(default=500, ge=1, le=10_000)
     flag_rules_file: Path | None = None
+    sla_urgent_minutes: int = Field(default=5, ge=1, le=24 * 60)
+    sla_same_day_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
+    sla_routine_minutes: int = Field(default=24 * 60, ge=1, le=14 * 24 * 60)
+    reply_reminder_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    max_active_chats: int = Field(default=5, ge=1, le=100)
+    after_hours_note: str | None = None
+    default_region: str = "CN"
+    crisis_lines_file: Path | None = None
+    risk_lexicon_file: Path | None = None
+    encryption_keys: str | None = None
     secret_key: str | None = None
     log_level: str = "INFO"
     max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
@@ -129,7 +139,28 @@ class Settings(BaseSettings):
                 )
         return self
 
-    @field_validator("flag_rules_file")
+    @field_validator("encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from cryptography.fernet import Fernet
+
+        for key in value.split(","):
+            try:
+                Fernet(key.strip().encode())
+            except ValueError as exc:
+                raise ValueError(
+                    "each key must be a Fernet key (32 url-safe base64 bytes); "
+                    "make one with: tongban db new-key"
+                ) from exc
+        return value
+
+    @property
+    def encryption_key_list(self) -> list[str]:
+        return [key.strip() for key in (self.encryption_keys or "").split(",") if key.strip()]
+
+    @field_validator("flag_rules_file", "crisis_lines_file", "risk_lexicon_file")
     @classmethod
     def _rules_readable(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gettext
 import logging
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime, format_time
+from babel.dates import format_datetime, format_skeleton, format_time, format_timedelta
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -144,6 +144,10 @@ class Translator:
             return format_datetime(
                 value, "short", tzinfo=ZoneInfo(zone), locale=self._babel[locale]
             )
+        if isinstance(value, date):
+            return str(format_skeleton("MMMEd", value, locale=self._babel[locale]))
         if isinstance(value, time):
             return format_time(value, "short", locale=self._babel[locale])
+        if isinstance(value, timedelta):
+            return str(format_timedelta(value, threshold=1.1, locale=self._babel[locale]))
         return str(value)

@@ -7,13 +7,10 @@ prompt twice), decides for each row, moves its ``due_at`` on, commits, and then 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
-
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -23,14 +20,12 @@ from telegram import Bot
 from telegram.ext import ContextTypes
 
 from bot.storage import checkins, flag_store
-from bot.storage.schedules import CHECKIN, REMINDER, WEEKLY
 from bot.storage import people as people_store
-from bot.weekly import weekly_chart
 from bot.storage.models import CheckIn, Person, Schedule, utcnow
-from bot.telegram.render import Outgoing, SendPhoto, SendText
+from bot.storage.schedules import CHECKIN, REMINDER, WEEKLY
+from bot.telegram.render import Outgoing, SendText
 from flows import flags
 from flows.effects import Choice
-from flows.people import Role
 from flows.schedule import local_date, next_daily, next_weekly, shifted
 from flows.text import N_, Msg
 
@@ -70,7 +65,9 @@ class Scheduler:
             log.warning("scheduler tick failed: %s", type(exc).__name__)
             return
         if report.claimed:
-            log.info("tick: %d due, %d sent, %d held back", report.claimed, report.sent, report.skipped)
+            log.info(
+                "tick: %d due, %d sent, %d held back", report.claimed, report.sent, report.skipped
+            )
 
     async def tick(self, bot: Bot, now: datetime | None = None) -> TickReport:
         now = now or utcnow()
@@ -81,10 +78,12 @@ class Scheduler:
             report.claimed = len(rows)
             if rows:
                 await self._decide(session, rows, now, report, charts)
+        async with self.db.transaction() as session:
+            report.outgoing += await self.dispatcher.escalations.tick(session, now)
         for person, records, today in charts:
-            report.outgoing.append(await self._weekly(person, records, today))
+            report.outgoing.append(await self.dispatcher.weekly_photo(person, records, today))
         report.sent = len(report.outgoing)
-        await self.dispatcher.outbox.deliver(bot, report.outgoing)
+        await self.dispatcher.send(bot, report.outgoing)
         return report
 
     async def _claim(self, session: AsyncSession, now: datetime) -> Sequence[Schedule]:
@@ -110,7 +109,9 @@ class Scheduler:
         people = {
             p.id: p for p in (await session.scalars(select(Person).where(Person.id.in_(ids)))).all()
         }
-        earliest = min(local_date(now, people[i].timezone) for i in ids if i in people) - timedelta(days=1)
+        earliest = min(local_date(now, people[i].timezone) for i in ids if i in people) - timedelta(
+            days=1
+        )
         completed = {
             (pid, day)
             for pid, day in (
@@ -126,30 +127,42 @@ class Scheduler:
         held = await people_store.held_by_a_person(session, ids)
         last_days = await checkins.last_checkin_days(session, ids)
         weekly_ids = [row.person_id for row in rows if row.kind == WEEKLY]
-        history = await checkins.records(
-            session, weekly_ids, earliest - timedelta(days=28)
-        ) if weekly_ids else {}
+        history = (
+            await checkins.records(session, weekly_ids, earliest - timedelta(days=28))
+            if weekly_ids
+            else {}
+        )
         for row in rows:
             person = people.get(row.person_id)
             if person is None:
                 await session.delete(row)
                 continue
             today = local_date(now, person.timezone)
-            quiet_now = self.dispatcher.rules.is_quiet(now.astimezone(ZoneInfo(person.timezone)).time())
+            quiet_now = self.dispatcher.rules.is_quiet(
+                now.astimezone(ZoneInfo(person.timezone)).time()
+            )
             blocked = person.blocked_at is not None
             waiting = person.paused or blocked or person.id in held or quiet_now
             if row.kind in (CHECKIN, REMINDER):
                 already = (person.id, today) in completed or row.last_local_date == today
                 if not waiting and not already:
-                    report.outgoing.append(self._prompt(person, row.kind, today, last_days.get(person.id)))
+                    report.outgoing.append(
+                        self._prompt(person, row.kind, today, last_days.get(person.id))
+                    )
                     if row.kind == CHECKIN:
-                        report.flags += await self._silence(session, person, today, last_days.get(person.id), now)
+                        report.outgoing += await self._silence(
+                            session, person, today, last_days.get(person.id), now, report
+                        )
                 else:
                     report.skipped += 1
                 row.last_local_date = today
                 assert person.checkin_time is not None
-                clock = person.checkin_time if row.kind == CHECKIN else shifted(
-                    person.checkin_time, timedelta(minutes=self.settings.reminder_after_minutes)
+                clock = (
+                    person.checkin_time
+                    if row.kind == CHECKIN
+                    else shifted(
+                        person.checkin_time, timedelta(minutes=self.settings.reminder_after_minutes)
+                    )
                 )
                 if clock is None:
                     await session.delete(row)
@@ -161,7 +174,9 @@ class Scheduler:
                 else:
                     report.skipped += 1
                 assert person.checkin_time is not None
-                row.due_at = next_weekly(self.settings.weekly_summary_day, person.checkin_time, person.timezone, now)
+                row.due_at = next_weekly(
+                    self.settings.weekly_summary_day, person.checkin_time, person.timezone, now
+                )
             else:
                 log.warning("schedule row of unknown kind %s dropped", row.kind)
                 await session.delete(row)
@@ -180,18 +195,18 @@ class Scheduler:
         return SendText(person.chat_id, text, markup)
 
     async def _silence(
-        self, session: AsyncSession, person: Person, today: date, last: date | None, now: datetime
-    ) -> int:
+        self,
+        session: AsyncSession,
+        person: Person,
+        today: date,
+        last: date | None,
+        now: datetime,
+        report: TickReport,
+    ) -> list[Outgoing]:
         since = person.onboarded_at.date() if person.onboarded_at else today
-        verdict = flags.silence(last, today, self.rules, since=since)
-        if verdict != "flag":
-            return 0
-        evidence = (f"last check-in {last.isoformat()}" if last else "no check-in yet",)
-        hit = flags.FlagHit("silence", evidence, {"last": last.isoformat() if last else None})
+        hit = flags.silence_hit(last, today, self.rules, since=since)
+        if hit is None:
+            return []
         raised = await flag_store.apply(session, person, [hit], now, rules={"silence"})
-        return len(raised)
-
-    async def _weekly(self, person: Person, records: list[flags.DayRecord], today: date) -> SendPhoto:
-        png = await asyncio.to_thread(weekly_chart, self.translator, person.locale, records, today)
-        caption = self.translator.render(Msg(N_("checkin.weekly.caption")), person.locale)
-        return SendPhoto(person.chat_id, png, caption)
+        report.flags += len(raised)
+        return await self.dispatcher.flags_raised(session, person, raised, now)

@@ -9,16 +9,22 @@ from babel.dates import format_skeleton
 
 from bot.charts import ChartDay, ChartLabels, render_chart
 from bot.i18n import Translator
-from flows.checkin import MEDICATION
 from flows.flags import DayRecord
 from flows.text import N_
 
 MOOD_TICKS = (
-    N_("chart.mood.1"), N_("chart.mood.2"), N_("chart.mood.3"), N_("chart.mood.4"), N_("chart.mood.5"),
+    N_("chart.mood.1"),
+    N_("chart.mood.2"),
+    N_("chart.mood.3"),
+    N_("chart.mood.4"),
+    N_("chart.mood.5"),
 )
 SLEEP_TICKS = (
-    N_("checkin.sleep.much_less"), N_("checkin.sleep.less"), N_("checkin.sleep.usual"),
-    N_("checkin.sleep.more"), N_("checkin.sleep.much_more"),
+    N_("checkin.sleep.much_less"),
+    N_("checkin.sleep.less"),
+    N_("checkin.sleep.usual"),
+    N_("checkin.sleep.more"),
+    N_("checkin.sleep.much_more"),
 )
 
 
@@ -34,9 +40,15 @@ def chart_labels(translator: Translator, locale: str) -> ChartLabels:
         signs=t(N_("chart.signs")),
         mood_ticks=tuple(t(m) for m in MOOD_TICKS),  # type: ignore[arg-type]
         sleep_ticks=tuple(t(m) for m in SLEEP_TICKS),  # type: ignore[arg-type]
-        medication_legend={value: t(label) for value, label in MEDICATION},
+        medication_legend={
+            "taken": t(N_("chart.medication.taken")),
+            "partly": t(N_("chart.medication.partly")),
+            "not_taken": t(N_("chart.medication.not_taken")),
+            "not_prescribed": t(N_("chart.medication.not_prescribed")),
+        },
         no_data=t(N_("chart.no_data")),
         date_format=lambda day: str(format_skeleton("Md", day, locale=locale)),
+        locale=locale,
     )
 
 

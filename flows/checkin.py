@@ -121,8 +121,19 @@ class CheckIn(FlowModel):
     name = "checkin"
     initial = "mood"
     states: ClassVar[list[str]] = [
-        "mood", "sleep", "medication", "side_effects", "unusual", "distress",
-        "contact", "stress", "signs", "note", "done", "stopped", "closed",
+        "mood",
+        "sleep",
+        "medication",
+        "side_effects",
+        "unusual",
+        "distress",
+        "contact",
+        "stress",
+        "signs",
+        "note",
+        "done",
+        "stopped",
+        "closed",
     ]
     final = frozenset({"done", "stopped", "closed"})
 
@@ -134,8 +145,13 @@ class CheckIn(FlowModel):
         _step("medication", "side_effects", "takes_medication", record="record_medication"),
         _step("medication", "unusual", record="record_medication"),
         _step("side_effects", "unusual", record="record_side_effects"),
-        {"trigger": "answer", "source": "unusual", "dest": None,
-         "conditions": ["is_valid", "is_toggle"], "after": "toggle_unusual"},
+        {
+            "trigger": "answer",
+            "source": "unusual",
+            "dest": None,
+            "conditions": ["is_valid", "is_toggle"],
+            "after": "toggle_unusual",
+        },
         _step("unusual", "distress", "any_unusual", record="record_unusual"),
         _step("unusual", "contact", record="record_unusual"),
         _step("distress", "contact", record="record_distress"),
@@ -150,7 +166,8 @@ class CheckIn(FlowModel):
     @classmethod
     def entry_state(cls, context: dict[str, object]) -> str:
         """The first question not answered yet today."""
-        answers: dict[str, Any] = dict(context.get("answers", {}))  # type: ignore[call-overload]
+        raw = context.get("answers")
+        answers: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
         for field in ORDER:
             if field in answers:
                 continue
@@ -187,7 +204,7 @@ class CheckIn(FlowModel):
 
     def record(self, field: str, value: object, label: Text | None = None) -> None:
         self.emit(RecordAnswer(self.day, field, value))
-        answers = dict(self.ctx.get("answers", {}))  # type: ignore[call-overload]
+        answers = dict(self.ctx.get("answers", {}))
         answers[field] = value
         self.ctx["answers"] = answers
         if label is not None:
@@ -247,10 +264,14 @@ class CheckIn(FlowModel):
 
     # unusual experiences: a multi-select; each tap toggles, "Done" or "None" moves on
     def _unusual_choices(self) -> tuple[Choice, ...]:
-        selected = set(self.ctx.get("unusual", []))  # type: ignore[call-overload]
+        selected = set(self.ctx.get("unusual", []))
         toggles = tuple(
-            Choice(msg(N_("checkin.unusual.selected"), item=Msg(label)) if key in selected else Msg(label),
-                   f"ci:u:{key}")
+            Choice(
+                msg(N_("checkin.unusual.selected"), item=Msg(label))
+                if key in selected
+                else Msg(label),
+                f"ci:u:{key}",
+            )
             for key, label in UNUSUAL
         )
         finish = (
@@ -272,14 +293,14 @@ class CheckIn(FlowModel):
         if key == "none":
             return ("done", [])
         if key == "done":
-            return ("done", sorted(self.ctx.get("unusual", [])))  # type: ignore[call-overload]
+            return ("done", sorted(self.ctx.get("unusual", [])))
         return None
 
     def is_toggle(self) -> bool:
         return bool(self.value[0] == "toggle")
 
     def toggle_unusual(self) -> None:
-        selected = set(self.ctx.get("unusual", []))  # type: ignore[call-overload]
+        selected = set(self.ctx.get("unusual", []))
         selected ^= {self.value[1]}
         self.ctx["unusual"] = sorted(selected)
         self.emit(RefreshChoices(Msg(N_("checkin.unusual.ask")), self._unusual_choices()))
@@ -299,7 +320,9 @@ class CheckIn(FlowModel):
         self.question(Msg(N_("checkin.distress.ask")), _choices("distress", DISTRESS))
 
     def parse_distress(self) -> Any:
-        return _parse(self.event.value, "distress", DISTRESS) if self.event.kind == "choice" else None
+        return (
+            _parse(self.event.value, "distress", DISTRESS) if self.event.kind == "choice" else None
+        )
 
     def record_distress(self) -> None:
         self.record("distress", self.value, _label(DISTRESS, self.value))
@@ -353,7 +376,7 @@ class CheckIn(FlowModel):
     def record_sign(self) -> None:
         sign_id, present = self.value
         self.emit(RecordAnswer(self.day, "sign", [sign_id, present]))
-        self.ctx["signs_answered"] = [*self.ctx.get("signs_answered", []), sign_id]  # type: ignore[misc]
+        self.ctx["signs_answered"] = [*self.ctx.get("signs_answered", []), sign_id]
         self.show_choice(Msg(N_("checkin.sign.yes")) if present else Msg(N_("checkin.sign.no")))
 
     # optional note

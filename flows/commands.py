@@ -8,6 +8,7 @@ from flows.people import Role
 from flows.text import N_
 
 EVERYONE = frozenset(Role)
+STAFF = frozenset({Role.PEER_WORKER, Role.SUPERVISOR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("checkin", N_("command.checkin"), frozenset({Role.CLIENT})),
     Command("history", N_("command.history"), frozenset({Role.CLIENT})),
     Command("warningsigns", N_("command.warningsigns"), frozenset({Role.CLIENT})),
+    Command("safetyplan", N_("command.safetyplan"), frozenset({Role.CLIENT})),
     Command("help", N_("command.help"), EVERYONE, before_onboarding=True),
     Command("settings", N_("command.settings"), EVERYONE),
     Command("language", N_("command.language"), EVERYONE),
@@ -31,6 +33,25 @@ COMMANDS: tuple[Command, ...] = (
     Command("pause", N_("command.pause"), frozenset({Role.CLIENT, Role.FAMILY})),
     Command("resume", N_("command.resume"), frozenset({Role.CLIENT, Role.FAMILY})),
     Command("later", N_("command.later"), frozenset({Role.CLIENT}), hidden=True),
+    Command("talk", N_("command.talk"), frozenset({Role.CLIENT})),
+    Command("rate", N_("command.rate"), frozenset({Role.CLIENT}), hidden=True),
+    Command("onduty", N_("command.onduty"), STAFF),
+    Command("offduty", N_("command.offduty"), STAFF),
+    Command("queue", N_("command.queue"), STAFF),
+    Command("mine", N_("command.mine"), STAFF),
+    Command("switch", N_("command.switch"), STAFF),
+    Command("release", N_("command.release"), STAFF),
+    Command("transfer", N_("command.transfer"), STAFF),
+    Command("done", N_("command.done"), STAFF),
+    Command("note", N_("command.note"), STAFF),
+    Command("claim", N_("command.claim"), STAFF, hidden=True),
+    Command("assign", N_("command.assign"), frozenset({Role.SUPERVISOR})),
+    Command("overdue", N_("command.overdue"), frozenset({Role.SUPERVISOR})),
+)
+
+# Commands that exist for some role; anyone else gets a polite "not available".
+STAFF_ACTIONS = frozenset(
+    {"queue", "mine", "switch", "release", "transfer", "note", "claim", "assign", "overdue"}
 )
 
 BY_NAME = {command.name: command for command in COMMANDS}
@@ -45,13 +66,24 @@ def commands_for(role: Role) -> tuple[Command, ...]:
 MENU: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.CLIENT: (
         (N_("menu.checkin"), "checkin"),
+        (N_("menu.talk"), "talk"),
         (N_("menu.history"), "history"),
         (N_("menu.settings"), "settings"),
         (N_("menu.help"), "help"),
     ),
     Role.FAMILY: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
-    Role.PEER_WORKER: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
-    Role.SUPERVISOR: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
+    Role.PEER_WORKER: (
+        (N_("menu.queue"), "queue"),
+        (N_("menu.mine"), "mine"),
+        (N_("menu.settings"), "settings"),
+        (N_("menu.help"), "help"),
+    ),
+    Role.SUPERVISOR: (
+        (N_("menu.queue"), "queue"),
+        (N_("menu.overdue"), "overdue"),
+        (N_("menu.settings"), "settings"),
+        (N_("menu.help"), "help"),
+    ),
     Role.ADMIN: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
 }
 

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 from flows.checkin import CheckIn
-from flows.commands import BY_NAME, HELP, PRIVACY
-from flows.effects import FlowSnapshot, Notice, Say, UpdatePerson
+from flows.closing import Closing
+from flows.commands import BY_NAME, HELP, PRIVACY, STAFF, STAFF_ACTIONS
+from flows.effects import (
+    AskForPerson,
+    Effect,
+    FlowSnapshot,
+    Notice,
+    RateChat,
+    Relay,
+    Say,
+    StaffAction,
+    UpdatePerson,
+)
 from flows.engine import Flow, Outcome
-from flows.onboarding import Onboarding
-from flows.people import Event, PersonView, Rules
+from flows.escalation import route_worker_message
 from flows.history import history
+from flows.onboarding import Onboarding
+from flows.people import Event, PersonView, Role, Rules
 from flows.preferences import LanguageFlow, SettingsFlow
-from flows.warning_signs import WarningSigns
+from flows.safety_plan import SafetyPlan
 from flows.text import N_, Msg, msg
+from flows.warning_signs import WarningSigns
 
 FLOWS: dict[str, Flow] = {
     flow.name: flow
-    for flow in map(Flow, (Onboarding, LanguageFlow, SettingsFlow, CheckIn, WarningSigns))
+    for flow in map(
+        Flow, (Onboarding, LanguageFlow, SettingsFlow, CheckIn, WarningSigns, Closing, SafetyPlan)
+    )
 }
 
 
@@ -29,6 +44,8 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
         return _command(event, person, snapshot, rules)
     if event.kind == "text" and len(event.value) > rules.max_text_length:
         return _keep(snapshot, Say(msg(N_("input.too_long"), limit=rules.max_text_length)))
+    if event.kind in ("text", "media") and _relaying(person, snapshot):
+        return _keep(snapshot, Relay())
     if event.kind in ("media", "edited"):
         answer = N_("input.media") if event.kind == "media" else N_("input.edited")
         return _with_resume(snapshot, person, event, rules, Say(Msg(answer)))
@@ -39,7 +56,14 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
     return _keep(snapshot, Say(Msg(N_("input.idle_text")), menu=True))
 
 
-def _keep(snapshot: FlowSnapshot, *effects: Say | Notice | UpdatePerson) -> Outcome:
+def _relaying(person: PersonView, snapshot: FlowSnapshot) -> bool:
+    """A client whose chat a worker holds, or a worker holding chats and not mid-flow."""
+    if person.role is Role.CLIENT:
+        return person.held
+    return person.role in STAFF and bool(person.holding) and snapshot.flow is None
+
+
+def _keep(snapshot: FlowSnapshot, *effects: Effect) -> Outcome:
     return Outcome(snapshot, tuple(effects))
 
 
@@ -48,7 +72,7 @@ def _with_resume(
     person: PersonView,
     event: Event,
     rules: Rules,
-    *effects: Say | Notice | UpdatePerson,
+    *effects: Effect,
 ) -> Outcome:
     """Answer, then ask the current question again so the person knows where they are."""
     if snapshot.flow is None or snapshot.flow not in FLOWS:
@@ -80,7 +104,7 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         )
     if name == "privacy":
         return _with_resume(snapshot, person, event, rules, Say(Msg(PRIVACY[person.role])))
-    if name in ("settings", "language", "warningsigns"):
+    if name in ("settings", "language", "warningsigns", "safetyplan"):
         return start_flow(name, person, event, rules)
     if name == "checkin":
         today = event.data["checkin"]
@@ -89,6 +113,28 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         return FLOWS["checkin"].start(person, event, rules, dict(today))
     if name == "later":
         return _keep(snapshot, Say(Msg(N_("checkin.later")), menu=True))
+    if name == "talk":
+        return _keep(snapshot, AskForPerson("request"))
+    if name == "rate":
+        parts = event.argument.split()
+        if len(parts) == 2 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 5:
+            return _keep(snapshot, RateChat(int(parts[0]), int(parts[1])))
+        return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
+    if name in ("onduty", "offduty"):
+        on = name == "onduty"
+        return _keep(
+            snapshot,
+            UpdatePerson(on_duty=on),
+            Say(Msg(N_("duty.on")) if on else Msg(N_("duty.off")), menu=True),
+        )
+    if name == "done":
+        route = route_worker_message(None, person.selected_escalation, list(person.holding))
+        if route.escalation_id is None:
+            assert route.problem is not None
+            return _keep(snapshot, Say(Msg(route.problem)))
+        return FLOWS["closing"].start(person, event, rules, {"escalation": route.escalation_id})
+    if name in STAFF_ACTIONS:
+        return _keep(snapshot, StaffAction(name, event.argument))
     if name == "history":
         return _keep(snapshot, Say(history(event.data["history"], event.data["today"]), menu=True))
     if name == "pause":

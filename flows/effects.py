@@ -103,6 +103,48 @@ class RemoveSign:
     sign_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class SavePlanSection:
+    """Store one section of the client's safety plan ("" clears it)."""
+
+    section: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskForPerson:
+    """Bring a human in: open an escalation for this client (or add this reason to it)."""
+
+    source: str = "request"
+    detail: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAction:
+    """A peer worker's or supervisor's command about escalations, carried out by the shell."""
+
+    action: str
+    argument: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """Pass the current message between client and peer worker (direction by role)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CloseEscalation:
+    escalation_id: int
+    outcome: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateChat:
+    escalation_id: int
+    rating: int
+
+
 Effect = (
     Say
     | ShowAnswer
@@ -115,6 +157,12 @@ Effect = (
     | FinishCheckin
     | SaveSign
     | RemoveSign
+    | AskForPerson
+    | SavePlanSection
+    | StaffAction
+    | Relay
+    | CloseEscalation
+    | RateChat
 )
 
 

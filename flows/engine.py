@@ -48,7 +48,7 @@ class FlowModel:
 
     def __init__(self, person: PersonView, context: dict[str, object], event: Event, rules: Rules):
         self.person = person
-        self.ctx = dict(context)
+        self.ctx: dict[str, Any] = dict(context)
         self.event = event
         self.rules = rules
         self.effects: list[Effect] = []

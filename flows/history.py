@@ -25,9 +25,13 @@ def history(records: Sequence[Mapping[str, Any]], today: date) -> Lines:
         parts: dict[str, Param] = {
             "day": day,
             "mood": Msg(dict(MOOD)[record["mood"]]) if record.get("mood") else Raw("—"),
-            "sleep": Msg(dict(SLEEP)[record["sleep"]]) if record.get("sleep") is not None else Raw("—"),
+            "sleep": Msg(dict(SLEEP)[record["sleep"]])
+            if record.get("sleep") is not None
+            else Raw("—"),
             "medication": (
-                Msg(dict(MEDICATION)[record["medication"]]) if record.get("medication") else Raw("—")
+                Msg(dict(MEDICATION)[record["medication"]])
+                if record.get("medication")
+                else Raw("—")
             ),
             "signs": record["signs_yes"] if record.get("signs_yes") is not None else Raw("—"),
         }

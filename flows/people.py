@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import datetime, time
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -42,6 +42,11 @@ class PersonView:
     on_duty: bool = False
     paused: bool = False
     onboarded: bool = False
+    # A client whose chat a peer worker holds: their messages are relayed to that worker.
+    held: bool = False
+    # A worker's held escalations, and the one their plain messages go to.
+    holding: tuple[int, ...] = ()
+    selected_escalation: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TypeAlias
 
 
@@ -35,7 +35,7 @@ class Lines:
 
 
 # Times and datetimes are formatted by the shell with Babel, in the reader's locale and zone.
-Param: TypeAlias = "str | int | time | datetime | Msg | Raw"
+Param: TypeAlias = "str | int | date | time | datetime | timedelta | Msg | Raw | Lines"
 Text: TypeAlias = "Msg | Raw | Lines"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flows.effects import Choice, RemoveSign, Say, SaveSign
+from flows.effects import Choice, RemoveSign, SaveSign, Say
 from flows.engine import FlowModel
 from flows.text import N_, Lines, Msg, Raw, msg
 
@@ -23,18 +23,64 @@ class WarningSigns(FlowModel):
     states: ClassVar[list[str]] = ["menu", "adding", "pick_edit", "editing", "pick_remove", "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "menu", "dest": "adding", "conditions": ["is_valid", "chose_add"]},
-        {"trigger": "answer", "source": "menu", "dest": "pick_edit", "conditions": ["is_valid", "chose_edit"]},
-        {"trigger": "answer", "source": "menu", "dest": "pick_remove", "conditions": ["is_valid", "chose_remove"]},
-        {"trigger": "answer", "source": "menu", "dest": "done", "conditions": ["is_valid", "chose_done"]},
-        {"trigger": "answer", "source": "adding", "dest": "menu", "conditions": "is_valid", "before": "save_new"},
-        {"trigger": "answer", "source": "pick_edit", "dest": "editing", "conditions": "is_valid",
-         "before": "remember_pick"},
-        {"trigger": "answer", "source": "editing", "dest": "menu", "conditions": "is_valid", "before": "save_edit"},
-        {"trigger": "answer", "source": "pick_remove", "dest": "menu", "conditions": "is_valid",
-         "before": "remove_pick"},
-        {"trigger": "answer", "source": ["adding", "pick_edit", "editing", "pick_remove"], "dest": "menu",
-         "conditions": "wants_back"},
+        {
+            "trigger": "answer",
+            "source": "menu",
+            "dest": "adding",
+            "conditions": ["is_valid", "chose_add"],
+        },
+        {
+            "trigger": "answer",
+            "source": "menu",
+            "dest": "pick_edit",
+            "conditions": ["is_valid", "chose_edit"],
+        },
+        {
+            "trigger": "answer",
+            "source": "menu",
+            "dest": "pick_remove",
+            "conditions": ["is_valid", "chose_remove"],
+        },
+        {
+            "trigger": "answer",
+            "source": "menu",
+            "dest": "done",
+            "conditions": ["is_valid", "chose_done"],
+        },
+        {
+            "trigger": "answer",
+            "source": "adding",
+            "dest": "menu",
+            "conditions": "is_valid",
+            "before": "save_new",
+        },
+        {
+            "trigger": "answer",
+            "source": "pick_edit",
+            "dest": "editing",
+            "conditions": "is_valid",
+            "before": "remember_pick",
+        },
+        {
+            "trigger": "answer",
+            "source": "editing",
+            "dest": "menu",
+            "conditions": "is_valid",
+            "before": "save_edit",
+        },
+        {
+            "trigger": "answer",
+            "source": "pick_remove",
+            "dest": "menu",
+            "conditions": "is_valid",
+            "before": "remove_pick",
+        },
+        {
+            "trigger": "answer",
+            "source": ["adding", "pick_edit", "editing", "pick_remove"],
+            "dest": "menu",
+            "conditions": "wants_back",
+        },
     ]
 
     @property
@@ -49,7 +95,12 @@ class WarningSigns(FlowModel):
     def on_enter_menu(self) -> None:
         signs = self.signs
         if signs:
-            listing = Lines((Msg(N_("signs.list")), *(Raw(f"{n}. {text}") for n, (_, text) in enumerate(signs, 1))))
+            listing = Lines(
+                (
+                    Msg(N_("signs.list")),
+                    *(Raw(f"{n}. {text}") for n, (_, text) in enumerate(signs, 1)),
+                )
+            )
         else:
             listing = Lines((Msg(N_("signs.none")),))
         hint = Msg(N_("signs.hint_add_more")) if len(signs) < MIN_SIGNS else None
@@ -64,7 +115,12 @@ class WarningSigns(FlowModel):
         self.ask(text, tuple(choices), 2)
 
     def parse_menu(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value in ("ws:add", "ws:edit", "ws:remove", "ws:done"):
+        if self.event.kind == "choice" and self.event.value in (
+            "ws:add",
+            "ws:edit",
+            "ws:remove",
+            "ws:done",
+        ):
             return self.event.value.removeprefix("ws:")
         return None
 
@@ -116,7 +172,10 @@ class WarningSigns(FlowModel):
         self.ask(Msg(N_("signs.edit.pick")), self._pick_choices(), 1)
 
     def _pick_choices(self) -> tuple[Choice, ...]:
-        return (*(Choice(Raw(text[:40]), f"ws:pick:{sign_id}") for sign_id, text in self.signs), *self._back())
+        return (
+            *(Choice(Raw(text[:40]), f"ws:pick:{sign_id}") for sign_id, text in self.signs),
+            *self._back(),
+        )
 
     def _picked(self) -> int | None:
         if self.event.kind != "choice" or not self.event.value.startswith("ws:pick:"):
@@ -142,7 +201,7 @@ class WarningSigns(FlowModel):
         self.ask(msg(N_("signs.too_long"), limit=MAX_SIGN_LENGTH), self._back())
 
     def save_edit(self) -> None:
-        sign_id = int(self.ctx.pop("editing"))  # type: ignore[call-overload]
+        sign_id = int(self.ctx.pop("editing"))
         self.emit(SaveSign(sign_id, self.value))
         self.data_changed(edited=(sign_id, self.value))
 
@@ -158,8 +217,12 @@ class WarningSigns(FlowModel):
         self.emit(RemoveSign(self.value))
         self.data_changed(removed=self.value)
 
-    def data_changed(self, added: str | None = None, edited: tuple[int, str] | None = None,
-                     removed: int | None = None) -> None:
+    def data_changed(
+        self,
+        added: str | None = None,
+        edited: tuple[int, str] | None = None,
+        removed: int | None = None,
+    ) -> None:
         """Keep the list shown next in step with what was just saved."""
         signs = self.signs
         if added is not None:
@@ -169,6 +232,10 @@ class WarningSigns(FlowModel):
         if removed is not None:
             signs = [(i, t) for i, t in signs if i != removed]
         self.event = type(self.event)(
-            self.event.kind, self.event.value, self.event.argument, self.event.now, self.event.facts,
+            self.event.kind,
+            self.event.value,
+            self.event.argument,
+            self.event.now,
+            self.event.facts,
             {**self.event.data, "signs": [list(sign) for sign in signs]},
         )

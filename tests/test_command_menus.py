@@ -24,7 +24,17 @@ async def test_menu_follows_role_and_language(harness: Harness) -> None:
     commands = {c["command"]: c["description"] for c in menu["commands"]}  # type: ignore[union-attr]
     assert commands["pause"] == "暫停所有排定的訊息"
     assert set(commands) == {
-        "checkin", "history", "warningsigns", "help", "settings", "language", "privacy", "pause", "resume"
+        "checkin",
+        "history",
+        "warningsigns",
+        "safetyplan",
+        "talk",
+        "help",
+        "settings",
+        "language",
+        "privacy",
+        "pause",
+        "resume",
     }
 
     worker = await harness.onboard(Role.PEER_WORKER, "en")

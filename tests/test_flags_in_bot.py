@@ -10,7 +10,8 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.storage.models import CheckIn, Flag, Person
 from flows.people import Role
-from tests.harness import Harness, Person as Chat
+from tests.harness import Harness
+from tests.harness import Person as Chat
 
 ANSWERS = ("As usual", "💊 Yes", "No", "None of these", "A little", "None", "Skip")
 
@@ -52,8 +53,16 @@ async def test_a_drop_from_the_persons_own_baseline_raises_a_flag(harness: Harne
         row = await session.scalar(select(Person).where(Person.telegram_user_id == person.user_id))
         assert row is not None
         for day in range(1, 9):
-            session.add(CheckIn(person_id=row.id, local_date=date(2026, 3, day), mood=5, sleep=0,
-                                medication="taken", completed_at=start))
+            session.add(
+                CheckIn(
+                    person_id=row.id,
+                    local_date=date(2026, 3, day),
+                    mood=5,
+                    sleep=0,
+                    medication="taken",
+                    completed_at=start,
+                )
+            )
     await _checkin(person, "😐 Okay")  # 3, two steps below an average of 5
     assert await _flags(harness) == [("mood_drop", True)]
 

@@ -42,7 +42,9 @@ async def _client_in(harness: Harness, zone: str, clock: str = "20:00") -> int:
     return person.user_id
 
 
-async def _simulate(harness: Harness, start: datetime, hours: int, step_minutes: int = 30) -> list[datetime]:
+async def _simulate(
+    harness: Harness, start: datetime, hours: int, step_minutes: int = 30
+) -> list[datetime]:
     """Tick every ``step_minutes`` and return when each check-in prompt went out."""
     sent = []
     moment = start
@@ -75,7 +77,12 @@ async def test_one_prompt_a_day_through_the_spring_dst_change(harness: Harness) 
     await _client_in(harness, NY)
     sent = await _simulate(harness, datetime(2026, 3, 6, 12, tzinfo=UTC), hours=96)
     local = [s.astimezone(ZoneInfo(NY)) for s in sent]
-    assert [d.date() for d in local] == [date(2026, 3, 6), date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9)]
+    assert [d.date() for d in local] == [
+        date(2026, 3, 6),
+        date(2026, 3, 7),
+        date(2026, 3, 8),
+        date(2026, 3, 9),
+    ]
     assert all(d.hour == 20 and d.minute < 30 for d in local), local
 
 
@@ -84,7 +91,9 @@ async def test_one_prompt_a_day_through_the_autumn_dst_change(harness: Harness) 
     await _client_in(harness, NY, "09:00")
     sent = await _simulate(harness, datetime(2026, 10, 30, 12, tzinfo=UTC), hours=96)
     local = [s.astimezone(ZoneInfo(NY)) for s in sent]
-    assert Counter(d.date() for d in local) == Counter({date(2026, 10, 30): 1, date(2026, 10, 31): 1, date(2026, 11, 1): 1, date(2026, 11, 2): 1})
+    assert Counter(d.date() for d in local) == Counter(
+        {date(2026, 10, 30): 1, date(2026, 10, 31): 1, date(2026, 11, 1): 1, date(2026, 11, 2): 1}
+    )
     assert all(d.hour == 9 for d in local), local
 
 
@@ -95,7 +104,9 @@ async def test_shanghai_has_no_dst_and_reminders_respect_quiet_hours(harness: Ha
     await _simulate(harness, datetime(2026, 3, 6, 0, tzinfo=UTC), hours=48)
     texts = _prompts(harness, before, chat)
     assert sum(PROMPT in t for t in texts) == 2
-    assert sum("gentle reminder" in t for t in texts) == 2, "18:00 + 3 h = 21:00, before quiet hours"
+    assert sum("gentle reminder" in t for t in texts) == 2, (
+        "18:00 + 3 h = 21:00, before quiet hours"
+    )
 
     harness2_start = len(harness.api.calls)
     chat2 = await _client_in(harness, "Asia/Shanghai", "20:30")  # reminder would be 23:30: quiet
@@ -114,7 +125,16 @@ async def test_no_reminder_once_the_checkin_is_done(harness: Harness) -> None:
     harness.set_now(datetime(2026, 3, 6, 10, 1, tzinfo=UTC))
     await harness.tick()
     await person.press("✅ Start check-in")
-    for label in ("😐 Okay", "As usual", "💊 Yes", "No", "None of these", "A little", "None", "Skip"):
+    for label in (
+        "😐 Okay",
+        "As usual",
+        "💊 Yes",
+        "No",
+        "None of these",
+        "A little",
+        "None",
+        "Skip",
+    ):
         await person.press(label)
     before = len(harness.api.calls)
     await _simulate(harness, datetime(2026, 3, 6, 10, 30, tzinfo=UTC), hours=6)
@@ -133,11 +153,15 @@ async def test_paused_clients_get_nothing_until_they_resume(harness: Harness) ->
     assert sum(PROMPT in t for t in _prompts(harness, before, person.user_id)) == 1
 
 
-async def test_changing_zone_after_the_prompt_brings_no_second_prompt_that_day(harness: Harness) -> None:
+async def test_changing_zone_after_the_prompt_brings_no_second_prompt_that_day(
+    harness: Harness,
+) -> None:
     harness.set_now(datetime(2026, 3, 6, 11, tzinfo=UTC))  # 19:00 in Shanghai
     person = await harness.onboard(Role.CLIENT)
     before = len(harness.api.calls)
-    await _simulate(harness, datetime(2026, 3, 6, 11, tzinfo=UTC), hours=2)  # prompt at 20:00 Shanghai
+    await _simulate(
+        harness, datetime(2026, 3, 6, 11, tzinfo=UTC), hours=2
+    )  # prompt at 20:00 Shanghai
     assert len(_prompts(harness, before, person.user_id)) == 1
     # Now the client flies to London, where it is still the morning of the same day.
     await person.send("/settings")
@@ -145,9 +169,7 @@ async def test_changing_zone_after_the_prompt_brings_no_second_prompt_that_day(h
     await person.send("Europe/London")
     before = len(harness.api.calls)
     await _simulate(harness, datetime(2026, 3, 6, 13, tzinfo=UTC), hours=34)
-    local = [
-        c for c in _prompts(harness, before, person.user_id) if PROMPT in c
-    ]
+    local = [c for c in _prompts(harness, before, person.user_id) if PROMPT in c]
     assert len(local) == 1, "6 March was already prompted; the next prompt is on 7 March"
 
 
@@ -155,9 +177,16 @@ async def _many_clients(harness: Harness, count: int, due: datetime) -> None:
     async with harness.db.transaction() as session:
         for n in range(count):
             person = Person(
-                telegram_user_id=900_000 + n, chat_id=900_000 + n, role="client", locale="en",
-                timezone="Asia/Shanghai", checkin_time=time(20), on_duty=False, paused=False,
-                consented_at=due, onboarded_at=due - timedelta(days=1),
+                telegram_user_id=900_000 + n,
+                chat_id=900_000 + n,
+                role="client",
+                locale="en",
+                timezone="Asia/Shanghai",
+                checkin_time=time(20),
+                on_duty=False,
+                paused=False,
+                consented_at=due,
+                onboarded_at=due - timedelta(days=1),
             )
             session.add(person)
             await session.flush()
@@ -171,7 +200,10 @@ async def test_two_bot_processes_ticking_together_send_each_prompt_once(database
     await first.start()
     second = build(
         load_settings(telegram_bot_token=TEST_TOKEN, database_url=database_url, tick_batch=40),
-        request=first.api, get_updates_request=first.api, with_updater=False, rate_limited=False,
+        request=first.api,
+        get_updates_request=first.api,
+        with_updater=False,
+        rate_limited=False,
     )
     await second.application.initialize()
     await second.prepare()
@@ -184,8 +216,11 @@ async def test_two_bot_processes_ticking_together_send_each_prompt_once(database
                 first.services.scheduler.tick(first.services.application.bot, now),
                 second.scheduler.tick(second.application.bot, now),
             )
-        chats = Counter(int(c.params["chat_id"]) for c in first.api.calls
-                        if c.method == "sendMessage" and PROMPT in c.params["text"])
+        chats = Counter(
+            int(c.params["chat_id"])
+            for c in first.api.calls
+            if c.method == "sendMessage" and PROMPT in c.params["text"]
+        )
         assert len(chats) == 300
         assert set(chats.values()) == {1}
     finally:
@@ -201,8 +236,16 @@ async def test_weekly_summary_is_a_chart_in_the_clients_language(harness: Harnes
         row = await session.scalar(select(Person).where(Person.telegram_user_id == person.user_id))
         assert row is not None
         for day in range(1, 8):
-            session.add(CheckIn(person_id=row.id, local_date=date(2026, 3, day), mood=3 + day % 2,
-                                sleep=0, medication="taken", completed_at=harness.now))
+            session.add(
+                CheckIn(
+                    person_id=row.id,
+                    local_date=date(2026, 3, day),
+                    mood=3 + day % 2,
+                    sleep=0,
+                    medication="taken",
+                    completed_at=harness.now,
+                )
+            )
     before = len(harness.api.calls)
     await _simulate(harness, datetime(2026, 3, 7, 0, tzinfo=UTC), hours=24, step_minutes=60)
     photos = [c for c in harness.api.calls[before:] if c.method == "sendPhoto"]
@@ -240,7 +283,9 @@ async def test_silence_nudges_then_flags(harness: Harness) -> None:
     async with harness.db.transaction() as session:
         row = await session.scalar(select(Person).where(Person.telegram_user_id == person.user_id))
         assert row is not None
-        session.add(CheckIn(person_id=row.id, local_date=date(2026, 3, 1), mood=4, completed_at=harness.now))
+        session.add(
+            CheckIn(person_id=row.id, local_date=date(2026, 3, 1), mood=4, completed_at=harness.now)
+        )
     before = len(harness.api.calls)
     await _simulate(harness, datetime(2026, 3, 2, 0, tzinfo=UTC), hours=24 * 4, step_minutes=60)
     texts = [t for t in _prompts(harness, before, person.user_id) if "reminder" not in t]

@@ -136,7 +136,11 @@ class Transcript:
                 )
             )
             answers = (
-                (await session.scalars(select(SignAnswer.present).where(SignAnswer.checkin_id == row.id))).all()
+                (
+                    await session.scalars(
+                        select(SignAnswer.present).where(SignAnswer.checkin_id == row.id)
+                    )
+                ).all()
                 if row is not None
                 else []
             )
@@ -150,7 +154,9 @@ class Transcript:
             else:
                 value = getattr(row, name)
                 actual = ",".join(value) if isinstance(value, list) else str(value)
-            assert actual == expected, f"{where}: check-in {name} is {actual!r}, expected {expected!r}"
+            assert actual == expected, (
+                f"{where}: check-in {name} is {actual!r}, expected {expected!r}"
+            )
 
     @staticmethod
     async def _check_stored(harness: Harness, person: Person, spec: str, where: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.crypto import Cipher
 from bot.storage.models import CheckIn, Person, SignAnswer, WarningSign
 from flows.flags import DayRecord
 
@@ -32,7 +33,9 @@ async def for_day(session: AsyncSession, person_id: int, day: date) -> CheckIn |
     )
 
 
-async def open_today(session: AsyncSession, person: Person, day: date, now: datetime) -> dict[str, Any]:
+async def open_today(
+    session: AsyncSession, person: Person, day: date, now: datetime, cipher: Cipher
+) -> dict[str, Any]:
     """Today's check-in as the flow needs it; creates the row on first use."""
     row = await for_day(session, person.id, day)
     if row is None:
@@ -47,7 +50,7 @@ async def open_today(session: AsyncSession, person: Person, day: date, now: date
     return {
         "day": day.isoformat(),
         "answers": answers,
-        "signs": [[sign.id, sign.text] for sign in signs],
+        "signs": [[sign.id, cipher.decrypt(sign.text)] for sign in signs],
         "signs_answered": list(answered_signs),
         "completed": row.completed_at is not None,
     }
@@ -111,7 +114,12 @@ async def records(
     ).all()
     result: dict[int, list[DayRecord]] = {pid: [] for pid in person_ids}
     for checkin, yes, asked in rows:
-        if checkin.mood is None and checkin.sleep is None and checkin.medication is None and not asked:
+        if (
+            checkin.mood is None
+            and checkin.sleep is None
+            and checkin.medication is None
+            and not asked
+        ):
             continue  # opened but nothing answered: not a check-in
         result[checkin.person_id].append(
             DayRecord(

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -82,6 +83,8 @@ class Person(Base):
     checkin_time: Mapped[time | None] = mapped_column(Time)
     alias: Mapped[str | None] = mapped_column(String(32), unique=True)
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The escalation a worker's plain messages go to (chosen with /switch).
+    selected_escalation_id: Mapped[int | None] = mapped_column(Integer)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     consented_at: Mapped[datetime | None]
     onboarded_at: Mapped[datetime | None]
@@ -217,3 +220,128 @@ class Flag(Base):
     escalation_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_flags_person_open", "person_id", "cleared_at"),)
+
+
+class Escalation(Base):
+    """A client's chat brought to a human: open → claimed → active → resolved.
+
+    At most one unresolved escalation per client (a partial unique index); new reasons are
+    added to it. ``claim_due_at`` and ``reply_due_at`` are the clocks the tick watches.
+    """
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    tier: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claim_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None]
+    reply_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+
+    __table_args__ = (
+        Index(
+            "uq_escalations_one_open_per_client",
+            "client_id",
+            unique=True,
+            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text("resolved_at IS NULL"),
+        ),
+        Index("ix_escalations_claimed_by", "claimed_by", "state"),
+    )
+
+
+class EscalationReason(Base):
+    """Why an escalation is open: a request, crisis language, a flag, silence, family."""
+
+    __tablename__ = "escalation_reasons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(12))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    from_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EscalationEvent(Base):
+    """Every change of an escalation, when and by whom: the source of response-time reports."""
+
+    __tablename__ = "escalation_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EscalationCard(Base):
+    """A card about an escalation in a staff member's chat, so it can be updated later."""
+
+    __tablename__ = "escalation_cards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class RelayMessage(Base):
+    """One relayed message: where it appeared in the worker's chat and in the client's."""
+
+    __tablename__ = "relay_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(12))  # to_worker | to_client
+    worker_chat_id: Mapped[int] = mapped_column(BigInteger)
+    worker_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    client_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_relay_worker_message", "worker_chat_id", "worker_message_id"),)
+
+
+class RiskEvent(Base):
+    """A message assessed as concern or crisis: level and categories, for the peer worker."""
+
+    __tablename__ = "risk_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(8))
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    matched: Mapped[list[str]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SafetyPlanItem(Base):
+    """One section of a client's safety plan (Stanley–Brown), in their own words."""
+
+    __tablename__ = "safety_plan_items"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    section: Mapped[str] = mapped_column(String(24), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

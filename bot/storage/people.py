@@ -90,7 +90,6 @@ async def forget(session: AsyncSession, person: Person, flow: FlowState) -> None
     await session.delete(person)
 
 
-
 async def held_by_a_person(session: AsyncSession, person_ids: list[int]) -> set[int]:
     """Clients whose chat a human peer worker holds right now (the bot's own messages wait)."""
     return set()

@@ -30,7 +30,9 @@ async def reschedule(
     """
     existing = {
         row.kind: row
-        for row in (await session.scalars(select(Schedule).where(Schedule.person_id == person.id))).all()
+        for row in (
+            await session.scalars(select(Schedule).where(Schedule.person_id == person.id))
+        ).all()
     }
     wanted: dict[str, datetime] = {}
     if person.role == Role.CLIENT.value and person.onboarded_at is not None and person.checkin_time:
@@ -50,5 +52,3 @@ async def reschedule(
             existing[kind].due_at = due
         else:
             session.add(Schedule(person_id=person.id, kind=kind, due_at=due))
-
-

@@ -1,65 +1,89 @@
 """The single dispatch layer: load and lock the person, run the core, apply effects, send.
 
-Every update goes through ``Dispatcher.handle_update``. Cross-cutting concerns (the
-database transaction, the person's lock and locale, bad input, the database being down)
-live here once, not in each feature.
+Every update goes through ``Dispatcher.handle_update``. Cross-cutting concerns (the crisis
+scan, the database transaction, the person's lock and locale, bad input, the database
+being down) live here once, not in each feature.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import ChatMember, Update
+from telegram import Bot, ChatMember, Update
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.crypto import Cipher
+from bot.escalations import Escalations, client_alias
 from bot.i18n import Translator, locale_for_language_code, region_for_language_code
 from bot.invites import redeem
-from bot.storage import checkins, flag_store, people
-from bot.storage.schedules import reschedule
+from bot.safety.crisis import TALK_NOW, crisis_text, load_lines
+from bot.storage import checkins, flag_store, people, safety_plans
 from bot.storage.db import Database
-from bot.storage.models import Flag, FlowState, Person, utcnow
+from bot.storage.models import (
+    Escalation,
+    Flag,
+    FlowState,
+    Person,
+    RelayMessage,
+    RiskEvent,
+    utcnow,
+)
+from bot.storage.schedules import reschedule
 from bot.telegram.callbacks import ButtonSigner, ForgedButton
 from bot.telegram.incoming import Incoming, classify
-from bot.telegram.outbox import Outbox
+from bot.telegram.outbox import Delivery, Outbox
 from bot.telegram.render import (
     AnswerButton,
     EditMarkup,
     EditText,
     Outgoing,
     Renderer,
+    SendPhoto,
     SendText,
     SetCommands,
 )
+from bot.weekly import weekly_chart
 from flows import conversation, flags, questions
 from flows.effects import (
+    AskForPerson,
+    CloseEscalation,
     FinishCheckin,
     ForgetPerson,
     Notice,
+    RateChat,
     RecordAnswer,
     RefreshChoices,
     RefreshCommands,
+    Relay,
     RemoveSign,
-    Say,
+    SavePlanSection,
     SaveSign,
+    Say,
     ShowAnswer,
+    StaffAction,
     UpdatePerson,
 )
-from flows.schedule import local_date
 from flows.engine import Outcome
-from flows.people import Event, Role, Rules
+from flows.people import Event, PersonView, Role, Rules
+from flows.risk import Assessment, Level, assess, default_lexicon, load_lexicon
+from flows.schedule import local_date
 from flows.text import N_, Msg
 
 log = logging.getLogger(__name__)
 
 HISTORY_DAYS = 7
 FLAG_WINDOW_DAYS = 28
+CRISIS_LOOKUP_SECONDS = 2.0
+ASSESSED_ROLES = (Role.CLIENT.value, Role.FAMILY.value)
 
 
 class Dispatcher:
@@ -74,8 +98,19 @@ class Dispatcher:
         )
         self.outbox = Outbox(translator, self.mark_blocked)
         self.flag_rules = settings.flag_rules()
+        self.cipher = Cipher(settings.encryption_key_list)
+        self.lexicon = (
+            load_lexicon(settings.risk_lexicon_file)
+            if settings.risk_lexicon_file
+            else default_lexicon()
+        )
+        self.crisis_lines = (
+            load_lines(settings.crisis_lines_file) if settings.crisis_lines_file else load_lines()
+        )
+        self.escalations = Escalations(self)
         self.clock: Callable[[], datetime] = utcnow  # tests move time by replacing this
         self._renderer: Renderer | None = None
+        self._bot: Bot | None = None
 
     async def start(self) -> None:
         """Load the button-signing key; call once before the first update."""
@@ -88,30 +123,66 @@ class Dispatcher:
             raise RuntimeError("Dispatcher.start() has not been awaited")
         return self._renderer
 
+    def local_today(self, person: Person, now: datetime) -> date:
+        return local_date(now, person.timezone)
+
     # -- entry point -------------------------------------------------------------------
 
     async def handle_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self._bot = context.bot
         if update.my_chat_member is not None:
             await self._membership_changed(update)
             return
         incoming = classify(update)
         if incoming is None:
             return
+        risk = self._assess(incoming)
+        if risk is not None and risk.level is Level.CRISIS:
+            # Safety first: the crisis reply goes out before anything is stored or decided.
+            await self.send(context.bot, await self._crisis_reply(incoming))
         try:
-            outgoing = await self._process(incoming)
+            outgoing = await self._process(incoming, risk)
         except (DBAPIError, SQLAlchemyError, OSError, TimeoutError) as exc:
             log.warning("update %s: storage unavailable (%s)", update.update_id, type(exc).__name__)
-            outgoing = self._trouble(incoming)
-        await self.outbox.deliver(context.bot, outgoing)
+            outgoing = self._trouble(
+                incoming, crisis_sent=risk is not None and risk.level is Level.CRISIS
+            )
+        await self.send(context.bot, outgoing)
+
+    async def send(self, bot: Bot, outgoing: Sequence[Outgoing]) -> list[Delivery]:
+        """The one sending path: deliver, then remember cards and relays, report failed relays."""
+        deliveries = await self.outbox.deliver(bot, outgoing)
+        if any(getattr(d.request, "tag", None) for d in deliveries):
+            try:
+                follow_up = await self._after_delivery(deliveries)
+            except SQLAlchemyError as exc:
+                log.warning("could not record deliveries: %s", type(exc).__name__)
+                follow_up = []
+            if follow_up:
+                await self.outbox.deliver(bot, follow_up)
+        return deliveries
+
+    def _assess(self, incoming: Incoming) -> Assessment | None:
+        """Every free-text message is assessed; commands' own words are not (invite codes)."""
+        if incoming.kind in ("text", "edited", "media") and incoming.text:
+            return assess(incoming.text, self.lexicon)
+        if incoming.kind == "command" and incoming.command != "start" and incoming.argument:
+            return assess(incoming.argument, self.lexicon)
+        return None
 
     async def mark_blocked(self, chat_id: int) -> None:
         try:
             async with self.db.transaction() as session:
-                await session.execute(
-                    sql_update(Person).where(Person.chat_id == chat_id).values(blocked_at=utcnow())
-                )
+                person = await session.scalar(select(Person).where(Person.chat_id == chat_id))
+                if person is None or person.blocked_at is not None:
+                    return
+                person.blocked_at = utcnow()
+                follow_up = await self.escalations.person_unreachable(session, person, utcnow())
         except SQLAlchemyError as exc:
             log.warning("could not mark a blocked chat: %s", type(exc).__name__)
+            return
+        if follow_up and self._bot is not None:
+            await self.outbox.deliver(self._bot, follow_up)
 
     async def _membership_changed(self, update: Update) -> None:
         change = update.my_chat_member
@@ -119,23 +190,53 @@ class Dispatcher:
         if change.chat.type != "private":
             return
         blocked = change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT)
+        if blocked:
+            await self.mark_blocked(change.chat.id)
+            return
         async with self.db.transaction() as session:
             await session.execute(
                 sql_update(Person)
                 .where(Person.telegram_user_id == change.from_user.id)
-                .values(blocked_at=utcnow() if blocked else None)
+                .values(blocked_at=None)
             )
 
-    def _trouble(self, incoming: Incoming) -> list[Outgoing]:
+    def _trouble(self, incoming: Incoming, crisis_sent: bool) -> list[Outgoing]:
         locale = locale_for_language_code(incoming.language_code)
         text = self.translator.render(Msg(N_("error.storage_unavailable")), locale)
         if incoming.callback_query_id:
             return [AnswerButton(incoming.callback_query_id, text[:190])]
+        if crisis_sent:
+            return []  # the crisis reply already told them where to get help now
         return [SendText(incoming.chat_id, text)]
+
+    # -- the crisis reply ----------------------------------------------------------------
+
+    async def _crisis_reply(self, incoming: Incoming) -> list[Outgoing]:
+        """Built from what can be read in a moment; from the language code alone if not."""
+        locale = locale_for_language_code(incoming.language_code)
+        region = region_for_language_code(incoming.language_code)
+        helpers = professionals = None
+        user_id = incoming.user_id
+        try:
+            async with asyncio.timeout(CRISIS_LOOKUP_SECONDS), self.db.sessions() as session:
+                person = await session.scalar(
+                    select(Person).where(Person.telegram_user_id == user_id)
+                )
+                if person is not None:
+                    locale, region = person.locale, person.region or region
+                    plan = await safety_plans.load(session, person.id, self.cipher)
+                    helpers, professionals = plan.get("helpers"), plan.get("professionals")
+        except Exception as exc:  # any failure here must not delay the reply
+            log.warning("crisis reply without stored details: %s", type(exc).__name__)
+        text = crisis_text(
+            self.crisis_lines, region, self.settings.default_region, locale, helpers, professionals
+        )
+        markup = self.renderer.inline_keyboard(user_id, 0, (TALK_NOW,), 1, locale)
+        return [SendText(incoming.chat_id, self.translator.render(text, locale), markup)]
 
     # -- one update, one transaction ----------------------------------------------------
 
-    async def _process(self, incoming: Incoming) -> list[Outgoing]:
+    async def _process(self, incoming: Incoming, risk: Assessment | None) -> list[Outgoing]:
         now = self.clock()
         async with self.db.transaction() as session:
             loaded = await people.load_for_update(session, incoming.user_id)
@@ -145,15 +246,61 @@ class Dispatcher:
             if person.blocked_at is not None:
                 person.blocked_at = None
             person.chat_id = incoming.chat_id
+            first: list[Outgoing] = []
+            if risk is not None and risk.level is not Level.NONE and person.role in ASSESSED_ROLES:
+                first = await self._risk(session, person, risk, now)
             event_or_reply = self._event(incoming, person, flow_row, now)
             if not isinstance(event_or_reply, Event):
-                return event_or_reply
+                return first + event_or_reply
             event = await self._with_facts(session, event_or_reply, person, flow_row)
             event = await self._with_data(session, event, person, flow_row, now)
-            outcome = conversation.handle(
-                event, people.view_of(person), people.snapshot_of(flow_row), self.rules
+            view = await self._view(session, person)
+            outcome = conversation.handle(event, view, people.snapshot_of(flow_row), self.rules)
+            applied = await self._apply(session, person, flow_row, outcome, incoming, now)
+            if risk is not None and risk.level is Level.CONCERN and person.role in ASSESSED_ROLES:
+                applied.append(
+                    self._say(person, flow_row.step, Say(Msg(N_("concern.offer")), (TALK_NOW,)))
+                )
+            return first + applied
+
+    async def _risk(
+        self, session: AsyncSession, person: Person, risk: Assessment, now: datetime
+    ) -> list[Outgoing]:
+        """Record what was found (never the message itself) and bring a person in."""
+        session.add(
+            RiskEvent(
+                person_id=person.id,
+                level=risk.level.value,
+                categories=list(risk.categories),
+                matched=list(risk.matched),
+                at=now,
             )
-            return await self._apply(session, person, flow_row, outcome, incoming, now)
+        )
+        log.info(
+            "person %s: %s language (%s)", person.id, risk.level.value, ",".join(risk.categories)
+        )
+        if risk.level is not Level.CRISIS:
+            return []
+        source = "crisis" if person.role == Role.CLIENT.value else "family_crisis"
+        return await self.escalations.raise_for(
+            session,
+            person,
+            "crisis",
+            now,
+            detail={"categories": list(risk.categories), "from": source},
+            tell_client=False,
+        )
+
+    async def _view(self, session: AsyncSession, person: Person) -> PersonView:
+        view = people.view_of(person)
+        if person.role == Role.CLIENT.value:
+            esc = await self.escalations.open_for(session, person.id)
+            held = esc is not None and esc.state in ("claimed", "active")
+            return replace(view, held=held)
+        if person.role in (Role.PEER_WORKER.value, Role.SUPERVISOR.value):
+            holding = tuple(e.id for e in await self.escalations.holding(session, person.id))
+            return replace(view, holding=holding, selected_escalation=person.selected_escalation_id)
+        return view
 
     def _event(
         self, incoming: Incoming, person: Person, flow_row: FlowState, now: datetime
@@ -167,9 +314,14 @@ class Dispatcher:
                 text = self.translator.render(Msg(N_("input.forged_button")), person.locale)
                 return [AnswerButton(incoming.callback_query_id, text)]
             if data.kind == "command":
-                return Event("command", data.value, now=now)
+                name, _, argument = data.value.partition(" ")
+                return Event("command", name, argument, now=now)
             if data.step != flow_row.step:
-                stale = N_("checkin.closed_button") if data.value.startswith("ci:") else N_("input.stale_button")
+                stale = (
+                    N_("checkin.closed_button")
+                    if data.value.startswith("ci:")
+                    else N_("input.stale_button")
+                )
                 text = self.translator.render(Msg(stale), person.locale)
                 return [AnswerButton(incoming.callback_query_id, text)]
             return Event("choice", data.value, now=now)
@@ -180,7 +332,7 @@ class Dispatcher:
             if command is not None:
                 return Event("command", command, now=now)
             return Event("text", incoming.text, now=now)
-        return Event(incoming.kind, now=now)
+        return Event(incoming.kind, incoming.text, now=now)
 
     async def _with_facts(
         self, session: AsyncSession, event: Event, person: Person, flow_row: FlowState
@@ -189,32 +341,47 @@ class Dispatcher:
         if flow_row.state == "alias" and event.kind == "text":
             alias = questions.parse_alias(event)
             if alias is not None and await people.alias_taken(session, alias, person.id):
-                return Event(
-                    event.kind, event.value, event.argument, event.now, frozenset({"alias_taken"})
-                )
+                return replace(event, facts=frozenset({"alias_taken"}))
         return event
 
     async def _with_data(
-        self, session: AsyncSession, event: Event, person: Person, flow_row: FlowState, now: datetime
+        self,
+        session: AsyncSession,
+        event: Event,
+        person: Person,
+        flow_row: FlowState,
+        now: datetime,
     ) -> Event:
         """Load what a command or flow shows or continues from, and nothing for other events."""
         data: dict[str, object] = {}
         command = event.value if event.kind == "command" else None
         today = local_date(now, person.timezone)
-        if command == "checkin" and person.role == Role.CLIENT.value:
-            data["checkin"] = await checkins.open_today(session, person, today, now)
-        if command == "history" and person.role == Role.CLIENT.value:
+        is_client = person.role == Role.CLIENT.value
+        if command == "checkin" and is_client:
+            data["checkin"] = await checkins.open_today(session, person, today, now, self.cipher)
+        if command == "history" and is_client:
             since = today - timedelta(days=HISTORY_DAYS)
             rows = (await checkins.records(session, [person.id], since))[person.id]
             complete = await checkins.completed_days(session, person.id, since)
             data["history"] = [
-                {"day": r.day.isoformat(), "mood": r.mood, "sleep": r.sleep,
-                 "medication": r.medication, "signs_yes": r.signs_yes, "complete": r.day in complete}
+                {
+                    "day": r.day.isoformat(),
+                    "mood": r.mood,
+                    "sleep": r.sleep,
+                    "medication": r.medication,
+                    "signs_yes": r.signs_yes,
+                    "complete": r.day in complete,
+                }
                 for r in rows
             ]
             data["today"] = today
         if command == "warningsigns" or (command is None and flow_row.flow == "warningsigns"):
-            data["signs"] = [[s.id, s.text] for s in await checkins.active_signs(session, person.id)]
+            data["signs"] = [
+                [s.id, self.cipher.decrypt(s.text)]
+                for s in await checkins.active_signs(session, person.id)
+            ]
+        if command == "safetyplan" or (command is None and flow_row.flow == "safetyplan"):
+            data["plan"] = await safety_plans.load(session, person.id, self.cipher)
         if not data:
             return event
         return replace(event, data=data)
@@ -230,37 +397,16 @@ class Dispatcher:
     ) -> list[Outgoing]:
         """Apply effects in order, rendering each message in the person's language at that point."""
         outgoing: list[Outgoing] = []
-        answered = forgotten = False
+        answered = forgotten = reschedule_needed = False
         if any(isinstance(e, Say) and e.choices for e in outcome.effects):
             flow_row.step += 1
-        reschedule_needed = False
         for effect in outcome.effects:
             if isinstance(effect, UpdatePerson):
                 people.apply_update(person, effect, now)
-                reschedule_needed |= any(
+                reschedule_needed |= effect.onboarded or any(
                     value is not None
                     for value in (effect.timezone, effect.checkin_time, effect.paused)
-                ) or effect.onboarded
-            elif isinstance(effect, RecordAnswer):
-                await checkins.record(session, person.id, date.fromisoformat(effect.day), effect.field, effect.value)
-            elif isinstance(effect, FinishCheckin):
-                await self._finished_checkin(session, person, date.fromisoformat(effect.day), now)
-            elif isinstance(effect, SaveSign):
-                await checkins.save_sign(session, person.id, effect.sign_id, effect.text)
-            elif isinstance(effect, RemoveSign):
-                await checkins.remove_sign(session, person.id, effect.sign_id, now)
-            elif isinstance(effect, RefreshChoices):
-                if incoming.message_id is not None:
-                    outgoing.append(
-                        EditMarkup(
-                            incoming.chat_id,
-                            incoming.message_id,
-                            self.translator.render(effect.text, person.locale, person.timezone),
-                            self.renderer.inline_keyboard(
-                                person.telegram_user_id, flow_row.step, effect.choices, effect.columns, person.locale
-                            ),
-                        )
-                    )
+                )
             elif isinstance(effect, Say):
                 outgoing.append(self._say(person, flow_row.step, effect))
             elif isinstance(effect, ShowAnswer):
@@ -273,12 +419,68 @@ class Dispatcher:
                             f"{incoming.message_text}\n\n→ {answer}",
                         )
                     )
+            elif isinstance(effect, RefreshChoices):
+                if incoming.message_id is not None:
+                    outgoing.append(
+                        EditMarkup(
+                            incoming.chat_id,
+                            incoming.message_id,
+                            self.translator.render(effect.text, person.locale, person.timezone),
+                            self.renderer.inline_keyboard(
+                                person.telegram_user_id,
+                                flow_row.step,
+                                effect.choices,
+                                effect.columns,
+                                person.locale,
+                            ),
+                        )
+                    )
             elif isinstance(effect, Notice) and incoming.callback_query_id:
                 text = self.translator.render(effect.text, person.locale, person.timezone)
                 outgoing.insert(0, AnswerButton(incoming.callback_query_id, text[:190]))
                 answered = True
             elif isinstance(effect, RefreshCommands):
                 outgoing.append(SetCommands(person.chat_id, Role(person.role), person.locale))
+            elif isinstance(effect, RecordAnswer):
+                value = (
+                    self.cipher.encrypt(str(effect.value))
+                    if effect.field == "note"
+                    else effect.value
+                )
+                await checkins.record(
+                    session, person.id, date.fromisoformat(effect.day), effect.field, value
+                )
+            elif isinstance(effect, FinishCheckin):
+                outgoing += await self._finished_checkin(
+                    session, person, date.fromisoformat(effect.day), now
+                )
+            elif isinstance(effect, SaveSign):
+                await checkins.save_sign(
+                    session, person.id, effect.sign_id, self.cipher.encrypt(effect.text)
+                )
+            elif isinstance(effect, RemoveSign):
+                await checkins.remove_sign(session, person.id, effect.sign_id, now)
+            elif isinstance(effect, SavePlanSection):
+                await safety_plans.save(
+                    session, person.id, effect.section, effect.text, self.cipher, now
+                )
+            elif isinstance(effect, AskForPerson):
+                outgoing += await self.escalations.raise_for(session, person, effect.source, now)
+            elif isinstance(effect, StaffAction):
+                outgoing += await self.escalations.staff_action(
+                    session, person, effect.action, effect.argument, now, incoming
+                )
+                answered |= any(isinstance(o, AnswerButton) for o in outgoing)
+            elif isinstance(effect, Relay):
+                outgoing += await self._relay(session, person, incoming, now)
+            elif isinstance(effect, CloseEscalation):
+                outgoing += await self.escalations.resolve(
+                    session, person, effect.escalation_id, effect.outcome, effect.note, now
+                )
+            elif isinstance(effect, RateChat):
+                outgoing += await self.escalations.rate(
+                    session, person, effect.escalation_id, effect.rating, now
+                )
             elif isinstance(effect, ForgetPerson):
                 await people.forget(session, person, flow_row)
                 forgotten = True
@@ -287,6 +489,58 @@ class Dispatcher:
             if reschedule_needed:
                 await self.reschedule(session, person, now)
         return [*self._callback_ack(incoming, answered), *outgoing]
+
+    async def _relay(
+        self, session: AsyncSession, person: Person, incoming: Incoming, now: datetime
+    ) -> list[Outgoing]:
+        if person.role == Role.CLIENT.value:
+            return await self.escalations.relay_from_client(session, person, incoming, now)
+        return await self.escalations.relay_from_worker(session, person, incoming, now)
+
+    async def _after_delivery(self, deliveries: Sequence[Delivery]) -> list[Outgoing]:
+        """Store where cards and relayed messages landed; tell senders about relays that failed."""
+        follow_up: list[Outgoing] = []
+        async with self.db.transaction() as session:
+            for delivery in deliveries:
+                tag = getattr(delivery.request, "tag", None)
+                if not tag:
+                    continue
+                chat_id = int(getattr(delivery.request, "chat_id", 0))
+                if tag[0] == "card" and delivery.message_id is not None:
+                    from bot.storage.models import EscalationCard
+
+                    session.add(
+                        EscalationCard(
+                            escalation_id=int(tag[1]),
+                            staff_id=int(tag[2]),
+                            chat_id=chat_id,
+                            message_id=delivery.message_id,
+                        )
+                    )
+                elif tag[0] == "relay":
+                    escalation_id, direction, sender_chat = int(tag[1]), str(tag[2]), int(tag[3])
+                    if delivery.failed:
+                        sender = await session.scalar(
+                            select(Person).where(Person.chat_id == sender_chat)
+                        )
+                        if sender is not None:
+                            follow_up.append(
+                                SendText(
+                                    sender.chat_id,
+                                    self.translator.render(Msg(N_("relay.failed")), sender.locale),
+                                )
+                            )
+                    elif direction == "to_worker":
+                        session.add(
+                            RelayMessage(
+                                escalation_id=escalation_id,
+                                direction=direction,
+                                worker_chat_id=chat_id,
+                                worker_message_id=delivery.message_id,
+                                at=utcnow(),
+                            )
+                        )
+        return follow_up
 
     async def reschedule(self, session: AsyncSession, person: Person, now: datetime) -> None:
         await reschedule(
@@ -298,18 +552,47 @@ class Dispatcher:
             self.rules.is_quiet,
         )
 
-    async def _finished_checkin(self, session: AsyncSession, person: Person, day: date, now: datetime) -> None:
+    async def _finished_checkin(
+        self, session: AsyncSession, person: Person, day: date, now: datetime
+    ) -> list[Outgoing]:
         """Close today's check-in and look at it against the person's own recent baseline."""
         await checkins.finish(session, person.id, day, now)
-        history = (await checkins.records(session, [person.id], day - timedelta(days=FLAG_WINDOW_DAYS)))[person.id]
+        window = max(FLAG_WINDOW_DAYS, self.flag_rules.baseline_days + 1)
+        history = (await checkins.records(session, [person.id], day - timedelta(days=window)))[
+            person.id
+        ]
         hits = flags.evaluate(history, day, self.flag_rules)
         raised = await flag_store.apply(session, person, hits, now, rules=flags.RULE_NAMES)
-        if raised:
-            log.info("person %s: %d early-warning flag(s) raised", person.id, len(raised))
-            await self.flags_raised(session, person, raised, now)
+        if not raised:
+            return []
+        log.info("person %s: %d early-warning flag(s) raised", person.id, len(raised))
+        return await self.flags_raised(session, person, raised, now)
 
-    async def flags_raised(self, session: AsyncSession, person: Person, raised: list[Flag], now: datetime) -> None:
-        """The one interface to the escalation module; flags stay listed by `tongban flags list`."""
+    async def flags_raised(
+        self, session: AsyncSession, person: Person, raised: Sequence[Flag], now: datetime
+    ) -> list[Outgoing]:
+        """The one interface from early-warning flags to the escalation module."""
+        out: list[Outgoing] = []
+        for flag in raised:
+            source = "silence" if flag.rule == "silence" else "flag"
+            out += await self.escalations.raise_for(
+                session,
+                person,
+                source,
+                now,
+                detail={"rule": flag.rule, "evidence": list(flag.evidence)},
+                tell_client=False,
+            )
+            esc = await self.escalations.open_for(session, person.id)
+            flag.escalation_id = esc.id if esc else None
+        return out
+
+    async def weekly_photo(
+        self, person: Person, records: list[flags.DayRecord], today: date
+    ) -> SendPhoto:
+        png = await asyncio.to_thread(weekly_chart, self.translator, person.locale, records, today)
+        caption = self.translator.render(Msg(N_("checkin.weekly.caption")), person.locale)
+        return SendPhoto(person.chat_id, png, caption)
 
     @staticmethod
     def _callback_ack(incoming: Incoming, answered: bool) -> list[Outgoing]:
@@ -354,6 +637,11 @@ class Dispatcher:
     ) -> list[Outgoing]:
         region = region_for_language_code(incoming.language_code)
         zones = questions.ZONES_BY_REGION.get(region or "")
+        alias = None
+        if role is Role.CLIENT:
+            alias = client_alias()
+            while await people.alias_taken(session, alias, -1):
+                alias = client_alias()
         person = Person(
             telegram_user_id=incoming.user_id,
             chat_id=incoming.chat_id,
@@ -362,6 +650,7 @@ class Dispatcher:
             timezone=zones[0] if zones else self.settings.default_timezone,
             region=region,
             checkin_time=self.settings.default_checkin_time if role is Role.CLIENT else None,
+            alias=alias,
             on_duty=False,
             paused=False,
             invite_id=invite_id,
@@ -375,3 +664,6 @@ class Dispatcher:
             "onboarding", people.view_of(person), Event("start", now=now), self.rules
         )
         return await self._apply(session, person, flow_row, outcome, incoming, now)
+
+
+__all__ = ["Dispatcher", "Escalation"]

@@ -20,8 +20,9 @@ class Incoming:
     argument: str = ""
     callback_query_id: str | None = None
     callback_data: str | None = None
-    message_id: int | None = None  # the message a pressed button belongs to
+    message_id: int | None = None  # the person's message, or the one a pressed button belongs to
     message_text: str | None = None
+    reply_to_message_id: int | None = None
 
 
 def classify(update: Update) -> Incoming | None:
@@ -45,10 +46,18 @@ def classify(update: Update) -> Incoming | None:
             message_text=text,
         )
     if update.edited_message is not None:
-        return replace(base, kind="edited")
+        edited = update.edited_message
+        return replace(base, kind="edited", text=edited.text or edited.caption or "")
     message = update.message
     if message is None:
         return None
+    base = replace(
+        base,
+        message_id=message.message_id,
+        reply_to_message_id=message.reply_to_message.message_id
+        if message.reply_to_message
+        else None,
+    )
     if message.text is not None:
         text = message.text
         head, _, argument = text.partition(" ")
@@ -58,4 +67,4 @@ def classify(update: Update) -> Incoming | None:
                 base, kind="command", command=command, argument=argument.strip(), text=text
             )
         return replace(base, kind="text", text=text)
-    return replace(base, kind="media")
+    return replace(base, kind="media", text=message.caption or "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -11,6 +12,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.i18n import Translator
 from bot.telegram.render import (
     AnswerButton,
+    CopyMessage,
     EditMarkup,
     EditText,
     Outgoing,
@@ -35,6 +37,15 @@ def command_menu(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What happened to one request: the message id it got, or that it failed for good."""
+
+    request: Outgoing
+    message_id: int | None
+    failed: bool
+
+
 class Outbox:
     """Sends rendered requests in order; one failure never stops the rest."""
 
@@ -44,10 +55,14 @@ class Outbox:
         self.translator = translator
         self.on_blocked = on_blocked
 
-    async def deliver(self, bot: Bot, requests: Sequence[Outgoing]) -> None:
+    async def deliver(self, bot: Bot, requests: Sequence[Outgoing]) -> list[Delivery]:
+        results: list[Delivery] = []
         for request in requests:
+            message_id: int | None = None
+            failed = True
             try:
-                await self._send(bot, request)
+                message_id = await self._send(bot, request)
+                failed = False
             except Forbidden:
                 chat_id = getattr(request, "chat_id", None)
                 if chat_id is not None:
@@ -55,19 +70,28 @@ class Outbox:
                     await self.on_blocked(chat_id)
             except BadRequest as exc:
                 if "not modified" in str(exc).lower() or "query is too old" in str(exc).lower():
-                    continue
+                    failed = False
                 log.warning("Bot API refused %s: %s", type(request).__name__, type(exc).__name__)
             except TelegramError as exc:
                 log.warning("could not send %s: %s", type(request).__name__, type(exc).__name__)
             except Exception:
                 log.exception("unexpected failure sending %s", type(request).__name__)
+            results.append(Delivery(request, message_id, failed))
+        return results
 
-    async def _send(self, bot: Bot, request: Outgoing) -> None:
+    async def _send(self, bot: Bot, request: Outgoing) -> int | None:
+        """Make one Bot API call; returns the id of the message it made, if any."""
         if isinstance(request, SendText):
-            await bot.send_message(
+            sent = await bot.send_message(
                 request.chat_id, request.text[:TELEGRAM_TEXT_LIMIT], reply_markup=request.markup
             )
-        elif isinstance(request, EditText):
+            return sent.message_id
+        if isinstance(request, CopyMessage):
+            copied = await bot.copy_message(
+                request.chat_id, request.from_chat_id, request.message_id
+            )
+            return copied.message_id
+        if isinstance(request, EditText):
             await bot.edit_message_text(
                 request.text[:TELEGRAM_TEXT_LIMIT],
                 chat_id=request.chat_id,
@@ -81,11 +105,12 @@ class Outbox:
                 reply_markup=request.markup,
             )
         elif isinstance(request, SendPhoto):
-            await bot.send_photo(
+            photo = await bot.send_photo(
                 request.chat_id,
                 InputFile(request.png, filename=request.filename),
                 caption=request.caption[:CAPTION_LIMIT],
             )
+            return photo.message_id
         elif isinstance(request, AnswerButton):
             await bot.answer_callback_query(request.callback_query_id, text=request.text)
         else:
@@ -94,6 +119,7 @@ class Outbox:
                 command_menu(self.translator, commands, request.locale),
                 scope=BotCommandScopeChat(request.chat_id),
             )
+        return None
 
 
 __all__ = ["Outbox", "SetCommands", "command_menu"]

@@ -21,11 +21,27 @@ from flows.people import LOCALES, Role
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 
+# What to remember once a message is sent: ("card", escalation id, staff id) for an
+# escalation card; ("relay", escalation id, direction, sender chat id) for a relayed message.
+Tag = tuple[object, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class SendText:
     chat_id: int
     text: str
     markup: Markup | None = None
+    tag: Tag | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CopyMessage:
+    """Copy a message into another chat: no "forwarded from" header, no identity crosses."""
+
+    chat_id: int
+    from_chat_id: int
+    message_id: int
+    tag: Tag | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +82,7 @@ class SetCommands:
     locale: str
 
 
-Outgoing = SendText | EditText | EditMarkup | AnswerButton | SendPhoto | SetCommands
+Outgoing = SendText | CopyMessage | EditText | EditMarkup | AnswerButton | SendPhoto | SetCommands
 
 
 @dataclass

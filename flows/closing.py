@@ -1,0 +1,72 @@
+"""/done: a peer worker closes a chat with an outcome and a private note."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flows.effects import Choice, CloseEscalation, Say
+from flows.engine import FlowModel
+from flows.escalation import OUTCOMES
+from flows.text import N_, Msg
+
+MAX_NOTE = 2000
+
+
+class Closing(FlowModel):
+    name = "closing"
+    initial = "outcome"
+    states: ClassVar[list[str]] = ["outcome", "note", "done", "cancelled"]
+    final = frozenset({"done", "cancelled"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        {"trigger": "answer", "source": "*", "dest": "cancelled", "conditions": "cancels"},
+        {
+            "trigger": "answer",
+            "source": "outcome",
+            "dest": "note",
+            "conditions": "is_valid",
+            "before": "record_outcome",
+        },
+        {"trigger": "answer", "source": "note", "dest": "done", "conditions": "is_valid"},
+    ]
+
+    def cancels(self) -> bool:
+        return self.event.kind == "choice" and self.event.value == "close:cancel"
+
+    def on_enter_outcome(self) -> None:
+        self.ask(
+            Msg(N_("closing.outcome.ask")),
+            (
+                *(Choice(Msg(label), f"close:{key}") for key, label in OUTCOMES.items()),
+                Choice(Msg(N_("closing.cancel")), "close:cancel"),
+            ),
+            2,
+        )
+
+    def parse_outcome(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value.removeprefix("close:") in OUTCOMES:
+            return self.event.value.removeprefix("close:")
+        return None
+
+    def record_outcome(self) -> None:
+        self.ctx["outcome"] = self.value
+        self.show_choice(Msg(OUTCOMES[self.value]))
+
+    def on_enter_note(self) -> None:
+        self.ask(Msg(N_("closing.note.ask")), (Choice(Msg(N_("closing.note.skip")), "close:skip"),))
+
+    def parse_note(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value == "close:skip":
+            return ""
+        if self.event.kind == "text" and self.event.value.strip():
+            return self.event.value.strip()[:MAX_NOTE]
+        return None
+
+    def on_enter_done(self) -> None:
+        if not self.value:
+            self.show_choice(Msg(N_("closing.note.skip")))
+        escalation_id = int(self.ctx["escalation"])
+        self.emit(CloseEscalation(escalation_id, str(self.ctx["outcome"]), self.value))
+
+    def on_enter_cancelled(self) -> None:
+        self.show_choice(Msg(N_("closing.cancel")))
+        self.emit(Say(Msg(N_("closing.cancelled"))))

@@ -1,0 +1,223 @@
+"""/safetyplan: a personal safety plan built step by step (Stanley–Brown structure).
+
+The shell loads the stored plan into ``event.data["plan"]`` ({section: text}) on every
+event of this flow; the flow asks, and emits ``SavePlanSection`` for each answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flows.effects import Choice, SavePlanSection, Say
+from flows.engine import FlowModel
+from flows.text import N_, Lines, Msg, Raw
+
+SECTIONS = (
+    "warning_signs",
+    "coping",
+    "distractions",
+    "helpers",
+    "professionals",
+    "safe_environment",
+    "reasons",
+)
+TITLES = {
+    "warning_signs": N_("plan.title.warning_signs"),
+    "coping": N_("plan.title.coping"),
+    "distractions": N_("plan.title.distractions"),
+    "helpers": N_("plan.title.helpers"),
+    "professionals": N_("plan.title.professionals"),
+    "safe_environment": N_("plan.title.safe_environment"),
+    "reasons": N_("plan.title.reasons"),
+}
+PROMPTS = {
+    "warning_signs": N_("plan.ask.warning_signs"),
+    "coping": N_("plan.ask.coping"),
+    "distractions": N_("plan.ask.distractions"),
+    "helpers": N_("plan.ask.helpers"),
+    "professionals": N_("plan.ask.professionals"),
+    "safe_environment": N_("plan.ask.safe_environment"),
+    "reasons": N_("plan.ask.reasons"),
+}
+MAX_SECTION = 600
+
+
+def plan_lines(plan: dict[str, str]) -> Lines:
+    """The plan as a message: each section's title and the person's words."""
+    parts: list[Msg | Raw] = [Msg(N_("plan.heading"))]
+    for section in SECTIONS:
+        parts.append(Msg(TITLES[section]))
+        parts.append(Raw(plan[section]) if plan.get(section) else Msg(N_("plan.empty_section")))
+    return Lines(tuple(parts))
+
+
+class SafetyPlan(FlowModel):
+    name = "safetyplan"
+    initial = "menu"
+    states: ClassVar[list[str]] = ["menu", "walk", "pick", "edit", "done"]
+    final = frozenset({"done"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        {
+            "trigger": "answer",
+            "source": "menu",
+            "dest": "walk",
+            "conditions": ["is_valid", "chose_walk"],
+            "before": "start_walk",
+        },
+        {
+            "trigger": "answer",
+            "source": "menu",
+            "dest": "pick",
+            "conditions": ["is_valid", "chose_pick"],
+        },
+        {
+            "trigger": "answer",
+            "source": "menu",
+            "dest": "done",
+            "conditions": ["is_valid", "chose_done"],
+        },
+        {
+            "trigger": "answer",
+            "source": "walk",
+            "dest": "walk",
+            "conditions": ["is_valid", "more_to_walk"],
+            "before": "save_walk",
+        },
+        {
+            "trigger": "answer",
+            "source": "walk",
+            "dest": "menu",
+            "conditions": "is_valid",
+            "before": "save_walk",
+        },
+        {"trigger": "answer", "source": "pick", "dest": "menu", "conditions": "wants_back"},
+        {
+            "trigger": "answer",
+            "source": "pick",
+            "dest": "edit",
+            "conditions": "is_valid",
+            "before": "remember",
+        },
+        {
+            "trigger": "answer",
+            "source": "edit",
+            "dest": "menu",
+            "conditions": "is_valid",
+            "before": "save_edit",
+        },
+    ]
+
+    @property
+    def plan(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in dict(self.event.data.get("plan", {})).items()}
+
+    def on_enter_menu(self) -> None:
+        choices = (
+            Choice(Msg(N_("plan.walk")), "sp:walk"),
+            Choice(Msg(N_("plan.pick")), "sp:pick"),
+            Choice(Msg(N_("plan.done")), "sp:done"),
+        )
+        self.ask(plan_lines(self.plan), choices)
+
+    def parse_menu(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value in ("sp:walk", "sp:pick", "sp:done"):
+            return self.event.value.removeprefix("sp:")
+        return None
+
+    def chose_walk(self) -> bool:
+        return bool(self.value == "walk")
+
+    def chose_pick(self) -> bool:
+        return bool(self.value == "pick")
+
+    def chose_done(self) -> bool:
+        return bool(self.value == "done")
+
+    def on_enter_done(self) -> None:
+        self.show_choice(Msg(N_("plan.done")))
+        self.emit(Say(Msg(N_("plan.saved")), menu=True))
+
+    # -- step by step -----------------------------------------------------------------
+
+    def start_walk(self) -> None:
+        self.ctx["index"] = 0
+
+    @property
+    def section(self) -> str:
+        return SECTIONS[int(self.ctx.get("index", 0))]
+
+    def on_enter_walk(self) -> None:
+        section = self.section
+        current = self.plan.get(section)
+        choices = [Choice(Msg(N_("plan.keep")), "sp:keep")] if current else []
+        choices.append(Choice(Msg(N_("plan.skip")), "sp:skip"))
+        text = Lines(
+            (Msg(TITLES[section]), Msg(PROMPTS[section]), *((Raw(current),) if current else ()))
+        )
+        self.ask(text, tuple(choices), 2)
+
+    def _answer(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value in ("sp:keep", "sp:skip"):
+            return self.event.value
+        if self.event.kind == "text":
+            text = " ".join(self.event.value.split())
+            if text and len(text) <= MAX_SECTION and not text.startswith("/"):
+                return text
+        return None
+
+    def parse_walk(self) -> str | None:
+        return self._answer()
+
+    def more_to_walk(self) -> bool:
+        return int(self.ctx.get("index", 0)) + 1 < len(SECTIONS)
+
+    def save_walk(self) -> None:
+        if self.value not in ("sp:keep", "sp:skip"):
+            self.emit(SavePlanSection(self.section, self.value))
+            self.remember_saved(self.section, self.value)
+        self.ctx["index"] = int(self.ctx.get("index", 0)) + 1
+
+    # -- one section ------------------------------------------------------------------
+
+    def on_enter_pick(self) -> None:
+        choices = tuple(Choice(Msg(TITLES[s]), f"sp:section:{s}") for s in SECTIONS)
+        self.ask(Msg(N_("plan.pick.ask")), (*choices, Choice(Msg(N_("plan.back")), "sp:back")))
+
+    def wants_back(self) -> bool:
+        return self.event.kind == "choice" and self.event.value == "sp:back"
+
+    def parse_pick(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value.startswith("sp:section:"):
+            section = self.event.value.removeprefix("sp:section:")
+            return section if section in SECTIONS else None
+        return None
+
+    def remember(self) -> None:
+        self.ctx["editing"] = self.value
+        self.show_choice(Msg(TITLES[self.value]))
+
+    def on_enter_edit(self) -> None:
+        section = str(self.ctx["editing"])
+        self.ask(Lines((Msg(PROMPTS[section]),)), (Choice(Msg(N_("plan.clear")), "sp:clear"),))
+
+    def parse_edit(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value == "sp:clear":
+            return ""
+        return self._answer()
+
+    def save_edit(self) -> None:
+        section = str(self.ctx.pop("editing"))
+        self.emit(SavePlanSection(section, self.value))
+        self.remember_saved(section, self.value)
+
+    def remember_saved(self, section: str, text: str) -> None:
+        """Show the plan with this change at once (the shell reloads it next time)."""
+        plan = {**self.plan, section: text}
+        self.event = type(self.event)(
+            self.event.kind,
+            self.event.value,
+            self.event.argument,
+            self.event.now,
+            self.event.facts,
+            {**self.event.data, "plan": plan},
+        )

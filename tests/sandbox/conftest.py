@@ -1,0 +1,36 @@
+"""A sandbox on a random loopback port, and the echo bot long polling it over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.sandbox import SandboxBotAPI
+from tests.sandbox.echo_bot import EchoApp, add_echo_handlers, builder_for
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxBotAPI]:
+    api = SandboxBotAPI(rate_limits=False)
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()
+
+
+@pytest.fixture
+async def echo_bot(sandbox: SandboxBotAPI) -> AsyncIterator[EchoApp]:
+    """The echo bot, long polling the sandbox in the background."""
+    app = builder_for(sandbox).build()
+    add_echo_handlers(app)
+    async with app:
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=5)
+        await app.start()
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
