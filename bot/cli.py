@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     setrole.add_argument("person_id", type=int, help="the person's id from 'tongban users list'")
     setrole.add_argument("role", choices=ROLES)
+    sub.add_parser(
+        "risk-check", help="assess messages for crisis language (see its --help)", add_help=False
+    )
     flag_cmd = sub.add_parser(
         "flags", help="early-warning flags", description="Early-warning flags from check-ins."
     )
@@ -97,7 +100,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["risk-check"]:
+        return _risk_check(arguments[1:])
+    args = _parser().parse_args(arguments)
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -124,7 +130,37 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _risk_check(arguments: list[str]) -> int:
+    from bot.safety.risk_check import run
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    lexicon = str(settings.risk_lexicon_file) if settings.risk_lexicon_file else None
+    return run(arguments, sys.stdin, sys.stdout, lexicon)
+
+
 def _db(settings: Settings, args: argparse.Namespace) -> int:
+    if args.db_command == "new-key":
+        from bot.crypto import new_key
+
+        print(new_key())
+        return 0
+    if args.db_command == "rotate-key":
+        from bot.storage.admin import rotate_encryption
+
+        if not settings.encryption_key_list:
+            print("error: set TONGBAN_ENCRYPTION_KEYS first (newest key first)", file=sys.stderr)
+            return 2
+
+        async def rotate(db: Database) -> int:
+            count = await rotate_encryption(db, settings.encryption_key_list)
+            print(f"re-encrypted {count} stored texts with the newest key")
+            return 0
+
+        return _with_db(settings, rotate)
     upgrade(settings.database_url)
     print("database is up to date")
     return 0

@@ -304,10 +304,7 @@ class Escalations:
     ) -> list[Outgoing]:
         """Exactly one worker wins: a single conditional UPDATE decides."""
         esc = await session.get(Escalation, escalation_id)
-        if esc is None or (
-            not may_see(Role(worker.role), worker.id, esc.state, esc.claimed_by)
-            and assigned_by is None
-        ):
+        if esc is None:
             return [self._toast_or_text(worker, incoming, Msg(N_("escalation.not_found")))]
         active = (
             await session.scalar(

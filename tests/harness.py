@@ -194,7 +194,9 @@ class Harness:
             r for r in map(_reply, self.api.calls[before:]) if r is not None and _for(person, r)
         ]
 
-    async def onboard(self, role: Role = Role.CLIENT, language_code: str = "en") -> Person:
+    async def onboard(
+        self, role: Role = Role.CLIENT, language_code: str = "en", alias: str | None = None
+    ) -> Person:
         """A person who has finished onboarding with default answers."""
         person = self.person(language_code)
         code = await self.invite(role)
@@ -216,7 +218,7 @@ class Harness:
         if role is Role.CLIENT:
             await person.send("20:00")
         if role.has_alias:
-            await person.send(f"Worker{person.user_id}")
+            await person.send(alias or f"Worker{person.user_id}")
             message = person.last_buttons_message()
             await person.press(message["reply_markup"]["inline_keyboard"][0][0]["text"])
         return person
@@ -250,6 +252,8 @@ def _reply(call: Call) -> Reply | None:
             params.get("message_id"),
             int(params["chat_id"]),
         )
+    if call.method == "copyMessage":
+        return Reply(call.method, "(copied message)", chat_id=int(params["chat_id"]))
     if call.method == "answerCallbackQuery":
         return Reply(call.method, params.get("text") or "")
     return None

@@ -17,6 +17,12 @@ Format (one instruction per line; ``#`` starts a comment):
     now: 2026-11-22 20:05 +08:00      the bot's clock from here on (for days, midnight, schedules)
     tick                              the scheduler runs once at that time
     checkin: 2026-11-22 mood=4 ...    the stored check-in of that local day (complete=yes|no, signs=1/2)
+
+Several people (all already onboarded) can take part:
+
+    cast: me=client:zh-CN lin=peer_worker:zh-CN:小林
+    @lin > [接手]                     lin presses a button; other lines work the same way
+    @me < 小林                        what "me" received after the last action, whoever acted
     stored: field=value ...           the person's stored settings (onboarded=yes|no, gone=yes)
 """
 
@@ -39,8 +45,9 @@ class Transcript:
     path: Path
     role: Role = Role.CLIENT
     language_code: str = "en"
-    steps: list[tuple[int, str, str]] = field(default_factory=list)
+    steps: list[tuple[int, str, str, str]] = field(default_factory=list)
     onboarded: bool = False
+    cast: dict[str, tuple[Role, str, str | None]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Transcript:
@@ -49,6 +56,15 @@ class Transcript:
             line = raw.rstrip()
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
+            who = ""
+            if line.startswith("@"):
+                who, _, line = line[1:].partition(" ")
+            if line.startswith("cast:"):
+                for member in line.split(":", 1)[1].split():
+                    name, _, spec = member.partition("=")
+                    role, language_code, *alias = spec.split(":")
+                    transcript.cast[name] = (Role(role), language_code, alias[0] if alias else None)
+                continue
             if line.startswith("role:"):
                 transcript.role = Role(line.split(":", 1)[1].strip())
             elif line.startswith("language_code:"):
@@ -56,57 +72,75 @@ class Transcript:
             elif line.startswith("given:"):
                 transcript.onboarded = line.split(":", 1)[1].strip() == "onboarded"
             elif line.startswith(("> ", "< ")):
-                transcript.steps.append((number, line[:1], line[2:]))
+                transcript.steps.append((number, who, line[:1], line[2:]))
             else:
                 keyword, _, rest = line.partition(":")
                 if keyword in ("buttons", "menu", "toast", "stored", "now", "checkin"):
-                    transcript.steps.append((number, keyword, rest.strip()))
+                    transcript.steps.append((number, who, keyword, rest.strip()))
                 elif line.strip() in ("nothing", "restart", "tick"):
-                    transcript.steps.append((number, line.strip(), ""))
+                    transcript.steps.append((number, who, line.strip(), ""))
                 else:
                     raise ValueError(f"{path.name}:{number}: cannot read {line!r}")
         return transcript
 
     async def play(self, harness: Harness) -> None:
         if self.onboarded:
-            person = await harness.onboard(self.role, self.language_code)
+            main = await harness.onboard(self.role, self.language_code)
         else:
-            person = harness.person(self.language_code)
+            main = harness.person(self.language_code)
+        people: dict[str, Person] = {"": main}
+        for name, (role, language_code, alias) in self.cast.items():
+            people[name] = await harness.onboard(role, language_code, alias)
         invite = await harness.invite(self.role)
-        messages: list[Reply] = []
+        inbox: dict[str, list[Reply]] = {name: [] for name in people}
+        current: dict[str, Reply | None] = dict.fromkeys(people)
         toasts: list[Reply] = []
-        current: Reply | None = None
-        for number, kind, text in self.steps:
+
+        def deliver(replies: list[Reply]) -> None:
+            for name, member in people.items():
+                inbox[name] = [
+                    r
+                    for r in replies
+                    if r.chat_id == member.user_id
+                    and r.method in ("sendMessage", "editMessageText", "copyMessage")
+                ]
+                current[name] = None
+
+        for number, who, kind, text in self.steps:
             where = f"{self.path.name}:{number}"
+            person = people[who]
             if kind == ">":
+                before = len(harness.api.calls)
                 if text.startswith("[") and text.endswith("]"):
-                    replies = await person.press(text[1:-1])
+                    await person.press(text[1:-1])
                 else:
-                    replies = await person.send(text.replace("{invite}", invite))
-                messages = [r for r in replies if r.method in ("sendMessage", "editMessageText")]
+                    await person.send(text.replace("{invite}", invite))
+                replies = [r for r in map(_reply, harness.api.calls[before:]) if r is not None]
+                deliver(replies)
                 toasts = [r for r in replies if r.method == "answerCallbackQuery"]
-                current = None
             elif kind == "<":
                 # A later line may check the same message again, or a message after it.
+                messages = inbox[who]
                 found = next((i for i, r in enumerate(messages) if text in _plain(r.text)), None)
                 seen = "\n  ".join(r.text.replace("\n", " ")[:100] for r in messages) or "(nothing)"
                 assert found is not None, (
                     f"{where}: expected a message containing {text!r}; bot sent:\n  {seen}"
                 )
-                current = messages[found]
-                messages = messages[found:]
+                current[who] = messages[found]
+                inbox[who] = messages[found:]
             elif kind in ("buttons", "menu"):
-                assert current is not None, f"{where}: '{kind}' needs a '<' line before it"
+                shown = current[who]
+                assert shown is not None, f"{where}: '{kind}' needs a '<' line before it"
                 expected = [part.strip() for part in text.split("|")] if text else []
-                actual = current.buttons if kind == "buttons" else current.menu
+                actual = shown.buttons if kind == "buttons" else shown.menu
                 assert actual == expected, f"{where}: {kind} were {actual}, expected {expected}"
             elif kind == "toast":
                 assert any(text in t.text for t in toasts), (
                     f"{where}: no toast containing {text!r}; toasts: {[t.text for t in toasts]}"
                 )
             elif kind == "nothing":
-                assert not messages, (
-                    f"{where}: expected no message, got {[m.text for m in messages]}"
+                assert not inbox[who], (
+                    f"{where}: expected no message, got {[m.text for m in inbox[who]]}"
                 )
             elif kind == "restart":
                 await harness.restart()
@@ -115,9 +149,7 @@ class Transcript:
             elif kind == "tick":
                 before = len(harness.api.calls)
                 await harness.tick()
-                replies = [r for r in map(_reply, harness.api.calls[before:]) if r is not None]
-                messages = [r for r in replies if r.chat_id == person.user_id]
-                current = None
+                deliver([r for r in map(_reply, harness.api.calls[before:]) if r is not None])
             elif kind == "stored":
                 await self._check_stored(harness, person, text, where)
             elif kind == "checkin":

@@ -34,3 +34,27 @@ async def set_role(db: Database, person_id: int, role: Role) -> bool:
             .values(flow="onboarding", state="language", context={}, step=FlowState.step + 1)
         )
         return True
+
+
+async def rotate_encryption(db: Database, keys: list[str]) -> int:
+    """Re-encrypt every stored free text with the newest key; returns how many changed."""
+    from bot.crypto import Cipher
+    from bot.storage.models import CheckIn, Escalation, SafetyPlanItem, WarningSign
+
+    cipher = Cipher(keys)
+    changed = 0
+    async with db.transaction() as session:
+        for model, column in (
+            (CheckIn, "note"),
+            (Escalation, "note"),
+            (SafetyPlanItem, "text"),
+            (WarningSign, "text"),
+        ):
+            for row in (await session.scalars(select(model))).all():
+                value = getattr(row, column)
+                if value:
+                    rotated = cipher.rotate(value)
+                    if rotated != value:
+                        setattr(row, column, rotated)
+                        changed += 1
+    return changed

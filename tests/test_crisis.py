@@ -1,0 +1,164 @@
+"""Crisis language gets the crisis reply first, in every state, in every language, even with the database down."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.cli import main
+from bot.storage.models import Escalation, Person, RiskEvent
+from flows.people import Role
+from tests.harness import Harness, Reply
+
+CRISIS = {
+    "en": "i want to kill myself tonight",
+    "zh_Hans": "我不想活了，想自杀",
+    "zh_Hant": "我真的想死，不想活了",
+}
+INTRO = {
+    "en": "I'm a bot, so I can't help in an emergency",
+    "zh_Hans": "我是机器人，紧急情况下帮不上忙",
+    "zh_Hant": "我是機器人，緊急時刻幫不上忙",
+}
+CODES = {"en": "en-US", "zh_Hans": "zh-CN", "zh_Hant": "zh-TW"}
+
+
+def _first_message(replies: list[Reply]) -> str:
+    messages = [r for r in replies if r.method == "sendMessage"]
+    assert messages, "the bot sent nothing"
+    return messages[0].text
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans", "zh_Hant"])
+async def test_crisis_reply_comes_first_in_every_state(harness: Harness, locale: str) -> None:
+    # during onboarding (at the consent question)
+    newcomer = harness.person(CODES[locale])
+    await newcomer.send(f"/start {await harness.invite(Role.CLIENT)}")
+    assert INTRO[locale] in _first_message(await newcomer.send(CRISIS[locale]))
+
+    client = await harness.onboard(Role.CLIENT, CODES[locale])
+    # idle
+    assert INTRO[locale] in _first_message(await client.send(CRISIS[locale]))
+    # in the middle of a check-in, typed where a button is expected
+    await client.send("/checkin")
+    replies = await client.send(CRISIS[locale])
+    assert INTRO[locale] in _first_message(replies)
+    assert len([r for r in replies if r.method == "sendMessage"]) >= 2, "then the check-in goes on"
+    # in the settings flow
+    await client.send("/settings")
+    assert INTRO[locale] in _first_message(await client.send(CRISIS[locale]))
+    # in an edited message and a photo caption
+    assert INTRO[locale] in _first_message(await client.edit(CRISIS[locale]))
+
+    family = await harness.onboard(Role.FAMILY, CODES[locale])
+    assert INTRO[locale] in _first_message(await family.send(CRISIS[locale]))
+
+
+async def test_crisis_in_a_relay_reaches_the_worker_too(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    await client.send("/talk")
+    await lin.press("Claim")
+    before = len(harness.api.calls)
+    await client.send("honestly i want to end my life")
+    sent = [c for c in harness.api.calls[before:] if c.method == "sendMessage"]
+    assert int(sent[0].params["chat_id"]) == client.user_id
+    assert "I'm a bot" in sent[0].params["text"]
+    to_lin = [c.params["text"] for c in sent if int(c.params["chat_id"]) == lin.user_id]
+    assert any("new reason — crisis language" in t for t in to_lin)
+    assert any("honestly i want to end my life" in t for t in to_lin), "the message is relayed too"
+    async with harness.db.sessions() as session:
+        tier = await session.scalar(select(Escalation.tier))
+    assert tier == "urgent"
+
+
+async def test_numbers_follow_the_persons_region_and_their_safety_plan(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT, "zh-HK")
+    await client.send("/settings")
+    await client.press("地區")
+    await client.press("香港")
+    await client.send("/safetyplan")
+    await client.press("修改其中一項")
+    await client.press("4. 我可以求助的人")
+    await client.send("姐姐 9123 4567")
+    text = _first_message(await client.send("我想死"))
+    assert "18111" in text and "999" in text
+    assert "你的安全計畫寫著，你可以聯絡：姐姐 9123 4567" in text
+    assert "12356" not in text
+
+
+async def test_strangers_get_the_crisis_reply_and_nothing_is_stored(harness: Harness) -> None:
+    stranger = harness.person("en-GB")
+    replies = await stranger.send("i want to die")
+    text = _first_message(replies)
+    assert "116 123" in text, "UK numbers from the language code"
+    async with harness.db.sessions() as session:
+        assert (await session.scalars(select(Person))).all() == []
+        assert (await session.scalars(select(RiskEvent))).all() == []
+
+
+async def test_crisis_reply_goes_out_with_the_database_down(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT, "zh-TW")
+    real = harness.db.engine
+    broken = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    harness.db.engine = broken
+    harness.db.sessions.configure(bind=broken)
+    try:
+        replies = await client.send("我想自殺")
+        text = _first_message(replies)
+        assert "1925" in text, "Taiwan's line from the language code when nothing can be read"
+        assert len([r for r in replies if r.method == "sendMessage"]) == 1, (
+            "no apology piled on top"
+        )
+    finally:
+        await broken.dispose()
+        harness.db.engine = real
+        harness.db.sessions.configure(bind=real)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to k\u200bill myself",
+        "ｉ　ｗａｎｔ　ｔｏ　ｋｉｌｌ　ｍｙｓｅｌｆ",
+        "k i l l myself",
+        "我想自\u200d殺",
+        "想 死 了 不想活",
+    ],
+)
+async def test_evasion_is_caught(harness: Harness, text: str) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    assert "I'm a bot" in _first_message(await client.send(text))
+
+
+@pytest.mark.parametrize(
+    "text", ["this homework is killing me", "lol i'm dead tired", "笑死我了", "累死了", "想死你了"]
+)
+async def test_hyperbole_is_not_flagged(harness: Harness, text: str) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    replies = await client.send(text)
+    assert "I'm a bot, so I can't help" not in "\n".join(r.text for r in replies)
+    async with harness.db.sessions() as session:
+        assert (await session.scalars(select(RiskEvent))).all() == []
+
+
+async def test_concern_offers_a_person_and_is_recorded(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    replies = await client.send("i used to want to kill myself but not anymore")
+    texts = [r.text for r in replies if r.method == "sendMessage"]
+    assert not any("I'm a bot, so I can't help" in t for t in texts)
+    offer = [r for r in replies if "Would you like to talk to someone?" in r.text]
+    assert offer and offer[0].buttons == ["🙋 Talk to a person now"]
+    async with harness.db.sessions() as session:
+        levels = (await session.scalars(select(RiskEvent.level))).all()
+        escalations = (await session.scalars(select(Escalation))).all()
+    assert list(levels) == ["concern"]
+    assert escalations == [], "concern alone does not open an escalation"
+
+
+def test_risk_check_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["risk-check", "--text", "kms", "--text", "饿死了"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith('{"level": "crisis"')
+    assert lines[1] == '{"level": "none", "categories": [], "matched": []}'

@@ -1,0 +1,316 @@
+"""Escalations: atomic claims, never the wrong recipient, clocks that survive restarts, permissions."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from telegram import Update
+
+from bot.storage.models import Escalation, EscalationEvent, Person
+from flows.people import Role
+from tests.harness import Harness, texts
+from tests.harness import Person as Chat
+
+
+async def _request(harness: Harness, client: Chat) -> int:
+    await client.send("/talk")
+    async with harness.db.sessions() as session:
+        row = await session.scalar(
+            select(Escalation.id)
+            .join(Person, Person.id == Escalation.client_id)
+            .where(Person.telegram_user_id == client.user_id)
+        )
+    assert row is not None
+    return int(row)
+
+
+def _card(harness: Harness, worker: Chat, escalation_id: int) -> tuple[dict[str, object], str]:
+    for (chat_id, _), message in harness.api.messages.items():
+        if chat_id != worker.user_id:
+            continue
+        for row in message.get("reply_markup", {}).get("inline_keyboard", []):
+            for button in row:
+                if button["callback_data"].startswith(f"c:claim {escalation_id}~"):
+                    return message, button["callback_data"]
+    raise AssertionError("no card")
+
+
+async def test_two_workers_claiming_at_once_exactly_one_wins(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    sam = await harness.onboard(Role.PEER_WORKER, "en", "Sam")
+    escalation_id = await _request(harness, client)
+    assert harness.services is not None
+    application = harness.services.application
+    updates = []
+    for n, worker in enumerate((lin, sam)):
+        message, data = _card(harness, worker, escalation_id)
+        updates.append(
+            Update.de_json(
+                {
+                    "update_id": 9000 + n,
+                    "callback_query": {
+                        "id": f"claim{n}",
+                        "from": {"id": worker.user_id, "is_bot": False, "first_name": "W"},
+                        "chat_instance": "x",
+                        "data": data,
+                        "message": message,
+                    },
+                },
+                application.bot,
+            )
+        )
+    before = len(harness.api.calls)
+    processor = application.update_processor
+    await asyncio.gather(
+        *(processor.process_update(u, application.process_update(u)) for u in updates)
+    )
+    calls = harness.api.calls[before:]
+    joined = [
+        c for c in calls if c.method == "sendMessage" and "has joined the chat" in c.params["text"]
+    ]
+    assert len(joined) == 1, "the client hears from exactly one worker"
+    toasts = [c.params.get("text") or "" for c in calls if c.method == "answerCallbackQuery"]
+    assert any("Already taken by" in t for t in toasts)
+    async with harness.db.sessions() as session:
+        claims = (
+            await session.scalars(
+                select(EscalationEvent.kind).where(EscalationEvent.kind == "claimed")
+            )
+        ).all()
+    assert len(claims) == 1
+
+
+async def test_a_stale_card_changes_nothing(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    sam = await harness.onboard(Role.PEER_WORKER, "en", "Sam")
+    escalation_id = await _request(harness, client)
+    sam_card = _card(harness, sam, escalation_id)
+    await lin.press("Claim")
+    replies = await sam.press_data(*sam_card)
+    assert texts(replies) == "Already taken by Lin."
+    async with harness.db.sessions() as session:
+        esc = await session.get(Escalation, escalation_id)
+        lin_row = await session.scalar(select(Person).where(Person.alias == "Lin"))
+    assert esc is not None and lin_row is not None
+    assert esc.claimed_by == lin_row.id
+
+
+async def test_a_worker_with_three_chats_never_writes_to_the_wrong_client(harness: Harness) -> None:
+    clients = [await harness.onboard(Role.CLIENT) for _ in range(3)]
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    ids = [await _request(harness, c) for c in clients]
+    for escalation_id in ids:
+        await lin.press_data(*_card(harness, lin, escalation_id))
+    # Claiming selects the newest chat; forget the selection to make plain text ambiguous.
+    async with harness.db.transaction() as session:
+        row = await session.scalar(select(Person).where(Person.alias == "Lin"))
+        assert row is not None
+        row.selected_escalation_id = None
+
+    def received(client: Chat, since: int) -> list[str]:
+        return [
+            c.params["text"]
+            for c in harness.api.calls[since:]
+            if c.method == "sendMessage" and int(c.params["chat_id"]) == client.user_id
+        ]
+
+    start = len(harness.api.calls)
+    replies = await lin.send("hello there")
+    assert "You hold several chats" in texts(replies)
+    assert all(received(c, start) == [] for c in clients), "nothing goes out when it is ambiguous"
+
+    await lin.send(f"/switch {ids[1]}")
+    start = len(harness.api.calls)
+    await lin.send("this is for the second client")
+    assert received(clients[1], start) == ["Lin: this is for the second client"]
+    assert received(clients[0], start) == [] and received(clients[2], start) == []
+
+    # Replying to a message relayed from the third client goes to the third, whatever is selected.
+    await clients[2].send("are you there?")
+    relayed = [
+        m
+        for (chat, _), m in harness.api.messages.items()
+        if chat == lin.user_id and "are you there?" in m.get("text", "")
+    ][-1]
+    start = len(harness.api.calls)
+    await harness.feed(
+        lin, {"message": {**lin._message("yes, I'm here"), "reply_to_message": relayed}}
+    )
+    assert received(clients[2], start) == ["Lin: yes, I'm here"]
+    assert received(clients[1], start) == []
+
+    # After closing the third chat, a reply to its old message is refused, not misdirected.
+    await lin.send(f"/switch {ids[2]}")
+    await lin.send("/done")
+    await lin.press("Resolved")
+    await lin.press("Skip")
+    start = len(harness.api.calls)
+    replies = await harness.feed(
+        lin, {"message": {**lin._message("one more thing"), "reply_to_message": relayed}}
+    )
+    assert "no longer hold" in texts(replies)
+    assert all(received(c, start) == [] for c in clients)
+
+
+async def test_each_worker_holds_at_most_five_chats(harness: Harness) -> None:
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    ids = []
+    for _ in range(6):
+        client = await harness.onboard(Role.CLIENT)
+        ids.append(await _request(harness, client))
+    for escalation_id in ids[:5]:
+        await lin.press_data(*_card(harness, lin, escalation_id))
+    replies = await lin.press_data(*_card(harness, lin, ids[5]))
+    assert "You already hold 5 chats" in texts(replies)
+
+
+async def test_unclaimed_and_unanswered_clocks_survive_a_restart(harness: Harness) -> None:
+    start = datetime(2026, 3, 2, 2, tzinfo=UTC)
+    harness.set_now(start)
+    client = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    boss = await harness.onboard(Role.SUPERVISOR, "en", "Mei")
+    await boss.send("/offduty")
+    await _request(harness, client)
+    await harness.restart()
+    harness.set_now(start + timedelta(hours=2, minutes=1))
+    before = len(harness.api.calls)
+    await harness.tick()
+    sent = [
+        (int(c.params["chat_id"]), c.params["text"])
+        for c in harness.api.calls[before:]
+        if c.method == "sendMessage"
+    ]
+    assert any(chat == lin.user_id and "🔔" in text for chat, text in sent), (
+        "workers get the card again"
+    )
+    assert any(chat == boss.user_id and "nobody has claimed it" in text for chat, text in sent)
+
+    await lin.press("Claim")
+    await harness.restart()
+    harness.set_now(start + timedelta(hours=2, minutes=17))
+    before = len(harness.api.calls)
+    await harness.tick()
+    sent = [
+        (int(c.params["chat_id"]), c.params["text"])
+        for c in harness.api.calls[before:]
+        if c.method == "sendMessage"
+    ]
+    assert sent == [
+        (
+            lin.user_id,
+            f"Reminder: client {await _alias(harness, client)} is waiting for your reply.",
+        )
+    ]
+    harness.set_now(start + timedelta(hours=2, minutes=33))
+    before = len(harness.api.calls)
+    await harness.tick()
+    sent = [
+        (int(c.params["chat_id"]), c.params["text"])
+        for c in harness.api.calls[before:]
+        if c.method == "sendMessage"
+    ]
+    assert [chat for chat, _ in sent] == [boss.user_id]
+    assert "has had no reply" in sent[0][1]
+
+
+async def _alias(harness: Harness, client: Chat) -> str:
+    async with harness.db.sessions() as session:
+        alias = await session.scalar(
+            select(Person.alias).where(Person.telegram_user_id == client.user_id)
+        )
+    return str(alias)
+
+
+async def test_staff_commands_are_not_available_to_clients_and_family(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    family = await harness.onboard(Role.FAMILY)
+    for person in (client, family):
+        for command in (
+            "/queue",
+            "/mine",
+            "/switch 1",
+            "/release",
+            "/transfer Lin",
+            "/done",
+            "/note hi",
+            "/claim 1",
+            "/assign 1 Lin",
+            "/overdue",
+            "/onduty",
+            "/offduty",
+        ):
+            replies = await person.send(command)
+            assert texts(replies) == "Sorry, that command is not available to you.", command
+
+
+async def test_workers_see_open_and_their_own_supervisors_see_all(harness: Harness) -> None:
+    first, second = await harness.onboard(Role.CLIENT), await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    sam = await harness.onboard(Role.PEER_WORKER, "en", "Sam")
+    boss = await harness.onboard(Role.SUPERVISOR, "en", "Mei")
+    one = await _request(harness, first)
+    two = await _request(harness, second)
+    await lin.press_data(*_card(harness, lin, one))
+    sam_queue = texts(await sam.send("/queue"))
+    assert f"#{two}" in sam_queue and f"#{one}" not in sam_queue
+    lin_queue = texts(await lin.send("/queue"))
+    assert f"#{one}" in lin_queue and f"#{two}" in lin_queue
+    boss_queue = texts(await boss.send("/queue"))
+    assert f"#{one}" in boss_queue and f"#{two}" in boss_queue
+    replies = await boss.send(f"/assign {two} Sam")
+    assert f"Escalation #{two} is now with Sam." in texts(replies)
+
+
+async def test_blocked_worker_gives_chats_back_and_blocked_client_closes(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    other = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    first = await _request(harness, client)
+    await lin.press("Claim")
+    harness.api.blocked.add(lin.user_id)
+    await client.send("hello?")  # relaying to Lin fails with 403
+    async with harness.db.sessions() as session:
+        esc = await session.get(Escalation, first)
+    assert esc is not None and esc.state == "open" and esc.claimed_by is None
+    harness.api.blocked.clear()
+    await lin.send("/onduty")
+    second = await _request(harness, other)
+    await lin.press_data(*_card(harness, lin, second))
+    harness.api.blocked.add(other.user_id)
+    await lin.send("how are you today?")
+    async with harness.db.sessions() as session:
+        esc = await session.get(Escalation, second)
+    assert esc is not None and esc.outcome == "client_blocked"
+
+
+async def test_early_warning_flags_open_a_routine_escalation(harness: Harness) -> None:
+    start = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    client = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    before = len(harness.api.calls)
+    for day in range(3):
+        harness.set_now(start + timedelta(days=day))
+        await client.send("/checkin")
+        for label in (
+            "😞 Very low",
+            "As usual",
+            "💊 Yes",
+            "No",
+            "None of these",
+            "A little",
+            "None",
+            "Skip",
+        ):
+            await client.press(label)
+    cards = [
+        c.params["text"]
+        for c in harness.api.calls[before:]
+        if c.method == "sendMessage" and int(c.params["chat_id"]) == lin.user_id
+    ]
+    assert len(cards) == 1
+    assert "Routine" in cards[0] and "check-in early-warning flag" in cards[0]
