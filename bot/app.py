@@ -56,6 +56,7 @@ class Services:
         await self.dispatcher.start()
         me = self.application.bot
         if me.username:
+            self.dispatcher.bot_username = me.username
             await self.db.set_app_setting("bot_username", me.username)
         await set_default_commands(self.application, self.translator)
 
@@ -73,6 +74,11 @@ def build(
     db = Database(settings.database_url)
     translator = Translator()
     dispatcher = Dispatcher(db, translator, settings)
+    if not dispatcher.cipher.enabled:
+        log.warning(
+            "NO ENCRYPTION KEY: notes, warning signs and safety plans are stored as plain text. "
+            "Set TONGBAN_ENCRYPTION_KEYS (make a key with: tongban db new-key)."
+        )
 
     async def post_init(_application: Application) -> None:  # type: ignore[type-arg]
         await services.prepare()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.invites import InviteError, create_invite, deep_link, list_invites, parse_duration, revoke
+from bot.logs import configure as configure_logging
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from flows.people import Role
@@ -85,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     setrole.add_argument("person_id", type=int, help="the person's id from 'tongban users list'")
     setrole.add_argument("role", choices=ROLES)
+    udelete = users_sub.add_parser(
+        "delete",
+        help="erase a person and their data",
+        description="Erase a person and everything about them (as /deleteme does).",
+    )
+    udelete.add_argument("person_id", type=int, help="the person's id from 'tongban users list'")
+    udelete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     sub.add_parser(
         "risk-check", help="assess messages for crisis language (see its --help)", add_help=False
     )
@@ -109,9 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     handler = _HANDLERS[args.command]
     try:
         return handler(settings, args)
@@ -120,13 +125,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _run(settings: Settings, _args: argparse.Namespace) -> int:
+def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import BOTFATHER_HELP, run
 
     if settings.telegram_bot_token is None:
         print(BOTFATHER_HELP, file=sys.stderr)
-        return 2
+        print("No token, so starting the sandbox instead.\n", file=sys.stderr)
+        return _sandbox(settings, argparse.Namespace(port=settings.sandbox_port, fresh=False))
     run(settings)
+    return 0
+
+
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox.launch import serve
+
+    try:
+        asyncio.run(
+            serve(
+                settings,
+                port=args.port or settings.sandbox_port,
+                fresh=args.fresh,
+                database=settings.sandbox_database,
+            )
+        )
+    except OSError as exc:
+        print(
+            f"error: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try --port 8090",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 
@@ -252,6 +279,24 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
 
         return _with_db(settings, show)
 
+    if args.users_command == "delete":
+        if not args.yes:
+            answer = input(f"Erase person {args.person_id} and all their data? Type 'erase': ")
+            if answer.strip() != "erase":
+                print("nothing was erased")
+                return 1
+
+        async def erase(db: Database) -> int:
+            from bot.storage.admin import erase_person
+
+            if await erase_person(db, args.person_id):
+                print(f"person {args.person_id} and their data were erased")
+                return 0
+            print(f"error: no person with id {args.person_id}", file=sys.stderr)
+            return 1
+
+        return _with_db(settings, erase)
+
     async def change(db: Database) -> int:
         if await set_role(db, args.person_id, Role(args.role)):
             print(f"person {args.person_id} is now {args.role}")
@@ -284,6 +329,7 @@ def _flags(settings: Settings, args: argparse.Namespace) -> int:
 
 _HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": _run,
+    "sandbox": _sandbox,
     "db": _db,
     "invite": _invite,
     "users": _users,

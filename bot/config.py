@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     default_checkin_time: time = time(19, 0)
     quiet_hours_start: time = time(22, 0)
     quiet_hours_end: time = time(8, 0)
+    lesson_days: str = "1,4"
+    retention_days: int = Field(default=365, ge=1, le=36500)
+    sandbox_port: int = Field(default=8080, ge=1, le=65535)
+    sandbox_database: Path = PROJECT_ROOT / "sandbox.db"
     reminder_after_minutes: int = Field(default=180, ge=0, le=12 * 60)
     weekly_summary_day: int = Field(default=6, ge=0, le=6)
     tick_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
@@ -125,7 +129,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _webhook_complete(self) -> Settings:
         if self.mode is Mode.WEBHOOK:
-            if not self.webhook_url or not self.webhook_url.startswith("https://"):
+            local = (self.webhook_url or "").startswith(("http://127.0.0.1", "http://localhost"))
+            if not self.webhook_url or not (self.webhook_url.startswith("https://") or local):
                 raise ValueError(
                     "TONGBAN_MODE=webhook needs TONGBAN_WEBHOOK_URL, the public https:// URL "
                     "Telegram will call"
@@ -138,6 +143,14 @@ class Settings(BaseSettings):
                     "A-Z, a-z, 0-9, _ and -"
                 )
         return self
+
+    @field_validator("lesson_days")
+    @classmethod
+    def _weekdays(cls, value: str) -> str:
+        days = [part.strip() for part in value.split(",") if part.strip()]
+        if not days or not all(d.isdigit() and 0 <= int(d) <= 6 for d in days):
+            raise ValueError("must be weekday numbers 0 (Monday) to 6 (Sunday), e.g. 1,4")
+        return ",".join(days)
 
     @field_validator("encryption_keys")
     @classmethod

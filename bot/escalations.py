@@ -39,6 +39,7 @@ from flows.escalation import (
     may_see,
     route_worker_message,
 )
+from flows.family import CONCERN_SIGNS
 from flows.people import Role
 from flows.questions import LANGUAGE_NAMES
 from flows.text import N_, Lines, Msg, Raw, Text, msg
@@ -216,6 +217,8 @@ class Escalations:
         await session.flush()
         if new or (esc.state == "open" and tier is Tier.URGENT):
             out += await self._notify(session, esc, client, now, source)
+        if new and client.role == Role.CLIENT.value:
+            out += await self.d.family.alert_relatives(session, client)
         elif esc.state in HELD and esc.claimed_by is not None:
             worker = await session.get(Person, esc.claimed_by)
             if worker is not None:
@@ -403,10 +406,30 @@ class Escalations:
             await session.delete(card)
         return out
 
+    def _reason_detail(self, reason: EscalationReason, reader: Person) -> str:
+        """Evidence a worker can act on: flag answers, crisis categories, a relative's account."""
+        detail = reason.detail
+        if reason.source == "family":
+            signs = dict(CONCERN_SIGNS)
+            parts = [
+                self._text(reader, Msg(signs[s])) for s in detail.get("signs", []) if s in signs
+            ]
+            if detail.get("note"):
+                parts.append(f"“{self.d.cipher.decrypt(str(detail['note']))}”")
+            about = (
+                N_("context.about_relative")
+                if detail.get("about") == "relative"
+                else N_("context.about_caregiver")
+            )
+            return self._text(reader, Msg(about)) + " " + "; ".join(parts)
+        evidence = detail.get("evidence") or detail.get("categories") or []
+        return ", ".join(map(str, evidence))
+
     async def context_card(
         self, session: AsyncSession, esc: Escalation, client: Person, worker: Person, now: datetime
     ) -> list[Outgoing]:
         """What the worker needs to start well: reasons, the last week, signs, plan, past notes."""
+        await self.d.audit(session, worker, "view_context", client.id)
         reasons = await self._reasons(session, esc)
         lines: list[Msg | Raw] = [
             msg(
@@ -418,12 +441,11 @@ class Escalations:
             ),
         ]
         for reason in reasons:
-            evidence = reason.detail.get("evidence") or reason.detail.get("categories") or []
             lines.append(
                 msg(
                     N_("context.reason"),
                     reason=Msg(SOURCE_LABELS[reason.source]),
-                    detail=Raw(", ".join(map(str, evidence))[:300] or "—"),
+                    detail=Raw(self._reason_detail(reason, worker)[:600] or "—"),
                 )
             )
         today = self.d.local_today(client, now)
@@ -818,6 +840,7 @@ class Escalations:
     async def _queue(
         self, session: AsyncSession, staff: Person, now: datetime, only_overdue: bool
     ) -> list[Outgoing]:
+        await self.d.audit(session, staff, "view_overdue" if only_overdue else "view_queue", None)
         role = Role(staff.role)
         query = (
             select(Escalation)

@@ -14,20 +14,39 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.ext import ContextTypes
 
+from bot.family import active_links as family_links
 from bot.storage import checkins, flag_store
 from bot.storage import people as people_store
-from bot.storage.models import CheckIn, Person, Schedule, utcnow
-from bot.storage.schedules import CHECKIN, REMINDER, WEEKLY
+from bot.storage.models import (
+    CheckIn,
+    Escalation,
+    LessonProgress,
+    Person,
+    ProcessedUpdate,
+    RelayMessage,
+    Schedule,
+    utcnow,
+)
+from bot.storage.schedules import (
+    CHECKIN,
+    FAMILY_SUMMARY,
+    LESSON,
+    REMINDER,
+    WEEKLY,
+    next_lesson_due,
+)
 from bot.telegram.render import Outgoing, SendText
 from flows import flags
 from flows.effects import Choice
+from flows.family import next_lesson
+from flows.lessons.course import lesson_by_slug
 from flows.schedule import local_date, next_daily, next_weekly, shifted
-from flows.text import N_, Msg
+from flows.text import N_, Lines, Msg, Text, msg
 
 if TYPE_CHECKING:
     from bot.telegram.dispatch import Dispatcher
@@ -44,7 +63,32 @@ class TickReport:
     sent: int = 0
     skipped: int = 0
     flags: int = 0
+    purged: int = 0
     outgoing: list[Outgoing] = field(default_factory=list)
+
+
+PURGE_EVERY = timedelta(hours=1)
+
+
+async def purge_old(session: AsyncSession, now: datetime, retention_days: int) -> int:
+    """Retention: free text older than the configured period is removed; old update ids too."""
+    cutoff = now - timedelta(days=retention_days)
+    purged = 0
+    for statement in (
+        update(CheckIn)
+        .where(CheckIn.note.is_not(None), CheckIn.started_at < cutoff)
+        .values(note=None),
+        update(Escalation)
+        .where(Escalation.note.is_not(None), Escalation.resolved_at < cutoff)
+        .values(note=None),
+        delete(RelayMessage).where(RelayMessage.at < cutoff),
+    ):
+        result = await session.execute(statement)
+        purged += int(getattr(result, "rowcount", 0) or 0)
+    await session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.at < now - timedelta(days=2))
+    )
+    return purged
 
 
 class Scheduler:
@@ -56,6 +100,7 @@ class Scheduler:
         self.settings = dispatcher.settings
         self.translator = dispatcher.translator
         self.rules = dispatcher.flag_rules
+        self._last_purge: datetime | None = None
 
     async def tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The periodic job; a failing tick is logged and the next one tries again."""
@@ -80,6 +125,10 @@ class Scheduler:
                 await self._decide(session, rows, now, report, charts)
         async with self.db.transaction() as session:
             report.outgoing += await self.dispatcher.escalations.tick(session, now)
+        if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
+            async with self.db.transaction() as session:
+                report.purged = await purge_old(session, now, self.settings.retention_days)
+            self._last_purge = now
         for person, records, today in charts:
             report.outgoing.append(await self.dispatcher.weekly_photo(person, records, today))
         report.sent = len(report.outgoing)
@@ -177,9 +226,101 @@ class Scheduler:
                 row.due_at = next_weekly(
                     self.settings.weekly_summary_day, person.checkin_time, person.timezone, now
                 )
+            elif row.kind == LESSON:
+                if not waiting:
+                    report.outgoing += await self._lesson(session, person, now)
+                else:
+                    report.skipped += 1
+                due = next_lesson_due(person, now)
+                if due is None:
+                    await session.delete(row)
+                else:
+                    row.due_at = due
+            elif row.kind == FAMILY_SUMMARY:
+                if not waiting:
+                    report.outgoing += await self._family_summary(session, person, now)
+                assert person.checkin_time is not None
+                row.due_at = next_weekly(
+                    self.settings.weekly_summary_day, person.checkin_time, person.timezone, now
+                )
             else:
                 log.warning("schedule row of unknown kind %s dropped", row.kind)
                 await session.delete(row)
+
+    def _render(
+        self, person: Person, text: Text, choices: tuple[Choice, ...] = (), columns: int = 2
+    ) -> SendText:
+        markup = (
+            self.dispatcher.renderer.inline_keyboard(
+                person.telegram_user_id, 0, choices, columns, person.locale
+            )
+            if choices
+            else None
+        )
+        return SendText(
+            person.chat_id, self.translator.render(text, person.locale, person.timezone), markup
+        )
+
+    async def _lesson(self, session: AsyncSession, person: Person, now: datetime) -> list[Outgoing]:
+        """Today's lesson, and a week-later question about an earlier lesson's practice task."""
+        out: list[Outgoing] = []
+        week_ago = now - timedelta(days=7)
+        due_followups = (
+            await session.scalars(
+                select(LessonProgress).where(
+                    LessonProgress.person_id == person.id,
+                    LessonProgress.completed_at <= week_ago,
+                    LessonProgress.practice_asked_at.is_(None),
+                )
+            )
+        ).all()
+        for row in due_followups[:1]:
+            lesson = lesson_by_slug(row.lesson)
+            row.practice_asked_at = now
+            if lesson is None:
+                continue
+            out.append(
+                self._render(
+                    person,
+                    Lines((Msg(N_("practice.ask")), Msg(lesson.practice))),
+                    (
+                        Choice(Msg(N_("practice.tried")), f"/practice {lesson.slug} yes"),
+                        Choice(Msg(N_("practice.not_tried")), f"/practice {lesson.slug} no"),
+                    ),
+                )
+            )
+        progress = await self.dispatcher.family.progress(session, person.id)
+        lesson = next_lesson(progress)
+        if lesson is None:
+            return out
+        out.append(
+            self._render(
+                person,
+                msg(N_("lesson.prompt"), title=Msg(lesson.title), summary=Msg(lesson.summary)),
+                (
+                    Choice(Msg(N_("lesson.start")), f"/lesson {lesson.slug}"),
+                    Choice(Msg(N_("lesson.later")), "/lessons"),
+                ),
+            )
+        )
+        return out
+
+    async def _family_summary(
+        self, session: AsyncSession, person: Person, now: datetime
+    ) -> list[Outgoing]:
+        """Green, amber or red for each relative who chose to share it — nothing more."""
+        out: list[Outgoing] = []
+        for link in await family_links(session, family_id=person.id):
+            if not link.share_summary:
+                continue
+            colour = await self.dispatcher.family.traffic_light(session, link.client_id, now)
+            text_id = {
+                "green": N_("family.summary.green"),
+                "amber": N_("family.summary.amber"),
+                "red": N_("family.summary.red"),
+            }[colour]
+            out.append(self._render(person, Msg(text_id)))
+        return out
 
     def _prompt(self, person: Person, kind: str, today: date, last: date | None) -> SendText:
         if kind == REMINDER:

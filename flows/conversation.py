@@ -7,18 +7,25 @@ from flows.closing import Closing
 from flows.commands import BY_NAME, HELP, PRIVACY, STAFF, STAFF_ACTIONS
 from flows.effects import (
     AskForPerson,
+    Choice,
     Effect,
+    EraseMe,
+    ExportData,
     FlowSnapshot,
     Notice,
+    PracticeAnswer,
     RateChat,
     Relay,
     Say,
+    ShowAnswer,
     StaffAction,
     UpdatePerson,
 )
 from flows.engine import Flow, Outcome
 from flows.escalation import route_worker_message
+from flows.family import Concern, FamilyLinks, LessonFlow, lessons_overview, next_lesson
 from flows.history import history
+from flows.lessons.course import COURSE, lesson_by_slug
 from flows.onboarding import Onboarding
 from flows.people import Event, PersonView, Role, Rules
 from flows.preferences import LanguageFlow, SettingsFlow
@@ -29,9 +36,28 @@ from flows.warning_signs import WarningSigns
 FLOWS: dict[str, Flow] = {
     flow.name: flow
     for flow in map(
-        Flow, (Onboarding, LanguageFlow, SettingsFlow, CheckIn, WarningSigns, Closing, SafetyPlan)
+        Flow,
+        (
+            Onboarding,
+            LanguageFlow,
+            SettingsFlow,
+            CheckIn,
+            WarningSigns,
+            Closing,
+            SafetyPlan,
+            FamilyLinks,
+            LessonFlow,
+            Concern,
+        ),
     )
 }
+
+
+PRACTICE_HELPED = (
+    ("yes", N_("practice.helped.yes")),
+    ("some", N_("practice.helped.some")),
+    ("no", N_("practice.helped.no")),
+)
 
 
 def start_flow(name: str, person: PersonView, event: Event, rules: Rules) -> Outcome:
@@ -49,11 +75,23 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
     if event.kind in ("media", "edited"):
         answer = N_("input.media") if event.kind == "media" else N_("input.edited")
         return _with_resume(snapshot, person, event, rules, Say(Msg(answer)))
+    if snapshot.flow == "deleteme":
+        return _deleteme(event, snapshot)
     if snapshot.flow is not None and snapshot.flow in FLOWS:
         return FLOWS[snapshot.flow].handle(snapshot, person, event, rules)
     if event.kind == "choice":
         return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
     return _keep(snapshot, Say(Msg(N_("input.idle_text")), menu=True))
+
+
+def _deleteme(event: Event, snapshot: FlowSnapshot) -> Outcome:
+    """Erasure needs a tap on "Yes"; anything else keeps everything."""
+    if event.kind == "choice" and event.value == "del:yes":
+        return Outcome(FlowSnapshot(), (ShowAnswer(Msg(N_("deleteme.yes"))), EraseMe()))
+    return Outcome(
+        FlowSnapshot(),
+        (ShowAnswer(Msg(N_("deleteme.no"))), Say(Msg(N_("deleteme.kept")), menu=True)),
+    )
 
 
 def _relaying(person: PersonView, snapshot: FlowSnapshot) -> bool:
@@ -104,8 +142,8 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         )
     if name == "privacy":
         return _with_resume(snapshot, person, event, rules, Say(Msg(PRIVACY[person.role])))
-    if name in ("settings", "language", "warningsigns", "safetyplan"):
-        return start_flow(name, person, event, rules)
+    if name in ("settings", "language", "warningsigns", "safetyplan", "family", "worried"):
+        return start_flow("concern" if name == "worried" else name, person, event, rules)
     if name == "checkin":
         today = event.data["checkin"]
         if today.get("completed"):
@@ -113,6 +151,56 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         return FLOWS["checkin"].start(person, event, rules, dict(today))
     if name == "later":
         return _keep(snapshot, Say(Msg(N_("checkin.later")), menu=True))
+    if name == "lessons":
+        text, choices = lessons_overview(dict(event.data.get("progress", {})))
+        return _keep(snapshot, Say(text, choices, columns=7))
+    if name == "lesson":
+        slug = (
+            event.argument.strip()
+            or (next_lesson(dict(event.data.get("progress", {}))) or COURSE[0]).slug
+        )
+        if lesson_by_slug(slug) is None:
+            return _keep(snapshot, Say(Msg(N_("lesson.gone")), menu=True))
+        return FLOWS["lesson"].start(person, event, rules, {"slug": slug})
+    if name == "practice":
+        parts = event.argument.split()
+        if len(parts) == 2 and lesson_by_slug(parts[0]) is not None:
+            if parts[1] in ("yes", "no"):
+                tried = parts[1] == "yes"
+                follow = (
+                    Say(
+                        Msg(N_("practice.helped.ask")),
+                        tuple(
+                            Choice(Msg(label), f"/practice {parts[0]} {key}")
+                            for key, label in PRACTICE_HELPED
+                        ),
+                        3,
+                    )
+                    if tried
+                    else Say(Msg(N_("practice.not_yet")))
+                )
+                return _keep(snapshot, PracticeAnswer(parts[0], tried=tried), follow)
+            if parts[1] in dict(PRACTICE_HELPED):
+                return _keep(
+                    snapshot,
+                    PracticeAnswer(parts[0], helped=parts[1]),
+                    Say(Msg(N_("practice.thanks"))),
+                )
+        return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
+    if name == "mydata":
+        return _keep(snapshot, ExportData())
+    if name == "deleteme":
+        return _keep(
+            FlowSnapshot("deleteme", "confirm", {}),
+            Say(
+                Msg(N_("deleteme.ask")),
+                (
+                    Choice(Msg(N_("deleteme.yes")), "del:yes"),
+                    Choice(Msg(N_("deleteme.no")), "del:no"),
+                ),
+                1,
+            ),
+        )
     if name == "talk":
         return _keep(snapshot, AskForPerson("request"))
     if name == "rate":

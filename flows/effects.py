@@ -44,6 +44,7 @@ class UpdatePerson:
     alias: str | None = None
     on_duty: bool | None = None
     paused: bool | None = None
+    lesson_days: str | None = None
     consented: bool = False
     onboarded: bool = False
 
@@ -145,6 +146,60 @@ class RateChat:
     rating: int
 
 
+@dataclass(frozen=True, slots=True)
+class CreateFamilyInvite:
+    """A client invites one relative; the shell answers with the link."""
+
+    share_summary: bool
+    share_alerts: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateFamilyLink:
+    link_id: int
+    share_summary: bool
+    share_alerts: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeFamilyLink:
+    link_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class LessonProgressed:
+    """A family member started or finished a lesson (``correct`` set when finished)."""
+
+    slug: str
+    finished: bool = False
+    correct: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeAnswer:
+    slug: str
+    tried: bool | None = None
+    helped: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseConcern:
+    """A family member is worried: an escalation about their relative or about themselves."""
+
+    signs: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportData:
+    """Send the person everything stored about them."""
+
+
+@dataclass(frozen=True, slots=True)
+class EraseMe:
+    """Erase the person (they confirmed)."""
+
+
 Effect = (
     Say
     | ShowAnswer
@@ -163,6 +218,14 @@ Effect = (
     | Relay
     | CloseEscalation
     | RateChat
+    | CreateFamilyInvite
+    | UpdateFamilyLink
+    | RevokeFamilyLink
+    | LessonProgressed
+    | PracticeAnswer
+    | RaiseConcern
+    | ExportData
+    | EraseMe
 )
 
 

@@ -42,6 +42,7 @@ class PersonView:
     on_duty: bool = False
     paused: bool = False
     onboarded: bool = False
+    lesson_days: str | None = None
     # A client whose chat a peer worker holds: their messages are relayed to that worker.
     held: bool = False
     # A worker's held escalations, and the one their plain messages go to.

@@ -37,6 +37,8 @@ class LanguageFlow(FlowModel):
 
 
 SETTING_ITEMS = {
+    "lesson_days": N_("settings.item.lesson_days"),
+    "lesson_time": N_("settings.item.lesson_time"),
     "timezone": N_("settings.item.timezone"),
     "checkin_time": N_("settings.item.checkin_time"),
     "region": N_("settings.item.region"),
@@ -48,14 +50,32 @@ def _items_for(role: Role) -> tuple[str, ...]:
     if role is Role.CLIENT:
         return ("checkin_time", "timezone", "region", "language")
     if role is Role.FAMILY:
-        return ("timezone", "region", "language")
+        return ("lesson_days", "lesson_time", "timezone", "region", "language")
     return ("timezone", "language")
+
+
+LESSON_DAY_CHOICES = (
+    ("1,4", N_("settings.lesson_days.tue_fri")),
+    ("0,3", N_("settings.lesson_days.mon_thu")),
+    ("2,5", N_("settings.lesson_days.wed_sat")),
+    ("0,2,4", N_("settings.lesson_days.mon_wed_fri")),
+    ("6", N_("settings.lesson_days.sun")),
+)
 
 
 class SettingsFlow(FlowModel):
     name = "settings"
     initial = "menu"
-    states: ClassVar[list[str]] = ["menu", "timezone", "checkin_time", "region", "language", "done"]
+    states: ClassVar[list[str]] = [
+        "menu",
+        "timezone",
+        "checkin_time",
+        "region",
+        "language",
+        "lesson_days",
+        "lesson_time",
+        "done",
+    ]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
         *(
@@ -66,8 +86,29 @@ class SettingsFlow(FlowModel):
                 "conditions": "is_valid",
                 "unless": f"not_{item}",
             }
-            for item in ("timezone", "checkin_time", "region", "language")
+            for item in (
+                "timezone",
+                "checkin_time",
+                "region",
+                "language",
+                "lesson_days",
+                "lesson_time",
+            )
         ),
+        {
+            "trigger": "answer",
+            "source": "lesson_days",
+            "dest": "done",
+            "conditions": "is_valid",
+            "before": "save_lesson_days",
+        },
+        {
+            "trigger": "answer",
+            "source": "lesson_time",
+            "dest": "done",
+            "conditions": ["is_valid", "time_allowed"],
+            "before": "save_lesson_time",
+        },
         {"trigger": "answer", "source": "menu", "dest": "done", "conditions": "closes"},
         {
             "trigger": "answer",
@@ -108,6 +149,10 @@ class SettingsFlow(FlowModel):
             "checkin_time": person.checkin_time or Raw("—"),
             "region": Msg(questions.REGIONS.get(person.region or "XX", questions.REGIONS["XX"])),
             "language": Raw(questions.LANGUAGE_NAMES.get(person.locale, person.locale)),
+            "lesson_days": Msg(
+                dict(LESSON_DAY_CHOICES).get(person.lesson_days or "1,4", LESSON_DAY_CHOICES[0][1])
+            ),
+            "lesson_time": person.checkin_time or Raw("—"),
         }
         items = _items_for(person.role)
         lines = tuple(
@@ -144,6 +189,46 @@ class SettingsFlow(FlowModel):
 
     def not_language(self) -> bool:
         return bool(self.value != "language")
+
+    def not_lesson_days(self) -> bool:
+        return bool(self.value != "lesson_days")
+
+    def not_lesson_time(self) -> bool:
+        return bool(self.value != "lesson_time")
+
+    def on_enter_lesson_days(self) -> None:
+        self._show_item()
+        self.ask(
+            Msg(N_("settings.lesson_days.ask")),
+            tuple(Choice(Msg(label), f"days:{days}") for days, label in LESSON_DAY_CHOICES),
+        )
+
+    def parse_lesson_days(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value.startswith("days:"):
+            days = self.event.value.removeprefix("days:")
+            return days if days in dict(LESSON_DAY_CHOICES) else None
+        return None
+
+    def save_lesson_days(self) -> None:
+        label = Msg(dict(LESSON_DAY_CHOICES)[self.value])
+        self.show_choice(label)
+        self.emit(UpdatePerson(lesson_days=self.value))
+        self.saved = msg(N_("settings.saved.lesson_days"), days=label)
+
+    def on_enter_lesson_time(self) -> None:
+        self._show_item()
+        self.ask(Msg(N_("settings.lesson_time.ask")), questions.checkin_time_choices(), columns=3)
+
+    def parse_lesson_time(self) -> time | None:
+        return questions.parse_clock(self.event)
+
+    def reask_lesson_time(self) -> None:
+        self.reask_checkin_time()
+
+    def save_lesson_time(self) -> None:
+        self.show_choice(Raw(self.value.strftime("%H:%M")))
+        self.emit(UpdatePerson(checkin_time=self.value))
+        self.saved = msg(N_("settings.saved.lesson_time"), time=self.value)
 
     def _show_item(self) -> None:
         if self.value in SETTING_ITEMS:

@@ -127,7 +127,7 @@ class Harness:
         self.database_url = database_url
         self.settings_overrides = settings
         self.api = FakeBotAPI()
-        self.update_ids = itertools.count(1)
+        self.update_ids = itertools.count(1_000_000)
         self.query_ids = itertools.count(1)
         self.user_ids = itertools.count(500_001)
         self.services: Services | None = None
@@ -184,11 +184,14 @@ class Harness:
     def person(self, language_code: str | None = "en") -> Person:
         return Person(self, next(self.user_ids), language_code)
 
-    async def feed(self, person: Person, payload: dict[str, Any]) -> list[Reply]:
+    async def feed(
+        self, person: Person, payload: dict[str, Any], update_id: int | None = None
+    ) -> list[Reply]:
         assert self.services is not None
         application = self.services.application
         before = len(self.api.calls)
-        update = Update.de_json({"update_id": next(self.update_ids), **payload}, application.bot)
+        number = update_id if update_id is not None else next(self.update_ids)
+        update = Update.de_json({"update_id": number, **payload}, application.bot)
         await application.process_update(update)
         return [
             r for r in map(_reply, self.api.calls[before:]) if r is not None and _for(person, r)

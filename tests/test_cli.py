@@ -46,10 +46,41 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert "usage: tongban" in result.stdout
 
 
-def test_run_without_token_says_how_to_get_one(cli) -> None:  # type: ignore[no-untyped-def]
-    code, _, err = cli("run")
-    assert code == 2
-    assert "TELEGRAM_BOT_TOKEN" in err and "@BotFather" in err
+async def test_run_without_token_starts_the_sandbox_and_says_how_to_connect(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import os
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env["TONGBAN_SANDBOX_PORT"] = str(port)
+    env["TONGBAN_SANDBOX_DATABASE"] = str(tmp_path / "sandbox.db")
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        env=env,
+        cwd=root,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        banner = b""
+        while b"Stop with Ctrl+C" not in banner:
+            line = await asyncio.wait_for(process.stdout.readline(), 60)  # type: ignore[union-attr]
+            assert line, "the process ended before printing its banner"
+            banner += line
+    finally:
+        process.terminate()
+        err = await asyncio.wait_for(process.stderr.read(), 30)  # type: ignore[union-attr]
+        await process.wait()
+    assert b"TELEGRAM_BOT_TOKEN" in err and b"@BotFather" in err
+    assert b"TONGBAN SANDBOX" in banner
+    assert f"http://127.0.0.1:{port}/".encode() in banner
 
 
 def test_invite_lifecycle(cli) -> None:  # type: ignore[no-untyped-def]

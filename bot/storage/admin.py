@@ -58,3 +58,26 @@ async def rotate_encryption(db: Database, keys: list[str]) -> int:
                         setattr(row, column, rotated)
                         changed += 1
     return changed
+
+
+async def erase_person(db: Database, person_id: int) -> bool:
+    """The command-line twin of /deleteme, for staff records (held chats go back to the queue)."""
+    from bot import data_rights
+    from bot.storage.models import Escalation, utcnow
+
+    async with db.transaction() as session:
+        person = await session.get(Person, person_id)
+        if person is None:
+            return False
+        now = utcnow()
+        held = (
+            await session.scalars(
+                select(Escalation).where(
+                    Escalation.claimed_by == person.id, Escalation.state.in_(("claimed", "active"))
+                )
+            )
+        ).all()
+        for esc in held:
+            esc.state, esc.claimed_by, esc.reply_due_at, esc.claim_due_at = "open", None, None, now
+        await data_rights.erase(session, person, now)
+    return True

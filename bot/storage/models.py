@@ -83,6 +83,8 @@ class Person(Base):
     checkin_time: Mapped[time | None] = mapped_column(Time)
     alias: Mapped[str | None] = mapped_column(String(32), unique=True)
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Family members' lesson days (0 = Monday), e.g. "1,4"; the time is ``checkin_time``.
+    lesson_days: Mapped[str | None] = mapped_column(String(20))
     # The escalation a worker's plain messages go to (chosen with /switch).
     selected_escalation_id: Mapped[int | None] = mapped_column(Integer)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -345,3 +347,58 @@ class SafetyPlanItem(Base):
     section: Mapped[str] = mapped_column(String(24), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FamilyLink(Base):
+    """A relative invited by a client, and what the client lets them see (revocable)."""
+
+    __tablename__ = "family_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id", ondelete="SET NULL"))
+    share_summary: Mapped[bool] = mapped_column(Boolean, default=False)
+    share_alerts: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class LessonProgress(Base):
+    """How far a family member is in one lesson, and what they said about its practice task."""
+
+    __tablename__ = "lesson_progress"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    lesson: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    answered_correctly: Mapped[bool | None] = mapped_column(Boolean)
+    practice_asked_at: Mapped[datetime | None]
+    practice_tried: Mapped[bool | None] = mapped_column(Boolean)
+    practice_helped: Mapped[str | None] = mapped_column(String(8))
+
+
+class ProcessedUpdate(Base):
+    """Telegram may deliver an update twice; each update_id is handled once."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditEvent(Base):
+    """Who looked at or acted on whose data (staff access to client records)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)

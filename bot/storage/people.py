@@ -45,6 +45,7 @@ def view_of(person: Person) -> PersonView:
         on_duty=person.on_duty,
         paused=person.paused,
         onboarded=person.onboarded_at is not None,
+        lesson_days=person.lesson_days,
     )
 
 
@@ -60,7 +61,16 @@ def store_snapshot(flow: FlowState, snapshot: FlowSnapshot) -> None:
 
 def apply_update(person: Person, change: UpdatePerson, now: datetime) -> None:
     """Copy the fields a flow changed onto the person."""
-    for field in ("locale", "timezone", "region", "checkin_time", "alias", "on_duty", "paused"):
+    for field in (
+        "locale",
+        "timezone",
+        "region",
+        "checkin_time",
+        "alias",
+        "on_duty",
+        "paused",
+        "lesson_days",
+    ):
         value = getattr(change, field)
         if value is not None:
             setattr(person, field, value)
@@ -93,3 +103,20 @@ async def forget(session: AsyncSession, person: Person, flow: FlowState) -> None
 async def held_by_a_person(session: AsyncSession, person_ids: list[int]) -> set[int]:
     """Clients whose chat a human peer worker holds right now (the bot's own messages wait)."""
     return set()
+
+
+async def first_delivery(session: AsyncSession, update_id: int, now: datetime) -> bool:
+    """Record an update id; False when it was already handled (Telegram redelivered it)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    from bot.storage.models import ProcessedUpdate
+
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = await session.execute(
+        insert(ProcessedUpdate)
+        .values(update_id=update_id, at=now)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(ProcessedUpdate.update_id)
+    )
+    return result.scalar_one_or_none() is not None

@@ -13,6 +13,22 @@ from flows.people import Role
 from flows.schedule import next_daily, next_weekly, shifted
 
 CHECKIN, REMINDER, WEEKLY = "checkin", "reminder", "weekly"
+LESSON, FAMILY_SUMMARY = "lesson", "family_summary"
+KINDS = (CHECKIN, REMINDER, WEEKLY, LESSON, FAMILY_SUMMARY)
+
+
+def lesson_weekdays(person: Person) -> list[int]:
+    return [int(day) for day in (person.lesson_days or "1,4").split(",") if day.strip().isdigit()]
+
+
+def next_lesson_due(person: Person, after: datetime) -> datetime | None:
+    """The next of the member's lesson days at their chosen time."""
+    if person.checkin_time is None:
+        return None
+    days = lesson_weekdays(person)
+    if not days:
+        return None
+    return min(next_weekly(day, person.checkin_time, person.timezone, after) for day in days)
 
 
 async def reschedule(
@@ -44,8 +60,13 @@ async def reschedule(
             reminded = existing[REMINDER].last_local_date if REMINDER in existing else None
             wanted[REMINDER] = next_daily(reminder_at, zone, now, skip_day=reminded)
         wanted[WEEKLY] = next_weekly(summary_day, person.checkin_time, zone, now)
+    if person.role == Role.FAMILY.value and person.onboarded_at is not None and person.checkin_time:
+        lesson = next_lesson_due(person, now)
+        if lesson is not None:
+            wanted[LESSON] = lesson
+        wanted[FAMILY_SUMMARY] = next_weekly(summary_day, person.checkin_time, person.timezone, now)
     for kind, row in existing.items():
-        if kind in (CHECKIN, REMINDER, WEEKLY) and kind not in wanted:
+        if kind in KINDS and kind not in wanted:
             await session.delete(row)
     for kind, due in wanted.items():
         if kind in existing:

@@ -17,18 +17,22 @@ from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, ChatMember, Update
+from telegram import Bot, ChatMember, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
+from bot import data_rights
 from bot.config import Settings
 from bot.crypto import Cipher
 from bot.escalations import Escalations, client_alias
+from bot.family import Family, links_data
+from bot.family import joined as family_joined
 from bot.i18n import Translator, locale_for_language_code, region_for_language_code
 from bot.invites import redeem
 from bot.safety.crisis import TALK_NOW, crisis_text, load_lines
 from bot.storage import checkins, flag_store, people, safety_plans
 from bot.storage.db import Database
 from bot.storage.models import (
+    AuditEvent,
     Escalation,
     Flag,
     FlowState,
@@ -47,6 +51,7 @@ from bot.telegram.render import (
     EditText,
     Outgoing,
     Renderer,
+    SendDocument,
     SendPhoto,
     SendText,
     SetCommands,
@@ -56,27 +61,35 @@ from flows import conversation, flags, questions
 from flows.effects import (
     AskForPerson,
     CloseEscalation,
+    CreateFamilyInvite,
+    EraseMe,
+    ExportData,
     FinishCheckin,
     ForgetPerson,
+    LessonProgressed,
     Notice,
+    PracticeAnswer,
+    RaiseConcern,
     RateChat,
     RecordAnswer,
     RefreshChoices,
     RefreshCommands,
     Relay,
     RemoveSign,
+    RevokeFamilyLink,
     SavePlanSection,
     SaveSign,
     Say,
     ShowAnswer,
     StaffAction,
+    UpdateFamilyLink,
     UpdatePerson,
 )
 from flows.engine import Outcome
 from flows.people import Event, PersonView, Role, Rules
 from flows.risk import Assessment, Level, assess, default_lexicon, load_lexicon
 from flows.schedule import local_date
-from flows.text import N_, Msg
+from flows.text import N_, Msg, msg
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +121,11 @@ class Dispatcher:
             load_lines(settings.crisis_lines_file) if settings.crisis_lines_file else load_lines()
         )
         self.escalations = Escalations(self)
+        self.family = Family(self)
         self.clock: Callable[[], datetime] = utcnow  # tests move time by replacing this
         self._renderer: Renderer | None = None
         self._bot: Bot | None = None
+        self.bot_username: str | None = None  # learnt from getMe at start
 
     async def start(self) -> None:
         """Load the button-signing key; call once before the first update."""
@@ -239,6 +254,11 @@ class Dispatcher:
     async def _process(self, incoming: Incoming, risk: Assessment | None) -> list[Outgoing]:
         now = self.clock()
         async with self.db.transaction() as session:
+            if incoming.update_id is not None and not await people.first_delivery(
+                session, incoming.update_id, now
+            ):
+                log.info("update %s was delivered again; ignored", incoming.update_id)
+                return []
             loaded = await people.load_for_update(session, incoming.user_id)
             if loaded is None:
                 return await self._stranger(session, incoming, now)
@@ -380,6 +400,10 @@ class Dispatcher:
                 [s.id, self.cipher.decrypt(s.text)]
                 for s in await checkins.active_signs(session, person.id)
             ]
+        if command == "family" or (command is None and flow_row.flow == "family"):
+            data["links"] = await links_data(session, person.id, now)
+        if command in ("lessons", "lesson"):
+            data["progress"] = await self.family.progress(session, person.id)
         if command == "safetyplan" or (command is None and flow_row.flow == "safetyplan"):
             data["plan"] = await safety_plans.load(session, person.id, self.cipher)
         if not data:
@@ -405,7 +429,12 @@ class Dispatcher:
                 people.apply_update(person, effect, now)
                 reschedule_needed |= effect.onboarded or any(
                     value is not None
-                    for value in (effect.timezone, effect.checkin_time, effect.paused)
+                    for value in (
+                        effect.timezone,
+                        effect.checkin_time,
+                        effect.paused,
+                        effect.lesson_days,
+                    )
                 )
             elif isinstance(effect, Say):
                 outgoing.append(self._say(person, flow_row.step, effect))
@@ -477,6 +506,33 @@ class Dispatcher:
                 outgoing += await self.escalations.resolve(
                     session, person, effect.escalation_id, effect.outcome, effect.note, now
                 )
+            elif isinstance(effect, CreateFamilyInvite):
+                outgoing += await self.family.invite_created(
+                    session, person, effect.share_summary, effect.share_alerts, now
+                )
+            elif isinstance(effect, UpdateFamilyLink):
+                outgoing += await self.family.scope_changed(
+                    session, person, effect.link_id, effect.share_summary, effect.share_alerts
+                )
+            elif isinstance(effect, RevokeFamilyLink):
+                outgoing += await self.family.revoked(session, person, effect.link_id, now)
+            elif isinstance(effect, LessonProgressed):
+                await self.family.lesson_progressed(
+                    session, person, effect.slug, effect.finished, effect.correct, now
+                )
+            elif isinstance(effect, PracticeAnswer):
+                await self.family.practice(
+                    session, person, effect.slug, effect.tried, effect.helped
+                )
+            elif isinstance(effect, RaiseConcern):
+                outgoing += await self.family.concern(
+                    session, person, effect.signs, effect.note, now
+                )
+            elif isinstance(effect, ExportData):
+                outgoing += await self._export(session, person)
+            elif isinstance(effect, EraseMe):
+                outgoing += await self._erase(session, person, now)
+                forgotten = True
             elif isinstance(effect, RateChat):
                 outgoing += await self.escalations.rate(
                     session, person, effect.escalation_id, effect.rating, now
@@ -489,6 +545,55 @@ class Dispatcher:
             if reschedule_needed:
                 await self.reschedule(session, person, now)
         return [*self._callback_ack(incoming, answered), *outgoing]
+
+    async def _export(self, session: AsyncSession, person: Person) -> list[Outgoing]:
+        data = await data_rights.export(session, person, self.cipher)
+        await self.audit(session, person, "export", person.id)
+        summary = msg(
+            N_("mydata.summary"),
+            checkins=len(data["checkins"]),
+            signs=len(data["warning_signs"]),
+            plan=len(data["safety_plan"]),
+            requests=len(data["requests_for_a_person"]),
+            lessons=len(data["lessons"]),
+        )
+        return [
+            SendText(person.chat_id, self.translator.render(summary, person.locale)),
+            SendDocument(person.chat_id, data_rights.export_json(data), "tongban-my-data.json"),
+        ]
+
+    async def _erase(self, session: AsyncSession, person: Person, now: datetime) -> list[Outgoing]:
+        goodbye = SendText(
+            person.chat_id,
+            self.translator.render(Msg(N_("deleteme.done")), person.locale),
+            ReplyKeyboardRemove(),
+        )
+        out: list[Outgoing] = [goodbye]
+        if person.role in (Role.PEER_WORKER.value, Role.SUPERVISOR.value):
+            for esc in await self.escalations.holding(session, person.id):
+                out += await self.escalations.release(
+                    session, person, esc, now, reason="worker_left"
+                )
+        relatives = await data_rights.erase(session, person, now)
+        for relative_id in relatives:
+            relative = await session.get(Person, relative_id)
+            if relative is not None:
+                out.append(
+                    SendText(
+                        relative.chat_id,
+                        self.translator.render(Msg(N_("family.access_removed")), relative.locale),
+                    )
+                )
+        log.info("a person erased their data")
+        return out
+
+    async def audit(
+        self, session: AsyncSession, actor: Person, action: str, subject_id: int | None
+    ) -> None:
+        """Who looked at whose data: staff views of client records, exports."""
+        session.add(
+            AuditEvent(actor_id=actor.id, action=action, subject_id=subject_id, at=utcnow())
+        )
 
     async def _relay(
         self, session: AsyncSession, person: Person, incoming: Incoming, now: datetime
@@ -649,7 +754,10 @@ class Dispatcher:
             locale=locale_for_language_code(incoming.language_code),
             timezone=zones[0] if zones else self.settings.default_timezone,
             region=region,
-            checkin_time=self.settings.default_checkin_time if role is Role.CLIENT else None,
+            checkin_time=(
+                self.settings.default_checkin_time if role in (Role.CLIENT, Role.FAMILY) else None
+            ),
+            lesson_days=self.settings.lesson_days if role is Role.FAMILY else None,
             alias=alias,
             on_duty=False,
             paused=False,
@@ -658,6 +766,8 @@ class Dispatcher:
         )
         session.add(person)
         await session.flush()
+        if role is Role.FAMILY:
+            await family_joined(session, invite_id, person)
         flow_row = FlowState(person_id=person.id, context={}, step=0)
         session.add(flow_row)
         outcome = conversation.start_flow(

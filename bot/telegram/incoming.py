@@ -23,6 +23,7 @@ class Incoming:
     message_id: int | None = None  # the person's message, or the one a pressed button belongs to
     message_text: str | None = None
     reply_to_message_id: int | None = None
+    update_id: int | None = None
 
 
 def classify(update: Update) -> Incoming | None:
@@ -31,7 +32,7 @@ def classify(update: Update) -> Incoming | None:
     chat = update.effective_chat
     if user is None or user.is_bot or chat is None or chat.type != "private":
         return None
-    base = Incoming(user.id, chat.id, user.language_code, kind="")
+    base = Incoming(user.id, chat.id, user.language_code, kind="", update_id=update.update_id)
 
     if update.callback_query is not None:
         query = update.callback_query

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 
 from bot.i18n import Translator
 from bot.telegram.render import (
@@ -16,6 +17,7 @@ from bot.telegram.render import (
     EditMarkup,
     EditText,
     Outgoing,
+    SendDocument,
     SendPhoto,
     SendText,
     SetCommands,
@@ -25,6 +27,7 @@ from flows.commands import commands_for
 log = logging.getLogger(__name__)
 
 TELEGRAM_TEXT_LIMIT = 4096
+RETRY_PAUSES = (0.5, 1.0, 2.0, 4.0)
 CAPTION_LIMIT = 1024
 
 
@@ -61,7 +64,7 @@ class Outbox:
             message_id: int | None = None
             failed = True
             try:
-                message_id = await self._send(bot, request)
+                message_id = await self._send_with_retries(bot, request)
                 failed = False
             except Forbidden:
                 chat_id = getattr(request, "chat_id", None)
@@ -78,6 +81,28 @@ class Outbox:
                 log.exception("unexpected failure sending %s", type(request).__name__)
             results.append(Delivery(request, message_id, failed))
         return results
+
+    async def _send_with_retries(self, bot: Bot, request: Outgoing) -> int | None:
+        """Retry what may succeed later: 5xx and network failures, with backoff and a cap.
+
+        429s are retried by PTB's AIORateLimiter (it honours ``retry_after``). Refusals
+        (400, 403) are not retried. A retry after a dropped connection may deliver a
+        message twice; that is the price of not losing it (at-least-once).
+        """
+        for attempt, pause in enumerate((*RETRY_PAUSES, None)):
+            try:
+                return await self._send(bot, request)
+            except (TimedOut, NetworkError) as exc:
+                if isinstance(exc, BadRequest | Forbidden) or pause is None:
+                    raise
+                log.info(
+                    "retrying %s after %s (attempt %d)",
+                    type(request).__name__,
+                    type(exc).__name__,
+                    attempt + 1,
+                )
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
 
     async def _send(self, bot: Bot, request: Outgoing) -> int | None:
         """Make one Bot API call; returns the id of the message it made, if any."""
@@ -111,6 +136,13 @@ class Outbox:
                 caption=request.caption[:CAPTION_LIMIT],
             )
             return photo.message_id
+        elif isinstance(request, SendDocument):
+            document = await bot.send_document(
+                request.chat_id,
+                InputFile(request.content, filename=request.filename),
+                caption=request.caption[:CAPTION_LIMIT] or None,
+            )
+            return document.message_id
         elif isinstance(request, AnswerButton):
             await bot.answer_callback_query(request.callback_query_id, text=request.text)
         else:

@@ -66,6 +66,14 @@ class SendPhoto:
 
 
 @dataclass(frozen=True, slots=True)
+class SendDocument:
+    chat_id: int
+    content: bytes
+    filename: str
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EditMarkup:
     """Redraw a message's text and buttons (a multi-select question)."""
 
@@ -82,7 +90,16 @@ class SetCommands:
     locale: str
 
 
-Outgoing = SendText | CopyMessage | EditText | EditMarkup | AnswerButton | SendPhoto | SetCommands
+Outgoing = (
+    SendText
+    | CopyMessage
+    | EditText
+    | EditMarkup
+    | AnswerButton
+    | SendPhoto
+    | SendDocument
+    | SetCommands
+)
 
 
 @dataclass

@@ -1,0 +1,220 @@
+"""A person's data rights: everything stored about them as JSON (/mydata), and erasure (/deleteme)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.crypto import Cipher
+from bot.storage.models import (
+    AuditEvent,
+    CheckIn,
+    Escalation,
+    EscalationReason,
+    FamilyLink,
+    Flag,
+    FlowState,
+    Invite,
+    LessonProgress,
+    Person,
+    RiskEvent,
+    SafetyPlanItem,
+    Schedule,
+    SignAnswer,
+    WarningSign,
+)
+
+PROFILE = (
+    "role",
+    "locale",
+    "timezone",
+    "region",
+    "checkin_time",
+    "alias",
+    "on_duty",
+    "paused",
+    "lesson_days",
+    "consented_at",
+    "onboarded_at",
+    "created_at",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[str, Any]:
+    """Everything stored about ``person``, readable (free text decrypted)."""
+    data: dict[str, Any] = {
+        "telegram_user_id": person.telegram_user_id,
+        "profile": {field: _plain(getattr(person, field)) for field in PROFILE},
+    }
+    signs = (
+        await session.scalars(select(WarningSign).where(WarningSign.person_id == person.id))
+    ).all()
+    data["warning_signs"] = [
+        {
+            "text": cipher.decrypt(s.text),
+            "added": _plain(s.created_at),
+            "removed": _plain(s.removed_at),
+        }
+        for s in signs
+    ]
+    checkins = (
+        await session.scalars(
+            select(CheckIn).where(CheckIn.person_id == person.id).order_by(CheckIn.local_date)
+        )
+    ).all()
+    answers = (
+        {
+            (a.checkin_id, a.sign_id): a.present
+            for a in (
+                await session.scalars(
+                    select(SignAnswer).where(SignAnswer.checkin_id.in_([c.id for c in checkins]))
+                )
+            ).all()
+        }
+        if checkins
+        else {}
+    )
+    sign_text = {s.id: cipher.decrypt(s.text) for s in signs}
+    data["checkins"] = [
+        {
+            "day": c.local_date.isoformat(),
+            "completed": _plain(c.completed_at),
+            **{
+                f: getattr(c, f)
+                for f in (
+                    "mood",
+                    "sleep",
+                    "medication",
+                    "side_effects",
+                    "unusual",
+                    "distress",
+                    "contact",
+                    "stress",
+                )
+            },
+            "note": cipher.decrypt(c.note) if c.note else None,
+            "warning_signs": {
+                sign_text.get(sid, str(sid)): present
+                for (cid, sid), present in answers.items()
+                if cid == c.id
+            },
+        }
+        for c in checkins
+    ]
+    plan = (
+        await session.scalars(select(SafetyPlanItem).where(SafetyPlanItem.person_id == person.id))
+    ).all()
+    data["safety_plan"] = {item.section: cipher.decrypt(item.text) for item in plan}
+    data["early_warning_flags"] = [
+        {
+            "rule": f.rule,
+            "evidence": f.evidence,
+            "raised": _plain(f.raised_at),
+            "closed": _plain(f.cleared_at),
+        }
+        for f in (await session.scalars(select(Flag).where(Flag.person_id == person.id))).all()
+    ]
+    data["risk_assessments"] = [
+        {"level": r.level, "categories": r.categories, "at": _plain(r.at)}
+        for r in (
+            await session.scalars(select(RiskEvent).where(RiskEvent.person_id == person.id))
+        ).all()
+    ]
+    escalations = (
+        await session.scalars(select(Escalation).where(Escalation.client_id == person.id))
+    ).all()
+    data["requests_for_a_person"] = [
+        {
+            "opened": _plain(e.opened_at),
+            "tier": e.tier,
+            "state": e.state,
+            "outcome": e.outcome,
+            "resolved": _plain(e.resolved_at),
+            "your_rating": e.rating,
+            "team_note": cipher.decrypt(e.note) if e.note else None,
+            "reasons": [
+                r.source
+                for r in (
+                    await session.scalars(
+                        select(EscalationReason).where(EscalationReason.escalation_id == e.id)
+                    )
+                ).all()
+            ],
+        }
+        for e in escalations
+    ]
+    data["family_links"] = [
+        {
+            "as": "client" if link.client_id == person.id else "relative",
+            "weekly_summary": link.share_summary,
+            "alerts": link.share_alerts,
+            "created": _plain(link.created_at),
+            "revoked": _plain(link.revoked_at),
+        }
+        for link in (
+            await session.scalars(
+                select(FamilyLink).where(
+                    (FamilyLink.client_id == person.id) | (FamilyLink.family_id == person.id)
+                )
+            )
+        ).all()
+    ]
+    data["lessons"] = [
+        {
+            "lesson": p.lesson,
+            "started": _plain(p.started_at),
+            "finished": _plain(p.completed_at),
+            "practice_tried": p.practice_tried,
+            "practice_helped": p.practice_helped,
+        }
+        for p in (
+            await session.scalars(
+                select(LessonProgress).where(LessonProgress.person_id == person.id)
+            )
+        ).all()
+    ]
+    return data
+
+
+def export_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=2).encode()
+
+
+async def erase(session: AsyncSession, person: Person, now: datetime) -> list[int]:
+    """Erase the person. Returns the relatives (person ids) whose link was dissolved.
+
+    Everything about them is deleted. Records the program keeps for response-time reports
+    lose the link to them: escalations they handled as staff keep no worker id, and audit
+    entries keep only a number that no longer points to anyone.
+    """
+    relatives = [
+        link.family_id
+        for link in (
+            await session.scalars(
+                select(FamilyLink).where(
+                    FamilyLink.client_id == person.id, FamilyLink.revoked_at.is_(None)
+                )
+            )
+        ).all()
+        if link.family_id is not None
+    ]
+    # Invites the person made for relatives are revoked with them.
+    await session.execute(
+        delete(Invite).where(Invite.created_by == f"client:{person.id}", Invite.uses == 0)
+    )
+    await session.execute(delete(Schedule).where(Schedule.person_id == person.id))
+    await session.execute(delete(FlowState).where(FlowState.person_id == person.id))
+    await session.execute(delete(AuditEvent).where(AuditEvent.subject_id == person.id))
+    await session.delete(person)
+    await session.flush()
+    return [r for r in relatives if r is not None]

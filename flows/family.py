@@ -1,0 +1,509 @@
+"""Family members: consent-scoped links made by the client, the lesson course, raising a concern.
+
+The client decides what a relative may see: lessons only (always), a weekly traffic-light
+summary, and being told when the client has an escalation open. A relative never sees
+check-in answers, messages, safety plans or notes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flows.effects import (
+    Choice,
+    CreateFamilyInvite,
+    LessonProgressed,
+    RaiseConcern,
+    RefreshChoices,
+    RevokeFamilyLink,
+    Say,
+    UpdateFamilyLink,
+)
+from flows.engine import FlowModel
+from flows.lessons.course import COURSE, Lesson, lesson_by_slug
+from flows.text import N_, Lines, Msg, Raw, msg
+
+ON, OFF = N_("family.on"), N_("family.off")
+LETTERS = ("A", "B", "C")
+
+
+def _scope_line(summary: bool, alerts: bool) -> Msg:
+    return msg(
+        N_("family.scope_line"),
+        summary=Msg(ON if summary else OFF),
+        alerts=Msg(ON if alerts else OFF),
+    )
+
+
+class FamilyLinks(FlowModel):
+    """/family: invite a relative, change what each may see, or remove their access."""
+
+    name = "family"
+    initial = "menu"
+    states: ClassVar[list[str]] = ["menu", "new", "link", "confirm_revoke", "done"]
+    final = frozenset({"done"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        {
+            "trigger": "answer",
+            "source": "menu",
+            "dest": "new",
+            "conditions": ["is_valid", "chose_new"],
+            "before": "start_new",
+        },
+        {
+            "trigger": "answer",
+            "source": "menu",
+            "dest": "link",
+            "conditions": ["is_valid", "chose_link"],
+            "before": "remember_link",
+        },
+        {
+            "trigger": "answer",
+            "source": "menu",
+            "dest": "done",
+            "conditions": ["is_valid", "chose_close"],
+        },
+        {
+            "trigger": "answer",
+            "source": "new",
+            "dest": None,
+            "conditions": ["is_valid", "is_toggle"],
+            "after": "toggle_new",
+        },
+        {
+            "trigger": "answer",
+            "source": "new",
+            "dest": "done",
+            "conditions": ["is_valid", "is_create"],
+            "before": "create",
+        },
+        {"trigger": "answer", "source": ["new", "link"], "dest": "menu", "conditions": "is_back"},
+        {
+            "trigger": "answer",
+            "source": "link",
+            "dest": None,
+            "conditions": ["is_valid", "is_toggle"],
+            "after": "toggle_link",
+        },
+        {
+            "trigger": "answer",
+            "source": "link",
+            "dest": "confirm_revoke",
+            "conditions": ["is_valid", "is_revoke"],
+        },
+        {
+            "trigger": "answer",
+            "source": "confirm_revoke",
+            "dest": "menu",
+            "conditions": "is_valid",
+            "before": "revoke",
+        },
+    ]
+
+    @property
+    def links(self) -> list[dict[str, Any]]:
+        return [dict(link) for link in self.event.data.get("links", [])]
+
+    def _choice(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value.startswith("fam:"):
+            return self.event.value.removeprefix("fam:")
+        return None
+
+    def is_back(self) -> bool:
+        return self._choice() == "back"
+
+    # -- menu ----------------------------------------------------------------------------
+
+    def on_enter_menu(self) -> None:
+        lines: list[Msg | Raw] = [Msg(N_("family.intro"))]
+        choices = [Choice(Msg(N_("family.invite")), "fam:new")]
+        for n, link in enumerate(self.links, 1):
+            state = N_("family.joined") if link["joined"] else N_("family.pending")
+            lines.append(
+                msg(
+                    N_("family.link_line"),
+                    n=n,
+                    state=Msg(state),
+                    scope=_scope_line(link["summary"], link["alerts"]),
+                )
+            )
+            choices.append(Choice(msg(N_("family.manage"), n=n), f"fam:link:{link['id']}"))
+        choices.append(Choice(Msg(N_("family.close")), "fam:close"))
+        self.ask(Lines(tuple(lines)), tuple(choices))
+
+    def parse_menu(self) -> str | None:
+        return self._choice()
+
+    def chose_new(self) -> bool:
+        return bool(self.value == "new")
+
+    def chose_close(self) -> bool:
+        return bool(self.value == "close")
+
+    def chose_link(self) -> bool:
+        ids = {str(link["id"]) for link in self.links}
+        return (
+            isinstance(self.value, str) and self.value.startswith("link:") and self.value[5:] in ids
+        )
+
+    def on_enter_done(self) -> None:
+        if self.value == "close":
+            self.show_choice(Msg(N_("family.close")))
+
+    # -- a new invite ----------------------------------------------------------------------
+
+    def start_new(self) -> None:
+        self.ctx["summary"] = False
+        self.ctx["alerts"] = False
+
+    def _scope_choices(self, summary: bool, alerts: bool, finish: Choice) -> tuple[Choice, ...]:
+        return (
+            Choice(
+                msg(N_("family.toggle.summary"), state=Msg(ON if summary else OFF)), "fam:summary"
+            ),
+            Choice(msg(N_("family.toggle.alerts"), state=Msg(ON if alerts else OFF)), "fam:alerts"),
+            finish,
+            Choice(Msg(N_("family.back")), "fam:back"),
+        )
+
+    def _new_question(self) -> tuple[Lines, tuple[Choice, ...]]:
+        summary, alerts = bool(self.ctx["summary"]), bool(self.ctx["alerts"])
+        text = Lines((Msg(N_("family.new.ask")), _scope_line(summary, alerts)))
+        return text, self._scope_choices(
+            summary, alerts, Choice(Msg(N_("family.create")), "fam:create")
+        )
+
+    def on_enter_new(self) -> None:
+        self.show_choice(Msg(N_("family.invite")))
+        self.ask(*self._new_question())
+
+    def parse_new(self) -> str | None:
+        return self._choice()
+
+    def is_toggle(self) -> bool:
+        return bool(self.value in ("summary", "alerts"))
+
+    def is_create(self) -> bool:
+        return bool(self.value == "create")
+
+    def toggle_new(self) -> None:
+        self.ctx[self.value] = not self.ctx[self.value]
+        text, choices = self._new_question()
+        self.emit(RefreshChoices(text, choices))
+
+    def create(self) -> None:
+        self.emit(CreateFamilyInvite(bool(self.ctx["summary"]), bool(self.ctx["alerts"])))
+
+    # -- one existing link -------------------------------------------------------------------
+
+    def remember_link(self) -> None:
+        link_id = int(str(self.value)[5:])
+        link = next(link for link in self.links if link["id"] == link_id)
+        self.ctx.update(link=link_id, summary=bool(link["summary"]), alerts=bool(link["alerts"]))
+
+    def _link_question(self) -> tuple[Lines, tuple[Choice, ...]]:
+        summary, alerts = bool(self.ctx["summary"]), bool(self.ctx["alerts"])
+        text = Lines((Msg(N_("family.link.ask")), _scope_line(summary, alerts)))
+        return text, self._scope_choices(
+            summary, alerts, Choice(Msg(N_("family.revoke")), "fam:revoke")
+        )
+
+    def on_enter_link(self) -> None:
+        self.ask(*self._link_question())
+
+    def parse_link(self) -> str | None:
+        return self._choice()
+
+    def is_revoke(self) -> bool:
+        return bool(self.value == "revoke")
+
+    def toggle_link(self) -> None:
+        self.ctx[self.value] = not self.ctx[self.value]
+        self.emit(
+            UpdateFamilyLink(
+                int(self.ctx["link"]), bool(self.ctx["summary"]), bool(self.ctx["alerts"])
+            )
+        )
+        text, choices = self._link_question()
+        self.emit(RefreshChoices(text, choices))
+
+    def on_enter_confirm_revoke(self) -> None:
+        self.ask(
+            Msg(N_("family.revoke.ask")),
+            (
+                Choice(Msg(N_("family.revoke.yes")), "fam:yes"),
+                Choice(Msg(N_("family.back")), "fam:no"),
+            ),
+            2,
+        )
+
+    def parse_confirm_revoke(self) -> str | None:
+        return self._choice() if self._choice() in ("yes", "no") else None
+
+    def revoke(self) -> None:
+        if self.value == "yes":
+            self.show_choice(Msg(N_("family.revoke.yes")))
+            self.emit(RevokeFamilyLink(int(self.ctx["link"])), Say(Msg(N_("family.revoked"))))
+            links = [link for link in self.links if link["id"] != int(self.ctx["link"])]
+            self.event = type(self.event)(
+                self.event.kind,
+                self.event.value,
+                self.event.argument,
+                self.event.now,
+                self.event.facts,
+                {**self.event.data, "links": links},
+            )
+
+
+class LessonFlow(FlowModel):
+    """One micro-lesson: its cards, a question with feedback, and a practice task for the week."""
+
+    name = "lesson"
+    initial = "card"
+    states: ClassVar[list[str]] = ["card", "question", "feedback", "practice", "done", "gone"]
+    final = frozenset({"done", "gone"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        {"trigger": "answer", "source": "*", "dest": "gone", "conditions": "lesson_gone"},
+        {
+            "trigger": "answer",
+            "source": "card",
+            "dest": "card",
+            "conditions": ["is_valid", "more_cards"],
+            "before": "next_card",
+        },
+        {"trigger": "answer", "source": "card", "dest": "question", "conditions": "is_valid"},
+        {
+            "trigger": "answer",
+            "source": "question",
+            "dest": "feedback",
+            "conditions": "is_valid",
+            "before": "record_answer",
+        },
+        {"trigger": "answer", "source": "feedback", "dest": "practice", "conditions": "is_valid"},
+        {"trigger": "answer", "source": "practice", "dest": "done", "conditions": "is_valid"},
+    ]
+
+    @classmethod
+    def entry_state(cls, context: dict[str, object]) -> str:
+        return "card"
+
+    @property
+    def lesson(self) -> Lesson | None:
+        return lesson_by_slug(str(self.ctx.get("slug", "")))
+
+    def lesson_gone(self) -> bool:
+        return self.lesson is None
+
+    def _next(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value == "les:next":
+            return "next"
+        return None
+
+    def on_enter_card(self) -> None:
+        lesson = self.lesson
+        assert lesson is not None
+        index = int(self.ctx.get("card", 0))
+        if index == 0 and not self.ctx.get("announced"):
+            self.ctx["announced"] = True
+            self.emit(LessonProgressed(lesson.slug))
+            self.emit(Say(Lines((Raw("📘"), Msg(lesson.title)))))
+        counter = Raw(f"({index + 1}/{len(lesson.cards)})")
+        self.ask(
+            Lines((Msg(lesson.cards[index]), counter)),
+            (Choice(Msg(N_("lesson.next")), "les:next"),),
+        )
+
+    def parse_card(self) -> str | None:
+        return self._next()
+
+    def more_cards(self) -> bool:
+        lesson = self.lesson
+        return lesson is not None and int(self.ctx.get("card", 0)) + 1 < len(lesson.cards)
+
+    def next_card(self) -> None:
+        self.show_choice(Msg(N_("lesson.next")))
+        self.ctx["card"] = int(self.ctx.get("card", 0)) + 1
+
+    def on_enter_question(self) -> None:
+        lesson = self.lesson
+        assert lesson is not None
+        if self.event.kind == "choice":
+            self.show_choice(Msg(N_("lesson.next")))
+        options = tuple(
+            msg(N_("lesson.option_line"), letter=Raw(LETTERS[i]), text=Msg(option))
+            for i, option in enumerate(lesson.options)
+        )
+        self.ask(
+            Lines((Msg(N_("lesson.question_heading")), Msg(lesson.question), *options)),
+            tuple(Choice(Raw(LETTERS[i]), f"les:opt:{i}") for i in range(len(lesson.options))),
+            3,
+        )
+
+    def parse_question(self) -> int | None:
+        if self.event.kind == "choice" and self.event.value.startswith("les:opt:"):
+            raw = self.event.value.removeprefix("les:opt:")
+            if raw.isdigit() and int(raw) < len(LETTERS):
+                return int(raw)
+        return None
+
+    def record_answer(self) -> None:
+        lesson = self.lesson
+        assert lesson is not None
+        self.ctx["correct"] = lesson.is_correct(self.value)
+        self.show_choice(Raw(LETTERS[self.value]))
+
+    def on_enter_feedback(self) -> None:
+        lesson = self.lesson
+        assert lesson is not None
+        verdict = N_("lesson.right") if self.ctx["correct"] else N_("lesson.not_quite")
+        right = msg(N_("lesson.the_answer"), letter=Raw(LETTERS[lesson.correct]))
+        self.ask(
+            Lines((Msg(verdict), right, Msg(lesson.explanation))),
+            (Choice(Msg(N_("lesson.next")), "les:next"),),
+        )
+
+    def parse_feedback(self) -> str | None:
+        return self._next()
+
+    def on_enter_practice(self) -> None:
+        lesson = self.lesson
+        assert lesson is not None
+        self.show_choice(Msg(N_("lesson.next")))
+        self.ask(
+            Lines((Msg(N_("lesson.practice_heading")), Msg(lesson.practice))),
+            (Choice(Msg(N_("lesson.finish")), "les:next"),),
+        )
+
+    def parse_practice(self) -> str | None:
+        return self._next()
+
+    def on_enter_done(self) -> None:
+        lesson = self.lesson
+        assert lesson is not None
+        self.show_choice(Msg(N_("lesson.finish")))
+        self.emit(
+            LessonProgressed(lesson.slug, finished=True, correct=bool(self.ctx.get("correct")))
+        )
+        self.emit(Say(Msg(N_("lesson.done")), menu=True))
+
+    def on_enter_gone(self) -> None:
+        self.emit(Say(Msg(N_("lesson.gone")), menu=True))
+
+
+def lessons_overview(progress: dict[str, str]) -> tuple[Lines, tuple[Choice, ...]]:
+    """/lessons: every lesson with its state (done, started, not yet) and a button to open it."""
+    marks = {"done": "✅", "started": "▶️"}
+    lines: list[Msg | Raw] = [Msg(N_("lessons.heading"))]
+    choices: list[Choice] = []
+    for n, lesson in enumerate(COURSE, 1):
+        mark = marks.get(progress.get(lesson.slug, ""), "▫️")
+        lines.append(msg(N_("lessons.line"), mark=Raw(mark), n=n, title=Msg(lesson.title)))
+        choices.append(Choice(Raw(f"{n}"), f"/lesson {lesson.slug}"))
+    lines.append(Msg(N_("lessons.footer")))
+    return Lines(tuple(lines)), tuple(choices)
+
+
+def next_lesson(progress: dict[str, str]) -> Lesson | None:
+    """The first lesson not finished, in course order."""
+    for lesson in COURSE:
+        if progress.get(lesson.slug) != "done":
+            return lesson
+    return None
+
+
+CONCERN_SIGNS = (
+    ("sleep", N_("concern.sign.sleep")),
+    ("withdrawn", N_("concern.sign.withdrawn")),
+    ("suspicious", N_("concern.sign.suspicious")),
+    ("medication", N_("concern.sign.medication")),
+    ("voices", N_("concern.sign.voices")),
+    ("mood", N_("concern.sign.mood")),
+    ("death", N_("concern.sign.death")),
+    ("other", N_("concern.sign.other")),
+)
+
+
+class Concern(FlowModel):
+    """/worried: which warning signs, anything else, then a peer worker is asked to help."""
+
+    name = "concern"
+    initial = "signs"
+    states: ClassVar[list[str]] = ["signs", "details", "done", "cancelled"]
+    final = frozenset({"done", "cancelled"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        {"trigger": "answer", "source": "*", "dest": "cancelled", "conditions": "cancels"},
+        {
+            "trigger": "answer",
+            "source": "signs",
+            "dest": None,
+            "conditions": ["is_valid", "is_toggle"],
+            "after": "toggle",
+        },
+        {"trigger": "answer", "source": "signs", "dest": "details", "conditions": "is_valid"},
+        {"trigger": "answer", "source": "details", "dest": "done", "conditions": "is_valid"},
+    ]
+
+    def cancels(self) -> bool:
+        return self.event.kind == "choice" and self.event.value == "con:cancel"
+
+    def _choices(self) -> tuple[Choice, ...]:
+        chosen = set(self.ctx.get("signs", []))
+        toggles = tuple(
+            Choice(
+                msg(N_("checkin.unusual.selected"), item=Msg(label))
+                if key in chosen
+                else Msg(label),
+                f"con:{key}",
+            )
+            for key, label in CONCERN_SIGNS
+        )
+        return (
+            *toggles,
+            Choice(Msg(N_("concern.next")), "con:next"),
+            Choice(Msg(N_("concern.cancel")), "con:cancel"),
+        )
+
+    def on_enter_signs(self) -> None:
+        self.ask(Msg(N_("concern.signs.ask")), self._choices())
+
+    def parse_signs(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value.startswith("con:"):
+            key = self.event.value.removeprefix("con:")
+            if key == "next" or key in dict(CONCERN_SIGNS):
+                return key
+        return None
+
+    def is_toggle(self) -> bool:
+        return bool(self.value != "next")
+
+    def toggle(self) -> None:
+        chosen = set(self.ctx.get("signs", []))
+        chosen ^= {self.value}
+        self.ctx["signs"] = sorted(chosen)
+        self.emit(RefreshChoices(Msg(N_("concern.signs.ask")), self._choices()))
+
+    def on_enter_details(self) -> None:
+        chosen = [key for key, _ in CONCERN_SIGNS if key in set(self.ctx.get("signs", []))]
+        labels = dict(CONCERN_SIGNS)
+        self.show_choice(
+            Lines(tuple(Msg(labels[k]) for k in chosen))
+            if chosen
+            else Msg(N_("concern.none_ticked"))
+        )
+        self.ask(Msg(N_("concern.details.ask")), (Choice(Msg(N_("concern.skip")), "con:skip"),))
+
+    def parse_details(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value == "con:skip":
+            return ""
+        if self.event.kind == "text" and self.event.value.strip():
+            return self.event.value.strip()[:2000]
+        return None
+
+    def on_enter_done(self) -> None:
+        if not self.value:
+            self.show_choice(Msg(N_("concern.skip")))
+        self.emit(RaiseConcern(tuple(self.ctx.get("signs", [])), self.value))
+
+    def on_enter_cancelled(self) -> None:
+        self.show_choice(Msg(N_("concern.cancel")))
+        self.emit(Say(Msg(N_("concern.cancelled")), menu=True))

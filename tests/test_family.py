@@ -1,0 +1,238 @@
+"""Family members: linked with consent, scoped, revocable; lessons on schedule; concerns."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.storage.models import Escalation, Flag, Person
+from flows.people import Role
+from tests.harness import Harness, texts
+from tests.harness import Person as Chat
+
+
+async def _link(harness: Harness, client: Chat, summary: bool, alerts: bool) -> str:
+    await client.send("/family")
+    await client.press("➕ Invite a relative")
+    if summary:
+        await client.press("Weekly summary: off")
+    if alerts:
+        await client.press("Support alerts: off")
+    replies = await client.press("✅ Create the link")
+    found = re.search(r"\?start=([A-Za-z0-9_-]+)", texts(replies))
+    assert found, texts(replies)
+    return found.group(1)
+
+
+async def _join(harness: Harness, code: str, language_code: str = "en") -> Chat:
+    relative = harness.person(language_code)
+    await relative.send(f"/start {code}")
+    await relative.press("✅ I agree")
+    await relative.press("English")
+    await relative.press("Mainland China")
+    await relative.press("Beijing / Shanghai")
+    return relative
+
+
+async def _open_crisis(client: Chat) -> None:
+    await client.send("i want to die")
+
+
+def _sent_to(harness: Harness, person: Chat, since: int) -> list[str]:
+    return [
+        c.params.get("text") or c.params.get("caption") or ""
+        for c in harness.api.calls[since:]
+        if c.method in ("sendMessage", "sendPhoto") and int(c.params["chat_id"]) == person.user_id
+    ]
+
+
+@pytest.mark.parametrize(
+    ("summary", "alerts"), [(False, False), (True, False), (False, True), (True, True)]
+)
+async def test_every_scope_shows_only_what_the_client_allowed(
+    harness: Harness, summary: bool, alerts: bool
+) -> None:
+    start = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    harness.set_now(start)
+    client = await harness.onboard(Role.CLIENT)
+    relative = await _join(harness, await _link(harness, client, summary, alerts))
+    since = len(harness.api.calls)
+    # The client checks in with private answers, writes a note, and asks for help.
+    await client.send("/checkin")
+    for label in (
+        "😞 Very low",
+        "Much less",
+        "Not today",
+        "Hearing voices",
+        "Done",
+        "Very",
+        "Not really",
+        "A lot",
+    ):
+        await client.press(label)
+    await client.send("my neighbour is spying on me")
+    await client.send("/talk")
+    # A week passes: the weekly summary goes out.
+    harness.set_now(start + timedelta(days=7))
+    for hours in range(0, 24 * 7, 6):
+        harness.set_now(start + timedelta(hours=hours))
+        await harness.tick()
+    seen = "\n".join(_sent_to(harness, relative, since))
+    for private in ("Very low", "Much less", "voices", "neighbour", "spying", "Hearing"):
+        assert private not in seen, f"the relative must never see {private!r}"
+    assert ("your relative's week" in seen.lower()) is summary
+    assert ("following up with them" in seen) is alerts
+    assert "📘" in seen, "lessons always come"
+
+
+async def test_changing_and_revoking_access_tells_the_relative_politely(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    relative = await _join(harness, await _link(harness, client, summary=True, alerts=False))
+    await client.send("/family")
+    await client.press("✏️ Relative 1")
+    since = len(harness.api.calls)
+    await client.press("Support alerts: off")
+    assert any("has changed what you can see" in t for t in _sent_to(harness, relative, since))
+    await client.press("🚫 Remove access")
+    since = len(harness.api.calls)
+    replies = await client.press("Yes, remove")
+    assert "no longer sees anything about you" in texts(replies)
+    assert any("chosen to stop sharing" in t for t in _sent_to(harness, relative, since))
+    since = len(harness.api.calls)
+    await _open_crisis(client)
+    assert not any("following up" in t for t in _sent_to(harness, relative, since))
+
+
+async def test_an_unused_invite_can_be_revoked_and_then_does_not_work(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    code = await _link(harness, client, summary=True, alerts=True)
+    await client.send("/family")
+    assert "invited, not joined yet" in texts(await client.send("/family"))
+    await client.press("✏️ Relative 1")
+    await client.press("🚫 Remove access")
+    await client.press("Yes, remove")
+    replies = await harness.person("en").send(f"/start {code}")
+    assert "doesn't work any more" in texts(replies)
+
+
+async def test_family_can_never_reach_client_data(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    relative = await _join(harness, await _link(harness, client, summary=True, alerts=True))
+    for command in (
+        "/history",
+        "/checkin",
+        "/safetyplan",
+        "/warningsigns",
+        "/family",
+        "/talk",
+        "/queue",
+        "/mine",
+    ):
+        replies = await relative.send(command)
+        assert texts(replies) == "Sorry, that command is not available to you.", command
+
+
+async def test_a_concern_from_a_linked_relative_is_about_the_client(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    relative = await _join(harness, await _link(harness, client, summary=False, alerts=True))
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    await relative.send("/worried")
+    await relative.press("Withdrawing from people")
+    await relative.press("Next ›")
+    replies = await relative.send("he hasn't left his room for days")
+    assert "A peer worker from your relative's team" in texts(replies)
+    async with harness.db.sessions() as session:
+        esc = await session.scalar(select(Escalation))
+        subject = await session.get(Person, esc.client_id) if esc else None
+    assert subject is not None and subject.telegram_user_id == client.user_id
+    await lin.press("Claim")
+    card = [
+        c.params["text"]
+        for c in harness.api.calls
+        if c.method == "sendMessage"
+        and int(c.params["chat_id"]) == lin.user_id
+        and "📋" in c.params["text"]
+    ][-1]
+    assert "concern from family" in card
+    assert "Withdrawing from people" in card
+    assert "hasn't left his room" in card
+
+
+async def test_lessons_arrive_on_the_chosen_days_and_resume_after_restart(harness: Harness) -> None:
+    start = datetime(2026, 3, 2, 0, tzinfo=UTC)  # Monday
+    harness.set_now(start)
+    member = await harness.onboard(Role.FAMILY)
+    await member.send("/settings")
+    await member.press("Lesson days")
+    await member.press("Wednesday and Saturday")
+    prompts: list[datetime] = []
+    for hours in range(0, 24 * 7):
+        moment = start + timedelta(hours=hours)
+        harness.set_now(moment)
+        before = len(harness.api.calls)
+        await harness.tick()
+        if any("A new lesson for you" in t for t in _sent_to(harness, member, before)):
+            prompts.append(moment)
+    shanghai = [p.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")) for p in prompts]
+    assert [(d.strftime("%a"), d.hour) for d in shanghai] == [("Wed", 19), ("Sat", 19)]
+    await member.press("▶️ Start")
+    await member.press("Next ›")
+    await harness.restart()
+    replies = await member.press("Next ›")
+    assert "(3/4)" in texts(replies), "the lesson goes on where it was"
+
+
+async def test_practice_follow_up_a_week_later(harness: Harness) -> None:
+    start = datetime(2026, 3, 2, 0, tzinfo=UTC)
+    harness.set_now(start)
+    member = await harness.onboard(Role.FAMILY)
+    await member.send("/lesson feelings")
+    for _ in range(4):
+        await member.press("Next ›")
+    await member.press("B")
+    await member.press("Next ›")
+    await member.press("✅ Done")
+    found = False
+    for hours in range(0, 24 * 12, 3):
+        harness.set_now(start + timedelta(hours=hours))
+        before = len(harness.api.calls)
+        await harness.tick()
+        if any("Last week's practice task" in t for t in _sent_to(harness, member, before)):
+            found = True
+            break
+    assert found
+    question = next(
+        m
+        for (chat, _), m in harness.api.messages.items()
+        if chat == member.user_id and "Last week's practice task" in m.get("text", "")
+    )
+    await member.press("I tried it", message=question)
+    replies = await member.press("A little")
+    assert "Thank you for letting us know." in texts(replies)
+
+
+async def test_traffic_light_comes_from_flags_only(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    assert harness.services is not None
+    family = harness.services.dispatcher.family
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    async with harness.db.transaction() as session:
+        row = await session.scalar(select(Person).where(Person.telegram_user_id == client.user_id))
+        assert row is not None
+        assert await family.traffic_light(session, row.id, now) == "green"
+        flag = Flag(
+            person_id=row.id,
+            rule="sleep",
+            evidence=[],
+            summary={},
+            raised_at=now - timedelta(days=2),
+        )
+        session.add(flag)
+        await session.flush()
+        assert await family.traffic_light(session, row.id, now) == "red"
+        flag.cleared_at = now - timedelta(days=1)
+        assert await family.traffic_light(session, row.id, now) == "amber"
+        assert await family.traffic_light(session, row.id, now + timedelta(days=9)) == "green"

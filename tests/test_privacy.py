@@ -1,0 +1,228 @@
+"""Data rights, encryption at rest, nothing private in logs, updates handled once, who may do what."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from bot.cli import main
+from bot.crypto import new_key
+from bot.logs import configure
+from bot.storage.models import AuditEvent, Base, Person, SafetyPlanItem
+from flows.commands import COMMANDS
+from flows.people import Role
+from tests.harness import Harness, texts
+from tests.transcript import Transcript
+
+
+async def test_mydata_sends_everything_readable(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    await client.send("/checkin")
+    for label in ("🙂 Good", "As usual", "💊 Yes", "No", "None of these", "A little", "None"):
+        await client.press(label)
+    await client.send("a calm day, walked by the river")
+    replies = await client.send("/mydata")
+    assert "3 check-ins" not in texts(replies)
+    assert "1 check-ins" in texts(replies) or "1 check-in" in texts(replies)
+    document = [c for c in harness.api.calls if c.method == "sendDocument"][-1]
+    data = json.loads(document.params["document"])
+    assert data["checkins"][0]["note"] == "a calm day, walked by the river"
+    assert data["checkins"][0]["mood"] == 4
+    assert data["profile"]["role"] == "client"
+
+
+async def test_deleteme_leaves_nothing_identifying(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    await client.send("/warningsigns")
+    await client.press("➕ Add")
+    await client.send("not sleeping")
+    await client.send("/talk")
+    await lin.press("Claim")
+    await client.send("thanks for joining")
+    await client.send("/deleteme")
+    replies = await client.press("Yes, delete everything")
+    assert "Everything about you has been deleted" in texts(replies)
+    async with harness.db.sessions() as session:
+        person_ids = (
+            await session.scalars(
+                select(Person.id).where(Person.telegram_user_id == client.user_id)
+            )
+        ).all()
+        assert person_ids == []
+
+        def scan(sync_session: object) -> list[str]:
+            found = []
+            connection = sync_session.connection()  # type: ignore[attr-defined]
+            for table in Base.metadata.sorted_tables:
+                for row in connection.execute(table.select()).mappings():
+                    for value in row.values():
+                        if (
+                            str(client.user_id) in str(value)
+                            or "not sleeping" in str(value)
+                            or "thanks for joining" in str(value)
+                        ):
+                            found.append(table.name)
+            return found
+
+        leftovers = await session.run_sync(scan)
+    assert leftovers == [], f"identifying data left in {leftovers}"
+    replies = await client.send("hello")
+    assert "invite link" in texts(replies), "they are a stranger now"
+
+
+async def test_no_then_nothing_is_deleted(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    await client.send("/deleteme")
+    assert "nothing was deleted" in texts(await client.press("No, keep it"))
+    assert "Here's what I can do" in texts(await client.send("/help"))
+
+
+async def test_users_delete_command(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    worker = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    async with harness.db.sessions() as session:
+        person_id = await session.scalar(
+            select(Person.id).where(Person.telegram_user_id == worker.user_id)
+        )
+    monkeypatch.setenv("TONGBAN_DATABASE_URL", harness.database_url)
+    assert await asyncio.to_thread(main, ["users", "delete", str(person_id), "--yes"]) == 0
+    async with harness.db.sessions() as session:
+        assert await session.get(Person, person_id) is None
+
+
+async def test_free_text_is_encrypted_at_rest(database_url: str) -> None:
+    harness = Harness(database_url, encryption_keys=new_key())
+    await harness.start()
+    try:
+        client = await harness.onboard(Role.CLIENT)
+        await client.send("/safetyplan")
+        await client.press("Change one part")
+        await client.press("7. My reasons for living")
+        await client.send("my daughter Lily")
+        async with harness.db.sessions() as session:
+            stored = (await session.scalars(select(SafetyPlanItem.text))).all()
+            raw = (
+                (await session.execute(text("SELECT text FROM safety_plan_items"))).scalars().all()
+            )
+        assert stored == raw
+        assert all("Lily" not in value and value.startswith("f1:") for value in raw)
+        replies = await client.send("/safetyplan")
+        assert "my daughter Lily" in texts(replies), "and the client still reads it"
+    finally:
+        await harness.stop()
+
+
+def test_without_a_key_the_bot_warns_loudly(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    from bot.app import build
+    from bot.config import load_settings
+    from tests.harness import TEST_TOKEN
+
+    with caplog.at_level(logging.WARNING):
+        build(
+            load_settings(
+                telegram_bot_token=TEST_TOKEN, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"
+            )
+        )
+    assert any("NO ENCRYPTION KEY" in r.getMessage() for r in caplog.records)
+
+
+TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
+
+
+async def test_logs_hold_no_message_text_names_or_answers(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from bot.storage.migrate import upgrade
+
+    configure("DEBUG")
+    secrets = set()
+    for path in TRANSCRIPTS:
+        transcript = Transcript.load(path)
+        for _, _, kind, value in transcript.steps:
+            if kind == ">" and not value.startswith(("/", "[")) and len(value) > 3:
+                secrets.add(value)
+        secrets.update(alias for _, _, alias in transcript.cast.values() if alias)
+    secrets -= {
+        "Asia/Shanghai",
+        "Europe/London",
+        "asia/hong kong",
+        "america/new york",
+        "Mars/Olympus",
+    }
+    with caplog.at_level(logging.DEBUG):
+        for n, path in enumerate(TRANSCRIPTS):
+            url = f"sqlite+aiosqlite:///{tmp_path}/t{n}.db"
+            await asyncio.to_thread(upgrade, url)
+            fresh = Harness(url)
+            await fresh.start()
+            try:
+                await Transcript.load(path).play(fresh)
+            finally:
+                await fresh.stop()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    leaks = sorted(s for s in secrets if s in logged)
+    assert not leaks, f"logs contain: {leaks}"
+    from tests.harness import TEST_TOKEN
+
+    assert TEST_TOKEN not in logged
+
+
+async def test_a_redelivered_update_is_handled_once(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    message = client._message("/help")
+    first = await harness.feed(client, {"message": message}, update_id=777_777)
+    second = await harness.feed(client, {"message": message}, update_id=777_777)
+    assert "Here's what I can do" in texts(first)
+    assert second == []
+
+
+ALLOWED_FOR = {c.name: {r.value for r in c.roles} for c in COMMANDS}
+NOT_AVAILABLE = "Sorry, that command is not available to you."
+
+
+@pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "unknown")
+async def test_permission_matrix(harness: Harness, role: Role | None) -> None:
+    person = await harness.onboard(role) if role else harness.person("en")
+    for command in COMMANDS:
+        if command.name == "start":
+            continue
+        replies = await person.send(f"/{command.name}")
+        said = texts(replies)
+        if role is None:
+            assert "invite link" in said, command.name
+        elif role.value in ALLOWED_FOR[command.name]:
+            assert said != NOT_AVAILABLE, f"{role.value} should be able to use /{command.name}"
+        else:
+            assert said == NOT_AVAILABLE, f"{role.value} must not use /{command.name}: got {said!r}"
+        if command.name == "deleteme" and role is not None:
+            await person.press({"en": "No, keep it"}["en"])
+
+
+async def test_supervisor_access_is_audited(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    boss = await harness.onboard(Role.SUPERVISOR, "en", "Mei")
+    await client.send("/talk")
+    await boss.send("/queue")
+    await boss.press("Claim #1")
+    async with harness.db.sessions() as session:
+        events = (await session.execute(select(AuditEvent.action, AuditEvent.subject_id))).all()
+        client_id = await session.scalar(
+            select(Person.id).where(Person.telegram_user_id == client.user_id)
+        )
+    assert ("view_queue", None) in events
+    assert ("view_context", client_id) in events
+
+
+def test_every_table_is_known() -> None:
+    assert {t.name for t in Base.metadata.sorted_tables} >= {"people", "checkins", "audit_events"}
+    assert inspect(Person).primary_key
