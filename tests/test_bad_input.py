@@ -83,7 +83,7 @@ async def test_forged_and_foreign_button_data_is_refused(harness: Harness) -> No
     replies = await bob.press_data(message, data)
     assert [r.text for r in replies] == ["That button didn't come from me, so I ignored it."]
     # Made-up data, and data with a valid shape but a wrong signature.
-    for forged in ("set:timezone", "f1:set:timezone~AAAAAAAAAAAA", "", "~"):
+    for forged in ("set:timezone", "f1:set:timezone~AAAAAAAAAAAA", "", "~", "f1:x~签名不对", "é~é"):
         replies = await alice.press_data(message, forged)
         assert [r.text for r in replies] == ["That button didn't come from me, so I ignored it."]
     async with harness.db.sessions() as session:

@@ -48,7 +48,8 @@ class ButtonSigner:
         if not raw or "~" not in raw:
             raise ForgedButton("no signature")
         payload, mac = raw.rsplit("~", 1)
-        if not hmac.compare_digest(mac, self._mac(user_id, payload)):
+        # Bytes, not str: compare_digest refuses non-ASCII strings, and forged data may have them.
+        if not hmac.compare_digest(mac.encode(), self._mac(user_id, payload).encode()):
             raise ForgedButton("bad signature")
         prefix, _, value = payload.partition(":")
         if prefix == "c":
