@@ -26,10 +26,10 @@ DOMAIN = "messages"
 _HANT_REGIONS = ("tw", "hk", "mo")
 
 
-def locale_for_language_code(code: str | None) -> str:
-    """Telegram's ``language_code`` on first contact → one of our locales."""
+def locale_for_language_code(code: str | None, missing: str = "en") -> str:
+    """Telegram's ``language_code`` on first contact → one of our locales (``missing`` when absent)."""
     if not code:
-        return "en"
+        return missing
     parts = code.replace("_", "-").lower().split("-")
     if parts[0] != "zh":
         return "en"

@@ -216,7 +216,7 @@ class Dispatcher:
             )
 
     def _trouble(self, incoming: Incoming, crisis_sent: bool) -> list[Outgoing]:
-        locale = locale_for_language_code(incoming.language_code)
+        locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
         text = self.translator.render(Msg(N_("error.storage_unavailable")), locale)
         if incoming.callback_query_id:
             return [AnswerButton(incoming.callback_query_id, text[:190])]
@@ -228,7 +228,7 @@ class Dispatcher:
 
     async def _crisis_reply(self, incoming: Incoming) -> list[Outgoing]:
         """Built from what can be read in a moment; from the language code alone if not."""
-        locale = locale_for_language_code(incoming.language_code)
+        locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
         region = region_for_language_code(incoming.language_code)
         helpers = professionals = None
         user_id = incoming.user_id
@@ -724,7 +724,7 @@ class Dispatcher:
         self, session: AsyncSession, incoming: Incoming, now: datetime
     ) -> list[Outgoing]:
         """Someone with no role: only a valid invite gets them in; otherwise nothing is stored."""
-        locale = locale_for_language_code(incoming.language_code)
+        locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
         if incoming.kind == "command" and incoming.command == "start" and incoming.argument:
             invite = await redeem(session, incoming.argument, now)
             if invite is not None:
@@ -751,7 +751,7 @@ class Dispatcher:
             telegram_user_id=incoming.user_id,
             chat_id=incoming.chat_id,
             role=role.value,
-            locale=locale_for_language_code(incoming.language_code),
+            locale=locale_for_language_code(incoming.language_code, self.settings.default_locale),
             timezone=zones[0] if zones else self.settings.default_timezone,
             region=region,
             checkin_time=(
