@@ -20,14 +20,18 @@ def test_permission_table_matches_the_code() -> None:
         match = re.match(r"\| /(\w+) \|(.*)\|$", line)
         if match:
             cells = [cell.strip() for cell in match.group(2).split("|")]
-            documented[match.group(1)] = {role for role, cell in zip(roles, cells, strict=True) if cell == "yes"}
+            documented[match.group(1)] = {
+                role for role, cell in zip(roles, cells, strict=True) if cell == "yes"
+            }
     assert documented == {c.name: {r.value for r in c.roles} for c in COMMANDS}
 
 
 def test_readme_lists_every_setting() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name, field in Settings.model_fields.items():
-        variable = "TELEGRAM_BOT_TOKEN" if name == "telegram_bot_token" else f"TONGBAN_{name.upper()}"
+    for name in Settings.model_fields:
+        variable = (
+            "TELEGRAM_BOT_TOKEN" if name == "telegram_bot_token" else f"TONGBAN_{name.upper()}"
+        )
         assert f"`{variable}`" in readme, f"README's settings table lacks {variable}"
 
 

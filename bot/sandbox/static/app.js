@@ -160,6 +160,7 @@ function renderAll() {
   }
   document.getElementById("empty").hidden = model.people.size > 0;
   document.getElementById("demo-cast").hidden = !model.demoCast;
+  document.getElementById("demo-cast-hint").hidden = !model.demoCast;
   const showHidden = document.getElementById("show-hidden");
   const hiddenCount = [...hidden].filter((id) => model.people.has(id)).length;
   showHidden.hidden = hiddenCount === 0;
@@ -283,6 +284,10 @@ class ChatColumn {
     this.context = null; // {kind: "reply" | "edit", message_id}
     this.actionTimer = null;
     this.noticeTimer = null;
+    // Like a chat app, the view follows new messages while it is at the bottom. Keyboards
+    // appearing, edits and images change heights without any scrolling, so the decision is
+    // taken when the reader scrolls, not when a message arrives.
+    this.following = true;
     this.wire();
   }
 
@@ -310,6 +315,11 @@ class ChatColumn {
       }
     });
     this.textarea.addEventListener("input", () => this.fitTextarea());
+    this.messages.addEventListener("scroll", () => {
+      const { scrollHeight, scrollTop, clientHeight } = this.messages;
+      this.following = scrollHeight - scrollTop - clientHeight < 80;
+    });
+    new ResizeObserver(() => this.follow()).observe(this.messages);
     this.q(".block").addEventListener("click", () =>
       this.act(this.person.blocked ? "/unblock" : "/block", {}),
     );
@@ -448,7 +458,7 @@ class ChatColumn {
     avatar.textContent = Array.from(person.first_name)[0] || "?";
     avatar.style.background = avatarColour(person.id);
     this.q(".name").textContent = [person.first_name, person.last_name].filter(Boolean).join(" ");
-    this.q(".role").textContent = person.role || "";
+    this.q(".role").textContent = (person.role || "").replaceAll("_", " ");
     this.q(".lang").textContent = person.language_code || "no language";
     this.q(".block").textContent = person.blocked ? "Unblock bot" : "Block bot";
     this.q(".blocked-panel").hidden = !person.blocked;
@@ -507,30 +517,31 @@ class ChatColumn {
   renderHistory() {
     this.messages.replaceChildren();
     const entries = [...this.chat.history.values()].sort((a, b) => a.message_id - b.message_id);
-    entries.forEach((entry) => this.upsert(entry, false));
+    entries.forEach((entry) => this.upsert(entry));
     this.scrollToEnd();
   }
 
-  upsert(entry, scroll = true) {
+  upsert(entry) {
     const existing = this.messages.querySelector(`[data-id="${entry.message_id}"]`);
     if (entry.deleted) {
       existing?.remove();
-      return;
+    } else if (existing) {
+      existing.replaceWith(this.messageNode(entry));
+    } else {
+      const later = [...this.messages.children].find((child) => Number(child.dataset.id) > entry.message_id);
+      this.messages.insertBefore(this.messageNode(entry), later || null);
+      if (entry.from_bot) this.showAction(null);
+      else this.following = true; // what this person just sent is always shown
     }
-    const node = this.messageNode(entry);
-    if (existing) {
-      existing.replaceWith(node);
-      return;
-    }
-    const nearBottom =
-      this.messages.scrollHeight - this.messages.scrollTop - this.messages.clientHeight < 80;
-    const later = [...this.messages.children].find((child) => Number(child.dataset.id) > entry.message_id);
-    this.messages.insertBefore(node, later || null);
-    if (entry.from_bot) this.showAction(null);
-    if (scroll && (nearBottom || !entry.from_bot)) this.scrollToEnd();
+    this.follow();
+  }
+
+  follow() {
+    if (this.following) this.scrollToEnd();
   }
 
   scrollToEnd() {
+    this.following = true;
     requestAnimationFrame(() => {
       this.messages.scrollTop = this.messages.scrollHeight;
     });
@@ -553,7 +564,7 @@ class ChatColumn {
       image.src = entry.file_url;
       image.alt = entry.text || "Photo";
       image.loading = "lazy";
-      image.addEventListener("load", () => this.scrollToEnd(), { once: true });
+      image.addEventListener("load", () => this.follow(), { once: true });
       bubble.append(image);
     } else if (entry.kind === "document" && entry.file_url) {
       const link = el("a", "file", entry.file_name || "Download file");
@@ -701,7 +712,9 @@ function wireToolbar() {
   });
   const demo = document.getElementById("demo-cast");
   demo.addEventListener("click", async () => {
+    const label = demo.textContent;
     demo.disabled = true;
+    demo.textContent = "Creating the demo cast…";
     try {
       await call("/demo-cast");
       toolbarMessage("");
@@ -709,6 +722,7 @@ function wireToolbar() {
       toolbarMessage(error.message);
     } finally {
       demo.disabled = false;
+      demo.textContent = label;
     }
   });
   document.getElementById("show-hidden").addEventListener("click", () => setHidden(new Set()));
