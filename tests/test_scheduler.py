@@ -293,3 +293,20 @@ async def test_silence_nudges_then_flags(harness: Harness) -> None:
     async with harness.db.sessions() as session:
         rules = (await session.scalars(select(Flag.rule))).all()
     assert list(rules) == ["silence"], "raised once, not every silent day"
+
+
+async def test_no_prompt_while_a_peer_worker_holds_the_chat(harness: Harness) -> None:
+    harness.set_now(datetime(2026, 3, 6, 11, tzinfo=UTC))  # 19:00 in Shanghai
+    client = await harness.onboard(Role.CLIENT)
+    worker = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    await client.send("/talk")
+    await worker.press("Claim")
+    before = len(harness.api.calls)
+    await _simulate(harness, datetime(2026, 3, 6, 11, tzinfo=UTC), hours=3)
+    assert [t for t in _prompts(harness, before, client.user_id) if PROMPT in t] == []
+    await worker.send("/done")
+    await worker.press("Resolved")
+    await worker.press("Skip")
+    before = len(harness.api.calls)
+    await _simulate(harness, datetime(2026, 3, 7, 11, tzinfo=UTC), hours=3)
+    assert len([t for t in _prompts(harness, before, client.user_id) if PROMPT in t]) == 1

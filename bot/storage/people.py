@@ -102,7 +102,17 @@ async def forget(session: AsyncSession, person: Person, flow: FlowState) -> None
 
 async def held_by_a_person(session: AsyncSession, person_ids: list[int]) -> set[int]:
     """Clients whose chat a human peer worker holds right now (the bot's own messages wait)."""
-    return set()
+    from bot.storage.models import Escalation
+
+    if not person_ids:
+        return set()
+    rows = await session.scalars(
+        select(Escalation.client_id).where(
+            Escalation.client_id.in_(person_ids),
+            Escalation.state.in_(("claimed", "active")),
+        )
+    )
+    return set(rows.all())
 
 
 async def first_delivery(session: AsyncSession, update_id: int, now: datetime) -> bool:

@@ -1,0 +1,207 @@
+"""Kill test: the bot process is killed with SIGKILL at random moments while simulated clients
+are mid-check-in, and started again. No acknowledged answer is lost and every check-in can be
+finished afterwards.
+
+The suite runs a few kills; `python -m tests.test_kill 50` runs the full 50 and prints figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.invites import create_invite
+from bot.sandbox.botapi import SandboxBotAPI
+from bot.sandbox.launch import SANDBOX_TOKEN
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+from bot.storage.models import CheckIn, Person
+from flows.people import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+KILLS_IN_SUITE = int(os.environ.get("TONGBAN_KILLS", "6"))
+
+# (label to press, field it answers, stored value) in the order the check-in asks them.
+SCRIPT = [
+    ("🙂 Good", "mood", 4),
+    ("Less", "sleep", -1),
+    ("💊 Yes", "medication", "taken"),
+    ("No", "side_effects", 0),
+    ("None of these", "unusual", []),
+    ("A little", "contact", 1),
+    ("None", "stress", 0),
+]
+
+
+@dataclass
+class Figures:
+    kills: int = 0
+    presses: int = 0
+    acknowledged: list[tuple[int, str, object]] = field(default_factory=list)
+    lost: list[tuple[int, str, object]] = field(default_factory=list)
+    finished: int = 0
+    clients: int = 0
+    seconds: float = 0.0
+
+
+async def _start(api: SandboxBotAPI, url: str) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
+        "TONGBAN_BOT_API_BASE_URL": api.base_url,
+        "TONGBAN_BOT_API_FILE_URL": api.base_file_url,
+        "TONGBAN_DATABASE_URL": url,
+        "TONGBAN_LOG_LEVEL": "ERROR",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+def _find(api: SandboxBotAPI, uid: int, label: str) -> tuple[int, str] | None:
+    for entry in reversed(api.bot_messages(uid)):
+        for row in entry.inline_keyboard or []:
+            for button in row:
+                if button.get("text") == label:
+                    return entry.message_id, str(button["callback_data"])
+    return None
+
+
+async def _onboard(api: SandboxBotAPI, uid: int, code: str) -> None:
+    await api.user_send_text(uid, f"/start {code}")
+    questions = (
+        "Is that OK",
+        "Which language",
+        "Where do you live",
+        "Which time zone",
+        "What time suits",
+    )
+    answers = ("✅ I agree", "English", "Mainland China", "Beijing / Shanghai", "20:00")
+    for question, label in zip(questions, answers, strict=True):
+        await api.wait_until(
+            lambda q=question: any(q in (e.text or "") for e in api.bot_messages(uid)), 60
+        )
+        found = _find(api, uid, label)
+        assert found is not None, f"no {label!r} for {uid}"
+        await api.user_press_button(uid, *found)
+    await api.wait_until(
+        lambda: any("All set" in (e.text or "") for e in api.bot_messages(uid)), 30
+    )
+
+
+async def run(kills: int, clients: int = 12, seed: int = 7) -> Figures:
+    figures = Figures(clients=clients)
+    rng = random.Random(seed)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/kill.db"
+        await asyncio.to_thread(upgrade, url)
+        db = Database(url)
+        codes = [
+            (await create_invite(db, Role.CLIENT, timedelta(days=1))).code for _ in range(clients)
+        ]
+        async with SandboxBotAPI(token=SANDBOX_TOKEN, rate_limits=False) as api:
+            users = [(await api.create_user(f"C{n}", "en"))["id"] for n in range(clients)]
+            process = await _start(api, url)
+            await asyncio.gather(
+                *(_onboard(api, uid, code) for uid, code in zip(users, codes, strict=True))
+            )
+            progress = dict.fromkeys(users, -1)  # -1: not started; index into SCRIPT otherwise
+
+            async def client_loop(uid: int, deadline: float) -> None:
+                while time.monotonic() < deadline and progress[uid] < len(SCRIPT):
+                    if progress[uid] == -1:
+                        if _find(api, uid, SCRIPT[0][0]) is None:
+                            await api.user_send_text(uid, "/checkin")
+                        progress[uid] = 0
+                    label, name, value = SCRIPT[progress[uid]]
+                    found = _find(api, uid, label)
+                    if found is None:  # the question is not on screen: ask to resume
+                        await api.user_send_text(uid, "/checkin")
+                        await asyncio.sleep(0.3)
+                        continue
+                    message_id = found[0]
+                    figures.presses += 1
+                    await api.user_press_button(uid, *found)
+
+                    def shown(message_id: int = message_id, label: str = label) -> bool:
+                        # The bot acknowledges an answer by showing it under the question.
+                        return any(
+                            e.message_id == message_id and f"→ {label}" in (e.text or "")
+                            for e in api.bot_messages(uid)
+                        )
+
+                    try:
+                        await api.wait_until(shown, 1.5)
+                    except TimeoutError:
+                        continue  # not acknowledged: the person would tap again
+                    figures.acknowledged.append((uid, name, value))
+                    progress[uid] += 1
+
+            for _ in range(kills):
+                deadline = time.monotonic() + rng.uniform(0.3, 1.5)
+                await asyncio.gather(*(client_loop(uid, deadline) for uid in users))
+                process.send_signal(signal.SIGKILL)
+                await process.wait()
+                figures.kills += 1
+                process = await _start(api, url)
+            await asyncio.gather(*(client_loop(uid, time.monotonic() + 60) for uid in users))
+            process.terminate()
+            await process.wait()
+        async with db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Person.telegram_user_id, CheckIn).join(
+                        CheckIn, CheckIn.person_id == Person.id
+                    )
+                )
+            ).all()
+        await db.dispose()
+    stored = {uid: row for uid, row in rows}
+    for uid, name, value in figures.acknowledged:
+        row = stored.get(uid)
+        if row is None or getattr(row, name) != value:
+            figures.lost.append((uid, name, value))
+    figures.finished = sum(
+        1
+        for uid in users
+        if stored.get(uid) is not None
+        and all(getattr(stored[uid], name) == value for _, name, value in SCRIPT)
+    )
+    figures.seconds = time.monotonic() - started
+    return figures
+
+
+async def test_killing_the_bot_loses_no_acknowledged_answer() -> None:
+    figures = await run(KILLS_IN_SUITE, clients=8)
+    assert figures.kills == KILLS_IN_SUITE
+    assert figures.acknowledged, "the clients made progress"
+    assert figures.lost == []
+    assert figures.finished == figures.clients, "every check-in could be finished after the kills"
+
+
+if __name__ == "__main__":
+    kills = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    result = asyncio.run(run(kills))
+    print(
+        f"kills: {result.kills}, clients: {result.clients}, button presses: {result.presses}, "
+        f"acknowledged answers: {len(result.acknowledged)}, lost: {len(result.lost)}, "
+        f"check-ins finished: {result.finished}/{result.clients}, time: {result.seconds:.0f} s"
+    )
