@@ -23,11 +23,14 @@ Several people (all already onboarded) can take part:
     cast: me=client:zh-CN lin=peer_worker:zh-CN:小林
     @lin > [接手]                     lin presses a button; other lines work the same way
     @me < 小林                        what "me" received after the last action, whoever acted
+    cast: mum=stranger:zh-CN          someone without a role yet (e.g. a relative to be linked)
+    @mum > /start {code}              {code} is the invite code in the last link the bot sent
     stored: field=value ...           the person's stored settings (onboarded=yes|no, gone=yes)
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -47,7 +50,7 @@ class Transcript:
     language_code: str = "en"
     steps: list[tuple[int, str, str, str]] = field(default_factory=list)
     onboarded: bool = False
-    cast: dict[str, tuple[Role, str, str | None]] = field(default_factory=dict)
+    cast: dict[str, tuple[Role | None, str, str | None]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Transcript:
@@ -63,7 +66,11 @@ class Transcript:
                 for member in line.split(":", 1)[1].split():
                     name, _, spec = member.partition("=")
                     role, language_code, *alias = spec.split(":")
-                    transcript.cast[name] = (Role(role), language_code, alias[0] if alias else None)
+                    transcript.cast[name] = (
+                        None if role == "stranger" else Role(role),
+                        language_code,
+                        alias[0] if alias else None,
+                    )
                 continue
             if line.startswith("role:"):
                 transcript.role = Role(line.split(":", 1)[1].strip())
@@ -90,13 +97,22 @@ class Transcript:
             main = harness.person(self.language_code)
         people: dict[str, Person] = {"": main}
         for name, (role, language_code, alias) in self.cast.items():
-            people[name] = await harness.onboard(role, language_code, alias)
+            if role is None:
+                people[name] = harness.person(language_code)
+            else:
+                people[name] = await harness.onboard(role, language_code, alias)
+        captured = ""
         invite = await harness.invite(self.role)
         inbox: dict[str, list[Reply]] = {name: [] for name in people}
         current: dict[str, Reply | None] = dict.fromkeys(people)
         toasts: list[Reply] = []
 
         def deliver(replies: list[Reply]) -> None:
+            nonlocal captured
+            for reply in replies:
+                link = re.search(r"\?start=([A-Za-z0-9_-]+)", reply.text)
+                if link:
+                    captured = link.group(1)
             for name, member in people.items():
                 inbox[name] = [
                     r
@@ -114,7 +130,7 @@ class Transcript:
                 if text.startswith("[") and text.endswith("]"):
                     await person.press(text[1:-1])
                 else:
-                    await person.send(text.replace("{invite}", invite))
+                    await person.send(text.replace("{invite}", invite).replace("{code}", captured))
                 replies = [r for r in map(_reply, harness.api.calls[before:]) if r is not None]
                 deliver(replies)
                 toasts = [r for r in replies if r.method == "answerCallbackQuery"]
