@@ -497,7 +497,7 @@ class Escalations:
         history = (await checkins.records(session, [client.id], today - timedelta(days=29)))[
             client.id
         ]
-        out.append(await self.d.weekly_photo(worker, history, today))
+        out.append(await self.d.weekly_photo(worker, history, today, about=client))
         return out
 
     # -- release, transfer, assign, close ---------------------------------------------------

@@ -28,12 +28,12 @@ SLEEP_TICKS = (
 )
 
 
-def chart_labels(translator: Translator, locale: str) -> ChartLabels:
+def chart_labels(translator: Translator, locale: str, title: str | None = None) -> ChartLabels:
     def t(message_id: str) -> str:
         return translator.text(locale, message_id)
 
     return ChartLabels(
-        title=t(N_("chart.title")),
+        title=title or t(N_("chart.title")),
         mood=t(N_("chart.mood")),
         sleep=t(N_("chart.sleep")),
         medication=t(N_("chart.medication")),
@@ -53,8 +53,12 @@ def chart_labels(translator: Translator, locale: str) -> ChartLabels:
 
 
 def weekly_chart(
-    translator: Translator, locale: str, records: Sequence[DayRecord], today: date
+    translator: Translator,
+    locale: str,
+    records: Sequence[DayRecord],
+    today: date,
+    title: str | None = None,
 ) -> bytes:
     """A PNG of the last four weeks; runs in a worker thread (matplotlib is slow)."""
     days = [ChartDay(r.day, r.mood, r.sleep, r.medication, r.signs_yes) for r in records]
-    return render_chart(days, today, chart_labels(translator, locale))
+    return render_chart(days, today, chart_labels(translator, locale, title))

@@ -10,16 +10,21 @@ import asyncio
 import contextlib
 import logging
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import delete, func, select
 
 from bot.app import ALLOWED_UPDATES, Services, build
 from bot.config import PROJECT_ROOT, Mode, Settings
 from bot.invites import create_invite
 from bot.sandbox.botapi import SandboxBotAPI
+from bot.storage.db import Database
 from bot.storage.migrate import upgrade
+from bot.storage.models import Person, ProcessedUpdate
+from bot.storage.people import alias_taken
 from flows.people import Role
 from flows.questions import LANGUAGE_NAMES
 
@@ -27,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "123456789:SANDBOX-tongban-local-only"
 SANDBOX_DB = PROJECT_ROOT / "sandbox.db"
+FIRST_USER_ID = 1_000_001
 
 BANNER = """
 ================================================================================
@@ -44,13 +50,17 @@ BANNER = """
 """
 
 
+def database_url(database: Path) -> str:
+    return f"sqlite+aiosqlite:///{database}"
+
+
 def sandbox_settings(settings: Settings, api: SandboxBotAPI, database: Path) -> Settings:
     return settings.model_copy(
         update={
             "telegram_bot_token": SANDBOX_TOKEN,
             "bot_api_base_url": api.base_url,
             "bot_api_file_url": api.base_file_url,
-            "database_url": f"sqlite+aiosqlite:///{database}",
+            "database_url": database_url(database),
             "mode": Mode.POLLING,
             "bot_username": "tongban_sandbox_bot",
         }
@@ -63,6 +73,13 @@ class CastMember:
     role: Role
     language_code: str
     alias: str | None = None
+
+    def numbered(self, number: int) -> CastMember:
+        """The same person in the ``number``-th cast; aliases are unique, names made distinct."""
+        if number == 1:
+            return self
+        alias = f"{self.alias} {number}" if self.alias else None
+        return replace(self, name=f"{self.name} {number}", alias=alias)
 
 
 DEMO_CAST = (
@@ -84,7 +101,8 @@ class DemoCast:
     async def create(self) -> list[dict[str, Any]]:
         users = []
         client_id: int | None = None
-        for member in DEMO_CAST:
+        number = await self._next_number()
+        for member in (template.numbered(number) for template in DEMO_CAST):
             user = await self.api.create_user(
                 member.name, member.language_code, role=member.role.value
             )
@@ -94,6 +112,16 @@ class DemoCast:
                 client_id = user["id"]
             users.append(user)
         return users
+
+    async def _next_number(self) -> int:
+        """1 for the first cast; a later one (this run, or one kept in the database) is numbered."""
+        number = 1
+        async with self.services.db.transaction() as session:
+            while True:
+                aliases = [m.numbered(number).alias for m in DEMO_CAST if m.alias]
+                if not [a for a in aliases if a and await alias_taken(session, a, -1)]:
+                    return number
+                number += 1
 
     def _last_id(self, user_id: int) -> int:
         messages = self.api.bot_messages(user_id)
@@ -152,6 +180,23 @@ class DemoCast:
         return new.code
 
 
+async def _start_after_earlier_runs(database: Path) -> int:
+    """The simulated Telegram starts from nothing each run, but the database keeps what it had.
+
+    Its update ids start again, so the ids handled in an earlier run are forgotten (else the
+    bot would ignore the new updates as redeliveries). People of this run get user ids above
+    the kept ones, so nobody takes over someone else's record. Returns the first free id.
+    """
+    db = Database(database_url(database))
+    try:
+        async with db.transaction() as session:
+            await session.execute(delete(ProcessedUpdate))
+            highest = await session.scalar(select(func.max(Person.telegram_user_id)))
+    finally:
+        await db.dispose()
+    return max(FIRST_USER_ID, (highest or 0) + 1)
+
+
 def _remove_database(database: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
@@ -167,11 +212,14 @@ async def serve(
     """Run the sandbox until ``stop`` is set (or Ctrl+C)."""
     if fresh:
         await asyncio.to_thread(_remove_database, database)
-    api = SandboxBotAPI(token=SANDBOX_TOKEN, bot_username="tongban_sandbox_bot")
+    await asyncio.to_thread(upgrade, database_url(database))
+    api = SandboxBotAPI(
+        token=SANDBOX_TOKEN,
+        bot_username="tongban_sandbox_bot",
+        first_user_id=await _start_after_earlier_runs(database),
+    )
     bound = await api.start("127.0.0.1", port)
-    bot_settings = sandbox_settings(settings, api, database)
-    await asyncio.to_thread(upgrade, bot_settings.database_url)
-    services = build(bot_settings)
+    services = build(sandbox_settings(settings, api, database))
     api.demo_cast = DemoCast(api, services).create
     application = services.application
     stop = stop or asyncio.Event()

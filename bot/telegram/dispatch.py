@@ -89,7 +89,7 @@ from flows.engine import Outcome
 from flows.people import Event, PersonView, Role, Rules
 from flows.risk import Assessment, Level, assess, default_lexicon, load_lexicon
 from flows.schedule import local_date
-from flows.text import N_, Msg, msg
+from flows.text import N_, Msg, Raw, msg
 
 log = logging.getLogger(__name__)
 
@@ -693,10 +693,26 @@ class Dispatcher:
         return out
 
     async def weekly_photo(
-        self, person: Person, records: list[flags.DayRecord], today: date
+        self,
+        person: Person,
+        records: list[flags.DayRecord],
+        today: date,
+        about: Person | None = None,
     ) -> SendPhoto:
-        png = await asyncio.to_thread(weekly_chart, self.translator, person.locale, records, today)
+        """The four-week chart for the client, or about a client for the peer worker (``about``)."""
+        title = None
         caption = self.translator.render(Msg(N_("checkin.weekly.caption")), person.locale)
+        if about is not None:
+            alias = Raw(about.alias or "?")
+            title = self.translator.render(
+                msg(N_("chart.title_about"), client=alias), person.locale
+            )
+            caption = self.translator.render(
+                msg(N_("context.chart_caption"), client=alias), person.locale
+            )
+        png = await asyncio.to_thread(
+            weekly_chart, self.translator, person.locale, records, today, title
+        )
         return SendPhoto(person.chat_id, png, caption)
 
     @staticmethod

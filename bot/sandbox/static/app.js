@@ -286,8 +286,10 @@ class ChatColumn {
     this.noticeTimer = null;
     // Like a chat app, the view follows new messages while it is at the bottom. Keyboards
     // appearing, edits and images change heights without any scrolling, so the decision is
-    // taken when the reader scrolls, not when a message arrives.
+    // taken when the reader scrolls, not when a message arrives; and only the reader
+    // scrolling up stops it (a late scroll event of our own must not).
     this.following = true;
+    this.autoScrollTop = 0;
     this.wire();
   }
 
@@ -317,7 +319,8 @@ class ChatColumn {
     this.textarea.addEventListener("input", () => this.fitTextarea());
     this.messages.addEventListener("scroll", () => {
       const { scrollHeight, scrollTop, clientHeight } = this.messages;
-      this.following = scrollHeight - scrollTop - clientHeight < 80;
+      if (scrollHeight - scrollTop - clientHeight < 80) this.following = true;
+      else if (scrollTop < this.autoScrollTop - 1) this.following = false;
     });
     new ResizeObserver(() => this.follow()).observe(this.messages);
     this.q(".block").addEventListener("click", () =>
@@ -544,6 +547,7 @@ class ChatColumn {
     this.following = true;
     requestAnimationFrame(() => {
       this.messages.scrollTop = this.messages.scrollHeight;
+      this.autoScrollTop = this.messages.scrollTop;
     });
   }
 
