@@ -8,7 +8,7 @@ removed again, so no per-person object outlives the event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from transitions import Machine
@@ -82,6 +82,11 @@ class FlowModel:
 
     def is_valid(self) -> bool:
         return self.value is not None
+
+    def update_data(self, key: str, value: Any) -> None:
+        """Keep what the shell loaded in step with a change this event just made, so the
+        next question shown already reflects it (the shell reloads it next time anyway)."""
+        self.event = replace(self.event, data={**self.event.data, key: value})
 
     def reask(self) -> None:
         """No transition accepted the answer: ask the current question again."""

@@ -245,14 +245,7 @@ class FamilyLinks(FlowModel):
             self.show_choice(Msg(N_("family.revoke.yes")))
             self.emit(RevokeFamilyLink(int(self.ctx["link"])), Say(Msg(N_("family.revoked"))))
             links = [link for link in self.links if link["id"] != int(self.ctx["link"])]
-            self.event = type(self.event)(
-                self.event.kind,
-                self.event.value,
-                self.event.argument,
-                self.event.now,
-                self.event.facts,
-                {**self.event.data, "links": links},
-            )
+            self.update_data("links", links)
 
 
 class LessonFlow(FlowModel):

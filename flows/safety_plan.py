@@ -213,11 +213,4 @@ class SafetyPlan(FlowModel):
     def remember_saved(self, section: str, text: str) -> None:
         """Show the plan with this change at once (the shell reloads it next time)."""
         plan = {**self.plan, section: text}
-        self.event = type(self.event)(
-            self.event.kind,
-            self.event.value,
-            self.event.argument,
-            self.event.now,
-            self.event.facts,
-            {**self.event.data, "plan": plan},
-        )
+        self.update_data("plan", plan)

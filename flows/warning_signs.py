@@ -231,11 +231,4 @@ class WarningSigns(FlowModel):
             signs = [(i, edited[1] if i == edited[0] else t) for i, t in signs]
         if removed is not None:
             signs = [(i, t) for i, t in signs if i != removed]
-        self.event = type(self.event)(
-            self.event.kind,
-            self.event.value,
-            self.event.argument,
-            self.event.now,
-            self.event.facts,
-            {**self.event.data, "signs": [list(sign) for sign in signs]},
-        )
+        self.update_data("signs", [list(sign) for sign in signs])
