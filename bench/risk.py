@@ -1,0 +1,14 @@
+"""Risk assessment throughput over the labelled corpus, with ``bench/risk_bench.py``'s own code."""
+
+from __future__ import annotations
+
+from bench.risk_bench import corpus_messages, one_run
+from flows.risk import default_lexicon
+
+
+def measure(runs: int, repeat: int) -> tuple[list[float], int]:
+    """Messages per second of ``flows.risk.assess`` per run, and the corpus size."""
+    default_lexicon()  # loaded once at start, as the bot does
+    messages = corpus_messages()
+    one_run(messages, 1)  # warm-up
+    return [one_run(messages, repeat) for _ in range(runs)], len(messages)
