@@ -75,6 +75,7 @@ class LatencyRun:
     log_errors: list[str] = field(default_factory=list)
     skipped: int = 0
     seconds: float = 0.0  # measured part only (after the warm-up)
+    window: tuple[float, float] = (0.0, 0.0)  # its start and end (perf_counter)
 
     def measured(self) -> list[Action]:
         return [a for a in self.actions if a.measured and a.reply is not None]
@@ -206,6 +207,7 @@ class Load:
             await self.act(measured=due >= started + warmup)
             tick += 1
         self.run.seconds = seconds
+        self.run.window = (started + warmup, started + warmup + seconds)
         # An overloaded bot still owes replies: wait while they keep coming, and call
         # lost only what has not come LOST_AFTER seconds after the last reply.
         last_progress, waiting = time.perf_counter(), len(self.pending)
@@ -256,6 +258,7 @@ def measure(kind: str, clients: int, rate: float, seconds: float, warmup: float)
 def summary(run: LatencyRun) -> dict[str, Any]:
     windows = run.windows()
     bot_side = run.bot_side()
+    start, stop = run.window
     return {
         "p50": [quantile(run.bot_side(w), 0.5) for w in windows],
         "p99": [quantile(run.bot_side(w), 0.99) for w in windows],
@@ -264,5 +267,11 @@ def summary(run: LatencyRun) -> dict[str, Any]:
         "max": max(bot_side, default=float("nan")),
         "e2e_p99": quantile(run.end_to_end(), 0.99),
         "updates": len(run.measured()),
-        "rate": len([a for a in run.actions if a.measured]) / max(run.seconds, 1e-9),
+        "sent_rate": len([a for a in run.actions if a.measured]) / max(run.seconds, 1e-9),
+        # replies that arrived inside the measured window, per second: what the bot managed
+        "handled_rate": sum(
+            1 for a in run.actions if a.reply is not None and start <= a.reply < stop
+        )
+        / max(run.seconds, 1e-9),
+        "skipped": run.skipped,
     }

@@ -185,7 +185,8 @@ class SchedulerBench:
 
     async def explain_tick(self, now: datetime) -> list[tuple[str, str]]:
         """EXPLAIN (ANALYZE, BUFFERS) of each statement a tick at ``now`` runs, then of the
-        weekly-summary history query a Sunday tick adds (``checkins.records``, 200 people).
+        weekly-summary history query a Sunday tick adds (``checkins.records``, 200 people)
+        and of the hourly purge.
 
         The tick itself commits; each EXPLAIN ANALYZE runs in a transaction rolled back.
         """
@@ -206,6 +207,8 @@ class SchedulerBench:
             since = self.population.now.date() - timedelta(days=29)
             async with self.services.db.transaction() as session:
                 await checkins.records(session, list(range(1, 201)), since)
+            purge_from = len(captured)
+            await self.purge(now)
         finally:
             event.remove(engine, "before_cursor_execute", capture)
         plans: list[tuple[str, str]] = []
@@ -214,11 +217,12 @@ class SchedulerBench:
             if statement in seen:
                 continue
             seen.add(statement)
-            label = (
-                "-- Sunday ticks: weekly summaries' history (checkins.records)\n"
-                if index >= weekly_from
-                else ""
-            )
+            if index >= purge_from:
+                label = "-- the hourly purge (purge_old)\n"
+            elif index >= weekly_from:
+                label = "-- Sunday ticks: weekly summaries' history (checkins.records)\n"
+            else:
+                label = ""
             plans.append((label + statement, await self._explain(statement, params)))
         return plans
 
