@@ -55,8 +55,12 @@ _ALIAS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def client_alias() -> str:
-    """A short neutral alias for a client, the same in every language (e.g. "K7Q2")."""
-    return "".join(secrets.choice(_ALIAS_LETTERS) for _ in range(4))
+    """A short neutral alias for a client, the same in every language (e.g. "K7Q2X").
+
+    Five characters give 32**5 (33 million) aliases, so a new client finds a free one at
+    once even in a national program; four ran out near a million.
+    """
+    return "".join(secrets.choice(_ALIAS_LETTERS) for _ in range(5))
 
 
 class Escalations:
