@@ -71,7 +71,7 @@ def build(
 ) -> Services:
     if settings.telegram_bot_token is None:
         raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_pool_size)
     translator = Translator()
     dispatcher = Dispatcher(db, translator, settings)
     if not dispatcher.cipher.enabled:
@@ -110,7 +110,11 @@ def build(
     if with_updater and application.job_queue is not None:
         # One periodic job for everyone; what is due is rows, not jobs.
         application.job_queue.run_repeating(
-            scheduler.tick_job, interval=settings.tick_seconds, first=settings.tick_seconds
+            scheduler.tick_job,
+            interval=settings.tick_seconds,
+            first=settings.tick_seconds,
+            # a run that drains a crowd outlasts the interval; the next one returns at once
+            job_kwargs={"max_instances": 2},
         )
     services = Services(settings, db, translator, dispatcher, scheduler, application)
     return services

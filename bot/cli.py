@@ -195,7 +195,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 def _with_db(settings: Settings, work: Callable[[Database], Coroutine[Any, Any, int]]) -> int:
     async def go() -> int:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, settings.database_pool_size)
         try:
             return await work(db)
         finally:

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     reminder_after_minutes: int = Field(default=180, ge=0, le=12 * 60)
     weekly_summary_day: int = Field(default=6, ge=0, le=6)
     tick_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
-    tick_batch: int = Field(default=500, ge=1, le=10_000)
+    tick_batch: int = Field(default=200, ge=1, le=10_000)
     flag_rules_file: Path | None = None
     sla_urgent_minutes: int = Field(default=5, ge=1, le=24 * 60)
     sla_same_day_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     log_level: str = "INFO"
     max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
+    database_pool_size: int = Field(default=32, ge=1, le=500)
     max_text_length: int = Field(default=2000, ge=100, le=4096)
 
     @field_validator("telegram_bot_token")

@@ -101,18 +101,35 @@ class Scheduler:
         self.translator = dispatcher.translator
         self.rules = dispatcher.flag_rules
         self._last_purge: datetime | None = None
+        self._draining = False
 
     async def tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The periodic job; a failing tick is logged and the next one tries again."""
-        try:
-            report = await self.tick(context.bot)
-        except Exception as exc:
-            log.warning("scheduler tick failed: %s", type(exc).__name__)
+        """The periodic job. A tick that claimed a full batch is followed at once by the next,
+        so a crowd of prompts due at the same minute goes out at the rate limiter's pace, not
+        one batch per interval; each claim stays a short transaction. While one run drains,
+        the next periodic run returns at once. A failing tick is logged and retried later."""
+        if self._draining:
             return
-        if report.claimed:
-            log.info(
-                "tick: %d due, %d sent, %d held back", report.claimed, report.sent, report.skipped
-            )
+        self._draining = True
+        try:
+            while True:
+                try:
+                    report = await self.tick(context.bot, self.dispatcher.clock())
+                except Exception as exc:
+                    log.warning("scheduler tick failed: %s", type(exc).__name__)
+                    return
+                if report.claimed:
+                    log.info(
+                        "tick: %d due, %d sent, %d held back",
+                        report.claimed,
+                        report.sent,
+                        report.skipped,
+                    )
+                # Every claimed row moves to its next due time or goes: this ends.
+                if report.claimed < self.settings.tick_batch:
+                    return
+        finally:
+            self._draining = False
 
     async def tick(self, bot: Bot, now: datetime | None = None) -> TickReport:
         now = now or utcnow()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import build
 from bot.config import load_settings
@@ -227,6 +228,34 @@ async def test_two_bot_processes_ticking_together_send_each_prompt_once(database
         await second.application.shutdown()
         await second.db.dispose()
         await first.stop()
+
+
+async def test_a_crowd_due_at_once_is_sent_by_one_periodic_run(database_url: str) -> None:
+    """More prompts due than one batch: the periodic job keeps claiming until all are out,
+    instead of one batch per interval (at 30 s a tick, 3,000 prompts would take minutes)."""
+    due = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)  # 20:00 Shanghai
+    harness = Harness(database_url, tick_batch=40)
+    await harness.start()
+    try:
+        await _many_clients(harness, 130, due)
+        harness.set_now(due + timedelta(seconds=5))
+        assert harness.services is not None
+        context = SimpleNamespace(bot=harness.services.application.bot)
+        await harness.services.scheduler.tick_job(context)  # type: ignore[arg-type]
+        chats = Counter(
+            int(c.params["chat_id"])
+            for c in harness.api.calls
+            if c.method == "sendMessage" and PROMPT in c.params["text"]
+        )
+        assert len(chats) == 130
+        assert set(chats.values()) == {1}
+        async with harness.db.transaction() as session:
+            still_due = await session.scalar(
+                select(func.count()).select_from(Schedule).where(Schedule.due_at <= harness.now)
+            )
+        assert still_due == 0
+    finally:
+        await harness.stop()
 
 
 async def test_weekly_summary_is_a_chart_in_the_clients_language(harness: Harness) -> None:

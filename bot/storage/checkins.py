@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
@@ -62,12 +62,10 @@ async def done_today(session: AsyncSession, person_id: int, day: date) -> bool:
 
 
 async def record(session: AsyncSession, person_id: int, day: date, field: str, value: Any) -> None:
-    row = await for_day(session, person_id, day)
-    if row is None:  # the row is made when the check-in opens; this is a safety net
-        row = CheckIn(person_id=person_id, local_date=day)
-        session.add(row)
-        await session.flush()
+    """Store one answer. A plain answer is one UPDATE of the day's row, sent without flushing
+    the session first, so the person's flow row goes out once, at commit, not twice."""
     if field == "sign":
+        row = await _row_for(session, person_id, day)
         sign_id, present = int(value[0]), bool(value[1])
         existing = await session.get(SignAnswer, (row.id, sign_id))
         if existing is None:
@@ -77,13 +75,42 @@ async def record(session: AsyncSession, person_id: int, day: date, field: str, v
         return
     if field not in (*FIELDS, "note"):
         raise ValueError(f"unknown check-in field {field}")
-    setattr(row, field, value)
+    with session.no_autoflush:
+        result = await session.execute(
+            update(CheckIn)
+            .where(CheckIn.person_id == person_id, CheckIn.local_date == day)
+            .values({field: value})
+            .execution_options(synchronize_session=False)
+        )
+    if _rowcount(result) == 0:  # the row is made when the check-in opens; this is a safety net
+        session.add(CheckIn(person_id=person_id, local_date=day, **{field: value}))
+
+
+async def _row_for(session: AsyncSession, person_id: int, day: date) -> CheckIn:
+    row = await for_day(session, person_id, day)
+    if row is None:  # the row is made when the check-in opens; this is a safety net
+        row = CheckIn(person_id=person_id, local_date=day)
+        session.add(row)
+        await session.flush()
+    return row
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
 
 
 async def finish(session: AsyncSession, person_id: int, day: date, now: datetime) -> None:
-    row = await for_day(session, person_id, day)
-    if row is not None and row.completed_at is None:
-        row.completed_at = now
+    with session.no_autoflush:
+        await session.execute(
+            update(CheckIn)
+            .where(
+                CheckIn.person_id == person_id,
+                CheckIn.local_date == day,
+                CheckIn.completed_at.is_(None),
+            )
+            .values(completed_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def records(
@@ -92,24 +119,26 @@ async def records(
     """Day records (answers and warning-sign counts) since ``since``, for several people at once."""
     if not person_ids:
         return {}
-    signs_yes = (
-        select(SignAnswer.checkin_id, func.count().label("yes"))
-        .where(SignAnswer.present.is_(True))
-        .group_by(SignAnswer.checkin_id)
-        .subquery()
-    )
-    signs_asked = (
-        select(SignAnswer.checkin_id, func.count().label("asked"))
+    # Counted only over the asked people's days: the whole table grows with every answer.
+    signs = (
+        select(
+            SignAnswer.checkin_id,
+            func.count().filter(SignAnswer.present.is_(True)).label("yes"),
+            func.count().label("asked"),
+        )
+        .join(CheckIn, CheckIn.id == SignAnswer.checkin_id)
+        .where(CheckIn.person_id.in_(person_ids), CheckIn.local_date >= since)
         .group_by(SignAnswer.checkin_id)
         .subquery()
     )
     rows = (
         await session.execute(
-            select(CheckIn, signs_yes.c.yes, signs_asked.c.asked)
-            .outerjoin(signs_yes, signs_yes.c.checkin_id == CheckIn.id)
-            .outerjoin(signs_asked, signs_asked.c.checkin_id == CheckIn.id)
+            select(CheckIn, signs.c.yes, signs.c.asked)
+            .outerjoin(signs, signs.c.checkin_id == CheckIn.id)
             .where(CheckIn.person_id.in_(person_ids), CheckIn.local_date >= since)
             .order_by(CheckIn.local_date)
+            # answers are written with plain UPDATEs: never trust a row already in the session
+            .execution_options(populate_existing=True)
         )
     ).all()
     result: dict[int, list[DayRecord]] = {pid: [] for pid in person_ids}

@@ -18,13 +18,20 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.storage.models import AppSetting
 
+DEFAULT_POOL_SIZE = 32
 
-def make_engine(url: str) -> AsyncEngine:
+
+def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
     """Create the async engine with the settings each database needs.
 
     SQLite is the embedded single-process default: one pooled connection serialises
     writers inside the process, WAL lets the CLI read while the bot runs, and the busy
     timeout covers the CLI writing at the same moment.
+
+    PostgreSQL gets a fixed pool and no overflow: with hundreds of updates at once, overflow
+    connections were opened and closed all the time (a TCP connect and log-in each, 54 per
+    1,000 answers in the benchmark); waiting for a pooled one is cheaper. Pre-ping stays:
+    it is what lets the bot recover by itself after the database was away.
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
@@ -46,15 +53,17 @@ def make_engine(url: str) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_pre_ping=True
+    )
 
 
 class Database:
     """Owns the engine and hands out sessions; the transaction boundary is ``transaction()``."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

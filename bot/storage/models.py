@@ -173,7 +173,16 @@ class CheckIn(Base):
     stress: Mapped[int | None] = mapped_column(SmallInteger)
     note: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (UniqueConstraint("person_id", "local_date"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "local_date"),
+        # the hourly retention purge looks only for old rows that still hold a note
+        Index(
+            "ix_checkins_note_started_at",
+            "started_at",
+            postgresql_where=text("note IS NOT NULL"),
+            sqlite_where=text("note IS NOT NULL"),
+        ),
+    )
 
 
 class SignAnswer(Base):
@@ -320,7 +329,10 @@ class RelayMessage(Base):
     client_message_id: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_relay_worker_message", "worker_chat_id", "worker_message_id"),)
+    __table_args__ = (
+        Index("ix_relay_worker_message", "worker_chat_id", "worker_message_id"),
+        Index("ix_relay_messages_at", "at"),  # the retention purge
+    )
 
 
 class RiskEvent(Base):

@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import FlowState, Invite, Person
+from bot.storage.models import Escalation, FlowState, Invite, Person
 from flows.effects import FlowSnapshot, UpdatePerson
 from flows.people import PersonView, Role
 
 
-async def load_for_update(
-    session: AsyncSession, telegram_user_id: int
-) -> tuple[Person, FlowState] | None:
+@dataclass
+class Loaded:
+    """What handling one update starts from: the person, their locked flow row, and the
+    state of their open escalation (``None`` when there is none)."""
+
+    person: Person
+    flow: FlowState
+    escalation_state: str | None
+
+
+async def load_for_update(session: AsyncSession, telegram_user_id: int) -> Loaded | None:
     """The person and their flow row, with the flow row locked until the transaction ends.
 
     On PostgreSQL the row lock (``FOR UPDATE``) is what stops a second bot process from
     handling the same person at the same time; SQLite runs one process, ordered in memory.
+    The open escalation's state comes in the same round trip (every client update needs it:
+    a chat a peer worker holds is relayed, not answered by the bot).
     """
+    open_state = (
+        select(Escalation.state)
+        .where(Escalation.client_id == Person.id, Escalation.resolved_at.is_(None))
+        .limit(1)
+        .scalar_subquery()
+    )
     row = (
         await session.execute(
-            select(Person, FlowState)
+            select(Person, FlowState, open_state)
             .join(FlowState, FlowState.person_id == Person.id)
             .where(Person.telegram_user_id == telegram_user_id)
             .with_for_update(of=FlowState)
@@ -30,7 +47,7 @@ async def load_for_update(
     ).first()
     if row is None:
         return None
-    return row[0], row[1]
+    return Loaded(row[0], row[1], row[2])
 
 
 def view_of(person: Person) -> PersonView:
@@ -102,8 +119,6 @@ async def forget(session: AsyncSession, person: Person, flow: FlowState) -> None
 
 async def held_by_a_person(session: AsyncSession, person_ids: list[int]) -> set[int]:
     """Clients whose chat a human peer worker holds right now (the bot's own messages wait)."""
-    from bot.storage.models import Escalation
-
     if not person_ids:
         return set()
     rows = await session.scalars(

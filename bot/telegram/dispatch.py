@@ -262,7 +262,7 @@ class Dispatcher:
             loaded = await people.load_for_update(session, incoming.user_id)
             if loaded is None:
                 return await self._stranger(session, incoming, now)
-            person, flow_row = loaded
+            person, flow_row = loaded.person, loaded.flow
             if person.blocked_at is not None:
                 person.blocked_at = None
             person.chat_id = incoming.chat_id
@@ -274,7 +274,8 @@ class Dispatcher:
                 return first + event_or_reply
             event = await self._with_facts(session, event_or_reply, person, flow_row)
             event = await self._with_data(session, event, person, flow_row, now)
-            view = await self._view(session, person)
+            # A crisis may have just opened an escalation: then look again.
+            view = await self._view(session, person, loaded.escalation_state, recheck=bool(first))
             outcome = conversation.handle(event, view, people.snapshot_of(flow_row), self.rules)
             applied = await self._apply(session, person, flow_row, outcome, incoming, now)
             if risk is not None and risk.level is Level.CONCERN and person.role in ASSESSED_ROLES:
@@ -311,12 +312,16 @@ class Dispatcher:
             tell_client=False,
         )
 
-    async def _view(self, session: AsyncSession, person: Person) -> PersonView:
+    async def _view(
+        self, session: AsyncSession, person: Person, escalation_state: str | None, recheck: bool
+    ) -> PersonView:
+        """What the flows may know of the person; ``escalation_state`` as loaded with them."""
         view = people.view_of(person)
         if person.role == Role.CLIENT.value:
-            esc = await self.escalations.open_for(session, person.id)
-            held = esc is not None and esc.state in ("claimed", "active")
-            return replace(view, held=held)
+            if recheck:
+                esc = await self.escalations.open_for(session, person.id)
+                escalation_state = esc.state if esc is not None else None
+            return replace(view, held=escalation_state in ("claimed", "active"))
         if person.role in (Role.PEER_WORKER.value, Role.SUPERVISOR.value):
             holding = tuple(e.id for e in await self.escalations.holding(session, person.id))
             return replace(view, holding=holding, selected_escalation=person.selected_escalation_id)
