@@ -26,6 +26,7 @@ from bench import broadcast, latency, memory, report, risk, scheduler_scale, thr
 from bench.databases import asyncpg_url, fresh_database, postgres_admin_url, postgres_available
 from bench.report import Section
 from bench.results import Metric, at_least, at_most
+from bot.config import Settings
 
 SECTIONS = ("throughput", "latency", "scheduler", "broadcast", "memory", "risk")
 
@@ -84,7 +85,7 @@ FULL = Plan(
     latency_warmup=5,
     latency_extra_rate=40,
     scheduler_sizes=(10_000, 100_000, 1_000_000),
-    broadcast=((3000, ()), (3000, (("TONGBAN_TICK_BATCH", "3000"),))),
+    broadcast=((3000, ()),),
     memory_kinds=("postgres", "sqlite"),
     memory_clients=100_000,
     memory_in_progress=10_000,
@@ -92,6 +93,7 @@ FULL = Plan(
     risk_repeat=10,
 )
 NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+BATCH = Settings.model_fields["tick_batch"].default  # rows one tick claims
 FLOOR_STATEMENTS = 10  # about what one check-in answer runs (see docs/benchmarks.md)
 LATENCY_CLIENTS, LATENCY_RATE = 500, 100.0
 
@@ -267,7 +269,7 @@ def run_scheduler(plan: Plan, postgres_missing: str | None) -> Section:
         section.metrics += [
             Metric(
                 section.key,
-                f"claim query (500 due), {label}",
+                f"claim query ({BATCH} due), {label}",
                 "ms",
                 result.claim_ms,
                 claim_target,
@@ -276,7 +278,7 @@ def run_scheduler(plan: Plan, postgres_missing: str | None) -> Section:
             ),
             Metric(
                 section.key,
-                f"tick without sending (500 due), {label}",
+                f"tick without sending ({BATCH} due), {label}",
                 "ms",
                 result.decide_ms,
                 decide_target,
@@ -285,7 +287,7 @@ def run_scheduler(plan: Plan, postgres_missing: str | None) -> Section:
             ),
             Metric(
                 section.key,
-                f"whole tick incl. sending 500, {label}",
+                f"whole tick incl. sending {BATCH}, {label}",
                 "ms",
                 result.tick_ms,
                 digits=1,
@@ -320,7 +322,7 @@ def run_scheduler(plan: Plan, postgres_missing: str | None) -> Section:
         )
     section.details += [
         "",
-        "Each timed tick claims a full batch (`TONGBAN_TICK_BATCH`, 500 rows) of check-in and "
+        f"Each timed tick claims a full batch (`TONGBAN_TICK_BATCH`, {BATCH} rows) of check-in and "
         "reminder prompts on a Wednesday (so no weekly charts), and sends them through the "
         "lean fake transport; the claim query is the scheduler's own `_claim`, rolled back.",
     ]
@@ -439,7 +441,7 @@ def run_memory(plan: Plan, postgres_missing: str | None) -> Section:
         "",
         "Each probe is a fresh process: start the bot (lean fake transport), handle 1,000 "
         "updates (check-in answers from different clients in progress; from strangers on the "
-        "empty database), run 5 scheduler ticks (500 due each when populated), `gc.collect()`, "
+        f"empty database), run 5 scheduler ticks ({BATCH} due each when populated), `gc.collect()`, "
         "read `VmRSS`/`VmHWM`.",
     ]
     return section

@@ -10,7 +10,7 @@ then handles updates and runs scheduler ticks, and reads RSS again (after
   nothing due;
 - *populated*: ``--clients`` onboarded clients, ``--in-progress`` of them in the middle of
   a check-in; the updates are check-in answers from different clients in progress; each
-  tick claims a full batch (500 rows) and sends the prompts.
+  tick claims a full batch (`TONGBAN_TICK_BATCH` rows) and sends the prompts.
 
 The population is inserted once per database; the five probes of each use different
 clients and later tick moments.

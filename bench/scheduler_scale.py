@@ -7,7 +7,7 @@ warning signs answered yesterday for every tenth client. Check-in times are spre
 over the day (UTC) across five time zones, at local times outside quiet hours.
 
 Each timed tick is ``bot.scheduler.Scheduler.tick`` itself, at a moment chosen so that
-exactly ``tick_batch`` (500) rows are due that no earlier tick claimed: a full batch, the
+exactly ``tick_batch`` (200 by default) rows are due that no earlier tick claimed: a full batch, the
 most one tick does, whatever the table size. It claims them (``FOR UPDATE SKIP LOCKED``),
 decides for each (the person, today's check-ins, last check-in days, quiet hours), renders
 the prompts, moves ``due_at`` on, commits, and sends through the lean fake transport.
@@ -15,10 +15,10 @@ the prompts, moves ``due_at`` on, commits, and sends through the lean fake trans
 Reported per size:
 
 - *claim query*: the scheduler's own ``_claim`` in a transaction that is rolled back
-  (nothing claimed), i.e. the SQL round trip and ORM loading of 500 rows;
+  (nothing claimed), i.e. the SQL round trip and ORM loading of a batch of rows;
 - *tick without sending*: the tick minus the time spent in ``Dispatcher.send`` (claim,
   decide, render, commit: what holds the rows);
-- *tick*: the whole tick, including handing 500 messages to PTB's Bot on the fake transport;
+- *tick*: the whole tick, including handing a batch of messages to PTB's Bot on the fake transport;
 - *30-second tick*: a whole tick at 30 s after the next row falls due, i.e. what the
   periodic job finds at this size (grows with the number of clients until a full batch);
 - *empty tick*: a tick when nothing is due (the fixed cost paid every 30 s);

@@ -186,6 +186,17 @@ async def test_a_redelivered_update_is_handled_once(harness: Harness) -> None:
     assert second == []
 
 
+async def test_a_strangers_redelivered_message_is_answered_once(harness: Harness) -> None:
+    """Someone without an account gets the kind "you need an invite" answer once, even
+    when Telegram delivers their message twice."""
+    stranger = harness.person("en")
+    message = stranger._message("hello?")
+    first = await harness.feed(stranger, {"message": message}, update_id=888_888)
+    second = await harness.feed(stranger, {"message": message}, update_id=888_888)
+    assert "invite link" in texts(first)
+    assert second == []
+
+
 ALLOWED_FOR = {c.name: {r.value for r in c.roles} for c in COMMANDS}
 NOT_AVAILABLE = "Sorry, that command is not available to you."
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, func, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from bot.storage.models import Escalation, FlowState, Invite, Person
+from bot.storage.models import Escalation, FlowState, Invite, Person, ProcessedUpdate
 from flows.effects import FlowSnapshot, UpdatePerson
 from flows.people import PersonView, Role
 
@@ -23,31 +26,86 @@ class Loaded:
     escalation_state: str | None
 
 
-async def load_for_update(session: AsyncSession, telegram_user_id: int) -> Loaded | None:
-    """The person and their flow row, with the flow row locked until the transaction ends.
+def _locking_select() -> Select[tuple[Person, FlowState, str | None]]:
+    """The person, their flow row locked (``FOR UPDATE``), and their open escalation's state.
 
-    On PostgreSQL the row lock (``FOR UPDATE``) is what stops a second bot process from
-    handling the same person at the same time; SQLite runs one process, ordered in memory.
-    The open escalation's state comes in the same round trip (every client update needs it:
-    a chat a peer worker holds is relayed, not answered by the bot).
+    On PostgreSQL the row lock is what stops a second bot process from handling the same
+    person at the same time; SQLite runs one process, ordered in memory. The escalation
+    state comes in the same round trip because every client update needs it (a chat a peer
+    worker holds is relayed, not answered by the bot). Parameter: ``user_id``.
     """
     open_state = (
         select(Escalation.state)
         .where(Escalation.client_id == Person.id, Escalation.resolved_at.is_(None))
         .limit(1)
         .scalar_subquery()
+        .label("escalation_state")
     )
-    row = (
-        await session.execute(
-            select(Person, FlowState, open_state)
-            .join(FlowState, FlowState.person_id == Person.id)
-            .where(Person.telegram_user_id == telegram_user_id)
-            .with_for_update(of=FlowState)
-        )
-    ).first()
+    return (
+        select(Person, FlowState, open_state)
+        .join(FlowState, FlowState.person_id == Person.id)
+        .where(Person.telegram_user_id == bindparam("user_id"))
+        .with_for_update(of=FlowState)
+    )
+
+
+def _arrival_select() -> Select[tuple[int, Person, FlowState, str | None]]:
+    """PostgreSQL: record the update id and load the sender in one statement, a
+    data-modifying CTE beside the locking SELECT. One row always: how many ids were
+    inserted (0 for a redelivery), and the person if there is one. Parameters: ``user_id``,
+    ``update_id``, ``now``."""
+    seen = (
+        pg_insert(ProcessedUpdate)
+        .values(update_id=bindparam("update_id"), at=bindparam("now"))
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(ProcessedUpdate.update_id)
+        .cte("seen")
+    )
+    fresh = select(func.count().label("fresh")).select_from(seen).subquery("fresh")
+    found = _locking_select().subquery("found")
+    person, flow = aliased(Person, found), aliased(FlowState, found)
+    return select(fresh.c.fresh, person, flow, found.c.escalation_state).select_from(
+        fresh.outerjoin(found, true())
+    )
+
+
+# Built once: making these statements (an aliased entity over a subquery) costs more CPU
+# than running them.
+LOCKING_SELECT = _locking_select()
+ARRIVAL_SELECT = _arrival_select()
+
+
+async def load_for_update(session: AsyncSession, telegram_user_id: int) -> Loaded | None:
+    """The person with their flow row locked until the transaction ends (see above)."""
+    row = (await session.execute(LOCKING_SELECT, {"user_id": telegram_user_id})).first()
     if row is None:
         return None
     return Loaded(row[0], row[1], row[2])
+
+
+async def arrive(
+    session: AsyncSession, telegram_user_id: int, update_id: int | None, now: datetime
+) -> tuple[bool, Loaded | None]:
+    """Start handling an update: record its id (``False`` first when Telegram delivered it
+    before), then load and lock the sender as ``load_for_update`` does.
+
+    On PostgreSQL both are one statement (the first round trip of every update is the one
+    worth saving); SQLite cannot put an INSERT in a CTE and takes two, which cost little
+    in-process.
+    """
+    if update_id is None:
+        return True, await load_for_update(session, telegram_user_id)
+    if session.get_bind().dialect.name != "postgresql":
+        if not await first_delivery(session, update_id, now):
+            return False, None
+        return True, await load_for_update(session, telegram_user_id)
+    params = {"user_id": telegram_user_id, "update_id": update_id, "now": now}
+    row = (await session.execute(ARRIVAL_SELECT, params)).one()
+    if not row[0]:
+        return False, None
+    if row[1] is None:
+        return True, None
+    return True, Loaded(row[1], row[2], row[3])
 
 
 def view_of(person: Person) -> PersonView:
@@ -132,11 +190,6 @@ async def held_by_a_person(session: AsyncSession, person_ids: list[int]) -> set[
 
 async def first_delivery(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Record an update id; False when it was already handled (Telegram redelivered it)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    from bot.storage.models import ProcessedUpdate
-
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(
         insert(ProcessedUpdate)

@@ -254,12 +254,10 @@ class Dispatcher:
     async def _process(self, incoming: Incoming, risk: Assessment | None) -> list[Outgoing]:
         now = self.clock()
         async with self.db.transaction() as session:
-            if incoming.update_id is not None and not await people.first_delivery(
-                session, incoming.update_id, now
-            ):
+            fresh, loaded = await people.arrive(session, incoming.user_id, incoming.update_id, now)
+            if not fresh:
                 log.info("update %s was delivered again; ignored", incoming.update_id)
                 return []
-            loaded = await people.load_for_update(session, incoming.user_id)
             if loaded is None:
                 return await self._stranger(session, incoming, now)
             person, flow_row = loaded.person, loaded.flow
