@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,7 +27,7 @@ class Loaded:
     escalation_state: str | None
 
 
-def _locking_select() -> Select[tuple[Person, FlowState, str | None]]:
+def _locking_select() -> Select[Any]:
     """The person, their flow row locked (``FOR UPDATE``), and their open escalation's state.
 
     On PostgreSQL the row lock is what stops a second bot process from handling the same
@@ -49,7 +50,7 @@ def _locking_select() -> Select[tuple[Person, FlowState, str | None]]:
     )
 
 
-def _arrival_select() -> Select[tuple[int, Person, FlowState, str | None]]:
+def _arrival_select() -> Select[Any]:
     """PostgreSQL: record the update id and load the sender in one statement, a
     data-modifying CTE beside the locking SELECT. One row always: how many ids were
     inserted (0 for a redelivery), and the person if there is one. Parameters: ``user_id``,
