@@ -72,6 +72,10 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
         return _keep(snapshot, Say(msg(N_("input.too_long"), limit=rules.max_text_length)))
     if event.kind in ("text", "media") and _relaying(person, snapshot):
         return _keep(snapshot, Relay())
+    if event.kind == "stale":  # the shell sends these only mid-flow
+        return _with_resume(
+            snapshot, person, event, rules, Notice(Msg(N_("input.stale_button_resumed")))
+        )
     if event.kind in ("media", "edited"):
         answer = N_("input.media") if event.kind == "media" else N_("input.edited")
         return _with_resume(snapshot, person, event, rules, Say(Msg(answer)))

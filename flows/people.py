@@ -66,7 +66,8 @@ class Rules:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Something the person did. ``kind`` is one of: start, text, choice, command, media, timer."""
+    """Something the person did. ``kind`` is one of: start, text, choice, command, media,
+    edited, stale (a button from an earlier question, pressed mid-flow), timer."""
 
     kind: str
     value: str = ""

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.storage.models import FlowState, Invite, Person
+from bot.storage.models import CheckIn, FlowState, Invite, Person
 from flows.people import Role
 from tests.harness import Harness, texts
 
@@ -67,11 +67,30 @@ async def test_old_buttons_change_nothing(harness: Harness) -> None:
     menu = person.last_buttons_message()
     await person.press("Time zone")
     replies = await person.press("Check-in time", message=menu)
-    assert [r.text for r in replies] == [
-        "That button is from an earlier message, so nothing was changed."
-    ]
+    assert replies[0].text == (
+        "That button is from an earlier question, so nothing was changed. Here is where we are now."
+    )
+    assert "Which time zone are you in?" in texts(replies[1:]), "the current question again"
     replies = await person.send("Europe/London")
     assert "Your time zone is now London" in texts(replies)
+
+
+async def test_a_tap_whose_reply_was_lost_finds_the_current_question(harness: Harness) -> None:
+    """The bot saved an answer but its reply never arrived (a restart between saving and
+    sending): the person taps a button on the same question again. Nothing changes, and
+    the question they are really at is shown."""
+    client = await harness.onboard(Role.CLIENT)
+    await client.send("/checkin")
+    question, okay = client.button_data("😐 Okay")
+    await client.press("🙂 Good")
+    replies = await client.press_data(question, okay)
+    assert "nothing was changed" in replies[0].text
+    assert "How did you sleep last night" in texts(replies[1:])
+    async with harness.db.sessions() as session:
+        mood = await session.scalar(select(CheckIn.mood))
+    assert mood == 4, "the first answer stands"
+    replies = await client.press("Less")
+    assert "→ Less" in texts(replies), "the check-in goes on from the re-asked question"
 
 
 async def test_forged_and_foreign_button_data_is_refused(harness: Harness) -> None:

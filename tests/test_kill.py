@@ -31,16 +31,17 @@ from flows.people import Role
 ROOT = Path(__file__).resolve().parent.parent
 KILLS_IN_SUITE = int(os.environ.get("TONGBAN_KILLS", "6"))
 
-# (label to press, field it answers, stored value) in the order the check-in asks them.
+# (question, label to press, field it answers, stored value) in the order the check-in asks.
 SCRIPT = [
-    ("🙂 Good", "mood", 4),
-    ("Less", "sleep", -1),
-    ("💊 Yes", "medication", "taken"),
-    ("No", "side_effects", 0),
-    ("None of these", "unusual", []),
-    ("A little", "contact", 1),
-    ("None", "stress", 0),
+    ("How has your mood been today?", "🙂 Good", "mood", 4),
+    ("How did you sleep last night", "Less", "sleep", -1),
+    ("Did you take your medication today?", "💊 Yes", "medication", "taken"),
+    ("Are side effects bothering you?", "No", "side_effects", 0),
+    ("Have you had any unusual experiences today?", "None of these", "unusual", []),
+    ("Did you spend time with or talk to other people today?", "A little", "contact", 1),
+    ("How much stress or worry have you had today?", "None", "stress", 0),
 ]
+NOTE_QUESTION = "Anything you'd like to share about today?"  # asked once the seven are saved
 
 
 @dataclass
@@ -84,6 +85,19 @@ def _find(api: SandboxBotAPI, uid: int, label: str) -> tuple[int, str] | None:
     return None
 
 
+def _latest_question(api: SandboxBotAPI, uid: int) -> tuple[int, str, dict[str, str]] | None:
+    """The newest bot message with buttons: its id, text, and button data by label."""
+    for entry in reversed(api.bot_messages(uid)):
+        if entry.inline_keyboard:
+            buttons = {
+                str(b.get("text")): str(b.get("callback_data"))
+                for row in entry.inline_keyboard
+                for b in row
+            }
+            return entry.message_id, entry.text or "", buttons
+    return None
+
+
 async def _onboard(api: SandboxBotAPI, uid: int, code: str) -> None:
     await api.user_send_text(uid, f"/start {code}")
     questions = (
@@ -123,23 +137,26 @@ async def run(kills: int, clients: int = 12, seed: int = 7) -> Figures:
             await asyncio.gather(
                 *(_onboard(api, uid, code) for uid, code in zip(users, codes, strict=True))
             )
-            progress = dict.fromkeys(users, -1)  # -1: not started; index into SCRIPT otherwise
+            done = dict.fromkeys(users, False)
 
             async def client_loop(uid: int, deadline: float) -> None:
-                while time.monotonic() < deadline and progress[uid] < len(SCRIPT):
-                    if progress[uid] == -1:
-                        if _find(api, uid, SCRIPT[0][0]) is None:
-                            await api.user_send_text(uid, "/checkin")
-                        progress[uid] = 0
-                    label, name, value = SCRIPT[progress[uid]]
-                    found = _find(api, uid, label)
-                    if found is None:  # the question is not on screen: ask to resume
+                # As a person does: answer the newest question on screen; with none, ask
+                # to go on. A tap whose reply was lost in a kill brings the current
+                # question back ("That button is from an earlier question...").
+                while time.monotonic() < deadline and not done[uid]:
+                    latest = _latest_question(api, uid)
+                    if latest is not None and NOTE_QUESTION in latest[1]:
+                        done[uid] = True
+                        return
+                    step = next((s for s in SCRIPT if latest and s[0] in latest[1]), None)
+                    if latest is None or step is None:
                         await api.user_send_text(uid, "/checkin")
                         await asyncio.sleep(0.3)
                         continue
-                    message_id = found[0]
+                    message_id, _text, buttons = latest
+                    _question, label, name, value = step
                     figures.presses += 1
-                    await api.user_press_button(uid, *found)
+                    await api.user_press_button(uid, message_id, buttons[label])
 
                     def shown(message_id: int = message_id, label: str = label) -> bool:
                         # The bot acknowledges an answer by showing it under the question.
@@ -151,9 +168,8 @@ async def run(kills: int, clients: int = 12, seed: int = 7) -> Figures:
                     try:
                         await api.wait_until(shown, 1.5)
                     except TimeoutError:
-                        continue  # not acknowledged: the person would tap again
+                        continue  # not acknowledged: look at the screen again
                     figures.acknowledged.append((uid, name, value))
-                    progress[uid] += 1
 
             for _ in range(kills):
                 deadline = time.monotonic() + rng.uniform(0.3, 1.5)
@@ -183,7 +199,7 @@ async def run(kills: int, clients: int = 12, seed: int = 7) -> Figures:
         1
         for uid in users
         if stored.get(uid) is not None
-        and all(getattr(stored[uid], name) == value for _, name, value in SCRIPT)
+        and all(getattr(stored[uid], name) == value for _, _, name, value in SCRIPT)
     )
     figures.seconds = time.monotonic() - started
     return figures

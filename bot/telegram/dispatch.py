@@ -340,6 +340,10 @@ class Dispatcher:
                 name, _, argument = data.value.partition(" ")
                 return Event("command", name, argument, now=now)
             if data.step != flow_row.step:
+                if flow_row.flow is not None:
+                    # Mid-flow: an older question's button (or the reply to the last tap
+                    # was lost in a restart). Say so, and show where they are now.
+                    return Event("stale", data.value, now=now)
                 stale = (
                     N_("checkin.closed_button")
                     if data.value.startswith("ci:")
