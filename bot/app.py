@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -82,6 +83,11 @@ def build(
 
     async def post_init(_application: Application) -> None:  # type: ignore[type-arg]
         await services.prepare()
+        # What start-up made (catalogs, lexicon, matplotlib, the ORM) lives as long as the
+        # process: keep it out of the collector's full passes, which walked it all and
+        # paused every update in flight (p99 at 100 updates/s: 90 ms → 33 ms).
+        gc.collect()
+        gc.freeze()
 
     async def post_shutdown(_application: Application) -> None:  # type: ignore[type-arg]
         await db.dispose()
