@@ -49,7 +49,8 @@ async def apply(
         )
         session.add(flag)
         raised.append(flag)
-    await session.flush()
+    if raised:  # new flags need their ids; anything else goes out with the commit
+        await session.flush()
     return raised
 
 
