@@ -31,9 +31,16 @@ from typing import Any
 
 from bench.databases import fresh_database
 from bench.population import Population, insert
-from bench.throughput import ANSWERS, bench_settings, callback_payload, feed, text_payload
+from bench.throughput import (
+    ANSWERS,
+    bench_settings,
+    callback_payload,
+    feed,
+    in_process_bot,
+    stop_bot,
+    text_payload,
+)
 from bench.transport import LeanBotAPI
-from bot.app import build
 from bot.config import PROJECT_ROOT
 from bot.telegram.callbacks import ButtonData
 
@@ -54,12 +61,8 @@ async def probe(url: str, clients: int, updates: int, ticks: int, offset: int) -
     settings = bench_settings(url, log_level="WARNING")
     population = Population(clients=max(clients, 1))
     api = LeanBotAPI()
-    services = build(
-        settings, request=api, get_updates_request=api, with_updater=False, rate_limited=False
-    )
+    services = await in_process_bot(settings, api)
     application = services.application
-    await application.initialize()
-    await services.prepare()
     now = population.now + timedelta(minutes=1)
     services.dispatcher.clock = lambda: now
     gc.collect()
@@ -89,8 +92,7 @@ async def probe(url: str, clients: int, updates: int, ticks: int, offset: int) -
         report = await services.scheduler.tick(application.bot, moment)
         claimed += report.claimed
         moment += timedelta(minutes=30 if clients < 100_000 else 3)
-    await application.shutdown()
-    await services.db.dispose()
+    await stop_bot(services)
     gc.collect()
     after = rss_kib()
     return {

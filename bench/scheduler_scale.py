@@ -41,9 +41,9 @@ from typing import Any
 from sqlalchemy import event, text
 
 from bench.population import Population, insert
-from bench.throughput import bench_settings
+from bench.throughput import bench_settings, in_process_bot, stop_bot
 from bench.transport import LeanBotAPI
-from bot.app import Services, build
+from bot.app import Services
 from bot.scheduler import purge_old
 from bot.storage import checkins
 from bot.storage.models import Person
@@ -86,15 +86,7 @@ class SchedulerBench:
 
     async def start(self) -> float:
         seconds = await insert(self.url, self.population, self.settings)
-        self.services = build(
-            self.settings,
-            request=self.api,
-            get_updates_request=self.api,
-            with_updater=False,
-            rate_limited=False,
-        )
-        await self.services.application.initialize()
-        await self.services.prepare()
+        self.services = await in_process_bot(self.settings, self.api)
         dispatcher = self.services.dispatcher
         send = dispatcher.send
 
@@ -109,9 +101,7 @@ class SchedulerBench:
         return seconds
 
     async def stop(self) -> None:
-        if self.services is not None:
-            await self.services.application.shutdown()
-            await self.services.db.dispose()
+        await stop_bot(self.services)
 
     async def _scalar(self, sql: str, **params: Any) -> Any:
         assert self.services is not None

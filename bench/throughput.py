@@ -74,6 +74,23 @@ def bench_settings(database_url: str, **overrides: Any) -> Settings:
     )
 
 
+async def in_process_bot(settings: Settings, api: LeanBotAPI) -> Services:
+    """The real bot (``bot.app.build``) on the lean fake transport, started, without the
+    updater, the periodic job or the rate limiter; stop it with ``stop_bot``."""
+    services = build(
+        settings, request=api, get_updates_request=api, with_updater=False, rate_limited=False
+    )
+    await services.application.initialize()
+    await services.prepare()
+    return services
+
+
+async def stop_bot(services: Services | None) -> None:
+    if services is not None:
+        await services.application.shutdown()
+        await services.db.dispose()
+
+
 def _user(user_id: int) -> dict[str, Any]:
     return {"id": user_id, "is_bot": False, "first_name": "Client", "language_code": "en"}
 
@@ -153,21 +170,11 @@ class CheckinBench:
 
     async def start(self) -> float:
         seconds = await insert(self.url, self.population, self.settings)
-        self.services = build(
-            self.settings,
-            request=self.api,
-            get_updates_request=self.api,
-            with_updater=False,
-            rate_limited=False,
-        )
-        await self.services.application.initialize()
-        await self.services.prepare()
+        self.services = await in_process_bot(self.settings, self.api)
         return seconds
 
     async def stop(self) -> None:
-        if self.services is not None:
-            await self.services.application.shutdown()
-            await self.services.db.dispose()
+        await stop_bot(self.services)
 
     async def _new_day(self) -> tuple[date, dict[int, int]]:
         """Put every client at the first question of a new day's check-in; their steps."""
