@@ -23,7 +23,7 @@ from telegram.ext import ContextTypes
 from bot import data_rights
 from bot.config import Settings
 from bot.crypto import Cipher
-from bot.escalations import Escalations, client_alias
+from bot.escalations import HELD, Escalations, client_alias
 from bot.family import Family, links_data
 from bot.family import joined as family_joined
 from bot.i18n import Translator, locale_for_language_code, region_for_language_code
@@ -319,7 +319,7 @@ class Dispatcher:
             if recheck:
                 esc = await self.escalations.open_for(session, person.id)
                 escalation_state = esc.state if esc is not None else None
-            return replace(view, held=escalation_state in ("claimed", "active"))
+            return replace(view, held=escalation_state in HELD)
         if person.role in (Role.PEER_WORKER.value, Role.SUPERVISOR.value):
             holding = tuple(e.id for e in await self.escalations.holding(session, person.id))
             return replace(view, holding=holding, selected_escalation=person.selected_escalation_id)
