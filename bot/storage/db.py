@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.storage import sqlite_inline
 from bot.storage.models import AppSetting
 
 DEFAULT_POOL_SIZE = 32
@@ -25,8 +26,8 @@ def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
     """Create the async engine with the settings each database needs.
 
     SQLite is the embedded single-process default: one pooled connection serialises
-    writers inside the process, WAL lets the CLI read while the bot runs, and the busy
-    timeout covers the CLI writing at the same moment.
+    writers inside the process, WAL lets the CLI read while the bot runs, and statements
+    run on the event loop's thread (``sqlite_inline``), waiting out the CLI's writes there.
 
     PostgreSQL gets a fixed pool and no overflow: with hundreds of updates at once, overflow
     connections were opened and closed all the time (a TCP connect and log-in each, 54 per
@@ -34,7 +35,14 @@ def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
     it is what lets the bot recover by itself after the database was away.
     """
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+        database = make_url(url).database or ":memory:"
+        engine = create_async_engine(
+            url,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            async_creator=lambda: sqlite_inline.connect(database),
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -43,7 +51,6 @@ def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, true, update
+from sqlalchemy import Select, Update, bindparam, func, inspect, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.storage.models import Escalation, FlowState, Invite, Person, ProcessedUpdate
 from flows.effects import FlowSnapshot, UpdatePerson
@@ -129,10 +130,57 @@ def snapshot_of(flow: FlowState) -> FlowSnapshot:
     return FlowSnapshot(flow.flow, flow.state, dict(flow.context or {}))
 
 
-def store_snapshot(flow: FlowState, snapshot: FlowSnapshot) -> None:
-    flow.flow = snapshot.flow
-    flow.state = snapshot.state
-    flow.context = dict(snapshot.context)
+def _flow_update() -> Update:
+    return (
+        update(FlowState)
+        .where(FlowState.person_id == bindparam("p_person"))
+        .values(
+            flow=bindparam("p_flow"),
+            state=bindparam("p_state"),
+            context=bindparam("p_context"),
+            step=bindparam("p_step"),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+FLOW_UPDATE = _flow_update()
+
+
+async def store_snapshot(
+    session: AsyncSession, flow: FlowState, snapshot: FlowSnapshot, step: int
+) -> None:
+    """Write where the person now is in their conversation, and the button step.
+
+    One prebuilt UPDATE, and the loaded row is told the new values without being marked
+    changed: left to the session's unit of work, saving this row at commit was the largest
+    single cost of an update (a quarter of its CPU in the benchmark profile).
+    """
+    values = {
+        "flow": snapshot.flow,
+        "state": snapshot.state,
+        "context": dict(snapshot.context),
+        "step": step,
+    }
+    if inspect(flow).pending:  # a person who has just joined: their row is inserted at flush
+        for key, value in values.items():
+            setattr(flow, key, value)
+        return
+    if all(getattr(flow, key) == value for key, value in values.items()):
+        return
+    with session.no_autoflush:
+        await session.execute(
+            FLOW_UPDATE,
+            {
+                "p_person": flow.person_id,
+                "p_flow": snapshot.flow,
+                "p_state": snapshot.state,
+                "p_context": values["context"],
+                "p_step": step,
+            },
+        )
+    for key, value in values.items():
+        set_committed_value(flow, key, value)
 
 
 def apply_update(person: Person, change: UpdatePerson, now: datetime) -> None:

@@ -263,7 +263,8 @@ class Dispatcher:
             person, flow_row = loaded.person, loaded.flow
             if person.blocked_at is not None:
                 person.blocked_at = None
-            person.chat_id = incoming.chat_id
+            if person.chat_id != incoming.chat_id:  # an unchanged person is not written back
+                person.chat_id = incoming.chat_id
             first: list[Outgoing] = []
             if risk is not None and risk.level is not Level.NONE and person.role in ASSESSED_ROLES:
                 first = await self._risk(session, person, risk, now)
@@ -429,8 +430,9 @@ class Dispatcher:
         """Apply effects in order, rendering each message in the person's language at that point."""
         outgoing: list[Outgoing] = []
         answered = forgotten = reschedule_needed = False
+        step = flow_row.step  # the number new buttons carry; older buttons become stale
         if any(isinstance(e, Say) and e.choices for e in outcome.effects):
-            flow_row.step += 1
+            step += 1
         for effect in outcome.effects:
             if isinstance(effect, UpdatePerson):
                 people.apply_update(person, effect, now)
@@ -444,7 +446,7 @@ class Dispatcher:
                     )
                 )
             elif isinstance(effect, Say):
-                outgoing.append(self._say(person, flow_row.step, effect))
+                outgoing.append(self._say(person, step, effect))
             elif isinstance(effect, ShowAnswer):
                 if incoming.message_id is not None and incoming.message_text is not None:
                     answer = self.translator.render(effect.answer, person.locale, person.timezone)
@@ -464,7 +466,7 @@ class Dispatcher:
                             self.translator.render(effect.text, person.locale, person.timezone),
                             self.renderer.inline_keyboard(
                                 person.telegram_user_id,
-                                flow_row.step,
+                                step,
                                 effect.choices,
                                 effect.columns,
                                 person.locale,
@@ -548,7 +550,7 @@ class Dispatcher:
                 await people.forget(session, person, flow_row)
                 forgotten = True
         if not forgotten:
-            people.store_snapshot(flow_row, outcome.snapshot)
+            await people.store_snapshot(session, flow_row, outcome.snapshot, step)
             if reschedule_needed:
                 await self.reschedule(session, person, now)
         return [*self._callback_ack(incoming, answered), *outgoing]
