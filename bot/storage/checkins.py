@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, select, update
+from sqlalchemy import Table, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
@@ -13,6 +13,9 @@ from bot.storage.models import CheckIn, Person, SignAnswer, WarningSign
 from flows.flags import DayRecord
 
 FIELDS = ("mood", "sleep", "medication", "side_effects", "unusual", "distress", "contact", "stress")
+# Answers are written with Core statements on the table, built once: through the ORM, each
+# UPDATE was rebuilt and its cache key computed again on every execution.
+TABLE: Table = CheckIn.__table__  # type: ignore[assignment]
 
 
 async def active_signs(session: AsyncSession, person_id: int) -> list[WarningSign]:
@@ -85,15 +88,22 @@ async def record(session: AsyncSession, person_id: int, day: date, field: str, v
 
 def _answer_update(field: str) -> Update:
     return (
-        update(CheckIn)
-        .where(CheckIn.person_id == bindparam("p_person"), CheckIn.local_date == bindparam("p_day"))
+        update(TABLE)
+        .where(TABLE.c.person_id == bindparam("p_person"), TABLE.c.local_date == bindparam("p_day"))
         .values({field: bindparam("p_value")})
-        .execution_options(synchronize_session=False)
     )
 
 
-# One prebuilt statement per answer field: building it costs more CPU than running it.
 _ANSWER_UPDATES = {field: _answer_update(field) for field in (*FIELDS, "note")}
+_FINISH = (
+    update(TABLE)
+    .where(
+        TABLE.c.person_id == bindparam("p_person"),
+        TABLE.c.local_date == bindparam("p_day"),
+        TABLE.c.completed_at.is_(None),
+    )
+    .values(completed_at=bindparam("p_now"))
+)
 
 
 async def _row_for(session: AsyncSession, person_id: int, day: date) -> CheckIn:
@@ -111,16 +121,7 @@ def _rowcount(result: Any) -> int:
 
 async def finish(session: AsyncSession, person_id: int, day: date, now: datetime) -> None:
     with session.no_autoflush:
-        await session.execute(
-            update(CheckIn)
-            .where(
-                CheckIn.person_id == person_id,
-                CheckIn.local_date == day,
-                CheckIn.completed_at.is_(None),
-            )
-            .values(completed_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        await session.execute(_FINISH, {"p_person": person_id, "p_day": day, "p_now": now})
 
 
 async def records(
@@ -143,29 +144,30 @@ async def records(
     )
     rows = (
         await session.execute(
-            select(CheckIn, signs.c.yes, signs.c.asked)
-            .outerjoin(signs, signs.c.checkin_id == CheckIn.id)
-            .where(CheckIn.person_id.in_(person_ids), CheckIn.local_date >= since)
-            .order_by(CheckIn.local_date)
-            # answers are written with plain UPDATEs: never trust a row already in the session
-            .execution_options(populate_existing=True)
+            select(
+                TABLE.c.person_id,
+                TABLE.c.local_date,
+                TABLE.c.mood,
+                TABLE.c.sleep,
+                TABLE.c.medication,
+                signs.c.yes,
+                signs.c.asked,
+            )
+            .outerjoin(signs, signs.c.checkin_id == TABLE.c.id)
+            .where(TABLE.c.person_id.in_(person_ids), TABLE.c.local_date >= since)
+            .order_by(TABLE.c.local_date)
         )
     ).all()
     result: dict[int, list[DayRecord]] = {pid: [] for pid in person_ids}
-    for checkin, yes, asked in rows:
-        if (
-            checkin.mood is None
-            and checkin.sleep is None
-            and checkin.medication is None
-            and not asked
-        ):
+    for person_id, day, mood, sleep, medication, yes, asked in rows:
+        if mood is None and sleep is None and medication is None and not asked:
             continue  # opened but nothing answered: not a check-in
-        result[checkin.person_id].append(
+        result[person_id].append(
             DayRecord(
-                day=checkin.local_date,
-                mood=checkin.mood,
-                sleep=checkin.sleep,
-                medication=checkin.medication,
+                day=day,
+                mood=mood,
+                sleep=sleep,
+                medication=medication,
                 signs_yes=(yes or 0) if asked else None,
             )
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, func, inspect, select, true, update
+from sqlalchemy import Select, Table, Update, bindparam, func, inspect, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,16 +131,17 @@ def snapshot_of(flow: FlowState) -> FlowSnapshot:
 
 
 def _flow_update() -> Update:
+    """A Core statement on the table: through the ORM it would be rebuilt on every run."""
+    table: Table = FlowState.__table__  # type: ignore[assignment]
     return (
-        update(FlowState)
-        .where(FlowState.person_id == bindparam("p_person"))
+        update(table)
+        .where(table.c.person_id == bindparam("p_person"))
         .values(
             flow=bindparam("p_flow"),
             state=bindparam("p_state"),
             context=bindparam("p_context"),
             step=bindparam("p_step"),
         )
-        .execution_options(synchronize_session=False)
     )
 
 
