@@ -88,6 +88,9 @@ async def test_database_outage_crisis_replies_still_go_out_and_the_bot_recovers(
             await asyncio.sleep(0.5)
         assert answered and all(answered), "every message got a kind answer during the outage"
         relay.restore()
+        # The pool's connections died with the outage; the first message after it is
+        # answered all the same (its transaction runs again on a new connection).
+        assert "我可以幫你做這些事" in texts(await client.send("/help"))
         for _ in range(20):
             replies = await client.send("/help")
             if "我可以幫你做這些事" in texts(replies):
@@ -95,6 +98,27 @@ async def test_database_outage_crisis_replies_still_go_out_and_the_bot_recovers(
             await asyncio.sleep(0.5)
         else:
             pytest.fail("the bot did not recover after the database came back")
+    finally:
+        await harness.stop()
+        await relay.stop()
+
+
+async def test_a_database_restart_while_the_bot_is_idle_loses_no_answer(postgres_url: str) -> None:
+    """Every pooled connection died while no one wrote (a restart at night): the next
+    message finds a dead connection, and is answered all the same."""
+    from tests.conftest import _truncate_postgres
+
+    await asyncio.to_thread(_truncate_postgres, postgres_url)
+    relay = CuttableRelay(5432)
+    port = await relay.start()
+    harness = Harness(postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{port}"))
+    await harness.start()
+    try:
+        client = await harness.onboard(Role.CLIENT, "zh-HK")
+        relay.sever()  # the server side of every open connection goes away
+        relay.restore()
+        assert "我可以幫你做這些事" in texts(await client.send("/help"))
+        assert "今天心情如何" in texts(await client.send("/checkin"))
     finally:
         await harness.stop()
         await relay.stop()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -31,8 +31,11 @@ def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
 
     PostgreSQL gets a fixed pool and no overflow: with hundreds of updates at once, overflow
     connections were opened and closed all the time (a TCP connect and log-in each, 54 per
-    1,000 answers in the benchmark); waiting for a pooled one is cheaper. Pre-ping stays:
-    it is what lets the bot recover by itself after the database was away.
+    1,000 answers in the benchmark); waiting for a pooled one is cheaper. No pre-ping: with
+    asyncpg it is three round trips (BEGIN, a query, ROLLBACK) before every transaction,
+    more than an answer's own work. A connection found dead instead fails its transaction,
+    which empties the pool of connections as old as it, and ``Dispatcher`` runs an update's
+    transaction once more when that happens (``Database.lost_connection``).
     """
     if url.startswith("sqlite"):
         database = make_url(url).database or ":memory:"
@@ -60,9 +63,7 @@ def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_pre_ping=True
-    )
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=30)
 
 
 class Database:
@@ -82,6 +83,12 @@ class Database:
         """One unit of work: committed on success, rolled back on any error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @staticmethod
+    def lost_connection(exc: BaseException) -> bool:
+        """The error came from a pooled connection that had gone away (the database
+        restarted, or the network dropped it): trying again uses a new connection."""
+        return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
     async def dispose(self) -> None:
         await self.engine.dispose()

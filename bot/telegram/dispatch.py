@@ -156,7 +156,14 @@ class Dispatcher:
             # Safety first: the crisis reply goes out before anything is stored or decided.
             await self.send(context.bot, await self._crisis_reply(incoming))
         try:
-            outgoing = await self._process(incoming, risk)
+            try:
+                outgoing = await self._process(incoming, risk)
+            except DBAPIError as exc:
+                if not self.db.lost_connection(exc):
+                    raise
+                # Nothing of it was stored; a new connection will be used this time.
+                log.info("update %s: database connection lost; trying again", update.update_id)
+                outgoing = await self._process(incoming, risk)
         except (DBAPIError, SQLAlchemyError, OSError, TimeoutError) as exc:
             log.warning("update %s: storage unavailable (%s)", update.update_id, type(exc).__name__)
             outgoing = self._trouble(
