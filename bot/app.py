@@ -17,6 +17,7 @@ from bot.scheduler import Scheduler
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.telegram.dispatch import Dispatcher
+from bot.telegram.http import AiohttpRequest
 from bot.telegram.ordering import PerPersonOrder
 from flows.commands import BY_NAME
 
@@ -103,8 +104,8 @@ def build(
     )
     if rate_limited:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
-    if request is not None:
-        builder = builder.request(request)
+    # Calls made for people go over aiohttp (see bot.telegram.http); getUpdates keeps PTB's.
+    builder = builder.request(request if request is not None else AiohttpRequest())
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     if not with_updater:

@@ -1,0 +1,114 @@
+"""Bot API requests over aiohttp, through python-telegram-bot's ``BaseRequest``.
+
+PTB's default request class uses httpx. Its connection pool (httpcore) walks every
+connection and every waiting request on each call, asking each socket whether it is still
+usable: with a few hundred updates in flight that walk was half of the bot's CPU over HTTP
+(py-spy, 100 updates/s against the sandbox; docs/benchmarks.md), and the bot fell behind.
+aiohttp (already here for the sandbox) keeps idle connections in a queue per host, so a
+call costs the same however busy the bot is.
+
+Only calls made on a person's behalf use it; ``getUpdates`` (one long-poll at a time) stays
+on PTB's own class. Errors map to PTB's: a timeout to ``TimedOut``, anything from the
+connection to ``NetworkError``; PTB turns HTTP status codes into its errors itself.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+
+class AiohttpRequest(BaseRequest):
+    """A ``BaseRequest`` on one ``aiohttp.ClientSession``, made in ``initialize``."""
+
+    def __init__(
+        self,
+        connection_pool_size: int = 256,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool_size),
+                headers={"User-Agent": self.USER_AGENT},
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    def _timeout(
+        self,
+        media: bool,
+        read_timeout: ODVInput[float],
+        write_timeout: ODVInput[float],
+        connect_timeout: ODVInput[float],
+        pool_timeout: ODVInput[float],
+    ) -> aiohttp.ClientTimeout:
+        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
+        write = write_timeout
+        if isinstance(write, DefaultValue):
+            write = self._media_write_timeout if media else self._write_timeout
+        connect = (
+            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
+        )
+        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        # aiohttp has no separate write timeout: sending the body and reading the answer
+        # share the read allowance, which gets the write one added (an upload of a chart).
+        sock_read = None if read is None else read + (write or 0.0)
+        acquire = None if pool is None or connect is None else pool + connect
+        return aiohttp.ClientTimeout(
+            total=None, connect=acquire, sock_connect=connect, sock_read=sock_read
+        )
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        files = request_data.multipart_data if request_data else None
+        fields = request_data.json_parameters if request_data else None
+        body: aiohttp.FormData | dict[str, str] | None = fields
+        if files:
+            body = aiohttp.FormData()
+            for name, value in (fields or {}).items():
+                body.add_field(name, value)
+            for name, (filename, content, mimetype) in files.items():
+                body.add_field(name, content, filename=filename, content_type=mimetype)
+        timeout = self._timeout(
+            bool(files), read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        try:
+            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
