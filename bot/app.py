@@ -104,10 +104,14 @@ def build(
     )
     if rate_limited:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
-    # Calls made for people go over aiohttp (see bot.telegram.http); getUpdates keeps PTB's.
-    builder = builder.request(request if request is not None else AiohttpRequest())
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    # Bot API calls go over aiohttp (see bot.telegram.http); long polling keeps one connection.
+    builder = builder.request(
+        request if request is not None else AiohttpRequest()
+    ).get_updates_request(
+        get_updates_request
+        if get_updates_request is not None
+        else AiohttpRequest(connection_pool_size=1)
+    )
     if not with_updater:
         builder = builder.updater(None)
     application = builder.build()

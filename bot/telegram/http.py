@@ -7,9 +7,9 @@ usable: with a few hundred updates in flight that walk was half of the bot's CPU
 aiohttp (already here for the sandbox) keeps idle connections in a queue per host, so a
 call costs the same however busy the bot is.
 
-Only calls made on a person's behalf use it; ``getUpdates`` (one long-poll at a time) stays
-on PTB's own class. Errors map to PTB's: a timeout to ``TimedOut``, anything from the
-connection to ``NetworkError``; PTB turns HTTP status codes into its errors itself.
+Both the bot's calls and its long polling (``getUpdates``, one connection) use it. Errors
+map to PTB's: a timeout to ``TimedOut``, anything from the connection to ``NetworkError``;
+PTB turns HTTP status codes into its errors itself.
 """
 
 from __future__ import annotations
