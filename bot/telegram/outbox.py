@@ -59,6 +59,33 @@ class Outbox:
         self.on_blocked = on_blocked
 
     async def deliver(self, bot: Bot, requests: Sequence[Outgoing]) -> list[Delivery]:
+        """Deliver ``requests``; the results come back in the same order.
+
+        New messages go out one after another, in order. Answering the tapped button and
+        editing earlier messages change nothing in the order of the chat, so they go out
+        alongside them (edits in their own order): the next question no longer waits for
+        two Bot API round trips before it.
+        """
+        lanes: dict[str, list[int]] = {"answer": [], "edit": [], "send": []}
+        for index, request in enumerate(requests):
+            if isinstance(request, AnswerButton):
+                lanes["answer"].append(index)
+            elif isinstance(request, EditText | EditMarkup):
+                lanes["edit"].append(index)
+            else:
+                lanes["send"].append(index)
+        busy = [lane for lane in lanes.values() if lane]
+        if len(busy) <= 1:
+            return await self._deliver_in_order(bot, requests)
+        parts = await asyncio.gather(
+            *(self._deliver_in_order(bot, [requests[i] for i in lane]) for lane in busy)
+        )
+        ordered: dict[int, Delivery] = {}
+        for lane, part in zip(busy, parts, strict=True):
+            ordered.update(zip(lane, part, strict=True))
+        return [ordered[i] for i in range(len(requests))]
+
+    async def _deliver_in_order(self, bot: Bot, requests: Sequence[Outgoing]) -> list[Delivery]:
         results: list[Delivery] = []
         for request in requests:
             message_id: int | None = None

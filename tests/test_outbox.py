@@ -1,0 +1,56 @@
+"""How the bot's answers go out: the next question does not wait for Telegram to confirm the
+tap and the edit of the answered question, and new messages keep their order."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from flows.people import Role
+from tests.fake_botapi import FakeBotAPI
+from tests.harness import Harness
+
+SLOW_SECONDS = 0.4
+
+
+class SlowConfirmations(FakeBotAPI):
+    """A Telegram that is slow to confirm button taps and edits (a congested moment)."""
+
+    finished: list[tuple[str, float]]
+
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        name = url.rsplit("/", 1)[-1]
+        if name in ("answerCallbackQuery", "editMessageText"):
+            await asyncio.sleep(SLOW_SECONDS)
+        answer = await super().do_request(url, method, *args, **kwargs)
+        self.finished.append((name, time.monotonic()))
+        return answer
+
+
+async def test_the_next_question_does_not_wait_for_confirmations(database_url: str) -> None:
+    harness = Harness(database_url)
+    api = SlowConfirmations()
+    api.finished = []
+    harness.api = api
+    await harness.start()
+    try:
+        client = await harness.onboard(Role.CLIENT)
+        await client.send("/checkin")
+        api.finished.clear()
+        started = time.monotonic()
+        replies = await client.press("🙂 Good")
+        elapsed = time.monotonic() - started
+        sends = [at for name, at in api.finished if name == "sendMessage"]
+        confirmations = [at for name, at in api.finished if name != "sendMessage"]
+        assert len(sends) == 1 and len(confirmations) == 2
+        assert sends[0] < min(confirmations), "the next question came after the confirmations"
+        # one slow round trip, not two after each other
+        assert elapsed < 2 * SLOW_SECONDS, f"the press took {elapsed:.2f} s"
+        # and the person still sees their answer in place, then the next question
+        by_method = {r.method: r for r in replies}
+        assert sorted(by_method) == ["answerCallbackQuery", "editMessageText", "sendMessage"]
+        assert "→ 🙂 Good" in by_method["editMessageText"].text
+        assert "How did you sleep" in by_method["sendMessage"].text
+    finally:
+        await harness.stop()
