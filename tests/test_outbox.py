@@ -40,13 +40,12 @@ async def test_the_next_question_does_not_wait_for_confirmations(database_url: s
         api.finished.clear()
         started = time.monotonic()
         replies = await client.press("🙂 Good")
-        elapsed = time.monotonic() - started
         sends = [at for name, at in api.finished if name == "sendMessage"]
         confirmations = [at for name, at in api.finished if name != "sendMessage"]
         assert len(sends) == 1 and len(confirmations) == 2
         assert sends[0] < min(confirmations), "the next question came after the confirmations"
-        # one slow round trip, not two after each other
-        assert elapsed < 2 * SLOW_SECONDS, f"the press took {elapsed:.2f} s"
+        waited = sends[0] - started
+        assert waited < SLOW_SECONDS, f"the next question came after {waited:.2f} s"
         # and the person still sees their answer in place, then the next question
         by_method = {r.method: r for r in replies}
         assert sorted(by_method) == ["answerCallbackQuery", "editMessageText", "sendMessage"]

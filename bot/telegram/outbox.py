@@ -25,6 +25,7 @@ from bot.telegram.render import (
 from flows.commands import commands_for
 
 log = logging.getLogger(__name__)
+_CONFIRMATIONS = (AnswerButton, EditText, EditMarkup)
 
 TELEGRAM_TEXT_LIMIT = 4096
 RETRY_PAUSES = (0.5, 1.0, 2.0, 4.0)
@@ -63,26 +64,19 @@ class Outbox:
 
         New messages go out one after another, in order. Answering the tapped button and
         editing earlier messages change nothing in the order of the chat, so they go out
-        alongside them (edits in their own order): the next question no longer waits for
-        two Bot API round trips before it.
+        (in their own order) alongside: the next question no longer waits for two Bot API
+        round trips before it.
         """
-        lanes: dict[str, list[int]] = {"answer": [], "edit": [], "send": []}
-        for index, request in enumerate(requests):
-            if isinstance(request, AnswerButton):
-                lanes["answer"].append(index)
-            elif isinstance(request, EditText | EditMarkup):
-                lanes["edit"].append(index)
-            else:
-                lanes["send"].append(index)
-        busy = [lane for lane in lanes.values() if lane]
-        if len(busy) <= 1:
+        confirm = [i for i, r in enumerate(requests) if isinstance(r, _CONFIRMATIONS)]
+        if not confirm or len(confirm) == len(requests):
             return await self._deliver_in_order(bot, requests)
-        parts = await asyncio.gather(
-            *(self._deliver_in_order(bot, [requests[i] for i in lane]) for lane in busy)
+        send = [i for i, r in enumerate(requests) if not isinstance(r, _CONFIRMATIONS)]
+        confirming = asyncio.ensure_future(
+            self._deliver_in_order(bot, [requests[i] for i in confirm])
         )
-        ordered: dict[int, Delivery] = {}
-        for lane, part in zip(busy, parts, strict=True):
-            ordered.update(zip(lane, part, strict=True))
+        sent = await self._deliver_in_order(bot, [requests[i] for i in send])
+        ordered = dict(zip(send, sent, strict=True))
+        ordered.update(zip(confirm, await confirming, strict=True))
         return [ordered[i] for i in range(len(requests))]
 
     async def _deliver_in_order(self, bot: Bot, requests: Sequence[Outgoing]) -> list[Delivery]:
