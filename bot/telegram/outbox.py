@@ -71,12 +71,12 @@ class Outbox:
         if not confirm or len(confirm) == len(requests):
             return await self._deliver_in_order(bot, requests)
         send = [i for i, r in enumerate(requests) if not isinstance(r, _CONFIRMATIONS)]
-        confirming = asyncio.ensure_future(
-            self._deliver_in_order(bot, [requests[i] for i in confirm])
+        confirmed, sent = await asyncio.gather(
+            self._deliver_in_order(bot, [requests[i] for i in confirm]),
+            self._deliver_in_order(bot, [requests[i] for i in send]),
         )
-        sent = await self._deliver_in_order(bot, [requests[i] for i in send])
-        ordered = dict(zip(send, sent, strict=True))
-        ordered.update(zip(confirm, await confirming, strict=True))
+        ordered = dict(zip(confirm, confirmed, strict=True))
+        ordered.update(zip(send, sent, strict=True))
         return [ordered[i] for i in range(len(requests))]
 
     async def _deliver_in_order(self, bot: Bot, requests: Sequence[Outgoing]) -> list[Delivery]:
