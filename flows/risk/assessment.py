@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flows.risk.levels import Level
-from flows.risk.lexicon import Entry, LanguageRules, Lexicon, default_lexicon
+from flows.risk.lexicon import Entry, LanguageRules, Lexicon, TextGrams, default_lexicon
 from flows.risk.normalise import censored_variants, squeeze
 
 _CLAUSE_BREAK = re.compile(r"[.,!?;:。，！？；：\n…]")
@@ -87,8 +87,9 @@ def _combine(findings: list[_Finding]) -> Assessment:
 def _assess_text(lex: Lexicon, text: str, shown: str) -> list[_Finding]:
     """Findings in one normalised text; spans are reported from ``shown`` (same length)."""
     squeezed = squeeze(text)
+    grams = TextGrams(squeezed)
     hits: list[tuple[Entry, re.Match[str]]] = []
-    for number in lex.phrase_index.candidates(squeezed):
+    for number in lex.phrase_index.candidates(squeezed, grams):
         entry = lex.entries[lex.phrase_owners[number]]
         for match in lex.phrase_list[number].pattern.finditer(text):
             if match.end() > match.start():
@@ -98,7 +99,7 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> list[_Finding]:
     context = _Context(text)
     idioms = _Spans(
         m.span()
-        for number in lex.hyperbole_index.candidates(squeezed)
+        for number in lex.hyperbole_index.candidates(squeezed, grams)
         for m in lex.hyperbole[number].pattern.finditer(text)
     )
     exceptions: dict[str, _Spans] = {}

@@ -9,6 +9,7 @@ a message runs only the few regexes whose anchor occurs in it.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -86,7 +87,7 @@ class PhraseIndex:
     so a message is checked only against anchors that could start somewhere in it.
     """
 
-    __slots__ = ("_always", "_by_char", "_by_pair")
+    __slots__ = ("_always", "_by_char", "_by_pair", "_chars", "_pairs")
 
     def __init__(self, phrases: Sequence[CompiledPhrase]) -> None:
         by_anchor: dict[str, list[int]] = {}
@@ -106,20 +107,35 @@ class PhraseIndex:
                 by_pair.setdefault(anchor[:2], []).append((anchor, tuple(numbers)))
         self._by_pair = {pair: tuple(group) for pair, group in by_pair.items()}
         self._by_char = by_char
+        # Sets, so that intersecting a text's few pieces with them walks the smaller side.
+        self._pairs = frozenset(self._by_pair)
+        self._chars = frozenset(by_char)
         self._always = tuple(always)
 
-    def candidates(self, text: str) -> list[int]:
-        """Numbers (positions in the indexed sequence) of phrases worth running on text."""
+    def candidates(self, text: str, grams: TextGrams | None = None) -> list[int]:
+        """Numbers (positions in the indexed sequence) of phrases worth running on text;
+        ``grams`` of the same text may be passed in when several indexes look at it."""
+        grams = grams or TextGrams(text)
         found: set[int] = set(self._always)
         by_pair = self._by_pair
-        for pair in {text[i : i + 2] for i in range(len(text) - 1)}.intersection(by_pair):
+        for pair in grams.pairs & self._pairs:
             for anchor, numbers in by_pair[pair]:
                 if anchor in text:
                     found.update(numbers)
         by_char = self._by_char
-        for char in by_char.keys() & set(text):
+        for char in grams.chars & self._chars:
             found.update(by_char[char])
         return sorted(found)
+
+
+class TextGrams:
+    """The characters and two-character pieces of a text, made once per text."""
+
+    __slots__ = ("chars", "pairs")
+
+    def __init__(self, text: str) -> None:
+        self.chars = set(text)
+        self.pairs = set(map(operator.add, text, text[1:]))
 
 
 @dataclass(frozen=True, slots=True)
