@@ -107,3 +107,19 @@ async def test_slow_broken_and_failing_telegram_give_errors_the_outbox_retries(
     # and the same connection pool still works afterwards
     await telegram_bot.send_message(42, "still here")
     assert [r["text"] for r in stand_in.received] == ["still here"]
+
+
+async def test_a_proxy_from_the_environment_is_used(
+    bot: tuple[Bot, StandIn], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where Telegram is reached through a proxy (HTTPS_PROXY / HTTP_PROXY, as httpx
+    honoured them), calls go through it: here the stand-in plays the proxy."""
+    telegram_bot, stand_in = bot
+    port = telegram_bot.base_url.split(":")[2].split("/")[0]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    behind = Bot(TOKEN, base_url="http://telegram.invalid/bot", request=AiohttpRequest())
+    async with behind:
+        await behind.send_message(42, "through the proxy")
+    assert [r["text"] for r in stand_in.received] == ["through the proxy"]

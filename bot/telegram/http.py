@@ -50,6 +50,9 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
+                # HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as PTB's httpx client honoured them
+                # (where Telegram is only reachable through a proxy)
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:
