@@ -145,7 +145,7 @@ def _flow_update() -> Update:
     )
 
 
-FLOW_UPDATE = _flow_update()
+_FLOW_UPDATE = _flow_update()
 
 
 async def store_snapshot(
@@ -171,7 +171,7 @@ async def store_snapshot(
         return
     with session.no_autoflush:
         await session.execute(
-            FLOW_UPDATE,
+            _FLOW_UPDATE,
             {
                 "p_person": flow.person_id,
                 "p_flow": snapshot.flow,

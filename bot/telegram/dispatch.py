@@ -156,14 +156,7 @@ class Dispatcher:
             # Safety first: the crisis reply goes out before anything is stored or decided.
             await self.send(context.bot, await self._crisis_reply(incoming))
         try:
-            try:
-                outgoing = await self._process(incoming, risk)
-            except DBAPIError as exc:
-                if not self.db.lost_connection(exc):
-                    raise
-                # Nothing of it was stored; a new connection will be used this time.
-                log.info("update %s: database connection lost; trying again", update.update_id)
-                outgoing = await self._process(incoming, risk)
+            outgoing = await self._process_on_a_live_connection(incoming, risk)
         except (DBAPIError, SQLAlchemyError, OSError, TimeoutError) as exc:
             log.warning("update %s: storage unavailable (%s)", update.update_id, type(exc).__name__)
             outgoing = self._trouble(
@@ -257,6 +250,19 @@ class Dispatcher:
         return [SendText(incoming.chat_id, self.translator.render(text, locale), markup)]
 
     # -- one update, one transaction ----------------------------------------------------
+
+    async def _process_on_a_live_connection(
+        self, incoming: Incoming, risk: Assessment | None
+    ) -> list[Outgoing]:
+        """``_process``, once more if its pooled connection had died (nothing was stored;
+        the pool has dropped the dead connections, so the second try gets a new one)."""
+        try:
+            return await self._process(incoming, risk)
+        except DBAPIError as exc:
+            if not self.db.lost_connection(exc):
+                raise
+            log.info("update %s: database connection lost; trying again", incoming.update_id)
+            return await self._process(incoming, risk)
 
     async def _process(self, incoming: Incoming, risk: Assessment | None) -> list[Outgoing]:
         now = self.clock()
