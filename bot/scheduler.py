@@ -14,14 +14,13 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, delete, select, tuple_, update
+from sqlalchemy import Select, Table, bindparam, case, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.ext import ContextTypes
 
 from bot.family import active_links as family_links
 from bot.storage import checkins, flag_store
-from bot.storage import people as people_store
 from bot.storage.models import (
     CheckIn,
     Escalation,
@@ -58,11 +57,25 @@ LATER = Choice(Msg(N_("checkin.prompt.later")), "/later")
 
 
 class Due(NamedTuple):
-    """A claimed schedule row."""
+    """A claimed schedule row, with what deciding it needs to know about its person."""
 
-    person_id: int
+    person: Person
     kind: str
     last_local_date: date | None
+    last_answered: date | None  # the last local day they answered anything
+    held: bool  # a peer worker holds their chat: the bot's own messages wait
+    # Which of the check-ins of the day before, of and after the tick's UTC date they
+    # finished, as bits 1, 2 and 4: their local "today" is one of the three.
+    finished_bits: int | None
+
+    def finished(self, today: date, utc_today: date) -> bool:
+        """Whether the check-in of their local ``today`` is already done."""
+        bit = 1 << ((today - utc_today).days + 1)
+        return bool((self.finished_bits or 0) & bit)
+
+    @property
+    def person_id(self) -> int:
+        return self.person.id
 
 
 @dataclass
@@ -77,10 +90,59 @@ class TickReport:
 
 PURGE_EVERY = timedelta(hours=1)
 
-# The tick works on the schedule table's rows directly: loading, changing and saving 200
-# ORM objects a tick was a third of its CPU (docs/benchmarks.md); moved rows are saved by
-# one executemany.
+# The tick claims rows of the schedule table with their people in one statement and saves
+# the moved rows with one more (executemany), instead of loading, changing and flushing
+# 200 ORM objects and asking four more queries about their people (docs/benchmarks.md).
 SCHEDULES: Table = Schedule.__table__  # type: ignore[assignment]
+
+
+def _claim_select() -> Select[Any]:
+    """Due rows joined with their people, each with the facts deciding it needs from other
+    tables (correlated subqueries: index probes on the check-ins' person and day and on the
+    escalations' client). Parameters: ``now``, ``batch``, and the UTC dates ``before``,
+    ``on`` and ``after`` (``now``'s, and the days either side)."""
+    columns = SCHEDULES.c
+    last_answered = (
+        select(func.max(CheckIn.local_date))
+        .where(CheckIn.person_id == columns.person_id, CheckIn.mood.is_not(None))
+        .scalar_subquery()
+    )
+    finished_bits = (
+        select(
+            func.sum(
+                case(
+                    (CheckIn.local_date == bindparam("before"), 1),
+                    (CheckIn.local_date == bindparam("on"), 2),
+                    else_=4,
+                )
+            )
+        )
+        .where(
+            CheckIn.person_id == columns.person_id,
+            CheckIn.local_date.between(bindparam("before"), bindparam("after")),
+            CheckIn.completed_at.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    held = (
+        select(Escalation.id)
+        .where(
+            Escalation.client_id == columns.person_id,
+            Escalation.state.in_(("claimed", "active")),
+        )
+        .exists()
+    )
+    return (
+        select(Person, columns.kind, columns.last_local_date, last_answered, held, finished_bits)
+        .select_from(SCHEDULES)
+        .join(Person, Person.id == columns.person_id)
+        .where(columns.due_at <= bindparam("now"))
+        .order_by(columns.due_at)
+        .limit(bindparam("batch"))
+    )
+
+
+_CLAIM = _claim_select()
 _MOVE = (
     update(SCHEDULES)
     .where(SCHEDULES.c.person_id == bindparam("s_person"), SCHEDULES.c.kind == bindparam("s_kind"))
@@ -171,17 +233,18 @@ class Scheduler:
         return report
 
     async def _claim(self, session: AsyncSession, now: datetime) -> list[Due]:
-        """What is due, oldest first, at most a batch; the rows stay locked until the tick's
-        first transaction ends."""
-        columns = SCHEDULES.c
-        query = (
-            select(columns.person_id, columns.kind, columns.last_local_date)
-            .where(columns.due_at <= now)
-            .order_by(columns.due_at)
-            .limit(self.settings.tick_batch)
+        """What is due, oldest first, at most a batch, with each row's person: one round trip.
+        The schedule rows stay locked until the tick's first transaction ends."""
+        day = now.date()
+        query = _CLAIM.params(
+            now=now,
+            batch=self.settings.tick_batch,
+            before=day - timedelta(days=1),
+            on=day,
+            after=day + timedelta(days=1),
         )
         if self.db.is_postgres:
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(of=SCHEDULES, skip_locked=True)
         return [Due(*row) for row in await session.execute(query)]
 
     async def _decide(
@@ -192,48 +255,15 @@ class Scheduler:
         report: TickReport,
         charts: list[tuple[Person, list[flags.DayRecord], date]],
     ) -> None:
-        ids = sorted({row.person_id for row in rows})
-        people = {
-            p.id: p for p in (await session.scalars(select(Person).where(Person.id.in_(ids)))).all()
-        }
-        earliest = min(
-            (local_date(now, people[i].timezone) for i in ids if i in people), default=now.date()
-        ) - timedelta(days=1)
-        completed = {
-            (pid, day)
-            for pid, day in (
-                await session.execute(
-                    select(CheckIn.person_id, CheckIn.local_date).where(
-                        CheckIn.person_id.in_(ids),
-                        CheckIn.local_date >= earliest,
-                        CheckIn.completed_at.is_not(None),
-                    )
-                )
-            ).all()
-        }
-        held = await people_store.held_by_a_person(session, ids)
-        last_days = await checkins.last_checkin_days(session, ids)
         weekly_ids = [row.person_id for row in rows if row.kind == WEEKLY]
-        history = (
-            await checkins.records(session, weekly_ids, earliest - timedelta(days=28))
-            if weekly_ids
-            else {}
-        )
+        history = {}
+        if weekly_ids:
+            earliest = min(local_date(now, row.person.timezone) for row in rows)
+            history = await checkins.records(session, weekly_ids, earliest - timedelta(days=29))
         moves: list[dict[str, Any]] = []
         drops: list[tuple[int, str]] = []
         for row in rows:
-            due, day = await self._decide_row(
-                session,
-                row,
-                people.get(row.person_id),
-                now,
-                report,
-                charts,
-                completed,
-                held,
-                last_days,
-                history,
-            )
+            due, day = await self._decide_row(session, row, now, report, charts, history)
             if due is None:
                 drops.append((row.person_id, row.kind))
             else:
@@ -251,31 +281,26 @@ class Scheduler:
         self,
         session: AsyncSession,
         row: Due,
-        person: Person | None,
         now: datetime,
         report: TickReport,
         charts: list[tuple[Person, list[flags.DayRecord], date]],
-        completed: set[tuple[int, date]],
-        held: set[int],
-        last_days: dict[int, date],
         history: dict[int, list[flags.DayRecord]],
     ) -> tuple[datetime | None, date | None]:
         """What one due row brings (appended to ``report`` and ``charts``), and where the row
         goes next: its new due time and last prompted local day, or ``None`` to drop it."""
-        if person is None:
-            return None, None
+        person = row.person
         today = local_date(now, person.timezone)
         quiet_now = self.dispatcher.rules.is_quiet(now.astimezone(ZoneInfo(person.timezone)).time())
         blocked = person.blocked_at is not None
-        waiting = person.paused or blocked or person.id in held or quiet_now
+        waiting = person.paused or blocked or row.held or quiet_now
         kind = row.kind
         if kind in (CHECKIN, REMINDER):
-            already = (person.id, today) in completed or row.last_local_date == today
+            already = row.finished(today, now.date()) or row.last_local_date == today
             if not waiting and not already:
-                report.outgoing.append(self._prompt(person, kind, today, last_days.get(person.id)))
+                report.outgoing.append(self._prompt(person, kind, today, row.last_answered))
                 if kind == CHECKIN:
                     report.outgoing += await self._silence(
-                        session, person, today, last_days.get(person.id), now, report
+                        session, person, today, row.last_answered, now, report
                     )
             else:
                 report.skipped += 1

@@ -6,8 +6,10 @@ import asyncio
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import build
@@ -117,14 +119,7 @@ async def test_shanghai_has_no_dst_and_reminders_respect_quiet_hours(harness: Ha
     assert not any("gentle reminder" in t for t in texts)
 
 
-async def test_no_reminder_once_the_checkin_is_done(harness: Harness) -> None:
-    harness.set_now(datetime(2026, 3, 6, 9, 55, tzinfo=UTC))  # 17:55 in Shanghai
-    person = await harness.onboard(Role.CLIENT)
-    await person.send("/settings")
-    await person.press("Check-in time")
-    await person.send("18:00")
-    harness.set_now(datetime(2026, 3, 6, 10, 1, tzinfo=UTC))
-    await harness.tick()
+async def _finish_checkin(harness: Harness, person: Any) -> None:
     await person.press("✅ Start check-in")
     for label in (
         "😐 Okay",
@@ -137,8 +132,37 @@ async def test_no_reminder_once_the_checkin_is_done(harness: Harness) -> None:
         "Skip",
     ):
         await person.press(label)
+
+
+@pytest.mark.parametrize(
+    ("zone", "prompt_at"),
+    [
+        ("Asia/Shanghai", datetime(2026, 3, 6, 10, 1, tzinfo=UTC)),  # 18:01, same date as UTC
+        ("Pacific/Kiritimati", datetime(2026, 3, 5, 18, 1, tzinfo=UTC)),  # 08:01 on 6 March
+        ("Pacific/Pago_Pago", datetime(2026, 3, 7, 5, 1, tzinfo=UTC)),  # 18:01 on 6 March
+    ],
+)
+async def test_no_reminder_once_the_checkin_is_done(
+    harness: Harness, zone: str, prompt_at: datetime
+) -> None:
+    """Whether today's check-in is done is looked up for the client's own date, which can be
+    a day before or after the server's (UTC+14, UTC-11)."""
+    local = prompt_at.astimezone(ZoneInfo(zone))
+    harness.set_now(prompt_at - timedelta(minutes=10))
+    person = await harness.onboard(Role.CLIENT)
+    await person.send("/settings")
+    await person.press("Time zone")
+    await person.send(zone)
+    await person.send("/settings")
+    await person.press("Check-in time")
+    await person.send(f"{local.hour:02d}:00")
+    harness.set_now(prompt_at)
     before = len(harness.api.calls)
-    await _simulate(harness, datetime(2026, 3, 6, 10, 30, tzinfo=UTC), hours=6)
+    await harness.tick()
+    assert any(PROMPT in t for t in _prompts(harness, before, person.user_id))
+    await _finish_checkin(harness, person)
+    before = len(harness.api.calls)
+    await _simulate(harness, prompt_at + timedelta(minutes=29), hours=6)
     assert _prompts(harness, before, person.user_id) == []
 
 

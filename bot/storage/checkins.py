@@ -174,20 +174,6 @@ async def records(
     return result
 
 
-async def last_checkin_days(session: AsyncSession, person_ids: list[int]) -> dict[int, date]:
-    """The most recent day each person answered anything."""
-    if not person_ids:
-        return {}
-    rows = (
-        await session.execute(
-            select(CheckIn.person_id, func.max(CheckIn.local_date))
-            .where(CheckIn.person_id.in_(person_ids), CheckIn.mood.is_not(None))
-            .group_by(CheckIn.person_id)
-        )
-    ).all()
-    return {pid: day for pid, day in rows}
-
-
 def window_start(today: date, days: int) -> date:
     return today - timedelta(days=days)
 

@@ -225,19 +225,6 @@ async def forget(session: AsyncSession, person: Person, flow: FlowState) -> None
     await session.delete(person)
 
 
-async def held_by_a_person(session: AsyncSession, person_ids: list[int]) -> set[int]:
-    """Clients whose chat a human peer worker holds right now (the bot's own messages wait)."""
-    if not person_ids:
-        return set()
-    rows = await session.scalars(
-        select(Escalation.client_id).where(
-            Escalation.client_id.in_(person_ids),
-            Escalation.state.in_(("claimed", "active")),
-        )
-    )
-    return set(rows.all())
-
-
 async def first_delivery(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Record an update id; False when it was already handled (Telegram redelivered it)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
