@@ -5,21 +5,18 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Flag, Person
 from flows.flags import FlagHit, episodes
 
+# Built once: it runs at the end of every check-in.
+_OPEN_FLAGS = select(Flag).where(Flag.person_id == bindparam("person"), Flag.cleared_at.is_(None))
+
 
 async def open_flags(session: AsyncSession, person_id: int) -> list[Flag]:
-    return list(
-        (
-            await session.scalars(
-                select(Flag).where(Flag.person_id == person_id, Flag.cleared_at.is_(None))
-            )
-        ).all()
-    )
+    return list((await session.scalars(_OPEN_FLAGS, {"person": person_id})).all())
 
 
 async def apply(
