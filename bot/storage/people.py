@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -225,13 +226,26 @@ async def forget(session: AsyncSession, person: Person, flow: FlowState) -> None
     await session.delete(person)
 
 
+def _first_delivery_insert(insert: Callable[[Table], Any]) -> Any:
+    table: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
+    return (
+        insert(table)
+        .values(update_id=bindparam("update_id"), at=bindparam("now"))
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(table.c.update_id)
+    )
+
+
+# Built once, on the table: on SQLite this runs for every update, and an INSERT of the ORM
+# entity takes the ORM's bulk-insert path, which costs more than the statement itself.
+_FIRST_DELIVERY = {
+    "postgresql": _first_delivery_insert(pg_insert),
+    "sqlite": _first_delivery_insert(sqlite_insert),
+}
+
+
 async def first_delivery(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Record an update id; False when it was already handled (Telegram redelivered it)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = await session.execute(
-        insert(ProcessedUpdate)
-        .values(update_id=update_id, at=now)
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(ProcessedUpdate.update_id)
-    )
+    statement = _FIRST_DELIVERY[session.get_bind().dialect.name]
+    result = await session.execute(statement, {"update_id": update_id, "now": now})
     return result.scalar_one_or_none() is not None
