@@ -2,7 +2,9 @@
 
 Rows are what ``Dispatcher._welcome`` and onboarding store (a person, their flow row, their
 schedule rows computed with the project's own ``flows.schedule`` functions), plus a day of
-check-in history and, for every tenth client, two warning signs answered yesterday.
+check-in history, for every tenth client two warning signs answered yesterday, and for
+every twentieth a resolved escalation (the history a running program accumulates, which
+the scheduler's look-up of chats a peer worker holds must not scan).
 PostgreSQL gets them with ``COPY`` (asyncpg ``copy_records_to_table``); SQLite with
 ``executemany``. Check-in times are spread over the whole day (UTC) across five time
 zones, always at a local time outside quiet hours, as real clients would choose.
@@ -24,7 +26,15 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bot.config import Settings
-from bot.storage.models import CheckIn, FlowState, Person, Schedule, SignAnswer, WarningSign
+from bot.storage.models import (
+    CheckIn,
+    Escalation,
+    FlowState,
+    Person,
+    Schedule,
+    SignAnswer,
+    WarningSign,
+)
 from bot.storage.schedules import CHECKIN, REMINDER, WEEKLY
 from flows.people import Rules
 from flows.schedule import local_date, next_daily, next_weekly, shifted
@@ -47,6 +57,7 @@ class Population:
     zone: str | None = None  # one zone for everyone (in-process runs), else spread
     seed: int = 20261123
     signs_every: int = 10
+    resolved_escalations_every: int = 20
     # Schedule rows fall due after this instant (default ``now``): a live run can start
     # with nothing due during it.
     schedules_after: datetime | None = None
@@ -117,6 +128,7 @@ class Rows:
     checkins: list[tuple[Any, ...]]
     warning_signs: list[tuple[Any, ...]]
     checkin_signs: list[tuple[Any, ...]]
+    escalations: list[tuple[Any, ...]]
 
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -152,6 +164,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "warning_signs": ("id", "person_id", "text", "created_at"),
     "checkin_signs": ("checkin_id", "sign_id", "present"),
+    "escalations": (
+        "id",
+        "client_id",
+        "tier",
+        "state",
+        "opened_at",
+        "reminders",
+        "resolved_at",
+        "outcome",
+    ),
 }
 TABLES: dict[str, Table] = {
     "people": Person.__table__,  # type: ignore[dict-item]
@@ -160,6 +182,7 @@ TABLES: dict[str, Table] = {
     "checkins": CheckIn.__table__,  # type: ignore[dict-item]
     "warning_signs": WarningSign.__table__,  # type: ignore[dict-item]
     "checkin_signs": SignAnswer.__table__,  # type: ignore[dict-item]
+    "escalations": Escalation.__table__,  # type: ignore[dict-item]
 }
 
 
@@ -168,7 +191,7 @@ def rows(pop: Population, settings: Settings, start: int, stop: int) -> Rows:
     rules = Rules(quiet_start=settings.quiet_hours_start, quiet_end=settings.quiet_hours_end)
     rng = random.Random(pop.seed + start)
     onboarded = pop.now - timedelta(days=30)
-    out = Rows([], [], [], [], [], [])
+    out = Rows([], [], [], [], [], [], [])
     for index in range(start, stop):
         person_id = index + 1
         user_id = pop.user_id(index)
@@ -245,6 +268,11 @@ def rows(pop: Population, settings: Settings, start: int, stop: int) -> Rows:
                 sign_id = 2 * index + n + 1
                 out.warning_signs.append((sign_id, person_id, f"sign {n}", onboarded))
                 out.checkin_signs.append((person_id, sign_id, n == 0))
+        if pop.resolved_escalations_every and index % pop.resolved_escalations_every == 0:
+            opened = pop.now - timedelta(days=10)
+            out.escalations.append(
+                (person_id, person_id, "routine", "resolved", opened, 0, opened, "resolved")
+            )
     return out
 
 
@@ -268,6 +296,7 @@ async def insert(url: str, pop: Population, settings: Settings) -> float:
                     ("people", "id"),
                     ("checkins", "id"),
                     ("warning_signs", "id"),
+                    ("escalations", "id"),
                 ):
                     await conn.execute(
                         text(

@@ -128,6 +128,7 @@ def _claim_select() -> Select[Any]:
         select(Escalation.id)
         .where(
             Escalation.client_id == columns.person_id,
+            Escalation.resolved_at.is_(None),  # what lets the one-open-per-client index serve
             Escalation.state.in_(("claimed", "active")),
         )
         .exists()
