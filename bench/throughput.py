@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -153,6 +154,7 @@ async def feed(
 class CheckinRun:
     answers: int
     seconds: float
+    cpu_seconds: float  # this process's CPU time (SQLite's included; PostgreSQL's not)
 
     @property
     def rate(self) -> float:
@@ -214,9 +216,11 @@ class CheckinBench:
                 )
                 payloads.append(callback_payload(next(self.update_ids), user_id, data, 100))
         self.api.reset()
+        cpu = time.process_time()
         seconds = await feed(self.services.application, payloads, self.batch)
+        cpu = time.process_time() - cpu
         await self._check(day, len(payloads))
-        return CheckinRun(len(payloads), seconds)
+        return CheckinRun(len(payloads), seconds, cpu)
 
     async def _check(self, day: date, answers: int) -> None:
         assert self.services is not None
@@ -292,8 +296,9 @@ def bare_application(
 
 async def bare_rate(
     kind: str, updates: int, clients: int, batch: int, concurrency: int, runs: int
-) -> list[float]:
-    """Updates per second of a bare PTB Application: "echo" or "floor" (answer, edit, send)."""
+) -> tuple[list[float], float]:
+    """Updates per second of a bare PTB Application, "echo" or "floor" (answer, edit, send),
+    and the median CPU milliseconds per update."""
     api = LeanBotAPI()
     callback = kind == "floor"
     application = bare_application(
@@ -301,7 +306,7 @@ async def bare_rate(
     )
     await application.initialize()
     ids = itertools.count(1)
-    rates = []
+    rates, cpu_ms = [], []
     try:
         for _ in range(runs + 1):  # the first is a warm-up
             payloads = [
@@ -311,7 +316,9 @@ async def bare_rate(
                 for n in range(updates)
             ]
             api.reset()
+            cpu = time.process_time()
             seconds = await feed(application, payloads, batch)
+            cpu_ms.append(1000 * (time.process_time() - cpu) / updates)
             expected = 3 * updates if callback else updates
             got = sum(api.methods.values())
             if got != expected:
@@ -319,7 +326,7 @@ async def bare_rate(
             rates.append(updates / seconds)
     finally:
         await application.shutdown()
-    return rates[1:]
+    return rates[1:], statistics.median(cpu_ms[1:])
 
 
 async def measure(
@@ -333,7 +340,9 @@ async def measure(
         results = [await bench.run() for _ in range(runs)]
     finally:
         await bench.stop()
+    cpu_ms = statistics.median(1000 * r.cpu_seconds / r.answers for r in results)
     info = {
+        "cpu ms per answer": f"{cpu_ms:.2f}",
         "clients": str(clients),
         "answers per run": str(results[0].answers),
         "batch": str(batch),
