@@ -266,6 +266,13 @@ class Escalation(Base):
             sqlite_where=text("resolved_at IS NULL"),
         ),
         Index("ix_escalations_claimed_by", "claimed_by", "state"),
+        # the hourly retention purge looks only for resolved escalations that still hold a note
+        Index(
+            "ix_escalations_note_resolved_at",
+            "resolved_at",
+            postgresql_where=text("note IS NOT NULL"),
+            sqlite_where=text("note IS NOT NULL"),
+        ),
     )
 
 
