@@ -6,7 +6,6 @@ import asyncio
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +18,7 @@ from bot.storage.schedules import reschedule
 from flows.people import Role, Rules
 from flows.schedule import next_daily
 from tests.harness import TEST_TOKEN, Harness
+from tests.harness import Person as Chat
 
 NY = "America/New_York"
 PROMPT = "time for today's check-in"
@@ -34,7 +34,8 @@ def _prompts(harness: Harness, since: int, chat_id: int | None = None) -> list[s
     ]
 
 
-async def _client_in(harness: Harness, zone: str, clock: str = "20:00") -> int:
+async def _client_with(harness: Harness, zone: str, clock: str = "20:00") -> Chat:
+    """An onboarded client who chose ``zone`` and a check-in ``clock`` in their settings."""
     person = await harness.onboard(Role.CLIENT)
     await person.send("/settings")
     await person.press("Time zone")
@@ -42,7 +43,11 @@ async def _client_in(harness: Harness, zone: str, clock: str = "20:00") -> int:
     await person.send("/settings")
     await person.press("Check-in time")
     await person.send(clock)
-    return person.user_id
+    return person
+
+
+async def _client_in(harness: Harness, zone: str, clock: str = "20:00") -> int:
+    return (await _client_with(harness, zone, clock)).user_id
 
 
 async def _simulate(
@@ -119,7 +124,7 @@ async def test_shanghai_has_no_dst_and_reminders_respect_quiet_hours(harness: Ha
     assert not any("gentle reminder" in t for t in texts)
 
 
-async def _finish_checkin(harness: Harness, person: Any) -> None:
+async def _finish_checkin(person: Chat) -> None:
     await person.press("✅ Start check-in")
     for label in (
         "😐 Okay",
@@ -149,18 +154,12 @@ async def test_no_reminder_once_the_checkin_is_done(
     a day before or after the server's (UTC+14, UTC-11)."""
     local = prompt_at.astimezone(ZoneInfo(zone))
     harness.set_now(prompt_at - timedelta(minutes=10))
-    person = await harness.onboard(Role.CLIENT)
-    await person.send("/settings")
-    await person.press("Time zone")
-    await person.send(zone)
-    await person.send("/settings")
-    await person.press("Check-in time")
-    await person.send(f"{local.hour:02d}:00")
+    person = await _client_with(harness, zone, f"{local.hour:02d}:00")
     harness.set_now(prompt_at)
     before = len(harness.api.calls)
     await harness.tick()
     assert any(PROMPT in t for t in _prompts(harness, before, person.user_id))
-    await _finish_checkin(harness, person)
+    await _finish_checkin(person)
     before = len(harness.api.calls)
     await _simulate(harness, prompt_at + timedelta(minutes=29), hours=6)
     assert _prompts(harness, before, person.user_id) == []
