@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -70,8 +70,8 @@ class Due(NamedTuple):
 
     def finished(self, today: date, utc_today: date) -> bool:
         """Whether the check-in of their local ``today`` is already done."""
-        bit = 1 << ((today - utc_today).days + 1)
-        return bool((self.finished_bits or 0) & bit)
+        offset = (today - utc_today).days  # -1, 0 or 1: zones are UTC-12 to UTC+14
+        return -1 <= offset <= 1 and bool((self.finished_bits or 0) & (1 << (offset + 1)))
 
     @property
     def person_id(self) -> int:
@@ -144,6 +144,12 @@ def _claim_select() -> Select[Any]:
 
 
 _CLAIM = _claim_select()
+
+
+def _utc_date(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
 _MOVE = (
     update(SCHEDULES)
     .where(SCHEDULES.c.person_id == bindparam("s_person"), SCHEDULES.c.kind == bindparam("s_kind"))
@@ -236,7 +242,7 @@ class Scheduler:
     async def _claim(self, session: AsyncSession, now: datetime) -> list[Due]:
         """What is due, oldest first, at most a batch, with each row's person: one round trip.
         The schedule rows stay locked until the tick's first transaction ends."""
-        day = now.date()
+        day = _utc_date(now)
         query = _CLAIM.params(
             now=now,
             batch=self.settings.tick_batch,
@@ -296,7 +302,7 @@ class Scheduler:
         waiting = person.paused or blocked or row.held or quiet_now
         kind = row.kind
         if kind in (CHECKIN, REMINDER):
-            already = row.finished(today, now.date()) or row.last_local_date == today
+            already = row.finished(today, _utc_date(now)) or row.last_local_date == today
             if not waiting and not already:
                 report.outgoing.append(self._prompt(person, kind, today, row.last_answered))
                 if kind == CHECKIN:
