@@ -18,22 +18,24 @@ FIELDS = ("mood", "sleep", "medication", "side_effects", "unusual", "distress", 
 TABLE: Table = CheckIn.__table__  # type: ignore[assignment]
 
 
+# The statements opening a check-in (every "Start check-in" tap), built once.
+_ACTIVE_SIGNS = (
+    select(WarningSign)
+    .where(WarningSign.person_id == bindparam("person"), WarningSign.removed_at.is_(None))
+    .order_by(WarningSign.id)
+)
+_FOR_DAY = select(CheckIn).where(
+    CheckIn.person_id == bindparam("person"), CheckIn.local_date == bindparam("day")
+)
+_ANSWERED_SIGNS = select(SignAnswer.sign_id).where(SignAnswer.checkin_id == bindparam("checkin"))
+
+
 async def active_signs(session: AsyncSession, person_id: int) -> list[WarningSign]:
-    return list(
-        (
-            await session.scalars(
-                select(WarningSign)
-                .where(WarningSign.person_id == person_id, WarningSign.removed_at.is_(None))
-                .order_by(WarningSign.id)
-            )
-        ).all()
-    )
+    return list((await session.scalars(_ACTIVE_SIGNS, {"person": person_id})).all())
 
 
 async def for_day(session: AsyncSession, person_id: int, day: date) -> CheckIn | None:
-    return await session.scalar(
-        select(CheckIn).where(CheckIn.person_id == person_id, CheckIn.local_date == day)
-    )
+    return await session.scalar(_FOR_DAY, {"person": person_id, "day": day})
 
 
 async def open_today(
@@ -46,9 +48,7 @@ async def open_today(
         session.add(row)
         await session.flush()
     answers = {field: getattr(row, field) for field in FIELDS if getattr(row, field) is not None}
-    answered_signs = (
-        await session.scalars(select(SignAnswer.sign_id).where(SignAnswer.checkin_id == row.id))
-    ).all()
+    answered_signs = (await session.scalars(_ANSWERED_SIGNS, {"checkin": row.id})).all()
     signs = await active_signs(session, person.id)
     return {
         "day": day.isoformat(),
