@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, Table, Update, bindparam, func, select, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
@@ -28,6 +39,9 @@ _FOR_DAY = select(CheckIn).where(
     CheckIn.person_id == bindparam("person"), CheckIn.local_date == bindparam("day")
 )
 _ANSWERED_SIGNS = select(SignAnswer.sign_id).where(SignAnswer.checkin_id == bindparam("checkin"))
+_OPEN_DAY = insert(TABLE).values(
+    person_id=bindparam("person"), local_date=bindparam("day"), started_at=bindparam("now")
+)
 
 
 async def active_signs(session: AsyncSession, person_id: int) -> list[WarningSign]:
@@ -43,19 +57,20 @@ async def open_today(
 ) -> dict[str, Any]:
     """Today's check-in as the flow needs it; creates the row on first use."""
     row = await for_day(session, person.id, day)
-    if row is None:
-        row = CheckIn(person_id=person.id, local_date=day, started_at=now)
-        session.add(row)
-        await session.flush()
-    answers = {field: getattr(row, field) for field in FIELDS if getattr(row, field) is not None}
-    answered_signs = (await session.scalars(_ANSWERED_SIGNS, {"checkin": row.id})).all()
+    answers: dict[str, Any] = {}
+    answered_signs: list[int] = []
+    if row is None:  # the day's first: a new, empty row (a Core INSERT, built once)
+        await session.execute(_OPEN_DAY, {"person": person.id, "day": day, "now": now})
+    else:
+        answers = {f: getattr(row, f) for f in FIELDS if getattr(row, f) is not None}
+        answered_signs = list((await session.scalars(_ANSWERED_SIGNS, {"checkin": row.id})).all())
     signs = await active_signs(session, person.id)
     return {
         "day": day.isoformat(),
         "answers": answers,
         "signs": [[sign.id, cipher.decrypt(sign.text)] for sign in signs],
-        "signs_answered": list(answered_signs),
-        "completed": row.completed_at is not None,
+        "signs_answered": answered_signs,
+        "completed": row is not None and row.completed_at is not None,
     }
 
 
