@@ -263,7 +263,7 @@ class Scheduler:
         charts: list[tuple[Person, list[flags.DayRecord], date]],
     ) -> None:
         weekly_ids = [row.person_id for row in rows if row.kind == WEEKLY]
-        history = {}
+        history: dict[int, list[flags.DayRecord]] = {}
         if weekly_ids:
             earliest = min(local_date(now, row.person.timezone) for row in rows)
             history = await checkins.records(session, weekly_ids, earliest - timedelta(days=29))
@@ -333,11 +333,14 @@ class Scheduler:
             )
             return due, row.last_local_date
         if kind == LESSON:
+            next_lesson = next_lesson_due(person, now)
+            if next_lesson is None:  # no lesson day left (or no time): nothing to send; it goes
+                return None, None
             if not waiting:
                 report.outgoing += await self._lesson(session, person, now)
             else:
                 report.skipped += 1
-            return next_lesson_due(person, now), row.last_local_date
+            return next_lesson, row.last_local_date
         if kind == FAMILY_SUMMARY:
             if not waiting:
                 report.outgoing += await self._family_summary(session, person, now)

@@ -362,3 +362,39 @@ async def test_no_prompt_while_a_peer_worker_holds_the_chat(harness: Harness) ->
     before = len(harness.api.calls)
     await _simulate(harness, datetime(2026, 3, 7, 11, tzinfo=UTC), hours=3)
     assert len([t for t in _prompts(harness, before, client.user_id) if PROMPT in t]) == 1
+
+
+async def test_a_row_with_nothing_left_to_schedule_goes_and_the_rest_still_go_out(
+    harness: Harness,
+) -> None:
+    """A family member left without a lesson time gets no lesson and their lesson row is
+    dropped; a row of a kind this version does not know (left by another version) is dropped
+    too; a client due in the same tick still gets their prompt."""
+    harness.set_now(datetime(2026, 3, 6, 10, 50, tzinfo=UTC))  # 18:50 in Shanghai
+    client = await _client_with(harness, "Asia/Shanghai", "19:00")
+    relative = await harness.onboard(Role.FAMILY)
+    harness.set_now(datetime(2026, 3, 6, 11, 1, tzinfo=UTC))
+    async with harness.db.transaction() as session:
+        member = await session.scalar(
+            select(Person).where(Person.telegram_user_id == relative.user_id)
+        )
+        assert member is not None
+        member.checkin_time = None  # their lesson time
+        for kind in ("lesson", "retired_kind"):
+            row = await session.get(Schedule, (member.id, kind))
+            if row is None:
+                session.add(Schedule(person_id=member.id, kind=kind, due_at=harness.now))
+            else:
+                row.due_at = harness.now
+    before = len(harness.api.calls)
+    await harness.tick()
+    assert any(PROMPT in t for t in _prompts(harness, before, client.user_id))
+    assert not any(
+        c.method == "sendMessage" and int(c.params["chat_id"]) == relative.user_id
+        for c in harness.api.calls[before:]
+    )
+    async with harness.db.sessions() as session:
+        kinds = (
+            await session.scalars(select(Schedule.kind).where(Schedule.person_id == member.id))
+        ).all()
+    assert "lesson" not in kinds and "retired_kind" not in kinds
