@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flows.effects import Choice, CloseEscalation, Say
+from flows.effects import Choice, Say, StaffRequest
 from flows.engine import FlowModel
 from flows.escalation import OUTCOMES
 from flows.text import N_, Msg
@@ -65,7 +65,11 @@ class Closing(FlowModel):
         if not self.value:
             self.show_choice(Msg(N_("closing.note.skip")))
         escalation_id = int(self.ctx["escalation"])
-        self.emit(CloseEscalation(escalation_id, str(self.ctx["outcome"]), self.value))
+        self.emit(
+            StaffRequest(
+                "resolve", escalation_id, outcome=str(self.ctx["outcome"]), text=self.value
+            )
+        )
 
     def on_enter_cancelled(self) -> None:
         self.show_choice(Msg(N_("closing.cancel")))

@@ -35,13 +35,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("pause", N_("command.pause"), frozenset({Role.CLIENT, Role.FAMILY})),
     Command("resume", N_("command.resume"), frozenset({Role.CLIENT, Role.FAMILY})),
     Command("later", N_("command.later"), frozenset({Role.CLIENT}), hidden=True),
-    Command("talk", N_("command.talk"), frozenset({Role.CLIENT})),
+    Command("talk", N_("command.talk"), frozenset({Role.CLIENT, Role.FAMILY})),
     Command("family", N_("command.family"), frozenset({Role.CLIENT})),
     Command("lessons", N_("command.lessons"), frozenset({Role.FAMILY})),
     Command("worried", N_("command.worried"), frozenset({Role.FAMILY})),
     Command("lesson", N_("command.lesson"), frozenset({Role.FAMILY}), hidden=True),
     Command("practice", N_("command.practice"), frozenset({Role.FAMILY}), hidden=True),
-    Command("rate", N_("command.rate"), frozenset({Role.CLIENT}), hidden=True),
+    Command("rate", N_("command.rate"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command("onduty", N_("command.onduty"), STAFF),
     Command("offduty", N_("command.offduty"), STAFF),
     Command("queue", N_("command.queue"), STAFF),
@@ -52,16 +52,28 @@ COMMANDS: tuple[Command, ...] = (
     Command("done", N_("command.done"), STAFF),
     Command("note", N_("command.note"), STAFF),
     Command("claim", N_("command.claim"), STAFF, hidden=True),
+    Command("sendto", N_("command.sendto"), STAFF, hidden=True),
     Command("assign", N_("command.assign"), frozenset({Role.SUPERVISOR})),
     Command("overdue", N_("command.overdue"), frozenset({Role.SUPERVISOR})),
 )
 
-# Commands that exist for some role; anyone else gets a polite "not available".
-STAFF_ACTIONS = frozenset(
-    {"queue", "mine", "switch", "release", "transfer", "note", "claim", "assign", "overdue"}
+# Staff commands decided on facts only the database has (``flows.desk.decide``).
+STAFF_REQUESTS = frozenset(
+    {"claim", "assign", "transfer", "release", "note", "sendto", "queue", "overdue"}
 )
 
 BY_NAME = {command.name: command for command in COMMANDS}
+
+MAX_NUMBER = 2**31 - 1  # ids and counts fit a 32-bit column on every database
+
+
+def parse_number(text: str) -> int | None:
+    """A whole number typed or carried by a button: ASCII digits only ("²" and "١" are digits
+    to ``str.isdigit`` but not numbers anyone meant), at most ``MAX_NUMBER``."""
+    if not text or len(text) > 10 or not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if number <= MAX_NUMBER else None
 
 
 def commands_for(role: Role) -> tuple[Command, ...]:

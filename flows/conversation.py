@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from flows import desk
 from flows.checkin import CheckIn
 from flows.closing import Closing
-from flows.commands import BY_NAME, HELP, PRIVACY, STAFF, STAFF_ACTIONS
+from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS
 from flows.effects import (
     AskForPerson,
     Choice,
@@ -15,19 +16,17 @@ from flows.effects import (
     Notice,
     PracticeAnswer,
     RateChat,
-    Relay,
     Say,
     ShowAnswer,
-    StaffAction,
     UpdatePerson,
 )
 from flows.engine import Flow, Outcome
-from flows.escalation import route_worker_message
+from flows.escalation import Case
 from flows.family import Concern, FamilyLinks, LessonFlow, lessons_overview, next_lesson
 from flows.history import history
 from flows.lessons.course import COURSE, lesson_by_slug
 from flows.onboarding import Onboarding
-from flows.people import Event, PersonView, Role, Rules
+from flows.people import Event, PersonView, Rules
 from flows.preferences import LanguageFlow, SettingsFlow
 from flows.safety_plan import SafetyPlan
 from flows.text import N_, Msg, msg
@@ -70,8 +69,10 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
         return _command(event, person, snapshot, rules)
     if event.kind == "text" and len(event.value) > rules.max_text_length:
         return _keep(snapshot, Say(msg(N_("input.too_long"), limit=rules.max_text_length)))
-    if event.kind in ("text", "media") and _relaying(person, snapshot):
-        return _keep(snapshot, Relay())
+    if event.kind in ("text", "media"):
+        relayed = _relay(event, person, snapshot)
+        if relayed:
+            return _keep(snapshot, *relayed)
     if event.kind == "stale":  # the shell sends these only mid-flow
         return _with_resume(
             snapshot, person, event, rules, Notice(Msg(N_("input.stale_button_resumed")))
@@ -88,6 +89,27 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
     return _keep(snapshot, Say(Msg(N_("input.idle_text")), menu=True))
 
 
+def _staff(
+    name: str, event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rules
+) -> Outcome:
+    """Staff commands about escalations: answered from the desk, or turned into a request
+    the shell loads facts for (``flows.desk.decide``)."""
+    assert person.desk is not None, "the shell loads every staff member's desk"
+    if name == "mine":
+        return _keep(snapshot, *desk.mine(person.desk))
+    if name == "switch":
+        return _keep(snapshot, *desk.switch(person.desk, event.argument))
+    if name == "done":
+        target = desk.closing_target(person.desk, event.argument)
+        if not isinstance(target, Case):
+            return _keep(snapshot, *target)
+        return FLOWS["closing"].start(person, event, rules, {"escalation": target.id})
+    request = desk.parse(name, event.argument, person.desk, event.via_button, event.message_id)
+    if isinstance(request, tuple):
+        return _keep(snapshot, *request)
+    return _keep(snapshot, request)
+
+
 def _deleteme(event: Event, snapshot: FlowSnapshot) -> Outcome:
     """Erasure needs a tap on "Yes"; anything else keeps everything."""
     if event.kind == "choice" and event.value == "del:yes":
@@ -98,11 +120,26 @@ def _deleteme(event: Event, snapshot: FlowSnapshot) -> Outcome:
     )
 
 
-def _relaying(person: PersonView, snapshot: FlowSnapshot) -> bool:
-    """A client whose chat a worker holds, or a worker holding chats and not mid-flow."""
-    if person.role is Role.CLIENT:
-        return person.held
-    return person.role in STAFF and bool(person.holding) and snapshot.flow is None
+def _relay(event: Event, person: PersonView, snapshot: FlowSnapshot) -> tuple[Effect, ...]:
+    """A message that belongs to a conversation between people, not with the bot: from the
+    person an escalation is about (to its worker, or kept for one while they are not in the
+    middle of something with the bot), or from staff who are not mid-flow (routed by
+    ``flows.desk``; with no chat held they are told it went nowhere)."""
+    message = desk.Message(
+        "text" if event.kind == "text" else "media",
+        event.value,
+        event.message_id or 0,
+        event.reply_case,
+    )
+    if person.desk is not None:
+        if snapshot.flow is not None:
+            return ()
+        assert event.now is not None
+        return desk.from_worker(person.desk, message, event.now)
+    case = person.case
+    if case is not None and (case.held or snapshot.flow is None):
+        return desk.from_subject(case, message)
+    return ()
 
 
 def _keep(snapshot: FlowSnapshot, *effects: Effect) -> Outcome:
@@ -219,14 +256,8 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
             UpdatePerson(on_duty=on),
             Say(Msg(N_("duty.on")) if on else Msg(N_("duty.off")), menu=True),
         )
-    if name == "done":
-        route = route_worker_message(None, person.selected_escalation, list(person.holding))
-        if route.escalation_id is None:
-            assert route.problem is not None
-            return _keep(snapshot, Say(Msg(route.problem)))
-        return FLOWS["closing"].start(person, event, rules, {"escalation": route.escalation_id})
-    if name in STAFF_ACTIONS:
-        return _keep(snapshot, StaffAction(name, event.argument))
+    if name in ("done", "mine", "switch") or name in STAFF_REQUESTS:
+        return _staff(name, event, person, snapshot, rules)
     if name == "history":
         return _keep(snapshot, Say(history(event.data["history"], event.data["today"]), menu=True))
     if name == "pause":

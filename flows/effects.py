@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time
 
 from flows.text import Text
 
@@ -114,30 +114,145 @@ class SavePlanSection:
 
 @dataclass(frozen=True, slots=True)
 class AskForPerson:
-    """Bring a human in: open an escalation for this client (or add this reason to it)."""
+    """Bring a human in: open an escalation about this person (or add this reason to it)."""
 
     source: str = "request"
-    detail: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class StaffAction:
-    """A peer worker's or supervisor's command about escalations, carried out by the shell."""
+class StaffRequest:
+    """A staff command that needs facts only the database has (a case by its id, a worker by
+    alias, a kept message). The shell loads what the fields name, locks the case, and hands
+    both to ``flows.desk.decide``; it decides nothing itself."""
 
-    action: str
-    argument: str = ""
+    action: str  # claim | assign | transfer | release | resolve | note | sendto | queue | overdue
+    case_id: int | None = None
+    ref: str | None = None  # what a button carries, so a card acts only on its own case
+    alias: str | None = None
+    text: str = ""
+    outcome: str = ""
+    message_id: int | None = None
+    via_button: bool = False
+
+
+# -- escalations: every effect says whom it concerns ------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Relay:
-    """Pass the current message between client and peer worker (direction by role)."""
+class Tell:
+    """A message to one person (by id), rendered in that person's language."""
+
+    to: int
+    text: Text
+    choices: tuple[Choice, ...] = ()
+    columns: int = 1
 
 
 @dataclass(frozen=True, slots=True)
-class CloseEscalation:
-    escalation_id: int
-    outcome: str
-    note: str
+class PostCard:
+    """An escalation card in a staff member's chat; remembered so it can be edited later."""
+
+    to: int
+    case_id: int
+    text: Text
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EditCards:
+    """Rewrite every card posted about an escalation (taken, closed) and forget them."""
+
+    case_id: int
+    text: Text
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeCase:
+    """One lifecycle change of an escalation, as decided against the row the core was shown.
+
+    The shell's UPDATE requires the row to be in a state the lifecycle allows ``change`` from
+    and still held by ``expect_holder`` (``None``: by nobody); if another transaction got
+    there first, nothing is written and the whole update is handled again on fresh rows.
+    """
+
+    case_id: int
+    change: str  # a trigger of flows.escalation.Lifecycle
+    actor_id: int | None  # None: the clock, or the system
+    expect_holder: int | None
+    at: datetime
+    holder_id: int | None = None  # claim, assign, transfer: who holds it now
+    tier: str | None = None  # add_reason: the raised tier
+    claim_due_at: datetime | None = None
+    reply_due_at: datetime | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddReason:
+    case_id: int
+    source: str
+    tier: str
+    detail: tuple[tuple[str, object], ...] = ()
+    from_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddNote:
+    """Append a note to an escalation (never overwrite one)."""
+
+    case_id: int
+    author_id: int
+    author_alias: str
+    text: str
+    closing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SetSelection:
+    """The chat a worker's plain messages go to (``None``: ask them each time)."""
+
+    worker_id: int
+    case_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowContext:
+    """The context card (reasons, last week, signs, plan, notes, chart) for a worker."""
+
+    to: int
+    case_id: int
+    chosen: bool  # their messages go there now (they claimed it) or they will be asked
+
+
+@dataclass(frozen=True, slots=True)
+class RelayTo:
+    """Pass one message on within an escalation. ``text`` is the whole message, or the line
+    above a copied photo or voice note (``copy_of``: sender's person id and message id).
+    Once delivered, ``confirm`` goes to the sender; if delivery fails they are told."""
+
+    to: int
+    case_id: int
+    sender_id: int
+    text: Text
+    copy_of: int | None = None  # the message id in the sender's chat
+    confirm: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    """Keep a message until someone can act on it (see ``bot.storage.models.QueuedMessage``)."""
+
+    sender_id: int
+    case_id: int | None
+    purpose: str  # waiting | unaddressed | note
+    message_id: int
+    kind: str  # text | media
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DropQueued:
+    ids: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +329,18 @@ Effect = (
     | RemoveSign
     | AskForPerson
     | SavePlanSection
-    | StaffAction
-    | Relay
-    | CloseEscalation
+    | StaffRequest
+    | Tell
+    | PostCard
+    | EditCards
+    | ChangeCase
+    | AddReason
+    | AddNote
+    | SetSelection
+    | ShowContext
+    | RelayTo
+    | QueueMessage
+    | DropQueued
     | RateChat
     | CreateFamilyInvite
     | UpdateFamilyLink

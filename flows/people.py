@@ -6,7 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flows.desk import Desk
+    from flows.escalation import Case
 
 
 class Role(StrEnum):
@@ -15,10 +19,6 @@ class Role(StrEnum):
     PEER_WORKER = "peer_worker"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
-
-    @property
-    def is_staff(self) -> bool:
-        return self in (Role.PEER_WORKER, Role.SUPERVISOR, Role.ADMIN)
 
     @property
     def has_alias(self) -> bool:
@@ -43,11 +43,11 @@ class PersonView:
     paused: bool = False
     onboarded: bool = False
     lesson_days: str | None = None
-    # A client whose chat a peer worker holds: their messages are relayed to that worker.
-    held: bool = False
-    # A worker's held escalations, and the one their plain messages go to.
-    holding: tuple[int, ...] = ()
-    selected_escalation: int | None = None
+    # The unresolved escalation about this person (a client, or a relative), if any: while
+    # a worker holds it their messages go to that worker; until then they are kept for one.
+    case: Case | None = None
+    # A peer worker's or supervisor's chats and the one their messages go to.
+    desk: Desk | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,11 @@ class Event:
     value: str = ""
     argument: str = ""
     now: datetime | None = None
+    message_id: int | None = None  # the person's own message (text, media, command)
+    via_button: bool = False  # a command carried by a button rather than typed
+    # A worker's Telegram reply to a message that belongs to this escalation (looked up by
+    # the shell in the worker's chat); None when it is not a reply, or to nothing relayed.
+    reply_case: int | None = None
     # What the shell looked up for the flow beforehand, e.g. "alias_taken".
     facts: frozenset[str] = frozenset()
     # Data the shell loaded for this flow or command (today's answers, warning signs...).

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -85,7 +86,9 @@ class Person(Base):
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     # Family members' lesson days (0 = Monday), e.g. "1,4"; the time is ``checkin_time``.
     lesson_days: Mapped[str | None] = mapped_column(String(20))
-    # The escalation a worker's plain messages go to (chosen with /switch).
+    # The chat a worker's plain messages go to: only ever set by the worker's own choice
+    # (/switch, a claim, a "who is this for?" answer) and cleared by any change they did not
+    # make to the chats they hold (flows/desk.py).
     selected_escalation_id: Mapped[int | None] = mapped_column(Integer)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     consented_at: Mapped[datetime | None]
@@ -94,7 +97,13 @@ class Person(Base):
     invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_people_role", "role"),)
+    __table_args__ = (
+        Index("ix_people_role", "role"),
+        # "Lin" and "LIN" are the same alias to a person reading it
+        Index("uq_people_alias_lower", func.lower(alias), unique=True),
+        # ids are never reused (SQLite would reuse the largest after a deletion)
+        {"sqlite_autoincrement": True},
+    )
 
 
 class FlowState(Base):
@@ -234,16 +243,20 @@ class Flag(Base):
 
 
 class Escalation(Base):
-    """A client's chat brought to a human: open → claimed → active → resolved.
+    """A person's chat brought to a human: open → claimed → active → resolved.
 
-    At most one unresolved escalation per client (a partial unique index); new reasons are
-    added to it. ``claim_due_at`` and ``reply_due_at`` are the clocks the tick watches.
+    The subject is the person it is about and the one the peer worker talks to: a client,
+    or a relative who needs support themselves. At most one unresolved escalation per
+    subject (a partial unique index); new reasons are added to it. ``claim_due_at`` and
+    ``reply_due_at`` are the clocks the tick watches. ``ref`` is random and travels on
+    buttons, so a card can only ever act on the escalation it was made for.
     """
 
     __tablename__ = "escalations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(8))
     tier: Mapped[str] = mapped_column(String(12))
     state: Mapped[str] = mapped_column(String(12), default="open")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -254,26 +267,57 @@ class Escalation(Base):
     reminders: Mapped[int] = mapped_column(Integer, default=0)
     resolved_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(24))
-    note: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (
         Index(
-            "uq_escalations_one_open_per_client",
-            "client_id",
+            "uq_escalations_one_open_per_subject",
+            "subject_id",
             unique=True,
             postgresql_where=text("resolved_at IS NULL"),
             sqlite_where=text("resolved_at IS NULL"),
         ),
         Index("ix_escalations_claimed_by", "claimed_by", "state"),
-        # the hourly retention purge looks only for resolved escalations that still hold a note
-        Index(
-            "ix_escalations_note_resolved_at",
-            "resolved_at",
-            postgresql_where=text("note IS NOT NULL"),
-            sqlite_where=text("note IS NOT NULL"),
-        ),
+        {"sqlite_autoincrement": True},
     )
+
+
+class EscalationNote(Base):
+    """A peer worker's note on an escalation: appended, never overwritten; shown to the next
+    worker. ``author_alias`` keeps who wrote it after the author's erasure."""
+
+    __tablename__ = "escalation_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    author_alias: Mapped[str | None] = mapped_column(String(32))
+    closing: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the retention purge
+
+
+class QueuedMessage(Base):
+    """A message kept until someone can act on it: what a person wrote while waiting for a
+    peer worker (``waiting``), or what a worker wrote before choosing whom it is for
+    (``unaddressed``, ``note``). Free text is encrypted; rows go when used or purged."""
+
+    __tablename__ = "queued_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    escalation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(12))
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(8))  # text | media
+    text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (Index("ix_queued_messages_sender", "sender_id", "message_id"),)
 
 
 class EscalationReason(Base):
@@ -322,7 +366,9 @@ class EscalationCard(Base):
 
 
 class RelayMessage(Base):
-    """One relayed message: where it appeared in the worker's chat and in the client's."""
+    """A message in a worker's chat that belongs to one escalation (a relayed message, the
+    confirmation of one the worker sent, the context card), so a Telegram reply to it can
+    only go to that escalation's person."""
 
     __tablename__ = "relay_messages"
 
@@ -330,7 +376,7 @@ class RelayMessage(Base):
     escalation_id: Mapped[int] = mapped_column(
         ForeignKey("escalations.id", ondelete="CASCADE"), index=True
     )
-    direction: Mapped[str] = mapped_column(String(12))  # to_worker | to_client
+    direction: Mapped[str] = mapped_column(String(12))  # to_worker | to_subject | context
     worker_chat_id: Mapped[int] = mapped_column(BigInteger)
     worker_message_id: Mapped[int | None] = mapped_column(BigInteger)
     client_message_id: Mapped[int | None] = mapped_column(BigInteger)
