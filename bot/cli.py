@@ -258,20 +258,23 @@ def _invite(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _users(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.storage.admin import list_people, set_role
+    from bot import operations
+    from bot.storage.admin import list_people, renamed_aliases
 
     if args.users_command == "list":
 
         async def show(db: Database) -> int:
             rows = await list_people(db, args.role)
+            renamed = await renamed_aliases(db)
             print(f"{'id':>5}  {'role':<12} {'locale':<8} {'alias':<16} {'state':<12} joined (UTC)")
             for p in rows:
                 state = "paused" if p.paused else ("active" if p.onboarded_at else "onboarding")
                 if p.blocked_at:
                     state = "blocked bot"
+                note = "  (alias renamed at upgrade: it clashed with another ignoring case)"
                 print(
                     f"{p.id:>5}  {p.role:<12} {p.locale:<8} {(p.alias or '-'):<16} {state:<12} "
-                    f"{p.created_at:%Y-%m-%d %H:%M}"
+                    f"{p.created_at:%Y-%m-%d %H:%M}" + (note if p.id in renamed else "")
                 )
             if not rows:
                 print("(nobody yet)")
@@ -287,24 +290,43 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
                 return 1
 
         async def erase(db: Database) -> int:
-            from bot.storage.admin import erase_person
-
-            if await erase_person(db, args.person_id):
-                print(f"person {args.person_id} and their data were erased")
-                return 0
-            print(f"error: no person with id {args.person_id}", file=sys.stderr)
-            return 1
+            told = await operations.with_bot(
+                settings, db, lambda d, bot: operations.erase(d, bot, args.person_id)
+            )
+            if told is None:
+                print(f"error: no person with id {args.person_id}", file=sys.stderr)
+                return 1
+            print(f"person {args.person_id} and their data were erased")
+            _report_told(told)
+            return 0
 
         return _with_db(settings, erase)
 
     async def change(db: Database) -> int:
-        if await set_role(db, args.person_id, Role(args.role)):
-            print(f"person {args.person_id} is now {args.role}")
-            return 0
-        print(f"error: no person with id {args.person_id}", file=sys.stderr)
-        return 1
+        told = await operations.with_bot(
+            settings,
+            db,
+            lambda d, bot: operations.set_role(d, bot, args.person_id, Role(args.role)),
+        )
+        if told is None:
+            print(f"error: no person with id {args.person_id}", file=sys.stderr)
+            return 1
+        print(f"person {args.person_id} is now {args.role}")
+        _report_told(told)
+        return 0
 
     return _with_db(settings, change)
+
+
+def _report_told(told: Any) -> None:
+    if told.delivered:
+        print(f"{told.delivered} message(s) sent to the people concerned")
+    if told.undelivered:
+        print(
+            f"warning: {told.undelivered} message(s) to the people concerned could not be sent "
+            "(no TELEGRAM_BOT_TOKEN, or Telegram unreachable); tell them another way",
+            file=sys.stderr,
+        )
 
 
 def _flags(settings: Settings, args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from bot.storage.models import (
     AuditEvent,
     CheckIn,
     Escalation,
+    EscalationNote,
     EscalationReason,
     FamilyLink,
     Flag,
@@ -131,7 +132,7 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         ).all()
     ]
     escalations = (
-        await session.scalars(select(Escalation).where(Escalation.client_id == person.id))
+        await session.scalars(select(Escalation).where(Escalation.subject_id == person.id))
     ).all()
     data["requests_for_a_person"] = [
         {
@@ -141,9 +142,22 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             "outcome": e.outcome,
             "resolved": _plain(e.resolved_at),
             "your_rating": e.rating,
-            "team_note": cipher.decrypt(e.note) if e.note else None,
+            # What the team wrote about you is yours to read (right of access).
+            "team_notes": [
+                {"at": _plain(n.at), "by": n.author_alias, "text": cipher.decrypt(n.text)}
+                for n in (
+                    await session.scalars(
+                        select(EscalationNote)
+                        .where(EscalationNote.escalation_id == e.id)
+                        .order_by(EscalationNote.id)
+                    )
+                ).all()
+            ],
+            # Why a person was asked to look, never who else raised a concern.
             "reasons": [
-                r.source
+                "someone_close_to_you_or_the_team_raised_a_concern"
+                if r.source == "family"
+                else r.source
                 for r in (
                     await session.scalars(
                         select(EscalationReason).where(EscalationReason.escalation_id == e.id)

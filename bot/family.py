@@ -13,6 +13,8 @@ from bot.invites import deep_link, hash_code
 from bot.storage.db import Database
 from bot.storage.models import Escalation, FamilyLink, Flag, Invite, LessonProgress, Person, utcnow
 from bot.telegram.render import Outgoing, SendText
+from flows import escalation
+from flows.effects import Effect, Say
 from flows.people import Role
 from flows.text import N_, Msg, Text, msg
 
@@ -150,16 +152,6 @@ class Family:
             return []
         return [self._send(relative, Msg(N_("family.access_removed")))]
 
-    async def alert_relatives(self, session: AsyncSession, client: Person) -> list[Outgoing]:
-        """A relative the client allowed is told that the team is following up; no details."""
-        out: list[Outgoing] = []
-        for link in await active_links(session, client_id=client.id):
-            if link.share_alerts and link.family_id is not None:
-                relative = await session.get(Person, link.family_id)
-                if relative is not None and relative.blocked_at is None and not relative.paused:
-                    out.append(self._send(relative, Msg(N_("family.alert"))))
-        return out
-
     async def concern(
         self,
         session: AsyncSession,
@@ -167,28 +159,21 @@ class Family:
         signs: tuple[str, ...],
         note: str,
         now: datetime,
-    ) -> list[Outgoing]:
+    ) -> tuple[Effect, ...]:
         """About the relative when linked with alerts allowed; otherwise about the caregiver."""
         links = [
             link for link in await active_links(session, family_id=member.id) if link.share_alerts
         ]
         subject = await session.get(Person, links[0].client_id) if links else None
-        detail = {
-            "signs": list(signs),
-            "about": "relative" if subject else "caregiver",
-            "note": self.d.cipher.encrypt(note) if note else "",
-        }
-        out = await self.d.escalations.raise_for(
-            session,
-            subject or member,
-            "family",
-            now,
-            detail=detail,
-            from_person=member,
-            tell_client=False,
+        detail: tuple[tuple[str, object], ...] = (
+            ("signs", list(signs)),
+            ("about", "relative" if subject else "caregiver"),
+            ("note", self.d.cipher.encrypt(note) if note else ""),
         )
+        reason = escalation.Reason("family", detail, from_id=member.id)
+        _, effects = await self.d.escalations.raise_for(session, subject or member, reason, now)
         text = N_("concern.sent.relative") if subject else N_("concern.sent.self")
-        return [self._send(member, Msg(text)), *out]
+        return (Say(Msg(text)), *effects)
 
     async def progress(self, session: AsyncSession, person_id: int) -> dict[str, str]:
         rows = (

@@ -24,9 +24,11 @@ from bot.storage import checkins, flag_store
 from bot.storage.models import (
     CheckIn,
     Escalation,
+    EscalationNote,
     LessonProgress,
     Person,
     ProcessedUpdate,
+    QueuedMessage,
     RelayMessage,
     Schedule,
     utcnow,
@@ -42,6 +44,7 @@ from bot.storage.schedules import (
 from bot.telegram.render import Outgoing, SendText
 from flows import flags
 from flows.effects import Choice
+from flows.escalation import HELD
 from flows.family import next_lesson
 from flows.lessons.course import lesson_by_slug
 from flows.schedule import local_date, next_daily, next_weekly, shifted
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+KEPT_FOR_AN_ANSWER = timedelta(days=2)
 START = Choice(Msg(N_("checkin.prompt.start")), "/checkin")
 LATER = Choice(Msg(N_("checkin.prompt.later")), "/later")
 
@@ -127,9 +131,9 @@ def _claim_select() -> Select[Any]:
     held = (
         select(Escalation.id)
         .where(
-            Escalation.client_id == columns.person_id,
-            Escalation.resolved_at.is_(None),  # what lets the one-open-per-client index serve
-            Escalation.state.in_(("claimed", "active")),
+            Escalation.subject_id == columns.person_id,
+            Escalation.resolved_at.is_(None),  # what lets the one-open-per-subject index serve
+            Escalation.state.in_(HELD),
         )
         .exists()
     )
@@ -165,10 +169,14 @@ async def purge_old(session: AsyncSession, now: datetime, retention_days: int) -
         update(CheckIn)
         .where(CheckIn.note.is_not(None), CheckIn.started_at < cutoff)
         .values(note=None),
-        update(Escalation)
-        .where(Escalation.note.is_not(None), Escalation.resolved_at < cutoff)
-        .values(note=None),
+        delete(EscalationNote).where(EscalationNote.at < cutoff),
         delete(RelayMessage).where(RelayMessage.at < cutoff),
+        delete(QueuedMessage).where(QueuedMessage.at < cutoff),
+        # A worker's message nobody chose a recipient for is not sent days later.
+        delete(QueuedMessage).where(
+            QueuedMessage.purpose.in_(("unaddressed", "note")),
+            QueuedMessage.at < now - KEPT_FOR_AN_ANSWER,
+        ),
     ):
         result = await session.execute(statement)
         purged += int(getattr(result, "rowcount", 0) or 0)
@@ -228,7 +236,7 @@ class Scheduler:
             if rows:
                 await self._decide(session, rows, now, report, charts)
         async with self.db.transaction() as session:
-            report.outgoing += await self.dispatcher.escalations.tick(session, now)
+            report.outgoing += await self.dispatcher.tick_escalations(session, now)
         if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
             async with self.db.transaction() as session:
                 report.purged = await purge_old(session, now, self.settings.retention_days)

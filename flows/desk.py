@@ -209,10 +209,16 @@ def from_worker(desk: Desk, message: Message, now: datetime) -> tuple[Effect, ..
         ),
         Say(
             Msg(N_("relay.who_is_it_for")),
-            tuple(
-                Choice(case.label, f"/sendto {message.message_id} {case.id}") for case in desk.held
-            ),
+            _recipients(desk, message.message_id, N_("relay.dont_send")),
         ),
+    )
+
+
+def _recipients(desk: Desk, message_id: int, decline: str) -> tuple[Choice, ...]:
+    """One button per held chat for a kept message, and one to drop it ("0")."""
+    return (
+        *(Choice(case.label, f"/sendto {message_id} {case.id}") for case in desk.held),
+        Choice(Msg(decline), f"/sendto {message_id} 0"),
     )
 
 
@@ -334,10 +340,7 @@ def parse(
             return (Say(Msg(N_("relay.no_chat"))),)
         return (
             QueueMessage(desk.worker.id, None, "note", message_id, "text", text[:2000]),
-            Say(
-                Msg(N_("desk.which_note")),
-                tuple(Choice(case.label, f"/sendto {message_id} {case.id}") for case in desk.held),
-            ),
+            Say(Msg(N_("desk.which_note")), _recipients(desk, message_id, N_("desk.dont_save"))),
         )
     if name == "sendto":
         numbers = [parse_number(p) for p in parts]
@@ -582,8 +585,11 @@ def _sendto(
     kept, desk = facts.kept, facts.desk
     if kept is None:
         return _answer(request, Msg(N_("relay.kept_gone")))
-    case = desk.holding(request.case_id)
     drop = DropQueued((kept.id,))
+    if request.case_id == 0:
+        declined = N_("desk.dont_save") if kept.purpose == "note" else N_("relay.dont_send")
+        return (drop, ShowAnswer(Msg(declined)))
+    case = desk.holding(request.case_id)
     if case is None:
         return (
             drop,

@@ -180,6 +180,7 @@ class ChangeCase:
     actor_id: int | None  # None: the clock, or the system
     expect_holder: int | None
     at: datetime
+    was: str = ""  # the state it was decided from (the event log records first replies)
     holder_id: int | None = None  # claim, assign, transfer: who holds it now
     tier: str | None = None  # add_reason: the raised tier
     claim_due_at: datetime | None = None

@@ -147,6 +147,14 @@ class Lifecycle:
         return True
 
     @classmethod
+    def dest(cls, change: str) -> str | None:
+        """The state ``change`` leads to, or None when it leaves the state as it is."""
+        targets = {t["dest"] for t in cls.TRANSITIONS if t["trigger"] == change}
+        assert len(targets) == 1, change
+        target = targets.pop()
+        return None if target == "=" else str(target)
+
+    @classmethod
     def sources(cls, change: str) -> tuple[str, ...]:
         """Every state ``change`` may happen from: the shell's UPDATE requires one of them."""
         return tuple(state for state in cls.STATES if cls.allowed(state, change))
@@ -241,6 +249,7 @@ def change(
         actor_id,
         case.holder.id if case.holder and case.state in HELD else None,
         now,
+        case.state,
         **values,
     )
 

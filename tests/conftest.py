@@ -15,6 +15,16 @@ from bot.storage.migrate import upgrade
 from tests.harness import Harness
 
 POSTGRES_ENV = "TONGBAN_TEST_POSTGRES_URL"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-transcripts",
+        action="store_true",
+        help="rewrite the expected lines of exact transcripts from what the bot does (SQLite)",
+    )
+
+
 NO_POSTGRES = (
     f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/postgres); "
     ".ci/run always sets it"

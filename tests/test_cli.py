@@ -121,7 +121,8 @@ def test_bad_configuration_is_reported(
 
 async def test_users_list_and_set_role(database_url: str) -> None:
     """Through the harness (a real onboarding), then the CLI functions on the same database."""
-    from bot.storage.admin import list_people, set_role
+    from bot.operations import Told, set_role
+    from bot.storage.admin import list_people
     from flows.people import Role
     from tests.harness import Harness, texts
 
@@ -131,8 +132,10 @@ async def test_users_list_and_set_role(database_url: str) -> None:
         person = await harness.onboard(Role.CLIENT)
         people = await list_people(harness.db)
         assert [(p.role, p.locale) for p in people] == [("client", "en")]
-        assert await set_role(harness.db, people[0].id, Role.PEER_WORKER)
-        assert not await set_role(harness.db, 999, Role.PEER_WORKER)
+        assert harness.services is not None
+        dispatcher, bot = harness.services.dispatcher, harness.services.application.bot
+        assert await set_role(dispatcher, bot, people[0].id, Role.PEER_WORKER) == Told(0, 0)
+        assert await set_role(dispatcher, bot, 999, Role.PEER_WORKER) is None
         replies = await person.send("/help")
         assert "Peer worker commands" in texts(replies), "help now follows the new role"
         assert "Which language" in texts(replies), "and the new role's setup starts"

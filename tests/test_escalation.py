@@ -19,7 +19,7 @@ async def _request(harness: Harness, client: Chat) -> int:
     async with harness.db.sessions() as session:
         row = await session.scalar(
             select(Escalation.id)
-            .join(Person, Person.id == Escalation.client_id)
+            .join(Person, Person.id == Escalation.subject_id)
             .where(Person.telegram_user_id == client.user_id)
         )
     assert row is not None
@@ -32,7 +32,7 @@ def _card(harness: Harness, worker: Chat, escalation_id: int) -> tuple[dict[str,
             continue
         for row in message.get("reply_markup", {}).get("inline_keyboard", []):
             for button in row:
-                if button["callback_data"].startswith(f"c:claim {escalation_id}~"):
+                if button["callback_data"].startswith(f"c:claim {escalation_id} "):
                     return message, button["callback_data"]
     raise AssertionError("no card")
 
@@ -120,8 +120,13 @@ async def test_a_worker_with_three_chats_never_writes_to_the_wrong_client(harnes
 
     start = len(harness.api.calls)
     replies = await lin.send("hello there")
-    assert "You hold several chats" in texts(replies)
+    assert texts(replies).startswith("Who is this message for?")
     assert all(received(c, start) == [] for c in clients), "nothing goes out when it is ambiguous"
+    aliases = [await _alias(harness, c) for c in clients]
+    assert replies[0].buttons == [f"#{i} · client {a}" for i, a in zip(ids, aliases, strict=True)]
+    await lin.press(f"#{ids[0]} · client {aliases[0]}")
+    assert received(clients[0], start) == ["Lin: hello there"], "sent once its recipient is chosen"
+    assert received(clients[1], start) == [] and received(clients[2], start) == []
 
     await lin.send(f"/switch {ids[1]}")
     start = len(harness.api.calls)
@@ -203,7 +208,7 @@ async def test_unclaimed_and_unanswered_clocks_survive_a_restart(harness: Harnes
     assert sent == [
         (
             lin.user_id,
-            f"Reminder: client {await _alias(harness, client)} is waiting for your reply.",
+            f"Reminder: #1 · client {await _alias(harness, client)} is waiting for your reply.",
         )
     ]
     harness.set_now(start + timedelta(hours=2, minutes=33))
@@ -263,7 +268,11 @@ async def test_workers_see_open_and_their_own_supervisors_see_all(harness: Harne
     boss_queue = texts(await boss.send("/queue"))
     assert f"#{one}" in boss_queue and f"#{two}" in boss_queue
     replies = await boss.send(f"/assign {two} Sam")
-    assert f"Escalation #{two} is now with Sam." in texts(replies)
+    label = f"#{two} · client {await _alias(harness, second)}"
+    assert [(r.method, r.text) for r in replies] == [
+        ("editMessageText", f"{label} — taken by Sam."),  # the supervisor's own card
+        ("sendMessage", f"{label} is now with Sam."),
+    ]
 
 
 async def test_blocked_worker_gives_chats_back_and_blocked_client_closes(harness: Harness) -> None:
@@ -285,7 +294,7 @@ async def test_blocked_worker_gives_chats_back_and_blocked_client_closes(harness
     await lin.send("how are you today?")
     async with harness.db.sessions() as session:
         esc = await session.get(Escalation, second)
-    assert esc is not None and esc.outcome == "client_blocked"
+    assert esc is not None and esc.outcome == "subject_blocked"
 
 
 async def test_early_warning_flags_open_a_routine_escalation(harness: Harness) -> None:

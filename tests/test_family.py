@@ -127,7 +127,6 @@ async def test_family_can_never_reach_client_data(harness: Harness) -> None:
         "/safetyplan",
         "/warningsigns",
         "/family",
-        "/talk",
         "/queue",
         "/mine",
     ):
@@ -146,7 +145,7 @@ async def test_a_concern_from_a_linked_relative_is_about_the_client(harness: Har
     assert "A peer worker from your relative's team" in texts(replies)
     async with harness.db.sessions() as session:
         esc = await session.scalar(select(Escalation))
-        subject = await session.get(Person, esc.client_id) if esc else None
+        subject = await session.get(Person, esc.subject_id) if esc else None
     assert subject is not None and subject.telegram_user_id == client.user_id
     await lin.press("Claim")
     card = [

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.storage.db import Database
-from bot.storage.models import FlowState, Person
-from flows.people import Role
+from bot.storage.models import AuditEvent, Person
 
 
 async def list_people(db: Database, role: str | None = None) -> list[Person]:
@@ -17,36 +16,27 @@ async def list_people(db: Database, role: str | None = None) -> list[Person]:
         return list((await session.scalars(query)).all())
 
 
-async def set_role(db: Database, person_id: int, role: Role) -> bool:
-    """Change a role. The person finishes the new role's setup (alias, duty...) next time they write."""
-    async with db.transaction() as session:
-        result = await session.execute(
-            update(Person)
-            .where(Person.id == person_id)
-            .values(role=role.value, onboarded_at=None)
-            .returning(Person.id)
+async def renamed_aliases(db: Database) -> set[int]:
+    """People whose alias was changed by an upgrade because it clashed with another ignoring
+    case ("LIN" beside "Lin"): they should choose a new one in /settings."""
+    async with db.sessions() as session:
+        rows = await session.scalars(
+            select(AuditEvent.subject_id).where(AuditEvent.action == "alias_renamed")
         )
-        if result.scalar_one_or_none() is None:
-            return False
-        await session.execute(
-            update(FlowState)
-            .where(FlowState.person_id == person_id)
-            .values(flow="onboarding", state="language", context={}, step=FlowState.step + 1)
-        )
-        return True
+        return {int(r) for r in rows if r is not None}
 
 
 async def rotate_encryption(db: Database, keys: list[str]) -> int:
     """Re-encrypt every stored free text with the newest key; returns how many changed."""
     from bot.crypto import Cipher
-    from bot.storage.models import CheckIn, Escalation, SafetyPlanItem, WarningSign
+    from bot.storage.models import CheckIn, EscalationNote, SafetyPlanItem, WarningSign
 
     cipher = Cipher(keys)
     changed = 0
     async with db.transaction() as session:
         for model, column in (
             (CheckIn, "note"),
-            (Escalation, "note"),
+            (EscalationNote, "text"),
             (SafetyPlanItem, "text"),
             (WarningSign, "text"),
         ):
@@ -58,26 +48,3 @@ async def rotate_encryption(db: Database, keys: list[str]) -> int:
                         setattr(row, column, rotated)
                         changed += 1
     return changed
-
-
-async def erase_person(db: Database, person_id: int) -> bool:
-    """The command-line twin of /deleteme, for staff records (held chats go back to the queue)."""
-    from bot import data_rights
-    from bot.storage.models import Escalation, utcnow
-
-    async with db.transaction() as session:
-        person = await session.get(Person, person_id)
-        if person is None:
-            return False
-        now = utcnow()
-        held = (
-            await session.scalars(
-                select(Escalation).where(
-                    Escalation.claimed_by == person.id, Escalation.state.in_(("claimed", "active"))
-                )
-            )
-        ).all()
-        for esc in held:
-            esc.state, esc.claimed_by, esc.reply_due_at, esc.claim_due_at = "open", None, None, now
-        await data_rights.erase(session, person, now)
-    return True

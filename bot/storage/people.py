@@ -39,7 +39,7 @@ def _locking_select() -> Select[Any]:
     """
     open_state = (
         select(Escalation.state)
-        .where(Escalation.client_id == Person.id, Escalation.resolved_at.is_(None))
+        .where(Escalation.subject_id == Person.id, Escalation.resolved_at.is_(None))
         .limit(1)
         .scalar_subquery()
         .label("escalation_state")
@@ -207,8 +207,11 @@ def apply_update(person: Person, change: UpdatePerson, now: datetime) -> None:
 
 
 async def alias_taken(session: AsyncSession, alias: str, person_id: int) -> bool:
+    """Aliases are unique ignoring case: "Lin" and "LIN" are one name to a reader."""
     found = await session.scalar(
-        select(Person.id).where(Person.alias == alias, Person.id != person_id).limit(1)
+        select(Person.id)
+        .where(func.lower(Person.alias) == alias.lower(), Person.id != person_id)
+        .limit(1)
     )
     return found is not None
 

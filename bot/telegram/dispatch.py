@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
@@ -23,7 +25,14 @@ from telegram.ext import ContextTypes
 from bot import data_rights
 from bot.config import Settings
 from bot.crypto import Cipher
-from bot.escalations import HELD, Escalations, client_alias
+from bot.escalations import (
+    STAFF_ROLES,
+    SUBJECT_ROLES,
+    Acting,
+    CaseChanged,
+    Escalations,
+    person_alias,
+)
 from bot.family import Family, links_data
 from bot.family import joined as family_joined
 from bot.i18n import Translator, locale_for_language_code, region_for_language_code
@@ -33,7 +42,7 @@ from bot.storage import checkins, flag_store, people, safety_plans
 from bot.storage.db import Database
 from bot.storage.models import (
     AuditEvent,
-    Escalation,
+    EscalationCard,
     Flag,
     FlowState,
     Person,
@@ -47,9 +56,12 @@ from bot.telegram.incoming import Incoming, classify
 from bot.telegram.outbox import Delivery, Outbox
 from bot.telegram.render import (
     AnswerButton,
+    CardTag,
+    CaseTag,
     EditMarkup,
     EditText,
     Outgoing,
+    RelayTag,
     Renderer,
     SendDocument,
     SendPhoto,
@@ -57,11 +69,11 @@ from bot.telegram.render import (
     SetCommands,
 )
 from bot.weekly import weekly_chart
-from flows import conversation, flags, questions
+from flows import conversation, escalation, flags, questions
 from flows.effects import (
     AskForPerson,
-    CloseEscalation,
     CreateFamilyInvite,
+    Effect,
     EraseMe,
     ExportData,
     FinishCheckin,
@@ -74,14 +86,13 @@ from flows.effects import (
     RecordAnswer,
     RefreshChoices,
     RefreshCommands,
-    Relay,
     RemoveSign,
     RevokeFamilyLink,
     SavePlanSection,
     SaveSign,
     Say,
     ShowAnswer,
-    StaffAction,
+    StaffRequest,
     UpdateFamilyLink,
     UpdatePerson,
 )
@@ -96,7 +107,26 @@ log = logging.getLogger(__name__)
 HISTORY_DAYS = 7
 FLAG_WINDOW_DAYS = 28
 CRISIS_LOOKUP_SECONDS = 2.0
-ASSESSED_ROLES = (Role.CLIENT.value, Role.FAMILY.value)
+ASSESSED_ROLES = SUBJECT_ROLES
+ATTEMPTS = 3  # an update whose rows another transaction changed meanwhile is handled again
+# PostgreSQL's "deadlock detected" and "could not serialize": nothing was written, try again.
+RETRYABLE_SQLSTATES = ("40P01", "40001")
+
+
+@dataclass
+class Applying(Acting):
+    """Applying one update's effects: the person, their flow row and what they did."""
+
+    flow_row: FlowState | None = None
+    incoming: Incoming | None = None
+    step: int = 0
+    answered: bool = False
+    forgotten: bool = False
+    reschedule: bool = False
+
+
+Applier = Callable[[AsyncSession, Any, Any], Awaitable[list[Outgoing]]]
+Expander = Callable[[AsyncSession, Any, Any], Awaitable[tuple[Effect, ...]]]
 
 
 class Dispatcher:
@@ -124,8 +154,37 @@ class Dispatcher:
         self.family = Family(self)
         self.clock: Callable[[], datetime] = utcnow  # tests move time by replacing this
         self._renderer: Renderer | None = None
-        self._bot: Bot | None = None
         self.bot_username: str | None = None  # learnt from getMe at start
+        # One applier per effect type. Expanders turn an effect into more effects, decided by
+        # the core on facts the effect names (a staff request, a reason to bring a person in).
+        self._appliers: dict[type, Applier] = {
+            UpdatePerson: self._update_person,
+            Say: self._say_effect,
+            ShowAnswer: self._show_answer,
+            RefreshChoices: self._refresh_choices,
+            Notice: self._notice,
+            RefreshCommands: self._refresh_commands,
+            RecordAnswer: self._record_answer,
+            FinishCheckin: self._finish_checkin,
+            SaveSign: self._save_sign,
+            RemoveSign: self._remove_sign,
+            SavePlanSection: self._save_plan_section,
+            CreateFamilyInvite: self._create_family_invite,
+            UpdateFamilyLink: self._update_family_link,
+            RevokeFamilyLink: self._revoke_family_link,
+            LessonProgressed: self._lesson_progressed,
+            PracticeAnswer: self._practice_answer,
+            ExportData: self._export_data,
+            EraseMe: self._erase_me,
+            RateChat: self._rate_chat,
+            ForgetPerson: self._forget_person,
+            **self.escalations.appliers,
+        }
+        self._expanders: dict[type, Expander] = {
+            StaffRequest: self._staff_request,
+            AskForPerson: self._ask_for_person,
+            RaiseConcern: self._raise_concern,
+        }
 
     async def start(self) -> None:
         """Load the button-signing key; call once before the first update."""
@@ -144,9 +203,8 @@ class Dispatcher:
     # -- entry point -------------------------------------------------------------------
 
     async def handle_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        self._bot = context.bot
         if update.my_chat_member is not None:
-            await self._membership_changed(update)
+            await self._membership_changed(context.bot, update)
             return
         incoming = classify(update)
         if incoming is None:
@@ -157,7 +215,7 @@ class Dispatcher:
             await self.send(context.bot, await self._crisis_reply(incoming))
         try:
             outgoing = await self._process_on_a_live_connection(incoming, risk)
-        except (DBAPIError, SQLAlchemyError, OSError, TimeoutError) as exc:
+        except (DBAPIError, SQLAlchemyError, OSError, TimeoutError, CaseChanged) as exc:
             log.warning("update %s: storage unavailable (%s)", update.update_id, type(exc).__name__)
             outgoing = self._trouble(
                 incoming, crisis_sent=risk is not None and risk.level is Level.CRISIS
@@ -165,7 +223,8 @@ class Dispatcher:
         await self.send(context.bot, outgoing)
 
     async def send(self, bot: Bot, outgoing: Sequence[Outgoing]) -> list[Delivery]:
-        """The one sending path: deliver, then remember cards and relays, report failed relays."""
+        """The one sending path: deliver, then remember cards and relays, confirm relayed
+        messages to their senders (or tell them one failed)."""
         deliveries = await self.outbox.deliver(bot, outgoing)
         if any(getattr(d.request, "tag", None) for d in deliveries):
             try:
@@ -174,7 +233,7 @@ class Dispatcher:
                 log.warning("could not record deliveries: %s", type(exc).__name__)
                 follow_up = []
             if follow_up:
-                await self.outbox.deliver(bot, follow_up)
+                await self.send(bot, follow_up)
         return deliveries
 
     def _assess(self, incoming: Incoming) -> Assessment | None:
@@ -185,28 +244,37 @@ class Dispatcher:
             return assess(incoming.argument, self.lexicon)
         return None
 
-    async def mark_blocked(self, chat_id: int) -> None:
+    async def mark_blocked(self, bot: Bot, chat_id: int) -> None:
+        """Someone blocked the bot: a worker's chats go back to the queue, and an escalation
+        about them closes (its worker is told); the cards and messages that causes go out
+        through the one sending path."""
+        now = self.clock()
         try:
             async with self.db.transaction() as session:
                 person = await session.scalar(select(Person).where(Person.chat_id == chat_id))
                 if person is None or person.blocked_at is not None:
                     return
-                person.blocked_at = utcnow()
-                follow_up = await self.escalations.person_unreachable(session, person, utcnow())
-        except SQLAlchemyError as exc:
+                person.blocked_at = now
+                if person.role in STAFF_ROLES:
+                    person.on_duty = False
+                effects = await self.escalations.leaving(
+                    session, person, "subject_blocked", None, now
+                )
+                follow_up = await self.apply_effects(session, effects, Acting(person, now))
+        except (SQLAlchemyError, CaseChanged) as exc:
             log.warning("could not mark a blocked chat: %s", type(exc).__name__)
             return
-        if follow_up and self._bot is not None:
-            await self.outbox.deliver(self._bot, follow_up)
+        if follow_up:
+            await self.send(bot, follow_up)
 
-    async def _membership_changed(self, update: Update) -> None:
+    async def _membership_changed(self, bot: Bot, update: Update) -> None:
         change = update.my_chat_member
         assert change is not None
         if change.chat.type != "private":
             return
         blocked = change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT)
         if blocked:
-            await self.mark_blocked(change.chat.id)
+            await self.mark_blocked(bot, change.chat.id)
             return
         async with self.db.transaction() as session:
             await session.execute(
@@ -254,15 +322,24 @@ class Dispatcher:
     async def _process_on_a_live_connection(
         self, incoming: Incoming, risk: Assessment | None
     ) -> list[Outgoing]:
-        """``_process``, once more if its pooled connection had died (nothing was stored;
-        the pool has dropped the dead connections, so the second try gets a new one)."""
-        try:
-            return await self._process(incoming, risk)
-        except DBAPIError as exc:
-            if not self.db.lost_connection(exc):
-                raise
-            log.info("update %s: database connection lost; trying again", incoming.update_id)
-            return await self._process(incoming, risk)
+        """``_process``, again when nothing it did was stored and trying again can succeed:
+        its pooled connection had died (the pool has dropped the dead ones, so the next try
+        gets a new one), another transaction changed an escalation it had read, or
+        PostgreSQL broke a deadlock by choosing it."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._process(incoming, risk)
+            except CaseChanged:
+                if attempt == ATTEMPTS:
+                    raise
+            except DBAPIError as exc:
+                retry = self.db.lost_connection(exc) or (
+                    getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+                )
+                if not retry or attempt == ATTEMPTS:
+                    raise
+            log.info("update %s: trying again (%d)", incoming.update_id, attempt)
+        raise AssertionError("unreachable")
 
     async def _process(self, incoming: Incoming, risk: Assessment | None) -> list[Outgoing]:
         now = self.clock()
@@ -286,13 +363,22 @@ class Dispatcher:
                 return first + event_or_reply
             event = await self._with_facts(session, event_or_reply, person, flow_row)
             event = await self._with_data(session, event, person, flow_row, now)
+            if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
+                event = replace(
+                    event,
+                    reply_case=await self.escalations.reply_case(
+                        session, person.chat_id, incoming.reply_to_message_id
+                    ),
+                )
             # A crisis may have just opened an escalation: then look again.
-            view = await self._view(session, person, loaded.escalation_state, recheck=bool(first))
+            view = await self._view(
+                session, person, loaded.escalation_state is not None or bool(first)
+            )
             outcome = conversation.handle(event, view, people.snapshot_of(flow_row), self.rules)
             applied = await self._apply(session, person, flow_row, outcome, incoming, now)
             if risk is not None and risk.level is Level.CONCERN and person.role in ASSESSED_ROLES:
                 applied.append(
-                    self._say(person, flow_row.step, Say(Msg(N_("concern.offer")), (TALK_NOW,)))
+                    self.say(person, flow_row.step, Say(Msg(N_("concern.offer")), (TALK_NOW,)))
                 )
             return first + applied
 
@@ -314,29 +400,19 @@ class Dispatcher:
         )
         if risk.level is not Level.CRISIS:
             return []
-        source = "crisis" if person.role == Role.CLIENT.value else "family_crisis"
-        return await self.escalations.raise_for(
-            session,
-            person,
-            "crisis",
-            now,
-            detail={"categories": list(risk.categories), "from": source},
-            tell_client=False,
-        )
+        reason = escalation.Reason("crisis", (("categories", list(risk.categories)),))
+        _, effects = await self.escalations.raise_for(session, person, reason, now)
+        return await self.apply_effects(session, effects, Acting(person, now))
 
-    async def _view(
-        self, session: AsyncSession, person: Person, escalation_state: str | None, recheck: bool
-    ) -> PersonView:
-        """What the flows may know of the person; ``escalation_state`` as loaded with them."""
+    async def _view(self, session: AsyncSession, person: Person, has_case: bool) -> PersonView:
+        """What the flows may know of the person: a staff member's desk; the escalation about
+        a client or relative (its row locked), when the locking query saw one or a crisis has
+        just opened one."""
         view = people.view_of(person)
-        if person.role == Role.CLIENT.value:
-            if recheck:
-                esc = await self.escalations.open_for(session, person.id)
-                escalation_state = esc.state if esc is not None else None
-            return replace(view, held=escalation_state in HELD)
-        if person.role in (Role.PEER_WORKER.value, Role.SUPERVISOR.value):
-            holding = tuple(e.id for e in await self.escalations.holding(session, person.id))
-            return replace(view, holding=holding, selected_escalation=person.selected_escalation_id)
+        if person.role in STAFF_ROLES:
+            return replace(view, desk=await self.escalations.desk(session, person))
+        if has_case and person.role in SUBJECT_ROLES:
+            return replace(view, case=await self.escalations.case_about(session, person.id))
         return view
 
     def _event(
@@ -352,7 +428,7 @@ class Dispatcher:
                 return [AnswerButton(incoming.callback_query_id, text)]
             if data.kind == "command":
                 name, _, argument = data.value.partition(" ")
-                return Event("command", name, argument, now=now)
+                return Event("command", name, argument, now=now, via_button=True)
             if data.step != flow_row.step:
                 if flow_row.flow is not None:
                     # Mid-flow: an older question's button (or the reply to the last tap
@@ -366,14 +442,15 @@ class Dispatcher:
                 text = self.translator.render(Msg(stale), person.locale)
                 return [AnswerButton(incoming.callback_query_id, text)]
             return Event("choice", data.value, now=now)
+        mine = incoming.message_id
         if incoming.kind == "command":
-            return Event("command", incoming.command, incoming.argument, now=now)
+            return Event("command", incoming.command, incoming.argument, now=now, message_id=mine)
         if incoming.kind == "text":
             command = self.renderer.menu_command(person.locale, incoming.text)
             if command is not None:
-                return Event("command", command, now=now)
-            return Event("text", incoming.text, now=now)
-        return Event(incoming.kind, incoming.text, now=now)
+                return Event("command", command, now=now, message_id=mine)
+            return Event("text", incoming.text, now=now, message_id=mine)
+        return Event(incoming.kind, incoming.text, now=now, message_id=mine)
 
     async def _with_facts(
         self, session: AsyncSession, event: Event, person: Person, flow_row: FlowState
@@ -440,133 +517,242 @@ class Dispatcher:
         incoming: Incoming,
         now: datetime,
     ) -> list[Outgoing]:
-        """Apply effects in order, rendering each message in the person's language at that point."""
-        outgoing: list[Outgoing] = []
-        answered = forgotten = reschedule_needed = False
+        """Apply the core's effects in order, then save where the person now is."""
         step = flow_row.step  # the number new buttons carry; older buttons become stale
         if any(isinstance(e, Say) and e.choices for e in outcome.effects):
             step += 1
-        for effect in outcome.effects:
-            if isinstance(effect, UpdatePerson):
-                people.apply_update(person, effect, now)
-                reschedule_needed |= effect.onboarded or any(
-                    value is not None
-                    for value in (
-                        effect.timezone,
-                        effect.checkin_time,
-                        effect.paused,
-                        effect.lesson_days,
-                    )
-                )
-            elif isinstance(effect, Say):
-                outgoing.append(self._say(person, step, effect))
-            elif isinstance(effect, ShowAnswer):
-                if incoming.message_id is not None and incoming.message_text is not None:
-                    answer = self.translator.render(effect.answer, person.locale, person.timezone)
-                    outgoing.append(
-                        EditText(
-                            incoming.chat_id,
-                            incoming.message_id,
-                            f"{incoming.message_text}\n\n→ {answer}",
-                        )
-                    )
-            elif isinstance(effect, RefreshChoices):
-                if incoming.message_id is not None:
-                    outgoing.append(
-                        EditMarkup(
-                            incoming.chat_id,
-                            incoming.message_id,
-                            self.translator.render(effect.text, person.locale, person.timezone),
-                            self.renderer.inline_keyboard(
-                                person.telegram_user_id,
-                                step,
-                                effect.choices,
-                                effect.columns,
-                                person.locale,
-                            ),
-                        )
-                    )
-            elif isinstance(effect, Notice) and incoming.callback_query_id:
-                text = self.translator.render(effect.text, person.locale, person.timezone)
-                outgoing.insert(0, AnswerButton(incoming.callback_query_id, text[:190]))
-                answered = True
-            elif isinstance(effect, RefreshCommands):
-                outgoing.append(SetCommands(person.chat_id, Role(person.role), person.locale))
-            elif isinstance(effect, RecordAnswer):
-                value = (
-                    self.cipher.encrypt(str(effect.value))
-                    if effect.field == "note"
-                    else effect.value
-                )
-                await checkins.record(
-                    session, person.id, date.fromisoformat(effect.day), effect.field, value
-                )
-            elif isinstance(effect, FinishCheckin):
-                outgoing += await self._finished_checkin(
-                    session, person, date.fromisoformat(effect.day), now
-                )
-            elif isinstance(effect, SaveSign):
-                await checkins.save_sign(
-                    session, person.id, effect.sign_id, self.cipher.encrypt(effect.text)
-                )
-            elif isinstance(effect, RemoveSign):
-                await checkins.remove_sign(session, person.id, effect.sign_id, now)
-            elif isinstance(effect, SavePlanSection):
-                await safety_plans.save(
-                    session, person.id, effect.section, effect.text, self.cipher, now
-                )
-            elif isinstance(effect, AskForPerson):
-                outgoing += await self.escalations.raise_for(session, person, effect.source, now)
-            elif isinstance(effect, StaffAction):
-                outgoing += await self.escalations.staff_action(
-                    session, person, effect.action, effect.argument, now, incoming
-                )
-                answered |= any(isinstance(o, AnswerButton) for o in outgoing)
-            elif isinstance(effect, Relay):
-                outgoing += await self._relay(session, person, incoming, now)
-            elif isinstance(effect, CloseEscalation):
-                outgoing += await self.escalations.resolve(
-                    session, person, effect.escalation_id, effect.outcome, effect.note, now
-                )
-            elif isinstance(effect, CreateFamilyInvite):
-                outgoing += await self.family.invite_created(
-                    session, person, effect.share_summary, effect.share_alerts, now
-                )
-            elif isinstance(effect, UpdateFamilyLink):
-                outgoing += await self.family.scope_changed(
-                    session, person, effect.link_id, effect.share_summary, effect.share_alerts
-                )
-            elif isinstance(effect, RevokeFamilyLink):
-                outgoing += await self.family.revoked(session, person, effect.link_id, now)
-            elif isinstance(effect, LessonProgressed):
-                await self.family.lesson_progressed(
-                    session, person, effect.slug, effect.finished, effect.correct, now
-                )
-            elif isinstance(effect, PracticeAnswer):
-                await self.family.practice(
-                    session, person, effect.slug, effect.tried, effect.helped
-                )
-            elif isinstance(effect, RaiseConcern):
-                outgoing += await self.family.concern(
-                    session, person, effect.signs, effect.note, now
-                )
-            elif isinstance(effect, ExportData):
-                outgoing += await self._export(session, person)
-            elif isinstance(effect, EraseMe):
-                outgoing += await self._erase(session, person, now)
-                forgotten = True
-            elif isinstance(effect, RateChat):
-                outgoing += await self.escalations.rate(
-                    session, person, effect.escalation_id, effect.rating, now
-                )
-            elif isinstance(effect, ForgetPerson):
-                await people.forget(session, person, flow_row)
-                forgotten = True
-        if not forgotten:
+        acting = Applying(person, now, flow_row, incoming, step)
+        outgoing = await self.apply_effects(session, outcome.effects, acting)
+        if not acting.forgotten:
             await people.store_snapshot(session, flow_row, outcome.snapshot, step)
-            if reschedule_needed:
+            if acting.reschedule:
                 await self.reschedule(session, person, now)
-        return [*self._callback_ack(incoming, answered), *outgoing]
+        return [*self._callback_ack(incoming, acting.answered), *outgoing]
+
+    async def apply_effects(
+        self, session: AsyncSession, effects: Sequence[Effect], acting: Acting
+    ) -> list[Outgoing]:
+        """Each effect by its one applier, in order; an expander's effects take its place."""
+        outgoing: list[Outgoing] = []
+        pending: deque[Effect] = deque(effects)
+        while pending:
+            effect = pending.popleft()
+            expand = self._expanders.get(type(effect))
+            if expand is not None:
+                pending.extendleft(reversed(await expand(session, effect, acting)))
+                continue
+            outgoing += await self._appliers[type(effect)](session, effect, acting)
+        return outgoing
+
+    # -- appliers: the person acting -----------------------------------------------------------
+
+    async def _update_person(
+        self, session: AsyncSession, effect: UpdatePerson, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        people.apply_update(acting.person, effect, acting.now)
+        acting.reschedule |= effect.onboarded or any(
+            value is not None
+            for value in (effect.timezone, effect.checkin_time, effect.paused, effect.lesson_days)
+        )
+        return []
+
+    async def _say_effect(
+        self, session: AsyncSession, effect: Say, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        return [self.say(acting.person, acting.step, effect)]
+
+    async def _show_answer(
+        self, session: AsyncSession, effect: ShowAnswer, acting: Applying
+    ) -> list[Outgoing]:
+        incoming, person = acting.incoming, acting.person
+        if incoming is None or person is None:
+            return []
+        if incoming.message_id is None or incoming.message_text is None:
+            return []
+        answer = self.translator.render(effect.answer, person.locale, person.timezone)
+        return [
+            EditText(
+                incoming.chat_id, incoming.message_id, f"{incoming.message_text}\n\n→ {answer}"
+            )
+        ]
+
+    async def _refresh_choices(
+        self, session: AsyncSession, effect: RefreshChoices, acting: Applying
+    ) -> list[Outgoing]:
+        incoming, person = acting.incoming, acting.person
+        if incoming is None or person is None or incoming.message_id is None:
+            return []
+        return [
+            EditMarkup(
+                incoming.chat_id,
+                incoming.message_id,
+                self.translator.render(effect.text, person.locale, person.timezone),
+                self.renderer.inline_keyboard(
+                    person.telegram_user_id,
+                    acting.step,
+                    effect.choices,
+                    effect.columns,
+                    person.locale,
+                ),
+            )
+        ]
+
+    async def _notice(
+        self, session: AsyncSession, effect: Notice, acting: Applying
+    ) -> list[Outgoing]:
+        incoming, person = acting.incoming, acting.person
+        if incoming is None or person is None or not incoming.callback_query_id:
+            return []
+        text = self.translator.render(effect.text, person.locale, person.timezone)
+        acting.answered = True
+        return [AnswerButton(incoming.callback_query_id, text[:190])]
+
+    async def _refresh_commands(
+        self, session: AsyncSession, effect: RefreshCommands, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        person = acting.person
+        return [SetCommands(person.chat_id, Role(person.role), person.locale)]
+
+    async def _record_answer(
+        self, session: AsyncSession, effect: RecordAnswer, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        value = self.cipher.encrypt(str(effect.value)) if effect.field == "note" else effect.value
+        await checkins.record(
+            session, acting.person.id, date.fromisoformat(effect.day), effect.field, value
+        )
+        return []
+
+    async def _finish_checkin(
+        self, session: AsyncSession, effect: FinishCheckin, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        return await self._finished_checkin(
+            session, acting.person, date.fromisoformat(effect.day), acting.now
+        )
+
+    async def _save_sign(
+        self, session: AsyncSession, effect: SaveSign, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        await checkins.save_sign(
+            session, acting.person.id, effect.sign_id, self.cipher.encrypt(effect.text)
+        )
+        return []
+
+    async def _remove_sign(
+        self, session: AsyncSession, effect: RemoveSign, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        await checkins.remove_sign(session, acting.person.id, effect.sign_id, acting.now)
+        return []
+
+    async def _save_plan_section(
+        self, session: AsyncSession, effect: SavePlanSection, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        await safety_plans.save(
+            session, acting.person.id, effect.section, effect.text, self.cipher, acting.now
+        )
+        return []
+
+    async def _create_family_invite(
+        self, session: AsyncSession, effect: CreateFamilyInvite, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        return await self.family.invite_created(
+            session, acting.person, effect.share_summary, effect.share_alerts, acting.now
+        )
+
+    async def _update_family_link(
+        self, session: AsyncSession, effect: UpdateFamilyLink, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        return await self.family.scope_changed(
+            session, acting.person, effect.link_id, effect.share_summary, effect.share_alerts
+        )
+
+    async def _revoke_family_link(
+        self, session: AsyncSession, effect: RevokeFamilyLink, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        return await self.family.revoked(session, acting.person, effect.link_id, acting.now)
+
+    async def _lesson_progressed(
+        self, session: AsyncSession, effect: LessonProgressed, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        await self.family.lesson_progressed(
+            session, acting.person, effect.slug, effect.finished, effect.correct, acting.now
+        )
+        return []
+
+    async def _practice_answer(
+        self, session: AsyncSession, effect: PracticeAnswer, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        await self.family.practice(session, acting.person, effect.slug, effect.tried, effect.helped)
+        return []
+
+    async def _export_data(
+        self, session: AsyncSession, effect: ExportData, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        return await self._export(session, acting.person)
+
+    async def _erase_me(
+        self, session: AsyncSession, effect: EraseMe, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        acting.forgotten = True
+        return await self.erase(session, acting.person, acting.now, goodbye=True)
+
+    async def _rate_chat(
+        self, session: AsyncSession, effect: RateChat, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        return await self.escalations.rate(
+            session, acting.person, effect.escalation_id, effect.rating, acting.now
+        )
+
+    async def _forget_person(
+        self, session: AsyncSession, effect: ForgetPerson, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None and acting.flow_row is not None
+        acting.forgotten = True
+        await people.forget(session, acting.person, acting.flow_row)
+        return []
+
+    # -- expanders: effects the core decides on facts loaded here --------------------------------
+
+    async def _staff_request(
+        self, session: AsyncSession, effect: StaffRequest, acting: Acting
+    ) -> tuple[Effect, ...]:
+        assert acting.person is not None
+        return await self.escalations.decide(session, acting.person, effect, acting.now)
+
+    async def _ask_for_person(
+        self, session: AsyncSession, effect: AskForPerson, acting: Acting
+    ) -> tuple[Effect, ...]:
+        assert acting.person is not None
+        reason = escalation.Reason(effect.source)
+        _, effects = await self.escalations.raise_for(
+            session, acting.person, reason, acting.now, tell_subject=True
+        )
+        return effects
+
+    async def _raise_concern(
+        self, session: AsyncSession, effect: RaiseConcern, acting: Acting
+    ) -> tuple[Effect, ...]:
+        assert acting.person is not None
+        return await self.family.concern(
+            session, acting.person, effect.signs, effect.note, acting.now
+        )
+
+    # -- data rights ----------------------------------------------------------------------------
 
     async def _export(self, session: AsyncSession, person: Person) -> list[Outgoing]:
         data = await data_rights.export(session, person, self.cipher)
@@ -584,18 +770,23 @@ class Dispatcher:
             SendDocument(person.chat_id, data_rights.export_json(data), "tongban-my-data.json"),
         ]
 
-    async def _erase(self, session: AsyncSession, person: Person, now: datetime) -> list[Outgoing]:
-        goodbye = SendText(
-            person.chat_id,
-            self.translator.render(Msg(N_("deleteme.done")), person.locale),
-            ReplyKeyboardRemove(),
-        )
-        out: list[Outgoing] = [goodbye]
-        if person.role in (Role.PEER_WORKER.value, Role.SUPERVISOR.value):
-            for esc in await self.escalations.holding(session, person.id):
-                out += await self.escalations.release(
-                    session, person, esc, now, reason="worker_left"
+    async def erase(
+        self, session: AsyncSession, person: Person, now: datetime, goodbye: bool
+    ) -> list[Outgoing]:
+        """Erase a person (``/deleteme``, or ``tongban users delete``): the chats a worker
+        holds go back to the queue, an escalation about them closes and its worker is told,
+        relatives they had linked lose access; then everything about them is deleted."""
+        out: list[Outgoing] = []
+        if goodbye:
+            out.append(
+                SendText(
+                    person.chat_id,
+                    self.translator.render(Msg(N_("deleteme.done")), person.locale),
+                    ReplyKeyboardRemove(),
                 )
+            )
+        effects = await self.escalations.leaving(session, person, "subject_erased", None, now)
+        out += await self.apply_effects(session, effects, Acting(person, now))
         relatives = await data_rights.erase(session, person, now)
         for relative_id in relatives:
             relative = await session.get(Person, relative_id)
@@ -606,8 +797,45 @@ class Dispatcher:
                         self.translator.render(Msg(N_("family.access_removed")), relative.locale),
                     )
                 )
-        log.info("a person erased their data")
+        log.info("a person's data was erased")
         return out
+
+    async def change_role(
+        self, session: AsyncSession, person: Person, role: Role, now: datetime
+    ) -> list[Outgoing]:
+        """An admin changed someone's role (``tongban users set-role``). Staff who are no
+        longer staff give their chats back (they and the chats' people are told); an
+        escalation about someone who becomes staff closes. They finish the new role's setup
+        (alias, duty …) next time they write."""
+        if Role(person.role) is role:
+            return []
+        effects: tuple[Effect, ...] = ()
+        if person.role in STAFF_ROLES and role.value not in STAFF_ROLES:
+            effects = await self.escalations.leaving(
+                session, person, "subject_role_changed", Msg(N_("desk.role_changed")), now
+            )
+            person.on_duty = False
+        elif person.role in SUBJECT_ROLES and role.value in STAFF_ROLES:
+            case = await self.escalations.case_about(session, person.id)
+            if case is not None:
+                effects = escalation.subject_left(case, "subject_role_changed", now)
+        out = await self.apply_effects(session, effects, Acting(person, now))
+        person.role = role.value
+        person.onboarded_at = None
+        if role in (Role.CLIENT, Role.FAMILY) and person.alias is None:
+            person.alias = await self.free_alias(session)
+        await session.execute(
+            sql_update(FlowState)
+            .where(FlowState.person_id == person.id)
+            .values(flow="onboarding", state="language", context={}, step=FlowState.step + 1)
+        )
+        return out
+
+    async def free_alias(self, session: AsyncSession) -> str:
+        alias = person_alias()
+        while await people.alias_taken(session, alias, -1):
+            alias = person_alias()
+        return alias
 
     async def audit(
         self, session: AsyncSession, actor: Person, action: str, subject_id: int | None
@@ -617,57 +845,53 @@ class Dispatcher:
             AuditEvent(actor_id=actor.id, action=action, subject_id=subject_id, at=utcnow())
         )
 
-    async def _relay(
-        self, session: AsyncSession, person: Person, incoming: Incoming, now: datetime
-    ) -> list[Outgoing]:
-        if person.role == Role.CLIENT.value:
-            return await self.escalations.relay_from_client(session, person, incoming, now)
-        return await self.escalations.relay_from_worker(session, person, incoming, now)
-
     async def _after_delivery(self, deliveries: Sequence[Delivery]) -> list[Outgoing]:
-        """Store where cards and relayed messages landed; tell senders about relays that failed."""
+        """Remember where cards and escalation messages landed; confirm relayed messages to
+        their senders, or tell them one could not be delivered."""
         follow_up: list[Outgoing] = []
         async with self.db.transaction() as session:
             for delivery in deliveries:
                 tag = getattr(delivery.request, "tag", None)
-                if not tag:
-                    continue
                 chat_id = int(getattr(delivery.request, "chat_id", 0))
-                if tag[0] == "card" and delivery.message_id is not None:
-                    from bot.storage.models import EscalationCard
-
+                if isinstance(tag, CardTag) and delivery.message_id is not None:
                     session.add(
                         EscalationCard(
-                            escalation_id=int(tag[1]),
-                            staff_id=int(tag[2]),
+                            escalation_id=tag.case_id,
+                            staff_id=tag.staff_id,
                             chat_id=chat_id,
                             message_id=delivery.message_id,
                         )
                     )
-                elif tag[0] == "relay":
-                    escalation_id, direction, sender_chat = int(tag[1]), str(tag[2]), int(tag[3])
+                elif isinstance(tag, CaseTag) and delivery.message_id is not None:
+                    self._belongs(session, tag.case_id, chat_id, delivery.message_id, "context")
+                elif isinstance(tag, RelayTag):
                     if delivery.failed:
-                        sender = await session.scalar(
-                            select(Person).where(Person.chat_id == sender_chat)
+                        text = self.translator.render(Msg(N_("relay.failed")), tag.sender_locale)
+                        follow_up.append(SendText(tag.sender_chat_id, text))
+                        continue
+                    if tag.to_worker and delivery.message_id is not None:
+                        self._belongs(
+                            session, tag.case_id, chat_id, delivery.message_id, "to_worker"
                         )
-                        if sender is not None:
-                            follow_up.append(
-                                SendText(
-                                    sender.chat_id,
-                                    self.translator.render(Msg(N_("relay.failed")), sender.locale),
-                                )
-                            )
-                    elif direction == "to_worker":
-                        session.add(
-                            RelayMessage(
-                                escalation_id=escalation_id,
-                                direction=direction,
-                                worker_chat_id=chat_id,
-                                worker_message_id=delivery.message_id,
-                                at=utcnow(),
-                            )
+                    if tag.confirm is not None:
+                        follow_up.append(
+                            SendText(tag.sender_chat_id, tag.confirm, tag=CaseTag(tag.case_id))
                         )
         return follow_up
+
+    @staticmethod
+    def _belongs(
+        session: AsyncSession, case_id: int, chat_id: int, message_id: int, direction: str
+    ) -> None:
+        session.add(
+            RelayMessage(
+                escalation_id=case_id,
+                direction=direction,
+                worker_chat_id=chat_id,
+                worker_message_id=message_id,
+                at=utcnow(),
+            )
+        )
 
     async def reschedule(self, session: AsyncSession, person: Person, now: datetime) -> None:
         await reschedule(
@@ -702,17 +926,18 @@ class Dispatcher:
         out: list[Outgoing] = []
         for flag in raised:
             source = "silence" if flag.rule == "silence" else "flag"
-            out += await self.escalations.raise_for(
-                session,
-                person,
-                source,
-                now,
-                detail={"rule": flag.rule, "evidence": list(flag.evidence)},
-                tell_client=False,
+            reason = escalation.Reason(
+                source, (("rule", flag.rule), ("evidence", list(flag.evidence)))
             )
-            esc = await self.escalations.open_for(session, person.id)
-            flag.escalation_id = esc.id if esc else None
+            escalation_id, effects = await self.escalations.raise_for(session, person, reason, now)
+            flag.escalation_id = escalation_id
+            out += await self.apply_effects(session, effects, Acting(person, now))
         return out
+
+    async def tick_escalations(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
+        """The escalation clocks, for the scheduler's tick."""
+        effects = await self.escalations.overdue(session, now)
+        return await self.apply_effects(session, effects, Acting(None, now))
 
     async def weekly_photo(
         self,
@@ -743,7 +968,7 @@ class Dispatcher:
             return [AnswerButton(incoming.callback_query_id)]
         return []
 
-    def _say(self, person: Person, step: int, say: Say) -> SendText:
+    def say(self, person: Person, step: int, say: Say) -> SendText:
         locale, zone = person.locale, person.timezone
         text = self.translator.render(say.text, locale, zone)
         role = Role(person.role)
@@ -781,10 +1006,8 @@ class Dispatcher:
         region = region_for_language_code(incoming.language_code)
         zones = questions.ZONES_BY_REGION.get(region or "")
         alias = None
-        if role is Role.CLIENT:
-            alias = client_alias()
-            while await people.alias_taken(session, alias, -1):
-                alias = client_alias()
+        if role in (Role.CLIENT, Role.FAMILY):
+            alias = await self.free_alias(session)
         person = Person(
             telegram_user_id=incoming.user_id,
             chat_id=incoming.chat_id,
@@ -814,4 +1037,4 @@ class Dispatcher:
         return await self._apply(session, person, flow_row, outcome, incoming, now)
 
 
-__all__ = ["Dispatcher", "Escalation"]
+__all__ = ["Dispatcher"]

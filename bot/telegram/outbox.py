@@ -54,7 +54,7 @@ class Outbox:
     """Sends rendered requests in order; one failure never stops the rest."""
 
     def __init__(
-        self, translator: Translator, on_blocked: Callable[[int], Awaitable[None]]
+        self, translator: Translator, on_blocked: Callable[[Bot, int], Awaitable[None]]
     ) -> None:
         self.translator = translator
         self.on_blocked = on_blocked
@@ -91,7 +91,7 @@ class Outbox:
                 chat_id = getattr(request, "chat_id", None)
                 if chat_id is not None:
                     log.info("chat %s has blocked the bot; marking it", chat_id)
-                    await self.on_blocked(chat_id)
+                    await self.on_blocked(bot, chat_id)
             except BadRequest as exc:
                 if "not modified" in str(exc).lower() or "query is too old" in str(exc).lower():
                     failed = False

@@ -21,9 +21,37 @@ from flows.people import LOCALES, Role
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 
-# What to remember once a message is sent: ("card", escalation id, staff id) for an
-# escalation card; ("relay", escalation id, direction, sender chat id) for a relayed message.
-Tag = tuple[object, ...]
+@dataclass(frozen=True, slots=True)
+class CardTag:
+    """An escalation card: remembered so it can be edited to "taken" or "closed" later."""
+
+    case_id: int
+    staff_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseTag:
+    """A message in a worker's chat that belongs to one escalation (a message relayed to
+    them, the confirmation of one they sent, the context card): a Telegram reply to it can
+    only go to that escalation's person."""
+
+    case_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RelayTag:
+    """A relayed message: the sender is told if it could not be delivered, and gets
+    ``confirm`` (already in their language) once it was."""
+
+    case_id: int
+    sender_chat_id: int
+    sender_locale: str
+    to_worker: bool
+    confirm: str | None = None
+
+
+# What to remember or do once a message is sent.
+Tag = CardTag | CaseTag | RelayTag
 
 
 @dataclass(frozen=True, slots=True)

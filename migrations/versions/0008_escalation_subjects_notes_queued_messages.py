@@ -136,9 +136,7 @@ def upgrade() -> None:
             sqlite_where=sa.text("resolved_at IS NULL"),
         )
         batch_op.drop_column("note")
-        batch_op.alter_column(
-            "client_id", new_column_name="subject_id", existing_type=sa.Integer()
-        )
+        batch_op.alter_column("client_id", new_column_name="subject_id", existing_type=sa.Integer())
     with op.batch_alter_table(
         "escalations", schema=None, table_kwargs={"sqlite_autoincrement": True}
     ) as batch_op:
@@ -210,9 +208,7 @@ def downgrade() -> None:
             sqlite_where=sa.text("resolved_at IS NULL"),
         )
         batch_op.drop_constraint("fk_escalations_subject_id_people", type_="foreignkey")
-        batch_op.alter_column(
-            "subject_id", new_column_name="client_id", existing_type=sa.Integer()
-        )
+        batch_op.alter_column("subject_id", new_column_name="client_id", existing_type=sa.Integer())
         batch_op.create_foreign_key(
             "fk_escalations_client_id_people",
             "people",

@@ -1,0 +1,244 @@
+"""Exact conversation transcripts: every message the bot sends to every participant, in full
+and in order, after each thing someone does. An extra, missing, reordered or misrouted
+message fails. ``pytest --update-transcripts`` rewrites the expected lines from what the bot
+did, so a change in wording is one reviewed diff (as goflow's golden sessions are).
+
+Format (``#`` starts a comment; blank lines are ignored)::
+
+    exact: yes                       marks the format
+    settings: max_active_chats=1     settings for this transcript (as TONGBAN_… variables)
+    now: 2026-12-01 21:00 +08:00     the bot's clock from here on
+    cast: me=client:en:K7Q2X lin=peer_worker:en:Lin mum=family:zh-CN:M3P9Q
+                                     everyone onboarded: name=role:language_code:alias
+                                     (clients and relatives get that alias too)
+    @me > hello                      me sends text; "> [Claim]" presses a button on the
+                                     newest message that has one; "> <sticker>" sends a sticker
+                                     (or <photo>, <voice>); "> (reply to "words") text" is a
+                                     Telegram reply to the newest message containing "words"
+    @lin role: family                an admin changes lin's role (tongban users set-role)
+    tick | restart                   the scheduler runs once | the bot restarts
+
+After each action, the lines indented by two spaces are what everyone received::
+
+      @me < I've asked a peer worker …     a new message (further lines: "@me | …")
+      @me buttons: A | B                   its inline buttons
+      @me menu: A | B                      the main-menu keyboard it shows
+      @lin ~ #1 · client K7Q2X — taken …   an earlier message edited
+      @lin copy                            a copied photo or voice note
+      @lin photo: caption                  a picture (the weekly chart)
+      @me toast: text                      the tapped button answered with a toast
+      (nothing)                            nobody received anything
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import update
+
+from bot import operations
+from bot.storage.models import Person as PersonRow
+from flows.people import Role
+from tests.fake_botapi import Call
+from tests.harness import Harness, Person
+
+INDENT = "  "
+
+
+@dataclass
+class Step:
+    line: int  # 1-based line number of the action
+    who: str
+    kind: str  # send | role | tick | restart | now
+    text: str
+    expected: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExactTranscript:
+    path: Path
+    lines: list[str]
+    cast: dict[str, tuple[Role, str, str]] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> ExactTranscript:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        transcript = cls(path, lines)
+        current: Step | None = None
+        for number, raw in enumerate(lines, 1):
+            if raw.startswith(INDENT) and raw.strip():
+                if current is None:
+                    raise ValueError(f"{path.name}:{number}: expected lines before any action")
+                current.expected.append(raw[len(INDENT) :])
+                continue
+            line = raw.strip()
+            if not line or line.startswith("#") or line == "exact: yes":
+                continue
+            if line.startswith("settings:"):
+                for pair in line.split(":", 1)[1].split():
+                    key, _, value = pair.partition("=")
+                    transcript.settings[key] = value
+                continue
+            if line.startswith("cast:"):
+                for member in line.split(":", 1)[1].split():
+                    name, _, spec = member.partition("=")
+                    role, language_code, alias = spec.split(":")
+                    transcript.cast[name] = (Role(role), language_code, alias)
+                continue
+            who, _, rest = line.partition(" ")
+            if line.startswith("now:"):
+                current = Step(number, "", "now", line.split(":", 1)[1].strip())
+            elif line in ("tick", "restart"):
+                current = Step(number, "", line, "")
+            elif who.startswith("@") and rest.startswith("> "):
+                current = Step(number, who[1:], "send", rest[2:])
+            elif who.startswith("@") and rest.startswith("role:"):
+                current = Step(number, who[1:], "role", rest.split(":", 1)[1].strip())
+            else:
+                raise ValueError(f"{path.name}:{number}: cannot read {line!r}")
+            transcript.steps.append(current)
+        return transcript
+
+    async def play(self, harness: Harness, rewrite: bool) -> list[str]:
+        """Play every step; returns the differences (or rewrites the file when ``rewrite``)."""
+        if self.settings:
+            harness.settings_overrides.update(self.settings)
+            await harness.restart()
+        first = next((s for s in self.steps if s.kind == "now"), None)
+        if first is not None:
+            harness.set_now(datetime.strptime(first.text, "%Y-%m-%d %H:%M %z"))
+        people: dict[str, Person] = {}
+        for name, (role, language_code, alias) in self.cast.items():
+            people[name] = await harness.onboard(role, language_code, alias)
+            if not role.has_alias:
+                async with harness.db.transaction() as session:
+                    await session.execute(
+                        update(PersonRow)
+                        .where(PersonRow.telegram_user_id == people[name].user_id)
+                        .values(alias=alias)
+                    )
+        names = {person.user_id: name for name, person in people.items()}
+        problems: list[str] = []
+        actual: dict[int, list[str]] = {}
+        for step in self.steps:
+            before = len(harness.api.calls)
+            if step.kind == "now":
+                harness.set_now(datetime.strptime(step.text, "%Y-%m-%d %H:%M %z"))
+            elif step.kind == "tick":
+                await harness.tick()
+            elif step.kind == "restart":
+                await harness.restart()
+            elif step.kind == "role":
+                await self._set_role(harness, people[step.who], Role(step.text))
+            else:
+                await self._send(people[step.who], step.text)
+            seen = _render(harness.api.calls[before:], names, step.who)
+            if not seen and step.kind not in ("now", "restart"):
+                seen = ["(nothing)"]
+            actual[step.line] = seen
+            if seen != step.expected:
+                problems.append(_difference(self.path.name, step, seen))
+        if rewrite:
+            self._rewrite(actual)
+            return []
+        return problems
+
+    @staticmethod
+    async def _set_role(harness: Harness, person: Person, role: Role) -> None:
+        assert harness.services is not None
+        async with harness.db.sessions() as session:
+            from sqlalchemy import select
+
+            person_id = await session.scalar(
+                select(PersonRow.id).where(PersonRow.telegram_user_id == person.user_id)
+            )
+        assert person_id is not None
+        services = harness.services
+        await operations.set_role(
+            services.dispatcher, services.application.bot, int(person_id), role
+        )
+
+    @staticmethod
+    async def _send(person: Person, text: str) -> None:
+        if text.startswith("[") and text.endswith("]"):
+            await person.press(text[1:-1])
+            return
+        media = re.fullmatch(r"<(sticker|photo|voice)>", text)
+        if media:
+            await person.send_media(media.group(1))
+            return
+        reply = re.fullmatch(r'\(reply to "(.+?)"\) (.*)', text)
+        if reply:
+            quoted = next(
+                m
+                for (chat, _), m in reversed(list(person.harness.api.messages.items()))
+                if chat == person.user_id and reply.group(1) in m.get("text", "")
+            )
+            message = {**person._message(reply.group(2)), "reply_to_message": quoted}
+            await person.harness.feed(person, {"message": message})
+            return
+        await person.send(text)
+
+    def _rewrite(self, actual: dict[int, list[str]]) -> None:
+        out: list[str] = []
+        for number, raw in enumerate(self.lines, 1):
+            if raw.startswith(INDENT) and raw.strip():
+                continue
+            out.append(raw)
+            if number in actual:
+                out += [INDENT + line for line in actual[number]]
+        self.path.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
+
+
+def _render(calls: list[Call], names: dict[int, str], actor: str) -> list[str]:
+    """What each participant received, one line per message part, in the order it was sent."""
+    lines: list[str] = []
+    for call in calls:
+        params = call.params
+        chat = params.get("chat_id")
+        who = actor if chat is None else names.get(int(chat), f"?{chat}")
+        head = f"@{who} "
+        if call.method in ("sendMessage", "editMessageText"):
+            mark = "<" if call.method == "sendMessage" else "~"
+            first, *rest = str(params.get("text", "")).split("\n")
+            lines.append(f"{head}{mark} {first}".rstrip())
+            lines += [f"{head}| {line}".rstrip() for line in rest]
+            markup = params.get("reply_markup") or {}
+            buttons = [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+            if buttons:
+                lines.append(f"{head}buttons: {' | '.join(buttons)}")
+            menu = [
+                b["text"] if isinstance(b, dict) else b
+                for row in markup.get("keyboard", [])
+                for b in row
+            ]
+            if menu:
+                lines.append(f"{head}menu: {' | '.join(menu)}")
+        elif call.method == "copyMessage":
+            lines.append(f"{head}copy")
+        elif call.method == "sendPhoto":
+            lines.append(f"{head}photo: {params.get('caption', '')}")
+        elif call.method == "sendDocument":
+            lines.append(f"{head}document: {params.get('caption', '') or 'file'}")
+        elif call.method == "answerCallbackQuery" and params.get("text"):
+            lines.append(f"@{actor} toast: {params['text']}")
+    return [_plain(line) for line in lines]
+
+
+def _plain(text: str) -> str:
+    """Babel puts narrow no-break spaces in times ("8:00\u202fPM"); write plain spaces."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def _difference(name: str, step: Step, seen: list[str]) -> str:
+    import difflib
+
+    diff = "\n".join(
+        difflib.unified_diff(step.expected, seen, "expected", "the bot sent", lineterm="")
+    )
+    return f"{name}:{step.line}: {step.who or '-'} {step.kind} {step.text!r}\n{diff}"
