@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import Harness
 from tests.exact import ExactTranscript
+from tests.harness import Harness
 from tests.transcript import Transcript
 
 ALL = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
