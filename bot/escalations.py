@@ -160,16 +160,14 @@ class Escalations:
 
     # -- loading facts -----------------------------------------------------------------------
 
-    def _cases_query(self, lock: bool) -> Select[Escalation, Person, Person]:
+    @staticmethod
+    def _cases_query() -> Select[Escalation, Person, Person]:
         subject, holder = aliased(Person), aliased(Person)
-        query = (
+        return (
             select(Escalation, subject, holder)
             .join(subject, subject.id == Escalation.subject_id)
             .outerjoin(holder, holder.id == Escalation.claimed_by)
         )
-        if lock and self.d.db.is_postgres:
-            query = query.with_for_update(of=Escalation)
-        return query
 
     async def _cases(
         self,
@@ -205,26 +203,34 @@ class Escalations:
             for esc, subject, holder in rows
         ]
 
+    async def _lock(self, session: AsyncSession, *where: Any) -> list[int]:
+        """Lock the escalation rows first, then read them with their people (PostgreSQL:
+        locking within a join would give the row's new state beside the old holder's)."""
+        query = select(Escalation.id).where(*where)
+        if self.d.db.is_postgres:
+            query = query.with_for_update()
+        return [int(i) for i in (await session.scalars(query)).all()]
+
     async def case(
         self, session: AsyncSession, escalation_id: int, reasons: bool = False
     ) -> Case | None:
         """One escalation, whatever its state, its row locked until the transaction ends."""
+        if not await self._lock(session, Escalation.id == escalation_id):
+            return None
         found = await self._cases(
-            session,
-            self._cases_query(lock=True).where(Escalation.id == escalation_id),
-            reasons,
+            session, self._cases_query().where(Escalation.id == escalation_id), reasons
         )
         return found[0] if found else None
 
     async def case_about(self, session: AsyncSession, subject_id: int) -> Case | None:
         """The unresolved escalation about a person, its row locked (a worker releasing it
         at the same moment waits, so their message is relayed or kept, never both)."""
-        found = await self._cases(
-            session,
-            self._cases_query(lock=True).where(
-                Escalation.subject_id == subject_id, Escalation.resolved_at.is_(None)
-            ),
+        ids = await self._lock(
+            session, Escalation.subject_id == subject_id, Escalation.resolved_at.is_(None)
         )
+        if not ids:
+            return None
+        found = await self._cases(session, self._cases_query().where(Escalation.id == ids[0]))
         return found[0] if found else None
 
     async def desk(
@@ -233,7 +239,7 @@ class Escalations:
         """A staff member's held chats, oldest claim first, and their chosen one."""
         held = await self._cases(
             session,
-            self._cases_query(lock=False)
+            self._cases_query()
             .where(Escalation.claimed_by == person.id, Escalation.state.in_(HELD))
             .order_by(Escalation.claimed_at, Escalation.id),
             reasons,
@@ -243,11 +249,13 @@ class Escalations:
     async def roster(self, session: AsyncSession) -> escalation.Roster:
         staff = (
             await session.scalars(
-                select(Person).where(
+                select(Person)
+                .where(
                     Person.role.in_(STAFF_ROLES),
                     Person.onboarded_at.is_not(None),
                     Person.blocked_at.is_(None),
                 )
+                .order_by(Person.id)
             )
         ).all()
         return escalation.Roster(
@@ -345,7 +353,7 @@ class Escalations:
                 "view_overdue" if request.action == "overdue" else "view_queue",
                 None,
             )
-            query = self._cases_query(lock=False).where(Escalation.resolved_at.is_(None))
+            query = self._cases_query().where(Escalation.resolved_at.is_(None))
             if actor.role != Role.SUPERVISOR.value:
                 query = query.where(
                     (Escalation.state == "open") | (Escalation.claimed_by == actor.id)
@@ -468,8 +476,8 @@ class Escalations:
 
     async def overdue(self, session: AsyncSession, now: datetime) -> tuple[Effect, ...]:
         """Escalations whose clock ran out (claimed by one process: SKIP LOCKED)."""
-        query = (
-            self._cases_query(lock=False)
+        due = (
+            select(Escalation.id)
             .where(
                 Escalation.resolved_at.is_(None),
                 ((Escalation.state == "open") & (Escalation.claim_due_at <= now))
@@ -479,7 +487,11 @@ class Escalations:
             .limit(200)
         )
         if self.d.db.is_postgres:
-            query = query.with_for_update(of=Escalation, skip_locked=True)
+            due = due.with_for_update(skip_locked=True)
+        ids = list((await session.scalars(due)).all())
+        if not ids:
+            return ()
+        query = self._cases_query().where(Escalation.id.in_(ids)).order_by(Escalation.id)
         cases = await self._cases(session, query, reasons=True)
         if not cases:
             return ()

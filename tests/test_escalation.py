@@ -123,7 +123,10 @@ async def test_a_worker_with_three_chats_never_writes_to_the_wrong_client(harnes
     assert texts(replies).startswith("Who is this message for?")
     assert all(received(c, start) == [] for c in clients), "nothing goes out when it is ambiguous"
     aliases = [await _alias(harness, c) for c in clients]
-    assert replies[0].buttons == [f"#{i} · client {a}" for i, a in zip(ids, aliases, strict=True)]
+    assert replies[0].buttons == [
+        *(f"#{i} · client {a}" for i, a in zip(ids, aliases, strict=True)),
+        "✖ Don't send it",
+    ]
     await lin.press(f"#{ids[0]} · client {aliases[0]}")
     assert received(clients[0], start) == ["Lin: hello there"], "sent once its recipient is chosen"
     assert received(clients[1], start) == [] and received(clients[2], start) == []
@@ -170,7 +173,9 @@ async def test_each_worker_holds_at_most_five_chats(harness: Harness) -> None:
     for escalation_id in ids[:5]:
         await lin.press_data(*_card(harness, lin, escalation_id))
     replies = await lin.press_data(*_card(harness, lin, ids[5]))
-    assert "You already hold 5 chats" in texts(replies)
+    assert texts(replies) == (
+        "You already hold as many chats as allowed (5). Close or release one first."
+    )
 
 
 async def test_unclaimed_and_unanswered_clocks_survive_a_restart(harness: Harness) -> None:

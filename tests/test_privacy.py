@@ -15,6 +15,7 @@ from bot.logs import configure
 from bot.storage.models import AuditEvent, Base, Person, SafetyPlanItem
 from flows.commands import COMMANDS
 from flows.people import Role
+from tests.exact import ExactTranscript
 from tests.harness import Harness, texts
 from tests.transcript import Transcript
 
@@ -134,7 +135,7 @@ def test_without_a_key_the_bot_warns_loudly(
     assert any("NO ENCRYPTION KEY" in r.getMessage() for r in caplog.records)
 
 
-TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
+from tests.test_transcripts import EXACT, TRANSCRIPTS  # noqa: E402
 
 
 async def test_logs_hold_no_message_text_names_or_answers(
@@ -152,6 +153,13 @@ async def test_logs_hold_no_message_text_names_or_answers(
             if kind == ">" and not value.startswith(("/", "[")) and len(value) > 3:
                 secrets.add(value)
         secrets.update(alias for _, _, alias in transcript.cast.values() if alias)
+    for path in EXACT:
+        exact = ExactTranscript.load(path)
+        for step in exact.steps:
+            typed = step.text.split(") ", 1)[-1] if step.text.startswith("(reply") else step.text
+            if step.kind == "send" and not typed.startswith(("/", "[", "<")) and len(typed) > 3:
+                secrets.add(typed)
+        secrets.update(alias for _, _, alias in exact.cast.values())
     secrets -= {
         "Asia/Shanghai",
         "Europe/London",
@@ -167,6 +175,15 @@ async def test_logs_hold_no_message_text_names_or_answers(
             await fresh.start()
             try:
                 await Transcript.load(path).play(fresh)
+            finally:
+                await fresh.stop()
+        for n, path in enumerate(EXACT):
+            url = f"sqlite+aiosqlite:///{tmp_path}/x{n}.db"
+            await asyncio.to_thread(upgrade, url)
+            fresh = Harness(url)
+            await fresh.start()
+            try:
+                assert not await ExactTranscript.load(path).play(fresh, rewrite=False)
             finally:
                 await fresh.stop()
     logged = "\n".join(r.getMessage() for r in caplog.records)

@@ -215,7 +215,14 @@ class Dispatcher:
             await self.send(context.bot, await self._crisis_reply(incoming))
         try:
             outgoing = await self._process_on_a_live_connection(incoming, risk)
-        except (DBAPIError, SQLAlchemyError, OSError, TimeoutError, CaseChanged) as exc:
+        except (
+            DBAPIError,
+            SQLAlchemyError,
+            OSError,
+            TimeoutError,
+            CaseChanged,
+            escalation.InvalidChange,
+        ) as exc:
             log.warning("update %s: storage unavailable (%s)", update.update_id, type(exc).__name__)
             outgoing = self._trouble(
                 incoming, crisis_sent=risk is not None and risk.level is Level.CRISIS
@@ -329,7 +336,8 @@ class Dispatcher:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return await self._process(incoming, risk)
-            except CaseChanged:
+            except (CaseChanged, escalation.InvalidChange):
+                # decided on rows another transaction changed meanwhile: decide again
                 if attempt == ATTEMPTS:
                     raise
             except DBAPIError as exc:
