@@ -325,7 +325,8 @@ def test_closing_appends_the_note_and_asks_the_person_for_a_rating() -> None:
     assert effects[0] == ChangeCase(1, "resolve", LIN.id, LIN.id, NOW, "active", outcome="referred")
     assert AddNote(1, LIN.id, "Lin", "booked GP", closing=True) in effects
     rating = effects[-1]
-    assert isinstance(rating, Tell) and [c.value for c in rating.choices][0] == "/rate 1 1"
+    assert isinstance(rating, Tell)
+    assert [c.value for c in rating.choices] == [f"/rate 1 {n}" for n in range(1, 6)]
 
 
 def test_a_worker_cannot_act_on_a_chat_someone_else_holds() -> None:
