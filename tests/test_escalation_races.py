@@ -1,0 +1,119 @@
+"""Opening an escalation cannot lose a race: two reasons about one person at the same instant
+end in one escalation carrying both (on PostgreSQL, where two transactions really overlap)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from telegram import Update
+
+from bot.storage.models import (
+    Escalation,
+    EscalationReason,
+    FamilyLink,
+    FlowState,
+    Person,
+    RiskEvent,
+)
+from flows.people import Role
+from tests.harness import Harness
+from tests.harness import Person as Chat
+
+NOW = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
+TRIALS = 50
+
+
+async def _pair(harness: Harness, n: int) -> tuple[Chat, Chat, int]:
+    """A client and their relative (alerts shared), made directly in the database."""
+    client, relative = harness.person("en"), harness.person("en")
+    async with harness.db.transaction() as session:
+        ids = []
+        for chat, role, alias in (
+            (client, Role.CLIENT, f"C{n:04}"),
+            (relative, Role.FAMILY, f"R{n:04}"),
+        ):
+            person = Person(
+                telegram_user_id=chat.user_id,
+                chat_id=chat.user_id,
+                role=role.value,
+                locale="en",
+                timezone="UTC",
+                region="US",
+                alias=alias,
+                on_duty=False,
+                paused=False,
+                consented_at=NOW,
+                onboarded_at=NOW,
+                created_at=NOW,
+            )
+            session.add(person)
+            await session.flush()
+            session.add(FlowState(person_id=person.id, context={}, step=0))
+            ids.append(person.id)
+        session.add(
+            FamilyLink(
+                client_id=ids[0],
+                family_id=ids[1],
+                share_summary=False,
+                share_alerts=True,
+                created_at=NOW,
+            )
+        )
+    return client, relative, ids[0]
+
+
+def _update(harness: Harness, chat: Chat, text: str) -> Update:
+    assert harness.services is not None
+    return Update.de_json(
+        {"update_id": next(harness.update_ids), "message": chat._message(text)},
+        harness.services.application.bot,
+    )
+
+
+async def test_a_crisis_and_a_concern_at_the_same_instant_make_one_urgent_escalation(
+    harness: Harness, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time: the race needs PostgreSQL")
+    harness.set_now(NOW)
+    assert harness.services is not None
+    application = harness.services.application
+    processor = application.update_processor
+    for n in range(TRIALS):
+        client, relative, client_id = await _pair(harness, n)
+        await relative.send("/worried")
+        await relative.press("Next ›")
+        both = [
+            _update(harness, client, "I want to kill myself tonight"),
+            _update(harness, relative, "he is giving his things away"),
+        ]
+        await asyncio.gather(
+            *(processor.process_update(u, application.process_update(u)) for u in both)
+        )
+        async with harness.db.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(Escalation).where(
+                        Escalation.subject_id == client_id, Escalation.resolved_at.is_(None)
+                    )
+                )
+            ).all()
+            assert len(rows) == 1, f"trial {n}: {len(rows)} open escalations"
+            reasons = (
+                await session.scalars(
+                    select(EscalationReason.source).where(
+                        EscalationReason.escalation_id == rows[0].id
+                    )
+                )
+            ).all()
+            risks = (
+                await session.scalars(
+                    select(RiskEvent.level).where(RiskEvent.person_id == client_id)
+                )
+            ).all()
+        assert rows[0].tier == "urgent", f"trial {n}"
+        assert sorted(reasons) == ["crisis", "family"], f"trial {n}: {reasons}"
+        assert list(risks) == ["crisis"], f"trial {n}"
