@@ -328,3 +328,83 @@ async def test_early_warning_flags_open_a_routine_escalation(harness: Harness) -
     ]
     assert len(cards) == 1
     assert "Routine" in cards[0] and "check-in early-warning flag" in cards[0]
+
+
+async def test_an_old_card_can_never_claim_a_new_escalation(harness: Harness) -> None:
+    """Ids are never given twice, and a card's button carries its escalation's reference."""
+    first = await harness.onboard(Role.CLIENT)
+    second = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    old = await _request(harness, first)
+    old_card = _card(harness, lin, old)
+    await first.send("/deleteme")
+    await first.press("Yes, delete everything")
+    new = await _request(harness, second)
+    assert new != old, "the erased escalation's id is not given to the next one"
+    replies = await lin.press_data(*old_card)
+    assert [(r.method, r.text) for r in replies] == [
+        ("answerCallbackQuery", "That escalation isn't available to you (it may be closed).")
+    ]
+    replies = await lin.send(f"/claim {new} not-its-ref")
+    assert texts(replies) == "That escalation isn't available to you (it may be closed)."
+    async with harness.db.sessions() as session:
+        esc = await session.get(Escalation, new)
+    assert esc is not None and esc.state == "open" and esc.claimed_by is None
+
+
+async def test_aliases_are_unique_ignoring_case(harness: Harness) -> None:
+    await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    sam = harness.person("en")
+    await sam.send(f"/start {await harness.invite(Role.PEER_WORKER)}")
+    await sam.press("✅ I agree")
+    await sam.press("English")
+    await sam.press(sam.last_buttons_message()["reply_markup"]["inline_keyboard"][0][0]["text"])
+    replies = await sam.send("LIN")
+    assert texts(replies) == (
+        'The alias "LIN" is already used by someone else. Please choose another one.'
+    )
+    async with harness.db.sessions() as session:
+        aliases = (
+            await session.scalars(select(Person.alias).where(Person.role == "peer_worker"))
+        ).all()
+    assert [a for a in aliases if a] == ["Lin"]
+
+
+async def test_the_retention_purge_removes_old_notes_and_kept_messages(harness: Harness) -> None:
+    from bot.scheduler import purge_old
+    from bot.storage.models import EscalationNote, QueuedMessage
+
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    harness.set_now(now - timedelta(days=400))
+    client = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    await client.send("/talk")
+    await lin.press("Claim")
+    await lin.send("/note old note")
+    harness.set_now(now - timedelta(days=3))
+    await client.send("/talk")  # a second reason; Lin still holds the chat
+    await lin.send("/note recent note")
+    async with harness.db.transaction() as session:
+        lin_id = await session.scalar(select(Person.id).where(Person.alias == "Lin"))
+        assert lin_id is not None
+        for age, purpose in (
+            (timedelta(days=3), "unaddressed"),
+            (timedelta(hours=1), "unaddressed"),
+        ):
+            session.add(
+                QueuedMessage(
+                    sender_id=lin_id,
+                    purpose=purpose,
+                    message_id=1,
+                    kind="text",
+                    text="x",
+                    at=now - age,
+                )
+            )
+    async with harness.db.transaction() as session:
+        await purge_old(session, now, retention_days=365)
+    async with harness.db.sessions() as session:
+        notes = (await session.scalars(select(EscalationNote.text))).all()
+        kept = (await session.scalars(select(QueuedMessage.at))).all()
+    assert list(notes) == ["recent note"]
+    assert kept == [now - timedelta(hours=1)], "an unanswered kept message is not sent days later"

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.storage.models import Base
+
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
 def _diff(url: str) -> list[object]:
@@ -28,5 +33,99 @@ def _diff(url: str) -> list[object]:
     return asyncio.run(run())
 
 
+# Neither dialect can reflect the expression index on lower(alias); the test below checks it.
+@pytest.mark.filterwarnings("ignore:.*expression-based index:UserWarning")
+@pytest.mark.filterwarnings("ignore:.*expression-based index:sqlalchemy.exc.SAWarning")
 def test_models_and_migrations_agree(database_url: str) -> None:
     assert _diff(database_url) == []
+
+
+def test_upgrading_keeps_notes_gives_relatives_aliases_and_separates_clashing_ones(
+    database_url: str,
+) -> None:
+    """Migration 0008 on a database with data: the overwritten note becomes a note row,
+    a relative gets an alias, and "LIN" beside "Lin" is renamed and reported."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.storage.admin import renamed_aliases
+    from bot.storage.db import Database
+    from bot.storage.migrate import alembic_config, upgrade
+
+    command.downgrade(alembic_config(database_url), "0007")
+    people = [
+        (1, "peer_worker", "Lin"),
+        (2, "peer_worker", "LIN"),
+        (3, "family", None),
+        (4, "client", "K7Q2X"),
+    ]
+
+    async def seed() -> None:
+        engine = create_async_engine(database_url)
+        async with engine.begin() as conn:
+            for person_id, role, alias in people:
+                await conn.execute(
+                    text(
+                        "INSERT INTO people (id, telegram_user_id, chat_id, role, locale, timezone,"
+                        " alias, on_duty, paused, created_at) VALUES (:id, :tg, :chat, :role, 'en',"
+                        " 'UTC', :alias, :off, :unpaused, :at)"
+                    ),
+                    {
+                        "id": person_id,
+                        "tg": person_id,
+                        "chat": person_id,
+                        "role": role,
+                        "alias": alias,
+                        "off": False,
+                        "unpaused": False,
+                        "at": NOW,
+                    },
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO escalations (client_id, tier, state, opened_at, reminders, note,"
+                    " resolved_at, claimed_by) VALUES (4, 'routine', 'resolved', :at, 0,"
+                    " 'talked about sleep', :at, 1)"
+                ),
+                {"at": NOW},
+            )
+        await engine.dispose()
+
+    async def read() -> tuple[list[object], list[object], set[int]]:
+        engine = create_async_engine(database_url)
+        async with engine.connect() as conn:
+            aliases = (await conn.execute(text("SELECT id, alias FROM people ORDER BY id"))).all()
+            notes = (
+                await conn.execute(
+                    text(
+                        "SELECT e.subject_id, n.text, n.author_id, n.closing FROM escalation_notes n"
+                        " JOIN escalations e ON e.id = n.escalation_id"
+                    )
+                )
+            ).all()
+        await engine.dispose()
+        db = Database(database_url)
+        try:
+            renamed = await renamed_aliases(db)
+        finally:
+            await db.dispose()
+        return list(aliases), list(notes), renamed
+
+    asyncio.run(seed())
+    upgrade(database_url)
+    aliases, notes, renamed = asyncio.run(read())
+    assert [tuple(a) for a in aliases][:2] == [(1, "Lin"), (2, "LIN2")]
+    assert aliases[2][1] is not None and len(str(aliases[2][1])) == 5, "a relative's alias"
+    assert [tuple(n) for n in notes] == [(4, "talked about sleep", 1, True)]
+    assert renamed == {2}
+
+    async def clash() -> None:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("UPDATE people SET alias = 'lin' WHERE id = 4"))
+        finally:
+            await engine.dispose()
+
+    with pytest.raises(IntegrityError):
+        asyncio.run(clash())

@@ -31,3 +31,18 @@ async def test_exact_transcript(
     )
     problems = await ExactTranscript.load(path).play(harness, update)
     assert not problems, "\n\n".join(problems)
+
+
+async def test_exact_transcripts_are_regenerated_as_reviewed(
+    harness: Harness, tmp_path: Path, database_url: str
+) -> None:
+    """``--update-transcripts`` writes back exactly the file a reviewer approved: strip one
+    transcript's expected lines, regenerate it, and it is the same file again."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("transcripts are regenerated from SQLite")
+    original = next(p for p in EXACT if p.name == "relay_after_done_en.txt")
+    copy = tmp_path / original.name
+    lines = original.read_text(encoding="utf-8").splitlines()
+    copy.write_text("\n".join(line for line in lines if not line.startswith("  ")) + "\n")
+    assert await ExactTranscript.load(copy).play(harness, rewrite=True) == []
+    assert copy.read_text(encoding="utf-8") == original.read_text(encoding="utf-8")

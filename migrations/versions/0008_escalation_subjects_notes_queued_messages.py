@@ -200,6 +200,9 @@ def _aliases(connection: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    """Back to 0007. Notes are joined into the old single column (their authors are lost);
+    kept messages are dropped."""
+    connection = op.get_bind()
     op.drop_index("uq_people_alias_lower", table_name="people")
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.drop_index(
@@ -209,15 +212,12 @@ def downgrade() -> None:
         )
         batch_op.drop_constraint("fk_escalations_subject_id_people", type_="foreignkey")
         batch_op.alter_column("subject_id", new_column_name="client_id", existing_type=sa.Integer())
-        batch_op.create_foreign_key(
-            "fk_escalations_client_id_people",
-            "people",
-            ["client_id"],
-            ["id"],
-            ondelete="CASCADE",
-        )
         batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
         batch_op.drop_column("ref")
+    with op.batch_alter_table("escalations", schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            "fk_escalations_client_id_people", "people", ["client_id"], ["id"], ondelete="CASCADE"
+        )
         batch_op.create_index(
             "uq_escalations_one_open_per_client",
             ["client_id"],
@@ -231,6 +231,17 @@ def downgrade() -> None:
             unique=False,
             postgresql_where=sa.text("note IS NOT NULL"),
             sqlite_where=sa.text("note IS NOT NULL"),
+        )
+    notes = connection.execute(
+        sa.text("SELECT escalation_id, text FROM escalation_notes ORDER BY escalation_id, id")
+    ).all()
+    joined: dict[int, list[str]] = {}
+    for escalation_id, text in notes:
+        joined.setdefault(escalation_id, []).append(text)
+    for escalation_id, texts in joined.items():
+        connection.execute(
+            sa.text("UPDATE escalations SET note = :note WHERE id = :id"),
+            {"note": "\n".join(texts), "id": escalation_id},
         )
     op.drop_table("queued_messages")
     op.drop_table("escalation_notes")
