@@ -41,3 +41,30 @@ def test_readme_commands_exist() -> None:
     assert "bash scripts/test.sh" in readme
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "bash scripts/test.sh" in ci, "CI runs the README's test command"
+
+
+def test_the_readme_command_that_rewrites_exact_transcripts() -> None:
+    """Run as the README shows it: it passes, and rewriting the reviewed transcripts from
+    what the bot does changes none of them (a change is a diff someone reviews)."""
+    import subprocess
+
+    command = "bash scripts/test.sh tests/test_transcripts.py --update-transcripts"
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert command in readme
+    folder = ROOT / "tests" / "transcripts"
+    before = {path: path.read_bytes() for path in folder.glob("*.txt")}
+    try:
+        done = subprocess.run(
+            [*command.split(), "-q", "-p", "no:cacheprovider"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        changed = sorted(p.name for p, content in before.items() if p.read_bytes() != content)
+        assert not changed, f"the bot no longer does what these transcripts say: {changed}"
+    finally:
+        for path, content in before.items():
+            path.write_bytes(content)
