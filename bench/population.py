@@ -40,7 +40,7 @@ from flows.people import Rules
 from flows.schedule import local_date, next_daily, next_weekly, shifted
 
 ZONES = ("Asia/Shanghai", "Asia/Taipei", "Europe/London", "America/New_York", "America/Los_Angeles")
-ALIAS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # bot.escalations.client_alias's alphabet
+ALIAS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # bot.escalations.person_alias's alphabet
 FIRST_USER_ID = 1_000_001  # the sandbox's first simulated person, so both can share ids
 CHUNK = 20_000
 
@@ -166,7 +166,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "checkin_signs": ("checkin_id", "sign_id", "present"),
     "escalations": (
         "id",
-        "client_id",
+        "subject_id",
+        "ref",
         "tier",
         "state",
         "opened_at",
@@ -271,7 +272,17 @@ def rows(pop: Population, settings: Settings, start: int, stop: int) -> Rows:
         if pop.resolved_escalations_every and index % pop.resolved_escalations_every == 0:
             opened = pop.now - timedelta(days=10)
             out.escalations.append(
-                (person_id, person_id, "routine", "resolved", opened, 0, opened, "resolved")
+                (
+                    person_id,
+                    person_id,
+                    f"{person_id:06x}"[-6:],
+                    "routine",
+                    "resolved",
+                    opened,
+                    0,
+                    opened,
+                    "resolved",
+                )
             )
     return out
 

@@ -4,6 +4,7 @@ end in one escalation carrying both (on PostgreSQL, where two transactions reall
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,7 @@ from bot.storage.models import (
     RiskEvent,
 )
 from flows.people import Role
+from tests.conftest import _truncate_postgres
 from tests.harness import Harness
 from tests.harness import Person as Chat
 
@@ -73,11 +75,27 @@ def _update(harness: Harness, chat: Chat, text: str) -> Update:
     )
 
 
+@pytest.fixture
+def empty_postgres(postgres_url: str) -> str:
+    _truncate_postgres(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture
+async def postgres_harness(empty_postgres: str) -> AsyncIterator[Harness]:
+    """PostgreSQL only: SQLite runs one writer at a time, so these transactions never overlap."""
+    harness = Harness(empty_postgres)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
 async def test_a_crisis_and_a_concern_at_the_same_instant_make_one_urgent_escalation(
-    harness: Harness, database_url: str
+    postgres_harness: Harness,
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite runs one writer at a time: the race needs PostgreSQL")
+    harness = postgres_harness
     harness.set_now(NOW)
     assert harness.services is not None
     application = harness.services.application

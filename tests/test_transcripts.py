@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from bot.storage.migrate import upgrade
 from tests.exact import ExactTranscript
 from tests.harness import Harness
 from tests.transcript import Transcript
@@ -33,16 +35,20 @@ async def test_exact_transcript(
     assert not problems, "\n\n".join(problems)
 
 
-async def test_exact_transcripts_are_regenerated_as_reviewed(
-    harness: Harness, tmp_path: Path, database_url: str
-) -> None:
+async def test_exact_transcripts_are_regenerated_as_reviewed(tmp_path: Path) -> None:
     """``--update-transcripts`` writes back exactly the file a reviewer approved: strip one
-    transcript's expected lines, regenerate it, and it is the same file again."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("transcripts are regenerated from SQLite")
+    transcript's expected lines, regenerate it (from SQLite, as the option does), and it is
+    the same file again."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/regenerate.db"
+    await asyncio.to_thread(upgrade, url)
+    harness = Harness(url)
+    await harness.start()
     original = next(p for p in EXACT if p.name == "relay_after_done_en.txt")
     copy = tmp_path / original.name
     lines = original.read_text(encoding="utf-8").splitlines()
     copy.write_text("\n".join(line for line in lines if not line.startswith("  ")) + "\n")
-    assert await ExactTranscript.load(copy).play(harness, rewrite=True) == []
+    try:
+        assert await ExactTranscript.load(copy).play(harness, rewrite=True) == []
+    finally:
+        await harness.stop()
     assert copy.read_text(encoding="utf-8") == original.read_text(encoding="utf-8")
