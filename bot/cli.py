@@ -290,35 +290,37 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
                 return 1
 
         async def erase(db: Database) -> int:
-            told = await operations.with_bot(
-                settings, db, lambda d, bot: operations.erase(d, bot, args.person_id)
+            return await _tell(
+                settings,
+                db,
+                lambda d, bot: operations.erase(d, bot, args.person_id),
+                f"person {args.person_id} and their data were erased",
+                args.person_id,
             )
-            if told is None:
-                print(f"error: no person with id {args.person_id}", file=sys.stderr)
-                return 1
-            print(f"person {args.person_id} and their data were erased")
-            _report_told(told)
-            return 0
 
         return _with_db(settings, erase)
 
     async def change(db: Database) -> int:
-        told = await operations.with_bot(
+        return await _tell(
             settings,
             db,
             lambda d, bot: operations.set_role(d, bot, args.person_id, Role(args.role)),
+            f"person {args.person_id} is now {args.role}",
+            args.person_id,
         )
-        if told is None:
-            print(f"error: no person with id {args.person_id}", file=sys.stderr)
-            return 1
-        print(f"person {args.person_id} is now {args.role}")
-        _report_told(told)
-        return 0
 
     return _with_db(settings, change)
 
 
-def _report_told(told: Any) -> None:
+async def _tell(settings: Settings, db: Database, act: Any, done: str, person_id: int) -> int:
+    """Run an operation people must hear about, then say what was done and who was told."""
+    from bot import operations
+
+    told = await operations.with_bot(settings, db, act)
+    if told is None:
+        print(f"error: no person with id {person_id}", file=sys.stderr)
+        return 1
+    print(done)
     if told.delivered:
         print(f"{told.delivered} message(s) sent to the people concerned")
     if told.undelivered:
@@ -327,6 +329,7 @@ def _report_told(told: Any) -> None:
             "(no TELEGRAM_BOT_TOKEN, or Telegram unreachable); tell them another way",
             file=sys.stderr,
         )
+    return 0
 
 
 def _flags(settings: Settings, args: argparse.Namespace) -> int:

@@ -468,24 +468,35 @@ def _assign(
             ),
         ]
     if target.id == me.id:
-        effects += [SetSelection(me.id, case.id), ShowContext(me.id, case.id, chosen=True)]
-    else:
         effects += [
-            SetSelection(target.id, None),
-            _tell_holdings(
-                target_desk.plus(case),
-                msg(N_("desk.assigned_to_you"), by=Raw(me.alias), case=case.label),
-            ),
-            ShowContext(target.id, case.id, chosen=False),
+            SetSelection(me.id, case.id),
+            ShowContext(me.id, case.id, chosen=True),
+            taken_card(case, me),
+            *_hand_waiting(case, me, facts.waiting),
+            Tell(case.subject.id, msg(N_("escalation.joined"), worker=who)),
         ]
-    effects += [
+        return tuple(effects)
+    heading = msg(N_("desk.assigned_to_you"), by=Raw(me.alias), case=case.label)
+    return (
+        *effects,
+        *_handed_to(case, target, target_desk, heading, facts.waiting),
+        Say(msg(N_("escalation.assigned"), case=case.label, worker=who)),
+    )
+
+
+def _handed_to(
+    case: Case, target: Party, desk: Desk, heading: Msg, waiting: tuple[Queued, ...] = ()
+) -> list[Effect]:
+    """A chat reaches a worker who did not choose it: they are told what they hold now and
+    will be asked whom their next message is for; its person hears who has joined."""
+    return [
+        SetSelection(target.id, None),
+        _tell_holdings(desk.plus(case), heading),
+        ShowContext(target.id, case.id, chosen=False),
         taken_card(case, target),
-        *_hand_waiting(case, target, facts.waiting),
-        Tell(case.subject.id, msg(N_("escalation.joined"), worker=who)),
+        *_hand_waiting(case, target, waiting),
+        Tell(case.subject.id, msg(N_("escalation.joined"), worker=Raw(target.alias))),
     ]
-    if target.id != me.id:
-        effects.append(Say(msg(N_("escalation.assigned"), case=case.label, worker=who)))
-    return tuple(effects)
 
 
 def _transfer(
@@ -511,18 +522,9 @@ def _transfer(
     ]
     if desk.selected == case.id:
         effects.append(SetSelection(me.id, None))
-    effects += [
-        Say(msg(N_("escalation.transferred"), case=case.label, worker=who)),
-        SetSelection(target.id, None),
-        _tell_holdings(
-            target_desk.plus(case),
-            msg(N_("desk.handed_to_you"), by=Raw(me.alias), case=case.label),
-        ),
-        ShowContext(target.id, case.id, chosen=False),
-        taken_card(case, target),
-        Tell(case.subject.id, msg(N_("escalation.joined"), worker=who)),
-    ]
-    return tuple(effects)
+    effects.append(Say(msg(N_("escalation.transferred"), case=case.label, worker=who)))
+    heading = msg(N_("desk.handed_to_you"), by=Raw(me.alias), case=case.label)
+    return (*effects, *_handed_to(case, target, target_desk, heading))
 
 
 def _release(

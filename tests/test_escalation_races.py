@@ -15,8 +15,6 @@ from bot.storage.models import (
     Escalation,
     EscalationReason,
     FamilyLink,
-    FlowState,
-    Person,
     RiskEvent,
 )
 from flows.people import Role
@@ -30,41 +28,19 @@ TRIALS = 50
 
 async def _pair(harness: Harness, n: int) -> tuple[Chat, Chat, int]:
     """A client and their relative (alerts shared), made directly in the database."""
-    client, relative = harness.person("en"), harness.person("en")
+    client, client_id = await harness.make_person(Role.CLIENT, f"C{n:04}", NOW)
+    relative, relative_id = await harness.make_person(Role.FAMILY, f"R{n:04}", NOW)
     async with harness.db.transaction() as session:
-        ids = []
-        for chat, role, alias in (
-            (client, Role.CLIENT, f"C{n:04}"),
-            (relative, Role.FAMILY, f"R{n:04}"),
-        ):
-            person = Person(
-                telegram_user_id=chat.user_id,
-                chat_id=chat.user_id,
-                role=role.value,
-                locale="en",
-                timezone="UTC",
-                region="US",
-                alias=alias,
-                on_duty=False,
-                paused=False,
-                consented_at=NOW,
-                onboarded_at=NOW,
-                created_at=NOW,
-            )
-            session.add(person)
-            await session.flush()
-            session.add(FlowState(person_id=person.id, context={}, step=0))
-            ids.append(person.id)
         session.add(
             FamilyLink(
-                client_id=ids[0],
-                family_id=ids[1],
+                client_id=client_id,
+                family_id=relative_id,
                 share_summary=False,
                 share_alerts=True,
                 created_at=NOW,
             )
         )
-    return client, relative, ids[0]
+    return client, relative, client_id
 
 
 def _update(harness: Harness, chat: Chat, text: str) -> Update:

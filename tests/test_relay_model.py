@@ -47,7 +47,6 @@ from bot.storage.models import (
     EscalationNote,
     EscalationReason,
     FamilyLink,
-    FlowState,
     Person,
     RiskEvent,
 )
@@ -110,28 +109,9 @@ class RelayModel(RuleBasedStateMachine):
         cast += [("mum", Role.FAMILY, "MUM7")]
 
         async def make() -> None:
+            for name, role, alias in cast:
+                self.chats[name], self.ids[name] = await self.harness.make_person(role, alias, NOW)
             async with self.harness.db.transaction() as session:
-                for name, role, alias in cast:
-                    chat = self.harness.person("en")
-                    self.chats[name] = chat
-                    person = Person(
-                        telegram_user_id=chat.user_id,
-                        chat_id=chat.user_id,
-                        role=role.value,
-                        locale="en",
-                        timezone="UTC",
-                        region="US",
-                        alias=alias,
-                        on_duty=role.has_alias,
-                        paused=False,
-                        consented_at=NOW,
-                        onboarded_at=NOW,
-                        created_at=NOW,
-                    )
-                    session.add(person)
-                    await session.flush()
-                    self.ids[name] = person.id
-                    session.add(FlowState(person_id=person.id, context={}, step=0))
                 session.add(
                     FamilyLink(
                         client_id=self.ids["anna"],
