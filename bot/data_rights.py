@@ -22,6 +22,7 @@ from bot.storage.models import (
     Invite,
     LessonProgress,
     Person,
+    QueuedMessage,
     RiskEvent,
     SafetyPlanItem,
     Schedule,
@@ -166,6 +167,16 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             ],
         }
         for e in escalations
+    ]
+    data["messages_kept_for_a_peer_worker"] = [
+        {"at": _plain(q.at), "text": cipher.decrypt(q.text) if q.text else None}
+        for q in (
+            await session.scalars(
+                select(QueuedMessage)
+                .where(QueuedMessage.sender_id == person.id, QueuedMessage.purpose == "waiting")
+                .order_by(QueuedMessage.id)
+            )
+        ).all()
     ]
     data["family_links"] = [
         {

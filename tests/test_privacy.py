@@ -254,3 +254,47 @@ async def test_supervisor_access_is_audited(harness: Harness) -> None:
 def test_every_table_is_known() -> None:
     assert {t.name for t in Base.metadata.sorted_tables} >= {"people", "checkins", "audit_events"}
     assert inspect(Person).primary_key
+
+
+async def test_a_persons_copy_holds_notes_about_them_never_who_raised_a_concern(
+    database_url: str,
+) -> None:
+    """With keys set, what a person wrote while waiting and the team's notes are encrypted at
+    rest; their /mydata holds both (right of access) and says a concern was raised, not by whom."""
+    from datetime import UTC, datetime
+
+    from bot.storage.models import FamilyLink
+
+    harness = Harness(database_url, encryption_keys=new_key())
+    await harness.start()
+    try:
+        now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+        harness.set_now(now)
+        client, client_id = await harness.make_person(Role.CLIENT, "AN7KQ", now)
+        mum, mum_id = await harness.make_person(Role.FAMILY, "M3P9Q", now)
+        lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", now)
+        async with harness.db.transaction() as session:
+            session.add(FamilyLink(client_id=client_id, family_id=mum_id, share_alerts=True))
+        await mum.send("/worried")
+        await mum.press("Next ›")
+        await mum.send("please don't tell her it was me")
+        await client.send("is anyone there")
+        replies = await client.send("/mydata")
+        document = [c for c in harness.api.calls if c.method == "sendDocument"][-1]
+        waiting = json.loads(document.params["document"])["messages_kept_for_a_peer_worker"]
+        assert [m["text"] for m in waiting] == ["is anyone there"], texts(replies)
+        await lin.send("/claim 1")
+        await lin.send("/note calm now, sister nearby")
+        async with harness.db.sessions() as session:
+            raw = (await session.execute(text("SELECT text FROM escalation_notes"))).scalars().all()
+        assert raw and all(value.startswith("f1:") and "calm" not in value for value in raw)
+        await client.send("/mydata")
+        document = [c for c in harness.api.calls if c.method == "sendDocument"][-1]
+        data = json.loads(document.params["document"])
+        request = data["requests_for_a_person"][0]
+        assert [n["text"] for n in request["team_notes"]] == ["calm now, sister nearby"]
+        assert request["reasons"] == ["someone_close_to_you_or_the_team_raised_a_concern"]
+        assert "don't tell her" not in document.params["document"].decode()
+        assert data["messages_kept_for_a_peer_worker"] == [], "handed to Lin when she claimed"
+    finally:
+        await harness.stop()

@@ -29,7 +29,13 @@ async def renamed_aliases(db: Database) -> set[int]:
 async def rotate_encryption(db: Database, keys: list[str]) -> int:
     """Re-encrypt every stored free text with the newest key; returns how many changed."""
     from bot.crypto import Cipher
-    from bot.storage.models import CheckIn, EscalationNote, SafetyPlanItem, WarningSign
+    from bot.storage.models import (
+        CheckIn,
+        EscalationNote,
+        QueuedMessage,
+        SafetyPlanItem,
+        WarningSign,
+    )
 
     cipher = Cipher(keys)
     changed = 0
@@ -37,6 +43,7 @@ async def rotate_encryption(db: Database, keys: list[str]) -> int:
         for model, column in (
             (CheckIn, "note"),
             (EscalationNote, "text"),
+            (QueuedMessage, "text"),
             (SafetyPlanItem, "text"),
             (WarningSign, "text"),
         ):
