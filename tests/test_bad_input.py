@@ -158,3 +158,24 @@ async def test_database_down_gets_an_apology_not_a_traceback(harness: Harness) -
         harness.db.engine = restored
         harness.db.sessions.configure(bind=restored)
     assert "我可以幫你做這些事" in texts(await person.send("/help"))
+
+
+async def test_control_characters_in_a_message_are_kept_and_passed_on(harness: Harness) -> None:
+    """PostgreSQL refuses NUL in text: a message carrying one is still kept for a worker,
+    relayed, and stored as a check-in note (without the NUL), never "storage unavailable"."""
+    client = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    await client.send("/talk")
+    replies = await client.send("are\x00 you there")
+    assert texts(replies) == "📝 Kept for the peer worker — they'll read it as soon as they join."
+    await lin.send("/claim 1")
+    relayed = [
+        c.params["text"]
+        for c in harness.api.sent_to(lin.user_id)
+        if "while waiting" in c.params.get("text", "")
+    ]
+    assert len(relayed) == 1 and relayed[0].endswith("are you there")
+    replies = await lin.send("yes\x00, I'm here")
+    assert [c.params["text"] for c in harness.api.sent_to(client.user_id)][
+        -1
+    ] == "Lin: yes, I'm here"

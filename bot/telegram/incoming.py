@@ -26,6 +26,12 @@ class Incoming:
     update_id: int | None = None
 
 
+def _text(text: str | None) -> str:
+    """What a person wrote, without NUL characters: they mean nothing to a reader and
+    PostgreSQL refuses them in text, which would lose the message."""
+    return (text or "").replace("\x00", "")
+
+
 def classify(update: Update) -> Incoming | None:
     """None for updates that are not from a person in a private chat with the bot."""
     user = update.effective_user
@@ -48,7 +54,7 @@ def classify(update: Update) -> Incoming | None:
         )
     if update.edited_message is not None:
         edited = update.edited_message
-        return replace(base, kind="edited", text=edited.text or edited.caption or "")
+        return replace(base, kind="edited", text=_text(edited.text or edited.caption))
     message = update.message
     if message is None:
         return None
@@ -60,7 +66,7 @@ def classify(update: Update) -> Incoming | None:
         else None,
     )
     if message.text is not None:
-        text = message.text
+        text = _text(message.text)
         head, _, argument = text.partition(" ")
         command = head[1:].split("@", 1)[0].lower()
         if text.startswith("/") and command:
@@ -68,4 +74,4 @@ def classify(update: Update) -> Incoming | None:
                 base, kind="command", command=command, argument=argument.strip(), text=text
             )
         return replace(base, kind="text", text=text)
-    return replace(base, kind="media", text=message.caption or "")
+    return replace(base, kind="media", text=_text(message.caption))
