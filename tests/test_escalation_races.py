@@ -4,7 +4,6 @@ end in one escalation carrying both (on PostgreSQL, where two transactions reall
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +17,6 @@ from bot.storage.models import (
     RiskEvent,
 )
 from flows.people import Role
-from tests.conftest import _truncate_postgres
 from tests.harness import Harness
 from tests.harness import Person as Chat
 
@@ -51,27 +49,11 @@ def _update(harness: Harness, chat: Chat, text: str) -> Update:
     )
 
 
-@pytest.fixture
-def empty_postgres(postgres_url: str) -> str:
-    _truncate_postgres(postgres_url)
-    return postgres_url
-
-
-@pytest.fixture
-async def postgres_harness(empty_postgres: str) -> AsyncIterator[Harness]:
-    """PostgreSQL only: SQLite runs one writer at a time, so these transactions never overlap."""
-    harness = Harness(empty_postgres)
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
-
-
+# PostgreSQL only: SQLite runs one writer at a time, so these transactions never overlap.
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_a_crisis_and_a_concern_at_the_same_instant_make_one_urgent_escalation(
-    postgres_harness: Harness,
+    harness: Harness,
 ) -> None:
-    harness = postgres_harness
     harness.set_now(NOW)
     assert harness.services is not None
     application = harness.services.application
