@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     @classmethod
     def _weekdays(cls, value: str) -> str:
         days = [part.strip() for part in value.split(",") if part.strip()]
-        if not days or not all(d.isdigit() and 0 <= int(d) <= 6 for d in days):
+        if not days or not all(d in "0123456" and len(d) == 1 for d in days):
             raise ValueError("must be weekday numbers 0 (Monday) to 6 (Sunday), e.g. 1,4")
         return ",".join(days)
 

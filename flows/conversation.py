@@ -5,7 +5,7 @@ from __future__ import annotations
 from flows import desk
 from flows.checkin import CheckIn
 from flows.closing import Closing
-from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS
+from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS, parse_number
 from flows.effects import (
     AskForPerson,
     Choice,
@@ -245,9 +245,9 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
     if name == "talk":
         return _keep(snapshot, AskForPerson("request"))
     if name == "rate":
-        parts = event.argument.split()
-        if len(parts) == 2 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 5:
-            return _keep(snapshot, RateChat(int(parts[0]), int(parts[1])))
+        match [parse_number(part) for part in event.argument.split()]:
+            case [int(case_id), int(rating)] if 1 <= rating <= 5:
+                return _keep(snapshot, RateChat(case_id, rating))
         return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
     if name in ("onduty", "offduty"):
         on = name == "onduty"

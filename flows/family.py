@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flows.commands import parse_number
 from flows.effects import (
     Choice,
     CreateFamilyInvite,
@@ -335,8 +336,9 @@ class LessonFlow(FlowModel):
     def parse_question(self) -> int | None:
         if self.event.kind == "choice" and self.event.value.startswith("les:opt:"):
             raw = self.event.value.removeprefix("les:opt:")
-            if raw.isdigit() and int(raw) < len(LETTERS):
-                return int(raw)
+            number = parse_number(raw)
+            if number is not None and number < len(LETTERS):
+                return number
         return None
 
     def record_answer(self) -> None:

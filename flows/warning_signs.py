@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flows.commands import parse_number
 from flows.effects import Choice, RemoveSign, SaveSign, Say
 from flows.engine import FlowModel
 from flows.text import N_, Lines, Msg, Raw, msg
@@ -182,7 +183,8 @@ class WarningSigns(FlowModel):
             return None
         raw = self.event.value.removeprefix("ws:pick:")
         ids = {sign_id for sign_id, _ in self.signs}
-        return int(raw) if raw.isdigit() and int(raw) in ids else None
+        number = parse_number(raw)
+        return number if number in ids else None
 
     def parse_pick_edit(self) -> int | None:
         return self._picked()

@@ -179,3 +179,17 @@ async def test_control_characters_in_a_message_are_kept_and_passed_on(harness: H
     assert [c.params["text"] for c in harness.api.sent_to(client.user_id)][
         -1
     ] == "Lin: yes, I'm here"
+
+
+async def test_numbers_in_commands_are_plain_digits_or_a_kind_answer(harness: Harness) -> None:
+    """ "²" is a digit to Python but no number anyone typed; a 23-digit id fits no column."""
+    client = await harness.onboard(Role.CLIENT)
+    boss = await harness.onboard(Role.SUPERVISOR, "en", "Mei")
+    for person, command, answer in (
+        (client, "/rate ² 5", ""),
+        (boss, "/claim ²", "Use the Claim button on a card, or /queue."),
+        (boss, "/claim 99999999999999999999999", "Use the Claim button on a card, or /queue."),
+        (boss, "/assign ² Mei", "Use /assign <escalation id> <worker alias>, e.g. /assign 12 Lin."),
+    ):
+        replies = await person.send(command)
+        assert texts(replies) == answer, command

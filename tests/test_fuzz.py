@@ -25,6 +25,20 @@ COMMAND_NAMES = [f"/{c.name}" for c in COMMANDS] + [
     "/start garbage",
     "/claim 99",
     "/rate 1 9",
+    # Unicode digits and numbers too large for any column, for every command that takes one
+    "/rate ² 5",
+    "/rate 1 ٥",
+    "/claim ²",
+    "/claim 99999999999999999999999",
+    "/assign ² Lin",
+    "/assign 99999999999999999999999 Lin",
+    "/switch ²",
+    "/release #99999999999999999999999",
+    "/done ²",
+    "/note #² hello",
+    "/transfer #² Lin",
+    "/sendto ² 1",
+    "/sendto 1 99999999999999999999999",
 ]
 
 texts = st.one_of(

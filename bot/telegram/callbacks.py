@@ -13,6 +13,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from flows.commands import parse_number
+
 MAX_BYTES = 64
 _MAC_BYTES = 9  # 72 bits, 12 characters of base64
 
@@ -56,6 +58,7 @@ class ButtonSigner:
         prefix, _, value = payload.partition(":")
         if prefix == "c":
             return ButtonData("command", value)
-        if prefix.startswith("f") and prefix[1:].isdigit():
-            return ButtonData("flow", value, int(prefix[1:]))
+        step = parse_number(prefix[1:]) if prefix.startswith("f") else None
+        if step is not None:
+            return ButtonData("flow", value, step)
         raise ForgedButton("unknown kind")
