@@ -68,3 +68,18 @@ def test_the_readme_command_that_rewrites_exact_transcripts() -> None:
     finally:
         for path, content in before.items():
             path.write_bytes(content)
+
+
+def test_document_links_point_inside_the_repository() -> None:
+    """A user who clones the repository gets every page the documents link to."""
+    broken = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            if (
+                not (page.parent / target).resolve().is_relative_to(ROOT)
+                or not (page.parent / target).exists()
+            ):
+                broken.append(f"{page.name}: {target}")
+    assert not broken, broken
