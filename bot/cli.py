@@ -41,6 +41,37 @@ def _parser() -> argparse.ArgumentParser:
         help="bring the schema to the newest version",
         description="Apply every Alembic migration not yet applied.",
     )
+    db_sub.add_parser(
+        "new-key",
+        help="print a new encryption key",
+        description=(
+            "Print a new Fernet key for TONGBAN_ENCRYPTION_KEYS (keys are comma-separated, "
+            "newest first). Nothing is changed."
+        ),
+    )
+    db_sub.add_parser(
+        "rotate-key",
+        help="re-encrypt stored free text with the newest key",
+        description=(
+            "Re-encrypt every stored free text with the first key in TONGBAN_ENCRYPTION_KEYS. "
+            "Put the new key first and keep the old ones after it; once this has run, the old "
+            "keys can be dropped."
+        ),
+    )
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="the local sandbox: a simulated Telegram and a web chat",
+        description=(
+            "Run the bot against a simulated Telegram on this computer, with a multi-person "
+            "web chat. Nothing leaves the machine; it has its own database "
+            "(TONGBAN_SANDBOX_DATABASE)."
+        ),
+    )
+    sandbox.add_argument("--port", type=int, default=None, help="port of the page and Bot API")
+    sandbox.add_argument(
+        "--fresh", action="store_true", help="start with an empty sandbox database"
+    )
 
     invite = sub.add_parser(
         "invite",

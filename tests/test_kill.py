@@ -214,8 +214,14 @@ async def test_killing_the_bot_loses_no_acknowledged_answer() -> None:
 
 
 if __name__ == "__main__":
-    kills = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-    result = asyncio.run(run(kills))
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.test_kill",
+        description="Kill the real bot process while clients check in; report what was lost.",
+    )
+    parser.add_argument("kills", nargs="?", type=int, default=50, help="how many kills (50)")
+    result = asyncio.run(run(parser.parse_args().kills))
     print(
         f"kills: {result.kills}, clients: {result.clients}, button presses: {result.presses}, "
         f"acknowledged answers: {len(result.acknowledged)}, lost: {len(result.lost)}, "
