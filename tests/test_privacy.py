@@ -298,3 +298,42 @@ async def test_a_persons_copy_holds_notes_about_them_never_who_raised_a_concern(
         assert data["messages_kept_for_a_peer_worker"] == [], "handed to Lin when she claimed"
     finally:
         await harness.stop()
+
+
+async def test_a_malformed_webhook_body_is_not_logged(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """PTB logs an update it cannot read, text and all, at CRITICAL; only the event remains."""
+    import socket
+
+    import aiohttp
+    from telegram.ext import ApplicationBuilder
+
+    from tests.fake_botapi import FakeBotAPI
+    from tests.harness import TEST_TOKEN
+
+    configure("DEBUG")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake = FakeBotAPI()
+    application = (
+        ApplicationBuilder().token(TEST_TOKEN).request(fake).get_updates_request(fake).build()
+    )
+    await application.initialize()
+    assert application.updater is not None
+    await application.updater.start_webhook(listen="127.0.0.1", port=port, url_path="hook")
+    try:
+        body = {"update_id": 1, "message": {"message_id": "not a number", "text": "my secret plan"}}
+        with caplog.at_level(logging.DEBUG):
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(f"http://127.0.0.1:{port}/hook", json=body) as answer,
+            ):
+                assert answer.status == 400
+    finally:
+        await application.updater.stop()
+        await application.shutdown()
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "could not read an update from Telegram" in logged
+    assert "my secret plan" not in logged
