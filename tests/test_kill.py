@@ -22,7 +22,6 @@ from sqlalchemy import select
 
 from bot.invites import create_invite
 from bot.sandbox.botapi import SandboxBotAPI
-from bot.sandbox.launch import SANDBOX_TOKEN
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import CheckIn, Person
@@ -43,6 +42,8 @@ SCRIPT = [
 ]
 NOTE_QUESTION = "Anything you'd like to share about today?"  # asked once the seven are saved
 
+TOKEN = "123456789:SANDBOX-tongban-local-only"
+
 
 @dataclass
 class Figures:
@@ -58,7 +59,7 @@ class Figures:
 async def _start(api: SandboxBotAPI, url: str) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
-        "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
         "TONGBAN_BOT_API_BASE_URL": api.base_url,
         "TONGBAN_BOT_API_FILE_URL": api.base_file_url,
         "TONGBAN_DATABASE_URL": url,
@@ -131,7 +132,7 @@ async def run(kills: int, clients: int = 12, seed: int = 7) -> Figures:
         codes = [
             (await create_invite(db, Role.CLIENT, timedelta(days=1))).code for _ in range(clients)
         ]
-        async with SandboxBotAPI(token=SANDBOX_TOKEN, rate_limits=False) as api:
+        async with SandboxBotAPI(token=TOKEN, rate_limits=False) as api:
             users = [(await api.create_user(f"C{n}", "en"))["id"] for n in range(clients)]
             process = await _start(api, url)
             await asyncio.gather(

@@ -17,13 +17,14 @@ from sqlalchemy import select
 
 from bot.invites import create_invite
 from bot.sandbox.botapi import SandboxBotAPI
-from bot.sandbox.launch import SANDBOX_TOKEN
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import Person
 from flows.people import Role
 
 ROOT = Path(__file__).resolve().parent.parent
+
+TOKEN = "123456789:SANDBOX-tongban-local-only"
 
 
 def _free_port() -> int:
@@ -36,7 +37,7 @@ def _free_port() -> int:
 async def bot_process(api: SandboxBotAPI, database_url: str, mode: str) -> AsyncIterator[None]:
     env = {
         **os.environ,
-        "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
         "TONGBAN_BOT_API_BASE_URL": api.base_url,
         "TONGBAN_BOT_API_FILE_URL": api.base_file_url,
         "TONGBAN_DATABASE_URL": database_url,
@@ -109,7 +110,7 @@ async def test_a_client_onboards_and_checks_in_over_http_through_faults(
     await asyncio.to_thread(upgrade, database_url)
     code = await _invite(database_url)
     async with (
-        SandboxBotAPI(token=SANDBOX_TOKEN, rate_limits=False) as api,
+        SandboxBotAPI(token=TOKEN, rate_limits=False) as api,
         bot_process(api, database_url, mode),
     ):
         user = await api.create_user("Ming", "zh-CN")
@@ -155,7 +156,7 @@ async def test_a_blocked_client_is_marked_and_the_bot_keeps_serving_others(tmp_p
     await asyncio.to_thread(upgrade, database_url)
     codes = [await _invite(database_url) for _ in range(2)]
     async with (
-        SandboxBotAPI(token=SANDBOX_TOKEN, rate_limits=False) as api,
+        SandboxBotAPI(token=TOKEN, rate_limits=False) as api,
         bot_process(api, database_url, "polling"),
     ):
         first = (await api.create_user("A", "en"))["id"]

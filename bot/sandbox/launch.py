@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -30,7 +31,13 @@ from flows.questions import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
 
-SANDBOX_TOKEN = "123456789:SANDBOX-tongban-local-only"
+
+def new_token() -> str:
+    """A bot token made at each start: no other program can guess the sandbox's Bot API
+    address, even one that knows it runs on 127.0.0.1:8080."""
+    return f"123456789:SANDBOX-{secrets.token_urlsafe(24)}"
+
+
 SANDBOX_DB = PROJECT_ROOT / "sandbox.db"
 FIRST_USER_ID = 1_000_001
 
@@ -57,7 +64,7 @@ def database_url(database: Path) -> str:
 def sandbox_settings(settings: Settings, api: SandboxBotAPI, database: Path) -> Settings:
     return settings.model_copy(
         update={
-            "telegram_bot_token": SANDBOX_TOKEN,
+            "telegram_bot_token": api.token,
             "bot_api_base_url": api.base_url,
             "bot_api_file_url": api.base_file_url,
             "database_url": database_url(database),
@@ -214,7 +221,7 @@ async def serve(
         await asyncio.to_thread(_remove_database, database)
     await asyncio.to_thread(upgrade, database_url(database))
     api = SandboxBotAPI(
-        token=SANDBOX_TOKEN,
+        token=new_token(),
         bot_username="tongban_sandbox_bot",
         first_user_id=await _start_after_earlier_runs(database),
     )

@@ -27,9 +27,14 @@ async def loopback_only(request: web.Request, handler: Handler) -> web.StreamRes
         return web.Response(
             status=403, text="The sandbox answers only on this computer (http://127.0.0.1)."
         )
+    # Another web page open in the same browser must not drive the sandbox: a request made
+    # by another page carries its Origin, or Sec-Fetch-Site says it came from elsewhere (an
+    # image or a link has no Origin, but browsers send Sec-Fetch-Site with every request).
     origin = request.headers.get("Origin")
-    changes_state = request.method not in ("GET", "HEAD", "OPTIONS")
-    if changes_state and origin is not None and origin != f"{request.scheme}://{request.host}":
+    fetched_from = request.headers.get("Sec-Fetch-Site", "same-origin")
+    if (origin is not None and origin != f"{request.scheme}://{request.host}") or (
+        fetched_from not in ("same-origin", "none")
+    ):
         return web.Response(status=403, text="Requests from other web pages are refused.")
     return await handler(request)
 

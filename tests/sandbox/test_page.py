@@ -150,3 +150,38 @@ async def test_demo_cast_and_user_created_hooks() -> None:
     assert status == 200 and answer["result"][0]["role"] == "client"
     assert state["demo_cast"] is True
     assert [u["first_name"] for u in created] == ["Demo client"]
+
+
+async def test_no_other_web_page_can_make_the_bot_send(sandbox: SandboxBotAPI) -> None:
+    """A link or an image on another page is a GET without Origin; a script's request
+    carries its Origin; browsers mark both with Sec-Fetch-Site."""
+    person = (await request(sandbox, "POST", "/sandbox/api/users", {"first_name": "Ann"}))[1]
+    chat = person["result"]["id"]
+    send = f"/bot{sandbox.token}/sendMessage?chat_id={chat}&text=hi"
+    before = len(sandbox.calls)
+    status, answer = await request(sandbox, "GET", send)
+    assert status == 405 and answer["description"].startswith("Method Not Allowed")
+    status, _ = await request(
+        sandbox,
+        "POST",
+        f"/bot{sandbox.token}/sendMessage",
+        {"chat_id": chat, "text": "hi"},
+        {"Origin": "https://evil.example"},
+    )
+    assert status == 403
+    status, _ = await request(
+        sandbox, "GET", f"/bot{sandbox.token}/getMe", headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert status == 403
+    assert [c.method for c in sandbox.calls[before:]] == ["sendMessage"], "refused, nothing sent"
+    assert sandbox.bot_messages(chat) == []
+    status, answer = await request(sandbox, "GET", f"/bot{sandbox.token}/getMe")
+    assert status == 200 and answer["ok"]
+
+
+def test_the_sandbox_has_a_new_token_at_every_start() -> None:
+    from bot.sandbox.launch import new_token
+
+    first, second = new_token(), new_token()
+    assert first != second
+    SandboxBotAPI(token=first)  # a valid bot token
