@@ -6,10 +6,11 @@ import json
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
+from bot.storage.encrypted import FREE_TEXT
 from bot.storage.models import (
     AuditEvent,
     CheckIn,
@@ -168,6 +169,21 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         }
         for e in escalations
     ]
+    data["concerns_you_raised"] = [
+        {
+            "at": _plain(r.at),
+            "about": "your relative" if r.detail.get("about") == "relative" else "you",
+            "signs": r.detail.get("signs", []),
+            "your_words": cipher.decrypt(r.note) if r.note else None,
+        }
+        for r in (
+            await session.scalars(
+                select(EscalationReason)
+                .where(EscalationReason.from_person_id == person.id)
+                .order_by(EscalationReason.id)
+            )
+        ).all()
+    ]
     data["messages_kept_for_a_peer_worker"] = [
         {"at": _plain(q.at), "text": cipher.decrypt(q.text) if q.text else None}
         for q in (
@@ -238,6 +254,18 @@ async def erase(session: AsyncSession, person: Person, now: datetime) -> list[in
         delete(Invite).where(Invite.created_by == f"client:{person.id}", Invite.uses == 0)
     )
     await session.execute(delete(Schedule).where(Schedule.person_id == person.id))
+    # Escalations about them first: deleting the person would reach the same rows twice
+    # (their reasons and events by cascade, and by SET NULL where they were the actor),
+    # which PostgreSQL refuses.
+    await session.execute(delete(Escalation).where(Escalation.subject_id == person.id))
+    # Their own words in records about someone else (a concern about a relative) go too.
+    for free in FREE_TEXT:
+        if free.written_by is not None:
+            await session.execute(
+                update(free.column.class_)
+                .where(free.written_by == person.id)
+                .values({free.column.key: None})
+            )
     await session.execute(delete(FlowState).where(FlowState.person_id == person.id))
     await session.execute(delete(AuditEvent).where(AuditEvent.subject_id == person.id))
     await session.delete(person)

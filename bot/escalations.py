@@ -635,6 +635,7 @@ class Escalations:
                 source=effect.source,
                 tier=effect.tier,
                 detail=dict(effect.detail),
+                note=self.d.cipher.encrypt(effect.note) if effect.note else None,
                 from_person_id=effect.from_id,
                 at=acting.now,
             )
@@ -839,8 +840,8 @@ class Escalations:
             parts = [
                 self._render(reader, Msg(signs[s])) for s in detail.get("signs", []) if s in signs
             ]
-            if detail.get("note"):
-                parts.append(f"“{self.d.cipher.decrypt(str(detail['note']))}”")
+            if reason.note:
+                parts.append(f"“{self.d.cipher.decrypt(reason.note)}”")
             about = (
                 N_("context.about_relative")
                 if detail.get("about") == "relative"

@@ -168,9 +168,8 @@ class Family:
         detail: tuple[tuple[str, object], ...] = (
             ("signs", list(signs)),
             ("about", "relative" if subject else "caregiver"),
-            ("note", self.d.cipher.encrypt(note) if note else ""),
         )
-        reason = escalation.Reason("family", detail, from_id=member.id)
+        reason = escalation.Reason("family", detail, from_id=member.id, note=note)
         _, effects = await self.d.escalations.raise_for(session, subject or member, reason, now)
         text = N_("concern.sent.relative") if subject else N_("concern.sent.self")
         return (Say(Msg(text)), *effects)

@@ -25,6 +25,7 @@ from bot.storage.models import (
     CheckIn,
     Escalation,
     EscalationNote,
+    EscalationReason,
     LessonProgress,
     Person,
     ProcessedUpdate,
@@ -170,6 +171,9 @@ async def purge_old(session: AsyncSession, now: datetime, retention_days: int) -
         .where(CheckIn.note.is_not(None), CheckIn.started_at < cutoff)
         .values(note=None),
         delete(EscalationNote).where(EscalationNote.at < cutoff),
+        update(EscalationReason)
+        .where(EscalationReason.note.is_not(None), EscalationReason.at < cutoff)
+        .values(note=None),
         delete(RelayMessage).where(RelayMessage.at < cutoff),
         delete(QueuedMessage).where(QueuedMessage.at < cutoff),
         # A worker's message nobody chose a recipient for is not sent days later.

@@ -97,13 +97,15 @@ def _label(options: tuple[tuple[Any, str], ...], value: Any) -> Msg:
     return Msg(dict(options)[value])
 
 
-def _signs(ctx: dict[str, Any]) -> list[tuple[int, str]]:
-    return [(int(sign[0]), str(sign[1])) for sign in ctx.get("signs", [])]
+def _signs(ctx: dict[str, Any]) -> list[int]:
+    """The ids of the client's signs asked today. The saved context holds ids only, never
+    the signs' words: those are read for the question that shows them."""
+    return [int(sign[0] if isinstance(sign, list) else sign) for sign in ctx.get("signs", [])]
 
 
-def _pending_signs(ctx: dict[str, Any]) -> list[tuple[int, str]]:
+def _pending_signs(ctx: dict[str, Any]) -> list[int]:
     done = {int(i) for i in ctx.get("signs_answered", [])}
-    return [sign for sign in _signs(ctx) if sign[0] not in done]
+    return [sign for sign in _signs(ctx) if sign not in done]
 
 
 def _step(source: str, dest: str, *conditions: str, record: str) -> dict[str, Any]:
@@ -350,8 +352,9 @@ class CheckIn(FlowModel):
 
     # personal warning signs, one yes/no question each
     def on_enter_signs(self) -> None:
-        pending = _pending_signs(self.ctx)
-        sign_id, text = pending[0]
+        sign_id = _pending_signs(self.ctx)[0]
+        words = {int(i): str(t) for i, t in self.event.data.get("signs", [])}
+        text = words.get(sign_id, "…")
         self.question(
             msg(N_("checkin.sign.ask"), sign=Raw(text)),
             (
@@ -366,7 +369,7 @@ class CheckIn(FlowModel):
             return None
         pending = _pending_signs(self.ctx)
         parts = self.event.value.split(":")
-        if len(parts) != 4 or not pending or parts[2] != str(pending[0][0]) or parts[3] not in "01":
+        if len(parts) != 4 or not pending or parts[2] != str(pending[0]) or parts[3] not in "01":
             return None
         return (int(parts[2]), parts[3] == "1")
 

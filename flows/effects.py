@@ -195,6 +195,7 @@ class AddReason:
     tier: str
     detail: tuple[tuple[str, object], ...] = ()
     from_id: int | None = None
+    note: str = ""  # a relative's own words, stored encrypted
 
 
 @dataclass(frozen=True, slots=True)

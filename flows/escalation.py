@@ -271,6 +271,7 @@ class Reason:
     source: str
     detail: tuple[tuple[str, object], ...] = ()
     from_id: int | None = None  # a relative who raised a concern
+    note: str = ""  # in their own words
 
     @property
     def tier(self) -> Tier:
@@ -305,7 +306,9 @@ def add_reason(
             case = _with(case, tier=raised)
         else:
             Lifecycle.after(case.state, "add_reason")
-    effects.append(AddReason(case.id, reason.source, tier.value, reason.detail, reason.from_id))
+    effects.append(
+        AddReason(case.id, reason.source, tier.value, reason.detail, reason.from_id, reason.note)
+    )
     case = _with(case, reasons=(*case.reasons, reason.source))
     if opening.new or (case.state == "open" and tier is Tier.URGENT):
         effects += cards(case, roster, now)

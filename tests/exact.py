@@ -33,6 +33,7 @@ After each action, the lines indented by two spaces are what everyone received::
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -104,7 +105,12 @@ class ExactTranscript:
             transcript.steps.append(current)
         return transcript
 
-    async def play(self, harness: Harness, rewrite: bool) -> list[str]:
+    async def play(
+        self,
+        harness: Harness,
+        rewrite: bool,
+        after_each: Callable[[], Awaitable[None]] | None = None,
+    ) -> list[str]:
         """Play every step; returns the differences (or rewrites the file when ``rewrite``)."""
         if self.settings:
             harness.settings_overrides.update(self.settings)
@@ -137,6 +143,8 @@ class ExactTranscript:
                 await self._set_role(harness, people[step.who], Role(step.text))
             else:
                 await self._send(people[step.who], step.text)
+            if after_each is not None:
+                await after_each()
             seen = _render(harness.api.calls[before:], names, step.who)
             if not seen and step.kind not in ("now", "restart"):
                 seen = ["(nothing)"]

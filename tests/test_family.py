@@ -235,3 +235,78 @@ async def test_traffic_light_comes_from_flags_only(harness: Harness) -> None:
         flag.cleared_at = now - timedelta(days=1)
         assert await family.traffic_light(session, row.id, now) == "amber"
         assert await family.traffic_light(session, row.id, now + timedelta(days=9)) == "green"
+
+
+async def test_a_relative_who_declines_leaves_the_clients_link_open(harness: Harness) -> None:
+    """Declining consent erases only the relative: the client's link can still be used."""
+    from bot.storage.models import FamilyLink
+
+    client = await harness.onboard(Role.CLIENT)
+    code = await _link(harness, client, summary=True, alerts=True)
+    first = harness.person("en")
+    await first.send(f"/start {code}")
+    await first.press("No, thanks")
+    async with harness.db.sessions() as session:
+        links = (await session.scalars(select(FamilyLink))).all()
+    assert [(link.family_id, link.revoked_at) for link in links] == [(None, None)]
+    second = await _join(harness, code)
+    async with harness.db.sessions() as session:
+        link = await session.scalar(select(FamilyLink))
+        joined = await session.scalar(
+            select(Person.id).where(Person.telegram_user_id == second.user_id)
+        )
+    assert link is not None and link.family_id == joined, "the next person is linked"
+
+
+async def test_a_relatives_concern_note_goes_when_they_erase_their_data(harness: Harness) -> None:
+    """Their words are in their own /mydata; after /deleteme no worker sees them."""
+    import json
+
+    from bot.storage.models import EscalationReason
+
+    client = await harness.onboard(Role.CLIENT)
+    relative = await _join(harness, await _link(harness, client, summary=False, alerts=True))
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    await relative.send("/worried")
+    await relative.press("Next ›")
+    await relative.send("please don't tell him it was me")
+    await relative.send("/mydata")
+    document = [c for c in harness.api.calls if c.method == "sendDocument"][-1]
+    raised = json.loads(document.params["document"])["concerns_you_raised"]
+    assert [(c["about"], c["your_words"]) for c in raised] == [
+        ("your relative", "please don't tell him it was me")
+    ]
+    await relative.send("/deleteme")
+    await relative.press("Yes, delete everything")
+    async with harness.db.sessions() as session:
+        reasons = (
+            await session.execute(select(EscalationReason.source, EscalationReason.note))
+        ).all()
+    assert [tuple(r) for r in reasons] == [("family", None)], "the concern stays, their words go"
+    replies = await lin.send("/claim 1")
+    assert "don't tell him" not in texts(replies)
+    assert "concern from family" in texts(replies)
+
+
+async def test_a_relative_held_in_a_chat_can_erase_their_data(harness: Harness) -> None:
+    """Their own concern and request, a worker holding the chat, then /deleteme: everything
+    goes (PostgreSQL refused this when the person's rows were reached by two cascades)."""
+    from datetime import UTC, datetime
+
+    from bot.storage.models import Escalation
+
+    now = datetime(2026, 12, 1, 13, tzinfo=UTC)
+    harness.set_now(now)
+    mum, mum_id = await harness.make_person(Role.FAMILY, "MUM7", now)
+    lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", now)
+    await mum.send("/worried")
+    await mum.press("Next ›")
+    await mum.press("Skip")
+    await mum.send("/talk")
+    await lin.send("/claim 1")
+    await mum.send("/deleteme")
+    replies = await mum.press("Yes, delete everything")
+    assert "Everything about you has been deleted" in texts(replies)
+    async with harness.db.sessions() as session:
+        assert await session.get(Person, mum_id) is None
+        assert (await session.scalars(select(Escalation))).all() == []

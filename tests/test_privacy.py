@@ -337,3 +337,29 @@ async def test_a_malformed_webhook_body_is_not_logged(
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     assert "could not read an update from Telegram" in logged
     assert "my secret plan" not in logged
+
+
+async def test_the_audit_trail_keeps_who_looked_after_they_are_erased(harness: Harness) -> None:
+    client = await harness.onboard(Role.CLIENT)
+    boss = await harness.onboard(Role.SUPERVISOR, "en", "Mei")
+    await client.send("/talk")
+    await boss.send("/claim 1")
+    await boss.send("/done")
+    await boss.press("Resolved")
+    await boss.press("Skip")
+    await boss.send("/deleteme")
+    await boss.press("Yes, delete everything")
+    newcomer = await harness.onboard(Role.PEER_WORKER, "en", "Sam")
+    async with harness.db.sessions() as session:
+        rows = (
+            await session.execute(
+                select(AuditEvent.actor_id, AuditEvent.actor_role, AuditEvent.actor_alias).where(
+                    AuditEvent.action == "view_context"
+                )
+            )
+        ).all()
+        sam_id = await session.scalar(
+            select(Person.id).where(Person.telegram_user_id == newcomer.user_id)
+        )
+    assert [(role, alias) for _, role, alias in rows] == [("supervisor", "Mei")]
+    assert rows[0][0] != sam_id, "the erased supervisor's id is never given to someone new"

@@ -1,8 +1,8 @@
 """SQLite held by another process (the CLI writing while the bot runs).
 
-The bot's SQLite statements run on the event loop's thread; a locked database must not
-freeze the loop: the crisis reply still goes out while the lock is held, and the waiting
-update is answered once it is released, nothing lost."""
+The bot waits for the lock on aiosqlite's thread (SQLite's busy timeout); a locked database
+must not freeze the loop: the crisis reply still goes out while the lock is held, and the
+waiting update is answered once it is released, nothing lost."""
 
 from __future__ import annotations
 

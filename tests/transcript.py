@@ -31,6 +31,7 @@ Several people (all already onboarded) can take part:
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -90,7 +91,9 @@ class Transcript:
                     raise ValueError(f"{path.name}:{number}: cannot read {line!r}")
         return transcript
 
-    async def play(self, harness: Harness) -> None:
+    async def play(
+        self, harness: Harness, after_each: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         first_now = next((text for _, _, kind, text in self.steps if kind == "now"), None)
         if first_now is not None and self.steps[0][2] == "now":
             # "given: onboarded" happened the day before the transcript's first moment, so
@@ -140,6 +143,8 @@ class Transcript:
                 replies = [r for r in map(_reply, harness.api.calls[before:]) if r is not None]
                 deliver(replies)
                 toasts = [r for r in replies if r.method == "answerCallbackQuery"]
+                if after_each is not None:
+                    await after_each()
             elif kind == "<":
                 # A later line may check the same message again, or a message after it.
                 messages = inbox[who]

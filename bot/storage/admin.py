@@ -27,31 +27,28 @@ async def renamed_aliases(db: Database) -> set[int]:
 
 
 async def rotate_encryption(db: Database, keys: list[str]) -> int:
-    """Re-encrypt every stored free text with the newest key; returns how many changed."""
+    """Re-encrypt every stored free text (``bot.storage.encrypted``) with the newest key;
+    returns how many values changed."""
+    from sqlalchemy import update
+
     from bot.crypto import Cipher
-    from bot.storage.models import (
-        CheckIn,
-        EscalationNote,
-        QueuedMessage,
-        SafetyPlanItem,
-        WarningSign,
-    )
+    from bot.storage.encrypted import FREE_TEXT, rotate
 
     cipher = Cipher(keys)
     changed = 0
     async with db.transaction() as session:
-        for model, column in (
-            (CheckIn, "note"),
-            (EscalationNote, "text"),
-            (QueuedMessage, "text"),
-            (SafetyPlanItem, "text"),
-            (WarningSign, "text"),
-        ):
-            for row in (await session.scalars(select(model))).all():
-                value = getattr(row, column)
-                if value:
-                    rotated = cipher.rotate(value)
-                    if rotated != value:
-                        setattr(row, column, rotated)
-                        changed += 1
+        for free in FREE_TEXT:
+            table = free.column.class_
+            key = table.__mapper__.primary_key
+            rows = (await session.execute(select(*key, free.column))).all()
+            for row in rows:
+                *ids, value = row
+                rotated = rotate(cipher, value, free.many)
+                if rotated != value:
+                    await session.execute(
+                        update(table)
+                        .where(*(column == value_ for column, value_ in zip(key, ids, strict=True)))
+                        .values({free.column.key: rotated})
+                    )
+                    changed += 1
     return changed

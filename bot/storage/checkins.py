@@ -19,7 +19,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.crypto import Cipher
 from bot.storage.models import CheckIn, Person, SignAnswer, WarningSign
 from flows.flags import DayRecord
 
@@ -53,9 +52,10 @@ async def for_day(session: AsyncSession, person_id: int, day: date) -> CheckIn |
 
 
 async def open_today(
-    session: AsyncSession, person: Person, day: date, now: datetime, cipher: Cipher
+    session: AsyncSession, person: Person, day: date, now: datetime
 ) -> dict[str, Any]:
-    """Today's check-in as the flow needs it; creates the row on first use."""
+    """Today's check-in as the flow saves it (answers, and the ids of the signs to ask, never
+    their words); creates the row on first use."""
     row = await for_day(session, person.id, day)
     answers: dict[str, Any] = {}
     answered_signs: list[int] = []
@@ -68,7 +68,7 @@ async def open_today(
     return {
         "day": day.isoformat(),
         "answers": answers,
-        "signs": [[sign.id, cipher.decrypt(sign.text)] for sign in signs],
+        "signs": [sign.id for sign in signs],
         "signs_answered": answered_signs,
         "completed": row is not None and row.completed_at is not None,
     }

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, make_url
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,18 +16,19 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.storage import sqlite_inline
 from bot.storage.models import AppSetting
 
 DEFAULT_POOL_SIZE = 32
+BUSY_MILLISECONDS = 10_000  # how long SQLite waits for another process's write lock
 
 
 def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
     """Create the async engine with the settings each database needs.
 
     SQLite is the embedded single-process default: one pooled connection serialises
-    writers inside the process, WAL lets the CLI read while the bot runs, and statements
-    run on the event loop's thread (``sqlite_inline``), waiting out the CLI's writes there.
+    writers inside the process, WAL lets the CLI read while the bot runs, and the busy
+    timeout waits out the CLI writing at the same moment — on aiosqlite's own thread, so a
+    slow disk or a held lock never stops the event loop that carries the crisis reply.
 
     PostgreSQL gets a fixed pool and no overflow: with hundreds of updates at once, overflow
     connections were opened and closed all the time (a TCP connect and log-in each, 54 per
@@ -38,14 +39,7 @@ def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
     transaction once more when that happens (``Database.lost_connection``).
     """
     if url.startswith("sqlite"):
-        database = make_url(url).database or ":memory:"
-        engine = create_async_engine(
-            url,
-            pool_size=1,
-            max_overflow=0,
-            pool_timeout=60,
-            async_creator=lambda: sqlite_inline.connect(database),
-        )
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -54,8 +48,11 @@ def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_MILLISECONDS}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Erased and overwritten text is zeroed in the file, not left in free pages.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")

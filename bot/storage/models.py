@@ -331,9 +331,21 @@ class EscalationReason(Base):
     )
     source: Mapped[str] = mapped_column(String(16))
     tier: Mapped[str] = mapped_column(String(12))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)  # structured: signs, rule, categories
+    # A relative's own words with a concern: encrypted; removed when they erase their data.
+    note: Mapped[str | None] = mapped_column(Text)
     from_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        # the hourly retention purge looks only for old reasons that still hold a note
+        Index(
+            "ix_escalation_reasons_note_at",
+            "at",
+            postgresql_where=text("note IS NOT NULL"),
+            sqlite_where=text("note IS NOT NULL"),
+        ),
+    )
 
 
 class EscalationEvent(Base):
@@ -389,7 +401,8 @@ class RelayMessage(Base):
 
 
 class RiskEvent(Base):
-    """A message assessed as concern or crisis: level and categories, for the peer worker."""
+    """A message assessed as concern or crisis: level and categories, for the peer worker.
+    ``matched`` holds the phrases found, each encrypted (they are the person's words)."""
 
     __tablename__ = "risk_events"
 
@@ -465,5 +478,8 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(Integer)
+    # Who it was, kept as it was then: the actor may later be erased (ids are never reused).
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    actor_alias: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.storage.models import Escalation, FlowState, Invite, Person, ProcessedUpdate
+from bot.storage.models import Escalation, FamilyLink, FlowState, Invite, Person, ProcessedUpdate
 from flows.effects import FlowSnapshot, UpdatePerson
 from flows.people import PersonView, Role
 
@@ -217,7 +217,12 @@ async def alias_taken(session: AsyncSession, alias: str, person_id: int) -> bool
 
 
 async def forget(session: AsyncSession, person: Person, flow: FlowState) -> None:
-    """Erase someone who declined consent, and give their invite use back for a later change of mind."""
+    """Erase someone who declined consent, and give their invite use back for a later change of
+    mind. A client's link that invited them stays open for that later try (deleting the
+    person would otherwise delete the link with them)."""
+    await session.execute(
+        update(FamilyLink).where(FamilyLink.family_id == person.id).values(family_id=None)
+    )
     if person.invite_id is not None:
         await session.execute(
             update(Invite)

@@ -40,6 +40,7 @@ from bot.invites import redeem
 from bot.safety.crisis import TALK_NOW, crisis_text, load_lines
 from bot.storage import checkins, flag_store, people, safety_plans
 from bot.storage.db import Database
+from bot.storage.encrypted import encrypt_many
 from bot.storage.models import (
     AuditEvent,
     EscalationCard,
@@ -108,6 +109,7 @@ HISTORY_DAYS = 7
 FLAG_WINDOW_DAYS = 28
 CRISIS_LOOKUP_SECONDS = 2.0
 ASSESSED_ROLES = SUBJECT_ROLES
+SIGN_STEPS = ("stress", "signs")  # check-in states whose next question may show a sign
 ATTEMPTS = 3  # an update whose rows another transaction changed meanwhile is handled again
 # PostgreSQL's "deadlock detected" and "could not serialize": nothing was written, try again.
 RETRYABLE_SQLSTATES = ("40P01", "40001")
@@ -399,7 +401,7 @@ class Dispatcher:
                 person_id=person.id,
                 level=risk.level.value,
                 categories=list(risk.categories),
-                matched=list(risk.matched),
+                matched=encrypt_many(self.cipher, list(risk.matched)),
                 at=now,
             )
         )
@@ -484,7 +486,7 @@ class Dispatcher:
         today = local_date(now, person.timezone)
         is_client = person.role == Role.CLIENT.value
         if command == "checkin" and is_client:
-            data["checkin"] = await checkins.open_today(session, person, today, now, self.cipher)
+            data["checkin"] = await checkins.open_today(session, person, today, now)
         if command == "history" and is_client:
             since = today - timedelta(days=HISTORY_DAYS)
             rows = (await checkins.records(session, [person.id], since))[person.id]
@@ -501,7 +503,12 @@ class Dispatcher:
                 for r in rows
             ]
             data["today"] = today
-        if command == "warningsigns" or (command is None and flow_row.flow == "warningsigns"):
+        if (
+            command in ("warningsigns", "checkin")
+            or (command is None and flow_row.flow == "warningsigns")
+            # the check-in shows a sign's words in the question after stress and the signs
+            or (command is None and flow_row.flow == "checkin" and flow_row.state in SIGN_STEPS)
+        ):
             data["signs"] = [
                 [s.id, self.cipher.decrypt(s.text)]
                 for s in await checkins.active_signs(session, person.id)
@@ -850,7 +857,14 @@ class Dispatcher:
     ) -> None:
         """Who looked at whose data: staff views of client records, exports."""
         session.add(
-            AuditEvent(actor_id=actor.id, action=action, subject_id=subject_id, at=utcnow())
+            AuditEvent(
+                actor_id=actor.id,
+                actor_role=actor.role,
+                actor_alias=actor.alias,
+                action=action,
+                subject_id=subject_id,
+                at=utcnow(),
+            )
         )
 
     async def _after_delivery(self, deliveries: Sequence[Delivery]) -> list[Outgoing]:

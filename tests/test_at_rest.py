@@ -1,0 +1,207 @@
+"""With encryption keys set, no free text anyone typed is stored readable: every transcript
+is played, then every column of every table — and, on SQLite, the database file and its
+write-ahead log byte for byte — is searched for each text the transcripts typed."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.crypto import new_key
+from bot.storage.db import Database
+from bot.storage.encrypted import FREE_TEXT
+from bot.storage.models import Base
+from tests.conftest import _truncate_postgres
+from tests.exact import ExactTranscript
+from tests.harness import Harness, texts
+from tests.harness import Person as Chat
+from tests.test_transcripts import EXACT, TRANSCRIPTS
+from tests.transcript import Transcript
+
+# Aliases are the names people chose to be known by, stored as they are by design.
+ALIASES = {
+    ("people", "alias"),
+    ("audit_events", "actor_alias"),
+    ("escalation_notes", "author_alias"),
+}
+# Typed answers that are settings or names, stored as they are by design.
+SETTINGS = re.compile(r"^\d{1,2}([:.]\d{2})?\s*(pm|am|点)?$|^[A-Za-z]+/[A-Za-z_ ]+$", re.I)
+
+
+def typed_free_text(path: Path) -> set[str]:
+    """What people typed in a transcript in their own words (not commands, buttons, menu
+    taps, times, time zones or aliases)."""
+    if path in EXACT:
+        exact = ExactTranscript.load(path)
+        typed = [s.text for s in exact.steps if s.kind == "send"]
+        aliases = {alias for _, _, alias in exact.cast.values()}
+    else:
+        transcript = Transcript.load(path)
+        typed = [value for _, _, kind, value in transcript.steps if kind == ">"]
+        aliases = {alias for _, _, alias in transcript.cast.values() if alias}
+    texts = set()
+    for raw in typed:
+        text = re.sub(r'^\(reply to ".*?"\) ', "", raw)
+        if text.startswith("/note "):
+            text = re.sub(r"^/note (#\d+ )?", "", text)
+        elif text.startswith(("/", "[", "<")) or not text[:1].isalnum():
+            continue  # a command, a button, a sticker, a menu button (they start with an emoji)
+        long_enough = len(text) >= 4 or any("\u4e00" <= c <= "\u9fff" for c in text)
+        if long_enough and len(text) >= 2 and not SETTINGS.match(text) and text not in aliases:
+            texts.add(text)
+    return texts
+
+
+def _readable(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+
+
+async def _columns(harness: Harness) -> list[tuple[str, str, str]]:
+    found = []
+    async with harness.db.sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in (await session.execute(select(table))).mappings():
+                for column, value in row.items():
+                    if value is not None and (table.name, column) not in ALIASES:
+                        found.append((table.name, column, _readable(value)))
+    return found
+
+
+async def _aliases(harness: Harness) -> set[str]:
+    from bot.storage.models import Person
+
+    async with harness.db.sessions() as session:
+        return {a for a in (await session.scalars(select(Person.alias))).all() if a}
+
+
+def _bytes(path: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+@pytest.mark.parametrize(
+    "path", [*TRANSCRIPTS, *EXACT], ids=[p.stem for p in [*TRANSCRIPTS, *EXACT]]
+)
+async def test_nothing_typed_is_stored_readable(
+    path: Path, database_url: str, tmp_path: Path
+) -> None:
+    secrets = typed_free_text(path)
+    if database_url.startswith("sqlite"):
+        file = tmp_path / "at_rest.db"
+        shutil.copy(database_url.split("///", 1)[1], file)
+        url = f"sqlite+aiosqlite:///{file}"
+    else:
+        await asyncio.to_thread(_truncate_postgres, database_url)
+        url, file = database_url, None
+    harness = Harness(url, encryption_keys=new_key())
+    leaks: set[tuple[str, str, str]] = set()
+
+    async def scan() -> None:
+        """After every step: a flow in progress must not hold what people typed either."""
+        for table, column, value in await _columns(harness):
+            leaks.update((table, column, s) for s in secrets if s in value)
+        async with harness.db.sessions() as session:
+            for free in FREE_TEXT:
+                for value in (await session.scalars(select(free.column))).all():
+                    values = value if free.many else [value]
+                    leaks.update(
+                        (free.column.class_.__tablename__, free.column.key, str(v))
+                        for v in values or []
+                        if v and not str(v).startswith("f1:")
+                    )
+        if file is not None:
+            raw = _bytes(file)
+            for text in secrets - await _aliases(harness):
+                if text.encode() in raw or json.dumps(text)[1:-1].encode() in raw:
+                    leaks.add(("the database file", "", text))
+
+    await harness.start()
+    try:
+        if path in EXACT:
+            assert await ExactTranscript.load(path).play(harness, False, scan) == []
+        else:
+            await Transcript.load(path).play(harness, scan)
+    finally:
+        await harness.stop()
+    assert not leaks, f"readable at rest: {sorted(leaks)}"
+
+
+def test_every_free_text_column_is_declared() -> None:
+    """A Text column outside the declaration would be stored in the clear: each one is either
+    declared free text or listed here with why it is not."""
+    from sqlalchemy import Text
+
+    not_free_text = {("app_settings", "value")}  # the button-signing key, made by the bot
+    declared = {(f.column.class_.__tablename__, f.column.key) for f in FREE_TEXT}
+    text_columns = {
+        (table.name, column.name)
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, Text)
+    }
+    assert text_columns - not_free_text <= declared, "a text column is not declared"
+    lists = {(f.column.class_.__tablename__, f.column.key) for f in FREE_TEXT if f.many}
+    assert declared - text_columns == lists, "declared columns exist (JSON lists of texts)"
+
+
+async def test_rotating_the_key_keeps_everything_readable(database_url: str) -> None:
+    """Put a new key first, rotate, drop the old one: every declared text still reads, a
+    worker can still claim the chat whose reason holds a relative's note."""
+    from bot.storage.admin import rotate_encryption
+    from bot.storage.models import EscalationReason, FamilyLink
+    from flows.people import Role
+
+    old = new_key()
+    harness = Harness(database_url, encryption_keys=old)
+    await harness.start()
+    try:
+        from datetime import UTC, datetime
+
+        now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+        client, client_id = await harness.make_person(Role.CLIENT, "AN7KQ", now)
+        mum, mum_id = await harness.make_person(Role.FAMILY, "M3P9Q", now)
+        await harness.make_person(Role.PEER_WORKER, "Lin", now)
+        async with harness.db.transaction() as session:
+            session.add(FamilyLink(client_id=client_id, family_id=mum_id, share_alerts=True))
+        await mum.send("/worried")
+        await mum.press("Next ›")
+        await mum.send("please don't tell him it was me")
+        await client.send("I want to die")
+    finally:
+        await harness.stop()
+    new = new_key()
+    db = Database(database_url)
+    try:
+        assert await rotate_encryption(db, [new, old]) > 0
+    finally:
+        await db.dispose()
+    harness = Harness(database_url, encryption_keys=new)  # the old key is gone
+    harness.update_ids = itertools.count(2_000_000)  # the first bot's ids were handled
+    await harness.start()
+    try:
+        lin = Chat(harness, await _user_of(harness, "Lin"), "en")
+        replies = await lin.send("/claim 1")
+        assert "please don't tell him it was me" in texts(replies)
+        async with harness.db.sessions() as session:
+            note = await session.scalar(
+                select(EscalationReason.note).where(EscalationReason.note.is_not(None))
+            )
+        assert note is not None and note.startswith("f1:")
+    finally:
+        await harness.stop()
+
+
+async def _user_of(harness: Harness, alias: str) -> int:
+    from bot.storage.models import Person
+
+    async with harness.db.sessions() as session:
+        user = await session.scalar(select(Person.telegram_user_id).where(Person.alias == alias))
+    assert user is not None
+    return int(user)
