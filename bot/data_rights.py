@@ -128,7 +128,12 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         for f in (await session.scalars(select(Flag).where(Flag.person_id == person.id))).all()
     ]
     data["risk_assessments"] = [
-        {"level": r.level, "categories": r.categories, "at": _plain(r.at)}
+        {
+            "level": r.level,
+            "categories": r.categories,
+            "words_found": [cipher.decrypt(str(m)) for m in r.matched or []],
+            "at": _plain(r.at),
+        }
         for r in (
             await session.scalars(select(RiskEvent).where(RiskEvent.person_id == person.id))
         ).all()

@@ -205,3 +205,55 @@ async def _user_of(harness: Harness, alias: str) -> int:
         user = await session.scalar(select(Person.telegram_user_id).where(Person.alias == alias))
     assert user is not None
     return int(user)
+
+
+async def test_a_persons_copy_holds_each_kind_of_free_text_readable(harness: Harness) -> None:
+    """Right of access: for every declared free-text column, what the person wrote there is
+    in their /mydata, decrypted."""
+    from datetime import UTC, datetime
+
+    from bot.storage.models import FamilyLink
+    from flows.people import Role
+
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    harness.set_now(now)
+    client, client_id = await harness.make_person(Role.CLIENT, "AN7KQ", now)
+    mum, mum_id = await harness.make_person(Role.FAMILY, "M3P9Q", now)
+    lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", now)
+    async with harness.db.transaction() as session:
+        session.add(FamilyLink(client_id=client_id, family_id=mum_id, share_alerts=True))
+    await client.send("/warningsigns")
+    await client.press("➕ Add")
+    await client.send("pacing at night")
+    await client.send("/safetyplan")
+    await client.press("Change one part")
+    await client.press("7. My reasons for living")
+    await client.send("my cat Mochi")
+    await client.send("/checkin")
+    for label in ("🙂 Good", "As usual", "💊 Yes", "No", "None of these", "A little", "None", "No"):
+        await client.press(label)
+    await client.send("walked to the market")
+    await mum.send("/worried")
+    await mum.press("Next ›")
+    await mum.send("he stopped eating")
+    await client.send("I want to die")
+    await client.send("is someone there")
+    await lin.send("/claim 1")
+    await lin.send("/note sister nearby")
+    await client.send("/mydata")
+    mine = [c for c in harness.api.calls if c.method == "sendDocument"][-1].params["document"]
+    await mum.send("/mydata")
+    theirs = [c for c in harness.api.calls if c.method == "sendDocument"][-1].params["document"]
+    exported = mine.decode() + theirs.decode()
+    written = {
+        "checkins.note": "walked to the market",
+        "warning_signs.text": "pacing at night",
+        "safety_plan_items.text": "my cat Mochi",
+        "escalation_notes.text": "sister nearby",
+        "escalation_reasons.note": "he stopped eating",
+        "risk_events.matched": "want to die",
+    }
+    declared = {f"{f.column.class_.__tablename__}.{f.column.key}" for f in FREE_TEXT}
+    assert declared - set(written) == {"queued_messages.text"}, "handed to Lin when she claimed"
+    missing = [column for column, text in written.items() if text not in exported]
+    assert not missing, f"not in the person's copy: {missing}"
