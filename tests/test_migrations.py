@@ -40,6 +40,7 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     assert _diff(database_url) == []
 
 
+@pytest.mark.filterwarnings("ignore:.*expression-based index:sqlalchemy.exc.SAWarning")
 def test_upgrading_keeps_notes_gives_relatives_aliases_and_separates_clashing_ones(
     database_url: str,
 ) -> None:
