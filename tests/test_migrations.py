@@ -79,7 +79,7 @@ def test_upgrading_keeps_notes_gives_relatives_aliases_and_separates_clashing_on
                         "alias": alias,
                         "off": False,
                         "unpaused": False,
-                        "at": NOW,
+                        "at": at,
                     },
                 )
             await conn.execute(
@@ -88,7 +88,7 @@ def test_upgrading_keeps_notes_gives_relatives_aliases_and_separates_clashing_on
                     " resolved_at, claimed_by) VALUES (4, 'routine', 'resolved', :at, 0,"
                     " 'talked about sleep', :at, 1)"
                 ),
-                {"at": NOW},
+                {"at": at},
             )
         await engine.dispose()
 
@@ -112,6 +112,8 @@ def test_upgrading_keeps_notes_gives_relatives_aliases_and_separates_clashing_on
             await db.dispose()
         return list(aliases), list(notes), renamed
 
+    # sqlite3's own datetime adapter is deprecated (Python 3.12+): give SQLite text
+    at: object = NOW if database_url.startswith("postgresql") else NOW.isoformat(" ")
     asyncio.run(seed())
     upgrade(database_url)
     aliases, notes, renamed = asyncio.run(read())
