@@ -372,7 +372,7 @@ async def test_aliases_are_unique_ignoring_case(harness: Harness) -> None:
 
 async def test_the_retention_purge_removes_old_notes_and_kept_messages(harness: Harness) -> None:
     from bot.scheduler import purge_old
-    from bot.storage.models import EscalationNote, QueuedMessage
+    from bot.storage.models import EscalationNote, EscalationReason, QueuedMessage
 
     now = datetime(2026, 12, 1, 12, tzinfo=UTC)
     harness.set_now(now - timedelta(days=400))
@@ -402,9 +402,25 @@ async def test_the_retention_purge_removes_old_notes_and_kept_messages(harness: 
                 )
             )
     async with harness.db.transaction() as session:
+        old_reason = await session.scalar(select(EscalationReason).limit(1))
+        assert old_reason is not None
+        old_reason.note = "a relative's words, 400 days old"
+        session.add(
+            EscalationReason(
+                escalation_id=old_reason.escalation_id,
+                source="family",
+                tier="same_day",
+                detail={},
+                note="a relative's words, 3 days old",
+                at=now - timedelta(days=3),
+            )
+        )
+    async with harness.db.transaction() as session:
         await purge_old(session, now, retention_days=365)
     async with harness.db.sessions() as session:
         notes = (await session.scalars(select(EscalationNote.text))).all()
         kept = (await session.scalars(select(QueuedMessage.at))).all()
+        words = (await session.scalars(select(EscalationReason.note))).all()
     assert list(notes) == ["recent note"]
+    assert [w for w in words if w] == ["a relative's words, 3 days old"]
     assert kept == [now - timedelta(hours=1)], "an unanswered kept message is not sent days later"
