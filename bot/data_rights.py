@@ -163,7 +163,7 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             # Why a person was asked to look, never who else raised a concern.
             "reasons": [
                 "someone_close_to_you_or_the_team_raised_a_concern"
-                if r.source == "family"
+                if r.source in ("family", "family_danger")
                 else r.source
                 for r in (
                     await session.scalars(

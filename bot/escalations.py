@@ -76,6 +76,7 @@ log = logging.getLogger(__name__)
 STAFF_ROLES = tuple(role.value for role in STAFF)
 SUBJECT_ROLES = (Role.CLIENT.value, Role.FAMILY.value)
 _ALIAS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+RECENT_CRISIS = timedelta(minutes=10)  # the same crisis: nobody is alerted again meanwhile
 
 
 def person_alias() -> str:
@@ -263,6 +264,20 @@ class Escalations:
             supervisors=tuple(party(p) for p in staff if p.role == Role.SUPERVISOR.value),
         )
 
+    async def holder_alias(self, session: AsyncSession, subject_id: int) -> str | None:
+        """The alias of the worker who holds the chat about this person, if one does."""
+        holder = aliased(Person)
+        alias = await session.scalar(
+            select(holder.alias)
+            .join(Escalation, Escalation.claimed_by == holder.id)
+            .where(
+                Escalation.subject_id == subject_id,
+                Escalation.resolved_at.is_(None),
+                Escalation.state.in_(HELD),
+            )
+        )
+        return str(alias) if alias else None
+
     async def reply_case(self, session: AsyncSession, chat_id: int, message_id: int) -> int | None:
         """The escalation a message in a worker's chat belongs to, if any."""
         found = await session.scalar(
@@ -388,8 +403,18 @@ class Escalations:
         relatives: tuple[int, ...] = ()
         if new and subject.role == Role.CLIENT.value:
             relatives = await self._relatives_to_alert(session, subject.id)
+        recent = await session.scalar(
+            select(func.max(EscalationReason.at)).where(
+                EscalationReason.escalation_id == escalation_id,
+                EscalationReason.tier == Tier.URGENT.value,
+            )
+        )
         effects = escalation.add_reason(
-            escalation.Opening(case, new),
+            escalation.Opening(
+                case,
+                new,
+                recent_crisis=recent is not None and now - recent < RECENT_CRISIS,
+            ),
             reason,
             await self.roster(session),
             relatives,
@@ -835,7 +860,7 @@ class Escalations:
     def _reason_detail(self, reason: EscalationReason, reader: Person) -> str:
         """Evidence a worker can act on: flag answers, crisis categories, a relative's account."""
         detail = reason.detail
-        if reason.source == "family":
+        if reason.source in ("family", "family_danger"):
             signs = dict(CONCERN_SIGNS)
             parts = [
                 self._render(reader, Msg(signs[s])) for s in detail.get("signs", []) if s in signs

@@ -14,7 +14,7 @@ from bot.storage.db import Database
 from bot.storage.models import Escalation, FamilyLink, Flag, Invite, LessonProgress, Person, utcnow
 from bot.telegram.render import Outgoing, SendText
 from flows import escalation
-from flows.effects import Effect, Say
+from flows.effects import Effect, Say, ShowCrisisReply
 from flows.people import Role
 from flows.text import N_, Msg, Text, msg
 
@@ -152,6 +152,13 @@ class Family:
             return []
         return [self._send(relative, Msg(N_("family.access_removed")))]
 
+    async def linked_client(self, session: AsyncSession, member: Person) -> Person | None:
+        """The client a relative is linked to with alerts shared (concerns are about them)."""
+        links = [
+            link for link in await active_links(session, family_id=member.id) if link.share_alerts
+        ]
+        return await session.get(Person, links[0].client_id) if links else None
+
     async def concern(
         self,
         session: AsyncSession,
@@ -161,18 +168,21 @@ class Family:
         now: datetime,
     ) -> tuple[Effect, ...]:
         """About the relative when linked with alerts allowed; otherwise about the caregiver."""
-        links = [
-            link for link in await active_links(session, family_id=member.id) if link.share_alerts
-        ]
-        subject = await session.get(Person, links[0].client_id) if links else None
+        subject = await self.linked_client(session, member)
         detail: tuple[tuple[str, object], ...] = (
             ("signs", list(signs)),
             ("about", "relative" if subject else "caregiver"),
         )
-        reason = escalation.Reason("family", detail, from_id=member.id, note=note)
+        # "Talking about death or not wanting to live" is urgent, and the relative gets the
+        # crisis reply written for someone close to a person in danger.
+        danger = "death" in signs
+        reason = escalation.Reason(
+            "family_danger" if danger else "family", detail, from_id=member.id, note=note
+        )
         _, effects = await self.d.escalations.raise_for(session, subject or member, reason, now)
         text = N_("concern.sent.relative") if subject else N_("concern.sent.self")
-        return (Say(Msg(text)), *effects)
+        first: tuple[Effect, ...] = (ShowCrisisReply(about_others=True),) if danger else ()
+        return (*first, Say(Msg(text)), *effects)
 
     async def progress(self, session: AsyncSession, person_id: int) -> dict[str, str]:
         rows = (

@@ -42,6 +42,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("lesson", N_("command.lesson"), frozenset({Role.FAMILY}), hidden=True),
     Command("practice", N_("command.practice"), frozenset({Role.FAMILY}), hidden=True),
     Command("rate", N_("command.rate"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
+    Command(
+        "thoughts",
+        N_("command.thoughts"),
+        frozenset({Role.CLIENT, Role.FAMILY}),
+        before_onboarding=True,
+        hidden=True,
+    ),
     Command("onduty", N_("command.onduty"), STAFF),
     Command("offduty", N_("command.offduty"), STAFF),
     Command("queue", N_("command.queue"), STAFF),

@@ -18,6 +18,7 @@ from flows.effects import (
     RateChat,
     Say,
     ShowAnswer,
+    ShowCrisisReply,
     UpdatePerson,
 )
 from flows.engine import Flow, Outcome
@@ -26,7 +27,7 @@ from flows.family import Concern, FamilyLinks, LessonFlow, lessons_overview, nex
 from flows.history import history
 from flows.lessons.course import COURSE, lesson_by_slug
 from flows.onboarding import Onboarding
-from flows.people import Event, PersonView, Rules
+from flows.people import Event, PersonView, Role, Rules
 from flows.preferences import LanguageFlow, SettingsFlow
 from flows.safety_plan import SafetyPlan
 from flows.text import N_, Msg, msg
@@ -52,6 +53,12 @@ FLOWS: dict[str, Flow] = {
 }
 
 
+THOUGHTS = {
+    "yes": N_("concern.thoughts.yes"),
+    "unsure": N_("concern.thoughts.unsure"),
+    "no": N_("concern.thoughts.no"),
+}
+
 PRACTICE_HELPED = (
     ("yes", N_("practice.helped.yes")),
     ("some", N_("practice.helped.some")),
@@ -69,10 +76,14 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
         return _command(event, person, snapshot, rules)
     if event.kind == "text" and len(event.value) > rules.max_text_length:
         return _keep(snapshot, Say(msg(N_("input.too_long"), limit=rules.max_text_length)))
+    if event.risk == "crisis" and person.role in SUBJECTS:
+        return _after_crisis(event, person, snapshot, rules)
     if event.kind in ("text", "media"):
         relayed = _relay(event, person, snapshot)
         if relayed:
             return _keep(snapshot, *relayed)
+    if event.risk == "concern" and person.role in SUBJECTS and event.kind != "choice":
+        return _after_concern(event, person, snapshot, rules)
     if event.kind == "stale":  # the shell sends these only mid-flow
         return _with_resume(
             snapshot, person, event, rules, Notice(Msg(N_("input.stale_button_resumed")))
@@ -87,6 +98,66 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
     if event.kind == "choice":
         return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
     return _keep(snapshot, Say(Msg(N_("input.idle_text")), menu=True))
+
+
+SUBJECTS = frozenset({Role.CLIENT, Role.FAMILY})
+# Flows a crisis pauses (their answers so far are kept; the person goes on when they choose).
+PAUSED = {"checkin": N_("crisis.paused_checkin")}
+PAUSED_OTHER = N_("crisis.paused")
+# Flows a crisis does not pause: onboarding waits where it is; /worried is how a relative
+# tells the team, and what they write is part of it.
+NOT_PAUSED = frozenset({"onboarding", "concern", "deleteme"})
+ASK_THOUGHTS = Say(
+    Msg(N_("concern.ask_thoughts")),
+    (
+        Choice(Msg(N_("concern.thoughts.yes")), "/thoughts yes"),
+        Choice(Msg(N_("concern.thoughts.unsure")), "/thoughts unsure"),
+        Choice(Msg(N_("concern.thoughts.no")), "/thoughts no"),
+    ),
+    3,
+)
+
+
+def _after_crisis(
+    event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rules
+) -> Outcome:
+    """The crisis reply has gone out first. Routine questions stop: a flow in progress is
+    paused (onboarding waits where it is); what they wrote reaches the worker who holds
+    their chat, or is kept for the one who will."""
+    effects: list[Effect] = []
+    if snapshot.flow is not None and snapshot.flow not in NOT_PAUSED:
+        effects.append(Say(Msg(PAUSED.get(snapshot.flow, PAUSED_OTHER))))
+        snapshot = FlowSnapshot()
+    elif snapshot.flow in FLOWS and snapshot.flow != "onboarding":
+        # telling the team about a worry: the words are the worry, and the flow goes on
+        return FLOWS[snapshot.flow].handle(snapshot, person, event, rules)
+    if event.kind in ("text", "media", "edited") and person.case is not None:
+        message = desk.Message(
+            "media" if event.kind == "media" else "text", event.value, event.message_id or 0
+        )
+        effects += desk.from_subject(person.case, message)
+    return Outcome(snapshot, tuple(effects))
+
+
+def _after_concern(
+    event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rules
+) -> Outcome:
+    """Worrying words without a crisis: never the bot's idle text. Asking directly about
+    suicide does not raise the risk, and is what screening does; a relative writing about
+    someone else is offered the way to tell the team."""
+    if snapshot.flow is not None and snapshot.flow in FLOWS:
+        answered = FLOWS[snapshot.flow].handle(snapshot, person, event, rules)
+        return Outcome(answered.snapshot, (*answered.effects, _concern_question(event, person)))
+    return _keep(snapshot, _concern_question(event, person))
+
+
+def _concern_question(event: Event, person: PersonView) -> Say:
+    if person.role is Role.FAMILY and event.risk_about_others:
+        return Say(
+            Msg(N_("concern.offer_worried")),
+            (Choice(Msg(N_("menu.worried")), "/worried"),),
+        )
+    return ASK_THOUGHTS
 
 
 def _staff(
@@ -244,6 +315,22 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         )
     if name == "talk":
         return _keep(snapshot, AskForPerson("request"))
+    if name == "thoughts":
+        answer = event.argument.strip()
+        if answer in ("yes", "unsure"):
+            return _keep(
+                FlowSnapshot() if snapshot.flow != "onboarding" else snapshot,
+                ShowAnswer(Msg(THOUGHTS[answer])),
+                ShowCrisisReply(),
+                AskForPerson("crisis", tell=False),
+            )
+        if answer == "no":
+            return _keep(
+                snapshot,
+                ShowAnswer(Msg(THOUGHTS[answer])),
+                AskForPerson("concern"),
+            )
+        return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
     if name == "rate":
         match [parse_number(part) for part in event.argument.split()]:
             case [int(case_id), int(rating)] if 1 <= rating <= 5:

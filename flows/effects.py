@@ -117,6 +117,15 @@ class AskForPerson:
     """Bring a human in: open an escalation about this person (or add this reason to it)."""
 
     source: str = "request"
+    tell: bool = True  # say what happens next and when (the crisis reply already does)
+
+
+@dataclass(frozen=True, slots=True)
+class ShowCrisisReply:
+    """The crisis reply, as crisis language gets it (the person said yes when asked; a
+    relative said their relative talks about death: ``about_others``)."""
+
+    about_others: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +339,7 @@ Effect = (
     | SaveSign
     | RemoveSign
     | AskForPerson
+    | ShowCrisisReply
     | SavePlanSection
     | StaffRequest
     | Tell

@@ -50,6 +50,7 @@ def higher(a: Tier, b: Tier) -> Tier:
 # Where an escalation comes from, and the tier each source opens with.
 SOURCE_TIERS = {
     "crisis": Tier.URGENT,
+    "family_danger": Tier.URGENT,  # a relative ticked "talking about death"
     "request": Tier.SAME_DAY,
     "family": Tier.SAME_DAY,
     "flag": Tier.ROUTINE,
@@ -64,6 +65,7 @@ TIER_LABELS = {
 }
 SOURCE_LABELS = {
     "crisis": N_("reason.crisis"),
+    "family_danger": N_("reason.family_danger"),
     "request": N_("reason.request"),
     "family": N_("reason.family"),
     "flag": N_("reason.flag"),
@@ -260,10 +262,13 @@ def change(
 @dataclass(frozen=True, slots=True)
 class Opening:
     """What the shell found when it made sure an escalation is open about someone: the case
-    (state and tier as they were before this reason), and whether this reason opened it."""
+    (state and tier as they were before this reason), whether this reason opened it, and
+    whether crisis language was already added in the last minutes (then nobody is alerted
+    again for each message of the same crisis)."""
 
     case: Case
     new: bool
+    recent_crisis: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,8 +318,16 @@ def add_reason(
     if opening.new or (case.state == "open" and tier is Tier.URGENT):
         effects += cards(case, roster, now)
     if opening.new and case.subject.role is Role.CLIENT:
-        effects += [Tell(relative, Msg(N_("family.alert"))) for relative in relatives]
-    elif case.held and case.holder is not None:
+        effects += [
+            Tell(relative, Msg(N_("family.alert")))
+            for relative in relatives
+            if relative != reason.from_id  # the relative who raised it knows
+        ]
+    elif (
+        case.held
+        and case.holder is not None
+        and not (tier is Tier.URGENT and opening.recent_crisis)
+    ):
         effects.append(
             Tell(
                 case.holder.id,
@@ -325,6 +338,19 @@ def add_reason(
                 ),
             )
         )
+        if tier is Tier.URGENT:  # and a supervisor knows a held chat has turned urgent
+            effects += [
+                Tell(
+                    s.id,
+                    msg(
+                        N_("escalation.crisis_while_held"),
+                        case=case.label,
+                        worker=Raw(case.holder.alias),
+                    ),
+                )
+                for s in roster.supervisors
+                if s.id != case.holder.id
+            ]
     if tell_subject:
         effects.append(Tell(case.subject.id, _what_next(case, roster, rules)))
     return tuple(effects)

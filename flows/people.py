@@ -78,6 +78,10 @@ class Event:
     # A worker's Telegram reply to a message that belongs to this escalation (looked up by
     # the shell in the worker's chat); None when it is not a reply, or to nothing relayed.
     reply_case: int | None = None
+    # What the crisis screen found in the text: none, concern or crisis; and whether it is
+    # about someone else (a relative reporting).
+    risk: str = "none"
+    risk_about_others: bool = False
     # What the shell looked up for the flow beforehand, e.g. "alias_taken".
     facts: frozenset[str] = frozenset()
     # Data the shell loaded for this flow or command (today's answers, warning signs...).

@@ -16,6 +16,7 @@ Format (``#`` starts a comment; blank lines are ignored)::
                                      (or <photo>, <voice>); "> (reply to "words") text" is a
                                      Telegram reply to the newest message containing "words"
     @lin role: family                an admin changes lin's role (tongban users set-role)
+    @mum linked to: son              mum is son's relative, support alerts shared (as /family)
     tick | restart                   the scheduler runs once | the bot restarts
 
 After each action, the lines indented by two spaces are what everyone received::
@@ -33,6 +34,7 @@ After each action, the lines indented by two spaces are what everyone received::
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,7 +83,7 @@ class ExactTranscript:
             if not line or line.startswith("#") or line == "exact: yes":
                 continue
             if line.startswith("settings:"):
-                for pair in line.split(":", 1)[1].split():
+                for pair in shlex.split(line.split(":", 1)[1]):
                     key, _, value = pair.partition("=")
                     transcript.settings[key] = value
                 continue
@@ -100,6 +102,8 @@ class ExactTranscript:
                 current = Step(number, who[1:], "send", rest[2:])
             elif who.startswith("@") and rest.startswith("role:"):
                 current = Step(number, who[1:], "role", rest.split(":", 1)[1].strip())
+            elif who.startswith("@") and rest.startswith("linked to:"):
+                current = Step(number, who[1:], "link", rest.split(":", 1)[1].strip())
             else:
                 raise ValueError(f"{path.name}:{number}: cannot read {line!r}")
             transcript.steps.append(current)
@@ -141,12 +145,14 @@ class ExactTranscript:
                 await harness.restart()
             elif step.kind == "role":
                 await self._set_role(harness, people[step.who], Role(step.text))
+            elif step.kind == "link":
+                await _link(harness, people[step.text], people[step.who])
             else:
                 await self._send(people[step.who], step.text)
             if after_each is not None:
                 await after_each()
             seen = _render(harness.api.calls[before:], names, step.who)
-            if not seen and step.kind not in ("now", "restart"):
+            if not seen and step.kind not in ("now", "restart", "link"):
                 seen = ["(nothing)"]
             actual[step.line] = seen
             if seen != step.expected:
@@ -201,6 +207,33 @@ class ExactTranscript:
             if number in actual:
                 out += [INDENT + line for line in actual[number]]
         self.path.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
+
+
+async def _link(harness: Harness, client: Person, relative: Person) -> None:
+    """The relative linked to the client, who shares support alerts (as /family would)."""
+    from sqlalchemy import select
+
+    from bot.storage.models import FamilyLink
+
+    async with harness.db.transaction() as session:
+        ids = {
+            user: person_id
+            for user, person_id in (
+                await session.execute(
+                    select(PersonRow.telegram_user_id, PersonRow.id).where(
+                        PersonRow.telegram_user_id.in_([client.user_id, relative.user_id])
+                    )
+                )
+            ).all()
+        }
+        session.add(
+            FamilyLink(
+                client_id=ids[client.user_id],
+                family_id=ids[relative.user_id],
+                share_summary=False,
+                share_alerts=True,
+            )
+        )
 
 
 def _render(calls: list[Call], names: dict[int, str], actor: str) -> list[str]:

@@ -40,11 +40,11 @@ async def test_crisis_reply_comes_first_in_every_state(harness: Harness, locale:
     client = await harness.onboard(Role.CLIENT, CODES[locale])
     # idle
     assert INTRO[locale] in _first_message(await client.send(CRISIS[locale]))
-    # in the middle of a check-in, typed where a button is expected
+    # in the middle of a check-in, typed where a button is expected: the check-in pauses
     await client.send("/checkin")
     replies = await client.send(CRISIS[locale])
     assert INTRO[locale] in _first_message(replies)
-    assert len([r for r in replies if r.method == "sendMessage"]) >= 2, "then the check-in goes on"
+    assert any("/checkin" in r.text for r in replies), "the check-in is paused"
     # in the settings flow
     await client.send("/settings")
     assert INTRO[locale] in _first_message(await client.send(CRISIS[locale]))
@@ -63,8 +63,10 @@ async def test_crisis_in_a_relay_reaches_the_worker_too(harness: Harness) -> Non
     before = len(harness.api.calls)
     await client.send("honestly i want to end my life")
     sent = [c for c in harness.api.calls[before:] if c.method == "sendMessage"]
-    assert int(sent[0].params["chat_id"]) == client.user_id
-    assert "I'm a bot" in sent[0].params["text"]
+    assert (int(sent[0].params["chat_id"]), sent[0].params["text"]) == (
+        client.user_id,
+        "Lin has been alerted. If you are in danger now, call 120 / 110.",
+    ), "a short line first: a person is already with them"
     to_lin = [c.params["text"] for c in sent if int(c.params["chat_id"]) == lin.user_id]
     assert any("new reason — crisis language" in t for t in to_lin)
     assert any("honestly i want to end my life" in t for t in to_lin), "the message is relayed too"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +37,7 @@ from bot.family import Family, links_data
 from bot.family import joined as family_joined
 from bot.i18n import Translator, locale_for_language_code, region_for_language_code
 from bot.invites import redeem
-from bot.safety.crisis import TALK_NOW, crisis_text, load_lines
+from bot.safety.crisis import load_lines
 from bot.storage import checkins, flag_store, people, safety_plans
 from bot.storage.db import Database
 from bot.storage.encrypted import encrypt_many
@@ -70,7 +70,7 @@ from bot.telegram.render import (
     SetCommands,
 )
 from bot.weekly import weekly_chart
-from flows import conversation, escalation, flags, questions
+from flows import conversation, crisis, escalation, flags, questions
 from flows.effects import (
     AskForPerson,
     CreateFamilyInvite,
@@ -93,6 +93,7 @@ from flows.effects import (
     SaveSign,
     Say,
     ShowAnswer,
+    ShowCrisisReply,
     StaffRequest,
     UpdateFamilyLink,
     UpdatePerson,
@@ -180,6 +181,7 @@ class Dispatcher:
             EraseMe: self._erase_me,
             RateChat: self._rate_chat,
             ForgetPerson: self._forget_person,
+            ShowCrisisReply: self._show_crisis_reply,
             **self.escalations.appliers,
         }
         self._expanders: dict[type, Expander] = {
@@ -214,7 +216,8 @@ class Dispatcher:
         risk = self._assess(incoming)
         if risk is not None and risk.level is Level.CRISIS:
             # Safety first: the crisis reply goes out before anything is stored or decided.
-            await self.send(context.bot, await self._crisis_reply(incoming))
+            about_others = "third_party" in risk.categories
+            await self.send(context.bot, await self._crisis_reply(incoming, about_others))
         try:
             outgoing = await self._process_on_a_live_connection(incoming, risk)
         except (
@@ -303,28 +306,92 @@ class Dispatcher:
 
     # -- the crisis reply ----------------------------------------------------------------
 
-    async def _crisis_reply(self, incoming: Incoming) -> list[Outgoing]:
+    async def _crisis_reply(self, incoming: Incoming, about_others: bool) -> list[Outgoing]:
         """Built from what can be read in a moment; from the language code alone if not."""
         locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
-        region = region_for_language_code(incoming.language_code)
-        helpers = professionals = None
-        user_id = incoming.user_id
+        facts = await self._crisis_facts(
+            incoming.user_id, locale, region_for_language_code(incoming.language_code), about_others
+        )
+        reply = crisis.first_reply(facts)
+        if reply is None:
+            return []
+        text, choices = reply
+        markup = (
+            self.renderer.inline_keyboard(incoming.user_id, 0, choices, 1, facts.locale)
+            if choices
+            else None
+        )
+        return [SendText(incoming.chat_id, self.translator.render(text, facts.locale), markup)]
+
+    async def _crisis_facts(
+        self, user_id: int | None, locale: str, region: str | None, about_others: bool
+    ) -> crisis.CrisisFacts:
+        """Who wrote (their region, role, safety plan), whether a worker holds their chat or
+        anyone is on duty — or, if the database does not answer within two seconds, only
+        what the language code says (and no promise of a person)."""
+        known = self.crisis_lines.get(region or "")
+        facts = crisis.CrisisFacts(
+            crisis.Audience.AT_RISK,
+            locale,
+            known or self.crisis_lines.get(self.settings.default_region),
+            known is not None,
+            after_hours_note=self.settings.after_hours_note,
+            now=self.clock(),
+        )
+        if user_id is None:
+            return facts
         try:
             async with asyncio.timeout(CRISIS_LOOKUP_SECONDS), self.db.sessions() as session:
                 person = await session.scalar(
                     select(Person).where(Person.telegram_user_id == user_id)
                 )
-                if person is not None:
-                    locale, region = person.locale, person.region or region
-                    plan = await safety_plans.load(session, person.id, self.cipher)
-                    helpers, professionals = plan.get("helpers"), plan.get("professionals")
+                if person is None:
+                    return facts
+                return await self._facts_of(session, person, facts, about_others)
         except Exception as exc:  # any failure here must not delay the reply
             log.warning("crisis reply without stored details: %s", type(exc).__name__)
-        text = crisis_text(
-            self.crisis_lines, region, self.settings.default_region, locale, helpers, professionals
+            return facts
+
+    async def _facts_of(
+        self,
+        session: AsyncSession,
+        person: Person,
+        facts: crisis.CrisisFacts,
+        about_others: bool,
+    ) -> crisis.CrisisFacts:
+        known = self.crisis_lines.get(person.region or "")
+        plan = await safety_plans.load(session, person.id, self.cipher)
+        audience = (
+            crisis.Audience.STAFF
+            if person.role in STAFF_ROLES
+            else crisis.Audience.RELATIVE
+            if person.role == Role.FAMILY.value and about_others
+            else crisis.Audience.AT_RISK
         )
-        markup = self.renderer.inline_keyboard(user_id, 0, (TALK_NOW,), 1, locale)
-        return [SendText(incoming.chat_id, self.translator.render(text, locale), markup)]
+        return replace(
+            facts,
+            audience=audience,
+            locale=person.locale,
+            region=known or facts.region,
+            region_known=known is not None or facts.region_known,
+            helpers=plan.get("helpers"),
+            professionals=plan.get("professionals"),
+            help=await self._who_answers(session, person),
+            worker=await self.escalations.holder_alias(session, person.id),
+            last_alert=await session.scalar(
+                select(func.max(RiskEvent.at)).where(
+                    RiskEvent.person_id == person.id, RiskEvent.level == "crisis"
+                )
+            ),
+        )
+
+    async def _who_answers(self, session: AsyncSession, person: Person) -> crisis.Help:
+        if await self.escalations.holder_alias(session, person.id):
+            return crisis.Help.WITH_WORKER
+        if person.role not in ASSESSED_ROLES:
+            return crisis.Help.UNKNOWN  # nothing is opened for staff
+        roster = await self.escalations.roster(session)
+        return crisis.Help.ASKING if roster.on_duty else crisis.Help.NOBODY_ON_DUTY
 
     # -- one update, one transaction ----------------------------------------------------
 
@@ -367,12 +434,18 @@ class Dispatcher:
                 person.chat_id = incoming.chat_id
             first: list[Outgoing] = []
             if risk is not None and risk.level is not Level.NONE and person.role in ASSESSED_ROLES:
-                first = await self._risk(session, person, risk, now)
+                first = await self._risk(session, person, risk, now, incoming.text)
             event_or_reply = self._event(incoming, person, flow_row, now)
             if not isinstance(event_or_reply, Event):
                 return first + event_or_reply
             event = await self._with_facts(session, event_or_reply, person, flow_row)
             event = await self._with_data(session, event, person, flow_row, now)
+            if risk is not None and person.role in ASSESSED_ROLES:
+                event = replace(
+                    event,
+                    risk=risk.level.value,
+                    risk_about_others="third_party" in risk.categories,
+                )
             if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
                 event = replace(
                     event,
@@ -386,14 +459,10 @@ class Dispatcher:
             )
             outcome = conversation.handle(event, view, people.snapshot_of(flow_row), self.rules)
             applied = await self._apply(session, person, flow_row, outcome, incoming, now)
-            if risk is not None and risk.level is Level.CONCERN and person.role in ASSESSED_ROLES:
-                applied.append(
-                    self.say(person, flow_row.step, Say(Msg(N_("concern.offer")), (TALK_NOW,)))
-                )
             return first + applied
 
     async def _risk(
-        self, session: AsyncSession, person: Person, risk: Assessment, now: datetime
+        self, session: AsyncSession, person: Person, risk: Assessment, now: datetime, text: str
     ) -> list[Outgoing]:
         """Record what was found (never the message itself) and bring a person in."""
         session.add(
@@ -410,8 +479,21 @@ class Dispatcher:
         )
         if risk.level is not Level.CRISIS:
             return []
-        reason = escalation.Reason("crisis", (("categories", list(risk.categories)),))
-        _, effects = await self.escalations.raise_for(session, person, reason, now)
+        detail: tuple[tuple[str, object], ...] = (("categories", list(risk.categories)),)
+        subject = person
+        if person.role == Role.FAMILY.value and "third_party" in risk.categories:
+            # A relative reporting danger now: the escalation is about the relative they are
+            # linked to (when that client shares alerts), urgent, and says who raised it.
+            subject = await self.family.linked_client(session, person) or person
+        reason = (
+            # their words go with it (encrypted; gone when they erase their data)
+            escalation.Reason(
+                "family_danger", (*detail, ("about", "relative")), person.id, text[:2000]
+            )
+            if subject is not person
+            else escalation.Reason("crisis", detail)
+        )
+        _, effects = await self.escalations.raise_for(session, subject, reason, now)
         return await self.apply_effects(session, effects, Acting(person, now))
 
     async def _view(self, session: AsyncSession, person: Person, has_case: bool) -> PersonView:
@@ -741,6 +823,18 @@ class Dispatcher:
         await people.forget(session, acting.person, acting.flow_row)
         return []
 
+    async def _show_crisis_reply(
+        self, session: AsyncSession, effect: ShowCrisisReply, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        person = acting.person
+        base = await self._crisis_facts(None, person.locale, person.region, effect.about_others)
+        reply = crisis.first_reply(await self._facts_of(session, person, base, effect.about_others))
+        if reply is None:
+            return []
+        text, choices = reply
+        return [self.say(person, acting.step, Say(text, choices))]
+
     # -- expanders: effects the core decides on facts loaded here --------------------------------
 
     async def _staff_request(
@@ -755,7 +849,7 @@ class Dispatcher:
         assert acting.person is not None
         reason = escalation.Reason(effect.source)
         _, effects = await self.escalations.raise_for(
-            session, acting.person, reason, acting.now, tell_subject=True
+            session, acting.person, reason, acting.now, tell_subject=effect.tell
         )
         return effects
 

@@ -17,10 +17,11 @@ import bisect
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flows.risk.levels import Level
 from flows.risk.lexicon import Entry, LanguageRules, Lexicon, TextGrams, default_lexicon
+from flows.risk.model import NgramModel, default_model
 from flows.risk.normalise import censored_variants, squeeze
 
 _CLAUSE_BREAK = re.compile(r"[.,!?;:。，！？；：\n…]")
@@ -39,6 +40,10 @@ class Assessment:
     level: Level
     categories: tuple[str, ...]
     matched: tuple[str, ...]
+    # Which layer found crisis: "lexicon" (a phrase), "model" (the n-gram model), both.
+    layers: tuple[str, ...] = ()
+    # A crisis phrase was there but denied or reported as past (so concern, by policy).
+    softened: bool = False
 
     def to_json_dict(self) -> dict[str, object]:
         """The shape printed by ``tongban risk-check`` and stored with an escalation."""
@@ -58,10 +63,15 @@ class _Finding:
     level: Level
     categories: tuple[str, ...]
     span: str
+    softened: bool = False
 
 
-def assess(text: str, lexicon: Lexicon | None = None) -> Assessment:
-    """Assess one message; ``lexicon`` None means the built-in lexicon."""
+def assess(
+    text: str, lexicon: Lexicon | None = None, model: NgramModel | bool | None = True
+) -> Assessment:
+    """Assess one message: the lexicon's phrases, then the n-gram model for what they
+    missed. ``lexicon`` None means the built-in lexicon; ``model`` True the shipped model
+    (False or None: the lexicon alone)."""
     lex = default_lexicon() if lexicon is None else lexicon
     normalised = lex.normaliser.normalise(text)
     if not normalised:
@@ -70,9 +80,14 @@ def assess(text: str, lexicon: Lexicon | None = None) -> Assessment:
     shown, variants = censored_variants(normalised)
     for variant in variants:
         findings.extend(_assess_text(lex, variant, shown))
-    if not findings:
-        return NO_RISK
-    return _combine(findings)
+    found = _combine(findings) if findings else NO_RISK
+    screen = default_model() if model is True else (model or None)
+    if found.level is Level.CRISIS:
+        return replace(found, layers=("lexicon",))
+    if screen is None or found.softened or not screen.is_crisis(squeeze(normalised)):
+        return found
+    # What the phrases missed: crisis by the model (a denied or past phrase stays concern).
+    return Assessment(Level.CRISIS, (*found.categories, "model"), found.matched, ("model",))
 
 
 def _combine(findings: list[_Finding]) -> Assessment:
@@ -81,7 +96,8 @@ def _combine(findings: list[_Finding]) -> Assessment:
     matched: dict[str, None] = {}
     for finding in sorted(findings, key=lambda f: f.position):
         matched.setdefault(finding.span, None)
-    return Assessment(level, tuple(categories), tuple(matched))
+    softened = any(f.softened for f in findings)
+    return Assessment(level, tuple(categories), tuple(matched), (), softened)
 
 
 def _assess_text(lex: Lexicon, text: str, shown: str) -> list[_Finding]:
@@ -145,14 +161,15 @@ def _judge(
 ) -> _Finding:
     """Level and categories of one hit, from its entry and its context."""
     level = entry.level
-    if level is Level.CRISIS and (
+    softened = level is Level.CRISIS and (
         _negated(match, context, rules) or _reported_past(match, context, rules)
-    ):
+    )
+    if softened:
         level = Level.CONCERN
     categories = [entry.category]
     if entry.category != "third_party" and _about_someone_else(match, context, rules):
         categories.append("third_party")
-    return _Finding(match.start(), level, tuple(categories), span)
+    return _Finding(match.start(), level, tuple(categories), span, softened)
 
 
 class _Context:
