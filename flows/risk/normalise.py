@@ -98,6 +98,118 @@ _COMBINING_MARKS = re.compile(
 # keeps that first letter as its own word.
 _STANDALONE_FIRST = frozenset("ia")
 
+# Chat spellings written out, so that one phrase ("want to die", "kill myself", "dying")
+# covers "wanna die", "kms", "dyin". Whole words only; apostrophes are already gone.
+_TEXT_SPEAK: dict[str, str] = {
+    "wanna": "want to",
+    "wana": "want to",
+    "wanan": "want to",
+    "gonna": "going to",
+    "gona": "going to",
+    "finna": "going to",
+    "gotta": "got to",
+    "tryna": "trying to",
+    "hafta": "have to",
+    "kms": "kill myself",
+    "sewerslide": "suicide",
+    "myslef": "myself",
+    "mysef": "myself",
+    "myslf": "myself",
+    "myseld": "myself",
+    "mysrlf": "myself",
+    "dieing": "dying",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "ppl": "people",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "cos": "because",
+    "rn": "right now",
+    "tonite": "tonight",
+    "2nite": "tonight",
+    "2night": "tonight",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmrow": "tomorrow",
+    "2moro": "tomorrow",
+    "2morrow": "tomorrow",
+    "idk": "i dont know",
+    "idc": "i dont care",
+    "abt": "about",
+    "smth": "something",
+    "sth": "something",
+    "every1": "everyone",
+    "any1": "anyone",
+    "some1": "someone",
+    "no1": "no one",
+    "4ever": "forever",
+    "b4": "before",
+    "w/o": "without",
+    "pls": "please",
+    "plz": "please",
+}
+# Dropped g's of the verbs people in crisis use ("endin it", "thinkin bout").
+_DROPPED_G = (
+    "dyin endin killin goin thinkin cuttin hurtin jumpin hangin takin plannin feelin "
+    "tryin doin nothin livin wantin savin collectin sayin givin writin leavin gettin "
+    "overdosin burnin stabbin shootin drownin"
+).split()
+_TEXT_SPEAK.update({word: word + "g" for word in _DROPPED_G})
+_TEXT_SPEAK.update({"bout": "about", "thinkin bout": "thinking about"})
+_TEXT_SPEAK_WORD = re.compile(
+    r"(?<![a-z0-9])("
+    + "|".join(re.escape(w) for w in sorted(_TEXT_SPEAK, key=len, reverse=True))
+    + r")(?![a-z0-9])"
+)
+# "want 2 die": a 2 after a verb that takes "to".
+_TWO_AS_TO = re.compile(
+    r"(?<![a-z0-9])(want|wants|going|need|needs|wish|have|has|got|trying|ready|about|how|"
+    r"plan|planning|planned|decided|deserve|deserves|used|like) 2 (?=[a-z])"
+)
+# Written Cantonese, so Mandarin phrases cover it: 唔想活 → 不想活, 死咗 → 死了.
+# Several characters first (唔好 is "don't", not "not good"), then single ones.
+_CANTONESE_WORDS = {
+    "唔好": "不要",
+    "唔使": "不用",
+    "冇咗": "没了",
+    "落去": "下去",
+    "跳落": "跳下",
+    "成樽": "整瓶",
+    "成排": "整板",
+    "屋企人": "家人",
+    "屋企": "家里",
+    "佢哋": "他们",
+    "我哋": "我们",
+    "你哋": "你们",
+    "做咩": "为什么",
+    "點解": "为什么",
+    "嘢": "东西",
+}
+_CANTONESE_CHARS = {
+    "唔": "不",
+    "咗": "了",
+    "冇": "没",
+    "瞓": "睡",
+    "佢": "他",
+    "嘅": "的",
+    "喺": "在",
+    "嚟": "来",
+    "攰": "累",
+    "諗": "想",
+    "谂": "想",
+    "畀": "给",
+    "俾": "给",
+    "食": "吃",
+    "揾": "找",
+    "搵": "找",
+    "乜": "什么",
+    "係": "是",
+    "啦": "了",
+}
+_CANTONESE_WORD = re.compile("|".join(sorted(_CANTONESE_WORDS, key=len, reverse=True)))
+
 
 class Normaliser:
     """Turns text into the canonical form that lexicon phrases are matched against.
@@ -111,6 +223,7 @@ class Normaliser:
     def __init__(self, fold: Mapping[str, str]) -> None:
         table: dict[int, str] = dict(_LOOKALIKES)
         table.update({ord(k): v for k, v in fold.items()})
+        table.update({ord(k): v for k, v in _CANTONESE_CHARS.items()})
         self._fold = table
 
     def normalise(self, text: str) -> str:
@@ -143,7 +256,7 @@ class Normaliser:
             if stripped != decomposed:
                 # Combining marks ("k̶i̶l̶l̶", Zalgo text, accents) hide letters: drop them.
                 t = unicodedata.normalize("NFC", stripped)
-            t = t.casefold().translate(self._fold)
+            t = _CANTONESE_WORD.sub(_cantonese, t.casefold()).translate(self._fold)
         else:
             t = t.lower()
         t = _APOSTROPHE_IN_WORD.sub("", t)
@@ -151,6 +264,8 @@ class Normaliser:
         t = _BANG_IN_WORD.sub("i", t)
         t = _SPACED_LETTERS.sub(_join_letters, t)
         t = _JOINER_IN_WORD.sub("", t)
+        t = _TEXT_SPEAK_WORD.sub(_spell_out, t)
+        t = _TWO_AS_TO.sub(r"\1 to ", t)
         t = _BETWEEN_CJK.sub("", t)
         t = _SPACE_AT_SCRIPT_CHANGE.sub("", t)
         return _WHITESPACE.sub(" ", t)
@@ -177,6 +292,14 @@ def censored_variants(normalised: str) -> tuple[str, tuple[str, ...]]:
         return "", ()
     shown = _CENSORED_LETTER.sub("*", normalised)
     return shown, tuple(_CENSORED_LETTER.sub(vowel, shown) for vowel in "aeiou")
+
+
+def _cantonese(match: re.Match[str]) -> str:
+    return _CANTONESE_WORDS[match.group()]
+
+
+def _spell_out(match: re.Match[str]) -> str:
+    return _TEXT_SPEAK[match.group()]
 
 
 def _unleet(match: re.Match[str]) -> str:

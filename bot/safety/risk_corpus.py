@@ -1,0 +1,160 @@
+"""The labelled risk corpus and how the screen does on it: ``tongban risk-check --report``.
+
+The corpus lives in ``tests/risk_corpus``: the first files (``en.tsv``, ``zh_Hans.tsv``,
+``zh_Hant.tsv``, ``label<TAB>text``), the training files (``train/*.tsv``) and the
+held-out set (``heldout/*.tsv``, ``label<TAB>category<TAB>text``). The held-out set was
+written by someone who had not seen the lexicon and is never used to tune the lexicon or
+to train the model (``scripts/train_risk_model.py`` does not read it); it is only measured.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.risk import Level, assess
+
+CORPUS = Path(__file__).resolve().parents[2] / "tests" / "risk_corpus"
+LABELS = (Level.CRISIS, Level.CONCERN, Level.NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    label: Level
+    category: str  # "" in the first files, which have no category column
+    text: str
+    source: str  # "path:line"
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Rows of one part of the corpus (training or held-out) for one language."""
+
+    name: str
+    language: str
+    rows: tuple[Row, ...]
+
+
+def read_file(path: Path, language: str | None = None) -> Part:
+    """One corpus file. Lines starting with '#' are comments; the header is skipped."""
+    rows = []
+    header_seen = False
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if not header_seen:
+            header_seen = True
+            if fields[0] == "label":
+                continue
+        if len(fields) not in (2, 3) or not fields[-1].strip():
+            raise ValueError(f"{path}:{number}: expected label<TAB>[category<TAB>]text")
+        try:
+            label = Level(fields[0])
+        except ValueError:
+            raise ValueError(f"{path}:{number}: unknown label {fields[0]!r}") from None
+        category = fields[1] if len(fields) == 3 else ""
+        rows.append(Row(label, category, fields[-1], f"{path.name}:{number}"))
+    return Part(path.parent.name, language or path.stem, tuple(rows))
+
+
+def training(corpus: Path = CORPUS) -> list[Part]:
+    """Every file the lexicon was written against and the model is trained on."""
+    paths = sorted(corpus.glob("*.tsv")) + sorted((corpus / "train").glob("*.tsv"))
+    return [read_file(path) for path in paths]
+
+
+def heldout(corpus: Path = CORPUS) -> list[Part]:
+    """The held-out files: measured, never tuned on."""
+    return [read_file(path) for path in sorted((corpus / "heldout").glob("*.tsv"))]
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """How the screen did on some rows."""
+
+    matrix: Counter[tuple[Level, Level]]
+    misses: tuple[tuple[Row, Level], ...]  # crisis rows not found, everyday rows flagged
+
+    @property
+    def crisis(self) -> int:
+        return sum(self.matrix[(Level.CRISIS, got)] for got in LABELS)
+
+    @property
+    def everyday(self) -> int:
+        return sum(self.matrix[(Level.NONE, got)] for got in LABELS)
+
+    @property
+    def recall(self) -> float:
+        return self.matrix[(Level.CRISIS, Level.CRISIS)] / self.crisis if self.crisis else 1.0
+
+    @property
+    def flagged(self) -> float:
+        """Share of everyday messages that got any flag (concern or crisis)."""
+        if not self.everyday:
+            return 0.0
+        return 1 - self.matrix[(Level.NONE, Level.NONE)] / self.everyday
+
+
+def score(rows: Iterable[Row]) -> Score:
+    matrix: Counter[tuple[Level, Level]] = Counter()
+    misses = []
+    for row in rows:
+        got = assess(row.text).level
+        matrix[(row.label, got)] += 1
+        missed = row.label is Level.CRISIS and got is not Level.CRISIS
+        if missed or (row.label is Level.NONE and got is not Level.NONE):
+            misses.append((row, got))
+    return Score(matrix, tuple(misses))
+
+
+def _line(name: str, result: Score, size: int) -> str:
+    return (
+        f"| {name} | {size} | {result.crisis} | {result.recall:.1%} "
+        f"| {result.everyday} | {result.flagged:.1%} |"
+    )
+
+
+def report(train: list[Part], held: list[Part], list_misses: bool = True) -> str:
+    """The Markdown report written into docs/risk-lexicon.md."""
+    out = []
+    for title, parts in (("Training corpus", train), ("Held-out set", held)):
+        out += [
+            f"### {title}",
+            "",
+            "| language | messages | crisis | crisis found | everyday | everyday flagged |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        by_language: dict[str, list[Row]] = {}
+        for part in parts:
+            by_language.setdefault(part.language, []).extend(part.rows)
+        everything: list[Row] = []
+        for language, rows in sorted(by_language.items()):
+            out.append(_line(language, score(rows), len(rows)))
+            everything += rows
+        total = score(everything)
+        out += [_line("**all**", total, len(everything)), ""]
+        categories = sorted({r.category for r in everything if r.category})
+        if categories:
+            out += [
+                "| category | crisis | crisis found | everyday | everyday flagged |",
+                "| --- | ---: | ---: | ---: | ---: |",
+            ]
+            for category in categories:
+                result = score(r for r in everything if r.category == category)
+                crisis = f"{result.crisis} | {result.recall:.1%}" if result.crisis else "0 | –"
+                everyday = (
+                    f"{result.everyday} | {result.flagged:.1%}" if result.everyday else "0 | –"
+                )
+                out.append(f"| {category} | {crisis} | {everyday} |")
+            out.append("")
+        if list_misses and parts is held:
+            out += ["Missed crisis messages and flagged everyday messages:", ""]
+            out += [
+                f"- `{row.label.value}` → `{got.value}` ({row.source}): {row.text}"
+                for row, got in total.misses
+            ]
+            out.append("")
+    return "\n".join(out)
