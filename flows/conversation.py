@@ -6,6 +6,7 @@ from flows import desk
 from flows.checkin import CheckIn
 from flows.closing import Closing
 from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS, parse_number
+from flows.crisis import TALK_NOW
 from flows.effects import (
     AskForPerson,
     Choice,
@@ -157,6 +158,10 @@ def _concern_question(event: Event, person: PersonView) -> Say:
             Msg(N_("concern.offer_worried")),
             (Choice(Msg(N_("menu.worried")), "/worried"),),
         )
+    if event.risk_softened:
+        # "I used to…", "I'm not going to…": they have answered the question already;
+        # a person is offered, not asked for.
+        return Say(Msg(N_("concern.offer")), (TALK_NOW,))
     return ASK_THOUGHTS
 
 

@@ -82,6 +82,8 @@ class Event:
     # about someone else (a relative reporting).
     risk: str = "none"
     risk_about_others: bool = False
+    # The crisis words were denied or in the past ("I'm not going to…", "I used to…").
+    risk_softened: bool = False
     # What the shell looked up for the flow beforehand, e.g. "alias_taken".
     facts: frozenset[str] = frozenset()
     # Data the shell loaded for this flow or command (today's answers, warning signs...).

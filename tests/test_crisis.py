@@ -163,4 +163,4 @@ def test_risk_check_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["risk-check", "--text", "kms", "--text", "饿死了"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith('{"level": "crisis"')
-    assert lines[1] == '{"level": "none", "categories": [], "matched": []}'
+    assert lines[1] == '{"level": "none", "categories": [], "matched": [], "layers": []}'

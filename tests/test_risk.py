@@ -255,7 +255,9 @@ def test_any_text_gets_a_well_formed_assessment(text: str) -> None:
     assert found.level in Level
     assert list(found.categories) == sorted(set(found.categories))
     assert set(found.categories) <= CATEGORIES
-    assert (found.level is Level.NONE) == (not found.matched)
+    # A flag is explained by the phrases that matched or by the model's layer.
+    assert (found.level is Level.NONE) == (not found.matched and "model" not in found.layers)
+    assert found.layers in ((), ("lexicon",), ("model",))
 
 
 # --- negation and reported past -------------------------------------------------------------
@@ -360,7 +362,7 @@ def test_someone_elses_words_are_not_third_party_when_the_writer_is_the_subject(
 
 def test_matched_spans_read_as_the_person_wrote_them() -> None:
     assert assess("kiiiill myseeeelf").matched == ("kiiiill myseeeelf",)
-    assert assess("i want to k*ll myself").matched == ("k*ll myself",)
+    assert assess("i want to k*ll myself").matched == ("want to k*ll myself", "k*ll myself")
 
 
 def test_to_json_dict_shape() -> None:
@@ -370,9 +372,15 @@ def test_to_json_dict_shape() -> None:
         "level": "crisis",
         "categories": ["suicidal", "third_party"],
         "matched": ["wants to die"],
+        "layers": ["lexicon"],
     }
     assert json.loads(json.dumps(as_json, ensure_ascii=False)) == as_json
-    assert assess("hello").to_json_dict() == {"level": "none", "categories": [], "matched": []}
+    assert assess("hello").to_json_dict() == {
+        "level": "none",
+        "categories": [],
+        "matched": [],
+        "layers": [],
+    }
 
 
 def test_assessment_is_immutable() -> None:
@@ -406,7 +414,7 @@ def test_program_file_extending_builtin_adds_a_phrase(tmp_path: Path) -> None:
         {"format": "tongban-risk-lexicon/1", "extends": "builtin", "entries": [SLANG_ENTRY]},
     )
     lexicon = load_lexicon(path)
-    assert assess("im going to the big sleep tonight").level is Level.NONE
+    assert assess("im going to the big sleep tonight", model=False).level is Level.NONE
     found = assess("im going to the big sleep tonight", lexicon)
     assert found.level is Level.CRISIS
     assert found.matched == ("going to the big sleep",)
@@ -433,9 +441,9 @@ def test_program_file_can_disable_and_replace_builtin_entries(tmp_path: Path) ->
         },
     )
     lexicon = load_lexicon(path)
-    assert assess("what's the suicide hotline number", lexicon).level is Level.NONE
+    assert assess("what's the suicide hotline number", lexicon, model=False).level is Level.NONE
     assert assess("活着没意思", lexicon).level is Level.CRISIS
-    assert assess("我是家里的累赘", lexicon).level is Level.NONE
+    assert assess("我是家里的累赘", lexicon, model=False).level is Level.NONE
 
 
 def test_program_file_without_extends_replaces_builtin(tmp_path: Path) -> None:
@@ -449,7 +457,9 @@ def test_program_file_without_extends_replaces_builtin(tmp_path: Path) -> None:
     )
     lexicon = load_lexicon(path)
     assert assess("going to the big nap", lexicon).level is Level.CRISIS
-    assert assess("i want to die", lexicon).level is Level.NONE
+    assert assess("i want to die", lexicon, model=False).level is Level.NONE
+    # The shipped model still screens beside a program's own phrases.
+    assert assess("i want to die", lexicon).layers == ("model",)
 
 
 @pytest.mark.parametrize(
@@ -572,6 +582,7 @@ def test_risk_check_reads_one_message_per_line() -> None:
         "level": "crisis",
         "categories": ["suicidal", "third_party"],
         "matched": ["不想活"],
+        "layers": ["lexicon"],
     }
     assert "不想活" in out  # not escaped as \\u
 

@@ -445,6 +445,7 @@ class Dispatcher:
                     event,
                     risk=risk.level.value,
                     risk_about_others="third_party" in risk.categories,
+                    risk_softened=risk.softened,
                 )
             if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
                 event = replace(

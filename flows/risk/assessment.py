@@ -34,7 +34,8 @@ class Assessment:
     """What the lexicon found in one message.
 
     ``categories`` is sorted and unique. ``matched`` lists the normalised text spans that
-    matched, in the order they occur, so a reviewer can see why a message was flagged.
+    matched, in the order they occur, so a reviewer can see why a message was flagged. A
+    crisis found by the model alone has ``layers == ("model",)`` and may match no phrase.
     """
 
     level: Level
@@ -51,6 +52,7 @@ class Assessment:
             "level": self.level.value,
             "categories": list(self.categories),
             "matched": list(self.matched),
+            "layers": list(self.layers),
         }
 
 
@@ -76,18 +78,24 @@ def assess(
     normalised = lex.normaliser.normalise(text)
     if not normalised:
         return NO_RISK
-    findings = _assess_text(lex, normalised, normalised)
+    findings, explained = _assess_text(lex, normalised, normalised)
     shown, variants = censored_variants(normalised)
     for variant in variants:
-        findings.extend(_assess_text(lex, variant, shown))
+        more, also_explained = _assess_text(lex, variant, shown)
+        findings.extend(more)
+        explained = explained or also_explained
     found = _combine(findings) if findings else NO_RISK
     screen = default_model() if model is True else (model or None)
     if found.level is Level.CRISIS:
         return replace(found, layers=("lexicon",))
-    if screen is None or found.softened or not screen.is_crisis(squeeze(normalised)):
+    # The model is not asked when a phrase was there but denied, past, or explained away
+    # as an idiom or one of its exceptions ("dying my hair"): the lexicon's reading wins.
+    if screen is None or found.softened or explained:
+        return found
+    if not screen.is_crisis(squeeze(normalised)):
         return found
     # What the phrases missed: crisis by the model (a denied or past phrase stays concern).
-    return Assessment(Level.CRISIS, (*found.categories, "model"), found.matched, ("model",))
+    return Assessment(Level.CRISIS, found.categories, found.matched, ("model",))
 
 
 def _combine(findings: list[_Finding]) -> Assessment:
@@ -100,8 +108,9 @@ def _combine(findings: list[_Finding]) -> Assessment:
     return Assessment(level, tuple(categories), tuple(matched), (), softened)
 
 
-def _assess_text(lex: Lexicon, text: str, shown: str) -> list[_Finding]:
-    """Findings in one normalised text; spans are reported from ``shown`` (same length)."""
+def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], bool]:
+    """Findings in one normalised text, and whether a hit was explained away (an idiom or
+    an entry's exception); spans are reported from ``shown`` (same length)."""
     squeezed = squeeze(text)
     grams = TextGrams(squeezed)
     hits: list[tuple[Entry, re.Match[str]]] = []
@@ -111,7 +120,7 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> list[_Finding]:
             if match.end() > match.start():
                 hits.append((entry, match))
     if not hits:
-        return []
+        return [], False
     context = _Context(text)
     idioms = _Spans(
         m.span()
@@ -120,12 +129,14 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> list[_Finding]:
     )
     exceptions: dict[str, _Spans] = {}
     findings = []
+    explained = False
     for entry, match in hits:
         if idioms.overlaps(match.span()) or _excepted(entry, match, text, exceptions):
+            explained = True
             continue
         span = shown[match.start() : match.end()].strip()
         findings.append(_judge(entry, match, span, context, lex.languages[entry.lang]))
-    return findings
+    return findings, explained
 
 
 class _Spans:

@@ -111,7 +111,6 @@ _TEXT_SPEAK: dict[str, str] = {
     "tryna": "trying to",
     "hafta": "have to",
     "kms": "kill myself",
-    "sewerslide": "suicide",
     "myslef": "myself",
     "mysef": "myself",
     "myslf": "myself",
