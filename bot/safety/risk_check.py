@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import NoReturn, TextIO
 
 from flows.risk import Lexicon, LexiconError, assess, default_lexicon, load_lexicon
@@ -30,6 +31,8 @@ _EPILOG = """\
 examples:
   tongban risk-check --text "i want to die" --text "笑死我了"
   tongban risk-check --lexicon program-lexicon.json < messages.txt
+  tongban risk-check --report                  # figures on the labelled corpus (Markdown)
+  tongban risk-check --report-into docs/risk-lexicon.md   # rewrite the figures in the doc
 
 exit status: 0 on success, 1 if the lexicon file is invalid, 2 on a usage error.
 """
@@ -63,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="a message to assess (repeatable); when given, standard input is not read",
     )
     parser.add_argument(
+        "--report",
+        action="store_true",
+        help="print the built-in screen's figures on tests/risk_corpus (training, held-out)",
+    )
+    parser.add_argument(
+        "--report-into",
+        metavar="FILE",
+        help="replace the report between the markers in FILE (docs/risk-lexicon.md)",
+    )
+    parser.add_argument(
         "--lexicon",
         metavar="PATH",
         help="lexicon JSON file to use instead of the configured or built-in one",
@@ -83,6 +96,19 @@ def run(argv: list[str] | None, stdin: TextIO, stdout: TextIO, lexicon_path: str
         return EXIT_USAGE
     if args.help:
         stdout.write(parser.format_help())
+        return EXIT_OK
+    if args.report or args.report_into:
+        from bot.safety import risk_corpus
+
+        text = risk_corpus.report(risk_corpus.training(), risk_corpus.heldout())
+        if not args.report_into:
+            stdout.write(text)
+            return EXIT_OK
+        try:
+            risk_corpus.write_into(Path(args.report_into), text)
+        except (OSError, ValueError) as error:
+            sys.stderr.write(f"tongban risk-check: {error}\n")
+            return EXIT_USAGE
         return EXIT_OK
 
     path: str | None = args.lexicon or lexicon_path

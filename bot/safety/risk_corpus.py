@@ -18,6 +18,8 @@ from flows.risk import Level, assess
 
 CORPUS = Path(__file__).resolve().parents[2] / "tests" / "risk_corpus"
 LABELS = (Level.CRISIS, Level.CONCERN, Level.NONE)
+START = "<!-- corpus report: written by `tongban risk-check --report-into`; do not edit -->"
+END = "<!-- end of corpus report -->"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +122,8 @@ def _line(name: str, result: Score, size: int) -> str:
 def report(train: list[Part], held: list[Part], list_misses: bool = True) -> str:
     """The Markdown report written into docs/risk-lexicon.md."""
     out = []
-    for title, parts in (("Training corpus", train), ("Held-out set", held)):
+    titles = ("Training corpus (in-sample: the model was trained on it)", "Held-out set")
+    for title, parts in zip(titles, (train, held), strict=True):
         out += [
             f"### {title}",
             "",
@@ -144,6 +147,8 @@ def report(train: list[Part], held: list[Part], list_misses: bool = True) -> str
             ]
             for category in categories:
                 result = score(r for r in everything if r.category == category)
+                if not result.crisis and not result.everyday:
+                    continue  # concern-only categories: their figure is not a target
                 crisis = f"{result.crisis} | {result.recall:.1%}" if result.crisis else "0 | –"
                 everyday = (
                     f"{result.everyday} | {result.flagged:.1%}" if result.everyday else "0 | –"
@@ -158,3 +163,19 @@ def report(train: list[Part], held: list[Part], list_misses: bool = True) -> str
             ]
             out.append("")
     return "\n".join(out)
+
+
+def write_into(path: Path, text: str) -> None:
+    """Replace the report between START and END in a Markdown file."""
+    document = path.read_text(encoding="utf-8")
+    if START not in document or END not in document:
+        raise ValueError(f"{path}: no report markers")
+    before, rest = document.split(START, 1)
+    _, after = rest.split(END, 1)
+    path.write_text(f"{before}{START}\n\n{text}\n{END}{after}", encoding="utf-8")
+
+
+def report_in(path: Path) -> str:
+    """The report currently written in a Markdown file."""
+    document = path.read_text(encoding="utf-8")
+    return document.split(START, 1)[1].split(END, 1)[0].strip("\n") + "\n"

@@ -27,6 +27,7 @@ from flows.risk.normalise import censored_variants, squeeze
 _CLAUSE_BREAK = re.compile(r"[.,!?;:。，！？；：\n…]")
 _SENTENCE_BREAK = re.compile(r"[.!?。！？\n…]")
 _NEGATION_WINDOW = 80
+_LONG_TEXT = 400  # characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,32 +111,40 @@ def _combine(findings: list[_Finding]) -> Assessment:
 
 def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], bool]:
     """Findings in one normalised text, and whether a hit was explained away (an idiom or
-    an entry's exception); spans are reported from ``shown`` (same length)."""
+    an entry's exception); spans are reported from ``shown`` (same length).
+
+    Crisis phrases are tried first. In a long message the first crisis finding ends the
+    search (nothing later can raise the level), so a message full of crisis words costs one
+    hit; a short one is read whole, so that every category it shows is reported.
+    """
+    stop_at_crisis = len(text) > _LONG_TEXT
     squeezed = squeeze(text)
     grams = TextGrams(squeezed)
-    hits: list[tuple[Entry, re.Match[str]]] = []
-    for number in lex.phrase_index.candidates(squeezed, grams):
+    candidates = lex.phrase_index.candidates(squeezed, grams)  # crisis phrases first
+    findings: list[_Finding] = []
+    explained = False
+    idioms: _Spans | None = None
+    context = _Context(text)
+    exceptions: dict[str, _Spans] = {}
+    for number in candidates:
         entry = lex.entries[lex.phrase_owners[number]]
         for match in lex.phrase_list[number].pattern.finditer(text):
-            if match.end() > match.start():
-                hits.append((entry, match))
-    if not hits:
-        return [], False
-    context = _Context(text)
-    idioms = _Spans(
-        m.span()
-        for number in lex.hyperbole_index.candidates(squeezed, grams)
-        for m in lex.hyperbole[number].pattern.finditer(text)
-    )
-    exceptions: dict[str, _Spans] = {}
-    findings = []
-    explained = False
-    for entry, match in hits:
-        if idioms.overlaps(match.span()) or _excepted(entry, match, text, exceptions):
-            explained = True
-            continue
-        span = shown[match.start() : match.end()].strip()
-        findings.append(_judge(entry, match, span, context, lex.languages[entry.lang]))
+            if match.end() == match.start():
+                continue
+            if idioms is None:
+                idioms = _Spans(
+                    m.span()
+                    for idiom in lex.hyperbole_index.candidates(squeezed, grams)
+                    for m in lex.hyperbole[idiom].pattern.finditer(text)
+                )
+            if idioms.overlaps(match.span()) or _excepted(entry, match, text, exceptions):
+                explained = True
+                continue
+            span = shown[match.start() : match.end()].strip()
+            finding = _judge(entry, match, span, context, lex.languages[entry.lang])
+            findings.append(finding)
+            if stop_at_crisis and finding.level is Level.CRISIS:
+                return findings, explained
     return findings, explained
 
 

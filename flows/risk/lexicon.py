@@ -459,7 +459,9 @@ def _compile(raw: _RawLexicon) -> Lexicon:
 
     owners: list[int] = []
     phrase_list: list[CompiledPhrase] = []
-    for number, compiled in enumerate(entries):
+    # Crisis phrases get the lowest numbers, so they are tried first (see assessment).
+    by_level = sorted(enumerate(entries), key=lambda item: item[1].level is not Level.CRISIS)
+    for number, compiled in by_level:
         for phrase in compiled.phrases:
             owners.append(number)
             phrase_list.append(phrase)

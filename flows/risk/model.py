@@ -18,9 +18,9 @@ from functools import cache
 from pathlib import Path
 
 MODEL_FILE = Path(__file__).with_name("model.json")
-# A very long message is scored on its first and last parts: what someone in danger writes
-# does not need thousands of characters, and the time per message stays bounded.
-MAX_CHARACTERS = 1500
+# A very long message is scored on its first and last parts, so the time per message stays
+# bounded; the lexicon's phrases still read all of it.
+MAX_CHARACTERS = 600
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,11 @@ _SPACE_AT_SCRIPT_CHANGE = re.compile(
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
 _WHITESPACE = re.compile(r"\s+")
 _CENSORED_LETTER = re.compile(r"(?<=[a-z])\*+(?=[a-z])")
+_APOSTROPHES = frozenset("'’‘`´")
+_LEET_CHARS = frozenset("0123456789@$")
+_JOINERS = frozenset("-_·•")
+_LONG = 400  # characters: a longer text is cut to what surrounds its asterisks
+_AROUND = 40
 # Combining marks of the blocks used for decoration and obfuscation (strike-through,
 # Zalgo, accents). Marks that carry meaning in scripts we do not match are left alone.
 _COMBINING_MARKS = re.compile(
@@ -150,18 +155,40 @@ _TEXT_SPEAK: dict[str, str] = {
     "plz": "please",
 }
 # Dropped g's of the verbs people in crisis use ("endin it", "thinkin bout").
-_DROPPED_G = (
-    "dyin endin killin goin thinkin cuttin hurtin jumpin hangin takin plannin feelin "
-    "tryin doin nothin livin wantin savin collectin sayin givin writin leavin gettin "
-    "overdosin burnin stabbin shootin drownin"
-).split()
+_DROPPED_G = [
+    "dyin",
+    "endin",
+    "killin",
+    "goin",
+    "thinkin",
+    "cuttin",
+    "hurtin",
+    "jumpin",
+    "hangin",
+    "takin",
+    "plannin",
+    "feelin",
+    "tryin",
+    "doin",
+    "nothin",
+    "livin",
+    "wantin",
+    "savin",
+    "collectin",
+    "sayin",
+    "givin",
+    "writin",
+    "leavin",
+    "gettin",
+    "overdosin",
+    "burnin",
+    "stabbin",
+    "shootin",
+    "drownin",
+]
 _TEXT_SPEAK.update({word: word + "g" for word in _DROPPED_G})
-_TEXT_SPEAK.update({"bout": "about", "thinkin bout": "thinking about"})
-_TEXT_SPEAK_WORD = re.compile(
-    r"(?<![a-z0-9])("
-    + "|".join(re.escape(w) for w in sorted(_TEXT_SPEAK, key=len, reverse=True))
-    + r")(?![a-z0-9])"
-)
+_TEXT_SPEAK["bout"] = "about"
+_WORD = re.compile(r"[a-z0-9/]+")
 # "want 2 die": a 2 after a verb that takes "to".
 _TWO_AS_TO = re.compile(
     r"(?<![a-z0-9])(want|wants|going|need|needs|wish|have|has|got|trying|ready|about|how|"
@@ -258,15 +285,25 @@ class Normaliser:
             t = _CANTONESE_WORD.sub(_cantonese, t.casefold()).translate(self._fold)
         else:
             t = t.lower()
-        t = _APOSTROPHE_IN_WORD.sub("", t)
-        t = _LEET_TOKEN.sub(_unleet, t)
-        t = _BANG_IN_WORD.sub("i", t)
+        # Each rewrite runs only when a character it needs is there (long messages are
+        # mostly plain words, and every pass over them costs).
+        chars = set(t)
+        if not chars.isdisjoint(_APOSTROPHES):
+            t = _APOSTROPHE_IN_WORD.sub("", t)
+        if not chars.isdisjoint(_LEET_CHARS):
+            t = _LEET_TOKEN.sub(_unleet, t)
+        if "!" in chars:
+            t = _BANG_IN_WORD.sub("i", t)
         t = _SPACED_LETTERS.sub(_join_letters, t)
-        t = _JOINER_IN_WORD.sub("", t)
-        t = _TEXT_SPEAK_WORD.sub(_spell_out, t)
-        t = _TWO_AS_TO.sub(r"\1 to ", t)
-        t = _BETWEEN_CJK.sub("", t)
-        t = _SPACE_AT_SCRIPT_CHANGE.sub("", t)
+        if not chars.isdisjoint(_JOINERS):
+            t = _JOINER_IN_WORD.sub("", t)
+        if not _TEXT_SPEAK.keys().isdisjoint(_WORD.findall(t)):
+            t = _WORD.sub(_spell_out, t)
+        if "2" in chars:
+            t = _TWO_AS_TO.sub(r"\1 to ", t)
+        if not t.isascii():
+            t = _BETWEEN_CJK.sub("", t)
+            t = _SPACE_AT_SCRIPT_CHANGE.sub("", t)
         return _WHITESPACE.sub(" ", t)
 
 
@@ -285,12 +322,27 @@ def censored_variants(normalised: str) -> tuple[str, tuple[str, ...]]:
     Returns the text with each hidden run shortened to one asterisk, and one variant per
     vowel with that asterisk replaced; all have the same length, so a span found in a
     variant can be shown from the first text as the person wrote it. Both are empty
-    when no asterisk stands inside a word.
+    when no asterisk stands inside a word. A long text is cut down to the clauses that
+    hold an asterisk first, so the five extra passes stay short.
     """
     if "*" not in normalised or not _CENSORED_LETTER.search(normalised):
         return "", ()
     shown = _CENSORED_LETTER.sub("*", normalised)
+    if len(shown) > _LONG:
+        shown = _around_asterisks(shown)
     return shown, tuple(_CENSORED_LETTER.sub(vowel, shown) for vowel in "aeiou")
+
+
+def _around_asterisks(shown: str) -> str:
+    """The words around each hidden letter, at most _LONG characters in all."""
+    windows: list[list[int]] = []
+    for match in re.finditer(r"\*", shown):
+        start, end = max(0, match.start() - _AROUND), match.end() + _AROUND
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    return " . ".join(shown[start:end] for start, end in windows)[:_LONG]
 
 
 def _cantonese(match: re.Match[str]) -> str:
@@ -298,7 +350,8 @@ def _cantonese(match: re.Match[str]) -> str:
 
 
 def _spell_out(match: re.Match[str]) -> str:
-    return _TEXT_SPEAK[match.group()]
+    word = match.group()
+    return _TEXT_SPEAK.get(word, word)
 
 
 def _unleet(match: re.Match[str]) -> str:
