@@ -464,9 +464,21 @@ def run_risk(plan: Plan, _postgres_missing: str | None) -> Section:
             at_least(10_000),
         )
     )
+    section.metrics.append(
+        Metric(
+            section.key,
+            "4,096-character message, slowest kind",
+            "ms",
+            risk.long_message_ms(plan.runs),
+            "≤ 2",
+            at_most(2),
+        )
+    )
     section.details.append(
         f"`flows.risk.assess` over the {size} messages of `tests/risk_corpus/*.tsv` "
-        f"({plan.risk_repeat} passes per run), as `bench/risk_bench.py` does."
+        f"({plan.risk_repeat} passes per run), as `bench/risk_bench.py` does. Long messages: "
+        "the median of 10 assessments of each kind in `bench/risk_bench.py` "
+        "(`long_messages`), the slowest kind per run."
     )
     return section
 

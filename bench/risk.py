@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench.risk_bench import corpus_messages, one_run
+import statistics
+
+from bench.risk_bench import corpus_messages, long_timings, one_run
 from flows.risk import default_lexicon
 
 
@@ -12,3 +14,11 @@ def measure(runs: int, repeat: int) -> tuple[list[float], int]:
     messages = corpus_messages()
     one_run(messages, 1)  # warm-up
     return [one_run(messages, repeat) for _ in range(runs)], len(messages)
+
+
+def long_message_ms(runs: int) -> list[float]:
+    """Per run: the median milliseconds of the slowest kind of 4,096-character message."""
+    return [
+        max(statistics.median(times) for times in long_timings(repeat=10).values())
+        for _ in range(runs)
+    ]

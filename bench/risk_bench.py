@@ -35,6 +35,48 @@ def corpus_messages() -> list[str]:
     return messages
 
 
+LONG = 4096  # characters: Telegram's longest text message
+
+
+def long_messages() -> dict[str, str]:
+    """4,096-character messages of the kinds that cost most: ordinary chat in each script
+    (built from the corpus's everyday messages), a message full of crisis words, one full
+    of denials (every hit is judged), letters spaced out and hidden behind asterisks."""
+    everyday: dict[str, list[str]] = {"en": [], "zh": []}
+    for path in sorted(CORPUS.glob("*.tsv")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("none\t"):
+                everyday["en" if path.stem == "en" else "zh"].append(line.split("\t", 1)[1])
+
+    def fill(parts: list[str], separator: str = " ") -> str:
+        text = separator.join(parts)
+        return (text * (LONG // max(1, len(text)) + 1))[:LONG]
+
+    return {
+        "everyday English": fill(everyday["en"], ". "),
+        "everyday Chinese": fill(everyday["zh"], "。"),
+        "mixed scripts": fill([a + " " + b for a, b in zip(everyday["en"], everyday["zh"])]),
+        "crisis words throughout": fill(["i want to die", "我不想活了", "kill myself"]),
+        "denials throughout": fill(["i'm not going to kill myself", "我不会自杀的"], ", "),
+        "spaced-out letters": fill(["k i l l m y s e l f"]),
+        "asterisks": fill(["k*ll m*self s*icide"]),
+    }
+
+
+def long_timings(repeat: int = 20) -> dict[str, list[float]]:
+    """Milliseconds per assessment of each long message (``repeat`` times each)."""
+    timings = {}
+    for name, text in long_messages().items():
+        assess(text)  # warm-up
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            assess(text)
+            times.append((time.perf_counter() - start) * 1000)
+        timings[name] = times
+    return timings
+
+
 def one_run(messages: list[str], repeat: int) -> float:
     """Messages per second for ``repeat`` passes over ``messages``."""
     start = time.perf_counter()
@@ -64,6 +106,11 @@ def main() -> int:
     print(f"{'':14}{'messages/s':>12}{'µs/message':>12}")
     for name, rate in (("median", median), ("slowest", min(rates)), ("fastest", max(rates))):
         print(f"{name:14}{rate:>12,.0f}{1e6 / rate:>12.1f}")
+    print()
+    print(f"{LONG:,}-character messages, ms per message (20 each):")
+    print(f"{'':26}{'median':>8}{'slowest':>9}")
+    for name, times in long_timings().items():
+        print(f"{name:26}{statistics.median(times):>8.2f}{max(times):>9.2f}")
     return 0
 
 

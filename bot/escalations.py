@@ -873,8 +873,13 @@ class Escalations:
                 else N_("context.about_caregiver")
             )
             return self._render(reader, Msg(about)) + " " + "; ".join(parts)
-        evidence = detail.get("evidence") or detail.get("categories") or []
-        return ", ".join(map(str, evidence))
+        evidence = ", ".join(map(str, detail.get("evidence") or detail.get("categories") or []))
+        layers = detail.get("layers") or []
+        if not layers:
+            return evidence
+        # Which layer of the crisis screen fired: for the worker, never for the person.
+        found_by = self._render(reader, Msg(LAYERS.get(str(layers[0]), LAYERS["lexicon"])))
+        return f"{evidence} · {found_by}" if evidence else found_by
 
     # -- ratings ---------------------------------------------------------------------------------
 
@@ -896,6 +901,8 @@ class Escalations:
         )
         return [self.send_text(person, Msg(N_("escalation.thanks_for_rating")))]
 
+
+LAYERS = {"lexicon": N_("context.found_by_lexicon"), "model": N_("context.found_by_model")}
 
 _EVENT_KINDS = {
     "claim": "claimed",

@@ -476,11 +476,18 @@ class Dispatcher:
             )
         )
         log.info(
-            "person %s: %s language (%s)", person.id, risk.level.value, ",".join(risk.categories)
+            "person %s: %s language (%s; found by %s)",
+            person.id,
+            risk.level.value,
+            ",".join(risk.categories),
+            "+".join(risk.layers) or "lexicon",
         )
         if risk.level is not Level.CRISIS:
             return []
-        detail: tuple[tuple[str, object], ...] = (("categories", list(risk.categories)),)
+        detail: tuple[tuple[str, object], ...] = (
+            ("categories", list(risk.categories)),
+            ("layers", list(risk.layers)),
+        )
         subject = person
         if person.role == Role.FAMILY.value and "third_party" in risk.categories:
             # A relative reporting danger now: the escalation is about the relative they are

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from flows.risk.levels import Level
-from flows.risk.lexicon import Entry, LanguageRules, Lexicon, TextGrams, default_lexicon
+from flows.risk.lexicon import Entry, LanguageRules, Lexicon, default_lexicon
 from flows.risk.model import NgramModel, default_model
 from flows.risk.normalise import censored_variants, squeeze
 
@@ -28,6 +28,8 @@ _CLAUSE_BREAK = re.compile(r"[.,!?;:。，！？；：\n…]")
 _SENTENCE_BREAK = re.compile(r"[.!?。！？\n…]")
 _NEGATION_WINDOW = 80
 _LONG_TEXT = 400  # characters
+_WINDOW = 240  # a long sentence is read in windows this long,
+_OVERLAP = 120  # overlapping by this much: longer than any phrase match
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,39 +115,67 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
     """Findings in one normalised text, and whether a hit was explained away (an idiom or
     an entry's exception); spans are reported from ``shown`` (same length).
 
-    Crisis phrases are tried first. In a long message the first crisis finding ends the
-    search (nothing later can raise the level), so a message full of crisis words costs one
-    hit; a short one is read whole, so that every category it shows is reported.
+    Crisis phrases are tried first. A long message is read sentence by sentence (no phrase
+    crosses a sentence break), each sentence against only the phrases whose anchors it
+    holds, and its first crisis finding ends the search: nothing later can raise the
+    level. A short message is read whole, so that every category it shows is reported.
     """
-    stop_at_crisis = len(text) > _LONG_TEXT
-    squeezed = squeeze(text)
-    grams = TextGrams(squeezed)
-    candidates = lex.phrase_index.candidates(squeezed, grams)  # crisis phrases first
+    pieces = _pieces(text)
+    long_text = len(pieces) > 1
+    work = sorted(
+        (number, start, end)
+        for start, end in pieces
+        for number in lex.phrase_index.candidates(squeeze(text[start:end]))
+    )  # crisis phrases have the lowest numbers
     findings: list[_Finding] = []
     explained = False
-    idioms: _Spans | None = None
+    idioms: dict[int, _Spans] = {}
     context = _Context(text)
-    exceptions: dict[str, _Spans] = {}
-    for number in candidates:
+    exceptions: dict[tuple[str, int], _Spans] = {}
+    seen: set[tuple[int, int]] = set()  # (phrase, start): windows overlap
+    for number, start, end in work:
         entry = lex.entries[lex.phrase_owners[number]]
-        for match in lex.phrase_list[number].pattern.finditer(text):
+        for match in lex.phrase_list[number].pattern.finditer(text, start, end):
             if match.end() == match.start():
                 continue
-            if idioms is None:
-                idioms = _Spans(
+            if long_text:
+                if (number, match.start()) in seen:
+                    continue
+                seen.add((number, match.start()))
+            if start not in idioms:
+                idioms[start] = _Spans(
                     m.span()
-                    for idiom in lex.hyperbole_index.candidates(squeezed, grams)
-                    for m in lex.hyperbole[idiom].pattern.finditer(text)
+                    for idiom in lex.hyperbole_index.candidates(squeeze(text[start:end]))
+                    for m in lex.hyperbole[idiom].pattern.finditer(text, start, end)
                 )
-            if idioms.overlaps(match.span()) or _excepted(entry, match, text, exceptions):
+            if idioms[start].overlaps(match.span()) or _excepted(
+                entry, match, text, (start, end), exceptions
+            ):
                 explained = True
                 continue
             span = shown[match.start() : match.end()].strip()
             finding = _judge(entry, match, span, context, lex.languages[entry.lang])
             findings.append(finding)
-            if stop_at_crisis and finding.level is Level.CRISIS:
+            if long_text and finding.level is Level.CRISIS:
                 return findings, explained
     return findings, explained
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """The whole of a short text; the sentences of a long one, a long sentence in
+    overlapping windows (a phrase match is far shorter than the overlap)."""
+    if len(text) <= _LONG_TEXT:
+        return [(0, len(text))]
+    bounds = [-1, *(m.start() for m in _SENTENCE_BREAK.finditer(text)), len(text)]
+    pieces = []
+    for before, after in itertools.pairwise(bounds):
+        start = before + 1
+        while after - start > _WINDOW:
+            pieces.append((start, start + _WINDOW))
+            start += _WINDOW - _OVERLAP
+        if after > start:
+            pieces.append((start, after))
+    return pieces
 
 
 class _Spans:
@@ -164,14 +194,21 @@ class _Spans:
         return before_end > 0 and self._max_end[before_end - 1] > start
 
 
-def _excepted(entry: Entry, match: re.Match[str], text: str, cache: dict[str, _Spans]) -> bool:
+def _excepted(
+    entry: Entry,
+    match: re.Match[str],
+    text: str,
+    piece: tuple[int, int],
+    cache: dict[tuple[str, int], _Spans],
+) -> bool:
     """The hit lies in one of its entry's exception phrases ("cut myself shaving")."""
     if not entry.exceptions:
         return False
-    spans = cache.get(entry.id)
+    key = (entry.id, piece[0])
+    spans = cache.get(key)
     if spans is None:
-        spans = cache[entry.id] = _Spans(
-            m.span() for phrase in entry.exceptions for m in phrase.pattern.finditer(text)
+        spans = cache[key] = _Spans(
+            m.span() for phrase in entry.exceptions for m in phrase.pattern.finditer(text, *piece)
         )
     return spans.overlaps(match.span())
 
