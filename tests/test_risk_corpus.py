@@ -53,11 +53,11 @@ def test_the_documented_figures_are_what_the_screen_does_today() -> None:
 
 
 def test_held_out_figures_do_not_fall_below_what_was_measured() -> None:
-    """Floors at the figures measured on 2026-12-05 (86.4% found, 3.1% flagged): a lexicon
+    """Floors at the figures measured on 2026-12-05 (88.6% found, 2.1% flagged): a lexicon
     or model change that loses ground on unseen wording fails here."""
     result = risk_corpus.score(row for p in risk_corpus.heldout() for row in p.rows)
-    assert result.recall >= 0.86
-    assert result.flagged <= 9 / 290  # 3.1%: over the 3% target, see docs
+    assert result.recall >= 241 / 272
+    assert result.flagged <= 6 / 290
 
 
 def test_report_command_prints_both_parts(tmp_path: Path) -> None:

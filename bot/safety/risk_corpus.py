@@ -97,7 +97,7 @@ class Score:
         """Share of everyday messages that got any flag (concern or crisis)."""
         if not self.everyday:
             return 0.0
-        return 1 - self.matrix[(Level.NONE, Level.NONE)] / self.everyday
+        return (self.everyday - self.matrix[(Level.NONE, Level.NONE)]) / self.everyday
 
 
 def score(rows: Iterable[Row]) -> Score:
