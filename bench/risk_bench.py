@@ -55,7 +55,9 @@ def long_messages() -> dict[str, str]:
     return {
         "everyday English": fill(everyday["en"], ". "),
         "everyday Chinese": fill(everyday["zh"], "。"),
-        "mixed scripts": fill([a + " " + b for a, b in zip(everyday["en"], everyday["zh"])]),
+        "mixed scripts": fill(
+            [a + " " + b for a, b in zip(everyday["en"], everyday["zh"], strict=False)]
+        ),
         "crisis words throughout": fill(["i want to die", "我不想活了", "kill myself"]),
         "denials throughout": fill(["i'm not going to kill myself", "我不会自杀的"], ", "),
         "spaced-out letters": fill(["k i l l m y s e l f"]),
