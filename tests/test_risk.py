@@ -640,3 +640,88 @@ def test_benchmark_script_runs() -> None:
     )
     assert "messages/s" in done.stdout
     assert "median" in done.stdout
+
+
+# --- issue 16: categories the first lexicon missed, found by the phrases alone -------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # means + plan + time
+        "I've been collecting my tablets and tonight I'll swallow the lot",
+        "been stockpiling my meds, gonna take them all tonight",
+        "今晚等他们睡着了就把药全吞了",
+        # preparation
+        "giving my guitar away since I won't need it anymore",
+        "spent the night researching a lethal dose",
+        "攒了一瓶安眠药",
+        "把存款都转给妈妈了，以后就拜托你照顾她了",
+        "反正以后也用不上了，东西都送人了",
+        # a wish to die in other words
+        "can't think of one reason to stay alive",
+        "活着太累了只想解脱",
+        "找不到活下去的理由",
+        # text-speak, misspelling, Cantonese, mixed
+        "wanna die",
+        "gonna kill myslef",
+        "kms",
+        "i want 2 die tonite",
+        "唔想再活",
+        "想死咗算",
+        "really want to 自杀",
+        # self-harm stated plainly and recently
+        "前天又故意弄伤自己",
+        "burned my arm on purpose last night",
+        # a relative reporting danger now
+        "我女儿说今晚就去死",
+        "my son is on the roof and won't come down",
+        # burden tied to being gone
+        "my family would be better off if I was gone",
+        "我死了家里就轻松了",
+        "冇咗我屋企人會好過啲",
+    ],
+)
+def test_crisis_categories_found_by_the_phrases_alone(text: str) -> None:
+    assert assess(text, model=False).level is Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not going to swallow the lot tonight, don't worry",
+        "我不会把药全吞了的，放心",
+        "i dont wanna die",
+        "以前想过一了百了，现在不会了",
+    ],
+)
+def test_compositional_entries_read_negation_and_past(text: str) -> None:
+    assert assess(text).level is Level.CONCERN
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("wanna die", "want to die"),
+        ("gonna kill myslef", "going to kill myself"),
+        ("kms rn", "kill myself right now"),
+        ("want 2 die", "want to die"),
+        ("im dyin", "im dying"),
+        ("took 2 pills", "took 2 pills"),  # a number stays a number
+        ("唔想瞓", "不想睡"),
+        ("死咗算", "死了算"),
+        ("冇咗我", "没了我"),
+        ("唔好醒", "不要醒"),
+    ],
+)
+def test_chat_spellings_and_cantonese_are_normalised(written: str, normalised: str) -> None:
+    assert default_lexicon().normaliser.normalise(written) == normalised
+
+
+def test_a_long_message_is_bounded_and_still_finds_crisis_anywhere() -> None:
+    filler = "went to the shops then cooked dinner and watched tv. " * 40
+    for place in (0, len(filler) // 2, len(filler)):
+        text = filler[:place] + " i want to die " + filler[place:]
+        assert len(text) > 2000
+        assert assess(text).level is Level.CRISIS, place
+    assert assess(filler).level is Level.NONE
