@@ -105,6 +105,7 @@ SUBJECTS = frozenset({Role.CLIENT, Role.FAMILY})
 # Flows a crisis pauses (their answers so far are kept; the person goes on when they choose).
 PAUSED = {"checkin": N_("crisis.paused_checkin")}
 PAUSED_OTHER = N_("crisis.paused")
+CONTINUE_CHECKIN = Choice(Msg(N_("crisis.continue_checkin")), "/checkin")
 # Flows a crisis does not pause: onboarding waits where it is; /worried is how a relative
 # tells the team, and what they write is part of it.
 NOT_PAUSED = frozenset({"onboarding", "concern", "deleteme"})
@@ -127,7 +128,9 @@ def _after_crisis(
     their chat, or is kept for the one who will."""
     effects: list[Effect] = []
     if snapshot.flow is not None and snapshot.flow not in NOT_PAUSED:
-        effects.append(Say(Msg(PAUSED.get(snapshot.flow, PAUSED_OTHER))))
+        # offered, never resumed by surprise: the person taps to go on when they choose
+        go_on = (CONTINUE_CHECKIN,) if snapshot.flow == "checkin" else ()
+        effects.append(Say(Msg(PAUSED.get(snapshot.flow, PAUSED_OTHER)), go_on))
         snapshot = FlowSnapshot()
     elif snapshot.flow in FLOWS and snapshot.flow != "onboarding":
         # telling the team about a worry: the words are the worry, and the flow goes on
