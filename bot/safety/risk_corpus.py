@@ -18,7 +18,7 @@ from flows.risk import Level, assess
 
 CORPUS = Path(__file__).resolve().parents[2] / "tests" / "risk_corpus"
 LABELS = (Level.CRISIS, Level.CONCERN, Level.NONE)
-START = "<!-- corpus report: written by `tongban risk-check --report-into`; do not edit -->"
+START = "<!-- corpus report: written by tongban risk-check --report-into; do not edit -->"
 END = "<!-- end of corpus report -->"
 
 
