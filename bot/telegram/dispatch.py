@@ -153,6 +153,10 @@ class Dispatcher:
         self.crisis_lines = (
             load_lines(settings.crisis_lines_file) if settings.crisis_lines_file else load_lines()
         )
+        unlisted = sorted(set(questions.REGIONS) - {questions.ELSEWHERE} - set(self.crisis_lines))
+        if unlisted:
+            # people who choose one of these get the default region's numbers, with a note
+            log.warning("the crisis lines table has no entry for regions %s", ", ".join(unlisted))
         self.escalations = Escalations(self)
         self.family = Family(self)
         self.clock: Callable[[], datetime] = utcnow  # tests move time by replacing this
