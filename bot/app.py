@@ -132,8 +132,8 @@ def build(
 
 
 async def set_default_commands(application: Application, translator: Translator) -> None:  # type: ignore[type-arg]
-    """What someone without a role sees in the command menu: /start and /help."""
-    names = ("start", "help")
+    """What someone without a role sees in the command menu: /start, /sos and /help."""
+    names = ("start", "sos", "help")
     for language_code, locale in ((None, "en"), ("zh", "zh_Hans")):
         commands = [BotCommand(n, translator.text(locale, BY_NAME[n].description)) for n in names]
         await application.bot.set_my_commands(

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 
 from bot.config import PROJECT_ROOT
 from flows.people import LOCALES
-from flows.text import Lines, Msg, Param, Raw, Text
+from flows.text import Lines, Localised, Msg, Param, Raw, Text
 
 log = logging.getLogger(__name__)
 
@@ -38,30 +38,42 @@ def locale_for_language_code(code: str | None, missing: str = "en") -> str:
     return "zh_Hans"
 
 
+# A language code's region subtag → the crisis lines' region. Where the numbers differ, the
+# region decides, not the script: zh-SG is Singapore (not mainland China), zh-MO is Macau
+# (not Hong Kong).
+_REGION_OF_SUBTAG = {
+    "cn": "CN",
+    "hk": "HK",
+    "mo": "MO",
+    "tw": "TW",
+    "sg": "SG",
+    "my": "MY",
+    "us": "US",
+    "ca": "CA",
+    "gb": "GB",
+    "ie": "IE",
+    "au": "AU",
+    "nz": "NZ",
+}
+# A language without a region subtag that is spoken in one region on our list.
+_REGION_OF_LANGUAGE = {"ms": "MY"}
+
+
 def region_for_language_code(code: str | None) -> str | None:
-    """A first guess at the region for crisis numbers; the person confirms it at onboarding."""
+    """A first guess at the region for crisis numbers; the person confirms it at onboarding.
+
+    ``zh`` and ``zh-hans`` alone mean mainland China; ``zh-hant`` alone says the script, not
+    the place (Taiwan, Hong Kong or Macau), so it is not a guess at all.
+    """
     if not code:
         return None
     parts = code.replace("_", "-").lower().split("-")
-    region = {
-        "cn": "CN",
-        "sg": "CN",
-        "hk": "HK",
-        "mo": "HK",
-        "tw": "TW",
-        "us": "US",
-        "ca": "CA",
-        "gb": "GB",
-        "ie": "IE",
-        "au": "AU",
-        "nz": "NZ",
-    }
     for part in parts[1:]:
-        if part in region:
-            return region[part]
+        if part in _REGION_OF_SUBTAG:
+            return _REGION_OF_SUBTAG[part]
     if parts[0] == "zh":
-        return "CN"
-    return None
+        return None if "hant" in parts else "CN"
+    return _REGION_OF_LANGUAGE.get(parts[0])
 
 
 def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> None:
@@ -121,6 +133,8 @@ class Translator:
     def render(self, text: Text, locale: str, zone: str = "UTC") -> str:
         if isinstance(text, Raw):
             return text.text
+        if isinstance(text, Localised):
+            return text.get(locale)
         if isinstance(text, Lines):
             return "\n".join(self.render(part, locale, zone) for part in text.parts)
         return self._render_msg(text, locale, zone)
@@ -138,7 +152,7 @@ class Translator:
             return self.text("en", message.id).format(**values)
 
     def _param(self, value: Param, locale: str, zone: str) -> str:
-        if isinstance(value, Msg | Raw | Lines):
+        if isinstance(value, Msg | Raw | Lines | Localised):
             return self.render(value, locale, zone)
         if isinstance(value, datetime):
             return format_datetime(

@@ -47,7 +47,7 @@ from flows import flags
 from flows.effects import Choice
 from flows.escalation import HELD
 from flows.family import next_lesson
-from flows.lessons.course import lesson_by_slug
+from flows.lessons.course import lesson_by_slug, lesson_text
 from flows.schedule import local_date, next_daily, next_weekly, shifted
 from flows.text import N_, Lines, Msg, Text, msg
 
@@ -399,7 +399,14 @@ class Scheduler:
             out.append(
                 self._render(
                     person,
-                    Lines((Msg(N_("practice.ask")), Msg(lesson.practice))),
+                    Lines(
+                        (
+                            Msg(N_("practice.ask")),
+                            lesson_text(
+                                lesson.practice, self.dispatcher.numbers_for(person.region)
+                            ),
+                        )
+                    ),
                     (
                         Choice(Msg(N_("practice.tried")), f"/practice {lesson.slug} yes"),
                         Choice(Msg(N_("practice.not_tried")), f"/practice {lesson.slug} no"),

@@ -26,6 +26,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("history", N_("command.history"), frozenset({Role.CLIENT})),
     Command("warningsigns", N_("command.warningsigns"), frozenset({Role.CLIENT})),
     Command("safetyplan", N_("command.safetyplan"), frozenset({Role.CLIENT})),
+    Command("sos", N_("command.sos"), EVERYONE, before_onboarding=True),
     Command("help", N_("command.help"), EVERYONE, before_onboarding=True),
     Command("settings", N_("command.settings"), EVERYONE),
     Command("language", N_("command.language"), EVERYONE),
@@ -93,6 +94,7 @@ MENU: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.CLIENT: (
         (N_("menu.checkin"), "checkin"),
         (N_("menu.talk"), "talk"),
+        (N_("menu.sos"), "sos"),
         (N_("menu.history"), "history"),
         (N_("menu.settings"), "settings"),
         (N_("menu.help"), "help"),
@@ -100,6 +102,7 @@ MENU: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.FAMILY: (
         (N_("menu.lessons"), "lessons"),
         (N_("menu.worried"), "worried"),
+        (N_("menu.sos"), "sos"),
         (N_("menu.settings"), "settings"),
         (N_("menu.help"), "help"),
     ),

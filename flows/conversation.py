@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows import desk
+from flows import crisis, desk
 from flows.checkin import CheckIn
 from flows.closing import Closing
 from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS, parse_number
@@ -31,7 +31,7 @@ from flows.onboarding import Onboarding
 from flows.people import Event, PersonView, Role, Rules
 from flows.preferences import LanguageFlow, SettingsFlow
 from flows.safety_plan import SafetyPlan
-from flows.text import N_, Msg, msg
+from flows.text import N_, Lines, Msg, msg
 from flows.warning_signs import WarningSigns
 
 FLOWS: dict[str, Flow] = {
@@ -102,6 +102,7 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
 
 
 SUBJECTS = frozenset({Role.CLIENT, Role.FAMILY})
+AUDIENCE = {Role.CLIENT: crisis.Audience.AT_RISK, Role.FAMILY: crisis.Audience.RELATIVE}
 # Flows a crisis pauses (their answers so far are kept; the person goes on when they choose).
 PAUSED = {"checkin": N_("crisis.paused_checkin")}
 PAUSED_OTHER = N_("crisis.paused")
@@ -189,6 +190,14 @@ def _staff(
     return _keep(snapshot, request)
 
 
+def _help(person: PersonView) -> Say:
+    """What the bot can do; for clients and relatives, the numbers for their region too."""
+    text: Msg | Lines = Msg(HELP[person.role])
+    if person.role in SUBJECTS:
+        text = Lines((Msg(HELP[person.role]), *crisis.block(person.numbers).parts))
+    return Say(text, menu=person.onboarded)
+
+
 def _deleteme(event: Event, snapshot: FlowSnapshot) -> Outcome:
     """Erasure needs a tap on "Yes"; anything else keeps everything."""
     if event.kind == "choice" and event.value == "del:yes":
@@ -257,9 +266,15 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
             return _with_resume(snapshot, person, event, rules)
         return _keep(snapshot, Say(Msg(N_("start.welcome_back")), menu=True))
     if name == "help":
-        return _with_resume(
-            snapshot, person, event, rules, Say(Msg(HELP[person.role]), menu=person.onboarded)
+        return _with_resume(snapshot, person, event, rules, _help(person))
+    if name == "sos":
+        text, choices = crisis.sos(
+            person.numbers,
+            AUDIENCE.get(person.role, crisis.Audience.STAFF),
+            event.data.get("plan"),
+            can_talk=person.onboarded and person.role in SUBJECTS,
         )
+        return _with_resume(snapshot, person, event, rules, Say(text, choices))
     if name == "privacy":
         return _with_resume(snapshot, person, event, rules, Say(Msg(PRIVACY[person.role])))
     if name in ("settings", "language", "warningsigns", "safetyplan", "family", "worried"):

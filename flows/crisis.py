@@ -1,52 +1,118 @@
-"""The crisis reply: what someone who writes crisis language is told first, and only once
-while a person is already with them. Pure: the shell reads the facts in a moment (or none,
-if the database is failing) and sends what this returns before anything else.
+"""The numbers people can find, and the crisis reply.
+
+The crisis reply is what someone who writes crisis language is told first, and only once
+while a person is already with them. ``/sos``, ``/help``, the safety plan's step 5 and the
+lessons show the same numbers, laid out the same way: the emergency number first, labelled,
+then each crisis line as its number, name, hours and cost where known. Pure: the shell reads
+the facts in a moment (or none, if the database is failing) and sends what this returns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flows.effects import Choice
-from flows.text import N_, Lines, Msg, Raw, Text, msg
+from flows.text import N_, Lines, Localised, Msg, Raw, Text, msg
 
 TALK_NOW = Choice(Msg(N_("crisis.talk_now")), "/talk")
 # While a worker holds the chat, the short line is repeated at most this often.
 ALERT_AGAIN_AFTER = timedelta(minutes=10)
 
+Part = Msg | Raw | Localised
+
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """A crisis line: its number, its name and (where known) its hours, per locale."""
+    """A crisis line: its number and name, and what is known of it. Hours are said only where
+    given (``always_open``: 24 h; else ``hours`` per locale); the cost only where known."""
 
     number: str
-    names: dict[str, str]
-    hours: dict[str, str] = field(default_factory=dict)
+    names: Mapping[str, str]
+    hours: Mapping[str, str] = field(default_factory=dict)
+    always_open: bool = False
+    free: bool | None = None  # None: not known, so not said
+    note: Mapping[str, str] = field(default_factory=dict)  # "call or text", "multilingual"
 
-    def text(self, locale: str) -> str:
-        name = self.names.get(locale, self.names["en"])
-        hours = self.hours.get(locale, self.hours.get("en", ""))
-        return f"📞 {self.number} — {name}" + (f" ({hours})" if hours else "")
+    def text(self) -> Msg:
+        """📞 number — name (note, hours, cost), in the reader's locale."""
+        details: list[Part] = []
+        if self.note:
+            details.append(Localised.of(self.note))
+        if self.always_open:
+            details.append(Msg(N_("crisis.line.always_open")))
+        elif self.hours:
+            details.append(Localised.of(self.hours))
+        if self.free is not None:
+            details.append(Msg(N_("crisis.line.free") if self.free else N_("crisis.line.charged")))
+        number, name = Raw(self.number), Localised.of(self.names)
+        if not details:
+            return msg(N_("crisis.line"), number=number, name=name)
+        joined: Part = details[0]
+        for detail in details[1:]:
+            joined = msg(N_("crisis.line.and"), first=joined, then=detail)
+        return msg(N_("crisis.line.details"), number=number, name=name, details=joined)
 
 
 @dataclass(frozen=True, slots=True)
 class Region:
-    """A region's emergency number(s) and crisis lines."""
+    """A region's emergency number(s), labelled per locale, and its crisis lines."""
 
     emergency: str  # e.g. "120 / 110"
     lines: tuple[Line, ...]
-    emergency_names: dict[str, str] = field(default_factory=dict)  # "120 急救 / 110 报警"
+    emergency_names: Mapping[str, str] = field(default_factory=dict)  # "120 急救 / 110 报警"
 
-    def emergency_text(self, locale: str) -> str:
-        return self.emergency_names.get(locale, self.emergency_names.get("en", self.emergency))
+    @property
+    def emergency_label(self) -> Localised | Raw:
+        if self.emergency_names:
+            return Localised.of(self.emergency_names)
+        return Raw(self.emergency)
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """The numbers a person is shown: their region's; the program's while theirs is not known
+    (``known`` False); only "your local emergency number" when they live somewhere the table
+    does not cover (``region`` None), since a short code works in one country only."""
+
+    region: Region | None = None
+    known: bool = True
+
+
+def emergency(numbers: Numbers) -> Msg:
+    """The emergency number, as a line of its own: 📞 120 急救 / 110 报警."""
+    if numbers.region is None:
+        return Msg(N_("crisis.call_local_emergency"))
+    return msg(N_("crisis.call"), number=numbers.region.emergency_label)
+
+
+def crisis_lines(numbers: Numbers) -> tuple[Msg, ...]:
+    """The crisis lines under their heading (nothing where the table has none)."""
+    region = numbers.region
+    if region is None or not region.lines:
+        return ()
+    return (Msg(N_("crisis.lines_heading")), *(line.text() for line in region.lines))
+
+
+def block(numbers: Numbers) -> Lines:
+    """The emergency number, then the crisis lines: what /help, the safety plan and the
+    lessons show under a sentence of their own that ends in a colon."""
+    return Lines((emergency(numbers), *crisis_lines(numbers)))
+
+
+def emergency_inline(numbers: Numbers) -> Part:
+    """The emergency number inside a sentence ("… call 999 Emergency.")."""
+    if numbers.region is None:
+        return Msg(N_("crisis.local_emergency"))
+    return numbers.region.emergency_label
 
 
 class Audience(StrEnum):
     AT_RISK = "at_risk"  # a client, someone without a role, anyone not known
     RELATIVE = "relative"  # a family member: told what to do for the person in danger
-    STAFF = "staff"  # peer workers and supervisors are not sent the reply
+    STAFF = "staff"  # peer workers and supervisors are not sent the crisis reply
 
 
 class Help(StrEnum):
@@ -62,8 +128,7 @@ class Help(StrEnum):
 class CrisisFacts:
     audience: Audience
     locale: str
-    region: Region | None  # the person's region, else the program's
-    region_known: bool
+    numbers: Numbers  # the person's region's, else the program's
     help: Help = Help.UNKNOWN
     worker: str | None = None  # the holder's alias
     last_alert: datetime | None = None  # the last crisis reply or line while held
@@ -71,6 +136,32 @@ class CrisisFacts:
     helpers: str | None = None  # from their safety plan
     professionals: str | None = None
     after_hours_note: str | None = None
+
+
+def _numbers_section(numbers: Numbers, audience: Audience) -> list[Part]:
+    """Who to call, the emergency number first: what the crisis reply and /sos share. A
+    relative is told what to do for the person in danger before the lines."""
+    lead = {
+        Audience.AT_RISK: N_("crisis.emergency"),
+        Audience.RELATIVE: N_("crisis.emergency_relative"),
+        Audience.STAFF: N_("crisis.emergency_anyone"),
+    }[audience]
+    parts: list[Part] = [Msg(lead), emergency(numbers)]
+    if audience is Audience.RELATIVE:
+        parts.append(Msg(N_("crisis.relative_steps")))
+    parts += crisis_lines(numbers)
+    if numbers.region is not None and not numbers.known:
+        parts.append(Msg(N_("crisis.region_unknown")))
+    return parts
+
+
+def _plan(helpers: str | None, professionals: str | None) -> list[Part]:
+    parts: list[Part] = []
+    if helpers:
+        parts.append(msg(N_("crisis.plan_helpers"), people=Raw(helpers)))
+    if professionals:
+        parts.append(msg(N_("crisis.plan_professionals"), services=Raw(professionals)))
+    return parts
 
 
 def first_reply(facts: CrisisFacts) -> tuple[Text, tuple[Choice, ...]] | None:
@@ -88,31 +179,13 @@ def first_reply(facts: CrisisFacts) -> tuple[Text, tuple[Choice, ...]] | None:
         return msg(
             N_("crisis.worker_alerted"),
             worker=Raw(facts.worker or "?"),
-            number=(
-                Raw(facts.region.emergency_text(facts.locale))
-                if facts.region
-                else Msg(N_("crisis.local_emergency"))
-            ),
+            number=emergency_inline(facts.numbers),
         ), ()
     relative = facts.audience is Audience.RELATIVE
-    parts: list[Msg | Raw] = [Msg(N_("crisis.intro_relative") if relative else N_("crisis.intro"))]
-    region = facts.region
-    if region is None:
-        parts.append(Msg(N_("crisis.emergency_generic")))
-    else:
-        number = Raw(region.emergency_text(facts.locale))
-        parts.append(
-            msg(N_("crisis.emergency_relative"), number=number)
-            if relative
-            else msg(N_("crisis.emergency"), number=number)
-        )
-        if not facts.region_known:
-            parts.append(Msg(N_("crisis.region_unknown")))
-        parts += [Raw(line.text(facts.locale)) for line in region.lines]
-    if facts.helpers and not relative:
-        parts.append(msg(N_("crisis.plan_helpers"), people=Raw(facts.helpers)))
-    if facts.professionals and not relative:
-        parts.append(msg(N_("crisis.plan_professionals"), services=Raw(facts.professionals)))
+    parts: list[Part] = [Msg(N_("crisis.intro_relative") if relative else N_("crisis.intro"))]
+    parts += _numbers_section(facts.numbers, facts.audience)
+    if not relative:
+        parts += _plan(facts.helpers, facts.professionals)
     if facts.help is Help.ASKING:
         parts.append(
             Msg(N_("crisis.person_coming_relative") if relative else N_("crisis.person_coming"))
@@ -124,4 +197,33 @@ def first_reply(facts: CrisisFacts) -> tuple[Text, tuple[Choice, ...]] | None:
     return Lines(tuple(parts)), (TALK_NOW,)
 
 
-__all__ = ["TALK_NOW", "Audience", "CrisisFacts", "Help", "Line", "Region", "first_reply"]
+def sos(
+    numbers: Numbers,
+    audience: Audience,
+    plan: Mapping[str, str] | None = None,
+    can_talk: bool = False,
+) -> tuple[Text, tuple[Choice, ...]]:
+    """/sos: where to get help now, for anyone at any moment. Asks nothing and opens nothing;
+    a client's safety plan adds their people and services, and someone who can ask for a
+    person gets the button for it."""
+    parts: list[Part] = [Msg(N_("sos.heading")), *_numbers_section(numbers, audience)]
+    if plan:
+        parts += _plan(plan.get("helpers"), plan.get("professionals"))
+    return Lines(tuple(parts)), ((TALK_NOW,) if can_talk else ())
+
+
+__all__ = [
+    "TALK_NOW",
+    "Audience",
+    "CrisisFacts",
+    "Help",
+    "Line",
+    "Numbers",
+    "Region",
+    "block",
+    "crisis_lines",
+    "emergency",
+    "emergency_inline",
+    "first_reply",
+    "sos",
+]

@@ -45,7 +45,7 @@ from flows.escalation import (
     taken_card,
 )
 from flows.people import Role
-from flows.text import N_, Lines, Msg, Raw, Text, msg
+from flows.text import N_, Lines, Localised, Msg, Raw, Text, msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ class DeskFacts:
 
 def holdings(desk: Desk, heading: Text | None = None) -> Say:
     """The chats held now, one button each to write to it; ``heading`` says what changed."""
-    lines: list[Msg | Raw] = []
+    lines: list[Msg | Raw | Localised] = []
     if heading is not None:
         lines += list(heading.parts) if isinstance(heading, Lines) else [heading]
     if not desk.held:

@@ -21,7 +21,7 @@ from flows.effects import (
     UpdateFamilyLink,
 )
 from flows.engine import FlowModel
-from flows.lessons.course import COURSE, Lesson, lesson_by_slug
+from flows.lessons.course import COURSE, Lesson, lesson_by_slug, lesson_text
 from flows.text import N_, Lines, Msg, Raw, msg
 
 ON, OFF = N_("family.on"), N_("family.off")
@@ -303,7 +303,7 @@ class LessonFlow(FlowModel):
             self.emit(Say(Lines((Raw("📘"), Msg(lesson.title)))))
         counter = Raw(f"({index + 1}/{len(lesson.cards)})")
         self.ask(
-            Lines((Msg(lesson.cards[index]), counter)),
+            Lines((lesson_text(lesson.cards[index], self.person.numbers), counter)),
             (Choice(Msg(N_("lesson.next")), "les:next"),),
         )
 
@@ -353,7 +353,7 @@ class LessonFlow(FlowModel):
         verdict = N_("lesson.right") if self.ctx["correct"] else N_("lesson.not_quite")
         right = msg(N_("lesson.the_answer"), letter=Raw(LETTERS[lesson.correct]))
         self.ask(
-            Lines((Msg(verdict), right, Msg(lesson.explanation))),
+            Lines((Msg(verdict), right, lesson_text(lesson.explanation, self.person.numbers))),
             (Choice(Msg(N_("lesson.next")), "les:next"),),
         )
 
@@ -365,7 +365,12 @@ class LessonFlow(FlowModel):
         assert lesson is not None
         self.show_choice(Msg(N_("lesson.next")))
         self.ask(
-            Lines((Msg(N_("lesson.practice_heading")), Msg(lesson.practice))),
+            Lines(
+                (
+                    Msg(N_("lesson.practice_heading")),
+                    lesson_text(lesson.practice, self.person.numbers),
+                )
+            ),
             (Choice(Msg(N_("lesson.finish")), "les:next"),),
         )
 

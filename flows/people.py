@@ -8,6 +8,8 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from flows.crisis import Numbers
+
 if TYPE_CHECKING:
     from flows.desk import Desk
     from flows.escalation import Case
@@ -48,6 +50,8 @@ class PersonView:
     case: Case | None = None
     # A peer worker's or supervisor's chats and the one their messages go to.
     desk: Desk | None = None
+    # The emergency number and crisis lines for their region, from the shell's table.
+    numbers: Numbers = field(default_factory=Numbers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,9 @@ class SettingsFlow(FlowModel):
         current: dict[str, Param] = {
             "timezone": questions.zone_label(person.timezone),
             "checkin_time": person.checkin_time or Raw("—"),
-            "region": Msg(questions.REGIONS.get(person.region or "XX", questions.REGIONS["XX"])),
+            "region": Msg(
+                questions.REGIONS.get(person.region or "", questions.REGIONS[questions.ELSEWHERE])
+            ),
             "language": Raw(questions.LANGUAGE_NAMES.get(person.locale, person.locale)),
             "lesson_days": Msg(
                 dict(LESSON_DAY_CHOICES).get(person.lesson_days or "1,4", LESSON_DAY_CHOICES[0][1])

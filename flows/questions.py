@@ -13,24 +13,32 @@ from flows.text import N_, Msg, Raw, msg
 
 LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
 
+# "Somewhere else": the crisis replies then say "call your local emergency number" and list
+# no short code that works in one country only.
+ELSEWHERE = "XX"
 REGIONS: dict[str, str] = {
     "CN": N_("region.CN"),
     "HK": N_("region.HK"),
+    "MO": N_("region.MO"),
     "TW": N_("region.TW"),
+    "SG": N_("region.SG"),
+    "MY": N_("region.MY"),
     "US": N_("region.US"),
     "CA": N_("region.CA"),
     "GB": N_("region.GB"),
     "IE": N_("region.IE"),
     "AU": N_("region.AU"),
     "NZ": N_("region.NZ"),
-    "XX": N_("region.XX"),
+    ELSEWHERE: N_("region.XX"),
 }
 
 ZONES: dict[str, str] = {
     "Asia/Shanghai": N_("zone.Asia/Shanghai"),
     "Asia/Hong_Kong": N_("zone.Asia/Hong_Kong"),
     "Asia/Taipei": N_("zone.Asia/Taipei"),
+    "Asia/Macau": N_("zone.Asia/Macau"),
     "Asia/Singapore": N_("zone.Asia/Singapore"),
+    "Asia/Kuala_Lumpur": N_("zone.Asia/Kuala_Lumpur"),
     "America/New_York": N_("zone.America/New_York"),
     "America/Chicago": N_("zone.America/Chicago"),
     "America/Denver": N_("zone.America/Denver"),
@@ -47,7 +55,10 @@ ZONES: dict[str, str] = {
 ZONES_BY_REGION: dict[str, tuple[str, ...]] = {
     "CN": ("Asia/Shanghai",),
     "HK": ("Asia/Hong_Kong",),
+    "MO": ("Asia/Macau",),
     "TW": ("Asia/Taipei",),
+    "SG": ("Asia/Singapore",),
+    "MY": ("Asia/Kuala_Lumpur",),
     "US": ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"),
     "CA": ("America/Toronto", "America/Vancouver"),
     "GB": ("Europe/London",),

@@ -1,5 +1,8 @@
 """/safetyplan: a personal safety plan built step by step (Stanley–Brown structure).
 
+Step 5 (professionals and services) always shows the region's emergency number and crisis
+lines from the table, so nobody has to type them in or keep them up to date.
+
 The shell loads the stored plan into ``event.data["plan"]`` ({section: text}) on every
 event of this flow; the flow asks, and emits ``SavePlanSection`` for each answer.
 """
@@ -8,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flows import crisis
+from flows.crisis import Numbers
 from flows.effects import Choice, SavePlanSection, Say
 from flows.engine import FlowModel
-from flows.text import N_, Lines, Msg, Raw
+from flows.text import N_, Lines, Localised, Msg, Raw
 
 SECTIONS = (
     "warning_signs",
@@ -42,12 +47,19 @@ PROMPTS = {
 MAX_SECTION = 600
 
 
-def plan_lines(plan: dict[str, str]) -> Lines:
-    """The plan as a message: each section's title and the person's words."""
-    parts: list[Msg | Raw] = [Msg(N_("plan.heading"))]
+def plan_lines(plan: dict[str, str], numbers: Numbers) -> Lines:
+    """The plan as a message: each section's title and the person's words. Step 5 (the
+    professionals and services to contact in a crisis) always holds the region's emergency
+    number and crisis lines, under whatever the person wrote."""
+    parts: list[Msg | Raw | Localised] = [Msg(N_("plan.heading"))]
     for section in SECTIONS:
         parts.append(Msg(TITLES[section]))
-        parts.append(Raw(plan[section]) if plan.get(section) else Msg(N_("plan.empty_section")))
+        if plan.get(section):
+            parts.append(Raw(plan[section]))
+        elif section != "professionals":
+            parts.append(Msg(N_("plan.empty_section")))
+        if section == "professionals":
+            parts += crisis.block(numbers).parts
     return Lines(tuple(parts))
 
 
@@ -117,7 +129,7 @@ class SafetyPlan(FlowModel):
             Choice(Msg(N_("plan.pick")), "sp:pick"),
             Choice(Msg(N_("plan.done")), "sp:done"),
         )
-        self.ask(plan_lines(self.plan), choices)
+        self.ask(plan_lines(self.plan, self.person.numbers), choices)
 
     def parse_menu(self) -> str | None:
         if self.event.kind == "choice" and self.event.value in ("sp:walk", "sp:pick", "sp:done"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TypeAlias
@@ -20,6 +21,23 @@ class Raw:
 
 
 @dataclass(frozen=True, slots=True)
+class Localised:
+    """Text written in each locale as data, not in the catalogs (a crisis line's name from the
+    lines table a program edits). The reader's locale is chosen when rendering; English when
+    the data lacks it."""
+
+    texts: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, texts: Mapping[str, str]) -> Localised:
+        return cls(tuple(sorted(texts.items())))
+
+    def get(self, locale: str) -> str:
+        by_locale = dict(self.texts)
+        return by_locale.get(locale) or by_locale.get("en", "")
+
+
+@dataclass(frozen=True, slots=True)
 class Msg:
     """A message id plus its parameters; parameters may themselves be messages."""
 
@@ -31,12 +49,12 @@ class Msg:
 class Lines:
     """Several texts shown one per line in a single message."""
 
-    parts: tuple[Msg | Raw, ...]
+    parts: tuple[Msg | Raw | Localised, ...]
 
 
 # Times and datetimes are formatted by the shell with Babel, in the reader's locale and zone.
-Param: TypeAlias = "str | int | date | time | datetime | timedelta | Msg | Raw | Lines"
-Text: TypeAlias = "Msg | Raw | Lines"
+Param: TypeAlias = "str | int | date | time | datetime | timedelta | Msg | Raw | Lines | Localised"
+Text: TypeAlias = "Msg | Raw | Lines | Localised"
 
 
 def msg(message_id: str, **params: Param) -> Msg:

@@ -224,6 +224,15 @@ class Harness:
             session.add(FlowState(person_id=row.id, context={}, step=0))
         return chat, row.id
 
+    def _region_label(self, language_code: str) -> str | None:
+        from bot.i18n import region_for_language_code
+        from flows.questions import REGIONS
+
+        region = region_for_language_code(language_code)
+        if region is None or region not in REGIONS or self.services is None:
+            return None
+        return self.services.translator.text(_loc(language_code), REGIONS[region])
+
     async def onboard(
         self, role: Role = Role.CLIENT, language_code: str = "en", alias: str | None = None
     ) -> Person:
@@ -240,9 +249,10 @@ class Harness:
             {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}[_loc(language_code)]
         )
         if role in (Role.CLIENT, Role.FAMILY):
-            message, _ = person.last_buttons_message(), None
-            first = message["reply_markup"]["inline_keyboard"][0][0]["text"]
-            await person.press(first)
+            # the region their language code names (zh-TW: Taiwan), else the first offered
+            message = person.last_buttons_message()
+            labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+            await person.press(self._region_label(language_code) or labels[0])
         message = person.last_buttons_message()
         await person.press(message["reply_markup"]["inline_keyboard"][0][0]["text"])
         if role is Role.CLIENT:

@@ -13,8 +13,12 @@ def _menus(harness: Harness) -> list[dict[str, object]]:
 async def test_default_menu_for_strangers_in_english_and_chinese(harness: Harness) -> None:
     menus = _menus(harness)
     by_language = {m.get("language_code"): m for m in menus if m["scope"] == {"type": "default"}}
-    assert [c["command"] for c in by_language[None]["commands"]] == ["start", "help"]  # type: ignore[index]
-    assert [c["description"] for c in by_language["zh"]["commands"]] == ["开始或继续", "我能做什么"]  # type: ignore[index]
+    assert [c["command"] for c in by_language[None]["commands"]] == ["start", "sos", "help"]  # type: ignore[index]
+    assert [c["description"] for c in by_language["zh"]["commands"]] == [  # type: ignore[index]
+        "开始或继续",
+        "当地的求助电话",
+        "我能做什么",
+    ]
 
 
 async def test_menu_follows_role_and_language(harness: Harness) -> None:
@@ -32,6 +36,7 @@ async def test_menu_follows_role_and_language(harness: Harness) -> None:
         "mydata",
         "deleteme",
         "talk",
+        "sos",
         "help",
         "settings",
         "language",

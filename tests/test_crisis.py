@@ -65,7 +65,7 @@ async def test_crisis_in_a_relay_reaches_the_worker_too(harness: Harness) -> Non
     sent = [c for c in harness.api.calls[before:] if c.method == "sendMessage"]
     assert (int(sent[0].params["chat_id"]), sent[0].params["text"]) == (
         client.user_id,
-        "Lin has been alerted. If you are in danger now, call 120 / 110.",
+        "Lin has been alerted. If you are in danger now, call 120 Ambulance / 110 Police.",
     ), "a short line first: a person is already with them"
     to_lin = [c.params["text"] for c in sent if int(c.params["chat_id"]) == lin.user_id]
     assert any("new reason — crisis language" in t for t in to_lin)
@@ -145,13 +145,13 @@ async def test_hyperbole_is_not_flagged(harness: Harness, text: str) -> None:
         assert (await session.scalars(select(RiskEvent))).all() == []
 
 
-async def test_concern_offers_a_person_and_is_recorded(harness: Harness) -> None:
+async def test_concern_asks_directly_and_is_recorded(harness: Harness) -> None:
     client = await harness.onboard(Role.CLIENT)
     replies = await client.send("i used to want to kill myself but not anymore")
     texts = [r.text for r in replies if r.method == "sendMessage"]
     assert not any("I'm a bot, so I can't help" in t for t in texts)
-    offer = [r for r in replies if "Would you like to talk to someone?" in r.text]
-    assert offer and offer[0].buttons == ["🙋 Talk to a person now"]
+    asked = [r for r in replies if "are you having thoughts of ending your life?" in r.text]
+    assert asked and asked[0].buttons == ["Yes", "Not sure", "No"]
     async with harness.db.sessions() as session:
         levels = (await session.scalars(select(RiskEvent.level))).all()
         escalations = (await session.scalars(select(Escalation))).all()

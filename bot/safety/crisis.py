@@ -1,23 +1,51 @@
 """The table of crisis lines by region: read and checked at start (a program can ship its own
-with TONGBAN_CRISIS_LINES_FILE). The reply itself is composed in ``flows.crisis``."""
+with TONGBAN_CRISIS_LINES_FILE). The replies themselves are composed in ``flows.crisis``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from flows.crisis import Line, Region
 
 DEFAULT_LINES = Path(__file__).with_name("crisis_lines.json")
 LOCALES = ("en", "zh_Hans", "zh_Hant")
+ALWAYS_OPEN = "24h"
 
 
 class CrisisLinesError(ValueError):
     """The crisis line table cannot be used; the message names the file and entry."""
 
 
-def _per_locale(value: object) -> dict[str, str]:
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+def _per_locale(value: object, where: str, required: bool = True) -> dict[str, str]:
+    """A text in every locale; ``{}`` for an optional one that is absent."""
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise CrisisLinesError(f"{where}: needs a text for each of {', '.join(LOCALES)}")
+    texts = {str(k): str(v) for k, v in value.items()}
+    missing = [locale for locale in LOCALES if not texts.get(locale, "").strip()]
+    if missing:
+        raise CrisisLinesError(f"{where}: has no text in {', '.join(missing)}")
+    return texts
+
+
+def _line(raw: dict[str, Any], where: str) -> Line:
+    number = str(raw["number"])
+    where = f"{where} line {number}"
+    hours = raw.get("hours")
+    free = raw.get("free")
+    if free is not None and not isinstance(free, bool):
+        raise CrisisLinesError(f"{where}: 'free' is true, false or left out")
+    return Line(
+        number,
+        _per_locale(raw["name"], f"{where} 'name'"),
+        hours={} if hours == ALWAYS_OPEN else _per_locale(hours, f"{where} 'hours'", False),
+        always_open=hours == ALWAYS_OPEN,
+        free=free,
+        note=_per_locale(raw.get("note"), f"{where} 'note'", False),
+    )
 
 
 def load_lines(path: Path = DEFAULT_LINES) -> dict[str, Region]:
@@ -30,26 +58,15 @@ def load_lines(path: Path = DEFAULT_LINES) -> dict[str, Region]:
     for code, entry in raw.items():
         if code.startswith("_"):
             continue
+        where = f"{path}: region {code}"
         try:
-            lines = tuple(
-                Line(
-                    str(line["number"]),
-                    {k: str(v) for k, v in line["name"].items()},
-                    _per_locale(line.get("hours")),
-                )
-                for line in entry["lines"]
-            )
             regions[code] = Region(
-                str(entry["emergency"]), lines, _per_locale(entry.get("emergency_names"))
+                str(entry["emergency"]),
+                tuple(_line(line, where) for line in entry["lines"]),
+                _per_locale(entry.get("emergency_names"), f"{where} 'emergency_names'"),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise CrisisLinesError(
-                f"{path}: region {code!r} needs 'emergency' and 'lines' with 'number' and 'name'"
+                f"{where} needs 'emergency', 'emergency_names' and 'lines' with 'number' and 'name'"
             ) from exc
-        for line in lines:
-            for locale in LOCALES:
-                if locale not in line.names:
-                    raise CrisisLinesError(
-                        f"{path}: {code} line {line.number} has no name in {locale}"
-                    )
     return regions

@@ -102,7 +102,7 @@ from flows.engine import Outcome
 from flows.people import Event, PersonView, Role, Rules
 from flows.risk import Assessment, Level, assess, default_lexicon, load_lexicon
 from flows.schedule import local_date
-from flows.text import N_, Msg, Raw, msg
+from flows.text import N_, Lines, Msg, Raw, Text, msg
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,10 @@ class Dispatcher:
         self.crisis_lines = (
             load_lines(settings.crisis_lines_file) if settings.crisis_lines_file else load_lines()
         )
+        unlisted = sorted(set(questions.REGIONS) - {questions.ELSEWHERE} - set(self.crisis_lines))
+        if unlisted:
+            # people who choose one of these get the default region's numbers, with a note
+            log.warning("the crisis lines table has no entry for regions %s", ", ".join(unlisted))
         self.escalations = Escalations(self)
         self.family = Family(self)
         self.clock: Callable[[], datetime] = utcnow  # tests move time by replacing this
@@ -302,9 +306,29 @@ class Dispatcher:
             return [AnswerButton(incoming.callback_query_id, text[:190])]
         if crisis_sent:
             return []  # the crisis reply already told them where to get help now
+        if incoming.kind == "command" and incoming.command == "sos":
+            return self._sos_without_a_person(incoming)  # the numbers need no database
         return [SendText(incoming.chat_id, text)]
 
-    # -- the crisis reply ----------------------------------------------------------------
+    # -- the numbers and the crisis reply ------------------------------------------------
+
+    def numbers_for(self, region: str | None) -> crisis.Numbers:
+        """The numbers for a region code: the program's region's while it is not known, and
+        only "your local emergency number" for somewhere the table does not cover."""
+        if region == questions.ELSEWHERE:
+            return crisis.Numbers(None)
+        known = self.crisis_lines.get(region or "")
+        if known is not None:
+            return crisis.Numbers(known)
+        return crisis.Numbers(self.crisis_lines.get(self.settings.default_region), known=False)
+
+    def _sos_without_a_person(self, incoming: Incoming) -> list[Outgoing]:
+        """/sos from someone without a role, or while the database is failing: the numbers
+        for their language code's region."""
+        locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
+        numbers = self.numbers_for(region_for_language_code(incoming.language_code))
+        text, _ = crisis.sos(numbers, crisis.Audience.AT_RISK)
+        return [SendText(incoming.chat_id, self.translator.render(text, locale))]
 
     async def _crisis_reply(self, incoming: Incoming, about_others: bool) -> list[Outgoing]:
         """Built from what can be read in a moment; from the language code alone if not."""
@@ -329,12 +353,10 @@ class Dispatcher:
         """Who wrote (their region, role, safety plan), whether a worker holds their chat or
         anyone is on duty — or, if the database does not answer within two seconds, only
         what the language code says (and no promise of a person)."""
-        known = self.crisis_lines.get(region or "")
         facts = crisis.CrisisFacts(
             crisis.Audience.AT_RISK,
             locale,
-            known or self.crisis_lines.get(self.settings.default_region),
-            known is not None,
+            self.numbers_for(region),
             after_hours_note=self.settings.after_hours_note,
             now=self.clock(),
         )
@@ -359,7 +381,6 @@ class Dispatcher:
         facts: crisis.CrisisFacts,
         about_others: bool,
     ) -> crisis.CrisisFacts:
-        known = self.crisis_lines.get(person.region or "")
         plan = await safety_plans.load(session, person.id, self.cipher)
         audience = (
             crisis.Audience.STAFF
@@ -368,12 +389,14 @@ class Dispatcher:
             if person.role == Role.FAMILY.value and about_others
             else crisis.Audience.AT_RISK
         )
+        numbers = facts.numbers
+        if person.region is not None:
+            numbers = self.numbers_for(person.region)
         return replace(
             facts,
             audience=audience,
             locale=person.locale,
-            region=known or facts.region,
-            region_known=known is not None or facts.region_known,
+            numbers=numbers,
             helpers=plan.get("helpers"),
             professionals=plan.get("professionals"),
             help=await self._who_answers(session, person),
@@ -508,7 +531,7 @@ class Dispatcher:
         """What the flows may know of the person: a staff member's desk; the escalation about
         a client or relative (its row locked), when the locking query saw one or a crisis has
         just opened one."""
-        view = people.view_of(person)
+        view = replace(people.view_of(person), numbers=self.numbers_for(person.region))
         if person.role in STAFF_ROLES:
             return replace(view, desk=await self.escalations.desk(session, person))
         if has_case and person.role in SUBJECT_ROLES:
@@ -607,7 +630,11 @@ class Dispatcher:
             data["links"] = await links_data(session, person.id, now)
         if command in ("lessons", "lesson"):
             data["progress"] = await self.family.progress(session, person.id)
-        if command == "safetyplan" or (command is None and flow_row.flow == "safetyplan"):
+        if (
+            command == "safetyplan"
+            or (command is None and flow_row.flow == "safetyplan")
+            or (command == "sos" and is_client)
+        ):
             data["plan"] = await safety_plans.load(session, person.id, self.cipher)
         if not data:
             return event
@@ -1112,14 +1139,21 @@ class Dispatcher:
     ) -> list[Outgoing]:
         """Someone with no role: only a valid invite gets them in; otherwise nothing is stored."""
         locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
-        if incoming.kind == "command" and incoming.command == "start" and incoming.argument:
+        command = incoming.command if incoming.kind == "command" else None
+        if command == "start" and incoming.argument:
             invite = await redeem(session, incoming.argument, now)
             if invite is not None:
                 return await self._welcome(session, incoming, Role(invite.role), invite.id, now)
             reason = N_("access.invite_invalid")
+        elif command == "sos":
+            return self._sos_without_a_person(incoming)
         else:
             reason = N_("access.invite_only")
-        text = self.translator.render(Msg(reason), locale)
+        answer: Text = Msg(reason)
+        if command == "help":
+            numbers = self.numbers_for(region_for_language_code(incoming.language_code))
+            answer = Lines((Msg(reason), Msg(N_("crisis.emergency")), *crisis.block(numbers).parts))
+        text = self.translator.render(answer, locale)
         if incoming.callback_query_id:
             return [AnswerButton(incoming.callback_query_id, text[:190])]
         return [SendText(incoming.chat_id, text)]
@@ -1155,9 +1189,8 @@ class Dispatcher:
             await family_joined(session, invite_id, person)
         flow_row = FlowState(person_id=person.id, context={}, step=0)
         session.add(flow_row)
-        outcome = conversation.start_flow(
-            "onboarding", people.view_of(person), Event("start", now=now), self.rules
-        )
+        view = replace(people.view_of(person), numbers=self.numbers_for(person.region))
+        outcome = conversation.start_flow("onboarding", view, Event("start", now=now), self.rules)
         return await self._apply(session, person, flow_row, outcome, incoming, now)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.text import N_
+from flows import crisis
+from flows.text import N_, Msg, msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,14 @@ class Lesson:
 
     def is_correct(self, option: int) -> bool:
         return option == self.correct
+
+
+def lesson_text(message_id: str, numbers: crisis.Numbers) -> Msg:
+    """A card, explanation or practice task. One that says where to get help writes
+    ``{numbers}``: the reader's emergency number and crisis lines, filled in from the crisis
+    lines table when it is shown, never typed into a translation (where it would go stale,
+    and be wrong for a reader elsewhere)."""
+    return msg(message_id, numbers=crisis.block(numbers))
 
 
 COURSE: tuple[Lesson, ...] = (
