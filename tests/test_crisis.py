@@ -147,7 +147,7 @@ async def test_hyperbole_is_not_flagged(harness: Harness, text: str) -> None:
 
 async def test_concern_asks_directly_and_is_recorded(harness: Harness) -> None:
     client = await harness.onboard(Role.CLIENT)
-    replies = await client.send("i used to want to kill myself but not anymore")
+    replies = await client.send("nothing matters anymore, there's no point in anything")
     texts = [r.text for r in replies if r.method == "sendMessage"]
     assert not any("I'm a bot, so I can't help" in t for t in texts)
     asked = [r for r in replies if "are you having thoughts of ending your life?" in r.text]
@@ -157,6 +157,25 @@ async def test_concern_asks_directly_and_is_recorded(harness: Harness) -> None:
         escalations = (await session.scalars(select(Escalation))).all()
     assert list(levels) == ["concern"]
     assert escalations == [], "concern alone does not open an escalation"
+
+
+async def test_denied_or_past_crisis_words_get_an_offer_not_the_question(
+    harness: Harness,
+) -> None:
+    """They have answered the question already ("I used to…, not anymore"): a person is
+    offered, and the bot does not ask about suicide again."""
+    client = await harness.onboard(Role.CLIENT)
+    replies = await client.send("i used to want to kill myself but not anymore")
+    assert [(r.text, r.buttons) for r in replies if r.method == "sendMessage"] == [
+        (
+            "It sounds like things are hard right now. Would you like to talk to someone? "
+            "A peer worker can join this chat.",
+            ["🙋 Talk to a person now"],
+        )
+    ]
+    async with harness.db.sessions() as session:
+        levels = (await session.scalars(select(RiskEvent.level))).all()
+    assert list(levels) == ["concern"]
 
 
 def test_risk_check_command(capsys: pytest.CaptureFixture[str]) -> None:
