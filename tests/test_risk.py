@@ -725,3 +725,19 @@ def test_a_long_message_is_bounded_and_still_finds_crisis_anywhere() -> None:
         assert len(text) > 2000
         assert assess(text).level is Level.CRISIS, place
     assert assess(filler).level is Level.NONE
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_the_models_ngrams_are_every_distinct_substring_of_its_lengths(text: str) -> None:
+    from flows.risk.model import default_model
+
+    model = default_model()
+    assert model is not None
+    padded = f" {text} "
+    expected = {
+        padded[i : i + n]
+        for n in range(model.smallest, model.largest + 1)
+        for i in range(len(padded) - n + 1)
+    }
+    assert model.grams(text) == expected

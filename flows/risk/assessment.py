@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from flows.risk.levels import Level
-from flows.risk.lexicon import Entry, LanguageRules, Lexicon, default_lexicon
+from flows.risk.lexicon import Entry, LanguageRules, Lexicon, TextGrams, default_lexicon
 from flows.risk.model import NgramModel, default_model
 from flows.risk.normalise import censored_variants, squeeze
 
@@ -122,17 +122,25 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
     """
     pieces = _pieces(text)
     long_text = len(pieces) > 1
-    work = sorted(
-        (number, start, end)
-        for start, end in pieces
-        for number in lex.phrase_index.candidates(squeeze(text[start:end]))
-    )  # crisis phrases have the lowest numbers
+    squeezed = grams = None
+    if long_text:
+        work = sorted(
+            (number, start, end)
+            for start, end in pieces
+            for number in lex.phrase_index.candidates(squeeze(text[start:end]))
+        )  # crisis phrases have the lowest numbers
+    else:
+        squeezed = squeeze(text)
+        grams = TextGrams(squeezed)  # shared with the idiom lookup below
+        whole = len(text)
+        work = [(number, 0, whole) for number in lex.phrase_index.candidates(squeezed, grams)]
     findings: list[_Finding] = []
     explained = False
     idioms: dict[int, _Spans] = {}
-    context = _Context(text)
+    context: _Context | None = None
     exceptions: dict[tuple[str, int], _Spans] = {}
     seen: set[tuple[int, int]] = set()  # (phrase, start): windows overlap
+    judged: set[tuple[int, str, int]] = set()
     for number, start, end in work:
         entry = lex.entries[lex.phrase_owners[number]]
         for match in lex.phrase_list[number].pattern.finditer(text, start, end):
@@ -143,9 +151,10 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
                     continue
                 seen.add((number, match.start()))
             if start not in idioms:
+                piece = squeezed or squeeze(text[start:end])
                 idioms[start] = _Spans(
                     m.span()
-                    for idiom in lex.hyperbole_index.candidates(squeeze(text[start:end]))
+                    for idiom in lex.hyperbole_index.candidates(piece, grams)
                     for m in lex.hyperbole[idiom].pattern.finditer(text, start, end)
                 )
             if idioms[start].overlaps(match.span()) or _excepted(
@@ -154,6 +163,15 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
                 explained = True
                 continue
             span = shown[match.start() : match.end()].strip()
+            context = context or _Context(text)
+            if long_text:
+                # The level of a hit depends on its clause (and cues the whole text shares):
+                # the same phrase in the same clause wording is judged once.
+                low, high = context.clause(match.start(), match.end())
+                wording = (number, text[low:high], match.start() - low)
+                if wording in judged:
+                    continue
+                judged.add(wording)
             finding = _judge(entry, match, span, context, lex.languages[entry.lang])
             findings.append(finding)
             if long_text and finding.level is Level.CRISIS:

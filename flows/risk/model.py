@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -37,15 +38,18 @@ class NgramModel:
             half = MAX_CHARACTERS // 2
             text = text[:half] + " " + text[-half:]
         padded = f" {text} "
-        return {
-            padded[i : i + n]
-            for n in range(self.smallest, self.largest + 1)
-            for i in range(len(padded) - n + 1)
-        }
+        found: set[str] = set()
+        grams: list[str] = list(padded)
+        for n in range(1, self.largest + 1):
+            if n > 1:  # the n-grams are the (n-1)-grams each with the next character
+                grams = list(map(operator.add, grams, padded[n - 1 :]))
+            if n >= self.smallest:
+                found.update(grams)
+        return found
 
     def probability(self, text: str) -> float:
         """How likely the model thinks a normalised text is crisis language."""
-        found = [self.weights[g] for g in self.grams(text) if g in self.weights]
+        found = [w for w in map(self.weights.get, self.grams(text)) if w is not None]
         if not found:
             return 1 / (1 + math.exp(-self.bias))
         score = sum(found) / math.sqrt(len(found)) + self.bias
