@@ -13,7 +13,7 @@ from bot.invites import deep_link, hash_code
 from bot.storage.db import Database
 from bot.storage.models import Escalation, FamilyLink, Flag, Invite, LessonProgress, Person, utcnow
 from bot.telegram.render import Outgoing, SendText
-from flows import escalation
+from flows import crisis, escalation
 from flows.effects import Effect, Say, ShowCrisisReply
 from flows.people import Role
 from flows.text import N_, Msg, Text, msg
@@ -182,7 +182,8 @@ class Family:
         _, effects = await self.d.escalations.raise_for(session, subject or member, reason, now)
         text = N_("concern.sent.relative") if subject else N_("concern.sent.self")
         first: tuple[Effect, ...] = (ShowCrisisReply(about_others=True),) if danger else ()
-        return (*first, Say(Msg(text)), *effects)
+        numbers = crisis.emergency_inline(self.d.numbers_for(member.region))
+        return (*first, Say(msg(text, emergency=numbers)), *effects)
 
     async def progress(self, session: AsyncSession, person_id: int) -> dict[str, str]:
         rows = (

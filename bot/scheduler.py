@@ -43,7 +43,7 @@ from bot.storage.schedules import (
     next_lesson_due,
 )
 from bot.telegram.render import Outgoing, SendText
-from flows import flags
+from flows import crisis, flags
 from flows.effects import Choice
 from flows.escalation import HELD
 from flows.family import next_lesson
@@ -443,7 +443,8 @@ class Scheduler:
                 "amber": N_("family.summary.amber"),
                 "red": N_("family.summary.red"),
             }[colour]
-            out.append(self._render(person, Msg(text_id)))
+            numbers = crisis.emergency_inline(self.dispatcher.numbers_for(person.region))
+            out.append(self._render(person, msg(text_id, emergency=numbers)))
         return out
 
     def _prompt(self, person: Person, kind: str, today: date, last: date | None) -> SendText:

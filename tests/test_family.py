@@ -310,3 +310,25 @@ async def test_a_relative_held_in_a_chat_can_erase_their_data(harness: Harness) 
     async with harness.db.sessions() as session:
         assert await session.get(Person, mum_id) is None
         assert (await session.scalars(select(Escalation))).all() == []
+
+
+async def test_a_red_week_gives_the_relative_their_regions_emergency_number(
+    harness: Harness,
+) -> None:
+    start = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    harness.set_now(start)
+    client = await harness.onboard(Role.CLIENT)
+    relative = await _join(harness, await _link(harness, client, summary=True, alerts=False))
+    async with harness.db.transaction() as session:
+        row = await session.scalar(select(Person).where(Person.telegram_user_id == client.user_id))
+        assert row is not None
+        session.add(Flag(person_id=row.id, rule="sleep", evidence=[], summary={}, raised_at=start))
+    since = len(harness.api.calls)
+    for hours in range(0, 24 * 7, 6):
+        harness.set_now(start + timedelta(hours=hours))
+        await harness.tick()
+    weeks = [t for t in _sent_to(harness, relative, since) if "Your relative's week" in t]
+    assert weeks == [
+        "🔴 Your relative's week: red. Their check-ins show changes the team is following up. "
+        "If you're worried, use /worried; if anyone is in danger, call 120 Ambulance / 110 Police."
+    ]
