@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +43,8 @@ from bot.telegram.render import (
     RelayTag,
     SendText,
 )
+from flows import crisis, escalation
 from flows import desk as desks
-from flows import escalation
 from flows.commands import STAFF
 from flows.effects import (
     AddNote,
@@ -191,7 +191,10 @@ class Escalations:
             Case(
                 id=esc.id,
                 ref=esc.ref,
-                subject=party(subject),
+                subject=replace(
+                    party(subject),
+                    emergency=crisis.emergency_inline(self.d.numbers_for(subject.region)),
+                ),
                 state=esc.state,
                 tier=Tier(esc.tier),
                 opened_at=esc.opened_at,

@@ -30,7 +30,7 @@ from flows.effects import (
 )
 from flows.people import Role
 from flows.questions import LANGUAGE_NAMES
-from flows.text import N_, Lines, Msg, Raw, Text, msg
+from flows.text import N_, Lines, Localised, Msg, Raw, Text, msg
 
 
 class Tier(StrEnum):
@@ -175,6 +175,8 @@ class Party:
     role: Role
     alias: str
     locale: str = "en"
+    # Their region's emergency number, as a subject is told it (None: "your local one").
+    emergency: Msg | Raw | Localised | None = None
 
     @property
     def who(self) -> Msg | Raw:
@@ -360,9 +362,11 @@ def _what_next(case: Case, roster: Roster, rules: CaseRules) -> Text:
     if case.held:
         return Msg(N_("escalation.already_with_person"))
     if not roster.on_duty:
+        emergency = case.subject.emergency or Msg(N_("crisis.local_emergency"))
+        nobody = msg(N_("escalation.nobody_on_duty"), emergency=emergency)
         if rules.after_hours_note:
-            return Lines((Msg(N_("escalation.nobody_on_duty")), Raw(rules.after_hours_note)))
-        return Msg(N_("escalation.nobody_on_duty"))
+            return Lines((nobody, Raw(rules.after_hours_note)))
+        return nobody
     return msg(N_("escalation.requested"), within=rules.claim_within[case.tier])
 
 
