@@ -10,7 +10,12 @@ Format (``#`` starts a comment; blank lines are ignored)::
     now: 2026-12-01 21:00 +08:00     the bot's clock from here on
     cast: me=client:en:K7Q2X lin=peer_worker:en:Lin mum=family:zh-CN:M3P9Q
                                      everyone onboarded: name=role:language_code:alias
-                                     (clients and relatives get that alias too)
+                                     (clients and relatives get that alias too);
+                                     new=stranger:en-GB is someone who has not joined yet
+    onboarded: the day before        the cast joined the day before the first "now:" (so a
+                                     daily schedule does not depend on the day tests run)
+    invite: client                   "{invite}" in a message is a fresh invite code for that
+                                     role; "{code}" is the last ?start= code the bot sent
     @me > hello                      me sends text; "> [Claim]" presses a button on the
                                      newest message that has one; "> <sticker>" sends a sticker
                                      (or <photo>, <voice>); "> (reply to "words") text" is a
@@ -18,6 +23,8 @@ Format (``#`` starts a comment; blank lines are ignored)::
     @lin role: family                an admin changes lin's role (tongban users set-role)
     @mum linked to: son              mum is son's relative, support alerts shared (as /family)
     tick | restart                   the scheduler runs once | the bot restarts
+    @me stored: locale=en region=US  what is stored about me (``gone=yes``: nothing at all)
+    @me checkin: 2026-11-22 mood=4 complete=yes    my check-in of that day, as stored
 
 After each action, the lines indented by two spaces are what everyone received::
 
@@ -37,12 +44,13 @@ import re
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot import operations
+from bot.storage.models import CheckIn, SignAnswer
 from bot.storage.models import Person as PersonRow
 from flows.people import Role
 from tests.fake_botapi import Call
@@ -64,8 +72,10 @@ class Step:
 class ExactTranscript:
     path: Path
     lines: list[str]
-    cast: dict[str, tuple[Role, str, str]] = field(default_factory=dict)
+    cast: dict[str, tuple[Role | None, str, str]] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    invite_role: Role | None = None
+    day_before: bool = False
     steps: list[Step] = field(default_factory=list)
 
     @classmethod
@@ -82,6 +92,12 @@ class ExactTranscript:
             line = raw.strip()
             if not line or line.startswith("#") or line == "exact: yes":
                 continue
+            if line == "onboarded: the day before":
+                transcript.day_before = True
+                continue
+            if line.startswith("invite:"):
+                transcript.invite_role = Role(line.split(":", 1)[1].strip())
+                continue
             if line.startswith("settings:"):
                 for pair in shlex.split(line.split(":", 1)[1]):
                     key, _, value = pair.partition("=")
@@ -90,8 +106,12 @@ class ExactTranscript:
             if line.startswith("cast:"):
                 for member in line.split(":", 1)[1].split():
                     name, _, spec = member.partition("=")
-                    role, language_code, alias = spec.split(":")
-                    transcript.cast[name] = (Role(role), language_code, alias)
+                    role, language_code, *alias = spec.split(":")
+                    transcript.cast[name] = (
+                        None if role == "stranger" else Role(role),
+                        language_code,
+                        alias[0] if alias else "",
+                    )
                 continue
             who, _, rest = line.partition(" ")
             if line.startswith("now:"):
@@ -104,6 +124,9 @@ class ExactTranscript:
                 current = Step(number, who[1:], "role", rest.split(":", 1)[1].strip())
             elif who.startswith("@") and rest.startswith("linked to:"):
                 current = Step(number, who[1:], "link", rest.split(":", 1)[1].strip())
+            elif who.startswith("@") and rest.startswith(("stored:", "checkin:")):
+                kind, _, spec = rest.partition(":")
+                current = Step(number, who[1:], kind, spec.strip())
             else:
                 raise ValueError(f"{path.name}:{number}: cannot read {line!r}")
             transcript.steps.append(current)
@@ -121,9 +144,13 @@ class ExactTranscript:
             await harness.restart()
         first = next((s for s in self.steps if s.kind == "now"), None)
         if first is not None:
-            harness.set_now(datetime.strptime(first.text, "%Y-%m-%d %H:%M %z"))
+            moment = datetime.strptime(first.text, "%Y-%m-%d %H:%M %z")
+            harness.set_now(moment - timedelta(days=1) if self.day_before else moment)
         people: dict[str, Person] = {}
         for name, (role, language_code, alias) in self.cast.items():
+            if role is None:
+                people[name] = harness.person(language_code)
+                continue
             people[name] = await harness.onboard(role, language_code, alias)
             if not role.has_alias:
                 async with harness.db.transaction() as session:
@@ -133,6 +160,8 @@ class ExactTranscript:
                         .values(alias=alias)
                     )
         names = {person.user_id: name for name, person in people.items()}
+        invite = await harness.invite(self.invite_role) if self.invite_role else ""
+        code = ""
         problems: list[str] = []
         actual: dict[int, list[str]] = {}
         for step in self.steps:
@@ -147,12 +176,23 @@ class ExactTranscript:
                 await self._set_role(harness, people[step.who], Role(step.text))
             elif step.kind == "link":
                 await _link(harness, people[step.text], people[step.who])
+            elif step.kind in ("stored", "checkin"):
+                check = _check_stored if step.kind == "stored" else _check_checkin
+                failed = await check(harness, people[step.who], step.text)
+                if failed:
+                    problems.append(f"{self.path.name}:{step.line}: {failed}")
+                continue
             else:
-                await self._send(people[step.who], step.text)
+                text = step.text.replace("{invite}", invite).replace("{code}", code)
+                await self._send(people[step.who], text)
+            for call in harness.api.calls[before:]:
+                link = re.search(r"\?start=([A-Za-z0-9_-]+)", str(call.params.get("text", "")))
+                if link:
+                    code = link.group(1)
             if after_each is not None:
                 await after_each()
             seen = _render(harness.api.calls[before:], names, step.who)
-            if not seen and step.kind not in ("now", "restart", "link"):
+            if not seen and step.kind not in ("now", "restart", "link", "stored", "checkin"):
                 seen = ["(nothing)"]
             actual[step.line] = seen
             if seen != step.expected:
@@ -272,7 +312,9 @@ def _render(calls: list[Call], names: dict[int, str], actor: str) -> list[str]:
 
 
 def _plain(text: str) -> str:
-    """Babel puts narrow no-break spaces in times ("8:00\u202fPM"); write plain spaces."""
+    """Babel puts narrow no-break spaces in times ("8:00\u202fPM"); write plain spaces. An
+    invite link's random code is written as {code}."""
+    text = re.sub(r"\?start=[A-Za-z0-9_-]+", "?start={code}", text)
     return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
@@ -283,3 +325,65 @@ def _difference(name: str, step: Step, seen: list[str]) -> str:
         difflib.unified_diff(step.expected, seen, "expected", "the bot sent", lineterm="")
     )
     return f"{name}:{step.line}: {step.who or '-'} {step.kind} {step.text!r}\n{diff}"
+
+
+async def _check_stored(harness: Harness, person: Person, spec: str) -> str:
+    """'' when what is stored about the person matches ``name=value`` pairs, else why not."""
+    async with harness.db.sessions() as session:
+        row = await session.scalar(
+            select(PersonRow).where(PersonRow.telegram_user_id == person.user_id)
+        )
+    for pair in spec.split():
+        name, _, expected = pair.partition("=")
+        if name == "gone":
+            if (row is None) != (expected == "yes"):
+                return f"stored: the person is {'gone' if row is None else 'still stored'}"
+            continue
+        if row is None:
+            return "stored: the person is not stored"
+        if name == "onboarded":
+            actual = "yes" if row.onboarded_at is not None else "no"
+        elif name == "checkin_time":
+            actual = row.checkin_time.strftime("%H:%M") if row.checkin_time else "none"
+        else:
+            actual = str(getattr(row, name))
+        if actual != expected:
+            return f"stored {name} is {actual!r}, expected {expected!r}"
+    return ""
+
+
+async def _check_checkin(harness: Harness, person: Person, spec: str) -> str:
+    """'' when the person's check-in of a day holds ``name=value`` pairs, else why not."""
+    day_text, *pairs = spec.split()
+    async with harness.db.sessions() as session:
+        row = await session.scalar(
+            select(CheckIn)
+            .join(PersonRow, PersonRow.id == CheckIn.person_id)
+            .where(
+                PersonRow.telegram_user_id == person.user_id,
+                CheckIn.local_date == date.fromisoformat(day_text),
+            )
+        )
+        answers = (
+            (
+                await session.scalars(
+                    select(SignAnswer.present).where(SignAnswer.checkin_id == row.id)
+                )
+            ).all()
+            if row is not None
+            else []
+        )
+    if row is None:
+        return f"checkin: none stored for {day_text}"
+    for pair in pairs:
+        name, _, expected = pair.partition("=")
+        if name == "complete":
+            actual = "yes" if row.completed_at is not None else "no"
+        elif name == "signs":
+            actual = f"{sum(answers)}/{len(answers)}"
+        else:
+            value = getattr(row, name)
+            actual = ",".join(value) if isinstance(value, list) else str(value)
+        if actual != expected:
+            return f"check-in {name} is {actual!r}, expected {expected!r}"
+    return ""

@@ -23,8 +23,7 @@ from tests.conftest import _truncate_postgres
 from tests.exact import ExactTranscript
 from tests.harness import Harness, texts
 from tests.harness import Person as Chat
-from tests.test_transcripts import EXACT, TRANSCRIPTS
-from tests.transcript import Transcript
+from tests.test_transcripts import EXACT
 
 # Aliases are the names people chose to be known by, stored as they are by design.
 ALIASES = {
@@ -39,14 +38,9 @@ SETTINGS = re.compile(r"^\d{1,2}([:.]\d{2})?\s*(pm|am|点)?$|^[A-Za-z]+/[A-Za-z_
 def typed_free_text(path: Path) -> set[str]:
     """What people typed in a transcript in their own words (not commands, buttons, menu
     taps, times, time zones or aliases)."""
-    if path in EXACT:
-        exact = ExactTranscript.load(path)
-        typed = [s.text for s in exact.steps if s.kind == "send"]
-        aliases = {alias for _, _, alias in exact.cast.values()}
-    else:
-        transcript = Transcript.load(path)
-        typed = [value for _, _, kind, value in transcript.steps if kind == ">"]
-        aliases = {alias for _, _, alias in transcript.cast.values() if alias}
+    exact = ExactTranscript.load(path)
+    typed = [s.text for s in exact.steps if s.kind == "send"]
+    aliases = {alias for _, _, alias in exact.cast.values()}
     texts = set()
     for raw in typed:
         text = re.sub(r'^\(reply to ".*?"\) ', "", raw)
@@ -86,9 +80,7 @@ def _bytes(path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-@pytest.mark.parametrize(
-    "path", [*TRANSCRIPTS, *EXACT], ids=[p.stem for p in [*TRANSCRIPTS, *EXACT]]
-)
+@pytest.mark.parametrize("path", EXACT, ids=[p.stem for p in EXACT])
 async def test_nothing_typed_is_stored_readable(
     path: Path, database_url: str, tmp_path: Path
 ) -> None:
@@ -124,10 +116,7 @@ async def test_nothing_typed_is_stored_readable(
 
     await harness.start()
     try:
-        if path in EXACT:
-            assert await ExactTranscript.load(path).play(harness, False, scan) == []
-        else:
-            await Transcript.load(path).play(harness, scan)
+        assert await ExactTranscript.load(path).play(harness, False, scan) == []
     finally:
         await harness.stop()
     assert not leaks, f"readable at rest: {sorted(leaks)}"
