@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import create_async_engine
 from telegram import Update
 
 from bot.app import Services, build
@@ -164,6 +167,21 @@ class Harness:
             await self.services.application.shutdown()
             await self.services.db.dispose()
             self.services = None
+
+    @contextlib.asynccontextmanager
+    async def database_down(self) -> AsyncIterator[None]:
+        """The database refuses every connection while the block runs."""
+        real = self.db.engine
+        await real.dispose()
+        broken = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+        self.db.engine = broken
+        self.db.sessions.configure(bind=broken)
+        try:
+            yield
+        finally:
+            await broken.dispose()
+            self.db.engine = real
+            self.db.sessions.configure(bind=real)
 
     async def restart(self) -> None:
         """Stop the bot and start a new one on the same database, as after a crash."""

@@ -141,22 +141,10 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_nothing_crashes(harnes
 
 async def test_database_down_gets_an_apology_not_a_traceback(harness: Harness) -> None:
     person = await harness.onboard(Role.CLIENT, "zh-TW")
-    await harness.db.engine.dispose()
-    real_url = harness.db.engine.url
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    broken = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    harness.db.engine = broken
-    harness.db.sessions.configure(bind=broken)
-    try:
+    async with harness.database_down():
         replies = await person.send("/help")
-        assert "我這邊出了點技術問題" in texts(replies)
-        assert "緊急電話" in texts(replies)
-    finally:
-        await broken.dispose()
-        restored = create_async_engine(real_url)
-        harness.db.engine = restored
-        harness.db.sessions.configure(bind=restored)
+    assert "我這邊出了點技術問題" in texts(replies)
+    assert "緊急電話" in texts(replies)
     assert "我可以幫你做這些事" in texts(await person.send("/help"))
 
 

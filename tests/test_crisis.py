@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.cli import main
 from bot.storage.models import Escalation, Person, RiskEvent
@@ -102,21 +101,11 @@ async def test_strangers_get_the_crisis_reply_and_nothing_is_stored(harness: Har
 
 async def test_crisis_reply_goes_out_with_the_database_down(harness: Harness) -> None:
     client = await harness.onboard(Role.CLIENT, "zh-TW")
-    real = harness.db.engine
-    broken = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    harness.db.engine = broken
-    harness.db.sessions.configure(bind=broken)
-    try:
+    async with harness.database_down():
         replies = await client.send("我想自殺")
-        text = _first_message(replies)
-        assert "1925" in text, "Taiwan's line from the language code when nothing can be read"
-        assert len([r for r in replies if r.method == "sendMessage"]) == 1, (
-            "no apology piled on top"
-        )
-    finally:
-        await broken.dispose()
-        harness.db.engine = real
-        harness.db.sessions.configure(bind=real)
+    text = _first_message(replies)
+    assert "1925" in text, "Taiwan's line from the language code when nothing can be read"
+    assert len([r for r in replies if r.method == "sendMessage"]) == 1, "no apology piled on top"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.i18n import Translator, region_for_language_code
 from bot.safety.crisis import DEFAULT_LINES, LOCALES, CrisisLinesError, load_lines
@@ -370,16 +369,8 @@ async def test_sos_without_a_role_shows_the_language_codes_numbers(harness: Harn
 
 async def test_sos_goes_out_with_the_database_down(harness: Harness) -> None:
     client = await harness.onboard(Role.CLIENT, "zh-MO")
-    real = harness.db.engine
-    broken = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    harness.db.engine = broken
-    harness.db.sessions.configure(bind=broken)
-    try:
+    async with harness.database_down():
         [text] = _texts(await client.send("/sos"))
-    finally:
-        await broken.dispose()
-        harness.db.engine = real
-        harness.db.sessions.configure(bind=real)
     assert "📞 2852 5222 明愛生命熱線（24 小時，依一般通話費計費）" in text.splitlines()
     assert "18111" not in text, "zh-MO is Macau, not Hong Kong"
 

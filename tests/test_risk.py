@@ -280,6 +280,11 @@ def test_any_text_gets_a_well_formed_assessment(text: str) -> None:
         "我没有自杀的念头",
         "以前想過自殺，現在不會了",
         "我高中的时候自残过",
+        # the compositional entries and chat spellings read negation and past the same way
+        "I'm not going to swallow the lot tonight, don't worry",
+        "我不会把药全吞了的，放心",
+        "i dont wanna die",
+        "以前想过一了百了，现在不会了",
     ],
 )
 def test_denied_or_past_ideation_is_concern_not_none(text: str) -> None:
@@ -684,19 +689,6 @@ def test_benchmark_script_runs() -> None:
 )
 def test_crisis_categories_found_by_the_phrases_alone(text: str) -> None:
     assert assess(text, model=False).level is Level.CRISIS
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I'm not going to swallow the lot tonight, don't worry",
-        "我不会把药全吞了的，放心",
-        "i dont wanna die",
-        "以前想过一了百了，现在不会了",
-    ],
-)
-def test_compositional_entries_read_negation_and_past(text: str) -> None:
-    assert assess(text).level is Level.CONCERN
 
 
 @pytest.mark.parametrize(
