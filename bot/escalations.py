@@ -193,7 +193,7 @@ class Escalations:
                 ref=esc.ref,
                 subject=replace(
                     party(subject),
-                    emergency=crisis.emergency_inline(self.d.numbers_for(subject.region)),
+                    emergency=crisis.emergency_inline(self.d.lines.numbers_for(subject.region)),
                 ),
                 state=esc.state,
                 tier=Tier(esc.tier),

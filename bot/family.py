@@ -182,7 +182,7 @@ class Family:
         _, effects = await self.d.escalations.raise_for(session, subject or member, reason, now)
         text = N_("concern.sent.relative") if subject else N_("concern.sent.self")
         first: tuple[Effect, ...] = (ShowCrisisReply(about_others=True),) if danger else ()
-        numbers = crisis.emergency_inline(self.d.numbers_for(member.region))
+        numbers = crisis.emergency_inline(self.d.lines.numbers_for(member.region))
         return (*first, Say(msg(text, emergency=numbers)), *effects)
 
     async def progress(self, session: AsyncSession, person_id: int) -> dict[str, str]:

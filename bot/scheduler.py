@@ -403,7 +403,7 @@ class Scheduler:
                         (
                             Msg(N_("practice.ask")),
                             lesson_text(
-                                lesson.practice, self.dispatcher.numbers_for(person.region)
+                                lesson.practice, self.dispatcher.lines.numbers_for(person.region)
                             ),
                         )
                     ),
@@ -443,7 +443,7 @@ class Scheduler:
                 "amber": N_("family.summary.amber"),
                 "red": N_("family.summary.red"),
             }[colour]
-            numbers = crisis.emergency_inline(self.dispatcher.numbers_for(person.region))
+            numbers = crisis.emergency_inline(self.dispatcher.lines.numbers_for(person.region))
             out.append(self._render(person, msg(text_id, emergency=numbers)))
         return out
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import time
 from typing import Any, ClassVar
 
-from flows import questions
+from flows import crisis, questions
 from flows.effects import Choice, ForgetPerson, RefreshCommands, Say, UpdatePerson
 from flows.engine import FlowModel
 from flows.people import Role
@@ -142,7 +142,8 @@ class Onboarding(FlowModel):
 
     def on_enter_declined(self) -> None:
         self.show_choice(Msg(N_("onboarding.consent.decline")))
-        self.emit(ForgetPerson(), Say(Msg(N_("onboarding.declined"))))
+        emergency = crisis.emergency_inline(self.person.numbers)
+        self.emit(ForgetPerson(), Say(msg(N_("onboarding.declined"), emergency=emergency)))
 
     # -- language --------------------------------------------------------------------
 

@@ -4,14 +4,18 @@ with TONGBAN_CRISIS_LINES_FILE). The replies themselves are composed in ``flows.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
-from flows.crisis import Line, Region
+from flows import questions
+from flows.crisis import Line, Numbers, Region
 
 DEFAULT_LINES = Path(__file__).with_name("crisis_lines.json")
 LOCALES = ("en", "zh_Hans", "zh_Hant")
 ALWAYS_OPEN = "24h"
+
+log = logging.getLogger(__name__)
 
 
 class CrisisLinesError(ValueError):
@@ -70,3 +74,29 @@ def load_lines(path: Path = DEFAULT_LINES) -> dict[str, Region]:
                 f"{where} needs 'emergency', 'emergency_names' and 'lines' with 'number' and 'name'"
             ) from exc
     return regions
+
+
+class CrisisLines:
+    """The region table and the program's own region: which numbers a person is shown."""
+
+    def __init__(self, regions: dict[str, Region], default_region: str) -> None:
+        self.regions = regions
+        self.default_region = default_region
+        unlisted = sorted(set(questions.REGIONS) - {questions.ELSEWHERE} - set(regions))
+        if unlisted:
+            # people who choose one of these get the default region's numbers, with a note
+            log.warning("the crisis lines table has no entry for regions %s", ", ".join(unlisted))
+
+    @classmethod
+    def load(cls, path: Path | None, default_region: str) -> CrisisLines:
+        return cls(load_lines(path or DEFAULT_LINES), default_region)
+
+    def numbers_for(self, region: str | None) -> Numbers:
+        """The numbers for a region code: the program's region's while it is not known, and
+        only "your local emergency number" for somewhere the table does not cover."""
+        if region == questions.ELSEWHERE:
+            return Numbers(None)
+        known = self.regions.get(region or "")
+        if known is not None:
+            return Numbers(known)
+        return Numbers(self.regions.get(self.default_region), known=False)

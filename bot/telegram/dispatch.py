@@ -37,7 +37,7 @@ from bot.family import Family, links_data
 from bot.family import joined as family_joined
 from bot.i18n import Translator, locale_for_language_code, region_for_language_code
 from bot.invites import redeem
-from bot.safety.crisis import load_lines
+from bot.safety.crisis import CrisisLines
 from bot.storage import checkins, flag_store, people, safety_plans
 from bot.storage.db import Database
 from bot.storage.encrypted import encrypt_many
@@ -150,13 +150,7 @@ class Dispatcher:
             if settings.risk_lexicon_file
             else default_lexicon()
         )
-        self.crisis_lines = (
-            load_lines(settings.crisis_lines_file) if settings.crisis_lines_file else load_lines()
-        )
-        unlisted = sorted(set(questions.REGIONS) - {questions.ELSEWHERE} - set(self.crisis_lines))
-        if unlisted:
-            # people who choose one of these get the default region's numbers, with a note
-            log.warning("the crisis lines table has no entry for regions %s", ", ".join(unlisted))
+        self.lines = CrisisLines.load(settings.crisis_lines_file, settings.default_region)
         self.escalations = Escalations(self)
         self.family = Family(self)
         self.clock: Callable[[], datetime] = utcnow  # tests move time by replacing this
@@ -312,21 +306,11 @@ class Dispatcher:
 
     # -- the numbers and the crisis reply ------------------------------------------------
 
-    def numbers_for(self, region: str | None) -> crisis.Numbers:
-        """The numbers for a region code: the program's region's while it is not known, and
-        only "your local emergency number" for somewhere the table does not cover."""
-        if region == questions.ELSEWHERE:
-            return crisis.Numbers(None)
-        known = self.crisis_lines.get(region or "")
-        if known is not None:
-            return crisis.Numbers(known)
-        return crisis.Numbers(self.crisis_lines.get(self.settings.default_region), known=False)
-
     def _sos_without_a_person(self, incoming: Incoming) -> list[Outgoing]:
         """/sos from someone without a role, or while the database is failing: the numbers
         for their language code's region."""
         locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
-        numbers = self.numbers_for(region_for_language_code(incoming.language_code))
+        numbers = self.lines.numbers_for(region_for_language_code(incoming.language_code))
         text, _ = crisis.sos(numbers, crisis.Audience.AT_RISK)
         return [SendText(incoming.chat_id, self.translator.render(text, locale))]
 
@@ -356,7 +340,7 @@ class Dispatcher:
         facts = crisis.CrisisFacts(
             crisis.Audience.AT_RISK,
             locale,
-            self.numbers_for(region),
+            self.lines.numbers_for(region),
             after_hours_note=self.settings.after_hours_note,
             now=self.clock(),
         )
@@ -391,7 +375,7 @@ class Dispatcher:
         )
         numbers = facts.numbers
         if person.region is not None:
-            numbers = self.numbers_for(person.region)
+            numbers = self.lines.numbers_for(person.region)
         return replace(
             facts,
             audience=audience,
@@ -531,7 +515,7 @@ class Dispatcher:
         """What the flows may know of the person: a staff member's desk; the escalation about
         a client or relative (its row locked), when the locking query saw one or a crisis has
         just opened one."""
-        view = replace(people.view_of(person), numbers=self.numbers_for(person.region))
+        view = replace(people.view_of(person), numbers=self.lines.numbers_for(person.region))
         if person.role in STAFF_ROLES:
             return replace(view, desk=await self.escalations.desk(session, person))
         if has_case and person.role in SUBJECT_ROLES:
@@ -925,7 +909,15 @@ class Dispatcher:
             out.append(
                 SendText(
                     person.chat_id,
-                    self.translator.render(Msg(N_("deleteme.done")), person.locale),
+                    self.translator.render(
+                        msg(
+                            N_("deleteme.done"),
+                            emergency=crisis.emergency_inline(
+                                self.lines.numbers_for(person.region)
+                            ),
+                        ),
+                        person.locale,
+                    ),
                     ReplyKeyboardRemove(),
                 )
             )
@@ -1151,7 +1143,7 @@ class Dispatcher:
             reason = N_("access.invite_only")
         answer: Text = Msg(reason)
         if command == "help":
-            numbers = self.numbers_for(region_for_language_code(incoming.language_code))
+            numbers = self.lines.numbers_for(region_for_language_code(incoming.language_code))
             answer = Lines((Msg(reason), Msg(N_("crisis.emergency")), *crisis.block(numbers).parts))
         text = self.translator.render(answer, locale)
         if incoming.callback_query_id:
@@ -1189,7 +1181,7 @@ class Dispatcher:
             await family_joined(session, invite_id, person)
         flow_row = FlowState(person_id=person.id, context={}, step=0)
         session.add(flow_row)
-        view = replace(people.view_of(person), numbers=self.numbers_for(person.region))
+        view = replace(people.view_of(person), numbers=self.lines.numbers_for(person.region))
         outcome = conversation.start_flow("onboarding", view, Event("start", now=now), self.rules)
         return await self._apply(session, person, flow_row, outcome, incoming, now)
 
