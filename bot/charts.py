@@ -88,12 +88,16 @@ class ChartLabels:
     sleep: str
     medication: str
     signs: str
-    mood_ticks: tuple[str, str, str, str, str]  # for 1..5, short words
-    sleep_ticks: tuple[str, str, str, str, str]  # for -2..2
+    mood_ticks: tuple[str, ...]  # five short words, for 1..5
+    sleep_ticks: tuple[str, ...]  # five, for -2..2
     medication_legend: dict[str, str]  # "taken" -> "Taken" etc.
     no_data: str  # e.g. "no check-in"
     date_format: Callable[[date], str]  # e.g. lambda d: "11/22", formatted by Babel
     locale: str = "en"  # picks the Chinese glyph forms: "zh_Hant" -> Traditional
+
+    def __post_init__(self) -> None:
+        if len(self.mood_ticks) != 5 or len(self.sleep_ticks) != 5:
+            raise ValueError("a chart needs five mood and five sleep words")
 
 
 class ChartFontMissing(RuntimeError):
@@ -211,8 +215,8 @@ def _drawable_labels(labels: ChartLabels) -> ChartLabels:
         sleep=drawable(labels.sleep),
         medication=drawable(labels.medication),
         signs=drawable(labels.signs),
-        mood_ticks=tuple(drawable(t) for t in labels.mood_ticks),  # type: ignore[arg-type]
-        sleep_ticks=tuple(drawable(t) for t in labels.sleep_ticks),  # type: ignore[arg-type]
+        mood_ticks=tuple(drawable(t) for t in labels.mood_ticks),
+        sleep_ticks=tuple(drawable(t) for t in labels.sleep_ticks),
         medication_legend={k: drawable(v) for k, v in labels.medication_legend.items()},
         no_data=drawable(labels.no_data),
         date_format=dates,
@@ -513,172 +517,3 @@ def _dates(
         ticks, [labels.date_format(period[i].day) for i in ticks], fontproperties=font(TICK_PT)
     )
     ax.tick_params(axis="x", which="major", length=6, color=GRID)
-
-
-def _demo_days(end: date) -> list[ChartDay]:
-    """Four weeks of a made-up client: steady, a rough patch in week three, a few gaps."""
-    mood = [
-        4,
-        4,
-        3,
-        4,
-        None,
-        4,
-        5,
-        4,
-        4,
-        3,
-        4,
-        4,
-        None,
-        4,
-        3,
-        3,
-        2,
-        2,
-        1,
-        None,
-        2,
-        2,
-        3,
-        3,
-        4,
-        4,
-        None,
-        4,
-    ]
-    sleep = [
-        0,
-        0,
-        0,
-        1,
-        None,
-        0,
-        0,
-        0,
-        -1,
-        0,
-        0,
-        0,
-        None,
-        0,
-        -1,
-        -2,
-        -2,
-        -1,
-        -2,
-        None,
-        -1,
-        0,
-        0,
-        1,
-        0,
-        0,
-        None,
-        0,
-    ]
-    meds = "TTTTxTTTTPTTxTTPNNTxNTTTTTxT"
-    signs = [
-        0,
-        0,
-        0,
-        0,
-        None,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        None,
-        0,
-        1,
-        1,
-        2,
-        3,
-        2,
-        None,
-        1,
-        1,
-        0,
-        0,
-        0,
-        0,
-        None,
-        0,
-    ]
-    answer = {"T": "taken", "P": "partly", "N": "not_taken", "x": None}
-    start = end - timedelta(days=27)
-    return [
-        ChartDay(start + timedelta(days=i), mood[i], sleep[i], answer[meds[i]], signs[i])
-        for i in range(28)
-        if mood[i] is not None or signs[i] is not None
-    ]
-
-
-DEMO_LABELS = {
-    "en": ChartLabels(
-        title="Your last four weeks",
-        mood="Mood",
-        sleep="Sleep, compared with usual",
-        medication="Medication",
-        signs="Warning signs",
-        mood_ticks=("very low", "low", "okay", "good", "very good"),
-        sleep_ticks=("much less", "less", "as usual", "more", "much more"),
-        medication_legend={
-            "taken": "💊 Taken",
-            "partly": "Some",
-            "not_taken": "Not taken",
-            "not_prescribed": "None prescribed",
-        },
-        no_data="no check-in",
-        date_format=lambda d: f"{d.day} {d:%b}",
-        locale="en",
-    ),
-    "zh_Hans": ChartLabels(
-        title="你最近四周的情况",
-        mood="心情",
-        sleep="睡眠（和平时比）",
-        medication="服药",
-        signs="预警信号",
-        mood_ticks=("很差", "较差", "一般", "不错", "很好"),
-        sleep_ticks=("少很多", "少一些", "和平时一样", "多一些", "多很多"),
-        medication_legend={
-            "taken": "吃了",
-            "partly": "吃了一部分",
-            "not_taken": "没吃",
-            "not_prescribed": "不用吃药",
-        },
-        no_data="未签到",
-        date_format=lambda d: f"{d.month}月{d.day}日",
-        locale="zh_Hans",
-    ),
-    "zh_Hant": ChartLabels(
-        title="你最近四週的狀況",
-        mood="心情",
-        sleep="睡眠（跟平常比）",
-        medication="服藥",
-        signs="警訊",
-        mood_ticks=("很差", "不太好", "還可以", "不錯", "很好"),
-        sleep_ticks=("少很多", "少一些", "跟平常一樣", "多一些", "多很多"),
-        medication_legend={
-            "taken": "有吃",
-            "partly": "吃了一部分",
-            "not_taken": "沒吃",
-            "not_prescribed": "沒有在吃藥",
-        },
-        no_data="未簽到",
-        date_format=lambda d: f"{d.month}/{d.day}",
-        locale="zh_Hant",
-    ),
-}
-
-
-if __name__ == "__main__":
-    end = date(2026, 11, 22)
-    for locale, demo_labels in DEMO_LABELS.items():
-        png = render_chart(_demo_days(end), end, demo_labels)
-        target = Path(f"/tmp/chart_{locale}.png")
-        target.write_bytes(png)
-        print(f"{target}: {len(png) // 1024} KB")

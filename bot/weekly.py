@@ -38,8 +38,8 @@ def chart_labels(translator: Translator, locale: str, title: str | None = None) 
         sleep=t(N_("chart.sleep")),
         medication=t(N_("chart.medication")),
         signs=t(N_("chart.signs")),
-        mood_ticks=tuple(t(m) for m in MOOD_TICKS),  # type: ignore[arg-type]
-        sleep_ticks=tuple(t(m) for m in SLEEP_TICKS),  # type: ignore[arg-type]
+        mood_ticks=tuple(t(m) for m in MOOD_TICKS),
+        sleep_ticks=tuple(t(m) for m in SLEEP_TICKS),
         medication_legend={
             "taken": t(N_("chart.medication.taken")),
             "partly": t(N_("chart.medication.partly")),

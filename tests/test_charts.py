@@ -15,7 +15,6 @@ from matplotlib.figure import Figure
 
 from bot.charts import (
     ChartDay,
-    ChartLabels,
     chart_font,
     cjk_font_path,
     drawable,
@@ -23,64 +22,14 @@ from bot.charts import (
     render_chart,
     series,
 )
+from bot.i18n import Translator
+from bot.weekly import chart_labels
+from flows.people import LOCALES
 
 END = date(2026, 11, 22)
 
-LABELS = {
-    "en": ChartLabels(
-        title="Your last four weeks",
-        mood="Mood",
-        sleep="Sleep",
-        medication="Medication",
-        signs="Warning signs",
-        mood_ticks=("very low", "low", "okay", "good", "very good"),
-        sleep_ticks=("Much less", "Less", "As usual", "More", "Much more"),
-        medication_legend={
-            "taken": "💊 Yes",
-            "partly": "Some of it",
-            "not_taken": "Not today",
-            "not_prescribed": "I don't take any",
-        },
-        no_data="no check-in",
-        date_format=lambda d: f"{d:%b} {d.day}",
-    ),
-    "zh_Hans": ChartLabels(
-        title="你最近四周的情况",
-        mood="心情",
-        sleep="睡眠",
-        medication="服药",
-        signs="预警信号",
-        mood_ticks=("很差", "较差", "一般", "不错", "很好"),
-        sleep_ticks=("少很多", "少一些", "和平时一样", "多一些", "多很多"),
-        medication_legend={
-            "taken": "💊 吃了",
-            "partly": "吃了一部分",
-            "not_taken": "今天没吃",
-            "not_prescribed": "我不用吃药",
-        },
-        no_data="未签到",
-        date_format=lambda d: f"{d.month}月{d.day}日",
-        locale="zh_Hans",
-    ),
-    "zh_Hant": ChartLabels(
-        title="你最近四週的狀況",
-        mood="心情",
-        sleep="睡眠",
-        medication="服藥",
-        signs="警訊",
-        mood_ticks=("很差", "不太好", "還可以", "不錯", "很好"),
-        sleep_ticks=("少很多", "少一些", "跟平常一樣", "多一些", "多很多"),
-        medication_legend={
-            "taken": "💊 有吃",
-            "partly": "吃了一部分",
-            "not_taken": "今天沒吃",
-            "not_prescribed": "我沒有在吃藥",
-        },
-        no_data="未簽到",
-        date_format=lambda d: f"{d.month}/{d.day}",
-        locale="zh_Hant",
-    ),
-}
+# The words the bot really puts on the chart, from the catalogs.
+LABELS = {locale: chart_labels(Translator(), locale) for locale in LOCALES}
 
 MEDICATION = ("taken", "taken", "partly", "taken", "not_taken", "not_prescribed", "taken")
 
