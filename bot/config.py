@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.flags import FlagRules
+from flows.schedule import LESSON_DAYS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("en", "zh_Hans", "zh_Hant")
@@ -59,7 +60,7 @@ class Settings(BaseSettings):
     default_checkin_time: time = time(19, 0)
     quiet_hours_start: time = time(22, 0)
     quiet_hours_end: time = time(8, 0)
-    lesson_days: str = "1,4"
+    lesson_days: str = LESSON_DAYS
     retention_days: int = Field(default=365, ge=1, le=36500)
     sandbox_port: int = Field(default=8080, ge=1, le=65535)
     sandbox_database: Path = PROJECT_ROOT / "sandbox.db"

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 from flows import crisis, questions
 from flows.effects import Choice, ForgetPerson, RefreshCommands, Say, UpdatePerson
-from flows.engine import FlowModel
 from flows.people import Role
+from flows.questions import CheckinTimeQuestion
 from flows.text import N_, Msg, Raw, msg
 
 CONSENT_CHOICES = (
@@ -26,7 +26,7 @@ INTRO = {
 }
 
 
-class Onboarding(FlowModel):
+class Onboarding(CheckinTimeQuestion):
     name = "onboarding"
     initial = "consent"
     states: ClassVar[list[str]] = [
@@ -210,22 +210,6 @@ class Onboarding(FlowModel):
     def on_enter_checkin_time(self) -> None:
         self.ask(
             Msg(N_("onboarding.checkin_time.ask")),
-            questions.checkin_time_choices(),
-            columns=3,
-        )
-
-    def parse_checkin_time(self) -> Any:
-        return questions.parse_clock(self.event)
-
-    def time_allowed(self) -> bool:
-        return questions.checkin_time_problem(self.value, self.rules) is None
-
-    def reask_checkin_time(self) -> None:
-        problem = (
-            None if self.value is None else questions.checkin_time_problem(self.value, self.rules)
-        )
-        self.ask(
-            problem or Msg(N_("onboarding.checkin_time.unknown")),
             questions.checkin_time_choices(),
             columns=3,
         )

@@ -9,7 +9,8 @@ from flows import questions
 from flows.effects import Choice, RefreshCommands, Say, UpdatePerson
 from flows.engine import FlowModel
 from flows.people import Role
-from flows.text import N_, Lines, Msg, Param, Raw, msg
+from flows.schedule import LESSON_DAYS
+from flows.text import N_, Lines, Localised, Msg, Param, Raw, msg
 
 
 class LanguageFlow(FlowModel):
@@ -62,8 +63,29 @@ LESSON_DAY_CHOICES = (
     ("6", N_("settings.lesson_days.sun")),
 )
 
+# Weekday names, for days a program set that are not among the choices above.
+WEEKDAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "zh_Hans": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+    "zh_Hant": ("週一", "週二", "週三", "週四", "週五", "週六", "週日"),
+}
 
-class SettingsFlow(FlowModel):
+
+def lesson_days_label(days: str) -> Msg | Localised:
+    """The lesson days in words: a choice's own words, else the weekdays one by one."""
+    known = dict(LESSON_DAY_CHOICES).get(days)
+    if known is not None:
+        return Msg(known)
+    numbers = [int(day) for day in days.split(",") if day.strip() in set("0123456")]
+    return Localised.of(
+        {
+            locale: ("、" if locale != "en" else ", ").join(names[n] for n in numbers)
+            for locale, names in WEEKDAYS.items()
+        }
+    )
+
+
+class SettingsFlow(questions.CheckinTimeQuestion):
     name = "settings"
     initial = "menu"
     states: ClassVar[list[str]] = [
@@ -151,9 +173,7 @@ class SettingsFlow(FlowModel):
                 questions.REGIONS.get(person.region or "", questions.REGIONS[questions.ELSEWHERE])
             ),
             "language": Raw(questions.LANGUAGE_NAMES.get(person.locale, person.locale)),
-            "lesson_days": Msg(
-                dict(LESSON_DAY_CHOICES).get(person.lesson_days or "1,4", LESSON_DAY_CHOICES[0][1])
-            ),
+            "lesson_days": lesson_days_label(person.lesson_days or LESSON_DAYS),
             "lesson_time": person.checkin_time or Raw("—"),
         }
         items = _items_for(person.role)
@@ -254,22 +274,6 @@ class SettingsFlow(FlowModel):
     def on_enter_checkin_time(self) -> None:
         self._show_item()
         self.ask(Msg(N_("settings.checkin_time.ask")), questions.checkin_time_choices(), columns=3)
-
-    def parse_checkin_time(self) -> time | None:
-        return questions.parse_clock(self.event)
-
-    def time_allowed(self) -> bool:
-        return questions.checkin_time_problem(self.value, self.rules) is None
-
-    def reask_checkin_time(self) -> None:
-        problem = (
-            None if self.value is None else questions.checkin_time_problem(self.value, self.rules)
-        )
-        self.ask(
-            problem or Msg(N_("onboarding.checkin_time.unknown")),
-            questions.checkin_time_choices(),
-            columns=3,
-        )
 
     def save_checkin_time(self) -> None:
         self.show_choice(Raw(self.value.strftime("%H:%M")))

@@ -9,6 +9,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+# A relative's lesson days unless the program sets its own: weekday numbers, Monday is 0
+# (Tuesday and Friday, so a week's two lessons are spread out).
+LESSON_DAYS = "1,4"
+
 
 def local_date(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()

@@ -141,3 +141,26 @@ def test_pause_and_resume_are_for_clients_and_family_only() -> None:
         Event("command", "pause"), person(Role.PEER_WORKER, onboarded=True), FlowSnapshot(), RULES
     )
     assert not any(isinstance(e, UpdatePerson) for e in outcome.effects)
+
+
+@pytest.mark.parametrize(
+    ("days", "locale", "shown"),
+    [
+        ("1,4", "en", "Tuesday and Friday"),
+        ("2,6", "en", "Wednesday, Sunday"),
+        ("2,6", "zh_Hans", "周三、周日"),
+        ("0,5", "zh_Hant", "週一、週六"),
+    ],
+)
+def test_settings_show_the_lesson_days_a_program_set(days: str, locale: str, shown: str) -> None:
+    """A program's own lesson days (TONGBAN_LESSON_DAYS) are shown as they are, not as the
+    first of the choices the menu offers."""
+    from bot.i18n import Translator
+
+    relative = PersonView(1, Role.FAMILY, locale, "Asia/Shanghai", lesson_days=days)
+    outcome = start_flow("settings", relative, Event("command", "settings"), RULES)
+    said = [e for e in outcome.effects if isinstance(e, Say)]
+    text = Translator().render(said[0].text, locale)
+    assert shown in text
+    others = {"Tuesday and Friday", "周二和周五", "週二和週五"} - {shown}
+    assert not any(other in text for other in others)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Person, Schedule
 from flows.people import Role
-from flows.schedule import next_daily, next_weekly, shifted
+from flows.schedule import LESSON_DAYS, next_daily, next_weekly, shifted
 
 CHECKIN, REMINDER, WEEKLY = "checkin", "reminder", "weekly"
 LESSON, FAMILY_SUMMARY = "lesson", "family_summary"
@@ -18,7 +18,9 @@ KINDS = (CHECKIN, REMINDER, WEEKLY, LESSON, FAMILY_SUMMARY)
 
 
 def lesson_weekdays(person: Person) -> list[int]:
-    return [int(day) for day in (person.lesson_days or "1,4").split(",") if day.strip().isdigit()]
+    return [
+        int(day) for day in (person.lesson_days or LESSON_DAYS).split(",") if day.strip().isdigit()
+    ]
 
 
 def next_lesson_due(person: Person, after: datetime) -> datetime | None:
