@@ -7,9 +7,9 @@ from datetime import time
 from typing import Any, ClassVar
 
 from flows import crisis, questions
+from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, ForgetPerson, RefreshCommands, Say, UpdatePerson
 from flows.people import Role
-from flows.questions import CheckinTimeQuestion
 from flows.text import N_, Msg, Raw, msg
 
 CONSENT_CHOICES = (

@@ -6,6 +6,7 @@ from datetime import time
 from typing import Any, ClassVar
 
 from flows import questions
+from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, RefreshCommands, Say, UpdatePerson
 from flows.engine import FlowModel
 from flows.people import Role
@@ -85,7 +86,7 @@ def lesson_days_label(days: str) -> Msg | Localised:
     )
 
 
-class SettingsFlow(questions.CheckinTimeQuestion):
+class SettingsFlow(CheckinTimeQuestion):
     name = "settings"
     initial = "menu"
     states: ClassVar[list[str]] = [

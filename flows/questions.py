@@ -8,7 +8,6 @@ from datetime import time
 from functools import cache
 
 from flows.effects import Choice
-from flows.engine import FlowModel
 from flows.people import LOCALES, Event, Rules
 from flows.text import N_, Msg, Raw, msg
 
@@ -184,22 +183,3 @@ def parse_duty(event: Event) -> bool | None:
     if event.kind == "choice" and event.value in ("duty:on", "duty:off"):
         return event.value == "duty:on"
     return None
-
-
-class CheckinTimeQuestion(FlowModel):
-    """The check-in time question's answer handling, shared by onboarding and /settings
-    (each asks it in words of its own and saves it its own way)."""
-
-    def parse_checkin_time(self) -> time | None:
-        return parse_clock(self.event)
-
-    def time_allowed(self) -> bool:
-        return checkin_time_problem(self.value, self.rules) is None
-
-    def reask_checkin_time(self) -> None:
-        problem = None if self.value is None else checkin_time_problem(self.value, self.rules)
-        self.ask(
-            problem or Msg(N_("onboarding.checkin_time.unknown")),
-            checkin_time_choices(),
-            columns=3,
-        )
