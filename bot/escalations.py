@@ -150,14 +150,7 @@ class Escalations:
         columns: int = 1,
         tag: CardTag | CaseTag | RelayTag | None = None,
     ) -> SendText:
-        markup = (
-            self.d.renderer.inline_keyboard(
-                person.telegram_user_id, 0, choices, columns, person.locale
-            )
-            if choices
-            else None
-        )
-        return SendText(person.chat_id, self._render(person, text), markup, tag)
+        return self.d.renderer.message(person, text, choices, columns, tag=tag)
 
     # -- loading facts -----------------------------------------------------------------------
 

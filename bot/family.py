@@ -112,9 +112,7 @@ class Family:
         self.d = dispatcher
 
     def _send(self, person: Person, text: Text) -> SendText:
-        return SendText(
-            person.chat_id, self.d.translator.render(text, person.locale, person.timezone)
-        )
+        return self.d.renderer.message(person, text)
 
     async def invite_created(
         self, session: AsyncSession, client: Person, summary: bool, alerts: bool, now: datetime

@@ -367,16 +367,7 @@ class Scheduler:
     def _render(
         self, person: Person, text: Text, choices: tuple[Choice, ...] = (), columns: int = 2
     ) -> SendText:
-        markup = (
-            self.dispatcher.renderer.inline_keyboard(
-                person.telegram_user_id, 0, choices, columns, person.locale
-            )
-            if choices
-            else None
-        )
-        return SendText(
-            person.chat_id, self.translator.render(text, person.locale, person.timezone), markup
-        )
+        return self.dispatcher.renderer.message(person, text, choices, columns)
 
     async def _lesson(self, session: AsyncSession, person: Person, now: datetime) -> list[Outgoing]:
         """Today's lesson, and a week-later question about an earlier lesson's practice task."""
@@ -454,11 +445,7 @@ class Scheduler:
             text_id = N_("checkin.prompt.after_a_while")
         else:
             text_id = N_("checkin.prompt")
-        text = self.translator.render(Msg(text_id), person.locale, person.timezone)
-        markup = self.dispatcher.renderer.inline_keyboard(
-            person.telegram_user_id, 0, (START, LATER), 2, person.locale
-        )
-        return SendText(person.chat_id, text, markup)
+        return self._render(person, Msg(text_id), (START, LATER))
 
     async def _silence(
         self,

@@ -1112,17 +1112,9 @@ class Dispatcher:
         return []
 
     def say(self, person: Person, step: int, say: Say) -> SendText:
-        locale, zone = person.locale, person.timezone
-        text = self.translator.render(say.text, locale, zone)
-        role = Role(person.role)
-        if say.choices:
-            markup = self.renderer.inline_keyboard(
-                person.telegram_user_id, step, say.choices, say.columns, locale
-            )
-            return SendText(person.chat_id, text, markup)
-        if say.menu:
-            return SendText(person.chat_id, text, self.renderer.menu_keyboard(role, locale))
-        return SendText(person.chat_id, text)
+        return self.renderer.message(
+            person, say.text, say.choices, say.columns, step=step, menu=say.menu
+        )
 
     # -- people without a role ------------------------------------------------------------
 

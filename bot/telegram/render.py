@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from telegram import (
     InlineKeyboardButton,
@@ -17,6 +18,7 @@ from bot.telegram.callbacks import ButtonData, ButtonSigner
 from flows.commands import MENU
 from flows.effects import Choice
 from flows.people import LOCALES, Role
+from flows.text import Text
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -130,6 +132,21 @@ Outgoing = (
 )
 
 
+class Reader(Protocol):
+    """Whom a message is for: their chat, and the language and zone it is written in."""
+
+    @property
+    def chat_id(self) -> int: ...
+    @property
+    def telegram_user_id(self) -> int: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+
+
 @dataclass
 class Renderer:
     """Renders choices into signed inline keyboards and the role menu into a reply keyboard."""
@@ -144,6 +161,29 @@ class Renderer:
             for locale in LOCALES:
                 for label, command in items:
                     self._menu_lookup[(locale, self.translator.text(locale, label))] = command
+
+    def message(
+        self,
+        reader: Reader,
+        text: Text,
+        choices: tuple[Choice, ...] = (),
+        columns: int = 1,
+        *,
+        step: int = 0,
+        menu: bool = False,
+        tag: Tag | None = None,
+    ) -> SendText:
+        """The one way a text and its buttons become a message: in the reader's language and
+        zone, with signed buttons (or their role's menu keyboard)."""
+        rendered = self.translator.render(text, reader.locale, reader.timezone)
+        markup: Markup | None = None
+        if choices:
+            markup = self.inline_keyboard(
+                reader.telegram_user_id, step, choices, columns, reader.locale
+            )
+        elif menu:
+            markup = self.menu_keyboard(Role(reader.role), reader.locale)
+        return SendText(reader.chat_id, rendered, markup, tag)
 
     def inline_keyboard(
         self, user_id: int, step: int, choices: tuple[Choice, ...], columns: int, locale: str
