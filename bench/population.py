@@ -35,9 +35,9 @@ from bot.storage.models import (
     SignAnswer,
     WarningSign,
 )
-from bot.storage.schedules import CHECKIN, REMINDER, WEEKLY
 from flows.people import Rules
 from flows.schedule import local_date, next_daily, next_weekly, shifted
+from flows.timers import CHECKIN, REMINDER, WEEKLY
 
 ZONES = ("Asia/Shanghai", "Asia/Taipei", "Europe/London", "America/New_York", "America/Los_Angeles")
 ALIAS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # bot.escalations.person_alias's alphabet

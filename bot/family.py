@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.invites import deep_link, hash_code
 from bot.storage.db import Database
-from bot.storage.models import Escalation, FamilyLink, Flag, Invite, LessonProgress, Person, utcnow
+from bot.storage.models import Escalation, FamilyLink, Invite, LessonProgress, Person, utcnow
 from bot.telegram.render import Outgoing, SendText
 from flows import crisis, escalation
 from flows.effects import Effect, Say, ShowCrisisReply
@@ -223,18 +223,6 @@ class Family:
             row.practice_tried = tried
         if helped is not None:
             row.practice_helped = helped
-
-    async def traffic_light(self, session: AsyncSession, client_id: int, now: datetime) -> str:
-        """green, amber or red from the check-in flags only — never the answers themselves."""
-        flags = (await session.scalars(select(Flag).where(Flag.person_id == client_id))).all()
-        if any(f.cleared_at is None for f in flags):
-            return "red"
-        week_ago = now - timedelta(days=7)
-        if any(
-            f.raised_at >= week_ago or (f.cleared_at and f.cleared_at >= week_ago) for f in flags
-        ):
-            return "amber"
-        return "green"
 
 
 async def demo_link_invite(db: Database, client_telegram_id: int) -> str | None:

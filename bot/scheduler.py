@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, Table, bindparam, case, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +25,7 @@ from bot.storage.models import (
     Escalation,
     EscalationNote,
     EscalationReason,
+    Flag,
     LessonProgress,
     Person,
     ProcessedUpdate,
@@ -34,22 +34,14 @@ from bot.storage.models import (
     Schedule,
     utcnow,
 )
-from bot.storage.schedules import (
-    CHECKIN,
-    FAMILY_SUMMARY,
-    LESSON,
-    REMINDER,
-    WEEKLY,
-    next_lesson_due,
-)
-from bot.telegram.render import Outgoing, SendText
-from flows import crisis, flags
-from flows.effects import Choice
+from bot.storage.people import view_of
+from bot.telegram.render import Outgoing
+from flows import flags, timers
+from flows.effects import Say
 from flows.escalation import HELD
-from flows.family import next_lesson
-from flows.lessons.course import lesson_by_slug, lesson_text
-from flows.schedule import local_date, next_daily, next_weekly, shifted
-from flows.text import N_, Lines, Msg, Text, msg
+from flows.flags import DayRecord
+from flows.schedule import local_date
+from flows.timers import FAMILY_SUMMARY, KINDS, LESSON, WEEKLY
 
 if TYPE_CHECKING:
     from bot.telegram.dispatch import Dispatcher
@@ -57,12 +49,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEPT_FOR_AN_ANSWER = timedelta(days=2)
-START = Choice(Msg(N_("checkin.prompt.start")), "/checkin")
-LATER = Choice(Msg(N_("checkin.prompt.later")), "/later")
 
 
-class Due(NamedTuple):
-    """A claimed schedule row, with what deciding it needs to know about its person."""
+class Claimed(NamedTuple):
+    """A claimed schedule row, with the facts about its person every kind needs."""
 
     person: Person
     kind: str
@@ -91,6 +81,17 @@ class TickReport:
     flags: int = 0
     purged: int = 0
     outgoing: list[Outgoing] = field(default_factory=list)
+    # weekly charts to draw once the tick's transaction is over: whose, from what, which day
+    charts: list[tuple[Person, list[DayRecord], date]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Applying:
+    """A due row's person, while what the core decided for it is applied."""
+
+    person: Person
+    now: datetime
+    report: TickReport
 
 
 PURGE_EVERY = timedelta(hours=1)
@@ -200,6 +201,13 @@ class Scheduler:
         self.translator = dispatcher.translator
         self.rules = dispatcher.flag_rules
         self._last_purge: datetime | None = None
+        # One applier per effect the core's timers decide.
+        self._appliers: dict[type, Any] = {
+            Say: self._say,
+            timers.WeeklyChart: self._chart,
+            timers.PracticeAsked: self._practice_asked,
+            timers.RaiseFlag: self._raise_flag,
+        }
         self._draining = False
 
     async def tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -233,25 +241,24 @@ class Scheduler:
     async def tick(self, bot: Bot, now: datetime | None = None) -> TickReport:
         now = now or utcnow()
         report = TickReport()
-        charts: list[tuple[Person, list[flags.DayRecord], date]] = []
         async with self.db.transaction() as session:
             rows = await self._claim(session, now)
             report.claimed = len(rows)
             if rows:
-                await self._decide(session, rows, now, report, charts)
+                await self._decide(session, rows, now, report)
         async with self.db.transaction() as session:
             report.outgoing += await self.dispatcher.tick_escalations(session, now)
         if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
             async with self.db.transaction() as session:
                 report.purged = await purge_old(session, now, self.settings.retention_days)
             self._last_purge = now
-        for person, records, today in charts:
+        for person, records, today in report.charts:
             report.outgoing.append(await self.dispatcher.weekly_photo(person, records, today))
         report.sent = len(report.outgoing)
         await self.dispatcher.send(bot, report.outgoing)
         return report
 
-    async def _claim(self, session: AsyncSession, now: datetime) -> list[Due]:
+    async def _claim(self, session: AsyncSession, now: datetime) -> list[Claimed]:
         """What is due, oldest first, at most a batch, with each row's person: one round trip.
         The schedule rows stay locked until the tick's first transaction ends."""
         day = _utc_date(now)
@@ -264,30 +271,38 @@ class Scheduler:
         )
         if self.db.is_postgres:
             query = query.with_for_update(of=SCHEDULES, skip_locked=True)
-        return [Due(*row) for row in await session.execute(query)]
+        return [Claimed(*row) for row in await session.execute(query)]
 
     async def _decide(
         self,
         session: AsyncSession,
-        rows: Sequence[Due],
+        rows: Sequence[Claimed],
         now: datetime,
         report: TickReport,
-        charts: list[tuple[Person, list[flags.DayRecord], date]],
     ) -> None:
-        weekly_ids = [row.person_id for row in rows if row.kind == WEEKLY]
-        history: dict[int, list[flags.DayRecord]] = {}
-        if weekly_ids:
-            earliest = min(local_date(now, row.person.timezone) for row in rows)
-            history = await checkins.records(session, weekly_ids, earliest - timedelta(days=29))
+        """Each row's facts are loaded (by kind, in batches), the core decides, and what it
+        decided is applied; the rows move on, or go, in two statements."""
+        facts = await self._facts(session, rows, now)
         moves: list[dict[str, Any]] = []
         drops: list[tuple[int, str]] = []
-        for row in rows:
-            due, day = await self._decide_row(session, row, now, report, charts, history)
-            if due is None:
+        for row, due in zip(rows, facts, strict=True):
+            if row.kind not in KINDS:
+                log.warning("schedule row of unknown kind %s dropped", row.kind)
+            timed = timers.decide(due, self.dispatcher.timing)
+            report.skipped += timed.held_back
+            applying = Applying(row.person, now, report)
+            for effect in timed.effects:
+                await self._appliers[type(effect)](session, applying, effect)
+            if timed.due is None:
                 drops.append((row.person_id, row.kind))
             else:
                 moves.append(
-                    {"s_person": row.person_id, "s_kind": row.kind, "s_due": due, "s_day": day}
+                    {
+                        "s_person": row.person_id,
+                        "s_kind": row.kind,
+                        "s_due": timed.due,
+                        "s_day": timed.day,
+                    }
                 )
         if moves:
             await session.execute(_MOVE, moves)
@@ -296,170 +311,119 @@ class Scheduler:
                 delete(SCHEDULES).where(tuple_(SCHEDULES.c.person_id, SCHEDULES.c.kind).in_(drops))
             )
 
-    async def _decide_row(
-        self,
-        session: AsyncSession,
-        row: Due,
-        now: datetime,
-        report: TickReport,
-        charts: list[tuple[Person, list[flags.DayRecord], date]],
-        history: dict[int, list[flags.DayRecord]],
-    ) -> tuple[datetime | None, date | None]:
-        """What one due row brings (appended to ``report`` and ``charts``), and where the row
-        goes next: its new due time and last prompted local day, or ``None`` to drop it."""
-        person = row.person
-        today = local_date(now, person.timezone)
-        quiet_now = self.dispatcher.rules.is_quiet(now.astimezone(ZoneInfo(person.timezone)).time())
-        blocked = person.blocked_at is not None
-        waiting = person.paused or blocked or row.held or quiet_now
-        kind = row.kind
-        if kind in (CHECKIN, REMINDER):
-            already = row.finished(today, _utc_date(now)) or row.last_local_date == today
-            if not waiting and not already:
-                report.outgoing.append(self._prompt(person, kind, today, row.last_answered))
-                if kind == CHECKIN:
-                    report.outgoing += await self._silence(
-                        session, person, today, row.last_answered, now, report
-                    )
-            else:
-                report.skipped += 1
-            assert person.checkin_time is not None
-            clock = (
-                person.checkin_time
-                if kind == CHECKIN
-                else shifted(
-                    person.checkin_time, timedelta(minutes=self.settings.reminder_after_minutes)
-                )
-            )
-            if clock is None:
-                return None, None
-            return next_daily(clock, person.timezone, now, skip_day=today), today
-        if kind == WEEKLY:
-            if not waiting and person.checkin_time is not None:
-                charts.append((person, history.get(person.id, []), today))
-            else:
-                report.skipped += 1
-            assert person.checkin_time is not None
-            due = next_weekly(
-                self.settings.weekly_summary_day, person.checkin_time, person.timezone, now
-            )
-            return due, row.last_local_date
-        if kind == LESSON:
-            next_lesson = next_lesson_due(person, now)
-            if next_lesson is None:  # no lesson day left (or no time): nothing to send; it goes
-                return None, None
-            if not waiting:
-                report.outgoing += await self._lesson(session, person, now)
-            else:
-                report.skipped += 1
-            return next_lesson, row.last_local_date
-        if kind == FAMILY_SUMMARY:
-            if not waiting:
-                report.outgoing += await self._family_summary(session, person, now)
-            assert person.checkin_time is not None
-            due = next_weekly(
-                self.settings.weekly_summary_day, person.checkin_time, person.timezone, now
-            )
-            return due, row.last_local_date
-        log.warning("schedule row of unknown kind %s dropped", kind)
-        return None, None
+    # -- the facts a kind needs (timers.NEEDS), loaded for a whole batch ----------------------
 
-    def _render(
-        self, person: Person, text: Text, choices: tuple[Choice, ...] = (), columns: int = 2
-    ) -> SendText:
-        return self.dispatcher.renderer.message(person, text, choices, columns)
+    async def _facts(
+        self, session: AsyncSession, rows: Sequence[Claimed], now: datetime
+    ) -> list[timers.Due]:
+        def ids(kind: str) -> list[int]:
+            return [row.person_id for row in rows if row.kind == kind]
 
-    async def _lesson(self, session: AsyncSession, person: Person, now: datetime) -> list[Outgoing]:
-        """Today's lesson, and a week-later question about an earlier lesson's practice task."""
-        out: list[Outgoing] = []
-        week_ago = now - timedelta(days=7)
-        due_followups = (
+        history: dict[int, list[flags.DayRecord]] = {}
+        if weekly := ids(WEEKLY):
+            earliest = min(local_date(now, row.person.timezone) for row in rows)
+            history = await checkins.records(session, weekly, earliest - timedelta(days=29))
+        progress, practice = await self._lesson_facts(session, ids(LESSON), now)
+        shared = await self._shared_lights(session, ids(FAMILY_SUMMARY))
+        utc_today = _utc_date(now)
+        return [
+            timers.Due(
+                kind=row.kind,
+                person=replace(
+                    view_of(row.person),
+                    numbers=self.dispatcher.lines.numbers_for(row.person.region),
+                ),
+                now=now,
+                last_local_date=row.last_local_date,
+                last_answered=row.last_answered,
+                finished_today=row.finished(local_date(now, row.person.timezone), utc_today),
+                held=row.held,
+                blocked=row.person.blocked_at is not None,
+                onboarded_on=row.person.onboarded_at.date() if row.person.onboarded_at else None,
+                history=tuple(history.get(row.person_id, ())),
+                progress=progress.get(row.person_id, {}),
+                practice_due=practice.get(row.person_id, ()),
+                shared=shared.get(row.person_id, ()),
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    async def _lesson_facts(
+        session: AsyncSession, people: list[int], now: datetime
+    ) -> tuple[dict[int, dict[str, str]], dict[int, tuple[str, ...]]]:
+        """How far each relative is in the course, and the lessons they finished a week ago
+        or more whose practice task they were not asked about yet."""
+        progress: dict[int, dict[str, str]] = {}
+        practice: dict[int, tuple[str, ...]] = {}
+        if not people:
+            return progress, practice
+        rows = (
             await session.scalars(
-                select(LessonProgress).where(
-                    LessonProgress.person_id == person.id,
-                    LessonProgress.completed_at <= week_ago,
-                    LessonProgress.practice_asked_at.is_(None),
-                )
+                select(LessonProgress)
+                .where(LessonProgress.person_id.in_(people))
+                .order_by(LessonProgress.completed_at)
             )
         ).all()
-        for row in due_followups[:1]:
-            lesson = lesson_by_slug(row.lesson)
-            row.practice_asked_at = now
-            if lesson is None:
-                continue
-            out.append(
-                self._render(
-                    person,
-                    Lines(
-                        (
-                            Msg(N_("practice.ask")),
-                            lesson_text(
-                                lesson.practice, self.dispatcher.lines.numbers_for(person.region)
-                            ),
-                        )
-                    ),
-                    (
-                        Choice(Msg(N_("practice.tried")), f"/practice {lesson.slug} yes"),
-                        Choice(Msg(N_("practice.not_tried")), f"/practice {lesson.slug} no"),
-                    ),
+        week_ago = now - timedelta(days=7)
+        for row in rows:
+            progress.setdefault(row.person_id, {})[row.lesson] = (
+                "done" if row.completed_at else "started"
+            )
+            if (
+                row.completed_at is not None
+                and row.completed_at <= week_ago
+                and row.practice_asked_at is None
+            ):
+                practice[row.person_id] = (*practice.get(row.person_id, ()), row.lesson)
+        return progress, practice
+
+    @staticmethod
+    async def _shared_lights(
+        session: AsyncSession, people: list[int]
+    ) -> dict[int, tuple[tuple[timers.FlagSpan, ...], ...]]:
+        """For each relative, the flags of every client who shares the weekly summary with
+        them (one list per client)."""
+        shared: dict[int, tuple[tuple[timers.FlagSpan, ...], ...]] = {}
+        for person_id in people:
+            spans = []
+            for link in await family_links(session, family_id=person_id):
+                if not link.share_summary:
+                    continue
+                client_flags = (
+                    await session.scalars(select(Flag).where(Flag.person_id == link.client_id))
+                ).all()
+                spans.append(
+                    tuple(timers.FlagSpan(f.raised_at, f.cleared_at) for f in client_flags)
                 )
-            )
-        progress = await self.dispatcher.family.progress(session, person.id)
-        lesson = next_lesson(progress)
-        if lesson is None:
-            return out
-        out.append(
-            self._render(
-                person,
-                msg(N_("lesson.prompt"), title=Msg(lesson.title), summary=Msg(lesson.summary)),
-                (
-                    Choice(Msg(N_("lesson.start")), f"/lesson {lesson.slug}"),
-                    Choice(Msg(N_("lesson.later")), "/lessons"),
-                ),
-            )
+            shared[person_id] = tuple(spans)
+        return shared
+
+    # -- applying what the core decided ------------------------------------------------------
+
+    async def _say(self, session: AsyncSession, due: Applying, effect: Say) -> None:
+        message = self.dispatcher.renderer.message(
+            due.person, effect.text, effect.choices, effect.columns
         )
-        return out
+        due.report.outgoing.append(message)
 
-    async def _family_summary(
-        self, session: AsyncSession, person: Person, now: datetime
-    ) -> list[Outgoing]:
-        """Green, amber or red for each relative who chose to share it — nothing more."""
-        out: list[Outgoing] = []
-        for link in await family_links(session, family_id=person.id):
-            if not link.share_summary:
-                continue
-            colour = await self.dispatcher.family.traffic_light(session, link.client_id, now)
-            text_id = {
-                "green": N_("family.summary.green"),
-                "amber": N_("family.summary.amber"),
-                "red": N_("family.summary.red"),
-            }[colour]
-            numbers = crisis.emergency_inline(self.dispatcher.lines.numbers_for(person.region))
-            out.append(self._render(person, msg(text_id, emergency=numbers)))
-        return out
+    async def _chart(
+        self, session: AsyncSession, due: Applying, effect: timers.WeeklyChart
+    ) -> None:
+        due.report.charts.append((due.person, list(effect.records), effect.today))
 
-    def _prompt(self, person: Person, kind: str, today: date, last: date | None) -> SendText:
-        if kind == REMINDER:
-            text_id = N_("checkin.reminder")
-        elif last is not None and flags.silence(last, today, self.rules) is not None:
-            text_id = N_("checkin.prompt.after_a_while")
-        else:
-            text_id = N_("checkin.prompt")
-        return self._render(person, Msg(text_id), (START, LATER))
+    async def _practice_asked(
+        self, session: AsyncSession, due: Applying, effect: timers.PracticeAsked
+    ) -> None:
+        row = await session.get(LessonProgress, (due.person.id, effect.lesson))
+        if row is not None:
+            row.practice_asked_at = due.now
 
-    async def _silence(
-        self,
-        session: AsyncSession,
-        person: Person,
-        today: date,
-        last: date | None,
-        now: datetime,
-        report: TickReport,
-    ) -> list[Outgoing]:
-        since = person.onboarded_at.date() if person.onboarded_at else today
-        hit = flags.silence_hit(last, today, self.rules, since=since)
-        if hit is None:
-            return []
-        raised = await flag_store.apply(session, person, [hit], now, rules={"silence"})
-        report.flags += len(raised)
-        return await self.dispatcher.flags_raised(session, person, raised, now)
+    async def _raise_flag(
+        self, session: AsyncSession, due: Applying, effect: timers.RaiseFlag
+    ) -> None:
+        raised = await flag_store.apply(session, due.person, [effect.hit], due.now, {"silence"})
+        due.report.flags += len(raised)
+        due.report.outgoing += await self.dispatcher.flags_raised(
+            session, due.person, raised, due.now
+        )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.storage.models import Escalation, Flag, Person
 from flows.people import Role
+from flows.timers import FlagSpan, traffic_light
 from tests.harness import Harness, texts
 from tests.harness import Person as Chat
 
@@ -213,28 +214,18 @@ async def test_practice_follow_up_a_week_later(harness: Harness) -> None:
     assert "Thank you for letting us know." in texts(replies)
 
 
-async def test_traffic_light_comes_from_flags_only(harness: Harness) -> None:
-    client = await harness.onboard(Role.CLIENT)
-    assert harness.services is not None
-    family = harness.services.dispatcher.family
+def test_traffic_light_comes_from_flags_only() -> None:
+    """Red while a flag is open, amber for a week after one was raised or cleared, green
+    otherwise: a relative sees when, never what (a flag reaches the core as two times)."""
     now = datetime(2026, 3, 2, tzinfo=UTC)
-    async with harness.db.transaction() as session:
-        row = await session.scalar(select(Person).where(Person.telegram_user_id == client.user_id))
-        assert row is not None
-        assert await family.traffic_light(session, row.id, now) == "green"
-        flag = Flag(
-            person_id=row.id,
-            rule="sleep",
-            evidence=[],
-            summary={},
-            raised_at=now - timedelta(days=2),
-        )
-        session.add(flag)
-        await session.flush()
-        assert await family.traffic_light(session, row.id, now) == "red"
-        flag.cleared_at = now - timedelta(days=1)
-        assert await family.traffic_light(session, row.id, now) == "amber"
-        assert await family.traffic_light(session, row.id, now + timedelta(days=9)) == "green"
+    raised = now - timedelta(days=2)
+    assert traffic_light([], now) == "green"
+    assert traffic_light([FlagSpan(raised, None)], now) == "red"
+    cleared = FlagSpan(raised, now - timedelta(days=1))
+    assert traffic_light([cleared], now) == "amber"
+    assert traffic_light([cleared], now + timedelta(days=6)) == "amber"
+    assert traffic_light([cleared], now + timedelta(days=6, seconds=1)) == "green"
+    assert traffic_light([cleared, FlagSpan(now - timedelta(days=30), None)], now) == "red"
 
 
 async def test_a_relative_who_declines_leaves_the_clients_link_open(harness: Harness) -> None:

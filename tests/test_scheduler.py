@@ -17,6 +17,7 @@ from bot.storage.models import CheckIn, Flag, FlowState, Person, Schedule
 from bot.storage.schedules import reschedule
 from flows.people import Role, Rules
 from flows.schedule import next_daily
+from flows.timers import Timing
 from tests.harness import TEST_TOKEN, Harness
 from tests.harness import Person as Chat
 
@@ -323,7 +324,7 @@ async def test_reschedule_is_idempotent(harness: Harness) -> None:
         row = await session.scalar(select(Person).where(Person.telegram_user_id == person.user_id))
         assert row is not None
         for _ in range(3):
-            await reschedule(session, row, harness.now, timedelta(hours=3), 6, Rules().is_quiet)
+            await reschedule(session, row, harness.now, Timing(reminder_after=timedelta(hours=3)))
         kinds = Counter((await session.scalars(select(Schedule.kind))).all())
     # 20:00 + 3 h falls in quiet hours, so there is no reminder row.
     assert kinds == Counter({"checkin": 1, "weekly": 1})

@@ -103,6 +103,7 @@ from flows.people import Event, PersonView, Role, Rules
 from flows.risk import Assessment, Level, assess, default_lexicon, load_lexicon
 from flows.schedule import local_date
 from flows.text import N_, Lines, Msg, Raw, Text, msg
+from flows.timers import Timing
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,12 @@ class Dispatcher:
         )
         self.outbox = Outbox(translator, self.mark_blocked)
         self.flag_rules = settings.flag_rules()
+        self.timing = Timing(
+            quiet=self.rules,
+            flag_rules=self.flag_rules,
+            reminder_after=timedelta(minutes=settings.reminder_after_minutes),
+            summary_day=settings.weekly_summary_day,
+        )
         self.cipher = Cipher(settings.encryption_key_list)
         self.lexicon = (
             load_lexicon(settings.risk_lexicon_file)
@@ -1037,14 +1044,7 @@ class Dispatcher:
         )
 
     async def reschedule(self, session: AsyncSession, person: Person, now: datetime) -> None:
-        await reschedule(
-            session,
-            person,
-            now,
-            timedelta(minutes=self.settings.reminder_after_minutes),
-            self.settings.weekly_summary_day,
-            self.rules.is_quiet,
-        )
+        await reschedule(session, person, now, self.timing)
 
     async def _finished_checkin(
         self, session: AsyncSession, person: Person, day: date, now: datetime
