@@ -50,7 +50,6 @@ from flows.effects import (
     AddNote,
     AddReason,
     ChangeCase,
-    Choice,
     DropQueued,
     EditCards,
     Effect,
@@ -141,16 +140,6 @@ class Escalations:
 
     def _render(self, person: Person, text: Text) -> str:
         return self.d.translator.render(text, person.locale, person.timezone)
-
-    def send_text(
-        self,
-        person: Person,
-        text: Text,
-        choices: tuple[Choice, ...] = (),
-        columns: int = 1,
-        tag: CardTag | CaseTag | RelayTag | None = None,
-    ) -> SendText:
-        return self.d.renderer.message(person, text, choices, columns, tag=tag)
 
     # -- loading facts -----------------------------------------------------------------------
 
@@ -531,7 +520,7 @@ class Escalations:
         person = await self._person(session, effect.to)
         if person is None:
             return []
-        return [self.send_text(person, effect.text, effect.choices, effect.columns)]
+        return [self.d.renderer.message(person, effect.text, effect.choices, effect.columns)]
 
     async def _post_card(
         self, session: AsyncSession, effect: PostCard, acting: Acting
@@ -540,7 +529,7 @@ class Escalations:
         if staff is None:
             return []
         return [
-            self.send_text(
+            self.d.renderer.message(
                 staff, effect.text, effect.choices, tag=CardTag(effect.case_id, staff.id)
             )
         ]
@@ -794,7 +783,7 @@ class Escalations:
             if effect.chosen
             else msg(N_("context.how_to_reply.ask"), who=party(subject).who)
         )
-        out.append(self.send_text(worker, Lines(tuple(lines)), tag=CaseTag(esc.id)))
+        out.append(self.d.renderer.message(worker, Lines(tuple(lines)), tag=CaseTag(esc.id)))
         if subject.role == Role.CLIENT.value:
             history = (await checkins.records(session, [subject.id], today - timedelta(days=29)))[
                 subject.id
@@ -884,7 +873,7 @@ class Escalations:
     ) -> list[Outgoing]:
         esc = await session.get(Escalation, escalation_id)
         if esc is None or esc.subject_id != person.id or esc.state != "resolved":
-            return [self.send_text(person, Msg(N_("input.stale_button")))]
+            return [self.d.renderer.message(person, Msg(N_("input.stale_button")))]
         esc.rating = rating
         session.add(
             EscalationEvent(
@@ -895,7 +884,7 @@ class Escalations:
                 at=now,
             )
         )
-        return [self.send_text(person, Msg(N_("escalation.thanks_for_rating")))]
+        return [self.d.renderer.message(person, Msg(N_("escalation.thanks_for_rating")))]
 
 
 LAYERS = {"lexicon": N_("context.found_by_lexicon"), "model": N_("context.found_by_model")}
