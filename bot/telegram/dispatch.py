@@ -372,7 +372,6 @@ class Dispatcher:
         facts: crisis.CrisisFacts,
         about_others: bool,
     ) -> crisis.CrisisFacts:
-        plan = await safety_plans.load(session, person.id, self.cipher)
         audience = (
             crisis.Audience.STAFF
             if person.role in STAFF_ROLES
@@ -380,9 +379,16 @@ class Dispatcher:
             if person.role == Role.FAMILY.value and about_others
             else crisis.Audience.AT_RISK
         )
+        # Staff are not sent the crisis reply, so their own safety plan is not read for it.
+        plan = (
+            {}
+            if audience is crisis.Audience.STAFF
+            else await safety_plans.load(session, person.id, self.cipher)
+        )
         numbers = facts.numbers
         if person.region is not None:
             numbers = self.lines.numbers_for(person.region)
+        worker = await self.escalations.holder_alias(session, person.id)
         return replace(
             facts,
             audience=audience,
@@ -390,8 +396,8 @@ class Dispatcher:
             numbers=numbers,
             helpers=plan.get("helpers"),
             professionals=plan.get("professionals"),
-            help=await self._who_answers(session, person),
-            worker=await self.escalations.holder_alias(session, person.id),
+            help=await self._who_answers(session, person, worker),
+            worker=worker,
             last_alert=await session.scalar(
                 select(func.max(RiskEvent.at)).where(
                     RiskEvent.person_id == person.id, RiskEvent.level == "crisis"
@@ -399,8 +405,10 @@ class Dispatcher:
             ),
         )
 
-    async def _who_answers(self, session: AsyncSession, person: Person) -> crisis.Help:
-        if await self.escalations.holder_alias(session, person.id):
+    async def _who_answers(
+        self, session: AsyncSession, person: Person, worker: str | None
+    ) -> crisis.Help:
+        if worker:
             return crisis.Help.WITH_WORKER
         if person.role not in ASSESSED_ROLES:
             return crisis.Help.UNKNOWN  # nothing is opened for staff
