@@ -15,6 +15,7 @@ from bot.storage.models import Escalation, FamilyLink, Invite, LessonProgress, P
 from bot.telegram.render import Outgoing, SendText
 from flows import crisis, escalation
 from flows.effects import Effect, Say, ShowCrisisReply
+from flows.family import scope_line
 from flows.people import Role
 from flows.text import N_, Msg, Text, msg
 
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from bot.telegram.dispatch import Dispatcher
 
 INVITE_DAYS = 7
-ON, OFF = N_("family.on"), N_("family.off")
 
 
 async def active_links(
@@ -97,14 +97,6 @@ async def joined(session: AsyncSession, invite_id: int, family: Person) -> Famil
     return link
 
 
-def scope_text(link: FamilyLink) -> Msg:
-    return msg(
-        N_("family.scope_line"),
-        summary=Msg(ON if link.share_summary else OFF),
-        alerts=Msg(ON if link.share_alerts else OFF),
-    )
-
-
 class Family:
     """The shell's side of family features, used by the dispatcher and the scheduler."""
 
@@ -132,7 +124,15 @@ class Family:
         relative = await session.get(Person, link.family_id) if link.family_id else None
         if relative is None:
             return []
-        return [self._send(relative, msg(N_("family.access_changed"), scope=scope_text(link)))]
+        return [
+            self._send(
+                relative,
+                msg(
+                    N_("family.access_changed"),
+                    scope=scope_line(link.share_summary, link.share_alerts),
+                ),
+            )
+        ]
 
     async def revoked(
         self, session: AsyncSession, client: Person, link_id: int, now: datetime

@@ -28,7 +28,8 @@ ON, OFF = N_("family.on"), N_("family.off")
 LETTERS = ("A", "B", "C")
 
 
-def _scope_line(summary: bool, alerts: bool) -> Msg:
+def scope_line(summary: bool, alerts: bool) -> Msg:
+    """What a relative may see, in words: the weekly summary and alerts, each on or off."""
     return msg(
         N_("family.scope_line"),
         summary=Msg(ON if summary else OFF),
@@ -125,7 +126,7 @@ class FamilyLinks(FlowModel):
                     N_("family.link_line"),
                     n=n,
                     state=Msg(state),
-                    scope=_scope_line(link["summary"], link["alerts"]),
+                    scope=scope_line(link["summary"], link["alerts"]),
                 )
             )
             choices.append(Choice(msg(N_("family.manage"), n=n), f"fam:link:{link['id']}"))
@@ -169,7 +170,7 @@ class FamilyLinks(FlowModel):
 
     def _new_question(self) -> tuple[Lines, tuple[Choice, ...]]:
         summary, alerts = bool(self.ctx["summary"]), bool(self.ctx["alerts"])
-        text = Lines((Msg(N_("family.new.ask")), _scope_line(summary, alerts)))
+        text = Lines((Msg(N_("family.new.ask")), scope_line(summary, alerts)))
         return text, self._scope_choices(
             summary, alerts, Choice(Msg(N_("family.create")), "fam:create")
         )
@@ -204,7 +205,7 @@ class FamilyLinks(FlowModel):
 
     def _link_question(self) -> tuple[Lines, tuple[Choice, ...]]:
         summary, alerts = bool(self.ctx["summary"]), bool(self.ctx["alerts"])
-        text = Lines((Msg(N_("family.link.ask")), _scope_line(summary, alerts)))
+        text = Lines((Msg(N_("family.link.ask")), scope_line(summary, alerts)))
         return text, self._scope_choices(
             summary, alerts, Choice(Msg(N_("family.revoke")), "fam:revoke")
         )
