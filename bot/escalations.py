@@ -45,7 +45,6 @@ from bot.telegram.render import (
 )
 from flows import crisis, escalation
 from flows import desk as desks
-from flows.commands import STAFF
 from flows.effects import (
     AddNote,
     AddReason,
@@ -63,7 +62,7 @@ from flows.effects import (
 )
 from flows.escalation import HELD, LEFT, SOURCE_LABELS, TIER_LABELS, Case, Party, Tier
 from flows.family import CONCERN_SIGNS
-from flows.people import Role
+from flows.people import STAFF, Role
 from flows.questions import LANGUAGE_NAMES
 from flows.text import N_, Lines, Msg, Raw, Text, msg
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.people import Role
+from flows.people import STAFF, Role
 from flows.text import N_
 
 EVERYONE = frozenset(Role)
-STAFF = frozenset({Role.PEER_WORKER, Role.SUPERVISOR})
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flows.commands import STAFF, parse_number
+from flows.commands import parse_number
 from flows.effects import (
     AddNote,
     Choice,
@@ -44,7 +44,7 @@ from flows.escalation import (
     released,
     taken_card,
 )
-from flows.people import Role
+from flows.people import STAFF, Role
 from flows.text import N_, Lines, Localised, Msg, Raw, Text, msg
 
 

@@ -24,7 +24,12 @@ class Role(StrEnum):
 
     @property
     def has_alias(self) -> bool:
-        return self in (Role.PEER_WORKER, Role.SUPERVISOR)
+        """Staff are known to clients by an alias they choose."""
+        return self in STAFF
+
+
+# Peer workers and supervisors: they hold chats, and are not sent the crisis reply.
+STAFF = frozenset({Role.PEER_WORKER, Role.SUPERVISOR})
 
 
 LOCALES = ("en", "zh_Hans", "zh_Hant")

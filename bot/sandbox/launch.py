@@ -26,7 +26,7 @@ from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import Person, ProcessedUpdate
 from bot.storage.people import alias_taken
-from flows.people import Role
+from flows.people import STAFF, Role
 from flows.questions import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class DemoCast:
         mark = await self._answer(user_id, mark)  # time zone: the first offered
         if member.role is Role.CLIENT:
             mark = await self._answer(user_id, mark, "20:00")
-        if member.role in (Role.PEER_WORKER, Role.SUPERVISOR):
+        if member.role in STAFF:
             await self._wait_for_new(user_id, mark)
             mark = self._last_id(user_id)
             await self.api.user_send_text(user_id, member.alias or member.name)
