@@ -218,6 +218,7 @@ def _relay(event: Event, person: PersonView, snapshot: FlowSnapshot) -> tuple[Ef
         event.value,
         event.message_id or 0,
         event.reply_case,
+        event.reply_unknown,
     )
     if person.desk is not None:
         if snapshot.flow is not None:

@@ -78,6 +78,9 @@ class Message:
     text: str
     message_id: int
     reply_case: int | None = None  # a Telegram reply to a message of this escalation
+    # A Telegram reply to a message that belongs to no escalation known any more (its chat
+    # was erased, or its records purged): meant for someone, but for whom is not known.
+    reply_unknown: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +195,9 @@ def which(desk: Desk, question: str, command: str) -> tuple[Effect, ...]:
 def from_worker(desk: Desk, message: Message, now: datetime) -> tuple[Effect, ...]:
     """Where a worker's message goes: a reply to a chat's message goes to that chat (or
     nowhere, if they no longer hold it); otherwise the chat they chose; otherwise nowhere
-    yet — it is kept and they are asked whom it is for."""
+    yet — it is kept and they are asked whom it is for. A reply to a message whose chat is
+    not known any more is kept and asked about too: it was meant for that chat's person,
+    not for the one chosen now."""
     if message.reply_case is not None:
         case = desk.holding(message.reply_case)
         if case is None:
@@ -200,7 +205,7 @@ def from_worker(desk: Desk, message: Message, now: datetime) -> tuple[Effect, ..
         return _relay_to_subject(desk, case, message, now)
     if not desk.held:
         return (Say(Msg(N_("relay.no_chat_not_sent"))),)
-    chosen = desk.chosen
+    chosen = None if message.reply_unknown else desk.chosen
     if chosen is not None:
         return _relay_to_subject(desk, chosen, message, now)
     return (

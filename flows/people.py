@@ -87,6 +87,8 @@ class Event:
     # A worker's Telegram reply to a message that belongs to this escalation (looked up by
     # the shell in the worker's chat); None when it is not a reply, or to nothing relayed.
     reply_case: int | None = None
+    # A worker's Telegram reply to a message no escalation is known for (erased or purged).
+    reply_unknown: bool = False
     # What the crisis screen found in the text: none, concern or crisis; and whether it is
     # about someone else (a relative reporting).
     risk: str = "none"

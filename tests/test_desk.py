@@ -110,6 +110,19 @@ def test_a_reply_goes_to_its_chat_whatever_is_chosen_and_nowhere_once_it_is_gone
     assert gone == (Say(Msg("relay.reply_to_closed_chat")),)
 
 
+def test_a_reply_to_a_message_of_a_chat_that_is_gone_is_never_sent_to_the_chosen_one() -> None:
+    """The chat a quoted message belonged to was erased (or its records purged): the reply
+    was meant for that person, so it is kept and the worker asked, not sent to Anna."""
+    anna = case(1, ANNA, LIN)
+    reply = Message("text", "see you then", 7, reply_unknown=True)
+    effects = desk.from_worker(Desk(LIN, (anna,), selected=1), reply, NOW)
+    assert relayed(effects) == []
+    assert effects[0] == QueueMessage(LIN.id, None, "unaddressed", 7, "text", "see you then")
+    question = effects[1]
+    assert isinstance(question, Say)
+    assert [c.value for c in question.choices] == ["/sendto 7 1", "/sendto 7 0"]
+
+
 def test_a_worker_holding_nothing_is_told_their_message_went_nowhere() -> None:
     assert desk.from_worker(Desk(LIN), text(7), NOW) == (Say(Msg("relay.no_chat_not_sent")),)
 

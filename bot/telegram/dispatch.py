@@ -470,12 +470,10 @@ class Dispatcher:
                     risk_softened=risk.softened,
                 )
             if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
-                event = replace(
-                    event,
-                    reply_case=await self.escalations.reply_case(
-                        session, person.chat_id, incoming.reply_to_message_id
-                    ),
+                replied = await self.escalations.reply_case(
+                    session, person.chat_id, incoming.reply_to_message_id
                 )
+                event = replace(event, reply_case=replied, reply_unknown=replied is None)
             # A crisis may have just opened an escalation: then look again.
             view = await self._view(
                 session, person, loaded.escalation_state is not None or bool(first)
