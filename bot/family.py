@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +27,19 @@ INVITE_DAYS = 7
 
 
 async def active_links(
-    session: AsyncSession, *, client_id: int | None = None, family_id: int | None = None
+    session: AsyncSession,
+    *,
+    client_id: int | None = None,
+    family_id: int | None = None,
+    family_ids: Collection[int] | None = None,
 ) -> list[FamilyLink]:
     query = select(FamilyLink).where(FamilyLink.revoked_at.is_(None)).order_by(FamilyLink.id)
     if client_id is not None:
         query = query.where(FamilyLink.client_id == client_id)
     if family_id is not None:
         query = query.where(FamilyLink.family_id == family_id)
+    if family_ids is not None:
+        query = query.where(FamilyLink.family_id.in_(family_ids))
     return list((await session.scalars(query)).all())
 
 

@@ -86,7 +86,7 @@ class TickReport:
 
 
 @dataclass(frozen=True, slots=True)
-class Applying:
+class Firing:
     """A due row's person, while what the core decided for it is applied."""
 
     person: Person
@@ -198,8 +198,6 @@ class Scheduler:
         self.dispatcher = dispatcher
         self.db = dispatcher.db
         self.settings = dispatcher.settings
-        self.translator = dispatcher.translator
-        self.rules = dispatcher.flag_rules
         self._last_purge: datetime | None = None
         # One applier per effect the core's timers decide.
         self._appliers: dict[type, Any] = {
@@ -290,7 +288,7 @@ class Scheduler:
                 log.warning("schedule row of unknown kind %s dropped", row.kind)
             timed = timers.decide(due, self.dispatcher.timing)
             report.skipped += timed.held_back
-            applying = Applying(row.person, now, report)
+            applying = Firing(row.person, now, report)
             for effect in timed.effects:
                 await self._appliers[type(effect)](session, applying, effect)
             if timed.due is None:
@@ -311,7 +309,7 @@ class Scheduler:
                 delete(SCHEDULES).where(tuple_(SCHEDULES.c.person_id, SCHEDULES.c.kind).in_(drops))
             )
 
-    # -- the facts a kind needs (timers.NEEDS), loaded for a whole batch ----------------------
+    # -- the facts each kind needs, loaded for a whole batch ----------------------------------
 
     async def _facts(
         self, session: AsyncSession, rows: Sequence[Claimed], now: datetime
@@ -383,44 +381,42 @@ class Scheduler:
         session: AsyncSession, people: list[int]
     ) -> dict[int, tuple[tuple[timers.FlagSpan, ...], ...]]:
         """For each relative, the flags of every client who shares the weekly summary with
-        them (one list per client)."""
+        them (one tuple per client, in link order): two queries for the whole batch."""
+        if not people:
+            return {}
+        links = [
+            link for link in await family_links(session, family_ids=people) if link.share_summary
+        ]
+        spans: dict[int, list[timers.FlagSpan]] = {link.client_id: [] for link in links}
+        if spans:
+            for flag in await session.scalars(select(Flag).where(Flag.person_id.in_(list(spans)))):
+                spans[flag.person_id].append(timers.FlagSpan(flag.raised_at, flag.cleared_at))
         shared: dict[int, tuple[tuple[timers.FlagSpan, ...], ...]] = {}
-        for person_id in people:
-            spans = []
-            for link in await family_links(session, family_id=person_id):
-                if not link.share_summary:
-                    continue
-                client_flags = (
-                    await session.scalars(select(Flag).where(Flag.person_id == link.client_id))
-                ).all()
-                spans.append(
-                    tuple(timers.FlagSpan(f.raised_at, f.cleared_at) for f in client_flags)
-                )
-            shared[person_id] = tuple(spans)
+        for link in links:
+            assert link.family_id is not None  # joined links only: they name the relative
+            shared[link.family_id] = (*shared.get(link.family_id, ()), tuple(spans[link.client_id]))
         return shared
 
     # -- applying what the core decided ------------------------------------------------------
 
-    async def _say(self, session: AsyncSession, due: Applying, effect: Say) -> None:
+    async def _say(self, session: AsyncSession, due: Firing, effect: Say) -> None:
         message = self.dispatcher.renderer.message(
             due.person, effect.text, effect.choices, effect.columns
         )
         due.report.outgoing.append(message)
 
-    async def _chart(
-        self, session: AsyncSession, due: Applying, effect: timers.WeeklyChart
-    ) -> None:
+    async def _chart(self, session: AsyncSession, due: Firing, effect: timers.WeeklyChart) -> None:
         due.report.charts.append((due.person, list(effect.records), effect.today))
 
     async def _practice_asked(
-        self, session: AsyncSession, due: Applying, effect: timers.PracticeAsked
+        self, session: AsyncSession, due: Firing, effect: timers.PracticeAsked
     ) -> None:
         row = await session.get(LessonProgress, (due.person.id, effect.lesson))
         if row is not None:
             row.practice_asked_at = due.now
 
     async def _raise_flag(
-        self, session: AsyncSession, due: Applying, effect: timers.RaiseFlag
+        self, session: AsyncSession, due: Firing, effect: timers.RaiseFlag
     ) -> None:
         raised = await flag_store.apply(session, due.person, [effect.hit], due.now, {"silence"})
         due.report.flags += len(raised)

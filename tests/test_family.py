@@ -310,6 +310,8 @@ async def test_a_red_week_gives_the_relative_their_regions_emergency_number(
     harness.set_now(start)
     client = await harness.onboard(Role.CLIENT)
     relative = await _join(harness, await _link(harness, client, summary=True, alerts=False))
+    # a second relative, whose summary is due in the same tick, was not given the summary
+    brother = await _join(harness, await _link(harness, client, summary=False, alerts=True))
     async with harness.db.transaction() as session:
         row = await session.scalar(select(Person).where(Person.telegram_user_id == client.user_id))
         assert row is not None
@@ -323,3 +325,4 @@ async def test_a_red_week_gives_the_relative_their_regions_emergency_number(
         "🔴 Your relative's week: red. Their check-ins show changes the team is following up. "
         "If you're worried, use /worried; if anyone is in danger, call 120 Ambulance / 110 Police."
     ]
+    assert [t for t in _sent_to(harness, brother, since) if "Your relative's week" in t] == []
