@@ -10,7 +10,7 @@ from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, RefreshCommands, Say, UpdatePerson
 from flows.engine import FlowModel
 from flows.people import Role
-from flows.schedule import LESSON_DAYS
+from flows.schedule import LESSON_DAYS, lesson_weekdays
 from flows.text import N_, Lines, Localised, Msg, Param, Raw, msg
 
 
@@ -77,10 +77,9 @@ def lesson_days_label(days: str) -> Msg | Localised:
     known = dict(LESSON_DAY_CHOICES).get(days)
     if known is not None:
         return Msg(known)
-    numbers = [int(day) for day in days.split(",") if day.strip() in set("0123456")]
     return Localised.of(
         {
-            locale: ("、" if locale != "en" else ", ").join(names[n] for n in numbers)
+            locale: ("、" if locale != "en" else ", ").join(names[n] for n in lesson_weekdays(days))
             for locale, names in WEEKDAYS.items()
         }
     )

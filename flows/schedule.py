@@ -14,6 +14,12 @@ from zoneinfo import ZoneInfo
 LESSON_DAYS = "1,4"
 
 
+def lesson_weekdays(lesson_days: str | None) -> list[int]:
+    """A relative's lesson days as weekday numbers (the default days when none are set)."""
+    days = (day.strip() for day in (lesson_days or LESSON_DAYS).split(","))
+    return [int(day) for day in days if day in set("0123456")]
+
+
 def local_date(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 

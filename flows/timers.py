@@ -18,7 +18,7 @@ from flows.effects import Choice, Say
 from flows.family import next_lesson
 from flows.lessons.course import lesson_by_slug, lesson_text
 from flows.people import PersonView, Role, Rules
-from flows.schedule import LESSON_DAYS, local_date, next_daily, next_weekly, shifted
+from flows.schedule import lesson_weekdays, local_date, next_daily, next_weekly, shifted
 from flows.text import N_, Lines, Msg, msg
 
 CHECKIN, REMINDER, WEEKLY = "checkin", "reminder", "weekly"
@@ -56,8 +56,8 @@ class FlagSpan:
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """A due row of the schedules table, with the facts deciding it needs. Which of the
-    optional facts the shell loads depends on ``kind`` (see ``NEEDS``)."""
+    """A due row of the schedules table, with the facts deciding it needs. The facts after
+    ``onboarded_on`` belong to one kind each and are left empty for the others."""
 
     kind: str
     person: PersonView
@@ -76,16 +76,6 @@ class Due:
     practice_due: tuple[str, ...] = ()
     # family summary: for each client who shares it with them, that client's flags
     shared: tuple[tuple[FlagSpan, ...], ...] = ()
-
-
-# The facts each kind needs beyond the row and the person.
-NEEDS: Mapping[str, frozenset[str]] = {
-    CHECKIN: frozenset({"last_answered", "finished_today", "held"}),
-    REMINDER: frozenset({"finished_today", "held"}),
-    WEEKLY: frozenset({"history", "held"}),
-    LESSON: frozenset({"progress", "practice_due", "held"}),
-    FAMILY_SUMMARY: frozenset({"shared", "held"}),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +141,6 @@ def plan(
             wanted[LESSON] = lesson
         wanted[FAMILY_SUMMARY] = next_weekly(timing.summary_day, clock, zone, now)
     return wanted
-
-
-def lesson_weekdays(lesson_days: str | None) -> list[int]:
-    return [int(day) for day in (lesson_days or LESSON_DAYS).split(",") if day.strip().isdigit()]
 
 
 def next_lesson_due(person: PersonView, after: datetime) -> datetime | None:
@@ -280,7 +266,6 @@ __all__ = [
     "FAMILY_SUMMARY",
     "KINDS",
     "LESSON",
-    "NEEDS",
     "REMINDER",
     "WEEKLY",
     "Due",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.i18n import Translator
 from flows.conversation import FLOWS, handle, start_flow
 from flows.effects import FlowSnapshot, ForgetPerson, RefreshCommands, Say, ShowAnswer, UpdatePerson
 from flows.people import Event, PersonView, Role, Rules
@@ -155,8 +156,6 @@ def test_pause_and_resume_are_for_clients_and_family_only() -> None:
 def test_settings_show_the_lesson_days_a_program_set(days: str, locale: str, shown: str) -> None:
     """A program's own lesson days (TONGBAN_LESSON_DAYS) are shown as they are, not as the
     first of the choices the menu offers."""
-    from bot.i18n import Translator
-
     relative = PersonView(1, Role.FAMILY, locale, "Asia/Shanghai", lesson_days=days)
     outcome = start_flow("settings", relative, Event("command", "settings"), RULES)
     said = [e for e in outcome.effects if isinstance(e, Say)]
