@@ -137,19 +137,24 @@ def test_a_stale_choice_of_a_chat_no_longer_held_is_not_used() -> None:
     held=st.lists(st.sampled_from([1, 2, 3, 4]), unique=True, max_size=4),
     selected=st.one_of(st.none(), st.integers(0, 5)),
     reply=st.one_of(st.none(), st.integers(0, 5)),
+    unknown=st.booleans(),
 )
 def test_a_worker_message_reaches_only_a_chat_they_hold_and_chose(
-    held: list[int], selected: int | None, reply: int | None
+    held: list[int], selected: int | None, reply: int | None, unknown: bool
 ) -> None:
+    """``unknown``: a reply to a message whose chat is no longer known (never with a case)."""
     subjects = {n: Party(n, Role.CLIENT, f"C{n}") for n in range(6)}
     cases = tuple(case(n, subjects[n], LIN) for n in held)
-    effects = desk.from_worker(Desk(LIN, cases, selected), text(9, reply_case=reply), NOW)
+    unknown = unknown and reply is None
+    message = Message("text", "hello", 9, reply, reply_unknown=unknown)
+    effects = desk.from_worker(Desk(LIN, cases, selected), message, NOW)
     targets = relayed(effects)
     assert len(targets) <= 1
     if targets:
+        assert not unknown, "a reply meant for a chat that is gone goes to no other chat"
         chosen = reply if reply is not None else selected
         assert targets == [chosen] and chosen in held
-    elif held and reply is None and selected not in held:
+    elif held and reply is None and (unknown or selected not in held):
         assert isinstance(effects[0], QueueMessage), "kept for an answer, never dropped silently"
 
 
