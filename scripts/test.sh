@@ -9,4 +9,5 @@ ensure_venv .venv-test "[test]"
 export PATH="$PWD/.venv-test/bin:$PATH"
 echo "== ruff"; ruff check . && ruff format --check .
 echo "== mypy"; mypy
-echo "== pytest"; pytest "$@"
+# One test process per core (pytest-xdist); each has its own PostgreSQL database.
+echo "== pytest"; pytest -n "${TONGBAN_TEST_WORKERS:-auto}" "$@"

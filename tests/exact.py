@@ -68,6 +68,9 @@ class Step:
     expected: list[str] = field(default_factory=list)
 
 
+_LOGGABLE = {"asia/shanghai", "europe/london", "asia/hong kong", "america/new york", "mars/olympus"}
+
+
 @dataclass
 class ExactTranscript:
     path: Path
@@ -131,6 +134,17 @@ class ExactTranscript:
                 raise ValueError(f"{path.name}:{number}: cannot read {line!r}")
             transcript.steps.append(current)
         return transcript
+
+    def typed_and_aliases(self) -> set[str]:
+        """What people typed (longer than three characters, not a command, button or media)
+        and the aliases they use: none of it may appear in a log."""
+        secrets = {alias for _, _, alias in self.cast.values() if alias}
+        for step in self.steps:
+            typed = step.text.split(") ", 1)[-1] if step.text.startswith("(reply") else step.text
+            if step.kind == "send" and not typed.startswith(("/", "[", "<")) and len(typed) > 3:
+                secrets.add(typed)
+        # Time-zone names are place names shared by many people, not something personal.
+        return {s for s in secrets if s.casefold() not in _LOGGABLE}
 
     async def play(
         self,
@@ -246,7 +260,9 @@ class ExactTranscript:
             out.append(raw)
             if number in actual:
                 out += [INDENT + line for line in actual[number]]
-        self.path.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
+        text = "\n".join(out).rstrip("\n") + "\n"
+        if text != self.path.read_text(encoding="utf-8"):  # unchanged files are not touched
+            self.path.write_text(text, encoding="utf-8")
 
 
 async def _link(harness: Harness, client: Person, relative: Person) -> None:
