@@ -40,8 +40,8 @@ from bench.throughput import (
     stop_bot,
     text_payload,
 )
-from bench.transport import LeanBotAPI
 from bot.config import PROJECT_ROOT
+from bot.sandbox.in_memory import InMemoryBotAPI
 from bot.telegram.callbacks import ButtonData
 
 IN_PROGRESS_STEP = 8  # the step bench.population gives flows in progress
@@ -60,7 +60,7 @@ def rss_kib() -> dict[str, int]:
 async def probe(url: str, clients: int, updates: int, ticks: int, offset: int) -> dict[str, Any]:
     settings = bench_settings(url, log_level="WARNING")
     population = Population(clients=max(clients, 1))
-    api = LeanBotAPI()
+    api = InMemoryBotAPI(record=False)
     services = await in_process_bot(settings, api)
     application = services.application
     now = population.now + timedelta(minutes=1)

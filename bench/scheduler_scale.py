@@ -42,8 +42,8 @@ from sqlalchemy import event, text
 
 from bench.population import Population, insert
 from bench.throughput import bench_settings, in_process_bot, stop_bot
-from bench.transport import LeanBotAPI
 from bot.app import Services
+from bot.sandbox.in_memory import InMemoryBotAPI
 from bot.scheduler import purge_old
 from bot.storage import checkins
 from bot.storage.models import Person
@@ -80,7 +80,7 @@ class SchedulerBench:
         self.clients = clients
         self.settings = bench_settings(database_url, log_level="WARNING")
         self.population = Population(clients=clients)
-        self.api = LeanBotAPI()
+        self.api = InMemoryBotAPI(record=False)
         self.services: Services | None = None
         self.send_seconds = 0.0
 

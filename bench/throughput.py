@@ -43,9 +43,9 @@ from telegram.ext import (
 )
 
 from bench.population import Population, checkin_context, insert
-from bench.transport import LeanBotAPI
 from bot.app import Services, build
 from bot.config import Settings, load_settings
+from bot.sandbox.in_memory import InMemoryBotAPI
 from bot.storage.db import Database
 from bot.storage.models import CheckIn, FlowState
 from bot.telegram.callbacks import ButtonData
@@ -76,7 +76,7 @@ def bench_settings(database_url: str, **overrides: Any) -> Settings:
     )
 
 
-async def in_process_bot(settings: Settings, api: LeanBotAPI) -> Services:
+async def in_process_bot(settings: Settings, api: InMemoryBotAPI) -> Services:
     """The real bot (``bot.app.build``) on the lean fake transport, started as
     ``run_polling`` starts it (``initialize``, then the application's ``post_init``, which
     also moves start-up objects out of the garbage collector's reach), without the
@@ -168,7 +168,7 @@ class CheckinBench:
         self.url = database_url
         self.clients = clients
         self.batch = batch
-        self.api = LeanBotAPI()
+        self.api = InMemoryBotAPI(record=False)
         self.settings = bench_settings(database_url, log_level="WARNING")
         self.population = Population(clients=clients, zone=ZONE, signs_every=0)
         self.services: Services | None = None
@@ -215,7 +215,7 @@ class CheckinBench:
                     user_id, ButtonData("flow", ANSWERS[question], steps[index + 1] + offset)
                 )
                 payloads.append(callback_payload(next(self.update_ids), user_id, data, 100))
-        self.api.reset()
+        self.api.clear()
         cpu = time.process_time()
         seconds = await feed(self.services.application, payloads, self.batch)
         cpu = time.process_time() - cpu
@@ -273,7 +273,7 @@ async def _answer_edit_send(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 def bare_application(
-    api: LeanBotAPI,
+    api: InMemoryBotAPI,
     concurrency: int,
     handler: Callable[[Update, ContextTypes.DEFAULT_TYPE], Any],
     callback: bool,
@@ -299,7 +299,7 @@ async def bare_rate(
 ) -> tuple[list[float], float]:
     """Updates per second of a bare PTB Application, "echo" or "floor" (answer, edit, send),
     and the median CPU milliseconds per update."""
-    api = LeanBotAPI()
+    api = InMemoryBotAPI(record=False)
     callback = kind == "floor"
     application = bare_application(
         api, concurrency, _answer_edit_send if callback else _echo, callback
@@ -315,7 +315,7 @@ async def bare_rate(
                 else text_payload(next(ids), 1_000_001 + n % clients, "hello, how are you")
                 for n in range(updates)
             ]
-            api.reset()
+            api.clear()
             cpu = time.process_time()
             seconds = await feed(application, payloads, batch)
             cpu_ms.append(1000 * (time.process_time() - cpu) / updates)

@@ -50,10 +50,10 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from bot import operations
+from bot.sandbox.in_memory import Call
 from bot.storage.models import CheckIn, SignAnswer
 from bot.storage.models import Person as PersonRow
 from flows.people import Role
-from tests.fake_botapi import Call
 from tests.harness import Harness, Person
 
 INDENT = "  "

@@ -15,8 +15,8 @@ from telegram import Update
 from bot.app import Services, build
 from bot.config import load_settings
 from bot.invites import create_invite
+from bot.sandbox.in_memory import Call, InMemoryBotAPI
 from flows.people import Role
-from tests.fake_botapi import Call, FakeBotAPI
 
 TEST_TOKEN = "123456789:TEST_token_for_tongban_tests_only"
 
@@ -129,7 +129,7 @@ class Harness:
     def __init__(self, database_url: str, **settings: Any) -> None:
         self.database_url = database_url
         self.settings_overrides = settings
-        self.api = FakeBotAPI()
+        self.api = InMemoryBotAPI()
         self.update_ids = itertools.count(1_000_000)
         self.query_ids = itertools.count(1)
         self.user_ids = itertools.count(500_001)

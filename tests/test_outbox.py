@@ -7,14 +7,14 @@ import asyncio
 import time
 from typing import Any
 
+from bot.sandbox.in_memory import InMemoryBotAPI
 from flows.people import Role
-from tests.fake_botapi import FakeBotAPI
 from tests.harness import Harness
 
 SLOW_SECONDS = 0.4
 
 
-class SlowConfirmations(FakeBotAPI):
+class SlowConfirmations(InMemoryBotAPI):
     """A Telegram that is slow to confirm button taps and edits (a congested moment)."""
 
     finished: list[tuple[str, float]]

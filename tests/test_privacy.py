@@ -250,14 +250,14 @@ async def test_a_malformed_webhook_body_is_not_logged(
     import aiohttp
     from telegram.ext import ApplicationBuilder
 
-    from tests.fake_botapi import FakeBotAPI
+    from bot.sandbox.in_memory import InMemoryBotAPI
     from tests.harness import TEST_TOKEN
 
     configure("DEBUG")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    fake = FakeBotAPI()
+    fake = InMemoryBotAPI()
     application = (
         ApplicationBuilder().token(TEST_TOKEN).request(fake).get_updates_request(fake).build()
     )
