@@ -1,7 +1,7 @@
 """The labelled corpus behind the crisis screen, and the figures the docs give for it.
 
-The held-out set is the honest measure: written by someone who had not seen the lexicon,
-never tuned on, never trained on. These tests keep it apart and keep the documented
+The held-out sets are the honest measure: each written by someone who had not seen the
+lexicon, never tuned on, never trained on. These tests keep it apart and keep the documented
 figures equal to what the screen does today.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from bot.safety import risk_corpus
 from bot.safety.risk_check import run
@@ -24,17 +26,25 @@ def _texts(parts: list[risk_corpus.Part]) -> Counter[str]:
     return Counter(row.text.strip().casefold() for part in parts for row in part.rows)
 
 
+def _held_out() -> list[risk_corpus.Part]:
+    return [
+        part for folder in risk_corpus.HELD_OUT_SETS for part in risk_corpus.heldout(folder=folder)
+    ]
+
+
 def test_the_corpus_has_at_least_2000_messages_in_every_language_and_label() -> None:
-    train, held = risk_corpus.training(), risk_corpus.heldout()
-    assert sum(len(p.rows) for p in train + held) >= 2000
-    for parts in (train, held):
+    train = risk_corpus.training()
+    held = [risk_corpus.heldout(folder=folder) for folder in risk_corpus.HELD_OUT_SETS]
+    assert sum(len(p.rows) for p in train + _held_out()) >= 2000
+    for parts in (train, *held):
         assert {p.language for p in parts} == LANGUAGES
         labels = Counter(row.label for p in parts for row in p.rows)
-        assert all(labels[level] >= 100 for level in Level), labels
+        assert labels[Level.CRISIS] >= 250 and labels[Level.NONE] >= 250, labels
+        assert labels[Level.CONCERN] >= 90, labels
 
 
 def test_no_held_out_message_is_in_the_training_corpus() -> None:
-    training, held = _texts(risk_corpus.training()), _texts(risk_corpus.heldout())
+    training, held = _texts(risk_corpus.training()), _texts(_held_out())
     assert set(training) & set(held) == set()
 
 
@@ -46,18 +56,25 @@ def test_the_model_was_trained_on_the_corpus_as_it_is() -> None:
 
 def test_the_documented_figures_are_what_the_screen_does_today() -> None:
     """docs/risk-lexicon.md holds the report; regenerate it with the command it names."""
-    expected = risk_corpus.report(risk_corpus.training(), risk_corpus.heldout())
+    expected = risk_corpus.full_report()
     assert risk_corpus.report_in(DOC) == expected.strip("\n") + "\n", (
         "run: tongban risk-check --report-into docs/risk-lexicon.md"
     )
 
 
-def test_held_out_figures_do_not_fall_below_what_was_measured() -> None:
-    """Floors at the figures measured on 2026-12-05 (88.6% found, 2.1% flagged): a lexicon
-    or model change that loses ground on unseen wording fails here."""
-    result = risk_corpus.score(row for p in risk_corpus.heldout() for row in p.rows)
-    assert result.recall >= 241 / 272
-    assert result.flagged <= 6 / 290
+@pytest.mark.parametrize(
+    ("folder", "found", "flagged"),
+    [("heldout", (257, 272), (6, 290)), ("heldout_b", (263, 294), (4, 260))],
+)
+def test_held_out_figures_do_not_fall_below_what_was_measured(
+    folder: str, found: tuple[int, int], flagged: tuple[int, int]
+) -> None:
+    """Floors at the figures last measured (see docs/risk-lexicon.md): a lexicon or model
+    change that loses ground on unseen wording fails here."""
+    result = risk_corpus.score(row for p in risk_corpus.heldout(folder=folder) for row in p.rows)
+    assert result.matrix[(Level.CRISIS, Level.CRISIS)] >= found[0]
+    assert result.crisis == found[1] and result.everyday == flagged[1]
+    assert result.everyday - result.matrix[(Level.NONE, Level.NONE)] <= flagged[0]
 
 
 def test_report_command_prints_both_parts(tmp_path: Path) -> None:
@@ -68,8 +85,8 @@ def test_report_command_prints_both_parts(tmp_path: Path) -> None:
     assert "### Held-out set" in out.getvalue()
     assert "### Training corpus" in out.getvalue()
     doc = tmp_path / "doc.md"
-    doc.write_text(f"intro\n{risk_corpus.START}\nold\n{risk_corpus.END}\nrest\n", "utf-8")
+    doc.write_text(f"intro\n{risk_corpus.START}\nSTALE REPORT\n{risk_corpus.END}\nrest\n", "utf-8")
     assert run(["--report-into", str(doc)], io.StringIO(""), io.StringIO(), None) == 0
     written = doc.read_text("utf-8")
     assert written.startswith("intro\n") and written.endswith("rest\n")
-    assert "old" not in written and "### Held-out set" in written
+    assert "STALE REPORT" not in written and "### Held-out set" in written

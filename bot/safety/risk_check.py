@@ -100,7 +100,7 @@ def run(argv: list[str] | None, stdin: TextIO, stdout: TextIO, lexicon_path: str
     if args.report or args.report_into:
         from bot.safety import risk_corpus
 
-        text = risk_corpus.report(risk_corpus.training(), risk_corpus.heldout())
+        text = risk_corpus.full_report()
         if not args.report_into:
             stdout.write(text)
             return EXIT_OK

@@ -1,10 +1,12 @@
 """The labelled risk corpus and how the screen does on it: ``tongban risk-check --report``.
 
 The corpus lives in ``tests/risk_corpus``: the first files (``en.tsv``, ``zh_Hans.tsv``,
-``zh_Hant.tsv``, ``label<TAB>text``), the training files (``train/*.tsv``) and the
-held-out set (``heldout/*.tsv``, ``label<TAB>category<TAB>text``). The held-out set was
-written by someone who had not seen the lexicon and is never used to tune the lexicon or
-to train the model (``scripts/train_risk_model.py`` does not read it); it is only measured.
+``zh_Hant.tsv``, ``label<TAB>text``), the training files (``train/*.tsv``; a later batch
+in one language is ``train/<language>.<batch>.tsv``) and two held-out sets
+(``heldout/*.tsv`` and ``heldout_b/*.tsv``, ``label<TAB>category<TAB>text``). Each
+held-out set was written by someone who had not seen the lexicon and is never used to
+tune the lexicon or to train the model (``scripts/train_risk_model.py`` does not read
+them); they are only measured.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def read_file(path: Path, language: str | None = None) -> Part:
             raise ValueError(f"{path}:{number}: unknown label {fields[0]!r}") from None
         category = fields[1] if len(fields) == 3 else ""
         rows.append(Row(label, category, fields[-1], f"{path.name}:{number}"))
-    return Part(path.parent.name, language or path.stem, tuple(rows))
+    return Part(path.parent.name, language or path.name.split(".")[0], tuple(rows))
 
 
 def training(corpus: Path = CORPUS) -> list[Part]:
@@ -68,9 +70,14 @@ def training(corpus: Path = CORPUS) -> list[Part]:
     return [read_file(path) for path in paths]
 
 
-def heldout(corpus: Path = CORPUS) -> list[Part]:
-    """The held-out files: measured, never tuned on."""
-    return [read_file(path) for path in sorted((corpus / "heldout").glob("*.tsv"))]
+def heldout(corpus: Path = CORPUS, folder: str = "heldout") -> list[Part]:
+    """The held-out files: measured, never tuned on. ``folder`` "heldout_b" is the second
+    set, written later by another writer and measured once before and once after the
+    model was retrained on the training batches written with it."""
+    return [read_file(path) for path in sorted((corpus / folder).glob("*.tsv"))]
+
+
+HELD_OUT_SETS = ("heldout", "heldout_b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +126,13 @@ def _line(name: str, result: Score, size: int) -> str:
     )
 
 
-def report(train: list[Part], held: list[Part], list_misses: bool = True) -> str:
-    """The Markdown report written into docs/risk-lexicon.md."""
+def report(train: list[Part], *held: list[Part], list_misses: bool = True) -> str:
+    """The Markdown report written into docs/risk-lexicon.md: the training corpus, then
+    each held-out set (A, B, …) with its misses listed."""
     out = []
-    titles = ("Training corpus (in-sample: the model was trained on it)", "Held-out set")
-    for title, parts in zip(titles, (train, held), strict=True):
+    titles = ["Training corpus (in-sample: the model was trained on it)"]
+    titles += [f"Held-out set {'AB'[n] if n < 2 else n + 1}" for n in range(len(held))]
+    for title, parts in zip(titles, (train, *held), strict=True):
         out += [
             f"### {title}",
             "",
@@ -155,7 +164,7 @@ def report(train: list[Part], held: list[Part], list_misses: bool = True) -> str
                 )
                 out.append(f"| {category} | {crisis} | {everyday} |")
             out.append("")
-        if list_misses and parts is held:
+        if list_misses and parts is not train:
             out += ["Missed crisis messages and flagged everyday messages:", ""]
             out += [
                 f"- `{row.label.value}` → `{got.value}` ({row.source}): {row.text}"
@@ -163,6 +172,11 @@ def report(train: list[Part], held: list[Part], list_misses: bool = True) -> str
             ]
             out.append("")
     return "\n".join(out)
+
+
+def full_report() -> str:
+    """The report on the built-in corpus: training, held-out A, held-out B."""
+    return report(training(), *(heldout(folder=folder) for folder in HELD_OUT_SETS))
 
 
 def write_into(path: Path, text: str) -> None:
