@@ -1,8 +1,9 @@
 """Train the crisis screen's n-gram model and write flows/risk/model.json.
 
 Trained only on tests/risk_corpus/*.tsv and tests/risk_corpus/train/*.tsv; the held-out
-set (tests/risk_corpus/heldout/) is never read here. Needs scikit-learn, a development
-dependency: ``pip install -e ".[train]"`` then ``python scripts/train_risk_model.py``.
+sets (tests/risk_corpus/heldout/ and heldout_b/) are never read here. Needs scikit-learn,
+a development dependency: ``pip install -e ".[train]"`` then
+``python scripts/train_risk_model.py``.
 The bot itself only reads the weights (flows/risk/model.py).
 """
 
