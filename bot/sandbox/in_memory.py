@@ -106,12 +106,11 @@ class InMemoryBotAPI(BaseRequest):
                 "from": BOT_USER,
                 "text": params.get("text", ""),
             }
-            if not self.record:
-                return message if name != "copyMessage" else {"message_id": message["message_id"]}
-            markup = params.get("reply_markup") or {}
-            if isinstance(markup, dict) and "inline_keyboard" in markup:
-                message["reply_markup"] = markup
-            self.messages[(chat_id, message["message_id"])] = message
+            if self.record:
+                markup = params.get("reply_markup") or {}
+                if isinstance(markup, dict) and "inline_keyboard" in markup:
+                    message["reply_markup"] = markup
+                self.messages[(chat_id, message["message_id"])] = message
             return message if name != "copyMessage" else {"message_id": message["message_id"]}
         if name == "editMessageText":
             key = (int(params["chat_id"]), int(params["message_id"]))
