@@ -64,11 +64,11 @@ async def probe(url: str, clients: int, updates: int, ticks: int, offset: int) -
     services = await in_process_bot(settings, api)
     application = services.application
     now = population.now + timedelta(minutes=1)
-    services.dispatcher.clock = lambda: now
+    services.host.clock = lambda: now
     gc.collect()
     started = rss_kib()["VmRSS"]
     ids = itertools.count(1_000_000 * (offset + 1))
-    signer = services.dispatcher.renderer.signer
+    signer = services.host.renderer.signer
     if clients:
         first = offset * updates
         payloads = [

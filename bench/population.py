@@ -40,7 +40,7 @@ from flows.schedule import local_date, next_daily, next_weekly, shifted
 from flows.timers import CHECKIN, REMINDER, WEEKLY
 
 ZONES = ("Asia/Shanghai", "Asia/Taipei", "Europe/London", "America/New_York", "America/Los_Angeles")
-ALIAS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # bot.escalations.person_alias's alphabet
+ALIAS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # bot.storage.people.person_alias's alphabet
 FIRST_USER_ID = 1_000_001  # the sandbox's first simulated person, so both can share ids
 CHUNK = 20_000
 

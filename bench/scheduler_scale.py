@@ -23,7 +23,7 @@ Reported per size:
   periodic job finds at this size (grows with the number of clients until a full batch);
 - *empty tick*: a tick when nothing is due (the fixed cost paid every 30 s);
 - *hourly purge*: ``purge_old``, which the tick runs once an hour (timed ticks skip it);
-- *weekly chart*: one ``Dispatcher.weekly_photo`` (four weeks of answers): a Sunday tick
+- *weekly chart*: one ``bot.weekly.weekly_photo`` (four weeks of answers): a Sunday tick
   makes one per client whose summary is due (timed ticks fall on a Wednesday).
 
 ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement a tick runs is captured at the largest
@@ -48,6 +48,7 @@ from bot.scheduler import purge_old
 from bot.storage import checkins
 from bot.storage.models import Person
 from bot.telegram.render import Outgoing
+from bot.weekly import weekly_photo
 from flows.flags import DayRecord
 
 
@@ -87,8 +88,8 @@ class SchedulerBench:
     async def start(self) -> float:
         seconds = await insert(self.url, self.population, self.settings)
         self.services = await in_process_bot(self.settings, self.api)
-        dispatcher = self.services.dispatcher
-        send = dispatcher.send
+        sender = self.services.scheduler.sender
+        send = sender.send
 
         async def timed_send(bot: Any, outgoing: list[Outgoing]) -> Any:
             started = time.perf_counter()
@@ -97,7 +98,7 @@ class SchedulerBench:
             finally:
                 self.send_seconds += time.perf_counter() - started
 
-        dispatcher.send = timed_send  # type: ignore[method-assign]
+        sender.send = timed_send  # type: ignore[method-assign]
         return seconds
 
     async def stop(self) -> None:
@@ -157,7 +158,7 @@ class SchedulerBench:
             person = await session.get(Person, 1)
         assert person is not None
         started = time.perf_counter()
-        await self.services.dispatcher.weekly_photo(person, records, today)
+        await weekly_photo(self.services.translator, person, records, today)
         return 1000 * (time.perf_counter() - started)
 
     async def purge(self, now: datetime) -> float:

@@ -189,7 +189,7 @@ class CheckinBench:
         self.day += timedelta(days=1)
         day = self.day
         now = datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
-        self.services.dispatcher.clock = lambda: now
+        self.services.host.clock = lambda: now
         async with self.services.db.transaction() as session:
             await session.execute(
                 update(FlowState).values(flow="checkin", state="mood", context=checkin_context(day))
@@ -206,7 +206,7 @@ class CheckinBench:
         """One whole check-in for every client; checks that every answer was taken."""
         assert self.services is not None
         day, steps = await self._new_day()
-        signer = self.services.dispatcher.renderer.signer
+        signer = self.services.host.renderer.signer
         payloads = []
         for offset, question in enumerate(QUESTIONS):
             for index in range(self.clients):

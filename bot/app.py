@@ -12,6 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHa
 from telegram.request import BaseRequest
 
 from bot.config import Mode, Settings
+from bot.host import Host
 from bot.i18n import Translator
 from bot.scheduler import Scheduler
 from bot.storage.db import Database
@@ -49,16 +50,17 @@ class Services:
     settings: Settings
     db: Database
     translator: Translator
+    host: Host
     dispatcher: Dispatcher
     scheduler: Scheduler
     application: Application  # type: ignore[type-arg]
 
     async def prepare(self) -> None:
         """Everything that needs the database and the Bot API before the first update."""
-        await self.dispatcher.start()
+        await self.host.start()
         me = self.application.bot
         if me.username:
-            self.dispatcher.bot_username = me.username
+            self.host.bot_username = self.settings.bot_username or me.username
             await self.db.set_app_setting("bot_username", me.username)
         await set_default_commands(self.application, self.translator)
 
@@ -75,8 +77,9 @@ def build(
         raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
     db = Database(settings.database_url, settings.database_pool_size)
     translator = Translator()
-    dispatcher = Dispatcher(db, translator, settings)
-    if not dispatcher.cipher.enabled:
+    host = Host(db, translator, settings)
+    dispatcher = Dispatcher(host)
+    if not host.cipher.enabled:
         log.warning(
             "NO ENCRYPTION KEY: notes, warning signs and safety plans are stored as plain text. "
             "Set TONGBAN_ENCRYPTION_KEYS (make a key with: tongban db new-key)."
@@ -117,7 +120,7 @@ def build(
     application = builder.build()
     application.add_handler(TypeHandler(Update, dispatcher.handle_update))
     application.add_error_handler(_log_error)
-    scheduler = Scheduler(dispatcher)
+    scheduler = Scheduler(host, dispatcher.escalations, dispatcher.sender)
     if with_updater and application.job_queue is not None:
         # One periodic job for everyone; what is due is rows, not jobs.
         application.job_queue.run_repeating(
@@ -127,7 +130,7 @@ def build(
             # a run that drains a crowd outlasts the interval; the next one returns at once
             job_kwargs={"max_instances": 2},
         )
-    services = Services(settings, db, translator, dispatcher, scheduler, application)
+    services = Services(settings, db, translator, host, dispatcher, scheduler, application)
     return services
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,14 +22,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.family import active_links
-from bot.storage import checkins, safety_plans
+from bot.applying import Acting, Appliers
+from bot.host import Host
+from bot.storage import audit, checkins, safety_plans
+from bot.storage.family_links import active_links
 from bot.storage.models import (
     Escalation,
     EscalationCard,
     EscalationEvent,
     EscalationNote,
     EscalationReason,
+    Flag,
     Person,
     QueuedMessage,
     RelayMessage,
@@ -43,6 +46,7 @@ from bot.telegram.render import (
     RelayTag,
     SendText,
 )
+from bot.weekly import weekly_photo
 from flows import crisis, escalation
 from flows import desk as desks
 from flows.effects import (
@@ -64,26 +68,14 @@ from flows.escalation import HELD, LEFT, SOURCE_LABELS, TIER_LABELS, Case, Party
 from flows.family import CONCERN_SIGNS
 from flows.people import STAFF, Role
 from flows.questions import LANGUAGE_NAMES
+from flows.schedule import local_date
 from flows.text import N_, Lines, Msg, Raw, Text, msg
-
-if TYPE_CHECKING:
-    from bot.telegram.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
 STAFF_ROLES = tuple(role.value for role in STAFF)
 SUBJECT_ROLES = (Role.CLIENT.value, Role.FAMILY.value)
-_ALIAS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 RECENT_CRISIS = timedelta(minutes=10)  # the same crisis: nobody is alerted again meanwhile
-
-
-def person_alias() -> str:
-    """A short neutral alias for a client or relative, the same in every language ("K7Q2X").
-
-    Five characters give 32**5 (33 million) aliases, so a new person finds a free one at
-    once even in a national program; four ran out near a million.
-    """
-    return "".join(secrets.choice(_ALIAS_LETTERS) for _ in range(5))
 
 
 class CaseChanged(Exception):
@@ -95,21 +87,10 @@ def party(person: Person) -> Party:
     return Party(person.id, Role(person.role), person.alias or "?", person.locale)
 
 
-@dataclass
-class Acting:
-    """Who an effect is applied for, and what the applier may need of the event."""
-
-    person: Person | None
-    now: datetime
-
-
-Applier = Callable[[AsyncSession, Any, Acting], Awaitable[list[Outgoing]]]
-
-
 class Escalations:
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.d = dispatcher
-        self.settings = dispatcher.settings
+    def __init__(self, host: Host, appliers: Appliers) -> None:
+        self.host = host
+        self.settings = host.settings
         self.rules = escalation.CaseRules(
             claim_within={
                 Tier.URGENT: timedelta(minutes=self.settings.sla_urgent_minutes),
@@ -120,25 +101,27 @@ class Escalations:
             max_active=self.settings.max_active_chats,
             after_hours_note=self.settings.after_hours_note,
         )
-        # One applier per effect type; the dispatcher asks here for every escalation effect.
-        self.appliers: dict[type, Applier] = {
-            Tell: self._tell,
-            PostCard: self._post_card,
-            EditCards: self._edit_cards,
-            ChangeCase: self._change,
-            AddReason: self._add_reason,
-            AddNote: self._add_note,
-            SetSelection: self._set_selection,
-            ShowContext: self._show_context,
-            RelayTo: self._relay,
-            QueueMessage: self._queue_message,
-            DropQueued: self._drop_queued,
-        }
+        appliers.register(
+            {
+                Tell: self._tell,
+                PostCard: self._post_card,
+                EditCards: self._edit_cards,
+                ChangeCase: self._change,
+                AddReason: self._add_reason,
+                AddNote: self._add_note,
+                SetSelection: self._set_selection,
+                ShowContext: self._show_context,
+                RelayTo: self._relay,
+                QueueMessage: self._queue_message,
+                DropQueued: self._drop_queued,
+            }
+        )
+        self.appliers = appliers
 
     # -- rendering ---------------------------------------------------------------------------
 
     def _render(self, person: Person, text: Text) -> str:
-        return self.d.translator.render(text, person.locale, person.timezone)
+        return self.host.translator.render(text, person.locale, person.timezone)
 
     # -- loading facts -----------------------------------------------------------------------
 
@@ -174,7 +157,7 @@ class Escalations:
                 ref=esc.ref,
                 subject=replace(
                     party(subject),
-                    emergency=crisis.emergency_inline(self.d.lines.numbers_for(subject.region)),
+                    emergency=crisis.emergency_inline(self.host.lines.numbers_for(subject.region)),
                 ),
                 state=esc.state,
                 tier=Tier(esc.tier),
@@ -192,7 +175,7 @@ class Escalations:
         """Lock the escalation rows first, then read them with their people (PostgreSQL:
         locking within a join would give the row's new state beside the old holder's)."""
         query = select(Escalation.id).where(*where)
-        if self.d.db.is_postgres:
+        if self.host.db.is_postgres:
             query = query.with_for_update()
         return [int(i) for i in (await session.scalars(query)).all()]
 
@@ -285,7 +268,7 @@ class Escalations:
                 q.purpose,
                 q.message_id,
                 q.kind,
-                self.d.cipher.decrypt(q.text) if q.text else "",
+                self.host.cipher.decrypt(q.text) if q.text else "",
                 q.at,
             )
             for q in rows
@@ -346,7 +329,7 @@ class Escalations:
             kept = found[0] if found else None
         queue: tuple[Case, ...] = ()
         if request.action in ("queue", "overdue"):
-            await self.d.audit(
+            audit.record(
                 session,
                 actor,
                 "view_overdue" if request.action == "overdue" else "view_queue",
@@ -483,6 +466,27 @@ class Escalations:
             effects += escalation.subject_left(case, outcome, now)
         return effects
 
+    async def flags_raised(
+        self, session: AsyncSession, person: Person, raised: Sequence[Flag], now: datetime
+    ) -> list[Outgoing]:
+        """The one interface from early-warning flags to escalations: each flag is a reason,
+        applied before the next is weighed."""
+        out: list[Outgoing] = []
+        for flag in raised:
+            source = "silence" if flag.rule == "silence" else "flag"
+            reason = escalation.Reason(
+                source, (("rule", flag.rule), ("evidence", list(flag.evidence)))
+            )
+            escalation_id, effects = await self.raise_for(session, person, reason, now)
+            flag.escalation_id = escalation_id
+            out += await self.appliers.apply(session, effects, Acting(person, now))
+        return out
+
+    async def tick(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
+        """The escalation clocks, for the scheduler's tick."""
+        effects = await self.overdue(session, now)
+        return await self.appliers.apply(session, effects, Acting(None, now))
+
     async def overdue(self, session: AsyncSession, now: datetime) -> tuple[Effect, ...]:
         """Escalations whose clock ran out (claimed by one process: SKIP LOCKED)."""
         due = (
@@ -495,7 +499,7 @@ class Escalations:
             .order_by(Escalation.id)
             .limit(200)
         )
-        if self.d.db.is_postgres:
+        if self.host.db.is_postgres:
             due = due.with_for_update(skip_locked=True)
         ids = list((await session.scalars(due)).all())
         if not ids:
@@ -519,7 +523,7 @@ class Escalations:
         person = await self._person(session, effect.to)
         if person is None:
             return []
-        return [self.d.renderer.message(person, effect.text, effect.choices, effect.columns)]
+        return [self.host.renderer.message(person, effect.text, effect.choices, effect.columns)]
 
     async def _post_card(
         self, session: AsyncSession, effect: PostCard, acting: Acting
@@ -528,7 +532,7 @@ class Escalations:
         if staff is None:
             return []
         return [
-            self.d.renderer.message(
+            self.host.renderer.message(
                 staff, effect.text, effect.choices, tag=CardTag(effect.case_id, staff.id)
             )
         ]
@@ -644,7 +648,7 @@ class Escalations:
                 source=effect.source,
                 tier=effect.tier,
                 detail=dict(effect.detail),
-                note=self.d.cipher.encrypt(effect.note) if effect.note else None,
+                note=self.host.cipher.encrypt(effect.note) if effect.note else None,
                 from_person_id=effect.from_id,
                 at=acting.now,
             )
@@ -669,7 +673,7 @@ class Escalations:
                 author_id=effect.author_id,
                 author_alias=effect.author_alias,
                 closing=effect.closing,
-                text=self.d.cipher.encrypt(effect.text),
+                text=self.host.cipher.encrypt(effect.text),
                 at=acting.now,
             )
         )
@@ -721,7 +725,7 @@ class Escalations:
                 purpose=effect.purpose,
                 message_id=effect.message_id,
                 kind=effect.kind,
-                text=self.d.cipher.encrypt(effect.text) if effect.text else None,
+                text=self.host.cipher.encrypt(effect.text) if effect.text else None,
                 at=acting.now,
             )
         )
@@ -745,7 +749,7 @@ class Escalations:
         if worker is None or esc is None or subject is None:
             return []
         now = acting.now
-        await self.d.audit(session, worker, "view_context", subject.id)
+        audit.record(session, worker, "view_context", subject.id)
         case_label = Case(
             esc.id, esc.ref, party(subject), esc.state, Tier(esc.tier), esc.opened_at
         ).label
@@ -772,7 +776,7 @@ class Escalations:
                     detail=Raw(self._reason_detail(reason, worker)[:600] or "—"),
                 )
             )
-        today = self.d.local_today(subject, now)
+        today = local_date(now, subject.timezone)
         out: list[Outgoing] = []
         if subject.role == Role.CLIENT.value:
             lines += await self._client_record(session, subject, today)
@@ -782,12 +786,14 @@ class Escalations:
             if effect.chosen
             else msg(N_("context.how_to_reply.ask"), who=party(subject).who)
         )
-        out.append(self.d.renderer.message(worker, Lines(tuple(lines)), tag=CaseTag(esc.id)))
+        out.append(self.host.renderer.message(worker, Lines(tuple(lines)), tag=CaseTag(esc.id)))
         if subject.role == Role.CLIENT.value:
             history = (await checkins.records(session, [subject.id], today - timedelta(days=29)))[
                 subject.id
             ]
-            out.append(await self.d.weekly_photo(worker, history, today, about=subject))
+            out.append(
+                await weekly_photo(self.host.translator, worker, history, today, about=subject)
+            )
         return out
 
     async def _client_record(
@@ -808,10 +814,10 @@ class Escalations:
         signs = await checkins.active_signs(session, client.id)
         lines.append(Msg(N_("context.signs")))
         if signs:
-            lines.extend(Raw(f"• {self.d.cipher.decrypt(s.text)}") for s in signs)
+            lines.extend(Raw(f"• {self.host.cipher.decrypt(s.text)}") for s in signs)
         else:
             lines.append(Msg(N_("context.none")))
-        plan = await safety_plans.load(session, client.id, self.d.cipher)
+        plan = await safety_plans.load(session, client.id, self.host.cipher)
         lines.append(Msg(N_("context.plan")))
         if plan:
             lines.extend(Raw(f"• {text}") for text in plan.values())
@@ -834,7 +840,7 @@ class Escalations:
         if not notes:
             lines.append(Msg(N_("context.none")))
         for note, escalation_id in reversed(notes):
-            text = self.d.cipher.decrypt(note.text)
+            text = self.host.cipher.decrypt(note.text)
             mark = "★ " if escalation_id == current else ""
             lines.append(
                 Raw(f"• {mark}{note.at:%Y-%m-%d} {note.author_alias or '—'}: {text}"[:400])
@@ -850,7 +856,7 @@ class Escalations:
                 self._render(reader, Msg(signs[s])) for s in detail.get("signs", []) if s in signs
             ]
             if reason.note:
-                parts.append(f"“{self.d.cipher.decrypt(reason.note)}”")
+                parts.append(f"“{self.host.cipher.decrypt(reason.note)}”")
             about = (
                 N_("context.about_relative")
                 if detail.get("about") == "relative"
@@ -872,7 +878,7 @@ class Escalations:
     ) -> list[Outgoing]:
         esc = await session.get(Escalation, escalation_id)
         if esc is None or esc.subject_id != person.id or esc.state != "resolved":
-            return [self.d.renderer.message(person, Msg(N_("input.stale_button")))]
+            return [self.host.renderer.message(person, Msg(N_("input.stale_button")))]
         esc.rating = rating
         session.add(
             EscalationEvent(
@@ -883,7 +889,7 @@ class Escalations:
                 at=now,
             )
         )
-        return [self.d.renderer.message(person, Msg(N_("escalation.thanks_for_rating")))]
+        return [self.host.renderer.message(person, Msg(N_("escalation.thanks_for_rating")))]
 
 
 LAYERS = {"lexicon": N_("context.found_by_lexicon"), "model": N_("context.found_by_model")}

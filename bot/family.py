@@ -2,122 +2,38 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Collection
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.invites import deep_link, hash_code
-from bot.storage.db import Database
-from bot.storage.models import Escalation, FamilyLink, Invite, LessonProgress, Person, utcnow
+from bot.escalations import Escalations
+from bot.host import Host
+from bot.invites import deep_link
+from bot.storage.family_links import INVITE_DAYS, active_links, create_link_invite
+from bot.storage.models import FamilyLink, Invite, LessonProgress, Person
 from bot.telegram.render import Outgoing, SendText
 from flows import crisis, escalation
 from flows.effects import Effect, Say, ShowCrisisReply
 from flows.family import scope_line
-from flows.people import Role
 from flows.text import N_, Msg, Text, msg
-
-if TYPE_CHECKING:
-    from bot.telegram.dispatch import Dispatcher
-
-INVITE_DAYS = 7
-
-
-async def active_links(
-    session: AsyncSession,
-    *,
-    client_id: int | None = None,
-    family_id: int | None = None,
-    family_ids: Collection[int] | None = None,
-) -> list[FamilyLink]:
-    query = select(FamilyLink).where(FamilyLink.revoked_at.is_(None)).order_by(FamilyLink.id)
-    if client_id is not None:
-        query = query.where(FamilyLink.client_id == client_id)
-    if family_id is not None:
-        query = query.where(FamilyLink.family_id == family_id)
-    if family_ids is not None:
-        query = query.where(FamilyLink.family_id.in_(family_ids))
-    return list((await session.scalars(query)).all())
-
-
-async def links_data(session: AsyncSession, client_id: int, now: datetime) -> list[dict[str, Any]]:
-    """What the /family flow shows: joined links, and pending invites that can still be used."""
-    rows = []
-    for link in await active_links(session, client_id=client_id):
-        if link.family_id is None and link.invite_id is not None:
-            invite = await session.get(Invite, link.invite_id)
-            if (
-                invite is None
-                or invite.revoked_at
-                or invite.uses >= invite.max_uses
-                or invite.expires_at <= now
-            ):
-                continue
-        rows.append(
-            {
-                "id": link.id,
-                "joined": link.family_id is not None,
-                "summary": link.share_summary,
-                "alerts": link.share_alerts,
-            }
-        )
-    return rows
-
-
-async def create_link_invite(
-    session: AsyncSession, client: Person, summary: bool, alerts: bool, now: datetime
-) -> str:
-    """A single-use invite for one relative, valid for seven days; returns the code."""
-    code = secrets.token_urlsafe(18)
-    invite = Invite(
-        code_hash=hash_code(code),
-        role=Role.FAMILY.value,
-        max_uses=1,
-        uses=0,
-        expires_at=now + timedelta(days=INVITE_DAYS),
-        created_by=f"client:{client.id}",
-    )
-    session.add(invite)
-    await session.flush()
-    session.add(
-        FamilyLink(
-            client_id=client.id,
-            invite_id=invite.id,
-            share_summary=summary,
-            share_alerts=alerts,
-            created_at=now,
-        )
-    )
-    return code
-
-
-async def joined(session: AsyncSession, invite_id: int, family: Person) -> FamilyLink | None:
-    """A relative redeemed a client's invite: the link now points at them."""
-    link = await session.scalar(
-        select(FamilyLink).where(FamilyLink.invite_id == invite_id, FamilyLink.revoked_at.is_(None))
-    )
-    if link is not None:
-        link.family_id = family.id
-    return link
 
 
 class Family:
-    """The shell's side of family features, used by the dispatcher and the scheduler."""
+    """The shell's side of family features: invites, what a link shares, lessons and concerns."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.d = dispatcher
+    def __init__(self, host: Host, escalations: Escalations) -> None:
+        self.host = host
+        self.escalations = escalations
 
     def _send(self, person: Person, text: Text) -> SendText:
-        return self.d.renderer.message(person, text)
+        return self.host.renderer.message(person, text)
 
     async def invite_created(
         self, session: AsyncSession, client: Person, summary: bool, alerts: bool, now: datetime
     ) -> list[Outgoing]:
         code = await create_link_invite(session, client, summary, alerts, now)
-        username = self.d.settings.bot_username or self.d.bot_username
+        username = self.host.bot_username
         link = deep_link(username, code)
         return [self._send(client, msg(N_("family.invite_created"), link=link, days=INVITE_DAYS))]
 
@@ -184,10 +100,10 @@ class Family:
         reason = escalation.Reason(
             "family_danger" if danger else "family", detail, from_id=member.id, note=note
         )
-        _, effects = await self.d.escalations.raise_for(session, subject or member, reason, now)
+        _, effects = await self.escalations.raise_for(session, subject or member, reason, now)
         text = N_("concern.sent.relative") if subject else N_("concern.sent.self")
         first: tuple[Effect, ...] = (ShowCrisisReply(about_others=True),) if danger else ()
-        numbers = crisis.emergency_inline(self.d.lines.numbers_for(member.region))
+        numbers = crisis.emergency_inline(self.host.lines.numbers_for(member.region))
         return (*first, Say(msg(text, emergency=numbers)), *effects)
 
     async def progress(self, session: AsyncSession, person_id: int) -> dict[str, str]:
@@ -230,17 +146,3 @@ class Family:
             row.practice_tried = tried
         if helped is not None:
             row.practice_helped = helped
-
-
-async def demo_link_invite(db: Database, client_telegram_id: int) -> str | None:
-    """For the sandbox's demo cast: a linked invite as if the client had sent /family."""
-    async with db.transaction() as session:
-        client = await session.scalar(
-            select(Person).where(Person.telegram_user_id == client_telegram_id)
-        )
-        if client is None:
-            return None
-        return await create_link_invite(session, client, summary=True, alerts=True, now=utcnow())
-
-
-__all__ = ["Escalation", "Family", "demo_link_invite"]

@@ -14,6 +14,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.config import Settings
+from bot.host import Host
 from bot.i18n import Translator
 from bot.storage.db import Database
 from bot.storage.models import Person, utcnow
@@ -38,14 +39,14 @@ async def _change(
     dispatcher: Dispatcher, bot: Bot | None, person_id: int, work: Change
 ) -> Told | None:
     """Apply ``work`` to the person in one transaction, then send what it produced."""
-    async with dispatcher.db.transaction() as session:
+    async with dispatcher.host.db.transaction() as session:
         person = await session.get(Person, person_id)
         if person is None:
             return None
         outgoing = await work(dispatcher, session, person)
     if bot is None:
         return Told(0, len(outgoing))
-    deliveries = await dispatcher.send(bot, outgoing)
+    deliveries = await dispatcher.sender.send(bot, outgoing)
     failed = sum(1 for d in deliveries if d.failed)
     return Told(len(deliveries) - failed, failed)
 
@@ -56,7 +57,7 @@ async def set_role(
     """None when nobody has that id."""
 
     async def work(d: Dispatcher, session: AsyncSession, person: Person) -> list[Outgoing]:
-        return await d.change_role(session, person, role, d.clock())
+        return await d.change_role(session, person, role, d.host.clock())
 
     return await _change(dispatcher, bot, person_id, work)
 
@@ -77,8 +78,9 @@ async def with_bot(
 ) -> Told | None:
     """Run ``act`` with a dispatcher on ``db`` and, when a token is configured, a Bot API
     client to tell people (without one, nobody can be told, and the result says so)."""
-    dispatcher = Dispatcher(db, Translator(), settings)
-    await dispatcher.start()
+    host = Host(db, Translator(), settings)
+    await host.start()
+    dispatcher = Dispatcher(host)
     if settings.telegram_bot_token is None:
         return await act(dispatcher, None)
     bot = Bot(

@@ -11,15 +11,17 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, Table, bindparam, case, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.ext import ContextTypes
 
-from bot.family import active_links as family_links
+from bot.escalations import Escalations
+from bot.host import Host
 from bot.storage import checkins, flag_store
+from bot.storage.family_links import active_links as family_links
 from bot.storage.models import (
     CheckIn,
     Escalation,
@@ -36,15 +38,14 @@ from bot.storage.models import (
 )
 from bot.storage.people import view_of
 from bot.telegram.render import Outgoing
+from bot.telegram.sending import Sender
+from bot.weekly import weekly_photo
 from flows import flags, timers
 from flows.effects import Say
 from flows.escalation import HELD
 from flows.flags import DayRecord
 from flows.schedule import local_date
 from flows.timers import FAMILY_SUMMARY, KINDS, LESSON, WEEKLY
-
-if TYPE_CHECKING:
-    from bot.telegram.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +195,12 @@ async def purge_old(session: AsyncSession, now: datetime, retention_days: int) -
 class Scheduler:
     """Claims due rows and turns them into messages. Built once; ``tick`` runs periodically."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
-        self.db = dispatcher.db
-        self.settings = dispatcher.settings
+    def __init__(self, host: Host, escalations: Escalations, sender: Sender) -> None:
+        self.host = host
+        self.escalations = escalations
+        self.sender = sender
+        self.db = host.db
+        self.settings = host.settings
         self._last_purge: datetime | None = None
         # One applier per effect the core's timers decide.
         self._appliers: dict[type, Any] = {
@@ -219,7 +222,7 @@ class Scheduler:
         try:
             while True:
                 try:
-                    report = await self.tick(context.bot, self.dispatcher.clock())
+                    report = await self.tick(context.bot, self.host.clock())
                 except Exception as exc:
                     log.warning("scheduler tick failed: %s", type(exc).__name__)
                     return
@@ -245,15 +248,15 @@ class Scheduler:
             if rows:
                 await self._decide(session, rows, now, report)
         async with self.db.transaction() as session:
-            report.outgoing += await self.dispatcher.tick_escalations(session, now)
+            report.outgoing += await self.escalations.tick(session, now)
         if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
             async with self.db.transaction() as session:
                 report.purged = await purge_old(session, now, self.settings.retention_days)
             self._last_purge = now
         for person, records, today in report.charts:
-            report.outgoing.append(await self.dispatcher.weekly_photo(person, records, today))
+            report.outgoing.append(await weekly_photo(self.host.translator, person, records, today))
         report.sent = len(report.outgoing)
-        await self.dispatcher.send(bot, report.outgoing)
+        await self.sender.send(bot, report.outgoing)
         return report
 
     async def _claim(self, session: AsyncSession, now: datetime) -> list[Claimed]:
@@ -286,7 +289,7 @@ class Scheduler:
         for row, due in zip(rows, facts, strict=True):
             if row.kind not in KINDS:
                 log.warning("schedule row of unknown kind %s dropped", row.kind)
-            timed = timers.decide(due, self.dispatcher.timing)
+            timed = timers.decide(due, self.host.timing)
             report.skipped += timed.held_back
             applying = Firing(row.person, now, report)
             for effect in timed.effects:
@@ -329,7 +332,7 @@ class Scheduler:
                 kind=row.kind,
                 person=replace(
                     view_of(row.person),
-                    numbers=self.dispatcher.lines.numbers_for(row.person.region),
+                    numbers=self.host.lines.numbers_for(row.person.region),
                 ),
                 now=now,
                 last_local_date=row.last_local_date,
@@ -400,7 +403,7 @@ class Scheduler:
     # -- applying what the core decided ------------------------------------------------------
 
     async def _say(self, session: AsyncSession, due: Firing, effect: Say) -> None:
-        message = self.dispatcher.renderer.message(
+        message = self.host.renderer.message(
             due.person, effect.text, effect.choices, effect.columns
         )
         due.report.outgoing.append(message)
@@ -420,6 +423,6 @@ class Scheduler:
     ) -> None:
         raised = await flag_store.apply(session, due.person, [effect.hit], due.now, {"silence"})
         due.report.flags += len(raised)
-        due.report.outgoing += await self.dispatcher.flags_raised(
+        due.report.outgoing += await self.escalations.flags_raised(
             session, due.person, raised, due.now
         )

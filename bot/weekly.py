@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date
 
@@ -9,8 +10,10 @@ from babel.dates import format_skeleton
 
 from bot.charts import ChartDay, ChartLabels, render_chart
 from bot.i18n import Translator
+from bot.storage.models import Person
+from bot.telegram.render import SendPhoto
 from flows.flags import DayRecord
-from flows.text import N_
+from flows.text import N_, Msg, Raw, msg
 
 MOOD_TICKS = (
     N_("chart.mood.1"),
@@ -62,3 +65,22 @@ def weekly_chart(
     """A PNG of the last four weeks; runs in a worker thread (matplotlib is slow)."""
     days = [ChartDay(r.day, r.mood, r.sleep, r.medication, r.signs_yes) for r in records]
     return render_chart(days, today, chart_labels(translator, locale, title))
+
+
+async def weekly_photo(
+    translator: Translator,
+    person: Person,
+    records: Sequence[DayRecord],
+    today: date,
+    about: Person | None = None,
+) -> SendPhoto:
+    """The four-week chart for the client, or about a client for the peer worker (``about``),
+    labelled in the reader's language."""
+    title = None
+    caption = translator.render(Msg(N_("checkin.weekly.caption")), person.locale)
+    if about is not None:
+        alias = Raw(about.alias or "?")
+        title = translator.render(msg(N_("chart.title_about"), client=alias), person.locale)
+        caption = translator.render(msg(N_("context.chart_caption"), client=alias), person.locale)
+    png = await asyncio.to_thread(weekly_chart, translator, person.locale, records, today, title)
+    return SendPhoto(person.chat_id, png, caption)

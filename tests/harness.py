@@ -155,7 +155,7 @@ class Harness:
     def set_now(self, now: datetime) -> None:
         self.now = now
         assert self.services is not None
-        self.services.dispatcher.clock = lambda: now
+        self.services.host.clock = lambda: now
 
     async def tick(self) -> Any:
         """Run one scheduler tick at the harness's time."""

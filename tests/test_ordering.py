@@ -24,7 +24,7 @@ async def test_one_persons_updates_run_in_order_even_when_they_arrive_together(
     await person.send(f"/start {await harness.invite(Role.CLIENT)}")
     assert harness.services is not None
     application = harness.services.application
-    signer = harness.services.dispatcher.renderer.signer
+    signer = harness.services.host.renderer.signer
     message = person.last_buttons_message()
     # Three taps that are only valid one after the other (each step's buttons come from the last).
     taps = [("consent:yes", 1), ("lang:en", 2), ("region:GB", 3)]

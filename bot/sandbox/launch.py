@@ -178,7 +178,7 @@ class DemoCast:
 
     async def invite(self, role: Role, link_to: int | None) -> str:
         if role is Role.FAMILY and link_to is not None:
-            from bot.family import demo_link_invite
+            from bot.storage.family_links import demo_link_invite
 
             code = await demo_link_invite(self.services.db, link_to)
             if code is not None:

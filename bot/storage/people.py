@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -204,6 +205,26 @@ def apply_update(person: Person, change: UpdatePerson, now: datetime) -> None:
         person.consented_at = now
     if change.onboarded and person.onboarded_at is None:
         person.onboarded_at = now
+
+
+_ALIAS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def person_alias() -> str:
+    """A short neutral alias for a client or relative, the same in every language ("K7Q2X").
+
+    Five characters give 32**5 (33 million) aliases, so a new person finds a free one at
+    once even in a national program; four ran out near a million.
+    """
+    return "".join(secrets.choice(_ALIAS_LETTERS) for _ in range(5))
+
+
+async def free_alias(session: AsyncSession) -> str:
+    """An alias nobody has."""
+    alias = person_alias()
+    while await alias_taken(session, alias, -1):
+        alias = person_alias()
+    return alias
 
 
 async def alias_taken(session: AsyncSession, alias: str, person_id: int) -> bool:

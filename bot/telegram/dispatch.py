@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
@@ -23,53 +20,34 @@ from telegram import Bot, ChatMember, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import data_rights
-from bot.config import Settings
-from bot.crypto import Cipher
-from bot.escalations import (
-    STAFF_ROLES,
-    SUBJECT_ROLES,
-    Acting,
-    CaseChanged,
-    Escalations,
-    person_alias,
-)
-from bot.family import Family, links_data
-from bot.family import joined as family_joined
-from bot.i18n import Translator, locale_for_language_code, region_for_language_code
+from bot.applying import Acting, Appliers
+from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, CaseChanged, Escalations
+from bot.family import Family
+from bot.host import Host
+from bot.i18n import locale_for_language_code, region_for_language_code
 from bot.invites import redeem
-from bot.safety.crisis import CrisisLines
-from bot.storage import checkins, flag_store, people, safety_plans
-from bot.storage.db import Database
+from bot.storage import audit, checkins, flag_store, people, safety_plans
 from bot.storage.encrypted import encrypt_many
+from bot.storage.family_links import joined as family_joined
+from bot.storage.family_links import links_data
 from bot.storage.models import (
-    AuditEvent,
-    EscalationCard,
-    Flag,
     FlowState,
     Person,
-    RelayMessage,
     RiskEvent,
-    utcnow,
 )
 from bot.storage.schedules import reschedule
-from bot.telegram.callbacks import ButtonSigner, ForgedButton
+from bot.telegram.callbacks import ForgedButton
 from bot.telegram.incoming import Incoming, classify
-from bot.telegram.outbox import Delivery, Outbox
 from bot.telegram.render import (
     AnswerButton,
-    CardTag,
-    CaseTag,
     EditMarkup,
     EditText,
     Outgoing,
-    RelayTag,
-    Renderer,
     SendDocument,
-    SendPhoto,
     SendText,
     SetCommands,
 )
-from bot.weekly import weekly_chart
+from bot.telegram.sending import Sender
 from flows import conversation, crisis, escalation, flags, questions
 from flows.effects import (
     AskForPerson,
@@ -99,11 +77,10 @@ from flows.effects import (
     UpdatePerson,
 )
 from flows.engine import Outcome
-from flows.people import Event, PersonView, Role, Rules
-from flows.risk import Assessment, Level, assess, default_lexicon, load_lexicon
+from flows.people import Event, PersonView, Role
+from flows.risk import Assessment, Level, assess
 from flows.schedule import local_date
-from flows.text import N_, Lines, Msg, Raw, Text, msg
-from flows.timers import Timing
+from flows.text import N_, Lines, Msg, Text, msg
 
 log = logging.getLogger(__name__)
 
@@ -129,85 +106,48 @@ class Applying(Acting):
     reschedule: bool = False
 
 
-Applier = Callable[[AsyncSession, Any, Any], Awaitable[list[Outgoing]]]
-Expander = Callable[[AsyncSession, Any, Any], Awaitable[tuple[Effect, ...]]]
-
-
 class Dispatcher:
-    def __init__(self, db: Database, translator: Translator, settings: Settings) -> None:
-        self.db = db
-        self.translator = translator
-        self.settings = settings
-        self.rules = Rules(
-            quiet_start=settings.quiet_hours_start,
-            quiet_end=settings.quiet_hours_end,
-            max_text_length=settings.max_text_length,
-        )
-        self.outbox = Outbox(translator, self.mark_blocked)
-        self.flag_rules = settings.flag_rules()
-        self.timing = Timing(
-            quiet=self.rules,
-            flag_rules=self.flag_rules,
-            reminder_after=timedelta(minutes=settings.reminder_after_minutes),
-            summary_day=settings.weekly_summary_day,
-        )
-        self.cipher = Cipher(settings.encryption_key_list)
-        self.lexicon = (
-            load_lexicon(settings.risk_lexicon_file)
-            if settings.risk_lexicon_file
-            else default_lexicon()
-        )
-        self.lines = CrisisLines.load(settings.crisis_lines_file, settings.default_region)
-        self.escalations = Escalations(self)
-        self.family = Family(self)
-        self.clock: Callable[[], datetime] = utcnow  # tests move time by replacing this
-        self._renderer: Renderer | None = None
-        self.bot_username: str | None = None  # learnt from getMe at start
-        # One applier per effect type. Expanders turn an effect into more effects, decided by
-        # the core on facts the effect names (a staff request, a reason to bring a person in).
-        self._appliers: dict[type, Applier] = {
-            UpdatePerson: self._update_person,
-            Say: self._say_effect,
-            ShowAnswer: self._show_answer,
-            RefreshChoices: self._refresh_choices,
-            Notice: self._notice,
-            RefreshCommands: self._refresh_commands,
-            RecordAnswer: self._record_answer,
-            FinishCheckin: self._finish_checkin,
-            SaveSign: self._save_sign,
-            RemoveSign: self._remove_sign,
-            SavePlanSection: self._save_plan_section,
-            CreateFamilyInvite: self._create_family_invite,
-            UpdateFamilyLink: self._update_family_link,
-            RevokeFamilyLink: self._revoke_family_link,
-            LessonProgressed: self._lesson_progressed,
-            PracticeAnswer: self._practice_answer,
-            ExportData: self._export_data,
-            EraseMe: self._erase_me,
-            RateChat: self._rate_chat,
-            ForgetPerson: self._forget_person,
-            ShowCrisisReply: self._show_crisis_reply,
-            **self.escalations.appliers,
-        }
-        self._expanders: dict[type, Expander] = {
-            StaffRequest: self._staff_request,
-            AskForPerson: self._ask_for_person,
-            RaiseConcern: self._raise_concern,
-        }
+    """One update at a time: assess it, load and lock the person, run the core, apply what
+    it decided, send."""
 
-    async def start(self) -> None:
-        """Load the button-signing key; call once before the first update."""
-        key = await self.db.signing_key(self.settings.secret_key)
-        self._renderer = Renderer(self.translator, ButtonSigner(key))
-
-    @property
-    def renderer(self) -> Renderer:
-        if self._renderer is None:
-            raise RuntimeError("Dispatcher.start() has not been awaited")
-        return self._renderer
-
-    def local_today(self, person: Person, now: datetime) -> date:
-        return local_date(now, person.timezone)
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.appliers = Appliers()
+        self.escalations = Escalations(host, self.appliers)
+        self.family = Family(host, self.escalations)
+        self.sender = Sender(host, self.appliers, self.escalations)
+        self.appliers.register(
+            {
+                UpdatePerson: self._update_person,
+                Say: self._say_effect,
+                ShowAnswer: self._show_answer,
+                RefreshChoices: self._refresh_choices,
+                Notice: self._notice,
+                RefreshCommands: self._refresh_commands,
+                RecordAnswer: self._record_answer,
+                FinishCheckin: self._finish_checkin,
+                SaveSign: self._save_sign,
+                RemoveSign: self._remove_sign,
+                SavePlanSection: self._save_plan_section,
+                CreateFamilyInvite: self._create_family_invite,
+                UpdateFamilyLink: self._update_family_link,
+                RevokeFamilyLink: self._revoke_family_link,
+                LessonProgressed: self._lesson_progressed,
+                PracticeAnswer: self._practice_answer,
+                ExportData: self._export_data,
+                EraseMe: self._erase_me,
+                RateChat: self._rate_chat,
+                ForgetPerson: self._forget_person,
+                ShowCrisisReply: self._show_crisis_reply,
+            }
+        )
+        self.appliers.register_expanders(
+            {
+                StaffRequest: self._staff_request,
+                AskForPerson: self._ask_for_person,
+                RaiseConcern: self._raise_concern,
+            }
+        )
 
     # -- entry point -------------------------------------------------------------------
 
@@ -222,7 +162,7 @@ class Dispatcher:
         if risk is not None and risk.level is Level.CRISIS:
             # Safety first: the crisis reply goes out before anything is stored or decided.
             about_others = "third_party" in risk.categories
-            await self.send(context.bot, await self._crisis_reply(incoming, about_others))
+            await self.sender.send(context.bot, await self._crisis_reply(incoming, about_others))
         try:
             outgoing = await self._process_on_a_live_connection(incoming, risk)
         except (
@@ -237,52 +177,15 @@ class Dispatcher:
             outgoing = self._trouble(
                 incoming, crisis_sent=risk is not None and risk.level is Level.CRISIS
             )
-        await self.send(context.bot, outgoing)
-
-    async def send(self, bot: Bot, outgoing: Sequence[Outgoing]) -> list[Delivery]:
-        """The one sending path: deliver, then remember cards and relays, confirm relayed
-        messages to their senders (or tell them one failed)."""
-        deliveries = await self.outbox.deliver(bot, outgoing)
-        if any(getattr(d.request, "tag", None) for d in deliveries):
-            try:
-                follow_up = await self._after_delivery(deliveries)
-            except SQLAlchemyError as exc:
-                log.warning("could not record deliveries: %s", type(exc).__name__)
-                follow_up = []
-            if follow_up:
-                await self.send(bot, follow_up)
-        return deliveries
+        await self.sender.send(context.bot, outgoing)
 
     def _assess(self, incoming: Incoming) -> Assessment | None:
         """Every free-text message is assessed; commands' own words are not (invite codes)."""
         if incoming.kind in ("text", "edited", "media") and incoming.text:
-            return assess(incoming.text, self.lexicon)
+            return assess(incoming.text, self.host.lexicon)
         if incoming.kind == "command" and incoming.command != "start" and incoming.argument:
-            return assess(incoming.argument, self.lexicon)
+            return assess(incoming.argument, self.host.lexicon)
         return None
-
-    async def mark_blocked(self, bot: Bot, chat_id: int) -> None:
-        """Someone blocked the bot: a worker's chats go back to the queue, and an escalation
-        about them closes (its worker is told); the cards and messages that causes go out
-        through the one sending path."""
-        now = self.clock()
-        try:
-            async with self.db.transaction() as session:
-                person = await session.scalar(select(Person).where(Person.chat_id == chat_id))
-                if person is None or person.blocked_at is not None:
-                    return
-                person.blocked_at = now
-                if person.role in STAFF_ROLES:
-                    person.on_duty = False
-                effects = await self.escalations.leaving(
-                    session, person, "subject_blocked", None, now
-                )
-                follow_up = await self.apply_effects(session, effects, Acting(person, now))
-        except (SQLAlchemyError, CaseChanged) as exc:
-            log.warning("could not mark a blocked chat: %s", type(exc).__name__)
-            return
-        if follow_up:
-            await self.send(bot, follow_up)
 
     async def _membership_changed(self, bot: Bot, update: Update) -> None:
         change = update.my_chat_member
@@ -291,9 +194,9 @@ class Dispatcher:
             return
         blocked = change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT)
         if blocked:
-            await self.mark_blocked(bot, change.chat.id)
+            await self.sender.mark_blocked(bot, change.chat.id)
             return
-        async with self.db.transaction() as session:
+        async with self.host.db.transaction() as session:
             await session.execute(
                 sql_update(Person)
                 .where(Person.telegram_user_id == change.from_user.id)
@@ -301,8 +204,8 @@ class Dispatcher:
             )
 
     def _trouble(self, incoming: Incoming, crisis_sent: bool) -> list[Outgoing]:
-        locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
-        text = self.translator.render(Msg(N_("error.storage_unavailable")), locale)
+        locale = locale_for_language_code(incoming.language_code, self.host.settings.default_locale)
+        text = self.host.translator.render(Msg(N_("error.storage_unavailable")), locale)
         if incoming.callback_query_id:
             return [AnswerButton(incoming.callback_query_id, text[:190])]
         if crisis_sent:
@@ -316,14 +219,14 @@ class Dispatcher:
     def _sos_without_a_person(self, incoming: Incoming) -> list[Outgoing]:
         """/sos from someone without a role, or while the database is failing: the numbers
         for their language code's region."""
-        locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
-        numbers = self.lines.numbers_for(region_for_language_code(incoming.language_code))
+        locale = locale_for_language_code(incoming.language_code, self.host.settings.default_locale)
+        numbers = self.host.lines.numbers_for(region_for_language_code(incoming.language_code))
         text, _ = crisis.sos(numbers, crisis.Audience.AT_RISK)
-        return [SendText(incoming.chat_id, self.translator.render(text, locale))]
+        return [SendText(incoming.chat_id, self.host.translator.render(text, locale))]
 
     async def _crisis_reply(self, incoming: Incoming, about_others: bool) -> list[Outgoing]:
         """Built from what can be read in a moment; from the language code alone if not."""
-        locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
+        locale = locale_for_language_code(incoming.language_code, self.host.settings.default_locale)
         facts = await self._crisis_facts(
             incoming.user_id, locale, region_for_language_code(incoming.language_code), about_others
         )
@@ -332,11 +235,11 @@ class Dispatcher:
             return []
         text, choices = reply
         markup = (
-            self.renderer.inline_keyboard(incoming.user_id, 0, choices, 1, facts.locale)
+            self.host.renderer.inline_keyboard(incoming.user_id, 0, choices, 1, facts.locale)
             if choices
             else None
         )
-        return [SendText(incoming.chat_id, self.translator.render(text, facts.locale), markup)]
+        return [SendText(incoming.chat_id, self.host.translator.render(text, facts.locale), markup)]
 
     async def _crisis_facts(
         self, user_id: int | None, locale: str, region: str | None, about_others: bool
@@ -347,14 +250,14 @@ class Dispatcher:
         facts = crisis.CrisisFacts(
             crisis.Audience.AT_RISK,
             locale,
-            self.lines.numbers_for(region),
-            after_hours_note=self.settings.after_hours_note,
-            now=self.clock(),
+            self.host.lines.numbers_for(region),
+            after_hours_note=self.host.settings.after_hours_note,
+            now=self.host.clock(),
         )
         if user_id is None:
             return facts
         try:
-            async with asyncio.timeout(CRISIS_LOOKUP_SECONDS), self.db.sessions() as session:
+            async with asyncio.timeout(CRISIS_LOOKUP_SECONDS), self.host.db.sessions() as session:
                 person = await session.scalar(
                     select(Person).where(Person.telegram_user_id == user_id)
                 )
@@ -383,11 +286,11 @@ class Dispatcher:
         plan = (
             {}
             if audience is crisis.Audience.STAFF
-            else await safety_plans.load(session, person.id, self.cipher)
+            else await safety_plans.load(session, person.id, self.host.cipher)
         )
         numbers = facts.numbers
         if person.region is not None:
-            numbers = self.lines.numbers_for(person.region)
+            numbers = self.host.lines.numbers_for(person.region)
         worker = await self.escalations.holder_alias(session, person.id)
         return replace(
             facts,
@@ -432,7 +335,7 @@ class Dispatcher:
                 if attempt == ATTEMPTS:
                     raise
             except DBAPIError as exc:
-                retry = self.db.lost_connection(exc) or (
+                retry = self.host.db.lost_connection(exc) or (
                     getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
                 )
                 if not retry or attempt == ATTEMPTS:
@@ -441,8 +344,8 @@ class Dispatcher:
         raise AssertionError("unreachable")
 
     async def _process(self, incoming: Incoming, risk: Assessment | None) -> list[Outgoing]:
-        now = self.clock()
-        async with self.db.transaction() as session:
+        now = self.host.clock()
+        async with self.host.db.transaction() as session:
             fresh, loaded = await people.arrive(session, incoming.user_id, incoming.update_id, now)
             if not fresh:
                 log.info("update %s was delivered again; ignored", incoming.update_id)
@@ -478,7 +381,9 @@ class Dispatcher:
             view = await self._view(
                 session, person, loaded.escalation_state is not None or bool(first)
             )
-            outcome = conversation.handle(event, view, people.snapshot_of(flow_row), self.rules)
+            outcome = conversation.handle(
+                event, view, people.snapshot_of(flow_row), self.host.rules
+            )
             applied = await self._apply(session, person, flow_row, outcome, incoming, now)
             return first + applied
 
@@ -491,7 +396,7 @@ class Dispatcher:
                 person_id=person.id,
                 level=risk.level.value,
                 categories=list(risk.categories),
-                matched=encrypt_many(self.cipher, list(risk.matched)),
+                matched=encrypt_many(self.host.cipher, list(risk.matched)),
                 at=now,
             )
         )
@@ -522,13 +427,13 @@ class Dispatcher:
             else escalation.Reason("crisis", detail)
         )
         _, effects = await self.escalations.raise_for(session, subject, reason, now)
-        return await self.apply_effects(session, effects, Acting(person, now))
+        return await self.appliers.apply(session, effects, Acting(person, now))
 
     async def _view(self, session: AsyncSession, person: Person, has_case: bool) -> PersonView:
         """What the flows may know of the person: a staff member's desk; the escalation about
         a client or relative (its row locked), when the locking query saw one or a crisis has
         just opened one."""
-        view = replace(people.view_of(person), numbers=self.lines.numbers_for(person.region))
+        view = replace(people.view_of(person), numbers=self.host.lines.numbers_for(person.region))
         if person.role in STAFF_ROLES:
             return replace(view, desk=await self.escalations.desk(session, person))
         if has_case and person.role in SUBJECT_ROLES:
@@ -541,10 +446,10 @@ class Dispatcher:
         if incoming.kind == "callback":
             assert incoming.callback_query_id is not None
             try:
-                data = self.renderer.signer.verify(incoming.user_id, incoming.callback_data)
+                data = self.host.renderer.signer.verify(incoming.user_id, incoming.callback_data)
             except ForgedButton:
                 log.info("refused a button with invalid data")
-                text = self.translator.render(Msg(N_("input.forged_button")), person.locale)
+                text = self.host.translator.render(Msg(N_("input.forged_button")), person.locale)
                 return [AnswerButton(incoming.callback_query_id, text)]
             if data.kind == "command":
                 name, _, argument = data.value.partition(" ")
@@ -559,14 +464,14 @@ class Dispatcher:
                     if data.value.startswith("ci:")
                     else N_("input.stale_button")
                 )
-                text = self.translator.render(Msg(stale), person.locale)
+                text = self.host.translator.render(Msg(stale), person.locale)
                 return [AnswerButton(incoming.callback_query_id, text)]
             return Event("choice", data.value, now=now)
         mine = incoming.message_id
         if incoming.kind == "command":
             return Event("command", incoming.command, incoming.argument, now=now, message_id=mine)
         if incoming.kind == "text":
-            command = self.renderer.menu_command(person.locale, incoming.text)
+            command = self.host.renderer.menu_command(person.locale, incoming.text)
             if command is not None:
                 return Event("command", command, now=now, message_id=mine)
             return Event("text", incoming.text, now=now, message_id=mine)
@@ -620,7 +525,7 @@ class Dispatcher:
             or (command is None and flow_row.flow == "checkin" and flow_row.state in SIGN_STEPS)
         ):
             data["signs"] = [
-                [s.id, self.cipher.decrypt(s.text)]
+                [s.id, self.host.cipher.decrypt(s.text)]
                 for s in await checkins.active_signs(session, person.id)
             ]
         if command == "family" or (command is None and flow_row.flow == "family"):
@@ -632,7 +537,7 @@ class Dispatcher:
             or (command is None and flow_row.flow == "safetyplan")
             or (command == "sos" and is_client)
         ):
-            data["plan"] = await safety_plans.load(session, person.id, self.cipher)
+            data["plan"] = await safety_plans.load(session, person.id, self.host.cipher)
         if not data:
             return event
         return replace(event, data=data)
@@ -651,27 +556,12 @@ class Dispatcher:
         if any(isinstance(e, Say) and e.choices for e in outcome.effects):
             step += 1
         acting = Applying(person, now, flow_row, incoming, step)
-        outgoing = await self.apply_effects(session, outcome.effects, acting)
+        outgoing = await self.appliers.apply(session, outcome.effects, acting)
         if not acting.forgotten:
             await people.store_snapshot(session, flow_row, outcome.snapshot, step)
             if acting.reschedule:
                 await self.reschedule(session, person, now)
         return [*self._callback_ack(incoming, acting.answered), *outgoing]
-
-    async def apply_effects(
-        self, session: AsyncSession, effects: Sequence[Effect], acting: Acting
-    ) -> list[Outgoing]:
-        """Each effect by its one applier, in order; an expander's effects take its place."""
-        outgoing: list[Outgoing] = []
-        pending: deque[Effect] = deque(effects)
-        while pending:
-            effect = pending.popleft()
-            expand = self._expanders.get(type(effect))
-            if expand is not None:
-                pending.extendleft(reversed(await expand(session, effect, acting)))
-                continue
-            outgoing += await self._appliers[type(effect)](session, effect, acting)
-        return outgoing
 
     # -- appliers: the person acting -----------------------------------------------------------
 
@@ -700,7 +590,7 @@ class Dispatcher:
             return []
         if incoming.message_id is None or incoming.message_text is None:
             return []
-        answer = self.translator.render(effect.answer, person.locale, person.timezone)
+        answer = self.host.translator.render(effect.answer, person.locale, person.timezone)
         return [
             EditText(
                 incoming.chat_id, incoming.message_id, f"{incoming.message_text}\n\n→ {answer}"
@@ -717,8 +607,8 @@ class Dispatcher:
             EditMarkup(
                 incoming.chat_id,
                 incoming.message_id,
-                self.translator.render(effect.text, person.locale, person.timezone),
-                self.renderer.inline_keyboard(
+                self.host.translator.render(effect.text, person.locale, person.timezone),
+                self.host.renderer.inline_keyboard(
                     person.telegram_user_id,
                     acting.step,
                     effect.choices,
@@ -734,7 +624,7 @@ class Dispatcher:
         incoming, person = acting.incoming, acting.person
         if incoming is None or person is None or not incoming.callback_query_id:
             return []
-        text = self.translator.render(effect.text, person.locale, person.timezone)
+        text = self.host.translator.render(effect.text, person.locale, person.timezone)
         acting.answered = True
         return [AnswerButton(incoming.callback_query_id, text[:190])]
 
@@ -749,7 +639,9 @@ class Dispatcher:
         self, session: AsyncSession, effect: RecordAnswer, acting: Applying
     ) -> list[Outgoing]:
         assert acting.person is not None
-        value = self.cipher.encrypt(str(effect.value)) if effect.field == "note" else effect.value
+        value = (
+            self.host.cipher.encrypt(str(effect.value)) if effect.field == "note" else effect.value
+        )
         await checkins.record(
             session, acting.person.id, date.fromisoformat(effect.day), effect.field, value
         )
@@ -768,7 +660,7 @@ class Dispatcher:
     ) -> list[Outgoing]:
         assert acting.person is not None
         await checkins.save_sign(
-            session, acting.person.id, effect.sign_id, self.cipher.encrypt(effect.text)
+            session, acting.person.id, effect.sign_id, self.host.cipher.encrypt(effect.text)
         )
         return []
 
@@ -784,7 +676,7 @@ class Dispatcher:
     ) -> list[Outgoing]:
         assert acting.person is not None
         await safety_plans.save(
-            session, acting.person.id, effect.section, effect.text, self.cipher, acting.now
+            session, acting.person.id, effect.section, effect.text, self.host.cipher, acting.now
         )
         return []
 
@@ -896,8 +788,8 @@ class Dispatcher:
     # -- data rights ----------------------------------------------------------------------------
 
     async def _export(self, session: AsyncSession, person: Person) -> list[Outgoing]:
-        data = await data_rights.export(session, person, self.cipher)
-        await self.audit(session, person, "export", person.id)
+        data = await data_rights.export(session, person, self.host.cipher)
+        audit.record(session, person, "export", person.id)
         summary = msg(
             N_("mydata.summary"),
             checkins=len(data["checkins"]),
@@ -907,7 +799,7 @@ class Dispatcher:
             lessons=len(data["lessons"]),
         )
         return [
-            SendText(person.chat_id, self.translator.render(summary, person.locale)),
+            SendText(person.chat_id, self.host.translator.render(summary, person.locale)),
             SendDocument(person.chat_id, data_rights.export_json(data), "tongban-my-data.json"),
         ]
 
@@ -922,11 +814,11 @@ class Dispatcher:
             out.append(
                 SendText(
                     person.chat_id,
-                    self.translator.render(
+                    self.host.translator.render(
                         msg(
                             N_("deleteme.done"),
                             emergency=crisis.emergency_inline(
-                                self.lines.numbers_for(person.region)
+                                self.host.lines.numbers_for(person.region)
                             ),
                         ),
                         person.locale,
@@ -935,7 +827,7 @@ class Dispatcher:
                 )
             )
         effects = await self.escalations.leaving(session, person, "subject_erased", None, now)
-        out += await self.apply_effects(session, effects, Acting(person, now))
+        out += await self.appliers.apply(session, effects, Acting(person, now))
         relatives = await data_rights.erase(session, person, now)
         for relative_id in relatives:
             relative = await session.get(Person, relative_id)
@@ -943,7 +835,9 @@ class Dispatcher:
                 out.append(
                     SendText(
                         relative.chat_id,
-                        self.translator.render(Msg(N_("family.access_removed")), relative.locale),
+                        self.host.translator.render(
+                            Msg(N_("family.access_removed")), relative.locale
+                        ),
                     )
                 )
         log.info("a person's data was erased")
@@ -968,11 +862,11 @@ class Dispatcher:
             case = await self.escalations.case_about(session, person.id)
             if case is not None:
                 effects = escalation.subject_left(case, "subject_role_changed", now)
-        out = await self.apply_effects(session, effects, Acting(person, now))
+        out = await self.appliers.apply(session, effects, Acting(person, now))
         person.role = role.value
         person.onboarded_at = None
         if role in (Role.CLIENT, Role.FAMILY) and person.alias is None:
-            person.alias = await self.free_alias(session)
+            person.alias = await people.free_alias(session)
         await session.execute(
             sql_update(FlowState)
             .where(FlowState.person_id == person.id)
@@ -980,136 +874,24 @@ class Dispatcher:
         )
         return out
 
-    async def free_alias(self, session: AsyncSession) -> str:
-        alias = person_alias()
-        while await people.alias_taken(session, alias, -1):
-            alias = person_alias()
-        return alias
-
-    async def audit(
-        self, session: AsyncSession, actor: Person, action: str, subject_id: int | None
-    ) -> None:
-        """Who looked at whose data: staff views of client records, exports."""
-        session.add(
-            AuditEvent(
-                actor_id=actor.id,
-                actor_role=actor.role,
-                actor_alias=actor.alias,
-                action=action,
-                subject_id=subject_id,
-                at=utcnow(),
-            )
-        )
-
-    async def _after_delivery(self, deliveries: Sequence[Delivery]) -> list[Outgoing]:
-        """Remember where cards and escalation messages landed; confirm relayed messages to
-        their senders, or tell them one could not be delivered."""
-        follow_up: list[Outgoing] = []
-        async with self.db.transaction() as session:
-            for delivery in deliveries:
-                tag = getattr(delivery.request, "tag", None)
-                chat_id = int(getattr(delivery.request, "chat_id", 0))
-                if isinstance(tag, CardTag) and delivery.message_id is not None:
-                    session.add(
-                        EscalationCard(
-                            escalation_id=tag.case_id,
-                            staff_id=tag.staff_id,
-                            chat_id=chat_id,
-                            message_id=delivery.message_id,
-                        )
-                    )
-                elif isinstance(tag, CaseTag) and delivery.message_id is not None:
-                    self._belongs(session, tag.case_id, chat_id, delivery.message_id, "context")
-                elif isinstance(tag, RelayTag):
-                    if delivery.failed:
-                        text = self.translator.render(Msg(N_("relay.failed")), tag.sender_locale)
-                        follow_up.append(SendText(tag.sender_chat_id, text))
-                        continue
-                    if tag.to_worker and delivery.message_id is not None:
-                        self._belongs(
-                            session, tag.case_id, chat_id, delivery.message_id, "to_worker"
-                        )
-                    if tag.confirm is not None:
-                        follow_up.append(
-                            SendText(tag.sender_chat_id, tag.confirm, tag=CaseTag(tag.case_id))
-                        )
-        return follow_up
-
-    @staticmethod
-    def _belongs(
-        session: AsyncSession, case_id: int, chat_id: int, message_id: int, direction: str
-    ) -> None:
-        session.add(
-            RelayMessage(
-                escalation_id=case_id,
-                direction=direction,
-                worker_chat_id=chat_id,
-                worker_message_id=message_id,
-                at=utcnow(),
-            )
-        )
-
     async def reschedule(self, session: AsyncSession, person: Person, now: datetime) -> None:
-        await reschedule(session, person, now, self.timing)
+        await reschedule(session, person, now, self.host.timing)
 
     async def _finished_checkin(
         self, session: AsyncSession, person: Person, day: date, now: datetime
     ) -> list[Outgoing]:
         """Close today's check-in and look at it against the person's own recent baseline."""
         await checkins.finish(session, person.id, day, now)
-        window = max(FLAG_WINDOW_DAYS, self.flag_rules.baseline_days + 1)
+        window = max(FLAG_WINDOW_DAYS, self.host.flag_rules.baseline_days + 1)
         history = (await checkins.records(session, [person.id], day - timedelta(days=window)))[
             person.id
         ]
-        hits = flags.evaluate(history, day, self.flag_rules)
+        hits = flags.evaluate(history, day, self.host.flag_rules)
         raised = await flag_store.apply(session, person, hits, now, rules=flags.RULE_NAMES)
         if not raised:
             return []
         log.info("person %s: %d early-warning flag(s) raised", person.id, len(raised))
-        return await self.flags_raised(session, person, raised, now)
-
-    async def flags_raised(
-        self, session: AsyncSession, person: Person, raised: Sequence[Flag], now: datetime
-    ) -> list[Outgoing]:
-        """The one interface from early-warning flags to the escalation module."""
-        out: list[Outgoing] = []
-        for flag in raised:
-            source = "silence" if flag.rule == "silence" else "flag"
-            reason = escalation.Reason(
-                source, (("rule", flag.rule), ("evidence", list(flag.evidence)))
-            )
-            escalation_id, effects = await self.escalations.raise_for(session, person, reason, now)
-            flag.escalation_id = escalation_id
-            out += await self.apply_effects(session, effects, Acting(person, now))
-        return out
-
-    async def tick_escalations(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
-        """The escalation clocks, for the scheduler's tick."""
-        effects = await self.escalations.overdue(session, now)
-        return await self.apply_effects(session, effects, Acting(None, now))
-
-    async def weekly_photo(
-        self,
-        person: Person,
-        records: list[flags.DayRecord],
-        today: date,
-        about: Person | None = None,
-    ) -> SendPhoto:
-        """The four-week chart for the client, or about a client for the peer worker (``about``)."""
-        title = None
-        caption = self.translator.render(Msg(N_("checkin.weekly.caption")), person.locale)
-        if about is not None:
-            alias = Raw(about.alias or "?")
-            title = self.translator.render(
-                msg(N_("chart.title_about"), client=alias), person.locale
-            )
-            caption = self.translator.render(
-                msg(N_("context.chart_caption"), client=alias), person.locale
-            )
-        png = await asyncio.to_thread(
-            weekly_chart, self.translator, person.locale, records, today, title
-        )
-        return SendPhoto(person.chat_id, png, caption)
+        return await self.escalations.flags_raised(session, person, raised, now)
 
     @staticmethod
     def _callback_ack(incoming: Incoming, answered: bool) -> list[Outgoing]:
@@ -1118,7 +900,7 @@ class Dispatcher:
         return []
 
     def say(self, person: Person, step: int, say: Say) -> SendText:
-        return self.renderer.message(
+        return self.host.renderer.message(
             person, say.text, say.choices, say.columns, step=step, menu=say.menu
         )
 
@@ -1128,7 +910,7 @@ class Dispatcher:
         self, session: AsyncSession, incoming: Incoming, now: datetime
     ) -> list[Outgoing]:
         """Someone with no role: only a valid invite gets them in; otherwise nothing is stored."""
-        locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
+        locale = locale_for_language_code(incoming.language_code, self.host.settings.default_locale)
         command = incoming.command if incoming.kind == "command" else None
         if command == "start" and incoming.argument:
             invite = await redeem(session, incoming.argument, now)
@@ -1141,9 +923,9 @@ class Dispatcher:
             reason = N_("access.invite_only")
         answer: Text = Msg(reason)
         if command == "help":
-            numbers = self.lines.numbers_for(region_for_language_code(incoming.language_code))
+            numbers = self.host.lines.numbers_for(region_for_language_code(incoming.language_code))
             answer = Lines((Msg(reason), Msg(N_("crisis.emergency")), *crisis.block(numbers).parts))
-        text = self.translator.render(answer, locale)
+        text = self.host.translator.render(answer, locale)
         if incoming.callback_query_id:
             return [AnswerButton(incoming.callback_query_id, text[:190])]
         return [SendText(incoming.chat_id, text)]
@@ -1155,18 +937,22 @@ class Dispatcher:
         zones = questions.ZONES_BY_REGION.get(region or "")
         alias = None
         if role in (Role.CLIENT, Role.FAMILY):
-            alias = await self.free_alias(session)
+            alias = await people.free_alias(session)
         person = Person(
             telegram_user_id=incoming.user_id,
             chat_id=incoming.chat_id,
             role=role.value,
-            locale=locale_for_language_code(incoming.language_code, self.settings.default_locale),
-            timezone=zones[0] if zones else self.settings.default_timezone,
+            locale=locale_for_language_code(
+                incoming.language_code, self.host.settings.default_locale
+            ),
+            timezone=zones[0] if zones else self.host.settings.default_timezone,
             region=region,
             checkin_time=(
-                self.settings.default_checkin_time if role in (Role.CLIENT, Role.FAMILY) else None
+                self.host.settings.default_checkin_time
+                if role in (Role.CLIENT, Role.FAMILY)
+                else None
             ),
-            lesson_days=self.settings.lesson_days if role is Role.FAMILY else None,
+            lesson_days=self.host.settings.lesson_days if role is Role.FAMILY else None,
             alias=alias,
             on_duty=False,
             paused=False,
@@ -1179,8 +965,10 @@ class Dispatcher:
             await family_joined(session, invite_id, person)
         flow_row = FlowState(person_id=person.id, context={}, step=0)
         session.add(flow_row)
-        view = replace(people.view_of(person), numbers=self.lines.numbers_for(person.region))
-        outcome = conversation.start_flow("onboarding", view, Event("start", now=now), self.rules)
+        view = replace(people.view_of(person), numbers=self.host.lines.numbers_for(person.region))
+        outcome = conversation.start_flow(
+            "onboarding", view, Event("start", now=now), self.host.rules
+        )
         return await self._apply(session, person, flow_row, outcome, incoming, now)
 
 

@@ -1,0 +1,67 @@
+"""The one registry of effect appliers: each effect type the core returns has exactly one
+function that carries it out, registered by the module that owns its tables.
+
+An *expander* turns an effect into more effects, decided by the core on facts the effect
+names (a staff request, a reason to bring a person in); its effects take its place.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import Person
+from bot.telegram.render import Outgoing
+from flows.effects import Effect
+
+
+@dataclass
+class Acting:
+    """Who an effect is applied for (``None``: the clock), and when."""
+
+    person: Person | None
+    now: datetime
+
+
+Applier = Callable[[AsyncSession, Any, Any], Awaitable[list[Outgoing]]]
+Expander = Callable[[AsyncSession, Any, Any], Awaitable[tuple[Effect, ...]]]
+
+
+class Appliers:
+    """Effect type → its applier (or expander). Registering a type twice is an error."""
+
+    def __init__(self) -> None:
+        self._appliers: dict[type, Applier] = {}
+        self._expanders: dict[type, Expander] = {}
+
+    def register(self, appliers: dict[type, Applier]) -> None:
+        self._add(self._appliers, appliers)
+
+    def register_expanders(self, expanders: dict[type, Expander]) -> None:
+        self._add(self._expanders, expanders)
+
+    def _add(self, table: dict[type, Any], entries: dict[type, Any]) -> None:
+        for effect_type, function in entries.items():
+            if effect_type in self._appliers or effect_type in self._expanders:
+                raise ValueError(f"{effect_type.__name__} already has an applier")
+            table[effect_type] = function
+
+    async def apply(
+        self, session: AsyncSession, effects: Sequence[Effect], acting: Acting
+    ) -> list[Outgoing]:
+        """Each effect by its one applier, in order; an expander's effects take its place."""
+        outgoing: list[Outgoing] = []
+        pending: deque[Effect] = deque(effects)
+        while pending:
+            effect = pending.popleft()
+            expand = self._expanders.get(type(effect))
+            if expand is not None:
+                pending.extendleft(reversed(await expand(session, effect, acting)))
+                continue
+            outgoing += await self._appliers[type(effect)](session, effect, acting)
+        return outgoing
