@@ -13,7 +13,7 @@ from bot.invites import InviteError, create_invite, deep_link, list_invites, par
 from bot.logs import configure as configure_logging
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
-from flows.people import Role
+from flows.roles import Role
 
 ROLES = [role.value for role in Role]
 

@@ -66,10 +66,9 @@ from flows.effects import (
 )
 from flows.escalation import HELD, LEFT, SOURCE_LABELS, TIER_LABELS, Case, Party, Tier
 from flows.family import CONCERN_SIGNS
-from flows.people import STAFF, Role
-from flows.questions import LANGUAGE_NAMES
+from flows.roles import STAFF, Role
 from flows.schedule import local_date
-from flows.text import N_, Lines, Msg, Raw, Text, msg
+from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, Text, msg
 
 log = logging.getLogger(__name__)
 

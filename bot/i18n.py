@@ -15,8 +15,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.config import PROJECT_ROOT
-from flows.people import LOCALES
-from flows.text import Lines, Localised, Msg, Param, Raw, Text
+from flows.text import LOCALES, Lines, Localised, Msg, Param, Raw, Text
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from bot.storage.models import Person, utcnow
 from bot.telegram.dispatch import Dispatcher
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.render import Outgoing
-from flows.people import Role
+from flows.roles import Role
 
 
 @dataclass(frozen=True, slots=True)

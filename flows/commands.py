@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.people import STAFF, Role
+from flows.roles import STAFF, Role
 from flows.text import N_
 
 EVERYONE = frozenset(Role)

@@ -28,8 +28,9 @@ from flows.family import Concern, FamilyLinks, LessonFlow, lessons_overview, nex
 from flows.history import history
 from flows.lessons.course import COURSE, lesson_by_slug
 from flows.onboarding import Onboarding
-from flows.people import Event, PersonView, Role, Rules
+from flows.people import Event, PersonView, Rules
 from flows.preferences import LanguageFlow, SettingsFlow
+from flows.roles import Role
 from flows.safety_plan import SafetyPlan
 from flows.text import N_, Lines, Msg, msg
 from flows.warning_signs import WarningSigns

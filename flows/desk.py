@@ -44,7 +44,7 @@ from flows.escalation import (
     released,
     taken_card,
 )
-from flows.people import STAFF, Role
+from flows.roles import STAFF, Role
 from flows.text import N_, Lines, Localised, Msg, Raw, Text, msg
 
 

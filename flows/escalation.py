@@ -28,9 +28,8 @@ from flows.effects import (
     SetSelection,
     Tell,
 )
-from flows.people import Role
-from flows.questions import LANGUAGE_NAMES
-from flows.text import N_, Lines, Localised, Msg, Raw, Text, msg
+from flows.roles import Role
+from flows.text import LANGUAGE_NAMES, N_, Lines, Localised, Msg, Raw, Text, msg
 
 
 class Tier(StrEnum):

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 from flows import crisis, questions
 from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, ForgetPerson, RefreshCommands, Say, UpdatePerson
-from flows.people import Role
-from flows.text import N_, Msg, Raw, msg
+from flows.roles import Role
+from flows.text import LANGUAGE_NAMES, N_, Msg, Raw, msg
 
 CONSENT_CHOICES = (
     Choice(Msg(N_("onboarding.consent.agree")), "consent:yes"),
@@ -157,7 +157,7 @@ class Onboarding(CheckinTimeQuestion):
         return questions.parse_language(self.event)
 
     def record_language(self) -> None:
-        self.show_choice(Raw(questions.LANGUAGE_NAMES[self.value]))
+        self.show_choice(Raw(LANGUAGE_NAMES[self.value]))
         self.emit(UpdatePerson(locale=self.value))
         self.person = replace(self.person, locale=self.value)
 

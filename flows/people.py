@@ -5,34 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flows.crisis import Numbers
-
-if TYPE_CHECKING:
-    from flows.desk import Desk
-    from flows.escalation import Case
-
-
-class Role(StrEnum):
-    CLIENT = "client"
-    FAMILY = "family"
-    PEER_WORKER = "peer_worker"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-    @property
-    def has_alias(self) -> bool:
-        """Staff are known to clients by an alias they choose."""
-        return self in STAFF
-
-
-# Peer workers and supervisors: they hold chats, and are not sent the crisis reply.
-STAFF = frozenset({Role.PEER_WORKER, Role.SUPERVISOR})
-
-
-LOCALES = ("en", "zh_Hans", "zh_Hant")
+from flows.desk import Desk
+from flows.escalation import Case
+from flows.roles import Role
 
 
 @dataclass(frozen=True, slots=True)

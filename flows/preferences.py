@@ -9,9 +9,9 @@ from flows import questions
 from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, RefreshCommands, Say, UpdatePerson
 from flows.engine import FlowModel
-from flows.people import Role
+from flows.roles import Role
 from flows.schedule import LESSON_DAYS, lesson_weekdays
-from flows.text import N_, Lines, Localised, Msg, Param, Raw, msg
+from flows.text import LANGUAGE_NAMES, N_, Lines, Localised, Msg, Param, Raw, msg
 
 
 class LanguageFlow(FlowModel):
@@ -30,7 +30,7 @@ class LanguageFlow(FlowModel):
         return questions.parse_language(self.event)
 
     def on_enter_done(self) -> None:
-        self.show_choice(Raw(questions.LANGUAGE_NAMES[self.value]))
+        self.show_choice(Raw(LANGUAGE_NAMES[self.value]))
         self.emit(
             UpdatePerson(locale=self.value),
             RefreshCommands(),
@@ -172,7 +172,7 @@ class SettingsFlow(CheckinTimeQuestion):
             "region": Msg(
                 questions.REGIONS.get(person.region or "", questions.REGIONS[questions.ELSEWHERE])
             ),
-            "language": Raw(questions.LANGUAGE_NAMES.get(person.locale, person.locale)),
+            "language": Raw(LANGUAGE_NAMES.get(person.locale, person.locale)),
             "lesson_days": lesson_days_label(person.lesson_days or LESSON_DAYS),
             "lesson_time": person.checkin_time or Raw("—"),
         }
@@ -300,7 +300,7 @@ class SettingsFlow(CheckinTimeQuestion):
         return questions.parse_language(self.event)
 
     def save_language(self) -> None:
-        self.show_choice(Raw(questions.LANGUAGE_NAMES[self.value]))
+        self.show_choice(Raw(LANGUAGE_NAMES[self.value]))
         self.emit(UpdatePerson(locale=self.value), RefreshCommands())
         self.saved = Msg(N_("language.changed"))
 

@@ -8,10 +8,8 @@ from datetime import time
 from functools import cache
 
 from flows.effects import Choice
-from flows.people import LOCALES, Event, Rules
-from flows.text import N_, Msg, Raw, msg
-
-LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
+from flows.people import Event, Rules
+from flows.text import LANGUAGE_NAMES, LOCALES, N_, Msg, Raw, msg
 
 # "Somewhere else": the crisis replies then say "call your local emergency number" and list
 # no short code that works in one country only.

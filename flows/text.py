@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TypeAlias
 
+# The languages the bot speaks, and each one's name as its readers write it.
+LOCALES = ("en", "zh_Hans", "zh_Hant")
+LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
+
 
 def N_(message_id: str) -> str:
     """Mark a message id for Babel extraction; returns it unchanged."""

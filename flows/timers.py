@@ -17,7 +17,8 @@ from flows import crisis, flags
 from flows.effects import Choice, Say
 from flows.family import next_lesson
 from flows.lessons.course import lesson_by_slug, lesson_text
-from flows.people import PersonView, Role, Rules
+from flows.people import PersonView, Rules
+from flows.roles import Role
 from flows.schedule import lesson_weekdays, local_date, next_daily, next_weekly, shifted
 from flows.text import N_, Lines, Msg, msg
 

@@ -53,7 +53,7 @@ from bot import operations
 from bot.sandbox.in_memory import Call
 from bot.storage.models import CheckIn, SignAnswer
 from bot.storage.models import Person as PersonRow
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness, Person
 
 INDENT = "  "

@@ -16,7 +16,7 @@ from bot.app import Services, build
 from bot.config import load_settings
 from bot.invites import create_invite
 from bot.sandbox.in_memory import Call, InMemoryBotAPI
-from flows.people import Role
+from flows.roles import Role
 
 TEST_TOKEN = "123456789:TEST_token_for_tongban_tests_only"
 

@@ -145,7 +145,7 @@ async def test_rotating_the_key_keeps_everything_readable(database_url: str) -> 
     worker can still claim the chat whose reason holds a relative's note."""
     from bot.storage.admin import rotate_encryption
     from bot.storage.models import EscalationReason, FamilyLink
-    from flows.people import Role
+    from flows.roles import Role
 
     old = new_key()
     harness = Harness(database_url, encryption_keys=old)
@@ -202,7 +202,7 @@ async def test_a_persons_copy_holds_each_kind_of_free_text_readable(harness: Har
     from datetime import UTC, datetime
 
     from bot.storage.models import FamilyLink
-    from flows.people import Role
+    from flows.roles import Role
 
     now = datetime(2026, 12, 1, 12, tzinfo=UTC)
     harness.set_now(now)

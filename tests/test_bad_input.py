@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.storage.models import CheckIn, FlowState, Invite, Person
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness, texts
 
 

@@ -24,7 +24,7 @@ from bot.charts import (
 )
 from bot.i18n import Translator
 from bot.weekly import chart_labels
-from flows.people import LOCALES
+from flows.text import LOCALES
 
 END = date(2026, 11, 22)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.storage.models import CheckIn, Person
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness
 
 MOOD = "How has your mood been today?"

@@ -123,7 +123,7 @@ async def test_users_list_and_set_role(database_url: str) -> None:
     """Through the harness (a real onboarding), then the CLI functions on the same database."""
     from bot.operations import Told, set_role
     from bot.storage.admin import list_people
-    from flows.people import Role
+    from flows.roles import Role
     from tests.harness import Harness, texts
 
     harness = Harness(database_url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.storage.models import Escalation, Person, RiskEvent
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness, Reply
 
 CRISIS = {

@@ -34,7 +34,7 @@ from flows.effects import (
     Tell,
 )
 from flows.escalation import Case, CaseRules, Lifecycle, Opening, Party, Reason, Roster, Tier
-from flows.people import Role
+from flows.roles import Role
 from flows.text import Msg
 
 NOW = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)

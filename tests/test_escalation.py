@@ -9,7 +9,7 @@ from sqlalchemy import select
 from telegram import Update
 
 from bot.storage.models import Escalation, EscalationEvent, Person
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness, texts
 from tests.harness import Person as Chat
 

@@ -16,7 +16,7 @@ from bot.storage.models import (
     FamilyLink,
     RiskEvent,
 )
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness
 from tests.harness import Person as Chat
 

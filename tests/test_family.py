@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.storage.models import Escalation, Flag, Person
-from flows.people import Role
+from flows.roles import Role
 from flows.timers import FlagSpan, traffic_light
 from tests.harness import Harness, texts
 from tests.harness import Person as Chat

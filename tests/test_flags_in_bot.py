@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.storage.models import CheckIn, Flag, Person
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness
 from tests.harness import Person as Chat
 

@@ -11,7 +11,8 @@ import pytest
 from bot.i18n import Translator
 from flows.conversation import FLOWS, handle, start_flow
 from flows.effects import FlowSnapshot, ForgetPerson, RefreshCommands, Say, ShowAnswer, UpdatePerson
-from flows.people import Event, PersonView, Role, Rules
+from flows.people import Event, PersonView, Rules
+from flows.roles import Role
 
 RULES = Rules()
 

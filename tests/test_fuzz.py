@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.storage.models import FlowState
 from flows.commands import COMMANDS
 from flows.conversation import FLOWS
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness
 from tests.harness import Person as Chat
 

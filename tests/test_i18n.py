@@ -11,8 +11,7 @@ import pytest
 
 from bot.catalog_ids import used_message_ids
 from bot.i18n import LOCALES_DIR, Translator, load_catalog, locale_for_language_code
-from flows.people import LOCALES
-from flows.text import msg
+from flows.text import LOCALES, msg
 
 
 def _placeholders(text: str) -> set[str]:

@@ -16,8 +16,8 @@ from bot.safety.crisis import DEFAULT_LINES, LOCALES, CrisisLinesError, load_lin
 from bot.storage.models import Escalation, Person
 from flows import crisis
 from flows.lessons.course import lesson_text
-from flows.people import Role
 from flows.questions import ELSEWHERE, REGIONS
+from flows.roles import Role
 from tests.harness import Harness, Reply
 
 TABLE = load_lines()

@@ -13,7 +13,7 @@ from bot.storage.db import Database
 from bot.storage.models import FlowState
 from bot.telegram.callbacks import ButtonData
 from bot.telegram.ordering import PerPersonOrder
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness
 
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness, texts
 
 OUTAGE_SECONDS = 5.0

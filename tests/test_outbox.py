@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from bot.sandbox.in_memory import InMemoryBotAPI
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness
 
 SLOW_SECONDS = 0.4

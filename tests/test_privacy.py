@@ -14,7 +14,7 @@ from bot.crypto import new_key
 from bot.logs import configure
 from bot.storage.models import AuditEvent, Base, Person, SafetyPlanItem
 from flows.commands import COMMANDS
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness, texts
 
 

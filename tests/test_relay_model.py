@@ -50,7 +50,7 @@ from bot.storage.models import (
     Person,
     RiskEvent,
 )
-from flows.people import Role
+from flows.roles import Role
 from tests.conftest import _truncate_postgres
 from tests.harness import Harness
 from tests.harness import Person as Chat

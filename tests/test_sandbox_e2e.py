@@ -20,7 +20,7 @@ from bot.sandbox.botapi import SandboxBotAPI
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import Person
-from flows.people import Role
+from flows.roles import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 

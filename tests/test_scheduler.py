@@ -15,7 +15,8 @@ from bot.app import build
 from bot.config import load_settings
 from bot.storage.models import CheckIn, Flag, FlowState, Person, Schedule
 from bot.storage.schedules import reschedule
-from flows.people import Role, Rules
+from flows.people import Rules
+from flows.roles import Role
 from flows.schedule import next_daily
 from flows.timers import Timing
 from tests.harness import TEST_TOKEN, Harness

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bot.storage.migrate import upgrade
-from flows.people import Role
+from flows.roles import Role
 from tests.harness import Harness, texts
 
 LOCK_SECONDS = 3.0

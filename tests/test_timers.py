@@ -12,7 +12,8 @@ import pytest
 
 from flows.effects import Say
 from flows.flags import FlagRules
-from flows.people import PersonView, Role, Rules
+from flows.people import PersonView, Rules
+from flows.roles import Role
 from flows.text import Msg
 from flows.timers import (
     CHECKIN,

@@ -26,8 +26,8 @@ from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import Person, ProcessedUpdate
 from bot.storage.people import alias_taken
-from flows.people import STAFF, Role
-from flows.questions import LANGUAGE_NAMES
+from flows.roles import STAFF, Role
+from flows.text import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
 

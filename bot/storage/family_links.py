@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.invites import hash_code
 from bot.storage.db import Database
 from bot.storage.models import FamilyLink, Invite, Person, utcnow
-from flows.people import Role
+from flows.roles import Role
 
 INVITE_DAYS = 7
 

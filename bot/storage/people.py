@@ -17,7 +17,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.storage.models import Escalation, FamilyLink, FlowState, Invite, Person, ProcessedUpdate
 from flows.effects import FlowSnapshot, UpdatePerson
-from flows.people import PersonView, Role
+from flows.people import PersonView
+from flows.roles import Role
 
 
 @dataclass

@@ -77,8 +77,9 @@ from flows.effects import (
     UpdatePerson,
 )
 from flows.engine import Outcome
-from flows.people import Event, PersonView, Role
+from flows.people import Event, PersonView
 from flows.risk import Assessment, Level, assess
+from flows.roles import Role
 from flows.schedule import local_date
 from flows.text import N_, Lines, Msg, Text, msg
 

@@ -17,8 +17,8 @@ from bot.i18n import Translator
 from bot.telegram.callbacks import ButtonData, ButtonSigner
 from flows.commands import MENU
 from flows.effects import Choice
-from flows.people import LOCALES, Role
-from flows.text import Text
+from flows.roles import Role
+from flows.text import LOCALES, Text
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
