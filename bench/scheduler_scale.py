@@ -16,7 +16,7 @@ Reported per size:
 
 - *claim query*: the scheduler's own ``_claim`` in a transaction that is rolled back
   (nothing claimed), i.e. the SQL round trip and ORM loading of a batch of rows;
-- *tick without sending*: the tick minus the time spent in ``Dispatcher.send`` (claim,
+- *tick without sending*: the tick minus the time spent in ``Sender.send`` (claim,
   decide, render, commit: what holds the rows);
 - *tick*: the whole tick, including handing a batch of messages to PTB's Bot on the fake transport;
 - *30-second tick*: a whole tick at 30 s after the next row falls due, i.e. what the

@@ -36,6 +36,7 @@ from bot.storage.models import (
     Person,
     QueuedMessage,
     RelayMessage,
+    Schedule,
 )
 from bot.telegram.render import (
     CardTag,
@@ -69,6 +70,7 @@ from flows.family import CONCERN_SIGNS
 from flows.roles import STAFF, Role
 from flows.schedule import local_date
 from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, Text, msg
+from flows.timers import ESCALATION
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +127,26 @@ class Escalations:
     # -- loading facts -----------------------------------------------------------------------
 
     @staticmethod
-    def _cases_query() -> Select[Escalation, Person, Person]:
+    def _cases_query() -> Select[Escalation, Person, Person, datetime | None]:
+        """Escalations with their subject, their holder and when their clock next runs out
+        (the subject's escalation row in the schedules table: unresolved cases only)."""
         subject, holder = aliased(Person), aliased(Person)
         return (
-            select(Escalation, subject, holder)
+            select(Escalation, subject, holder, Schedule.due_at)
             .join(subject, subject.id == Escalation.subject_id)
             .outerjoin(holder, holder.id == Escalation.claimed_by)
+            .outerjoin(
+                Schedule,
+                (Schedule.person_id == Escalation.subject_id)
+                & (Schedule.kind == ESCALATION)
+                & Escalation.resolved_at.is_(None),
+            )
         )
 
     async def _cases(
         self,
         session: AsyncSession,
-        query: Select[Escalation, Person, Person],
+        query: Select[Escalation, Person, Person, datetime | None],
         reasons: bool = False,
     ) -> list[Case]:
         rows = (await session.execute(query)).all()
@@ -163,11 +173,11 @@ class Escalations:
                 opened_at=esc.opened_at,
                 holder=party(holder) if holder is not None else None,
                 reminders=esc.reminders,
-                claim_due_at=esc.claim_due_at,
-                reply_due_at=esc.reply_due_at,
+                claim_due_at=due if esc.state == "open" else None,
+                reply_due_at=due if esc.state in HELD else None,
                 reasons=tuple(sources.get(esc.id, ())),
             )
-            for esc, subject, holder in rows
+            for esc, subject, holder, due in rows
         ]
 
     async def _lock(self, session: AsyncSession, *where: Any) -> list[int]:
@@ -408,7 +418,6 @@ class Escalations:
                     tier=tier.value,
                     state="open",
                     opened_at=now,
-                    claim_due_at=self.rules.claim_due(tier, now),
                     reminders=0,
                 )
                 .on_conflict_do_nothing(
@@ -419,6 +428,7 @@ class Escalations:
             )
             if made is not None:
                 session.add(EscalationEvent(escalation_id=made, kind="opened", detail={}, at=now))
+                await _set_clock(session, subject_id, self.rules.claim_due(tier, now))
                 return int(made), True
             existing = await session.scalar(
                 select(Escalation.id).where(
@@ -487,24 +497,29 @@ class Escalations:
         return await self.appliers.apply(session, effects, Acting(None, now))
 
     async def overdue(self, session: AsyncSession, now: datetime) -> tuple[Effect, ...]:
-        """Escalations whose clock ran out (claimed by one process: SKIP LOCKED)."""
+        """Escalations whose clock ran out: their rows in the schedules table, oldest first
+        (claimed by one process: SKIP LOCKED). A row whose escalation is gone is dropped."""
         due = (
-            select(Escalation.id)
-            .where(
-                Escalation.resolved_at.is_(None),
-                ((Escalation.state == "open") & (Escalation.claim_due_at <= now))
-                | (Escalation.state.in_(HELD) & (Escalation.reply_due_at <= now)),
-            )
-            .order_by(Escalation.id)
+            select(Schedule.person_id)
+            .where(Schedule.kind == ESCALATION, Schedule.due_at <= now)
+            .order_by(Schedule.due_at)
             .limit(200)
         )
         if self.host.db.is_postgres:
             due = due.with_for_update(skip_locked=True)
-        ids = list((await session.scalars(due)).all())
-        if not ids:
+        subjects = list((await session.scalars(due)).all())
+        if not subjects:
             return ()
-        query = self._cases_query().where(Escalation.id.in_(ids)).order_by(Escalation.id)
+        query = (
+            self._cases_query()
+            .where(Escalation.subject_id.in_(subjects), Escalation.resolved_at.is_(None))
+            .order_by(Schedule.due_at, Escalation.id)
+        )
         cases = await self._cases(session, query, reasons=True)
+        if gone := set(subjects) - {case.subject.id for case in cases}:
+            await session.execute(
+                delete(Schedule).where(Schedule.kind == ESCALATION, Schedule.person_id.in_(gone))
+            )
         if not cases:
             return ()
         roster = await self.roster(session)
@@ -577,6 +592,13 @@ class Escalations:
         if changed is None:
             log.info("escalation %s changed meanwhile; handling the update again", effect.case_id)
             raise CaseChanged(effect.case_id)
+        clock = _next_clock(effect)
+        if not isinstance(clock, _Unchanged):
+            subject_id = await session.scalar(
+                select(Escalation.subject_id).where(Escalation.id == effect.case_id)
+            )
+            assert subject_id is not None  # the row was just updated
+            await _set_clock(session, subject_id, clock)
         # Every change is in the log, but of the worker's messages only the first reply.
         if effect.change != "reply" or effect.was == "claimed":
             kind = _EVENT_KINDS.get(effect.change, effect.change)
@@ -609,33 +631,17 @@ class Escalations:
         dest = escalation.Lifecycle.dest(effect.change)
         values: dict[str, Any] = {} if dest is None else {"state": dest}
         if effect.change in ("claim", "assign", "transfer"):
-            values.update(
-                claimed_by=effect.holder_id,
-                claimed_at=effect.at,
-                claim_due_at=None,
-                reply_due_at=effect.reply_due_at,
-                reminders=0,
-            )
+            values.update(claimed_by=effect.holder_id, claimed_at=effect.at, reminders=0)
         elif effect.change == "reply":
-            values.update(reply_due_at=None, reminders=0)
+            values.update(reminders=0)
         elif effect.change == "release":
-            values.update(
-                claimed_by=None, reply_due_at=None, claim_due_at=effect.claim_due_at, reminders=0
-            )
+            values.update(claimed_by=None, reminders=0)
         elif effect.change == "resolve":
-            values.update(
-                resolved_at=effect.at, outcome=effect.outcome, claim_due_at=None, reply_due_at=None
-            )
+            values.update(resolved_at=effect.at, outcome=effect.outcome)
         elif effect.change == "add_reason":
             values["tier"] = effect.tier
-            if effect.claim_due_at is not None:
-                values["claim_due_at"] = effect.claim_due_at
         elif effect.change == "overdue":
             values["reminders"] = Escalation.reminders + 1
-            if effect.claim_due_at is not None:
-                values["claim_due_at"] = effect.claim_due_at
-            if effect.reply_due_at is not None:
-                values["reply_due_at"] = effect.reply_due_at
         return values
 
     async def _add_reason(
@@ -903,3 +909,38 @@ _EVENT_KINDS = {
     "add_reason": "tier_raised",
     "overdue": "overdue",
 }
+
+
+class _Unchanged:
+    """A change that leaves the escalation's clock as it is."""
+
+
+_UNCHANGED = _Unchanged()
+
+
+def _next_clock(effect: ChangeCase) -> datetime | _Unchanged | None:
+    """When the escalation's clock runs out after this change: the claim clock while it is
+    open, the reply clock while a worker holds it; None stops it."""
+    if effect.change in ("claim", "assign", "transfer"):
+        return effect.reply_due_at
+    if effect.change in ("reply", "resolve"):
+        return None
+    if effect.change == "release":
+        return effect.claim_due_at
+    if effect.change in ("add_reason", "overdue"):
+        due = effect.claim_due_at or effect.reply_due_at
+        return _UNCHANGED if due is None else due
+    return _UNCHANGED
+
+
+async def _set_clock(session: AsyncSession, subject_id: int, due: datetime | None) -> None:
+    """An escalation's clock is its subject's ``escalation`` row in the schedules table, the
+    one table the scheduler's tick reads; None removes it."""
+    row = await session.get(Schedule, (subject_id, ESCALATION))
+    if due is None:
+        if row is not None:
+            await session.delete(row)
+    elif row is None:
+        session.add(Schedule(person_id=subject_id, kind=ESCALATION, due_at=due))
+    else:
+        row.due_at = due

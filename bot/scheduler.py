@@ -45,7 +45,7 @@ from flows.effects import Say
 from flows.escalation import HELD
 from flows.flags import DayRecord
 from flows.schedule import local_date
-from flows.timers import FAMILY_SUMMARY, KINDS, LESSON, WEEKLY
+from flows.timers import ESCALATION, FAMILY_SUMMARY, KINDS, LESSON, WEEKLY
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def _claim_select() -> Select[Any]:
         select(Person, columns.kind, columns.last_local_date, last_answered, held, finished_bits)
         .select_from(SCHEDULES)
         .join(Person, Person.id == columns.person_id)
-        .where(columns.due_at <= bindparam("now"))
+        .where(columns.due_at <= bindparam("now"), columns.kind != ESCALATION)
         .order_by(columns.due_at)
         .limit(bindparam("batch"))
     )

@@ -25,6 +25,9 @@ from flows.text import N_, Lines, Msg, msg
 CHECKIN, REMINDER, WEEKLY = "checkin", "reminder", "weekly"
 LESSON, FAMILY_SUMMARY = "lesson", "family_summary"
 KINDS = (CHECKIN, REMINDER, WEEKLY, LESSON, FAMILY_SUMMARY)
+# An escalation's clock (claim or reply) about its subject: set by the escalation appliers
+# when a case opens or changes, not planned per person, and read by the same tick.
+ESCALATION = "escalation"
 
 START = Choice(Msg(N_("checkin.prompt.start")), "/checkin")
 LATER = Choice(Msg(N_("checkin.prompt.later")), "/later")

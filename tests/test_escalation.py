@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from telegram import Update
 
-from bot.storage.models import Escalation, EscalationEvent, Person
+from bot.storage.models import Escalation, EscalationEvent, Person, Schedule
 from flows.roles import Role
 from tests.harness import Harness, texts
 from tests.harness import Person as Chat
@@ -226,6 +226,65 @@ async def test_unclaimed_and_unanswered_clocks_survive_a_restart(harness: Harnes
     ]
     assert [chat for chat, _ in sent] == [boss.user_id]
     assert "has had no reply" in sent[0][1]
+
+
+async def _clocks(harness: Harness) -> list[tuple[int, datetime]]:
+    """Every escalation clock in the schedules table: whose, and when it runs out."""
+    async with harness.db.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Person.telegram_user_id, Schedule.due_at)
+                .join(Person, Person.id == Schedule.person_id)
+                .where(Schedule.kind == "escalation")
+            )
+        ).all()
+    return [(int(user), due.astimezone(UTC)) for user, due in rows]
+
+
+async def test_an_escalations_clock_is_one_schedule_row_that_each_change_moves(
+    harness: Harness,
+) -> None:
+    """Opened: the claim clock. Claimed: the reply clock. Answered: no clock. A reminder
+    re-arms it; closing stops it. One row, read by the same tick as every prompt."""
+    start = datetime(2026, 3, 2, 2, tzinfo=UTC)
+    harness.set_now(start)
+    client = await harness.onboard(Role.CLIENT)
+    lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    assert await _clocks(harness) == []
+    await _request(harness, client)
+    assert await _clocks(harness) == [(client.user_id, start + timedelta(hours=2))]
+
+    harness.set_now(start + timedelta(minutes=10))
+    await lin.press("Claim")
+    assert await _clocks(harness) == [(client.user_id, start + timedelta(minutes=25))]
+
+    harness.set_now(start + timedelta(minutes=26))
+    await harness.tick()  # the worker is reminded, and the clock runs again
+    assert await _clocks(harness) == [(client.user_id, start + timedelta(minutes=41))]
+
+    await lin.send("hello, I'm Lin")
+    assert await _clocks(harness) == []
+
+    await lin.send("/done")
+    await lin.press("Resolved")
+    assert await _clocks(harness) == []
+
+
+async def test_a_clock_left_without_its_escalation_is_dropped_quietly(harness: Harness) -> None:
+    start = datetime(2026, 3, 2, 2, tzinfo=UTC)
+    harness.set_now(start)
+    client = await harness.onboard(Role.CLIENT)
+    await harness.onboard(Role.PEER_WORKER, "en", "Lin")
+    await _request(harness, client)
+    async with harness.db.transaction() as session:
+        escalation = await session.scalar(select(Escalation))
+        assert escalation is not None
+        escalation.resolved_at, escalation.state = start, "resolved"
+    harness.set_now(start + timedelta(hours=3))
+    before = len(harness.api.calls)
+    await harness.tick()
+    assert harness.api.calls[before:] == []
+    assert await _clocks(harness) == []
 
 
 async def _alias(harness: Harness, client: Chat) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -132,3 +132,74 @@ def test_upgrading_keeps_notes_gives_relatives_aliases_and_separates_clashing_on
 
     with pytest.raises(IntegrityError):
         asyncio.run(clash())
+
+
+@pytest.mark.filterwarnings("ignore:.*expression-based index:sqlalchemy.exc.SAWarning")
+def test_escalation_clocks_move_into_the_schedules_table_and_back(database_url: str) -> None:
+    """Migration 0010 on a database with an open and a claimed escalation: each clock that
+    ran becomes its subject's schedule row; downgrading puts them back in their columns."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.storage.migrate import alembic_config, upgrade
+
+    claim_due, reply_due = NOW + timedelta(hours=2), NOW + timedelta(minutes=15)
+    # sqlite3's own datetime adapter is deprecated (Python 3.12+): give SQLite text
+    postgres = database_url.startswith("postgresql")
+
+    def value(moment: datetime) -> object:
+        return moment if postgres else moment.isoformat(" ")
+
+    def moment(stored: object) -> datetime:
+        found = stored if isinstance(stored, datetime) else datetime.fromisoformat(str(stored))
+        return found.astimezone(UTC) if found.tzinfo else found.replace(tzinfo=UTC)
+
+    async def run(*statements: str) -> list[tuple[object, ...]]:
+        engine = create_async_engine(database_url)
+        rows: list[tuple[object, ...]] = []
+        async with engine.begin() as conn:
+            for statement in statements:
+                result = await conn.execute(
+                    text(statement),
+                    {"at": value(NOW), "claim": value(claim_due), "reply": value(reply_due)},
+                )
+                if result.returns_rows:
+                    rows += [tuple(row) for row in result.all()]
+        await engine.dispose()
+        return rows
+
+    command.downgrade(alembic_config(database_url), "0009")
+    people = ", ".join(
+        f"({n}, {n}, {n}, '{role}', 'en', 'UTC', 'A{n}', false, false, :at)"
+        for n, role in ((1, "client"), (2, "client"), (3, "peer_worker"))
+    )
+    asyncio.run(
+        run(
+            "INSERT INTO people (id, telegram_user_id, chat_id, role, locale, timezone, alias,"
+            f" on_duty, paused, created_at) VALUES {people}",
+            "INSERT INTO escalations (subject_id, ref, tier, state, opened_at, reminders,"
+            " claim_due_at) VALUES (1, 'aaaaaa', 'same_day', 'open', :at, 0, :claim)",
+            "INSERT INTO escalations (subject_id, ref, tier, state, opened_at, reminders,"
+            " claimed_by, reply_due_at) VALUES (2, 'bbbbbb', 'urgent', 'claimed', :at, 0, 3,"
+            " :reply)",
+        )
+    )
+    upgrade(database_url)
+    clocks = asyncio.run(
+        run("SELECT person_id, kind, due_at FROM schedules ORDER BY person_id, kind")
+    )
+    assert [(p, k, moment(d)) for p, k, d in clocks] == [
+        (1, "escalation", claim_due),
+        (2, "escalation", reply_due),
+    ]
+
+    command.downgrade(alembic_config(database_url), "0009")
+    columns = asyncio.run(
+        run("SELECT subject_id, claim_due_at, reply_due_at FROM escalations ORDER BY subject_id")
+    )
+    assert [(s, c and moment(c), r and moment(r)) for s, c, r in columns] == [
+        (1, claim_due, None),
+        (2, None, reply_due),
+    ]
+    assert asyncio.run(run("SELECT person_id FROM schedules")) == []
+    upgrade(database_url)

@@ -247,9 +247,10 @@ class Escalation(Base):
 
     The subject is the person it is about and the one the peer worker talks to: a client,
     or a relative who needs support themselves. At most one unresolved escalation per
-    subject (a partial unique index); new reasons are added to it. ``claim_due_at`` and
-    ``reply_due_at`` are the clocks the tick watches. ``ref`` is random and travels on
-    buttons, so a card can only ever act on the escalation it was made for.
+    subject (a partial unique index); new reasons are added to it. Its clock (claim, or
+    reply while a worker holds it) is its subject's ``escalation`` row in ``schedules``,
+    which the tick watches. ``ref`` is random and travels on buttons, so a card can only
+    ever act on the escalation it was made for.
     """
 
     __tablename__ = "escalations"
@@ -260,10 +261,8 @@ class Escalation(Base):
     tier: Mapped[str] = mapped_column(String(12))
     state: Mapped[str] = mapped_column(String(12), default="open")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claim_due_at: Mapped[datetime | None] = mapped_column(index=True)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime | None]
-    reply_due_at: Mapped[datetime | None] = mapped_column(index=True)
     reminders: Mapped[int] = mapped_column(Integer, default=0)
     resolved_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(24))
