@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.escalations import Escalations
@@ -105,14 +104,6 @@ class Family:
         first: tuple[Effect, ...] = (ShowCrisisReply(about_others=True),) if danger else ()
         numbers = crisis.emergency_inline(self.host.lines.numbers_for(member.region))
         return (*first, Say(msg(text, emergency=numbers)), *effects)
-
-    async def progress(self, session: AsyncSession, person_id: int) -> dict[str, str]:
-        rows = (
-            await session.scalars(
-                select(LessonProgress).where(LessonProgress.person_id == person_id)
-            )
-        ).all()
-        return {row.lesson: "done" if row.completed_at else "started" for row in rows}
 
     async def lesson_progressed(
         self,

@@ -14,8 +14,19 @@ from typing import Any, ClassVar
 
 from flows.effects import Choice, FinishCheckin, RecordAnswer, RefreshChoices, Say
 from flows.engine import FlowModel
+from flows.facts import Fact, Need
+from flows.roles import Role
 from flows.schedule import local_date
 from flows.text import N_, Lines, Msg, Raw, Text, msg
+
+# Today's check-in for /checkin; the client's own warning signs for its questions about
+# them (the one after stress shows a sign's words, and the signs step itself).
+SIGN_STEPS = ("stress", "signs")
+NEEDS = (
+    Need(Fact.CHECKIN, commands={"checkin"}, roles={Role.CLIENT}),
+    Need(Fact.SIGNS, commands={"checkin"}),
+    Need(Fact.SIGNS, flow="checkin", states=SIGN_STEPS),
+)
 
 MOOD = (
     (1, N_("checkin.mood.1")),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows import crisis, desk
+from flows import checkin, crisis, desk, family, onboarding, safety_plan, warning_signs
 from flows.checkin import CheckIn
 from flows.closing import Closing
 from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS, parse_number
@@ -24,7 +24,9 @@ from flows.effects import (
 )
 from flows.engine import Flow, Outcome
 from flows.escalation import Case
+from flows.facts import Fact, needed
 from flows.family import Concern, FamilyLinks, LessonFlow, lessons_overview, next_lesson
+from flows.history import NEEDS as HISTORY_NEEDS
 from flows.history import history
 from flows.lessons.course import COURSE, lesson_by_slug
 from flows.onboarding import Onboarding
@@ -53,6 +55,22 @@ FLOWS: dict[str, Flow] = {
         ),
     )
 }
+
+
+# What each feature needs looked up before it runs (flows.facts).
+NEEDS = (
+    *onboarding.NEEDS,
+    *checkin.NEEDS,
+    *HISTORY_NEEDS,
+    *warning_signs.NEEDS,
+    *safety_plan.NEEDS,
+    *family.NEEDS,
+)
+
+
+def facts_for(event: Event, role: Role, flow: str | None, state: str | None) -> tuple[Fact, ...]:
+    """The facts the shell loads for this event, and no others."""
+    return needed(NEEDS, event, role, flow, state)
 
 
 THOUGHTS = {

@@ -21,8 +21,14 @@ from flows.effects import (
     UpdateFamilyLink,
 )
 from flows.engine import FlowModel
+from flows.facts import Fact, Need
 from flows.lessons.course import COURSE, Lesson, lesson_by_slug, lesson_text
 from flows.text import N_, Lines, Msg, Raw, msg
+
+NEEDS = (
+    Need(Fact.LINKS, commands={"family"}, flow="family"),
+    Need(Fact.PROGRESS, commands={"lessons", "lesson"}),
+)
 
 ON, OFF = N_("family.on"), N_("family.off")
 LETTERS = ("A", "B", "C")

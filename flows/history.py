@@ -7,7 +7,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from flows.checkin import MEDICATION, MOOD, SLEEP
+from flows.facts import Fact, Need
+from flows.roles import Role
 from flows.text import N_, Lines, Msg, Param, Raw, msg
+
+NEEDS = (
+    Need(Fact.HISTORY, commands={"history"}, roles={Role.CLIENT}),
+    Need(Fact.TODAY, commands={"history"}, roles={Role.CLIENT}),
+)
 
 DAYS = 7
 

@@ -9,8 +9,12 @@ from typing import Any, ClassVar
 from flows import crisis, questions
 from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, ForgetPerson, RefreshCommands, Say, UpdatePerson
+from flows.facts import Fact, Need
 from flows.roles import Role
 from flows.text import LANGUAGE_NAMES, N_, Msg, Raw, msg
+
+# Whether the alias someone types is taken: only the database knows.
+NEEDS = (Need(Fact.ALIAS_TAKEN, flow="onboarding", states={"alias"}, kinds={"text"}),)
 
 CONSENT_CHOICES = (
     Choice(Msg(N_("onboarding.consent.agree")), "consent:yes"),
@@ -228,7 +232,7 @@ class Onboarding(CheckinTimeQuestion):
         return questions.parse_alias(self.event)
 
     def alias_free(self) -> bool:
-        return "alias_taken" not in self.event.facts
+        return not self.event.data.get(Fact.ALIAS_TAKEN, False)
 
     def reask_alias(self) -> None:
         if self.value is not None:

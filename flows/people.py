@@ -73,7 +73,6 @@ class Event:
     risk_about_others: bool = False
     # The crisis words were denied or in the past ("I'm not going to…", "I used to…").
     risk_softened: bool = False
-    # What the shell looked up for the flow beforehand, e.g. "alias_taken".
-    facts: frozenset[str] = frozenset()
-    # Data the shell loaded for this flow or command (today's answers, warning signs...).
+    # What the shell loaded for this event because a feature declared it needs it, keyed by
+    # ``flows.facts.Fact`` (today's answers, warning signs, whether an alias is taken ...).
     data: Mapping[str, Any] = field(default_factory=dict)

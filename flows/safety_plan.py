@@ -15,7 +15,15 @@ from flows import crisis
 from flows.crisis import Numbers
 from flows.effects import Choice, SavePlanSection, Say
 from flows.engine import FlowModel
+from flows.facts import Fact, Need
+from flows.roles import Role
 from flows.text import N_, Lines, Localised, Msg, Raw
+
+# The plan for the flow that edits it, and for a client's /sos (their own plan comes first).
+NEEDS = (
+    Need(Fact.PLAN, commands={"safetyplan"}, flow="safetyplan"),
+    Need(Fact.PLAN, commands={"sos"}, roles={Role.CLIENT}),
+)
 
 SECTIONS = (
     "warning_signs",

@@ -11,7 +11,10 @@ from typing import Any, ClassVar
 from flows.commands import parse_number
 from flows.effects import Choice, RemoveSign, SaveSign, Say
 from flows.engine import FlowModel
+from flows.facts import Fact, Need
 from flows.text import N_, Lines, Msg, Raw, msg
+
+NEEDS = (Need(Fact.SIGNS, commands={"warningsigns"}, flow="warningsigns"),)
 
 MAX_SIGNS = 5
 MIN_SIGNS = 2

@@ -22,6 +22,7 @@ from telegram.ext import ContextTypes
 from bot import data_rights
 from bot.applying import Acting, Appliers
 from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, CaseChanged, Escalations
+from bot.facts import Asking, FactLoaders
 from bot.family import Family
 from bot.host import Host
 from bot.i18n import locale_for_language_code, region_for_language_code
@@ -29,7 +30,6 @@ from bot.invites import redeem
 from bot.storage import audit, checkins, flag_store, people, safety_plans
 from bot.storage.encrypted import encrypt_many
 from bot.storage.family_links import joined as family_joined
-from bot.storage.family_links import links_data
 from bot.storage.models import (
     FlowState,
     Person,
@@ -80,16 +80,13 @@ from flows.engine import Outcome
 from flows.people import Event, PersonView
 from flows.risk import Assessment, Level, assess
 from flows.roles import Role
-from flows.schedule import local_date
 from flows.text import N_, Lines, Msg, Text, msg
 
 log = logging.getLogger(__name__)
 
-HISTORY_DAYS = 7
 FLAG_WINDOW_DAYS = 28
 CRISIS_LOOKUP_SECONDS = 2.0
 ASSESSED_ROLES = SUBJECT_ROLES
-SIGN_STEPS = ("stress", "signs")  # check-in states whose next question may show a sign
 ATTEMPTS = 3  # an update whose rows another transaction changed meanwhile is handled again
 # PostgreSQL's "deadlock detected" and "could not serialize": nothing was written, try again.
 RETRYABLE_SQLSTATES = ("40P01", "40001")
@@ -117,6 +114,7 @@ class Dispatcher:
         self.escalations = Escalations(host, self.appliers)
         self.family = Family(host, self.escalations)
         self.sender = Sender(host, self.appliers, self.escalations)
+        self.facts = FactLoaders(host.cipher)
         self.appliers.register(
             {
                 UpdatePerson: self._update_person,
@@ -364,8 +362,7 @@ class Dispatcher:
             event_or_reply = self._event(incoming, person, flow_row, now)
             if not isinstance(event_or_reply, Event):
                 return first + event_or_reply
-            event = await self._with_facts(session, event_or_reply, person, flow_row)
-            event = await self._with_data(session, event, person, flow_row, now)
+            event = await self._with_facts(session, event_or_reply, person, flow_row, now)
             if risk is not None and person.role in ASSESSED_ROLES:
                 event = replace(
                     event,
@@ -479,16 +476,6 @@ class Dispatcher:
         return Event(incoming.kind, incoming.text, now=now, message_id=mine)
 
     async def _with_facts(
-        self, session: AsyncSession, event: Event, person: Person, flow_row: FlowState
-    ) -> Event:
-        """Look up what a flow cannot know by itself, only where it needs it."""
-        if flow_row.state == "alias" and event.kind == "text":
-            alias = questions.parse_alias(event)
-            if alias is not None and await people.alias_taken(session, alias, person.id):
-                return replace(event, facts=frozenset({"alias_taken"}))
-        return event
-
-    async def _with_data(
         self,
         session: AsyncSession,
         event: Event,
@@ -496,51 +483,11 @@ class Dispatcher:
         flow_row: FlowState,
         now: datetime,
     ) -> Event:
-        """Load what a command or flow shows or continues from, and nothing for other events."""
-        data: dict[str, object] = {}
-        command = event.value if event.kind == "command" else None
-        today = local_date(now, person.timezone)
-        is_client = person.role == Role.CLIENT.value
-        if command == "checkin" and is_client:
-            data["checkin"] = await checkins.open_today(session, person, today, now)
-        if command == "history" and is_client:
-            since = today - timedelta(days=HISTORY_DAYS)
-            rows = (await checkins.records(session, [person.id], since))[person.id]
-            complete = await checkins.completed_days(session, person.id, since)
-            data["history"] = [
-                {
-                    "day": r.day.isoformat(),
-                    "mood": r.mood,
-                    "sleep": r.sleep,
-                    "medication": r.medication,
-                    "signs_yes": r.signs_yes,
-                    "complete": r.day in complete,
-                }
-                for r in rows
-            ]
-            data["today"] = today
-        if (
-            command in ("warningsigns", "checkin")
-            or (command is None and flow_row.flow == "warningsigns")
-            # the check-in shows a sign's words in the question after stress and the signs
-            or (command is None and flow_row.flow == "checkin" and flow_row.state in SIGN_STEPS)
-        ):
-            data["signs"] = [
-                [s.id, self.host.cipher.decrypt(s.text)]
-                for s in await checkins.active_signs(session, person.id)
-            ]
-        if command == "family" or (command is None and flow_row.flow == "family"):
-            data["links"] = await links_data(session, person.id, now)
-        if command in ("lessons", "lesson"):
-            data["progress"] = await self.family.progress(session, person.id)
-        if (
-            command == "safetyplan"
-            or (command is None and flow_row.flow == "safetyplan")
-            or (command == "sos" and is_client)
-        ):
-            data["plan"] = await safety_plans.load(session, person.id, self.host.cipher)
-        if not data:
+        """Load what the core says this event needs, and nothing else."""
+        facts = conversation.facts_for(event, Role(person.role), flow_row.flow, flow_row.state)
+        if not facts:
             return event
+        data = await self.facts.load(session, facts, Asking(person, event, now))
         return replace(event, data=data)
 
     async def _apply(

@@ -1,0 +1,113 @@
+"""The one registry of fact loaders: for each ``flows.facts.Fact`` the query that answers
+it. The dispatcher asks the core which facts an event needs (``flows.conversation
+.facts_for``) and loads exactly those, per event; nothing here decides what is needed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.crypto import Cipher
+from bot.storage import checkins, people, safety_plans
+from bot.storage.family_links import links_data
+from bot.storage.models import LessonProgress, Person
+from flows import questions
+from flows.facts import Fact
+from flows.people import Event
+from flows.schedule import local_date
+
+HISTORY_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Asking:
+    """Whose facts are loaded, for which event, at what moment."""
+
+    person: Person
+    event: Event
+    now: datetime
+
+    @property
+    def today(self) -> date:
+        return local_date(self.now, self.person.timezone)
+
+
+Loader = Callable[[AsyncSession, Asking], Awaitable[Any]]
+
+
+class FactLoaders:
+    """Fact → its loader; every fact the core can ask for has one (a test checks)."""
+
+    def __init__(self, cipher: Cipher) -> None:
+        self.cipher = cipher
+        self.loaders: dict[Fact, Loader] = {
+            Fact.CHECKIN: _checkin,
+            Fact.HISTORY: _history,
+            Fact.TODAY: _today,
+            Fact.SIGNS: self._signs,
+            Fact.LINKS: _links,
+            Fact.PROGRESS: _progress,
+            Fact.PLAN: self._plan,
+            Fact.ALIAS_TAKEN: _alias_taken,
+        }
+
+    async def load(
+        self, session: AsyncSession, facts: tuple[Fact, ...], asking: Asking
+    ) -> dict[str, Any]:
+        return {fact.value: await self.loaders[fact](session, asking) for fact in facts}
+
+    async def _signs(self, session: AsyncSession, asking: Asking) -> list[list[Any]]:
+        return [
+            [s.id, self.cipher.decrypt(s.text)]
+            for s in await checkins.active_signs(session, asking.person.id)
+        ]
+
+    async def _plan(self, session: AsyncSession, asking: Asking) -> dict[str, str]:
+        return await safety_plans.load(session, asking.person.id, self.cipher)
+
+
+async def _checkin(session: AsyncSession, asking: Asking) -> dict[str, Any]:
+    return await checkins.open_today(session, asking.person, asking.today, asking.now)
+
+
+async def _history(session: AsyncSession, asking: Asking) -> list[dict[str, Any]]:
+    person, since = asking.person, asking.today - timedelta(days=HISTORY_DAYS)
+    rows = (await checkins.records(session, [person.id], since))[person.id]
+    complete = await checkins.completed_days(session, person.id, since)
+    return [
+        {
+            "day": r.day.isoformat(),
+            "mood": r.mood,
+            "sleep": r.sleep,
+            "medication": r.medication,
+            "signs_yes": r.signs_yes,
+            "complete": r.day in complete,
+        }
+        for r in rows
+    ]
+
+
+async def _today(session: AsyncSession, asking: Asking) -> date:
+    return asking.today
+
+
+async def _links(session: AsyncSession, asking: Asking) -> list[dict[str, Any]]:
+    return await links_data(session, asking.person.id, asking.now)
+
+
+async def _progress(session: AsyncSession, asking: Asking) -> dict[str, str]:
+    """How far a relative is in the course: lesson slug → "started" or "done"."""
+    rows = await session.scalars(
+        select(LessonProgress).where(LessonProgress.person_id == asking.person.id)
+    )
+    return {row.lesson: "done" if row.completed_at else "started" for row in rows}
+
+
+async def _alias_taken(session: AsyncSession, asking: Asking) -> bool:
+    alias = questions.parse_alias(asking.event)
+    return alias is not None and await people.alias_taken(session, alias, asking.person.id)
