@@ -123,57 +123,46 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
     scan = Text(text)
     pieces = _pieces(text)
     long_text = len(pieces) > 1
-    work = sorted(
-        (number, index, regions)
-        for index, (start, end) in enumerate(pieces)
-        for number, regions in scan.regions(lex.phrases, start, end).items()
-    )  # crisis phrases have the lowest numbers
     findings: list[_Finding] = []
     explained = False
     idioms: dict[int, _Spans] = {}
     context: _Context | None = None
     exceptions: dict[tuple[int, int], _Spans] = {}
-    done: set[tuple[int, Span]] = set()  # (phrase, region): windows overlap
-    seen: set[tuple[int, int]] = set()  # (phrase, start)
+    seen: set[tuple[int, int]] = set()  # (phrase, start): windows overlap
     judged: set[tuple[int, str, int]] = set()
-    for number, index, regions in work:
+    # Crisis phrases have the lowest numbers.
+    for number, index, _, spans in scan.work(lex.phrases, pieces):
         owner = lex.phrase_owners[number]
         entry = lex.entries[owner]
-        for region in regions:
+        for match in spans:
+            if match[1] == match[0]:
+                continue
             if long_text:
-                # A region read for this phrase in an earlier window: all its hits are seen.
-                if (number, region) in done:
+                if (number, match[0]) in seen:
                     continue
-                done.add((number, region))
-            for match in scan.spans(lex.phrases, number, region):
-                if match[1] == match[0]:
+                seen.add((number, match[0]))
+            piece = pieces[index]
+            if index not in idioms:
+                idioms[index] = _Spans(_matches(scan, lex.idioms, piece))
+            if idioms[index].overlaps(match) or _excepted(
+                lex, owner, match, scan, (index, piece), exceptions
+            ):
+                explained = True
+                continue
+            span = shown[match[0] : match[1]].strip()
+            context = context or _Context(scan)
+            if long_text:
+                # The level of a hit depends on its clause (and cues the whole text
+                # shares): the same phrase in the same clause wording is judged once.
+                low, high = context.clause(*match)
+                wording = (number, text[low:high], match[0] - low)
+                if wording in judged:
                     continue
-                if long_text:
-                    if (number, match[0]) in seen:
-                        continue
-                    seen.add((number, match[0]))
-                piece = pieces[index]
-                if index not in idioms:
-                    idioms[index] = _Spans(_matches(scan, lex.idioms, piece))
-                if idioms[index].overlaps(match) or _excepted(
-                    lex, owner, match, scan, (index, piece), exceptions
-                ):
-                    explained = True
-                    continue
-                span = shown[match[0] : match[1]].strip()
-                context = context or _Context(scan)
-                if long_text:
-                    # The level of a hit depends on its clause (and cues the whole text
-                    # shares): the same phrase in the same clause wording is judged once.
-                    low, high = context.clause(*match)
-                    wording = (number, text[low:high], match[0] - low)
-                    if wording in judged:
-                        continue
-                    judged.add(wording)
-                finding = _judge(entry, match, span, context, lex.languages[entry.lang])
-                findings.append(finding)
-                if long_text and finding.level is Level.CRISIS:
-                    return findings, explained
+                judged.add(wording)
+            finding = _judge(entry, match, span, context, lex.languages[entry.lang])
+            findings.append(finding)
+            if long_text and finding.level is Level.CRISIS:
+                return findings, explained
     return findings, explained
 
 
@@ -182,10 +171,10 @@ def _matches(
 ) -> Iterator[Span]:
     """Spans of the matches in one piece of text of the set's phrases (or of those of
     them numbered in ``numbers``)."""
-    regions = scan.regions(phrases, *piece)
-    for number in regions if numbers is None else set(numbers).intersection(regions):
-        for region in regions[number]:
-            yield from scan.spans(phrases, number, region)
+    wanted = None if numbers is None else set(numbers)
+    for number, _, _, spans in scan.work(phrases, [piece]):
+        if wanted is None or number in wanted:
+            yield from spans
 
 
 def _pieces(text: str) -> list[tuple[int, int]]:

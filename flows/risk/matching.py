@@ -17,8 +17,11 @@ they are cached by that wording: a sentence repeated in a message is matched onc
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 
 from ahocorasick_rs import AhoCorasick
 
@@ -28,53 +31,68 @@ from flows.risk.phrases import CLAUSE_BREAKS, CompiledPhrase
 CLAUSE_BREAK = re.compile(f"[{CLAUSE_BREAKS}]")
 
 Span = tuple[int, int]
+Match = tuple[int, int, Span, list[Span]]
+_Found = dict[int, list[Span]]
+_PLACE = operator.itemgetter(0, 1)
+_LITERAL = operator.itemgetter(0)
+_START = operator.itemgetter(1)
 
 
 class PhraseSet:
     """Compiled phrases of one kind (the lexicon's, the idioms, the exceptions), numbered
-    by their position, with all their anchors in one automaton."""
+    by their position, with all the literal strings they require in one automaton."""
 
-    __slots__ = ("_automaton", "_checks", "_owners", "always", "phrases", "within_clause")
+    __slots__ = ("_automaton", "_needs", "_owners", "always", "phrases", "within_clause")
 
     def __init__(self, phrases: Sequence[CompiledPhrase]) -> None:
         self.phrases = tuple(phrases)
         self.within_clause = tuple(phrase.within_clause for phrase in self.phrases)
-        self._checks = tuple(
-            _requirements_check(phrase.requires[1:]) if phrase.within_clause else None
+        # The anchors, and the other required sets worth looking for (see _worth_finding).
+        wanted = [
+            [
+                strings
+                for i, strings in enumerate(phrase.requires)
+                if not i or _worth_finding(strings)
+            ]
             for phrase in self.phrases
-        )
-        by_anchor: dict[str, list[int]] = {}
-        always: list[int] = []
+        ]
+        literals: dict[str, int] = {}
+        for sets in wanted:
+            for strings in sets:
+                for string in sorted(strings):
+                    literals.setdefault(string, len(literals))
+        owners: list[list[int]] = [[] for _ in literals]
         for number, phrase in enumerate(self.phrases):
-            if phrase.anchors is None:
-                always.append(number)
-            for anchor in phrase.anchors or ():
-                by_anchor.setdefault(anchor, []).append(number)
-        self._owners = tuple(tuple(numbers) for numbers in by_anchor.values())
-        self._automaton = AhoCorasick(list(by_anchor)) if by_anchor else None
-        self.always = tuple(always)
+            for string in phrase.anchors or ():
+                owners[literals[string]].append(number)
+        self._owners = tuple(tuple(numbers) for numbers in owners)
+        # What a clause must hold besides the anchor: one string of each other set (a
+        # phrase that may cross a clause break is looked for in the whole piece instead).
+        self._needs = tuple(
+            tuple(frozenset(literals[s] for s in strings) for strings in sets[1:])
+            if phrase.within_clause
+            else ()
+            for phrase, sets in zip(self.phrases, wanted, strict=True)
+        )
+        self._automaton = AhoCorasick(list(literals)) if literals else None
+        self.always = tuple(n for n, phrase in enumerate(self.phrases) if phrase.anchors is None)
 
     def anchored(self, squeezed: str, breaks: list[int]) -> dict[int, list[int]]:
         """Clause number -> numbers of the phrases that may match in that clause of a
         squeezed text (``breaks``: its clause breaks): an anchor starts in the clause and,
-        for a phrase kept inside a clause, its other required words are there too."""
+        for a phrase kept inside a clause, a string of each of its other required sets."""
         if self._automaton is None:
             return {}
         matches = self._automaton.find_matches_as_indexes(squeezed, overlapping=True)
-        owners = self._owners
-        anchored: dict[int, set[int]] = {}
-        for clause, anchor in {(bisect.bisect_left(breaks, s), a) for a, s, _ in matches}:
-            anchored.setdefault(clause, set()).update(owners[anchor])
-        checks = self._checks
+        clauses = map(bisect.bisect_left, itertools.repeat(breaks), map(_START, matches))
+        present: defaultdict[int, set[int]] = defaultdict(set)
+        for clause, literal in zip(clauses, map(_LITERAL, matches), strict=True):
+            present[clause].add(literal)
+        owners, needs = self._owners, self._needs
         found: dict[int, list[int]] = {}
-        for clause, numbers in anchored.items():
-            low = breaks[clause - 1] + 1 if clause else 0
-            high = breaks[clause] if clause < len(breaks) else len(squeezed)
-            kept = [
-                number
-                for number in numbers
-                if (check := checks[number]) is None or check.match(squeezed, low, high)
-            ]
+        for clause, literals in present.items():
+            numbers = set().union(*map(owners.__getitem__, literals))
+            kept = [n for n in numbers if not any(map(literals.isdisjoint, needs[n]))]
             if kept:
                 found[clause] = kept
         return found
@@ -83,70 +101,106 @@ class PhraseSet:
 class Text:
     """One normalised text: its clauses, and the phrases that can match where in it."""
 
-    __slots__ = ("_anchored", "_spans", "_squeezed", "_squeezed_breaks", "breaks", "text")
+    __slots__ = (
+        "_anchored",
+        "_clauses",
+        "_squeezed",
+        "_squeezed_breaks",
+        "_wordings",
+        "breaks",
+        "text",
+    )
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.breaks = [m.start() for m in CLAUSE_BREAK.finditer(text)]
+        self._clauses = list(
+            zip([0, *(b + 1 for b in self.breaks)], [*self.breaks, len(text)], strict=True)
+        )
         # Squeezing keeps every clause break, so clause k is the same in both texts.
         self._squeezed = squeeze(text)
         self._squeezed_breaks = [m.start() for m in CLAUSE_BREAK.finditer(self._squeezed)]
         self._anchored: dict[int, dict[int, list[int]]] = {}
-        self._spans: dict[tuple[int, int, bool, str], list[Span]] = {}
+        self._wordings: dict[tuple[int, bool, str], _Found] = {}
 
-    def regions(self, phrases: PhraseSet, start: int, end: int) -> dict[int, list[Span]]:
-        """For each phrase of the set that may match in text[start:end], the stretches of
-        it to run the phrase on (in order): the clauses holding an anchor, or all of it."""
+    def _anchored_in(self, phrases: PhraseSet) -> dict[int, list[int]]:
         anchored = self._anchored.get(id(phrases))
         if anchored is None:
             anchored = self._anchored[id(phrases)] = phrases.anchored(
                 self._squeezed, self._squeezed_breaks
             )
+        return anchored
+
+    def work(self, phrases: PhraseSet, pieces: list[Span]) -> Iterator[Match]:
+        """Where the phrases of the set match in the given pieces of the text: (phrase,
+        piece number, region, match spans) for each region of a piece that holds a match,
+        in the order phrase, piece, region, found as they are asked for. The spans are
+        those that running the phrase's pattern over the whole piece finds in the region.
+        A region is read at the first piece that holds it only: a later window would find
+        the same matches again."""
         breaks = self.breaks
+        overlapping: dict[int, list[int]] = {}  # clause -> pieces that overlap it
+        for index, (start, end) in enumerate(pieces):
+            first = bisect.bisect_left(breaks, start)
+            for clause in range(first, bisect.bisect_left(breaks, end - 1) + 1):
+                overlapping.setdefault(clause, []).append(index)
         within = phrases.within_clause
-        found: dict[int, list[Span]] = {}
-        first = bisect.bisect_left(breaks, start)
-        last = bisect.bisect_left(breaks, end - 1)
-        for clause in range(first, last + 1):
-            numbers = anchored.get(clause)
-            if not numbers:
-                continue
-            low = max(start, breaks[clause - 1] + 1 if clause else 0)
-            high = min(end, breaks[clause] if clause < len(breaks) else len(self.text))
-            if low >= high:
-                continue
-            for number in numbers:
-                if within[number]:
-                    found.setdefault(number, []).append((low, high))
-                else:
-                    found[number] = [(start, end)]
+        by_phrase: dict[int, list[tuple[int, Span, _Found]]] = {}
+        whole: dict[int, set[int]] = {}  # piece -> phrases to run on all of it
+        regions: set[Span] = set()
+        for clause, numbers in self._anchored_in(phrases).items():
+            low, high = self._clauses[clause]
+            for index in overlapping.get(clause, ()):  # in piece order
+                start, end = pieces[index]
+                region = (max(low, start), min(high, end))
+                if region[0] >= region[1] or region in regions:
+                    continue
+                regions.add(region)
+                found, again = self._found(phrases, region)
+                for number in numbers:
+                    if not within[number]:
+                        whole.setdefault(index, set()).add(number)
+                    # A wording met before is matched now (once): most phrases are not in it.
+                    elif not again or self._spans(phrases, number, region, found):
+                        by_phrase.setdefault(number, []).append((index, region, found))
         for number in phrases.always:
-            found[number] = [(start, end)]
-        return found
+            for index in range(len(pieces)):
+                whole.setdefault(index, set()).add(number)
+        for index, wholly in whole.items():
+            found, _ = self._found(phrases, pieces[index])
+            for number in wholly:
+                by_phrase.setdefault(number, []).append((index, pieces[index], found))
+        for number in sorted(by_phrase):
+            for index, region, found in sorted(by_phrase[number], key=_PLACE):
+                if spans := self._spans(phrases, number, region, found):
+                    low = region[0]
+                    yield number, index, region, [(s + low, e + low) for s, e in spans]
 
-    def spans(self, phrases: PhraseSet, number: int, region: Span) -> list[Span]:
-        """Spans of the matches of one phrase in one stretch of the text, in order: those
-        that ``pattern.finditer(text, start, end)`` finds there over the piece it is cut
-        from."""
+    def _found(self, phrases: PhraseSet, region: Span) -> tuple[_Found, bool]:
+        """The matches (relative to its start) of the set's phrases in a region, by phrase
+        number, as far as found, and whether that wording was met before: shared by every
+        region of the same wording, which with the character before it decides them."""
         low, high = region
-        text = self.text
-        key = (id(phrases), number, low == 0, text[max(low - 1, 0) : high])
-        found = self._spans.get(key)
+        key = (id(phrases), low == 0, self.text[max(low - 1, 0) : high])
+        found = self._wordings.get(key)
         if found is None:
+            found = self._wordings[key] = {}
+            return found, False
+        return found, True
+
+    def _spans(self, phrases: PhraseSet, number: int, region: Span, found: _Found) -> list[Span]:
+        """A phrase's matches in a region, relative to its start (``found`` keeps them)."""
+        spans = found.get(number)
+        if spans is None:
+            low, high = region
             pattern = phrases.phrases[number].pattern
-            found = self._spans[key] = [
-                (m.start() - low, m.end() - low) for m in pattern.finditer(text, low, high)
+            spans = found[number] = [
+                (m.start() - low, m.end() - low) for m in pattern.finditer(self.text, low, high)
             ]
-        return [(start + low, end + low) for start, end in found]
+        return spans
 
 
-def _requirements_check(requires: Sequence[frozenset[str]]) -> re.Pattern[str] | None:
-    """A pattern that matches at the start of a squeezed clause holding one string of each
-    set (None when there is nothing more to check)."""
-    if not requires:
-        return None
-    lookaheads = (
-        "(?=.*?(?:" + "|".join(re.escape(s) for s in sorted(strings, key=len, reverse=True)) + "))"
-        for strings in requires
-    )
-    return re.compile("".join(lookaheads), re.DOTALL)
+def _worth_finding(strings: frozenset[str]) -> bool:
+    """A required set with a Latin string of one or two characters ("i", "my", "to") is in
+    nearly every clause: finding it would cost more than the regexes it saves."""
+    return not any(len(string) < 3 and string.isascii() for string in strings)
