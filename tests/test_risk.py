@@ -772,7 +772,7 @@ def test_phrase_sets_find_exactly_what_each_phrase_finds_in_each_piece() -> None
     texts = [lexicon.normaliser.normalise(raw) for raw in _long_texts()]
     texts.extend(censored_variants(texts[-1])[1][:2])
     for text in texts:
-        scan = Text(text)
+        scan = Text(text, lexicon.vocabulary)
         for start, end in {(0, len(text)), *_pieces(text)}:
             for phrases in (lexicon.phrases, lexicon.idioms, lexicon.exceptions):
                 found: dict[int, list[tuple[int, int]]] = {}

@@ -120,7 +120,7 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
     holds, and its first crisis finding ends the search: nothing later can raise the
     level. A short message is read whole, so that every category it shows is reported.
     """
-    scan = Text(text)
+    scan = Text(text, lex.vocabulary)
     pieces = _pieces(text)
     long_text = len(pieces) > 1
     findings: list[_Finding] = []

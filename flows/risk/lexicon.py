@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.risk.levels import CATEGORIES, Level
-from flows.risk.matching import PhraseSet
+from flows.risk.matching import PhraseSet, Vocabulary
 from flows.risk.normalise import Normaliser
 from flows.risk.phrases import (
     CompiledPhrase,
@@ -91,6 +91,8 @@ class Lexicon:
     entries: tuple[Entry, ...]
     languages: Mapping[str, LanguageRules]
     hyperbole: tuple[CompiledPhrase, ...]
+    # The strings that the phrase sets below look for in a message, in one pass.
+    vocabulary: Vocabulary = field(repr=False)
     # Every entry's phrases, crisis entries first, and the entry each belongs to.
     phrases: PhraseSet = field(repr=False)
     phrase_owners: tuple[int, ...] = field(repr=False)
@@ -418,6 +420,7 @@ def _compile(raw: _RawLexicon) -> Lexicon:
             tuple(range(len(exceptions), len(exceptions) + len(compiled.exceptions)))
         )
         exceptions.extend(compiled.exceptions)
+    vocabulary = Vocabulary([phrase_list, hyperbole, exceptions])
     return Lexicon(
         name=raw.name,
         sources=tuple(raw.sources),
@@ -425,10 +428,11 @@ def _compile(raw: _RawLexicon) -> Lexicon:
         entries=tuple(entries),
         languages=languages,
         hyperbole=tuple(hyperbole),
-        phrases=PhraseSet(phrase_list),
+        vocabulary=vocabulary,
+        phrases=PhraseSet(phrase_list, vocabulary),
         phrase_owners=tuple(owners),
-        idioms=PhraseSet(hyperbole),
-        exceptions=PhraseSet(exceptions),
+        idioms=PhraseSet(hyperbole, vocabulary),
+        exceptions=PhraseSet(exceptions, vocabulary),
         exceptions_of=tuple(exceptions_of),
     )
 

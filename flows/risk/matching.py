@@ -21,7 +21,7 @@ import itertools
 import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ahocorasick_rs import AhoCorasick
 
@@ -38,61 +38,67 @@ _LITERAL = operator.itemgetter(0)
 _START = operator.itemgetter(1)
 
 
-class PhraseSet:
-    """Compiled phrases of one kind (the lexicon's, the idioms, the exceptions), numbered
-    by their position, with all the literal strings they require in one automaton."""
+class Vocabulary:
+    """The literal strings that some phrase sets look for, found in a text in one pass."""
 
-    __slots__ = ("_automaton", "_needs", "_owners", "always", "phrases", "within_clause")
+    __slots__ = ("_automaton", "ids")
 
-    def __init__(self, phrases: Sequence[CompiledPhrase]) -> None:
-        self.phrases = tuple(phrases)
-        self.within_clause = tuple(phrase.within_clause for phrase in self.phrases)
-        # The anchors, and the other required sets worth looking for (see _worth_finding).
-        wanted = [
-            [
-                strings
-                for i, strings in enumerate(phrase.requires)
-                if not i or _worth_finding(strings)
-            ]
-            for phrase in self.phrases
-        ]
-        literals: dict[str, int] = {}
-        for sets in wanted:
-            for strings in sets:
-                for string in sorted(strings):
-                    literals.setdefault(string, len(literals))
-        owners: list[list[int]] = [[] for _ in literals]
-        for number, phrase in enumerate(self.phrases):
-            for string in phrase.anchors or ():
-                owners[literals[string]].append(number)
-        self._owners = tuple(tuple(numbers) for numbers in owners)
-        # What a clause must hold besides the anchor: one string of each other set (a
-        # phrase that may cross a clause break is looked for in the whole piece instead).
-        self._needs = tuple(
-            tuple(frozenset(literals[s] for s in strings) for strings in sets[1:])
-            if phrase.within_clause
-            else ()
-            for phrase, sets in zip(self.phrases, wanted, strict=True)
-        )
-        self._automaton = AhoCorasick(list(literals)) if literals else None
-        self.always = tuple(n for n, phrase in enumerate(self.phrases) if phrase.anchors is None)
+    def __init__(self, groups: Iterable[Sequence[CompiledPhrase]]) -> None:
+        self.ids: dict[str, int] = {}
+        for phrases in groups:
+            for phrase in phrases:
+                for strings in _wanted(phrase):
+                    for string in sorted(strings):
+                        self.ids.setdefault(string, len(self.ids))
+        self._automaton = AhoCorasick(list(self.ids)) if self.ids else None
 
-    def anchored(self, squeezed: str, breaks: list[int]) -> dict[int, list[int]]:
-        """Clause number -> numbers of the phrases that may match in that clause of a
-        squeezed text (``breaks``: its clause breaks): an anchor starts in the clause and,
-        for a phrase kept inside a clause, a string of each of its other required sets."""
+    def find(self, squeezed: str, breaks: list[int]) -> dict[int, set[int]]:
+        """Clause number -> the strings (ids) that start in that clause of a squeezed text
+        (``breaks``: its clause breaks)."""
+        present: defaultdict[int, set[int]] = defaultdict(set)
         if self._automaton is None:
-            return {}
+            return present
         matches = self._automaton.find_matches_as_indexes(squeezed, overlapping=True)
         clauses = map(bisect.bisect_left, itertools.repeat(breaks), map(_START, matches))
-        present: defaultdict[int, set[int]] = defaultdict(set)
         for clause, literal in zip(clauses, map(_LITERAL, matches), strict=True):
             present[clause].add(literal)
-        owners, needs = self._owners, self._needs
+        return present
+
+
+class PhraseSet:
+    """Compiled phrases of one kind (the lexicon's, the idioms, the exceptions), numbered
+    by their position, with the strings they require in a shared vocabulary."""
+
+    __slots__ = ("_owners", "always", "needs", "phrases", "within_clause")
+
+    def __init__(self, phrases: Sequence[CompiledPhrase], vocabulary: Vocabulary) -> None:
+        self.phrases = tuple(phrases)
+        self.within_clause = tuple(phrase.within_clause for phrase in self.phrases)
+        ids = vocabulary.ids
+        owners: list[list[int]] = [[] for _ in ids]
+        for number, phrase in enumerate(self.phrases):
+            for string in phrase.anchors or ():
+                owners[ids[string]].append(number)
+        self._owners = tuple(tuple(numbers) for numbers in owners)
+        # What a clause must hold besides the anchor: one string of each other set (for a
+        # phrase that may cross a clause break, the piece it is run on must hold them).
+        self.needs = tuple(
+            tuple(frozenset(ids[s] for s in strings) for strings in _wanted(phrase)[1:])
+            for phrase in self.phrases
+        )
+        self.always = tuple(n for n, phrase in enumerate(self.phrases) if phrase.anchors is None)
+
+    def anchored(self, present: dict[int, set[int]]) -> dict[int, list[int]]:
+        """Clause number -> numbers of the phrases that may match in that clause, from the
+        strings each clause holds: an anchor and, for a phrase kept inside a clause, a
+        string of each of its other required sets."""
+        owners, needs, within = self._owners, self.needs, self.within_clause
         found: dict[int, list[int]] = {}
         for clause, literals in present.items():
             numbers = set().union(*map(owners.__getitem__, literals))
-            kept = [n for n in numbers if not any(map(literals.isdisjoint, needs[n]))]
+            kept = [
+                n for n in numbers if not (within[n] and any(map(literals.isdisjoint, needs[n])))
+            ]
             if kept:
                 found[clause] = kept
         return found
@@ -104,15 +110,19 @@ class Text:
     __slots__ = (
         "_anchored",
         "_clauses",
+        "_present",
         "_squeezed",
         "_squeezed_breaks",
+        "_vocabulary",
         "_wordings",
         "breaks",
         "text",
     )
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, vocabulary: Vocabulary) -> None:
         self.text = text
+        self._vocabulary = vocabulary
+        self._present: dict[int, set[int]] | None = None
         self.breaks = [m.start() for m in CLAUSE_BREAK.finditer(text)]
         self._clauses = list(
             zip([0, *(b + 1 for b in self.breaks)], [*self.breaks, len(text)], strict=True)
@@ -126,9 +136,9 @@ class Text:
     def _anchored_in(self, phrases: PhraseSet) -> dict[int, list[int]]:
         anchored = self._anchored.get(id(phrases))
         if anchored is None:
-            anchored = self._anchored[id(phrases)] = phrases.anchored(
-                self._squeezed, self._squeezed_breaks
-            )
+            if self._present is None:
+                self._present = self._vocabulary.find(self._squeezed, self._squeezed_breaks)
+            anchored = self._anchored[id(phrases)] = phrases.anchored(self._present)
         return anchored
 
     def work(self, phrases: PhraseSet, pieces: list[Span]) -> Iterator[Match]:
@@ -168,13 +178,22 @@ class Text:
                 whole.setdefault(index, set()).add(number)
         for index, wholly in whole.items():
             found, _ = self._found(phrases, pieces[index])
+            held = self._held(*pieces[index])
             for number in wholly:
-                by_phrase.setdefault(number, []).append((index, pieces[index], found))
+                if not any(map(held.isdisjoint, phrases.needs[number])):
+                    by_phrase.setdefault(number, []).append((index, pieces[index], found))
         for number in sorted(by_phrase):
             for index, region, found in sorted(by_phrase[number], key=_PLACE):
                 if spans := self._spans(phrases, number, region, found):
                     low = region[0]
                     yield number, index, region, [(s + low, e + low) for s, e in spans]
+
+    def _held(self, start: int, end: int) -> set[int]:
+        """The strings (ids) that start in the clauses overlapping text[start:end]."""
+        present = self._present or {}
+        first = bisect.bisect_left(self.breaks, start)
+        last = bisect.bisect_left(self.breaks, end - 1)
+        return set().union(*(present.get(clause, ()) for clause in range(first, last + 1)))
 
     def _found(self, phrases: PhraseSet, region: Span) -> tuple[_Found, bool]:
         """The matches (relative to its start) of the set's phrases in a region, by phrase
@@ -198,6 +217,11 @@ class Text:
                 (m.start() - low, m.end() - low) for m in pattern.finditer(self.text, low, high)
             ]
         return spans
+
+
+def _wanted(phrase: CompiledPhrase) -> list[frozenset[str]]:
+    """The phrase's anchors, then its other required sets worth looking for."""
+    return [s for i, s in enumerate(phrase.requires) if not i or _worth_finding(s)]
 
 
 def _worth_finding(strings: frozenset[str]) -> bool:
