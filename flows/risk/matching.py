@@ -110,6 +110,7 @@ class Text:
     __slots__ = (
         "_anchored",
         "_clauses",
+        "_cut",
         "_present",
         "_squeezed",
         "_squeezed_breaks",
@@ -132,6 +133,7 @@ class Text:
         self._squeezed_breaks = [m.start() for m in CLAUSE_BREAK.finditer(self._squeezed)]
         self._anchored: dict[int, dict[int, list[int]]] = {}
         self._wordings: dict[tuple[int, bool, str], _Found] = {}
+        self._cut: dict[tuple[int, int, int], set[int]] = {}
 
     def _anchored_in(self, phrases: PhraseSet) -> dict[int, list[int]]:
         anchored = self._anchored.get(id(phrases))
@@ -155,7 +157,7 @@ class Text:
             for clause in range(first, bisect.bisect_left(breaks, end - 1) + 1):
                 overlapping.setdefault(clause, []).append(index)
         within = phrases.within_clause
-        by_phrase: dict[int, list[tuple[int, Span, _Found]]] = {}
+        by_phrase: dict[int, list[tuple[int, Span, _Found, bool]]] = {}  # ..., cut
         whole: dict[int, set[int]] = {}  # piece -> phrases to run on all of it
         regions: set[Span] = set()
         for clause, numbers in self._anchored_in(phrases).items():
@@ -172,7 +174,8 @@ class Text:
                         whole.setdefault(index, set()).add(number)
                     # A wording met before is matched now (once): most phrases are not in it.
                     elif not again or self._spans(phrases, number, region, found):
-                        by_phrase.setdefault(number, []).append((index, region, found))
+                        entry = (index, region, found, region != (low, high))
+                        by_phrase.setdefault(number, []).append(entry)
         for number in phrases.always:
             for index in range(len(pieces)):
                 whole.setdefault(index, set()).add(number)
@@ -181,12 +184,24 @@ class Text:
             held = self._held(*pieces[index])
             for number in wholly:
                 if not any(map(held.isdisjoint, phrases.needs[number])):
-                    by_phrase.setdefault(number, []).append((index, pieces[index], found))
+                    by_phrase.setdefault(number, []).append((index, pieces[index], found, False))
         for number in sorted(by_phrase):
-            for index, region, found in sorted(by_phrase[number], key=_PLACE):
+            for index, region, found, cut in sorted(by_phrase[number], key=_PLACE):
+                # A window that cuts a long clause may not hold the anchor the clause holds.
+                if cut and number not in found and number not in self._candidates(phrases, region):
+                    continue
                 if spans := self._spans(phrases, number, region, found):
                     low = region[0]
                     yield number, index, region, [(s + low, e + low) for s, e in spans]
+
+    def _candidates(self, phrases: PhraseSet, region: Span) -> set[int]:
+        """The phrases that may match in a stretch of one clause, from its own strings."""
+        key = (id(phrases), *region)
+        found = self._cut.get(key)
+        if found is None:
+            present = self._vocabulary.find(squeeze(self.text[region[0] : region[1]]), [])
+            found = self._cut[key] = set(phrases.anchored(present).get(0, ()))
+        return found
 
     def _held(self, start: int, end: int) -> set[int]:
         """The strings (ids) that start in the clauses overlapping text[start:end]."""
