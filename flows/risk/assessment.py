@@ -252,13 +252,13 @@ class _Context:
     hits in the text.
     """
 
-    __slots__ = ("_clauses", "_occurs", "_sentences", "_spans", "text")
+    __slots__ = ("_clauses", "_cues", "_occurs", "_sentences", "text")
 
     def __init__(self, scan: Text) -> None:
         self.text = text = scan.text
         self._clauses = scan.breaks
         self._sentences = [m.start() for m in _SENTENCE_BREAK.finditer(text)]
-        self._spans: dict[int, list[tuple[int, int]]] = {}
+        self._cues: dict[tuple[int, int, int], _Cues] = {}
         self._occurs: dict[int, bool] = {}
 
     def clause(self, start: int, end: int) -> tuple[int, int]:
@@ -269,13 +269,12 @@ class _Context:
         """Bounds of the sentence holding text[start:end]."""
         return _bounds(self._sentences, start, end, len(self.text))
 
-    def spans(self, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
-        """Spans of every match of a cue pattern in the text (cached)."""
-        if pattern is None:
-            return []
-        found = self._spans.get(id(pattern))
+    def cues(self, pattern: re.Pattern[str] | None, bounds: Span) -> _Cues:
+        """The matches of a cue pattern in text[low:high], found as far as read (cached)."""
+        key = (id(pattern), *bounds)
+        found = self._cues.get(key)
         if found is None:
-            found = self._spans[id(pattern)] = [m.span() for m in pattern.finditer(self.text)]
+            found = self._cues[key] = _Cues(pattern, self.text, bounds)
         return found
 
     def occurs(self, pattern: re.Pattern[str] | None) -> bool:
@@ -286,6 +285,28 @@ class _Context:
         if found is None:
             found = self._occurs[id(pattern)] = pattern.search(self.text) is not None
         return found
+
+
+class _Cues:
+    """The matches of one cue pattern in one stretch of a text, found only as far as they
+    are read: in a long message most hits need the cues just before them."""
+
+    __slots__ = ("_matches", "_read")
+
+    def __init__(self, pattern: re.Pattern[str] | None, text: str, bounds: Span) -> None:
+        self._matches = iter(()) if pattern is None else pattern.finditer(text, *bounds)
+        self._read: list[Span] = []
+
+    def __iter__(self) -> Iterator[Span]:
+        index = 0
+        while True:
+            if index == len(self._read):
+                match = next(self._matches, None)
+                if match is None:
+                    return
+                self._read.append(match.span())
+            yield self._read[index]
+            index += 1
 
 
 def _bounds(breaks: list[int], start: int, end: int, length: int) -> tuple[int, int]:
@@ -319,14 +340,16 @@ def _reported_past(match: Span, context: _Context, rules: LanguageRules) -> bool
     if any(text.startswith(suffix, end) for suffix in rules.past_right_after):
         return True
     clause_start, clause_end = context.clause(start, end)
-    for cue_start, cue_end in context.spans(rules.past_before):
+    # Only cues in the hit's clause count (when no cue can cross a clause, read only it).
+    where = (clause_start, clause_end) if rules.cues_within_clause else (0, len(text))
+    for cue_start, cue_end in context.cues(rules.past_before, where):
         if cue_start >= end:
             break
         if cue_start < clause_start:
             continue
         if cue_end > start or not _interrupted(text, cue_end, start, rules):
             return True
-    for cue_start, _ in context.spans(rules.past_after):
+    for cue_start, _ in context.cues(rules.past_after, where):
         if cue_start >= clause_end:
             break
         if cue_start >= end and not _interrupted(text, end, cue_start, rules):
@@ -354,13 +377,18 @@ def _about_someone_else(match: Span, context: _Context, rules: LanguageRules) ->
     reflexive = rules.third_party_reflexive
     if reflexive is not None and reflexive.search(text, start, end):
         return True
-    cues = context.spans(rules.third_party)
+    # Only a cue in the hit's sentence counts (when no cue can cross one, read only it).
+    sentence = context.sentence(start, end)
+    where = sentence if rules.cues_within_clause else (0, len(text))
+    # The cues that start by the hit's start: the search below looks no further.
+    found = context.cues(rules.third_party, where)
+    cues = list(itertools.takewhile(lambda cue: cue[0] <= start, found))
     index = bisect.bisect_right(cues, (start, start)) - 1
     while index >= 0 and cues[index][1] > start:
         index -= 1
     if index < 0:
         return False
-    sentence_start, _ = context.sentence(start, end)
+    sentence_start, _ = sentence
     cue_end = cues[index][1]
     if cue_end <= sentence_start:
         return False

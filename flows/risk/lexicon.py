@@ -79,6 +79,9 @@ class LanguageRules:
     third_party: re.Pattern[str] | None
     third_party_reflexive: re.Pattern[str] | None
     first_person: re.Pattern[str] | None
+    # No past or third-party cue holds punctuation, so a cue in a clause is found by
+    # reading that clause (or sentence) alone, not the whole message.
+    cues_within_clause: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,6 +473,10 @@ def _compile_rules(where: str, rules: Mapping[str, Any], compiler: _Compiler) ->
         ),
         first_person=compiler.pattern(
             f"{where}.third_party.first_person", third.get("first_person", [])
+        ),
+        cues_within_clause=all(
+            compiler.phrase(where, source).within_clause
+            for source in [*past.get("before", []), *past.get("after", []), *third.get("cues", [])]
         ),
     )
 
