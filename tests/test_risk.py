@@ -750,6 +750,8 @@ def _long_texts() -> list[str]:
         return separator.join(rng.sample(rows, 60))[:1500]
 
     return [
+        # A phrase that crosses a comma, its anchor in a clause that two windows share.
+        ("went to the shops, " * 13)[:235] + ",我想消失,永远" + ", cooked dinner" * 20,
         joined(". "),
         joined("，"),
         joined(" "),
@@ -781,3 +783,26 @@ def test_phrase_sets_find_exactly_what_each_phrase_finds_in_each_piece() -> None
                 for number, phrase in enumerate(phrases.phrases):
                     expected = [m.span() for m in phrase.pattern.finditer(text, start, end)]
                     assert found.get(number, []) == expected, (phrase.source, text[start:end])
+        # All the windows of a long text at once: a region is listed at its first window
+        # only, so together they find what each window finds on its own.
+        pieces = _pieces(text)
+        for phrases in (lexicon.phrases, lexicon.idioms, lexicon.exceptions):
+            listed = [
+                (n, i, span) for n, i, _, spans in scan.work(phrases, pieces) for span in spans
+            ]
+            assert [(n, i) for n, i, _ in listed] == sorted((n, i) for n, i, _ in listed)
+            assert {(n, span) for n, _, span in listed} == {
+                (number, m.span())
+                for number, phrase in enumerate(phrases.phrases)
+                for start, end in pieces
+                for m in phrase.pattern.finditer(text, start, end)
+            }
+
+
+@pytest.mark.parametrize("place", range(225, 240))
+def test_a_phrase_across_a_comma_is_found_where_a_window_cuts_it(place: int) -> None:
+    """The anchor (消失) is in a clause that two overlapping windows share; the match runs
+    past the end of the first window and is found in the second."""
+    text = ("went to the shops, " * 13)[:place] + ",我想消失,永远" + ", cooked dinner" * 20
+    result = assess(text, model=False)
+    assert (result.level, result.matched) == (Level.CRISIS, ("消失,永远",))

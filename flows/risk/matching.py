@@ -165,15 +165,19 @@ class Text:
             for index in overlapping.get(clause, ()):  # in piece order
                 start, end = pieces[index]
                 region = (max(low, start), min(high, end))
-                if region[0] >= region[1] or region in regions:
+                if region[0] >= region[1]:
+                    continue
+                # Phrases that may cross a clause break run on every piece holding anchors.
+                whole.setdefault(index, set()).update(n for n in numbers if not within[n])
+                if region in regions:
                     continue
                 regions.add(region)
                 found, again = self._found(phrases, region)
                 for number in numbers:
-                    if not within[number]:
-                        whole.setdefault(index, set()).add(number)
                     # A wording met before is matched now (once): most phrases are not in it.
-                    elif not again or self._spans(phrases, number, region, found):
+                    if within[number] and (
+                        not again or self._spans(phrases, number, region, found)
+                    ):
                         entry = (index, region, found, region != (low, high))
                         by_phrase.setdefault(number, []).append(entry)
         for number in phrases.always:
