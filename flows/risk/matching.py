@@ -173,13 +173,13 @@ class Text:
                     continue
                 regions.add(region)
                 found, again = self._found(phrases, region)
+                cut = region != (low, high)  # a window cuts the clause
                 for number in numbers:
                     # A wording met before is matched now (once): most phrases are not in it.
                     if within[number] and (
-                        not again or self._spans(phrases, number, region, found)
+                        not again or self._spans(phrases, number, region, found, cut)
                     ):
-                        entry = (index, region, found, region != (low, high))
-                        by_phrase.setdefault(number, []).append(entry)
+                        by_phrase.setdefault(number, []).append((index, region, found, cut))
         for number in phrases.always:
             for index in range(len(pieces)):
                 whole.setdefault(index, set()).add(number)
@@ -188,13 +188,11 @@ class Text:
             held = self._held(*pieces[index])
             for number in wholly:
                 if not any(map(held.isdisjoint, phrases.needs[number])):
-                    by_phrase.setdefault(number, []).append((index, pieces[index], found, False))
+                    entry = (index, pieces[index], found, False)
+                    by_phrase.setdefault(number, []).append(entry)
         for number in sorted(by_phrase):
             for index, region, found, cut in sorted(by_phrase[number], key=_PLACE):
-                # A window that cuts a long clause may not hold the anchor the clause holds.
-                if cut and number not in found and number not in self._candidates(phrases, region):
-                    continue
-                if spans := self._spans(phrases, number, region, found):
+                if spans := self._spans(phrases, number, region, found, cut):
                     low = region[0]
                     yield number, index, region, [(s + low, e + low) for s, e in spans]
 
@@ -226,9 +224,15 @@ class Text:
             return found, False
         return found, True
 
-    def _spans(self, phrases: PhraseSet, number: int, region: Span, found: _Found) -> list[Span]:
-        """A phrase's matches in a region, relative to its start (``found`` keeps them)."""
+    def _spans(
+        self, phrases: PhraseSet, number: int, region: Span, found: _Found, cut: bool
+    ) -> list[Span]:
+        """A phrase's matches in a region, relative to its start (``found`` keeps them).
+        A window that cuts a long clause may not hold the anchor that the clause holds:
+        such a region is looked up on its own first."""
         spans = found.get(number)
+        if spans is None and cut and number not in self._candidates(phrases, region):
+            spans = found[number] = []
         if spans is None:
             low, high = region
             pattern = phrases.phrases[number].pattern
