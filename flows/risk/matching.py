@@ -1,11 +1,13 @@
 """Where a set of compiled phrases matches in a normalised text, with little regex work.
 
-Every match of a phrase holds one of its anchors (see ``CompiledPhrase``), and a phrase
-whose own words hold no punctuation matches inside one clause: its gaps and marks never
-cross a clause break. So a text is squeezed and cut into clauses once, the anchors of all
-the phrases of a set are found in one pass (an Aho-Corasick automaton), and a phrase's
-regular expression runs only on the clauses that hold one of its anchors. A phrase whose
-words hold punctuation ("再见(,|)世界") runs on the whole piece of text asked about.
+Every match of a phrase holds one of its anchors and a string of each of its other
+required sets (see ``CompiledPhrase.requires``), and a phrase whose own words hold no
+punctuation matches inside one clause: its gaps and marks never cross a clause break. So
+a text is squeezed and cut into clauses once, the required strings of all the lexicon's
+phrases, idioms and exceptions are found in one pass (an Aho-Corasick automaton, the
+``Vocabulary``), and a phrase's regular expression runs only on the clauses that hold its
+anchor and its other required strings. A phrase whose words hold punctuation ("再见(,|)世界")
+runs on the whole piece of text asked about, if the piece holds them.
 
 Running a phrase on the part of a clause inside a piece gives exactly the matches that
 running it on the whole piece gives there: its lookbehinds read one character back, and
