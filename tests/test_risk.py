@@ -733,3 +733,76 @@ def test_the_models_ngrams_are_every_distinct_substring_of_its_lengths(text: str
         for i in range(len(padded) - n + 1)
     }
     assert model.grams(text) == expected
+
+
+def _long_texts() -> list[str]:
+    """Long messages cut in every way the matcher meets: sentences, one long sentence of
+    many clauses (read in windows), one clause of 1,500 characters, repeated clauses."""
+    rng = random.Random(7)
+    rows = [
+        line.split("\t")[-1]
+        for path in sorted(CORPUS.rglob("*.tsv"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith(("#", "label\t"))
+    ]
+
+    def joined(separator: str) -> str:
+        return separator.join(rng.sample(rows, 60))[:1500]
+
+    return [
+        # A phrase that crosses a comma, its anchor in a clause that two windows share.
+        ("went to the shops, " * 13)[:235] + ",我想消失,永远" + ", cooked dinner" * 20,
+        joined(". "),
+        joined("，"),
+        joined(" "),
+        joined("\n"),
+        "i'm not going to kill myself, 我不会自杀的, " * 30,
+        "s*icide k*ll myself, " + joined(" k*ll "),
+    ]
+
+
+def test_phrase_sets_find_exactly_what_each_phrase_finds_in_each_piece() -> None:
+    """The matcher runs a phrase only on the clauses that hold its anchor and other words,
+    and caches by wording; that must give, for every phrase, idiom and exception, the
+    matches of running its pattern over the whole piece (this fails if an anchor or a
+    required word is wrong, or a phrase can cross a clause break unnoticed)."""
+    from flows.risk.assessment import _pieces
+    from flows.risk.matching import Text
+    from flows.risk.normalise import censored_variants
+
+    lexicon = default_lexicon()
+    texts = [lexicon.normaliser.normalise(raw) for raw in _long_texts()]
+    texts.extend(censored_variants(texts[-1])[1][:2])
+    for text in texts:
+        scan = Text(text, lexicon.vocabulary)
+        for start, end in {(0, len(text)), *_pieces(text)}:
+            for phrases in (lexicon.phrases, lexicon.idioms, lexicon.exceptions):
+                found: dict[int, list[tuple[int, int]]] = {}
+                for number, _, _, spans in scan.work(phrases, [(start, end)]):
+                    found.setdefault(number, []).extend(spans)
+                for number, phrase in enumerate(phrases.phrases):
+                    expected = [m.span() for m in phrase.pattern.finditer(text, start, end)]
+                    assert found.get(number, []) == expected, (phrase.source, text[start:end])
+        # All the windows of a long text at once: a region is listed at its first window
+        # only, so together they find what each window finds on its own.
+        pieces = _pieces(text)
+        for phrases in (lexicon.phrases, lexicon.idioms, lexicon.exceptions):
+            listed = [
+                (n, i, span) for n, i, _, spans in scan.work(phrases, pieces) for span in spans
+            ]
+            assert [(n, i) for n, i, _ in listed] == sorted((n, i) for n, i, _ in listed)
+            assert {(n, span) for n, _, span in listed} == {
+                (number, m.span())
+                for number, phrase in enumerate(phrases.phrases)
+                for start, end in pieces
+                for m in phrase.pattern.finditer(text, start, end)
+            }
+
+
+@pytest.mark.parametrize("place", range(225, 240))
+def test_a_phrase_across_a_comma_is_found_where_a_window_cuts_it(place: int) -> None:
+    """The anchor (消失) is in a clause that two overlapping windows share; the match runs
+    past the end of the first window and is found in the second."""
+    text = ("went to the shops, " * 13)[:place] + ",我想消失,永远" + ", cooked dinner" * 20
+    result = assess(text, model=False)
+    assert (result.level, result.matched) == (Level.CRISIS, ("消失,永远",))

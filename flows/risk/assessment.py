@@ -16,15 +16,15 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from flows.risk.levels import Level
-from flows.risk.lexicon import Entry, LanguageRules, Lexicon, TextGrams, default_lexicon
+from flows.risk.lexicon import Entry, LanguageRules, Lexicon, default_lexicon
+from flows.risk.matching import PhraseSet, Span, Text
 from flows.risk.model import NgramModel, default_model
 from flows.risk.normalise import censored_variants, squeeze
 
-_CLAUSE_BREAK = re.compile(r"[.,!?;:。，！？；：\n…]")
 _SENTENCE_BREAK = re.compile(r"[.!?。！？\n…]")
 _NEGATION_WINDOW = 80
 _LONG_TEXT = 400  # characters
@@ -120,55 +120,42 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
     holds, and its first crisis finding ends the search: nothing later can raise the
     level. A short message is read whole, so that every category it shows is reported.
     """
+    scan = Text(text, lex.vocabulary)
     pieces = _pieces(text)
     long_text = len(pieces) > 1
-    squeezed = grams = None
-    if long_text:
-        work = sorted(
-            (number, start, end)
-            for start, end in pieces
-            for number in lex.phrase_index.candidates(squeeze(text[start:end]))
-        )  # crisis phrases have the lowest numbers
-    else:
-        squeezed = squeeze(text)
-        grams = TextGrams(squeezed)  # shared with the idiom lookup below
-        whole = len(text)
-        work = [(number, 0, whole) for number in lex.phrase_index.candidates(squeezed, grams)]
     findings: list[_Finding] = []
     explained = False
     idioms: dict[int, _Spans] = {}
     context: _Context | None = None
-    exceptions: dict[tuple[str, int], _Spans] = {}
+    exceptions: dict[tuple[int, int], _Spans] = {}
     seen: set[tuple[int, int]] = set()  # (phrase, start): windows overlap
     judged: set[tuple[int, str, int]] = set()
-    for number, start, end in work:
-        entry = lex.entries[lex.phrase_owners[number]]
-        for match in lex.phrase_list[number].pattern.finditer(text, start, end):
-            if match.end() == match.start():
+    # Crisis phrases have the lowest numbers.
+    for number, index, _, spans in scan.work(lex.phrases, pieces):
+        owner = lex.phrase_owners[number]
+        entry = lex.entries[owner]
+        for match in spans:
+            if match[1] == match[0]:
                 continue
             if long_text:
-                if (number, match.start()) in seen:
+                if (number, match[0]) in seen:
                     continue
-                seen.add((number, match.start()))
-            if start not in idioms:
-                piece = squeezed or squeeze(text[start:end])
-                idioms[start] = _Spans(
-                    m.span()
-                    for idiom in lex.hyperbole_index.candidates(piece, grams)
-                    for m in lex.hyperbole[idiom].pattern.finditer(text, start, end)
-                )
-            if idioms[start].overlaps(match.span()) or _excepted(
-                entry, match, text, (start, end), exceptions
+                seen.add((number, match[0]))
+            piece = pieces[index]
+            if index not in idioms:
+                idioms[index] = _Spans(_matches(scan, lex.idioms, piece))
+            if idioms[index].overlaps(match) or _excepted(
+                lex, owner, match, scan, (index, piece), exceptions
             ):
                 explained = True
                 continue
-            span = shown[match.start() : match.end()].strip()
-            context = context or _Context(text)
+            span = shown[match[0] : match[1]].strip()
+            context = context or _Context(scan)
             if long_text:
-                # The level of a hit depends on its clause (and cues the whole text shares):
-                # the same phrase in the same clause wording is judged once.
-                low, high = context.clause(match.start(), match.end())
-                wording = (number, text[low:high], match.start() - low)
+                # The level of a hit depends on its clause (and cues the whole text
+                # shares): the same phrase in the same clause wording is judged once.
+                low, high = context.clause(*match)
+                wording = (number, text[low:high], match[0] - low)
                 if wording in judged:
                     continue
                 judged.add(wording)
@@ -177,6 +164,17 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
             if long_text and finding.level is Level.CRISIS:
                 return findings, explained
     return findings, explained
+
+
+def _matches(
+    scan: Text, phrases: PhraseSet, piece: Span, numbers: Iterable[int] | None = None
+) -> Iterator[Span]:
+    """Spans of the matches in one piece of text of the set's phrases (or of those of
+    them numbered in ``numbers``)."""
+    wanted = None if numbers is None else set(numbers)
+    for number, _, _, spans in scan.work(phrases, [piece]):
+        if wanted is None or number in wanted:
+            yield from spans
 
 
 def _pieces(text: str) -> list[tuple[int, int]]:
@@ -201,38 +199,38 @@ class _Spans:
 
     __slots__ = ("_max_end", "_starts")
 
-    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+    def __init__(self, spans: Iterable[Span]) -> None:
         ordered = sorted(spans)
         self._starts = [start for start, _ in ordered]
         self._max_end = list(itertools.accumulate((end for _, end in ordered), max))
 
-    def overlaps(self, span: tuple[int, int]) -> bool:
+    def overlaps(self, span: Span) -> bool:
         start, end = span
         before_end = bisect.bisect_left(self._starts, end)
         return before_end > 0 and self._max_end[before_end - 1] > start
 
 
 def _excepted(
-    entry: Entry,
-    match: re.Match[str],
-    text: str,
-    piece: tuple[int, int],
-    cache: dict[tuple[str, int], _Spans],
+    lex: Lexicon,
+    owner: int,
+    match: Span,
+    scan: Text,
+    piece: tuple[int, Span],
+    cache: dict[tuple[int, int], _Spans],
 ) -> bool:
     """The hit lies in one of its entry's exception phrases ("cut myself shaving")."""
-    if not entry.exceptions:
+    numbers = lex.exceptions_of[owner]
+    if not numbers:
         return False
-    key = (entry.id, piece[0])
-    spans = cache.get(key)
+    index, bounds = piece
+    spans = cache.get((owner, index))
     if spans is None:
-        spans = cache[key] = _Spans(
-            m.span() for phrase in entry.exceptions for m in phrase.pattern.finditer(text, *piece)
-        )
-    return spans.overlaps(match.span())
+        spans = cache[(owner, index)] = _Spans(_matches(scan, lex.exceptions, bounds, numbers))
+    return spans.overlaps(match)
 
 
 def _judge(
-    entry: Entry, match: re.Match[str], span: str, context: _Context, rules: LanguageRules
+    entry: Entry, match: Span, span: str, context: _Context, rules: LanguageRules
 ) -> _Finding:
     """Level and categories of one hit, from its entry and its context."""
     level = entry.level
@@ -244,7 +242,7 @@ def _judge(
     categories = [entry.category]
     if entry.category != "third_party" and _about_someone_else(match, context, rules):
         categories.append("third_party")
-    return _Finding(match.start(), level, tuple(categories), span, softened)
+    return _Finding(match[0], level, tuple(categories), span, softened)
 
 
 class _Context:
@@ -254,13 +252,13 @@ class _Context:
     hits in the text.
     """
 
-    __slots__ = ("_clauses", "_occurs", "_sentences", "_spans", "text")
+    __slots__ = ("_clauses", "_cues", "_occurs", "_sentences", "text")
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._clauses = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
+    def __init__(self, scan: Text) -> None:
+        self.text = text = scan.text
+        self._clauses = scan.breaks
         self._sentences = [m.start() for m in _SENTENCE_BREAK.finditer(text)]
-        self._spans: dict[int, list[tuple[int, int]]] = {}
+        self._cues: dict[tuple[int, int, int], _Cues] = {}
         self._occurs: dict[int, bool] = {}
 
     def clause(self, start: int, end: int) -> tuple[int, int]:
@@ -271,13 +269,12 @@ class _Context:
         """Bounds of the sentence holding text[start:end]."""
         return _bounds(self._sentences, start, end, len(self.text))
 
-    def spans(self, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
-        """Spans of every match of a cue pattern in the text (cached)."""
-        if pattern is None:
-            return []
-        found = self._spans.get(id(pattern))
+    def cues(self, pattern: re.Pattern[str] | None, bounds: Span) -> _Cues:
+        """The matches of a cue pattern in text[low:high], found as far as read (cached)."""
+        key = (id(pattern), *bounds)
+        found = self._cues.get(key)
         if found is None:
-            found = self._spans[id(pattern)] = [m.span() for m in pattern.finditer(self.text)]
+            found = self._cues[key] = _Cues(pattern, self.text, bounds)
         return found
 
     def occurs(self, pattern: re.Pattern[str] | None) -> bool:
@@ -290,6 +287,28 @@ class _Context:
         return found
 
 
+class _Cues:
+    """The matches of one cue pattern in one stretch of a text, found only as far as they
+    are read: in a long message most hits need the cues just before them."""
+
+    __slots__ = ("_matches", "_read")
+
+    def __init__(self, pattern: re.Pattern[str] | None, text: str, bounds: Span) -> None:
+        self._matches = iter(()) if pattern is None else pattern.finditer(text, *bounds)
+        self._read: list[Span] = []
+
+    def __iter__(self) -> Iterator[Span]:
+        index = 0
+        while True:
+            if index == len(self._read):
+                match = next(self._matches, None)
+                if match is None:
+                    return
+                self._read.append(match.span())
+            yield self._read[index]
+            index += 1
+
+
 def _bounds(breaks: list[int], start: int, end: int, length: int) -> tuple[int, int]:
     before = bisect.bisect_left(breaks, start)
     low = breaks[before - 1] + 1 if before else 0
@@ -298,7 +317,7 @@ def _bounds(breaks: list[int], start: int, end: int, length: int) -> tuple[int, 
     return low, high
 
 
-def _negated(match: re.Match[str], context: _Context, rules: LanguageRules) -> bool:
+def _negated(match: Span, context: _Context, rules: LanguageRules) -> bool:
     """A negation cue governs the hit: "not going to kill myself", "不会自杀".
 
     Only filler words ("really", "going to", "想", "会") may stand between the cue and
@@ -306,29 +325,31 @@ def _negated(match: re.Match[str], context: _Context, rules: LanguageRules) -> b
     """
     if rules.negation is None:
         return False
-    start = match.start()
-    clause_start, _ = context.clause(start, match.end())
+    start, end = match
+    clause_start, _ = context.clause(start, end)
     floor = max(clause_start, start - _NEGATION_WINDOW)
     return rules.negation.search(context.text, floor, start) is not None
 
 
-def _reported_past(match: re.Match[str], context: _Context, rules: LanguageRules) -> bool:
+def _reported_past(match: Span, context: _Context, rules: LanguageRules) -> bool:
     """The hit is reported as past ("used to", "以前…过") and not said to be back."""
     if context.occurs(rules.recurrence):
         return False
     text = context.text
-    start, end = match.span()
+    start, end = match
     if any(text.startswith(suffix, end) for suffix in rules.past_right_after):
         return True
     clause_start, clause_end = context.clause(start, end)
-    for cue_start, cue_end in context.spans(rules.past_before):
+    # Only cues in the hit's clause count (when no cue can cross a clause, read only it).
+    where = (clause_start, clause_end) if rules.cues_within_clause else (0, len(text))
+    for cue_start, cue_end in context.cues(rules.past_before, where):
         if cue_start >= end:
             break
         if cue_start < clause_start:
             continue
         if cue_end > start or not _interrupted(text, cue_end, start, rules):
             return True
-    for cue_start, _ in context.spans(rules.past_after):
+    for cue_start, _ in context.cues(rules.past_after, where):
         if cue_start >= clause_end:
             break
         if cue_start >= end and not _interrupted(text, end, cue_start, rules):
@@ -344,7 +365,7 @@ def _interrupted(text: str, start: int, end: int, rules: LanguageRules) -> bool:
     )
 
 
-def _about_someone_else(match: re.Match[str], context: _Context, rules: LanguageRules) -> bool:
+def _about_someone_else(match: Span, context: _Context, rules: LanguageRules) -> bool:
     """The hit is about another person: "my son said he wants to die", "我妈说她不想活了".
 
     True when the hit itself names the person ("kill himself"), or when a third-person
@@ -352,17 +373,22 @@ def _about_someone_else(match: re.Match[str], context: _Context, rules: Language
     or opens the hit ("他们说我是累赘" is about the writer; "他说要杀了我们" is not).
     """
     text = context.text
-    start, end = match.span()
+    start, end = match
     reflexive = rules.third_party_reflexive
     if reflexive is not None and reflexive.search(text, start, end):
         return True
-    cues = context.spans(rules.third_party)
+    # Only a cue in the hit's sentence counts (when no cue can cross one, read only it).
+    sentence = context.sentence(start, end)
+    where = sentence if rules.cues_within_clause else (0, len(text))
+    # The cues that start by the hit's start: the search below looks no further.
+    found = context.cues(rules.third_party, where)
+    cues = list(itertools.takewhile(lambda cue: cue[0] <= start, found))
     index = bisect.bisect_right(cues, (start, start)) - 1
     while index >= 0 and cues[index][1] > start:
         index -= 1
     if index < 0:
         return False
-    sentence_start, _ = context.sentence(start, end)
+    sentence_start, _ = sentence
     cue_end = cues[index][1]
     if cue_end <= sentence_start:
         return False

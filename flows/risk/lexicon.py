@@ -2,23 +2,24 @@
 
 The format is documented in docs/risk-lexicon.md. Everything that can be done once is
 done here, at load time: phrases become regular expressions, cue lists become one
-pattern per language, and every phrase is indexed by a literal anchor so that assessing
-a message runs only the few regexes whose anchor occurs in it.
+pattern per language, and the phrases are gathered into sets (``PhraseSet``) that find
+all their anchors in a message in one pass, so that assessing a message runs only the
+few regexes whose anchor occurs in it, and only on the clauses that hold it.
 """
 
 from __future__ import annotations
 
 import json
-import operator
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flows.risk.levels import CATEGORIES, Level
+from flows.risk.matching import PhraseSet, Vocabulary
 from flows.risk.normalise import Normaliser
 from flows.risk.phrases import (
     CompiledPhrase,
@@ -78,64 +79,9 @@ class LanguageRules:
     third_party: re.Pattern[str] | None
     third_party_reflexive: re.Pattern[str] | None
     first_person: re.Pattern[str] | None
-
-
-class PhraseIndex:
-    """Finds which phrases can possibly match a text, by their literal anchors.
-
-    Anchors are grouped by their first two characters (one for one-character anchors),
-    so a message is checked only against anchors that could start somewhere in it.
-    """
-
-    __slots__ = ("_always", "_by_char", "_by_pair", "_chars", "_pairs")
-
-    def __init__(self, phrases: Sequence[CompiledPhrase]) -> None:
-        by_anchor: dict[str, list[int]] = {}
-        always: list[int] = []
-        for number, phrase in enumerate(phrases):
-            if phrase.anchors is None:
-                always.append(number)
-                continue
-            for anchor in phrase.anchors:
-                by_anchor.setdefault(anchor, []).append(number)
-        by_pair: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
-        by_char: dict[str, tuple[int, ...]] = {}
-        for anchor, numbers in by_anchor.items():
-            if len(anchor) == 1:
-                by_char[anchor] = tuple(numbers)
-            else:
-                by_pair.setdefault(anchor[:2], []).append((anchor, tuple(numbers)))
-        self._by_pair = {pair: tuple(group) for pair, group in by_pair.items()}
-        self._by_char = by_char
-        # Sets, so that intersecting a text's few pieces with them walks the smaller side.
-        self._pairs = frozenset(self._by_pair)
-        self._chars = frozenset(by_char)
-        self._always = tuple(always)
-
-    def candidates(self, text: str, grams: TextGrams | None = None) -> list[int]:
-        """Numbers (positions in the indexed sequence) of phrases worth running on text;
-        ``grams`` of the same text may be passed in when several indexes look at it."""
-        grams = grams or TextGrams(text)
-        found: set[int] = set(self._always)
-        by_pair = self._by_pair
-        for pair in grams.pairs & self._pairs:
-            for anchor, numbers in by_pair[pair]:
-                if anchor in text:
-                    found.update(numbers)
-        by_char = self._by_char
-        for char in grams.chars & self._chars:
-            found.update(by_char[char])
-        return sorted(found)
-
-
-class TextGrams:
-    """The characters and two-character pieces of a text, made once per text."""
-
-    __slots__ = ("chars", "pairs")
-
-    def __init__(self, text: str) -> None:
-        self.chars = set(text)
-        self.pairs = set(map(operator.add, text, text[1:]))
+    # No past or third-party cue holds punctuation, so a cue in a clause is found by
+    # reading that clause (or sentence) alone, not the whole message.
+    cues_within_clause: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +94,15 @@ class Lexicon:
     entries: tuple[Entry, ...]
     languages: Mapping[str, LanguageRules]
     hyperbole: tuple[CompiledPhrase, ...]
+    # The strings that the phrase sets below look for in a message, in one pass.
+    vocabulary: Vocabulary = field(repr=False)
+    # Every entry's phrases, crisis entries first, and the entry each belongs to.
+    phrases: PhraseSet = field(repr=False)
     phrase_owners: tuple[int, ...] = field(repr=False)
-    phrase_list: tuple[CompiledPhrase, ...] = field(repr=False)
-    phrase_index: PhraseIndex = field(repr=False)
-    hyperbole_index: PhraseIndex = field(repr=False)
+    idioms: PhraseSet = field(repr=False)
+    # Every entry's exceptions, and the numbers (in that set) of each entry's own.
+    exceptions: PhraseSet = field(repr=False)
+    exceptions_of: tuple[tuple[int, ...], ...] = field(repr=False)
 
 
 def load_lexicon(path: str | os.PathLike[str]) -> Lexicon:
@@ -465,6 +416,14 @@ def _compile(raw: _RawLexicon) -> Lexicon:
         for phrase in compiled.phrases:
             owners.append(number)
             phrase_list.append(phrase)
+    exceptions: list[CompiledPhrase] = []
+    exceptions_of: list[tuple[int, ...]] = []
+    for compiled in entries:
+        exceptions_of.append(
+            tuple(range(len(exceptions), len(exceptions) + len(compiled.exceptions)))
+        )
+        exceptions.extend(compiled.exceptions)
+    vocabulary = Vocabulary([phrase_list, hyperbole, exceptions])
     return Lexicon(
         name=raw.name,
         sources=tuple(raw.sources),
@@ -472,10 +431,12 @@ def _compile(raw: _RawLexicon) -> Lexicon:
         entries=tuple(entries),
         languages=languages,
         hyperbole=tuple(hyperbole),
+        vocabulary=vocabulary,
+        phrases=PhraseSet(phrase_list, vocabulary),
         phrase_owners=tuple(owners),
-        phrase_list=tuple(phrase_list),
-        phrase_index=PhraseIndex(phrase_list),
-        hyperbole_index=PhraseIndex(hyperbole),
+        idioms=PhraseSet(hyperbole, vocabulary),
+        exceptions=PhraseSet(exceptions, vocabulary),
+        exceptions_of=tuple(exceptions_of),
     )
 
 
@@ -513,6 +474,10 @@ def _compile_rules(where: str, rules: Mapping[str, Any], compiler: _Compiler) ->
         first_person=compiler.pattern(
             f"{where}.third_party.first_person", third.get("first_person", [])
         ),
+        cues_within_clause=all(
+            compiler.phrase(where, source).within_clause
+            for source in [*past.get("before", []), *past.get("after", []), *third.get("cues", [])]
+        ),
     )
 
 
@@ -540,7 +505,6 @@ __all__ = [
     "LanguageRules",
     "Lexicon",
     "LexiconError",
-    "PhraseIndex",
     "default_lexicon",
     "load_lexicon",
 ]

@@ -31,14 +31,14 @@ from flows.risk.normalise import Normaliser
 
 _WORD_GAP_MAX = 4
 _CHAR_GAP_MAX = 8
-_CLAUSE_END_CHARS = r".,!?;:。，！？；：\n…"
-_NOT_WORD = r"[^ " + _CLAUSE_END_CHARS + "]"
+CLAUSE_BREAKS = ".,!?;:。，！？；：\n…"  # punctuation that ends a clause
+_NOT_WORD = r"[^ " + CLAUSE_BREAKS + "]"
 _START_EDGE = r"(?:(?<![a-z0-9])|(?![a-z0-9]))"
 _END_EDGE = r"(?:(?![a-z0-9])|(?<![a-z0-9]))"
 _WORD_GAP = rf"(?:(?: {_NOT_WORD}+){{1,{_WORD_GAP_MAX}}} | ?)"
-_CHAR_GAP = rf"[^{_CLAUSE_END_CHARS}]{{0,{_CHAR_GAP_MAX}}}?"
-_CLAUSE_END = rf"(?= ?(?:$|[{_CLAUSE_END_CHARS}]))"
-_CLAUSE_START = rf"(?:^|(?<=[{_CLAUSE_END_CHARS}])) ?"
+_CHAR_GAP = rf"[^{CLAUSE_BREAKS}]{{0,{_CHAR_GAP_MAX}}}?"
+_CLAUSE_END = rf"(?= ?(?:$|[{CLAUSE_BREAKS}]))"
+_CLAUSE_START = rf"(?:^|(?<=[{CLAUSE_BREAKS}])) ?"
 # Regex habits that would silently match nothing in a phrase; rejected with advice.
 _REGEX_HABITS = "?+[]"
 
@@ -51,14 +51,22 @@ class PhraseSyntaxError(ValueError):
 class CompiledPhrase:
     """One lexicon phrase ready to match normalised text.
 
-    ``anchors`` are literal strings of which at least one occurs in any text the phrase
-    matches; they let the matcher skip the regex for most messages. ``None`` means the
-    phrase has no usable anchor and is always tried.
+    ``requires`` are sets of literal strings (squeezed, see ``normalise.squeeze``) of each
+    of which any text the phrase matches holds at least one, the most selective first;
+    they let the matcher skip the regex for most messages. ``within_clause`` says that no
+    match holds a clause break (punctuation), so the phrase can be run clause by clause.
     """
 
     source: str
     pattern: re.Pattern[str]
-    anchors: frozenset[str] | None
+    requires: tuple[frozenset[str], ...]
+    within_clause: bool
+
+    @property
+    def anchors(self) -> frozenset[str] | None:
+        """The most selective of ``requires``; ``None`` means the phrase has no usable
+        anchor and is always tried."""
+        return self.requires[0] if self.requires else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +89,13 @@ _Node: TypeAlias = "_Literal | _Group | _Mark"
 
 def compile_phrase(source: str, normaliser: Normaliser) -> CompiledPhrase:
     """Compile one phrase; raise PhraseSyntaxError if it is malformed or empty."""
+    nodes = parse_phrase(source, normaliser)
     return CompiledPhrase(
         source=source,
         pattern=re.compile(phrase_regex(source, normaliser)),
-        anchors=_anchors(parse_phrase(source, normaliser)),
+        # Stable: of equally selective sets, the first in the phrase comes first.
+        requires=tuple(sorted(_requirements(nodes), key=_selectivity, reverse=True)),
+        within_clause=not _holds_clause_break(nodes),
     )
 
 
@@ -270,19 +281,33 @@ def _literal_regex(text: str) -> str:
 
 def _anchors(nodes: tuple[_Node, ...]) -> frozenset[str] | None:
     """Pick the most selective set of literal strings that every match must contain."""
-    best: frozenset[str] | None = None
+    return max(_requirements(nodes), key=_selectivity, default=None)
+
+
+def _requirements(nodes: tuple[_Node, ...]) -> list[frozenset[str]]:
+    """Sets of literal strings (squeezed) of each of which every match holds one: each
+    word of a literal piece, and the anchors of a group none of whose alternatives is
+    empty or only marks."""
+    found: list[frozenset[str]] = []
     for node in nodes:
-        candidate: frozenset[str] | None
         if isinstance(node, _Literal):
-            chunks = [c for c in node.text.split(" ") if c]
-            candidate = frozenset([max(chunks, key=len)]) if chunks else None
+            found.extend(frozenset([chunk]) for chunk in node.text.split(" ") if chunk)
         elif isinstance(node, _Group):
-            candidate = _union_of_alternatives(node.alternatives)
-        else:
-            candidate = None
-        if candidate and (best is None or _selectivity(candidate) > _selectivity(best)):
-            best = candidate
-    return best
+            union = _union_of_alternatives(node.alternatives)
+            if union:
+                found.append(union)
+    return found
+
+
+def _holds_clause_break(nodes: tuple[_Node, ...]) -> bool:
+    """Some literal of the phrase holds a clause break ("再见(,|)世界"); the marks and
+    gaps never match one."""
+    for node in nodes:
+        if isinstance(node, _Literal) and not set(CLAUSE_BREAKS).isdisjoint(node.text):
+            return True
+        if isinstance(node, _Group) and any(_holds_clause_break(a) for a in node.alternatives):
+            return True
+    return False
 
 
 def _union_of_alternatives(alternatives: tuple[tuple[_Node, ...], ...]) -> frozenset[str] | None:
