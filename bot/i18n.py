@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gettext
 import logging
+import os
+import tempfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -91,8 +93,12 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> None:
         if target.exists() and target.stat().st_mtime >= newest:
             continue
         merged = load_catalog(folder)
-        with open(target, "wb") as out:
+        # Written beside it, then renamed over it: another process starting at the same
+        # moment (two test workers, two bot workers) reads the old file or the new one,
+        # never a half-written one.
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".mo.tmp", delete=False) as out:
             write_mo(out, merged)
+        os.replace(out.name, target)
 
 
 def load_catalog(folder: Path) -> Catalog:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import string
 from datetime import datetime, time
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.messages.catalog import Catalog
 
 from bot.catalog_ids import used_message_ids
 from bot.i18n import LOCALES_DIR, Translator, load_catalog, locale_for_language_code
@@ -98,3 +100,35 @@ def test_times_are_formatted_for_the_reader() -> None:
     moment = datetime(2026, 3, 8, 12, 0, tzinfo=ZoneInfo("UTC"))
     rendered = translator._param(moment, "en", "America/New_York")
     assert "8:00" in rendered, "UTC noon is 8 AM in New York after the DST change"
+
+
+def test_a_catalog_being_compiled_is_never_seen_half_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes starting together (two test or bot workers) compile the catalogs at the
+    same moment: while one writes, the other must find no file or a whole one, never the
+    empty file it would read as a broken catalog."""
+    import shutil
+
+    from bot import i18n
+
+    for locale in LOCALES:
+        folder = tmp_path / locale / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        for source in (LOCALES_DIR / locale / "LC_MESSAGES").glob("*.po"):
+            shutil.copy(source, folder)
+    seen_while_writing: list[int] = []
+    write_mo = i18n.write_mo
+
+    def watched(out: BinaryIO, catalog: Catalog) -> None:
+        target = Path(out.name).parent / f"{i18n.DOMAIN}.mo"
+        seen_while_writing.append(target.stat().st_size if target.exists() else -1)
+        write_mo(out, catalog)
+
+    monkeypatch.setattr(i18n, "write_mo", watched)
+    i18n.compile_catalogs(tmp_path)
+    assert seen_while_writing == [-1, -1, -1]
+    assert all(
+        (tmp_path / loc / "LC_MESSAGES" / f"{i18n.DOMAIN}.mo").stat().st_size for loc in LOCALES
+    )
+    assert not list(tmp_path.glob("*/LC_MESSAGES/*.tmp"))
