@@ -586,7 +586,7 @@ class Escalations:
                 holder,
             )
             .values(**values)
-            .returning(Escalation.id)
+            .returning(Escalation.subject_id)
             .execution_options(synchronize_session=False)
         )
         if changed is None:
@@ -594,11 +594,7 @@ class Escalations:
             raise CaseChanged(effect.case_id)
         clock = _next_clock(effect)
         if not isinstance(clock, _Unchanged):
-            subject_id = await session.scalar(
-                select(Escalation.subject_id).where(Escalation.id == effect.case_id)
-            )
-            assert subject_id is not None  # the row was just updated
-            await _set_clock(session, subject_id, clock)
+            await _set_clock(session, int(changed), clock)
         # Every change is in the log, but of the worker's messages only the first reply.
         if effect.change != "reply" or effect.was == "claimed":
             kind = _EVENT_KINDS.get(effect.change, effect.change)

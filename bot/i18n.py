@@ -5,7 +5,6 @@ from __future__ import annotations
 import gettext
 import logging
 import os
-import tempfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -96,9 +95,10 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> None:
         # Written beside it, then renamed over it: another process starting at the same
         # moment (two test workers, two bot workers) reads the old file or the new one,
         # never a half-written one.
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".mo.tmp", delete=False) as out:
+        partial = folder / f"{DOMAIN}.{os.getpid()}.mo.tmp"
+        with open(partial, "wb") as out:
             write_mo(out, merged)
-        os.replace(out.name, target)
+        os.replace(partial, target)
 
 
 def load_catalog(folder: Path) -> Catalog:
