@@ -508,7 +508,7 @@ class Dispatcher:
         if not acting.forgotten:
             await people.store_snapshot(session, flow_row, outcome.snapshot, step)
             if acting.reschedule:
-                await self.reschedule(session, person, now)
+                await reschedule(session, person, now, self.host.timing)
         return [*self._callback_ack(incoming, acting.answered), *outgoing]
 
     # -- appliers: the person acting -----------------------------------------------------------
@@ -821,9 +821,6 @@ class Dispatcher:
             .values(flow="onboarding", state="language", context={}, step=FlowState.step + 1)
         )
         return out
-
-    async def reschedule(self, session: AsyncSession, person: Person, now: datetime) -> None:
-        await reschedule(session, person, now, self.host.timing)
 
     async def _finished_checkin(
         self, session: AsyncSession, person: Person, day: date, now: datetime
