@@ -53,12 +53,14 @@ from flows import desk as desks
 from flows.effects import (
     AddNote,
     AddReason,
+    AskForPerson,
     ChangeCase,
     DropQueued,
     EditCards,
     Effect,
     PostCard,
     QueueMessage,
+    RateChat,
     RelayTo,
     SetSelection,
     ShowContext,
@@ -115,7 +117,11 @@ class Escalations:
                 RelayTo: self._relay,
                 QueueMessage: self._queue_message,
                 DropQueued: self._drop_queued,
+                RateChat: self._rate,
             }
+        )
+        appliers.register_expanders(
+            {StaffRequest: self._decide, AskForPerson: self._ask_for_person}
         )
         self.appliers = appliers
 
@@ -355,10 +361,22 @@ class Escalations:
             desk, case, targets, target_desk, holder_desk, waiting, kept, queue, roster
         )
 
-    async def decide(
-        self, session: AsyncSession, actor: Person, request: StaffRequest, now: datetime
+    async def _decide(
+        self, session: AsyncSession, request: StaffRequest, acting: Acting
     ) -> tuple[Effect, ...]:
-        return desks.decide(request, await self.facts(session, actor, request), self.rules, now)
+        assert acting.person is not None
+        facts = await self.facts(session, acting.person, request)
+        return desks.decide(request, facts, self.rules, acting.now)
+
+    async def _ask_for_person(
+        self, session: AsyncSession, effect: AskForPerson, acting: Acting
+    ) -> tuple[Effect, ...]:
+        assert acting.person is not None
+        reason = escalation.Reason(effect.source)
+        _, effects = await self.raise_for(
+            session, acting.person, reason, acting.now, tell_subject=effect.tell
+        )
+        return effects
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -874,20 +892,22 @@ class Escalations:
 
     # -- ratings ---------------------------------------------------------------------------------
 
-    async def rate(
-        self, session: AsyncSession, person: Person, escalation_id: int, rating: int, now: datetime
+    async def _rate(
+        self, session: AsyncSession, effect: RateChat, acting: Acting
     ) -> list[Outgoing]:
-        esc = await session.get(Escalation, escalation_id)
+        person = acting.person
+        assert person is not None
+        esc = await session.get(Escalation, effect.escalation_id)
         if esc is None or esc.subject_id != person.id or esc.state != "resolved":
             return [self.host.renderer.message(person, Msg(N_("input.stale_button")))]
-        esc.rating = rating
+        esc.rating = effect.rating
         session.add(
             EscalationEvent(
                 escalation_id=esc.id,
                 kind="rated",
                 actor_id=person.id,
-                detail={"rating": rating},
-                at=now,
+                detail={"rating": effect.rating},
+                at=acting.now,
             )
         )
         return [self.host.renderer.message(person, Msg(N_("escalation.thanks_for_rating")))]

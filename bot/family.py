@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.applying import Acting, Appliers
 from bot.escalations import Escalations
 from bot.host import Host
 from bot.invites import deep_link
@@ -13,7 +12,17 @@ from bot.storage.family_links import INVITE_DAYS, active_links, create_link_invi
 from bot.storage.models import FamilyLink, Invite, LessonProgress, Person
 from bot.telegram.render import Outgoing, SendText
 from flows import crisis, escalation
-from flows.effects import Effect, Say, ShowCrisisReply
+from flows.effects import (
+    CreateFamilyInvite,
+    Effect,
+    LessonProgressed,
+    PracticeAnswer,
+    RaiseConcern,
+    RevokeFamilyLink,
+    Say,
+    ShowCrisisReply,
+    UpdateFamilyLink,
+)
 from flows.family import scope_line
 from flows.text import N_, Msg, Text, msg
 
@@ -21,28 +30,42 @@ from flows.text import N_, Msg, Text, msg
 class Family:
     """The shell's side of family features: invites, what a link shares, lessons and concerns."""
 
-    def __init__(self, host: Host, escalations: Escalations) -> None:
+    def __init__(self, host: Host, appliers: Appliers, escalations: Escalations) -> None:
         self.host = host
         self.escalations = escalations
+        appliers.register(
+            {
+                CreateFamilyInvite: self._invite_created,
+                UpdateFamilyLink: self._scope_changed,
+                RevokeFamilyLink: self._revoked,
+                LessonProgressed: self._lesson_progressed,
+                PracticeAnswer: self._practice,
+            }
+        )
+        appliers.register_expanders({RaiseConcern: self._concern})
 
     def _send(self, person: Person, text: Text) -> SendText:
         return self.host.renderer.message(person, text)
 
-    async def invite_created(
-        self, session: AsyncSession, client: Person, summary: bool, alerts: bool, now: datetime
+    async def _invite_created(
+        self, session: AsyncSession, effect: CreateFamilyInvite, acting: Acting
     ) -> list[Outgoing]:
-        code = await create_link_invite(session, client, summary, alerts, now)
+        client = acting.person
+        assert client is not None
+        code = await create_link_invite(
+            session, client, effect.share_summary, effect.share_alerts, acting.now
+        )
         username = self.host.bot_username
         link = deep_link(username, code)
         return [self._send(client, msg(N_("family.invite_created"), link=link, days=INVITE_DAYS))]
 
-    async def scope_changed(
-        self, session: AsyncSession, client: Person, link_id: int, summary: bool, alerts: bool
+    async def _scope_changed(
+        self, session: AsyncSession, effect: UpdateFamilyLink, acting: Acting
     ) -> list[Outgoing]:
-        link = await session.get(FamilyLink, link_id)
-        if link is None or link.client_id != client.id or link.revoked_at is not None:
+        link = await self._own_link(session, effect.link_id, acting)
+        if link is None:
             return []
-        link.share_summary, link.share_alerts = summary, alerts
+        link.share_summary, link.share_alerts = effect.share_summary, effect.share_alerts
         relative = await session.get(Person, link.family_id) if link.family_id else None
         if relative is None:
             return []
@@ -56,21 +79,30 @@ class Family:
             )
         ]
 
-    async def revoked(
-        self, session: AsyncSession, client: Person, link_id: int, now: datetime
+    async def _revoked(
+        self, session: AsyncSession, effect: RevokeFamilyLink, acting: Acting
     ) -> list[Outgoing]:
-        link = await session.get(FamilyLink, link_id)
-        if link is None or link.client_id != client.id or link.revoked_at is not None:
+        link = await self._own_link(session, effect.link_id, acting)
+        if link is None:
             return []
-        link.revoked_at = now
+        link.revoked_at = acting.now
         if link.invite_id is not None:
             invite = await session.get(Invite, link.invite_id)
             if invite is not None and invite.revoked_at is None:
-                invite.revoked_at = now
+                invite.revoked_at = acting.now
         relative = await session.get(Person, link.family_id) if link.family_id else None
         if relative is None:
             return []
         return [self._send(relative, Msg(N_("family.access_removed")))]
+
+    @staticmethod
+    async def _own_link(session: AsyncSession, link_id: int, acting: Acting) -> FamilyLink | None:
+        """The acting client's live link ``link_id`` (a stale or forged button finds none)."""
+        link = await session.get(FamilyLink, link_id)
+        client = acting.person
+        if link is None or client is None or link.client_id != client.id:
+            return None
+        return link if link.revoked_at is None else None
 
     async def linked_client(self, session: AsyncSession, member: Person) -> Person | None:
         """The client a relative is linked to with alerts shared (concerns are about them)."""
@@ -79,15 +111,12 @@ class Family:
         ]
         return await session.get(Person, links[0].client_id) if links else None
 
-    async def concern(
-        self,
-        session: AsyncSession,
-        member: Person,
-        signs: tuple[str, ...],
-        note: str,
-        now: datetime,
+    async def _concern(
+        self, session: AsyncSession, effect: RaiseConcern, acting: Acting
     ) -> tuple[Effect, ...]:
         """About the relative when linked with alerts allowed; otherwise about the caregiver."""
+        member, signs = acting.person, effect.signs
+        assert member is not None
         subject = await self.linked_client(session, member)
         detail: tuple[tuple[str, object], ...] = (
             ("signs", list(signs)),
@@ -97,43 +126,39 @@ class Family:
         # crisis reply written for someone close to a person in danger.
         danger = "death" in signs
         reason = escalation.Reason(
-            "family_danger" if danger else "family", detail, from_id=member.id, note=note
+            "family_danger" if danger else "family", detail, from_id=member.id, note=effect.note
         )
-        _, effects = await self.escalations.raise_for(session, subject or member, reason, now)
+        _, effects = await self.escalations.raise_for(
+            session, subject or member, reason, acting.now
+        )
         text = N_("concern.sent.relative") if subject else N_("concern.sent.self")
         first: tuple[Effect, ...] = (ShowCrisisReply(about_others=True),) if danger else ()
         numbers = crisis.emergency_inline(self.host.lines.numbers_for(member.region))
         return (*first, Say(msg(text, emergency=numbers)), *effects)
 
-    async def lesson_progressed(
-        self,
-        session: AsyncSession,
-        person: Person,
-        slug: str,
-        finished: bool,
-        correct: bool | None,
-        now: datetime,
-    ) -> None:
-        row = await session.get(LessonProgress, (person.id, slug))
+    async def _lesson_progressed(
+        self, session: AsyncSession, effect: LessonProgressed, acting: Acting
+    ) -> list[Outgoing]:
+        person = acting.person
+        assert person is not None
+        row = await session.get(LessonProgress, (person.id, effect.slug))
         if row is None:
-            row = LessonProgress(person_id=person.id, lesson=slug, started_at=now)
+            row = LessonProgress(person_id=person.id, lesson=effect.slug, started_at=acting.now)
             session.add(row)
-        if finished and row.completed_at is None:
-            row.completed_at = now
-            row.answered_correctly = correct
+        if effect.finished and row.completed_at is None:
+            row.completed_at = acting.now
+            row.answered_correctly = effect.correct
+        return []
 
-    async def practice(
-        self,
-        session: AsyncSession,
-        person: Person,
-        slug: str,
-        tried: bool | None,
-        helped: str | None,
-    ) -> None:
-        row = await session.get(LessonProgress, (person.id, slug))
+    async def _practice(
+        self, session: AsyncSession, effect: PracticeAnswer, acting: Acting
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        row = await session.get(LessonProgress, (acting.person.id, effect.slug))
         if row is None:
-            return
-        if tried is not None:
-            row.practice_tried = tried
-        if helped is not None:
-            row.practice_helped = helped
+            return []
+        if effect.tried is not None:
+            row.practice_tried = effect.tried
+        if effect.helped is not None:
+            row.practice_helped = effect.helped
+        return []

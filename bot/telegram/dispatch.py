@@ -50,30 +50,21 @@ from bot.telegram.render import (
 from bot.telegram.sending import Sender
 from flows import conversation, crisis, escalation, flags, questions
 from flows.effects import (
-    AskForPerson,
-    CreateFamilyInvite,
     Effect,
     EraseMe,
     ExportData,
     FinishCheckin,
     ForgetPerson,
-    LessonProgressed,
     Notice,
-    PracticeAnswer,
-    RaiseConcern,
-    RateChat,
     RecordAnswer,
     RefreshChoices,
     RefreshCommands,
     RemoveSign,
-    RevokeFamilyLink,
     SavePlanSection,
     SaveSign,
     Say,
     ShowAnswer,
     ShowCrisisReply,
-    StaffRequest,
-    UpdateFamilyLink,
     UpdatePerson,
 )
 from flows.engine import Outcome
@@ -112,7 +103,7 @@ class Dispatcher:
         self.host = host
         self.appliers = Appliers()
         self.escalations = Escalations(host, self.appliers)
-        self.family = Family(host, self.escalations)
+        self.family = Family(host, self.appliers, self.escalations)
         self.sender = Sender(host, self.appliers, self.escalations)
         self.facts = FactLoaders(host.cipher)
         self.appliers.register(
@@ -128,23 +119,10 @@ class Dispatcher:
                 SaveSign: self._save_sign,
                 RemoveSign: self._remove_sign,
                 SavePlanSection: self._save_plan_section,
-                CreateFamilyInvite: self._create_family_invite,
-                UpdateFamilyLink: self._update_family_link,
-                RevokeFamilyLink: self._revoke_family_link,
-                LessonProgressed: self._lesson_progressed,
-                PracticeAnswer: self._practice_answer,
                 ExportData: self._export_data,
                 EraseMe: self._erase_me,
-                RateChat: self._rate_chat,
                 ForgetPerson: self._forget_person,
                 ShowCrisisReply: self._show_crisis_reply,
-            }
-        )
-        self.appliers.register_expanders(
-            {
-                StaffRequest: self._staff_request,
-                AskForPerson: self._ask_for_person,
-                RaiseConcern: self._raise_concern,
             }
         )
 
@@ -628,44 +606,6 @@ class Dispatcher:
         )
         return []
 
-    async def _create_family_invite(
-        self, session: AsyncSession, effect: CreateFamilyInvite, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        return await self.family.invite_created(
-            session, acting.person, effect.share_summary, effect.share_alerts, acting.now
-        )
-
-    async def _update_family_link(
-        self, session: AsyncSession, effect: UpdateFamilyLink, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        return await self.family.scope_changed(
-            session, acting.person, effect.link_id, effect.share_summary, effect.share_alerts
-        )
-
-    async def _revoke_family_link(
-        self, session: AsyncSession, effect: RevokeFamilyLink, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        return await self.family.revoked(session, acting.person, effect.link_id, acting.now)
-
-    async def _lesson_progressed(
-        self, session: AsyncSession, effect: LessonProgressed, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        await self.family.lesson_progressed(
-            session, acting.person, effect.slug, effect.finished, effect.correct, acting.now
-        )
-        return []
-
-    async def _practice_answer(
-        self, session: AsyncSession, effect: PracticeAnswer, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        await self.family.practice(session, acting.person, effect.slug, effect.tried, effect.helped)
-        return []
-
     async def _export_data(
         self, session: AsyncSession, effect: ExportData, acting: Applying
     ) -> list[Outgoing]:
@@ -678,14 +618,6 @@ class Dispatcher:
         assert acting.person is not None
         acting.forgotten = True
         return await self.erase(session, acting.person, acting.now, goodbye=True)
-
-    async def _rate_chat(
-        self, session: AsyncSession, effect: RateChat, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        return await self.escalations.rate(
-            session, acting.person, effect.escalation_id, effect.rating, acting.now
-        )
 
     async def _forget_person(
         self, session: AsyncSession, effect: ForgetPerson, acting: Applying
@@ -706,32 +638,6 @@ class Dispatcher:
             return []
         text, choices = reply
         return [self.say(person, acting.step, Say(text, choices))]
-
-    # -- expanders: effects the core decides on facts loaded here --------------------------------
-
-    async def _staff_request(
-        self, session: AsyncSession, effect: StaffRequest, acting: Acting
-    ) -> tuple[Effect, ...]:
-        assert acting.person is not None
-        return await self.escalations.decide(session, acting.person, effect, acting.now)
-
-    async def _ask_for_person(
-        self, session: AsyncSession, effect: AskForPerson, acting: Acting
-    ) -> tuple[Effect, ...]:
-        assert acting.person is not None
-        reason = escalation.Reason(effect.source)
-        _, effects = await self.escalations.raise_for(
-            session, acting.person, reason, acting.now, tell_subject=effect.tell
-        )
-        return effects
-
-    async def _raise_concern(
-        self, session: AsyncSession, effect: RaiseConcern, acting: Acting
-    ) -> tuple[Effect, ...]:
-        assert acting.person is not None
-        return await self.family.concern(
-            session, acting.person, effect.signs, effect.note, acting.now
-        )
 
     # -- data rights ----------------------------------------------------------------------------
 
