@@ -22,10 +22,12 @@ from flows.effects import Effect
 
 @dataclass
 class Acting:
-    """Who an effect is applied for (``None``: the clock), and when."""
+    """Who an effect is applied for (``None``: the clock), and when; ``forgotten`` once
+    an effect erased them (nothing more is saved for them)."""
 
     person: Person | None
     now: datetime
+    forgotten: bool = False
 
 
 Applier = Callable[[AsyncSession, Any, Any], Awaitable[list[Outgoing]]]

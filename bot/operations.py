@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.host import Host
 from bot.i18n import Translator
 from bot.storage.db import Database
-from bot.storage.models import Person, utcnow
+from bot.storage.models import Person
 from bot.telegram.dispatch import Dispatcher
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.render import Outgoing
@@ -57,7 +57,7 @@ async def set_role(
     """None when nobody has that id."""
 
     async def work(d: Dispatcher, session: AsyncSession, person: Person) -> list[Outgoing]:
-        return await d.change_role(session, person, role, d.host.clock())
+        return await d.accounts.change_role(session, person, role, d.host.clock())
 
     return await _change(dispatcher, bot, person_id, work)
 
@@ -66,7 +66,7 @@ async def erase(dispatcher: Dispatcher, bot: Bot | None, person_id: int) -> Told
     """None when nobody has that id."""
 
     async def work(d: Dispatcher, session: AsyncSession, person: Person) -> list[Outgoing]:
-        return await d.erase(session, person, utcnow(), goodbye=False)
+        return await d.accounts.erase(session, person, d.host.clock(), goodbye=False)
 
     return await _change(dispatcher, bot, person_id, work)
 

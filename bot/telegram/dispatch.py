@@ -10,24 +10,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, ChatMember, ReplyKeyboardRemove, Update
+from telegram import Bot, ChatMember, Update
 from telegram.ext import ContextTypes
 
-from bot import data_rights
+from bot.accounts import Accounts
 from bot.applying import Acting, Appliers
+from bot.checkin import CheckIns
 from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, CaseChanged, Escalations
 from bot.facts import Asking, FactLoaders
 from bot.family import Family
 from bot.host import Host
 from bot.i18n import locale_for_language_code, region_for_language_code
 from bot.invites import redeem
-from bot.storage import audit, checkins, flag_store, people, safety_plans
+from bot.storage import people, safety_plans
 from bot.storage.encrypted import encrypt_many
 from bot.storage.family_links import joined as family_joined
 from bot.storage.models import (
@@ -43,25 +44,16 @@ from bot.telegram.render import (
     EditMarkup,
     EditText,
     Outgoing,
-    SendDocument,
     SendText,
     SetCommands,
 )
 from bot.telegram.sending import Sender
-from flows import conversation, crisis, escalation, flags, questions
+from flows import conversation, crisis, escalation, questions
 from flows.effects import (
-    Effect,
-    EraseMe,
-    ExportData,
-    FinishCheckin,
     ForgetPerson,
     Notice,
-    RecordAnswer,
     RefreshChoices,
     RefreshCommands,
-    RemoveSign,
-    SavePlanSection,
-    SaveSign,
     Say,
     ShowAnswer,
     ShowCrisisReply,
@@ -71,11 +63,10 @@ from flows.engine import Outcome
 from flows.people import Event, PersonView
 from flows.risk import Assessment, Level, assess
 from flows.roles import Role
-from flows.text import N_, Lines, Msg, Text, msg
+from flows.text import N_, Lines, Msg, Text
 
 log = logging.getLogger(__name__)
 
-FLAG_WINDOW_DAYS = 28
 CRISIS_LOOKUP_SECONDS = 2.0
 ASSESSED_ROLES = SUBJECT_ROLES
 ATTEMPTS = 3  # an update whose rows another transaction changed meanwhile is handled again
@@ -91,7 +82,6 @@ class Applying(Acting):
     incoming: Incoming | None = None
     step: int = 0
     answered: bool = False
-    forgotten: bool = False
     reschedule: bool = False
 
 
@@ -105,6 +95,8 @@ class Dispatcher:
         self.escalations = Escalations(host, self.appliers)
         self.family = Family(host, self.appliers, self.escalations)
         self.sender = Sender(host, self.appliers, self.escalations)
+        self.checkins = CheckIns(host, self.appliers, self.escalations)
+        self.accounts = Accounts(host, self.appliers, self.escalations)
         self.facts = FactLoaders(host.cipher)
         self.appliers.register(
             {
@@ -114,13 +106,6 @@ class Dispatcher:
                 RefreshChoices: self._refresh_choices,
                 Notice: self._notice,
                 RefreshCommands: self._refresh_commands,
-                RecordAnswer: self._record_answer,
-                FinishCheckin: self._finish_checkin,
-                SaveSign: self._save_sign,
-                RemoveSign: self._remove_sign,
-                SavePlanSection: self._save_plan_section,
-                ExportData: self._export_data,
-                EraseMe: self._erase_me,
                 ForgetPerson: self._forget_person,
                 ShowCrisisReply: self._show_crisis_reply,
             }
@@ -481,7 +466,7 @@ class Dispatcher:
         step = flow_row.step  # the number new buttons carry; older buttons become stale
         if any(isinstance(e, Say) and e.choices for e in outcome.effects):
             step += 1
-        acting = Applying(person, now, flow_row, incoming, step)
+        acting = Applying(person, now, flow_row=flow_row, incoming=incoming, step=step)
         outgoing = await self.appliers.apply(session, outcome.effects, acting)
         if not acting.forgotten:
             await people.store_snapshot(session, flow_row, outcome.snapshot, step)
@@ -561,64 +546,6 @@ class Dispatcher:
         person = acting.person
         return [SetCommands(person.chat_id, Role(person.role), person.locale)]
 
-    async def _record_answer(
-        self, session: AsyncSession, effect: RecordAnswer, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        value = (
-            self.host.cipher.encrypt(str(effect.value)) if effect.field == "note" else effect.value
-        )
-        await checkins.record(
-            session, acting.person.id, date.fromisoformat(effect.day), effect.field, value
-        )
-        return []
-
-    async def _finish_checkin(
-        self, session: AsyncSession, effect: FinishCheckin, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        return await self._finished_checkin(
-            session, acting.person, date.fromisoformat(effect.day), acting.now
-        )
-
-    async def _save_sign(
-        self, session: AsyncSession, effect: SaveSign, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        await checkins.save_sign(
-            session, acting.person.id, effect.sign_id, self.host.cipher.encrypt(effect.text)
-        )
-        return []
-
-    async def _remove_sign(
-        self, session: AsyncSession, effect: RemoveSign, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        await checkins.remove_sign(session, acting.person.id, effect.sign_id, acting.now)
-        return []
-
-    async def _save_plan_section(
-        self, session: AsyncSession, effect: SavePlanSection, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        await safety_plans.save(
-            session, acting.person.id, effect.section, effect.text, self.host.cipher, acting.now
-        )
-        return []
-
-    async def _export_data(
-        self, session: AsyncSession, effect: ExportData, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        return await self._export(session, acting.person)
-
-    async def _erase_me(
-        self, session: AsyncSession, effect: EraseMe, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        acting.forgotten = True
-        return await self.erase(session, acting.person, acting.now, goodbye=True)
-
     async def _forget_person(
         self, session: AsyncSession, effect: ForgetPerson, acting: Applying
     ) -> list[Outgoing]:
@@ -638,111 +565,6 @@ class Dispatcher:
             return []
         text, choices = reply
         return [self.say(person, acting.step, Say(text, choices))]
-
-    # -- data rights ----------------------------------------------------------------------------
-
-    async def _export(self, session: AsyncSession, person: Person) -> list[Outgoing]:
-        data = await data_rights.export(session, person, self.host.cipher)
-        audit.record(session, person, "export", person.id)
-        summary = msg(
-            N_("mydata.summary"),
-            checkins=len(data["checkins"]),
-            signs=len(data["warning_signs"]),
-            plan=len(data["safety_plan"]),
-            requests=len(data["requests_for_a_person"]),
-            lessons=len(data["lessons"]),
-        )
-        return [
-            SendText(person.chat_id, self.host.translator.render(summary, person.locale)),
-            SendDocument(person.chat_id, data_rights.export_json(data), "tongban-my-data.json"),
-        ]
-
-    async def erase(
-        self, session: AsyncSession, person: Person, now: datetime, goodbye: bool
-    ) -> list[Outgoing]:
-        """Erase a person (``/deleteme``, or ``tongban users delete``): the chats a worker
-        holds go back to the queue, an escalation about them closes and its worker is told,
-        relatives they had linked lose access; then everything about them is deleted."""
-        out: list[Outgoing] = []
-        if goodbye:
-            out.append(
-                SendText(
-                    person.chat_id,
-                    self.host.translator.render(
-                        msg(
-                            N_("deleteme.done"),
-                            emergency=crisis.emergency_inline(
-                                self.host.lines.numbers_for(person.region)
-                            ),
-                        ),
-                        person.locale,
-                    ),
-                    ReplyKeyboardRemove(),
-                )
-            )
-        effects = await self.escalations.leaving(session, person, "subject_erased", None, now)
-        out += await self.appliers.apply(session, effects, Acting(person, now))
-        relatives = await data_rights.erase(session, person, now)
-        for relative_id in relatives:
-            relative = await session.get(Person, relative_id)
-            if relative is not None:
-                out.append(
-                    SendText(
-                        relative.chat_id,
-                        self.host.translator.render(
-                            Msg(N_("family.access_removed")), relative.locale
-                        ),
-                    )
-                )
-        log.info("a person's data was erased")
-        return out
-
-    async def change_role(
-        self, session: AsyncSession, person: Person, role: Role, now: datetime
-    ) -> list[Outgoing]:
-        """An admin changed someone's role (``tongban users set-role``). Staff who are no
-        longer staff give their chats back (they and the chats' people are told); an
-        escalation about someone who becomes staff closes. They finish the new role's setup
-        (alias, duty …) next time they write."""
-        if Role(person.role) is role:
-            return []
-        effects: tuple[Effect, ...] = ()
-        if person.role in STAFF_ROLES and role.value not in STAFF_ROLES:
-            effects = await self.escalations.leaving(
-                session, person, "subject_role_changed", Msg(N_("desk.role_changed")), now
-            )
-            person.on_duty = False
-        elif person.role in SUBJECT_ROLES and role.value in STAFF_ROLES:
-            case = await self.escalations.case_about(session, person.id)
-            if case is not None:
-                effects = escalation.subject_left(case, "subject_role_changed", now)
-        out = await self.appliers.apply(session, effects, Acting(person, now))
-        person.role = role.value
-        person.onboarded_at = None
-        if role in (Role.CLIENT, Role.FAMILY) and person.alias is None:
-            person.alias = await people.free_alias(session)
-        await session.execute(
-            sql_update(FlowState)
-            .where(FlowState.person_id == person.id)
-            .values(flow="onboarding", state="language", context={}, step=FlowState.step + 1)
-        )
-        return out
-
-    async def _finished_checkin(
-        self, session: AsyncSession, person: Person, day: date, now: datetime
-    ) -> list[Outgoing]:
-        """Close today's check-in and look at it against the person's own recent baseline."""
-        await checkins.finish(session, person.id, day, now)
-        window = max(FLAG_WINDOW_DAYS, self.host.flag_rules.baseline_days + 1)
-        history = (await checkins.records(session, [person.id], day - timedelta(days=window)))[
-            person.id
-        ]
-        hits = flags.evaluate(history, day, self.host.flag_rules)
-        raised = await flag_store.apply(session, person, hits, now, rules=flags.RULE_NAMES)
-        if not raised:
-            return []
-        log.info("person %s: %d early-warning flag(s) raised", person.id, len(raised))
-        return await self.escalations.flags_raised(session, person, raised, now)
 
     @staticmethod
     def _callback_ack(incoming: Incoming, answered: bool) -> list[Outgoing]:

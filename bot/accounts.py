@@ -1,0 +1,135 @@
+"""A person's account as a whole: exporting their data (``/mydata``), erasing them
+(``/deleteme``, ``tongban users delete``) and an admin changing their role."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import update as sql_update
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import ReplyKeyboardRemove
+
+from bot import data_rights
+from bot.applying import Acting, Appliers
+from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, Escalations
+from bot.host import Host
+from bot.storage import audit, people
+from bot.storage.models import FlowState, Person
+from bot.telegram.render import Outgoing, SendDocument, SendText
+from flows import crisis, escalation
+from flows.effects import Effect, EraseMe, ExportData
+from flows.roles import Role
+from flows.text import N_, Msg, msg
+
+log = logging.getLogger(__name__)
+
+
+class Accounts:
+    """Export, erasure and role changes: each touches everything a person has."""
+
+    def __init__(self, host: Host, appliers: Appliers, escalations: Escalations) -> None:
+        self.host = host
+        self.appliers = appliers
+        self.escalations = escalations
+        appliers.register({ExportData: self._export_data, EraseMe: self._erase_me})
+
+    async def _export_data(
+        self, session: AsyncSession, effect: ExportData, acting: Acting
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        return await self._export(session, acting.person)
+
+    async def _erase_me(
+        self, session: AsyncSession, effect: EraseMe, acting: Acting
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        acting.forgotten = True
+        return await self.erase(session, acting.person, acting.now, goodbye=True)
+
+    async def _export(self, session: AsyncSession, person: Person) -> list[Outgoing]:
+        data = await data_rights.export(session, person, self.host.cipher)
+        audit.record(session, person, "export", person.id)
+        summary = msg(
+            N_("mydata.summary"),
+            checkins=len(data["checkins"]),
+            signs=len(data["warning_signs"]),
+            plan=len(data["safety_plan"]),
+            requests=len(data["requests_for_a_person"]),
+            lessons=len(data["lessons"]),
+        )
+        return [
+            SendText(person.chat_id, self.host.translator.render(summary, person.locale)),
+            SendDocument(person.chat_id, data_rights.export_json(data), "tongban-my-data.json"),
+        ]
+
+    async def erase(
+        self, session: AsyncSession, person: Person, now: datetime, goodbye: bool
+    ) -> list[Outgoing]:
+        """Erase a person (``/deleteme``, or ``tongban users delete``): the chats a worker
+        holds go back to the queue, an escalation about them closes and its worker is told,
+        relatives they had linked lose access; then everything about them is deleted."""
+        out: list[Outgoing] = []
+        if goodbye:
+            out.append(
+                SendText(
+                    person.chat_id,
+                    self.host.translator.render(
+                        msg(
+                            N_("deleteme.done"),
+                            emergency=crisis.emergency_inline(
+                                self.host.lines.numbers_for(person.region)
+                            ),
+                        ),
+                        person.locale,
+                    ),
+                    ReplyKeyboardRemove(),
+                )
+            )
+        effects = await self.escalations.leaving(session, person, "subject_erased", None, now)
+        out += await self.appliers.apply(session, effects, Acting(person, now))
+        relatives = await data_rights.erase(session, person, now)
+        for relative_id in relatives:
+            relative = await session.get(Person, relative_id)
+            if relative is not None:
+                out.append(
+                    SendText(
+                        relative.chat_id,
+                        self.host.translator.render(
+                            Msg(N_("family.access_removed")), relative.locale
+                        ),
+                    )
+                )
+        log.info("a person's data was erased")
+        return out
+
+    async def change_role(
+        self, session: AsyncSession, person: Person, role: Role, now: datetime
+    ) -> list[Outgoing]:
+        """An admin changed someone's role (``tongban users set-role``). Staff who are no
+        longer staff give their chats back (they and the chats' people are told); an
+        escalation about someone who becomes staff closes. They finish the new role's setup
+        (alias, duty …) next time they write."""
+        if Role(person.role) is role:
+            return []
+        effects: tuple[Effect, ...] = ()
+        if person.role in STAFF_ROLES and role.value not in STAFF_ROLES:
+            effects = await self.escalations.leaving(
+                session, person, "subject_role_changed", Msg(N_("desk.role_changed")), now
+            )
+            person.on_duty = False
+        elif person.role in SUBJECT_ROLES and role.value in STAFF_ROLES:
+            case = await self.escalations.case_about(session, person.id)
+            if case is not None:
+                effects = escalation.subject_left(case, "subject_role_changed", now)
+        out = await self.appliers.apply(session, effects, Acting(person, now))
+        person.role = role.value
+        person.onboarded_at = None
+        if role in (Role.CLIENT, Role.FAMILY) and person.alias is None:
+            person.alias = await people.free_alias(session)
+        await session.execute(
+            sql_update(FlowState)
+            .where(FlowState.person_id == person.id)
+            .values(flow="onboarding", state="language", context={}, step=FlowState.step + 1)
+        )
+        return out
