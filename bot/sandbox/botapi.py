@@ -36,7 +36,7 @@ from bot.sandbox.chats import ChatEntry, Chats, StoredMessage
 from bot.sandbox.control import control_routes
 from bot.sandbox.errors import BotAPIError, too_many_requests
 from bot.sandbox.events import EventHub
-from bot.sandbox.faults import FaultKind, FaultPlan
+from bot.sandbox.faults import Fault, FaultKind, FaultPlan
 from bot.sandbox.files import UPLOAD_MAX_BYTES, FileStore
 from bot.sandbox.methods import BotMethods
 from bot.sandbox.params import Params, read_params
@@ -194,7 +194,7 @@ class SandboxBotAPI:
         methods: set[str] | None = None,
     ) -> None:
         """The next `count` calls (to `methods`, or any) fail: see `faults.Fault`."""
-        self.faults.inject(kind, count, retry_after, methods)
+        self.faults.add(Fault(kind, count, retry_after, methods))
 
     def calls_to(self, method: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.method.lower() == method.lower()]
