@@ -32,27 +32,27 @@ class Person:
     started: bool = False
 
     def to_user(self) -> dict[str, Any]:
-        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.last_name:
-            user["last_name"] = self.last_name
-        if self.username:
-            user["username"] = self.username
+        user: dict[str, Any] = {"id": self.id, "is_bot": False, **self._names()}
         if self.language_code:
             user["language_code"] = self.language_code
         return user
 
     def to_chat(self) -> dict[str, Any]:
-        chat: dict[str, Any] = {"id": self.id, "type": "private", "first_name": self.first_name}
-        if self.last_name:
-            chat["last_name"] = self.last_name
-        if self.username:
-            chat["username"] = self.username
-        return chat
+        return {"id": self.id, "type": "private", **self._names()}
 
     def to_json(self) -> dict[str, Any]:
         """The Telegram user plus what only the sandbox knows (role label, blocked)."""
         extra = {"role": self.role, "blocked": self.blocked, "started": self.started}
         return {**self.to_user(), **extra}
+
+    def _names(self) -> dict[str, str]:
+        """The names a User and its private Chat both carry; Telegram omits the empty ones."""
+        names = {"first_name": self.first_name}
+        if self.last_name:
+            names["last_name"] = self.last_name
+        if self.username:
+            names["username"] = self.username
+        return names
 
 
 @dataclass
