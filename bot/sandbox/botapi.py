@@ -103,7 +103,6 @@ class SandboxBotAPI:
         self.webhook = WebhookSender(self.updates, self._run_webhook_reply)
         limits = RateLimits() if rate_limits is True else rate_limits or None
         self.methods = BotMethods(
-            bot_user=self.bot_user,
             chats=self.chats,
             files=self.files,
             updates=self.updates,

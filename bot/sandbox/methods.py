@@ -76,7 +76,6 @@ class BotMethods:
     def __init__(
         self,
         *,
-        bot_user: dict[str, Any],
         chats: Chats,
         files: FileStore,
         updates: UpdateQueue,
@@ -85,7 +84,6 @@ class BotMethods:
         limiter: SendLimiter | None,
         events: EventHub,
     ) -> None:
-        self._bot_user = bot_user
         self._chats = chats
         self._files = files
         self._updates = updates
@@ -138,7 +136,7 @@ class BotMethods:
 
     async def get_me(self, p: Params) -> dict[str, Any]:
         return {
-            **self._bot_user,
+            **self._chats.bot_user,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
