@@ -230,16 +230,14 @@ class SandboxBotAPI:
         role: str = "",
     ) -> dict[str, Any]:
         """A new simulated person; their private chat id is their user id."""
-        person = self.people.create(
-            first_name, language_code, username, last_name=last_name, role=role
-        )
+        person = self.chats.add_person(first_name, language_code, username, last_name, role)
         user = person.to_json()
         if self.on_user_created is not None:
             await self.on_user_created(user)
         return user
 
     def users(self) -> list[dict[str, Any]]:
-        return [person.to_json() for person in self.chats.people.values()]
+        return [person.to_json() for person in self.chats.people()]
 
     async def user_send_text(
         self, user_id: int, text: str, *, reply_to: int | None = None

@@ -147,10 +147,10 @@ class Chats:
     def __init__(self, bot_user: dict[str, Any], events: EventHub, first_user_id: int) -> None:
         self.bot_user = bot_user
         self._events = events
-        self._next_user_id = first_user_id
-        self.people: dict[int, Person] = {}
-        self.queries: dict[str, CallbackQuery] = {}
+        # A person's private chat has their id: the chats are also the list of people.
         self._chats: dict[int, Chat] = {}
+        self._next_user_id = first_user_id
+        self.queries: dict[str, CallbackQuery] = {}
 
     def add_person(
         self,
@@ -162,7 +162,7 @@ class Chats:
     ) -> Person:
         if not first_name.strip():
             raise SandboxError("a person needs a first name")
-        if username and any(p.username == username for p in self.people.values()):
+        if username and any(p.username == username for p in self.people()):
             raise SandboxError(f"the username {username!r} is taken")
         person = Person(
             self._next_user_id,
@@ -173,14 +173,16 @@ class Chats:
             role,
         )
         self._next_user_id += 1
-        self.people[person.id] = person
         self._chats[person.id] = Chat(person)
         self.person_changed(person)
         return person
 
+    def people(self) -> list[Person]:
+        return [chat.person for chat in self._chats.values()]
+
     def person(self, user_id: int) -> Person:
         try:
-            return self.people[user_id]
+            return self._chats[user_id].person
         except KeyError:
             raise SandboxError(f"there is no simulated person with id {user_id}") from None
 

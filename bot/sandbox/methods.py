@@ -467,7 +467,7 @@ class BotMethods:
             if sum(size) > 10_000 or max(size) > 20 * min(size):
                 raise bad_request("PHOTO_INVALID_DIMENSIONS")
             mime = image_mime(upload.data)
-            return self._files.add("photo", upload.data, mime_type=mime, size=size)
+            return self._files.add("photo", upload.data, mime_type=mime, dimensions=size)
         return self._files.add(
             kind, upload.data, mime_type=upload.content_type, file_name=upload.filename
         )
