@@ -65,7 +65,9 @@ class TimedSandbox(SandboxBotAPI):
         """``count`` simulated people who have already started the bot; their ids."""
         ids = []
         for n in range(count):
-            person = self.people.create(f"Client{n}", language_code)
+            person = self.chats.add_person(
+                f"Client{n}", language_code, username=None, last_name=None, role=""
+            )
             person.started = True
             ids.append(person.id)
         return ids

@@ -223,10 +223,19 @@ def _drawable_labels(labels: ChartLabels) -> ChartLabels:
     )
 
 
-def _draw(period: tuple[ChartDay, ...], labels: ChartLabels) -> Figure:
-    def font(size: float) -> FontProperties:
-        return chart_font(labels.locale, size)
+@dataclass(frozen=True, slots=True)
+class _Chart:
+    """The days being drawn and the words for them: what every part of the figure reads."""
 
+    period: tuple[ChartDay, ...]
+    labels: ChartLabels
+
+    def font(self, size: float) -> FontProperties:
+        return chart_font(self.labels.locale, size)
+
+
+def _draw(period: tuple[ChartDay, ...], labels: ChartLabels) -> Figure:
+    chart = _Chart(period, labels)
     figure = Figure(
         figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI),
         dpi=DPI,
@@ -237,8 +246,7 @@ def _draw(period: tuple[ChartDay, ...], labels: ChartLabels) -> Figure:
     header = figure.add_subplot(grid[0])
     mood_ax = figure.add_subplot(grid[1])
     sleep_ax, meds_ax, signs_ax = (figure.add_subplot(grid[i], sharex=mood_ax) for i in (2, 3, 4))
-    x = list(range(len(period)))
-    _header(figure, header, period, labels, font)
+    _header(figure, header, chart)
 
     for ax, title in (
         (mood_ax, labels.mood),
@@ -246,22 +254,22 @@ def _draw(period: tuple[ChartDay, ...], labels: ChartLabels) -> Figure:
         (meds_ax, labels.medication),
         (signs_ax, labels.signs),
     ):
-        _frame(ax, title, period, font)
+        _frame(ax, title, chart)
 
-    _mood(mood_ax, x, period, labels, font)
-    _sleep(sleep_ax, x, period, labels, font)
-    handles = _medication(meds_ax, x, period, labels, font)
+    _mood(mood_ax, chart)
+    _sleep(sleep_ax, chart)
+    handles = _medication(meds_ax, chart)
     renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
-    _medication_key(renderer, figure, meds_ax, handles, labels, font)
-    _signs(signs_ax, x, period, labels, font)
-    _dates(signs_ax, period, labels, font)
+    _medication_key(renderer, figure, meds_ax, handles, chart)
+    _signs(signs_ax, chart)
+    _dates(signs_ax, chart)
 
     gap = Patch(facecolor=GAP, edgecolor=GRID, label=labels.no_data)
     figure.legend(
         handles=[gap],
         loc="outside lower left",
         frameon=False,
-        prop=font(TICK_PT),
+        prop=chart.font(TICK_PT),
         labelcolor=MUTED,
         handlelength=1.2,
         handleheight=1.2,
@@ -269,16 +277,11 @@ def _draw(period: tuple[ChartDay, ...], labels: ChartLabels) -> Figure:
     return figure
 
 
-def _header(
-    figure: Figure,
-    ax: Axes,
-    period: tuple[ChartDay, ...],
-    labels: ChartLabels,
-    font: Callable[[float], FontProperties],
-) -> None:
+def _header(figure: Figure, ax: Axes, chart: _Chart) -> None:
     """The title on the left and the period on the right, on one baseline across the figure."""
     ax.set_axis_off()
     across = blended_transform_factory(figure.transFigure, ax.transAxes)
+    labels, period = chart.labels, chart.period
     period_text = f"{labels.date_format(period[0].day)} – {labels.date_format(period[-1].day)}"
     for x, text, size, colour, align in (
         (0.025, labels.title, TITLE_PT, INK, "left"),
@@ -289,91 +292,96 @@ def _header(
             0.2,
             text,
             transform=across,
-            fontproperties=font(size),
+            fontproperties=chart.font(size),
             color=colour,
             ha=align,
             va="baseline",
         ).set_in_layout(False)
 
 
-def _frame(
-    ax: Axes, title: str, period: tuple[ChartDay, ...], font: Callable[[float], FontProperties]
-) -> None:
-    ax.set_title(title, loc="left", fontproperties=font(PANEL_PT), color=INK, pad=6)
+def _frame(ax: Axes, title: str, chart: _Chart) -> None:
+    ax.set_title(title, loc="left", fontproperties=chart.font(PANEL_PT), color=INK, pad=6)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.spines["bottom"].set_color(GRID)
     ax.tick_params(axis="both", which="both", length=0, colors=MUTED, pad=6)
-    ax.set_xlim(-0.6, len(period) - 0.4)
-    for i, d in enumerate(period):
+    days = len(chart.period)
+    ax.set_xlim(-0.6, days - 0.4)
+    for i, d in enumerate(chart.period):
         if not d.has_data:
             ax.axvspan(i - 0.5, i + 0.5, facecolor=GAP, edgecolor="none", zorder=0)
-    for week_start in range(len(period) - 7, 0, -7):
+    for week_start in range(days - 7, 0, -7):
         ax.axvline(week_start - 0.5, color=GRID, linewidth=1, zorder=0.5)
 
 
-def _no_answers(ax: Axes, labels: ChartLabels, font: Callable[[float], FontProperties]) -> None:
+def _y_axis(
+    ax: Axes, chart: _Chart, limits: tuple[float, float], levels: range, words: Sequence[str]
+) -> None:
+    """The panel's height, and a word with a grid line at each level."""
+    ax.set_ylim(*limits)
+    ax.set_yticks(list(levels), list(words), fontproperties=chart.font(TICK_PT))
+    ax.grid(axis="y", color=GRID, linewidth=1)
+    ax.set_axisbelow(True)
+
+
+def _no_answers(ax: Axes, chart: _Chart) -> None:
     ax.text(
         0.5,
         0.5,
-        labels.no_data,
+        chart.labels.no_data,
         transform=ax.transAxes,
         ha="center",
         va="center",
-        fontproperties=font(TICK_PT),
+        fontproperties=chart.font(TICK_PT),
         color=MUTED,
         bbox={"facecolor": "white", "edgecolor": "none", "boxstyle": "round,pad=0.4"},
     )
 
 
-def _y_words(
-    ax: Axes, values: Sequence[int], words: Sequence[str], font: Callable[[float], FontProperties]
-) -> None:
-    ax.set_yticks(list(values), list(words), fontproperties=font(TICK_PT))
-    ax.grid(axis="y", color=GRID, linewidth=1)
-    ax.set_axisbelow(True)
+def _answers(
+    ax: Axes, chart: _Chart, answer: Callable[[ChartDay], int | None]
+) -> list[tuple[int, int]]:
+    """(the day's place on the x axis, its answer) for each day answered; a panel without
+    any says so across it."""
+    answered = [(i, a) for i, d in enumerate(chart.period) if (a := answer(d)) is not None]
+    if not answered:
+        _no_answers(ax, chart)
+    return answered
 
 
-def _mood(
-    ax: Axes,
-    x: list[int],
-    period: tuple[ChartDay, ...],
-    labels: ChartLabels,
-    font: Callable[[float], FontProperties],
+def _dots(
+    ax: Axes, x: Sequence[int], y: Sequence[int], marker: str, size: float, colour: str, rim: float
 ) -> None:
-    ax.set_ylim(0.5, 5.5)
-    _y_words(ax, range(1, 6), labels.mood_ticks, font)
-    points = [(i, d.mood) for i, d in zip(x, period, strict=True) if d.mood is not None]
-    if not points:
-        _no_answers(ax, labels, font)
-        return
-    # A dotted line bridges missing days so the trend stays readable; days in a row are solid.
-    ax.plot(*zip(*points, strict=True), color=BLUE, linewidth=1.5, linestyle=":", alpha=0.6)
-    solid = [d.mood if d.mood is not None else math.nan for d in period]
-    ax.plot(x, solid, color=BLUE, linewidth=3, solid_capstyle="round")
+    """Markers alone, no line; a white rim keeps neighbouring ones apart."""
     ax.plot(
-        *zip(*points, strict=True),
+        x,
+        y,
         linestyle="none",
-        marker="o",
-        markersize=9,
-        color=BLUE,
+        marker=marker,
+        markersize=size,
+        color=colour,
         markeredgecolor="white",
-        markeredgewidth=1.5,
+        markeredgewidth=rim,
     )
 
 
-def _sleep(
-    ax: Axes,
-    x: list[int],
-    period: tuple[ChartDay, ...],
-    labels: ChartLabels,
-    font: Callable[[float], FontProperties],
-) -> None:
-    ax.set_ylim(-2.6, 2.6)
-    _y_words(ax, range(-2, 3), labels.sleep_ticks, font)
-    answered = [(i, d.sleep) for i, d in zip(x, period, strict=True) if d.sleep is not None]
+def _mood(ax: Axes, chart: _Chart) -> None:
+    _y_axis(ax, chart, (0.5, 5.5), range(1, 6), chart.labels.mood_ticks)
+    points = _answers(ax, chart, lambda d: d.mood)
+    if not points:
+        return
+    days, moods = zip(*points, strict=True)
+    # A dotted line bridges missing days so the trend stays readable; days in a row are solid.
+    ax.plot(days, moods, color=BLUE, linewidth=1.5, linestyle=":", alpha=0.6)
+    solid = [d.mood if d.mood is not None else math.nan for d in chart.period]
+    ax.plot(range(len(solid)), solid, color=BLUE, linewidth=3, solid_capstyle="round")
+    _dots(ax, days, moods, "o", 9, BLUE, rim=1.5)
+
+
+def _sleep(ax: Axes, chart: _Chart) -> None:
+    _y_axis(ax, chart, (-2.6, 2.6), range(-2, 3), chart.labels.sleep_ticks)
+    answered = _answers(ax, chart, lambda d: d.sleep)
     if not answered:
-        _no_answers(ax, labels, font)
         return
     ax.axhline(0, color=GREY, linewidth=1.2, zorder=1)
     bars = [(i, s) for i, s in answered if s != 0]
@@ -399,31 +407,16 @@ def _sleep(
     )
 
 
-def _medication(
-    ax: Axes,
-    x: list[int],
-    period: tuple[ChartDay, ...],
-    labels: ChartLabels,
-    font: Callable[[float], FontProperties],
-) -> list[Line2D]:
+def _medication(ax: Axes, chart: _Chart) -> list[Line2D]:
     ax.set_ylim(-1, 1)
     ax.set_yticks([])
     ax.spines["bottom"].set_visible(False)
     handles = []
     for answer, (colour, marker) in MEDICATION_STYLE.items():
-        on = [i for i, d in zip(x, period, strict=True) if d.medication == answer]
+        on = [i for i, d in enumerate(chart.period) if d.medication == answer]
         if not on:
             continue
-        ax.plot(
-            on,
-            [0] * len(on),
-            linestyle="none",
-            marker=marker,
-            markersize=13,
-            color=colour,
-            markeredgecolor="white",
-            markeredgewidth=1,
-        )
+        _dots(ax, on, [0] * len(on), marker, 13, colour, rim=1)
         handles.append(
             Line2D(
                 [],
@@ -432,21 +425,16 @@ def _medication(
                 marker=marker,
                 markersize=11,
                 color=colour,
-                label=labels.medication_legend.get(answer, answer),
+                label=chart.labels.medication_legend.get(answer, answer),
             )
         )
     if not handles:
-        _no_answers(ax, labels, font)
+        _no_answers(ax, chart)
     return handles
 
 
 def _medication_key(
-    renderer: RendererAgg,
-    figure: Figure,
-    ax: Axes,
-    handles: list[Line2D],
-    labels: ChartLabels,
-    font: Callable[[float], FontProperties],
+    renderer: RendererAgg, figure: Figure, ax: Axes, handles: list[Line2D], chart: _Chart
 ) -> None:
     """The colour key under the medication row: one line, or two when one would not fit."""
     if not handles:
@@ -459,7 +447,7 @@ def _medication_key(
             bbox_to_anchor=(0.0, 0.0),
             ncols=columns,
             frameon=False,
-            prop=font(TICK_PT),
+            prop=chart.font(TICK_PT),
             labelcolor=MUTED,
             handletextpad=0.3,
             columnspacing=1.2,
@@ -468,9 +456,11 @@ def _medication_key(
 
     # The panels start after the widest y-axis word; measured before layout (a layout pass
     # costs as much as the whole drawing).
-    words = [*labels.mood_ticks, *labels.sleep_ticks]
+    words = [*chart.labels.mood_ticks, *chart.labels.sleep_ticks]
     widest = max(
-        Text(text=w, fontproperties=font(TICK_PT), figure=figure).get_window_extent(renderer).width
+        Text(text=w, fontproperties=chart.font(TICK_PT), figure=figure)
+        .get_window_extent(renderer)
+        .width
         for w in words
     )
     room = figure.bbox.width - widest - 40
@@ -481,19 +471,11 @@ def _medication_key(
         legend.remove()
 
 
-def _signs(
-    ax: Axes,
-    x: list[int],
-    period: tuple[ChartDay, ...],
-    labels: ChartLabels,
-    font: Callable[[float], FontProperties],
-) -> None:
-    answered = [(i, d.signs_yes) for i, d in zip(x, period, strict=True) if d.signs_yes is not None]
+def _signs(ax: Axes, chart: _Chart) -> None:
+    answered = _answers(ax, chart, lambda d: d.signs_yes)
     top = max([2, *(n for _, n in answered)])
-    ax.set_ylim(-0.35, top + 0.4)
-    _y_words(ax, range(top + 1), [str(n) for n in range(top + 1)], font)
+    _y_axis(ax, chart, (-0.35, top + 0.4), range(top + 1), [str(n) for n in range(top + 1)])
     if not answered:
-        _no_answers(ax, labels, font)
         return
     some = [(i, n) for i, n in answered if n > 0]
     if some:
@@ -503,17 +485,15 @@ def _signs(
     ax.plot(none, [0] * len(none), linestyle="none", marker="o", markersize=5, color=GREY)
 
 
-def _dates(
-    ax: Axes,
-    period: tuple[ChartDay, ...],
-    labels: ChartLabels,
-    font: Callable[[float], FontProperties],
-) -> None:
+def _dates(ax: Axes, chart: _Chart) -> None:
     for upper in ax.get_shared_x_axes().get_siblings(ax):
         if upper is not ax:
             upper.tick_params(axis="x", labelbottom=False)
+    period = chart.period
     ticks = list(range(len(period) - 1, -1, -7))[::-1]
     ax.set_xticks(
-        ticks, [labels.date_format(period[i].day) for i in ticks], fontproperties=font(TICK_PT)
+        ticks,
+        [chart.labels.date_format(period[i].day) for i in ticks],
+        fontproperties=chart.font(TICK_PT),
     )
     ax.tick_params(axis="x", which="major", length=6, color=GRID)

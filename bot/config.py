@@ -114,6 +114,14 @@ class Settings(BaseSettings):
             raise ValueError("is not an IANA time zone name such as Asia/Shanghai") from exc
         return value
 
+    @field_validator("lesson_days")
+    @classmethod
+    def _weekdays(cls, value: str) -> str:
+        days = [part.strip() for part in value.split(",") if part.strip()]
+        if not days or not all(d in "0123456" and len(d) == 1 for d in days):
+            raise ValueError("must be weekday numbers 0 (Monday) to 6 (Sunday), e.g. 1,4")
+        return ",".join(days)
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -127,32 +135,6 @@ class Settings(BaseSettings):
                 "(e.g. postgresql://postgres@127.0.0.1:5432/tongban)"
             )
         return value
-
-    @model_validator(mode="after")
-    def _webhook_complete(self) -> Settings:
-        if self.mode is Mode.WEBHOOK:
-            local = (self.webhook_url or "").startswith(("http://127.0.0.1", "http://localhost"))
-            if not self.webhook_url or not (self.webhook_url.startswith("https://") or local):
-                raise ValueError(
-                    "TONGBAN_MODE=webhook needs TONGBAN_WEBHOOK_URL, the public https:// URL "
-                    "Telegram will call"
-                )
-            if not self.webhook_secret or not re.fullmatch(
-                r"[A-Za-z0-9_-]{16,256}", self.webhook_secret
-            ):
-                raise ValueError(
-                    "TONGBAN_MODE=webhook needs TONGBAN_WEBHOOK_SECRET: 16-256 characters of "
-                    "A-Z, a-z, 0-9, _ and -"
-                )
-        return self
-
-    @field_validator("lesson_days")
-    @classmethod
-    def _weekdays(cls, value: str) -> str:
-        days = [part.strip() for part in value.split(",") if part.strip()]
-        if not days or not all(d in "0123456" and len(d) == 1 for d in days):
-            raise ValueError("must be weekday numbers 0 (Monday) to 6 (Sunday), e.g. 1,4")
-        return ",".join(days)
 
     @field_validator("encryption_keys")
     @classmethod
@@ -181,6 +163,24 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"{value} is not a readable file")
         return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.mode is Mode.WEBHOOK:
+            local = (self.webhook_url or "").startswith(("http://127.0.0.1", "http://localhost"))
+            if not self.webhook_url or not (self.webhook_url.startswith("https://") or local):
+                raise ValueError(
+                    "TONGBAN_MODE=webhook needs TONGBAN_WEBHOOK_URL, the public https:// URL "
+                    "Telegram will call"
+                )
+            if not self.webhook_secret or not re.fullmatch(
+                r"[A-Za-z0-9_-]{16,256}", self.webhook_secret
+            ):
+                raise ValueError(
+                    "TONGBAN_MODE=webhook needs TONGBAN_WEBHOOK_SECRET: 16-256 characters of "
+                    "A-Z, a-z, 0-9, _ and -"
+                )
+        return self
 
     def flag_rules(self) -> FlagRules:
         """Early-warning rules: defaults, overridden by the JSON file if one is configured."""

@@ -36,7 +36,7 @@ from bot.sandbox.chats import ChatEntry, Chats, StoredMessage
 from bot.sandbox.control import control_routes
 from bot.sandbox.errors import BotAPIError, too_many_requests
 from bot.sandbox.events import EventHub
-from bot.sandbox.faults import FaultKind, FaultPlan
+from bot.sandbox.faults import Fault, FaultKind, FaultPlan
 from bot.sandbox.files import UPLOAD_MAX_BYTES, FileStore
 from bot.sandbox.methods import BotMethods
 from bot.sandbox.params import Params, read_params
@@ -103,7 +103,6 @@ class SandboxBotAPI:
         self.webhook = WebhookSender(self.updates, self._run_webhook_reply)
         limits = RateLimits() if rate_limits is True else rate_limits or None
         self.methods = BotMethods(
-            bot_user=self.bot_user,
             chats=self.chats,
             files=self.files,
             updates=self.updates,
@@ -194,7 +193,7 @@ class SandboxBotAPI:
         methods: set[str] | None = None,
     ) -> None:
         """The next `count` calls (to `methods`, or any) fail: see `faults.Fault`."""
-        self.faults.inject(kind, count, retry_after, methods)
+        self.faults.add(Fault(kind, count, retry_after, methods))
 
     def calls_to(self, method: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.method.lower() == method.lower()]
@@ -231,16 +230,14 @@ class SandboxBotAPI:
         role: str = "",
     ) -> dict[str, Any]:
         """A new simulated person; their private chat id is their user id."""
-        person = self.people.create(
-            first_name, language_code, username, last_name=last_name, role=role
-        )
+        person = self.chats.add_person(first_name, language_code, username, last_name, role)
         user = person.to_json()
         if self.on_user_created is not None:
             await self.on_user_created(user)
         return user
 
     def users(self) -> list[dict[str, Any]]:
-        return [person.to_json() for person in self.chats.people.values()]
+        return [person.to_json() for person in self.chats.people()]
 
     async def user_send_text(
         self, user_id: int, text: str, *, reply_to: int | None = None

@@ -32,27 +32,27 @@ class Person:
     started: bool = False
 
     def to_user(self) -> dict[str, Any]:
-        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.last_name:
-            user["last_name"] = self.last_name
-        if self.username:
-            user["username"] = self.username
+        user: dict[str, Any] = {"id": self.id, "is_bot": False, **self._names()}
         if self.language_code:
             user["language_code"] = self.language_code
         return user
 
     def to_chat(self) -> dict[str, Any]:
-        chat: dict[str, Any] = {"id": self.id, "type": "private", "first_name": self.first_name}
-        if self.last_name:
-            chat["last_name"] = self.last_name
-        if self.username:
-            chat["username"] = self.username
-        return chat
+        return {"id": self.id, "type": "private", **self._names()}
 
     def to_json(self) -> dict[str, Any]:
         """The Telegram user plus what only the sandbox knows (role label, blocked)."""
         extra = {"role": self.role, "blocked": self.blocked, "started": self.started}
         return {**self.to_user(), **extra}
+
+    def _names(self) -> dict[str, str]:
+        """The names a User and its private Chat both carry; Telegram omits the empty ones."""
+        names = {"first_name": self.first_name}
+        if self.last_name:
+            names["last_name"] = self.last_name
+        if self.username:
+            names["username"] = self.username
+        return names
 
 
 @dataclass
@@ -147,10 +147,10 @@ class Chats:
     def __init__(self, bot_user: dict[str, Any], events: EventHub, first_user_id: int) -> None:
         self.bot_user = bot_user
         self._events = events
-        self._next_user_id = first_user_id
-        self.people: dict[int, Person] = {}
-        self.queries: dict[str, CallbackQuery] = {}
+        # A person's private chat has their id: the chats are also the list of people.
         self._chats: dict[int, Chat] = {}
+        self._next_user_id = first_user_id
+        self.queries: dict[str, CallbackQuery] = {}
 
     def add_person(
         self,
@@ -162,7 +162,7 @@ class Chats:
     ) -> Person:
         if not first_name.strip():
             raise SandboxError("a person needs a first name")
-        if username and any(p.username == username for p in self.people.values()):
+        if username and any(p.username == username for p in self.people()):
             raise SandboxError(f"the username {username!r} is taken")
         person = Person(
             self._next_user_id,
@@ -173,14 +173,16 @@ class Chats:
             role,
         )
         self._next_user_id += 1
-        self.people[person.id] = person
         self._chats[person.id] = Chat(person)
         self.person_changed(person)
         return person
 
+    def people(self) -> list[Person]:
+        return [chat.person for chat in self._chats.values()]
+
     def person(self, user_id: int) -> Person:
         try:
-            return self.people[user_id]
+            return self._chats[user_id].person
         except KeyError:
             raise SandboxError(f"there is no simulated person with id {user_id}") from None
 

@@ -65,7 +65,7 @@ class ControlAPI:
         """Everything the page shows, for its first load and after reconnecting."""
         sandbox = self._sandbox
         chats: dict[str, Any] = {}
-        for person in sandbox.chats.people.values():
+        for person in sandbox.chats.people():
             chat = sandbox.chats.chat(person.id)
             chats[str(person.id)] = {
                 "history": [entry.to_json() for entry in sandbox.chat_history(person.id)],
@@ -125,7 +125,10 @@ class ControlAPI:
         """Commands and descriptions differ per person; send each person's own."""
         return {
             **event,
-            "profiles": {str(uid): self._profile_for(uid) for uid in self._sandbox.chats.people},
+            "profiles": {
+                str(person.id): self._profile_for(person.id)
+                for person in self._sandbox.chats.people()
+            },
         }
 
     async def create_user(self, request: web.Request) -> web.Response:

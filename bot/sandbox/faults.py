@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -21,7 +22,17 @@ class Fault:
     kind: FaultKind
     remaining: int
     retry_after: int = 1
-    methods: frozenset[str] | None = None
+    methods: Collection[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(
+                f"fault kind must be one of {', '.join(FAULT_KINDS)}, not {self.kind!r}"
+            )
+        if self.remaining < 1 or self.retry_after < 1:
+            raise ValueError("count and retry_after must be at least 1")
+        # Telegram matches method names without regard to case.
+        self.methods = frozenset(m.lower() for m in self.methods) if self.methods else None
 
     def matches(self, method: str) -> bool:
         return self.methods is None or method.lower() in self.methods
@@ -31,19 +42,8 @@ class FaultPlan:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
 
-    def inject(
-        self,
-        kind: FaultKind,
-        count: int,
-        retry_after: int = 1,
-        methods: set[str] | None = None,
-    ) -> None:
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}, not {kind!r}")
-        if count < 1 or retry_after < 1:
-            raise ValueError("count and retry_after must be at least 1")
-        lowered = frozenset(m.lower() for m in methods) if methods else None
-        self._faults.append(Fault(kind, count, retry_after, lowered))
+    def add(self, fault: Fault) -> None:
+        self._faults.append(fault)
 
     def take(self, method: str) -> Fault | None:
         """The fault this call suffers, if any; each call uses up one."""

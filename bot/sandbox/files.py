@@ -26,8 +26,7 @@ class StoredFile:
     mime_type: str
     file_path: str
     file_name: str | None = None
-    width: int | None = None
-    height: int | None = None
+    dimensions: tuple[int, int] | None = None  # width and height of a photo or sticker
 
     @property
     def size(self) -> int:
@@ -72,12 +71,13 @@ class StoredFile:
         }
 
     def to_photo_size(self) -> dict[str, Any]:
+        width, height = self.dimensions or (0, 0)
         return {
             "file_id": self.file_id,
             "file_unique_id": self.file_unique_id,
             "file_size": self.size,
-            "width": self.width or 0,
-            "height": self.height or 0,
+            "width": width,
+            "height": height,
         }
 
 
@@ -94,7 +94,7 @@ class FileStore:
         *,
         mime_type: str | None = None,
         file_name: str | None = None,
-        size: tuple[int, int] | None = None,
+        dimensions: tuple[int, int] | None = None,
     ) -> StoredFile:
         mime = mime_type or _guess_mime(file_name) or "application/octet-stream"
         extension = mimetypes.guess_extension(mime) or ".bin"
@@ -107,8 +107,7 @@ class FileStore:
             mime_type=mime,
             file_path=f"{_FOLDER[kind]}/file_{len(self._by_id)}{extension}",
             file_name=file_name,
-            width=size[0] if size else None,
-            height=size[1] if size else None,
+            dimensions=dimensions,
         )
         self._by_id[stored.file_id] = stored
         self._by_unique_id[unique_id] = stored

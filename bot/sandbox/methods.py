@@ -76,7 +76,6 @@ class BotMethods:
     def __init__(
         self,
         *,
-        bot_user: dict[str, Any],
         chats: Chats,
         files: FileStore,
         updates: UpdateQueue,
@@ -85,7 +84,6 @@ class BotMethods:
         limiter: SendLimiter | None,
         events: EventHub,
     ) -> None:
-        self._bot_user = bot_user
         self._chats = chats
         self._files = files
         self._updates = updates
@@ -138,7 +136,7 @@ class BotMethods:
 
     async def get_me(self, p: Params) -> dict[str, Any]:
         return {
-            **self._bot_user,
+            **self._chats.bot_user,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
@@ -469,7 +467,7 @@ class BotMethods:
             if sum(size) > 10_000 or max(size) > 20 * min(size):
                 raise bad_request("PHOTO_INVALID_DIMENSIONS")
             mime = image_mime(upload.data)
-            return self._files.add("photo", upload.data, mime_type=mime, size=size)
+            return self._files.add("photo", upload.data, mime_type=mime, dimensions=size)
         return self._files.add(
             kind, upload.data, mime_type=upload.content_type, file_name=upload.filename
         )

@@ -61,8 +61,8 @@ class Params:
         return value
 
     def optional_int(self, name: str) -> int | None:
-        value = self.values.get(name)
-        if value is None or value == "":
+        value = self._given(name)
+        if value is None:
             return None
         if isinstance(value, bool):
             raise bad_request(f'field "{name}" must be of type Integer')
@@ -78,8 +78,8 @@ class Params:
         raise bad_request(f'field "{name}" must be of type Integer')
 
     def number(self, name: str, default: float) -> float:
-        value = self.values.get(name)
-        if value is None or value == "":
+        value = self._given(name)
+        if value is None:
             return default
         if isinstance(value, bool):
             raise bad_request(f'field "{name}" must be of type Float')
@@ -89,8 +89,8 @@ class Params:
             raise bad_request(f'field "{name}" must be of type Float') from None
 
     def flag(self, name: str, default: bool = False) -> bool:
-        value = self.values.get(name)
-        if value is None or value == "":
+        value = self._given(name)
+        if value is None:
             return default
         if isinstance(value, bool):
             return value
@@ -102,9 +102,7 @@ class Params:
 
     def json_object(self, name: str, what: str) -> Any:
         """A JSON-serialized object parameter; `what` names it in the error, as Telegram does."""
-        value = self.values.get(name)
-        if value is None or value == "":
-            return None
+        value = self._given(name)
         if isinstance(value, str):
             try:
                 return json.loads(value)
@@ -132,6 +130,11 @@ class Params:
                 raise bad_request(f"{name}: file not found in the request")
             return part
         return value
+
+    def _given(self, name: str) -> Any:
+        """The value, or None when it is missing or empty: Telegram reads both as not given."""
+        value = self.values.get(name)
+        return None if value == "" else value
 
 
 async def read_params(request: web.Request) -> Params:

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.sandbox.chats import CallbackQuery, Chat, Chats, Person, StoredMessage
 from bot.sandbox.errors import SandboxError
-from bot.sandbox.files import UPLOAD_MAX_BYTES, FileKind, FileStore, StoredFile
+from bot.sandbox.files import UPLOAD_MAX_BYTES, FileStore, StoredFile
 from bot.sandbox.formatting import parse
 from bot.sandbox.markup import callback_data_on
 from bot.sandbox.media import image_mime, image_size, sample_png, sample_voice
@@ -31,21 +31,12 @@ _SPECIAL_BUTTONS = (
 
 
 class People:
+    """The actions themselves; `SandboxBotAPI.user_*` are the entry points and hold the defaults."""
+
     def __init__(self, chats: Chats, files: FileStore, updates: UpdateQueue) -> None:
         self._chats = chats
         self._files = files
         self._updates = updates
-
-    def create(
-        self,
-        first_name: str,
-        language_code: str = "en",
-        username: str | None = None,
-        *,
-        last_name: str | None = None,
-        role: str = "",
-    ) -> Person:
-        return self._chats.add_person(first_name, language_code, username, last_name, role)
 
     def send_text(self, user_id: int, text: str, reply_to: int | None = None) -> StoredMessage:
         chat = self._open_chat(user_id)
@@ -59,15 +50,15 @@ class People:
             fields["entities"] = formatted.entities
         return self._send(chat, fields, reply_to)
 
-    def send_photo(
-        self, user_id: int, data: bytes | None = None, caption: str | None = None
-    ) -> StoredMessage:
+    def send_photo(self, user_id: int, data: bytes | None, caption: str | None) -> StoredMessage:
         chat = self._open_chat(user_id)
         data = data if data is not None else sample_png()
         size = image_size(data)
         if size is None:
             raise SandboxError("a photo must be a PNG, JPEG, GIF or WebP image")
-        stored = self._store("photo", data, mime_type=image_mime(data), size=size)
+        stored = self._files.add(
+            "photo", _sendable(data), mime_type=image_mime(data), dimensions=size
+        )
         fields = {"photo": [stored.to_photo_size()], **_caption(caption)}
         return self._send(chat, fields, file=stored)
 
@@ -76,25 +67,25 @@ class People:
         user_id: int,
         data: bytes,
         file_name: str,
-        mime_type: str | None = None,
-        caption: str | None = None,
+        mime_type: str | None,
+        caption: str | None,
     ) -> StoredMessage:
         chat = self._open_chat(user_id)
-        stored = self._store("document", data, mime_type=mime_type, file_name=file_name)
+        stored = self._files.add(
+            "document", _sendable(data), mime_type=mime_type, file_name=file_name
+        )
         fields = {"document": stored.to_document(), **_caption(caption)}
         return self._send(chat, fields, file=stored)
 
-    def send_sticker(self, user_id: int, emoji: str = "🙂") -> StoredMessage:
+    def send_sticker(self, user_id: int, emoji: str) -> StoredMessage:
         chat = self._open_chat(user_id)
-        image = sample_png(512, 512)
-        stored = self._store("sticker", image, mime_type="image/png", size=(512, 512))
+        image = _sendable(sample_png(512, 512))
+        stored = self._files.add("sticker", image, mime_type="image/png", dimensions=(512, 512))
         return self._send(chat, {"sticker": stored.to_sticker(emoji)}, file=stored)
 
-    def send_voice(
-        self, user_id: int, duration: int = 3, data: bytes | None = None
-    ) -> StoredMessage:
+    def send_voice(self, user_id: int, duration: int) -> StoredMessage:
         chat = self._open_chat(user_id)
-        stored = self._store("voice", data or sample_voice(), mime_type="audio/ogg")
+        stored = self._files.add("voice", _sendable(sample_voice()), mime_type="audio/ogg")
         return self._send(chat, {"voice": stored.to_voice(duration)}, file=stored)
 
     def edit_text(self, user_id: int, message_id: int, text: str) -> StoredMessage:
@@ -177,19 +168,6 @@ class People:
             raise SandboxError(f"{chat.person.first_name} has blocked the bot; unblock it first")
         return chat
 
-    def _store(
-        self,
-        kind: FileKind,
-        data: bytes,
-        *,
-        mime_type: str | None = None,
-        file_name: str | None = None,
-        size: tuple[int, int] | None = None,
-    ) -> StoredFile:
-        if not data or len(data) > UPLOAD_MAX_BYTES:
-            raise SandboxError("a file must have 1 byte to 50 MB")
-        return self._files.add(kind, data, mime_type=mime_type, file_name=file_name, size=size)
-
     def _send(
         self,
         chat: Chat,
@@ -238,6 +216,13 @@ class People:
                 "new_chat_member": kicked if blocked else member,
             },
         )
+
+
+def _sendable(data: bytes) -> bytes:
+    """A file a person may send: Telegram takes 1 byte to 50 MB."""
+    if not data or len(data) > UPLOAD_MAX_BYTES:
+        raise SandboxError("a file must have 1 byte to 50 MB")
+    return data
 
 
 def _caption(caption: str | None) -> dict[str, Any]:

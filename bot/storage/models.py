@@ -61,6 +61,27 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index over only the rows where ``where`` holds, on PostgreSQL and SQLite alike."""
+    return Index(
+        name,
+        *columns,
+        unique=unique,
+        postgresql_where=text(where),
+        sqlite_where=text(where),
+    )
+
+
+class _OfEscalation:
+    """A row that belongs to one escalation and is deleted with it."""
+
+    # sort_order: these come first in the table, as in the migrations that made them
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), index=True, sort_order=-1
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -185,12 +206,7 @@ class CheckIn(Base):
     __table_args__ = (
         UniqueConstraint("person_id", "local_date"),
         # the hourly retention purge looks only for old rows that still hold a note
-        Index(
-            "ix_checkins_note_started_at",
-            "started_at",
-            postgresql_where=text("note IS NOT NULL"),
-            sqlite_where=text("note IS NOT NULL"),
-        ),
+        _partial_index("ix_checkins_note_started_at", "started_at", where="note IS NOT NULL"),
     )
 
 
@@ -269,28 +285,23 @@ class Escalation(Base):
     rating: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (
-        Index(
+        _partial_index(
             "uq_escalations_one_open_per_subject",
             "subject_id",
+            where="resolved_at IS NULL",
             unique=True,
-            postgresql_where=text("resolved_at IS NULL"),
-            sqlite_where=text("resolved_at IS NULL"),
         ),
         Index("ix_escalations_claimed_by", "claimed_by", "state"),
         {"sqlite_autoincrement": True},
     )
 
 
-class EscalationNote(Base):
+class EscalationNote(_OfEscalation, Base):
     """A peer worker's note on an escalation: appended, never overwritten; shown to the next
     worker. ``author_alias`` keeps who wrote it after the author's erasure."""
 
     __tablename__ = "escalation_notes"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    escalation_id: Mapped[int] = mapped_column(
-        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
-    )
     author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     author_alias: Mapped[str | None] = mapped_column(String(32))
     closing: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -319,15 +330,11 @@ class QueuedMessage(Base):
     __table_args__ = (Index("ix_queued_messages_sender", "sender_id", "message_id"),)
 
 
-class EscalationReason(Base):
+class EscalationReason(_OfEscalation, Base):
     """Why an escalation is open: a request, crisis language, a flag, silence, family."""
 
     __tablename__ = "escalation_reasons"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    escalation_id: Mapped[int] = mapped_column(
-        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
-    )
     source: Mapped[str] = mapped_column(String(16))
     tier: Mapped[str] = mapped_column(String(12))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)  # structured: signs, rule, categories
@@ -338,55 +345,38 @@ class EscalationReason(Base):
 
     __table_args__ = (
         # the hourly retention purge looks only for old reasons that still hold a note
-        Index(
-            "ix_escalation_reasons_note_at",
-            "at",
-            postgresql_where=text("note IS NOT NULL"),
-            sqlite_where=text("note IS NOT NULL"),
-        ),
+        _partial_index("ix_escalation_reasons_note_at", "at", where="note IS NOT NULL"),
     )
 
 
-class EscalationEvent(Base):
+class EscalationEvent(_OfEscalation, Base):
     """Every change of an escalation, when and by whom: the source of response-time reports."""
 
     __tablename__ = "escalation_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    escalation_id: Mapped[int] = mapped_column(
-        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
-    )
     kind: Mapped[str] = mapped_column(String(24))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class EscalationCard(Base):
+class EscalationCard(_OfEscalation, Base):
     """A card about an escalation in a staff member's chat, so it can be updated later."""
 
     __tablename__ = "escalation_cards"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    escalation_id: Mapped[int] = mapped_column(
-        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
-    )
     staff_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
 
 
-class RelayMessage(Base):
+class RelayMessage(_OfEscalation, Base):
     """A message in a worker's chat that belongs to one escalation (a relayed message, the
     confirmation of one the worker sent, the context card), so a Telegram reply to it can
     only go to that escalation's person."""
 
     __tablename__ = "relay_messages"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    escalation_id: Mapped[int] = mapped_column(
-        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
-    )
     direction: Mapped[str] = mapped_column(String(12))  # to_worker | to_subject | context
     worker_chat_id: Mapped[int] = mapped_column(BigInteger)
     worker_message_id: Mapped[int | None] = mapped_column(BigInteger)

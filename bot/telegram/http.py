@@ -14,6 +14,8 @@ PTB turns HTTP status codes into its errors itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -32,16 +34,14 @@ class AiohttpRequest(BaseRequest):
         media_write_timeout: float | None = 20.0,
     ) -> None:
         self._pool_size = connection_pool_size
-        self._read_timeout = read_timeout
-        self._write_timeout = write_timeout
-        self._connect_timeout = connect_timeout
-        self._pool_timeout = pool_timeout
-        self._media_write_timeout = media_write_timeout
+        self._timeouts = _Timeouts(
+            read_timeout, write_timeout, connect_timeout, pool_timeout, media_write_timeout
+        )
         self._session: aiohttp.ClientSession | None = None
 
     @property
     def read_timeout(self) -> float | None:
-        return self._read_timeout
+        return self._timeouts.read
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
@@ -57,26 +57,6 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
-
-    def _timeout(
-        self,
-        media: bool,
-        read_timeout: object,
-        write_timeout: object,
-        connect_timeout: object,
-        pool_timeout: object,
-    ) -> aiohttp.ClientTimeout:
-        read = _given(read_timeout, self._read_timeout)
-        write = _given(write_timeout, self._media_write_timeout if media else self._write_timeout)
-        connect = _given(connect_timeout, self._connect_timeout)
-        pool = _given(pool_timeout, self._pool_timeout)
-        # aiohttp has no separate write timeout: sending the body and reading the answer
-        # share the read allowance, which gets the write one added (an upload of a chart).
-        sock_read = None if read is None else read + (write or 0.0)
-        acquire = None if pool is None or connect is None else pool + connect
-        return aiohttp.ClientTimeout(
-            total=None, connect=acquire, sock_connect=connect, sock_read=sock_read
-        )
 
     async def do_request(
         self,
@@ -99,7 +79,7 @@ class AiohttpRequest(BaseRequest):
                 body.add_field(name, value)
             for name, (filename, content, mimetype) in files.items():
                 body.add_field(name, content, filename=filename, content_type=mimetype)
-        timeout = self._timeout(
+        timeout = self._timeouts.for_call(
             bool(files), read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         try:
@@ -109,6 +89,38 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Timeouts:
+    """The request's own timeouts in seconds (None: no limit), for when PTB passes none."""
+
+    read: float | None
+    write: float | None
+    connect: float | None
+    pool: float | None
+    media_write: float | None
+
+    def for_call(
+        self,
+        media: bool,
+        read_timeout: object,
+        write_timeout: object,
+        connect_timeout: object,
+        pool_timeout: object,
+    ) -> aiohttp.ClientTimeout:
+        """aiohttp's timeout for one call, from what PTB passed for it and these defaults."""
+        read = _given(read_timeout, self.read)
+        write = _given(write_timeout, self.media_write if media else self.write)
+        connect = _given(connect_timeout, self.connect)
+        pool = _given(pool_timeout, self.pool)
+        # aiohttp has no separate write timeout: sending the body and reading the answer
+        # share the read allowance, which gets the write one added (an upload of a chart).
+        sock_read = None if read is None else read + (write or 0.0)
+        acquire = None if pool is None or connect is None else pool + connect
+        return aiohttp.ClientTimeout(
+            total=None, connect=acquire, sock_connect=connect, sock_read=sock_read
+        )
 
 
 def _given(value: object, default: float | None) -> float | None:
