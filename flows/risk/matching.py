@@ -22,8 +22,8 @@ import bisect
 import itertools
 import operator
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 
 from ahocorasick_rs import AhoCorasick
 
@@ -38,6 +38,8 @@ _Found = dict[int, list[Span]]
 _PLACE = operator.itemgetter(0, 1)
 _LITERAL = operator.itemgetter(0)
 _START = operator.itemgetter(1)
+_CLAUSE = operator.itemgetter(0)
+_LITERAL_OF_PAIR = operator.itemgetter(1)
 
 
 class Vocabulary:
@@ -57,13 +59,19 @@ class Vocabulary:
     def find(self, squeezed: str, breaks: list[int]) -> dict[int, set[int]]:
         """Clause number -> the strings (ids) that start in that clause of a squeezed text
         (``breaks``: its clause breaks)."""
-        present: defaultdict[int, set[int]] = defaultdict(set)
+        present: dict[int, set[int]] = {}
         if self._automaton is None:
             return present
         matches = self._automaton.find_matches_as_indexes(squeezed, overlapping=True)
         clauses = map(bisect.bisect_left, itertools.repeat(breaks), map(_START, matches))
-        for clause, literal in zip(clauses, map(_LITERAL, matches), strict=True):
-            present[clause].add(literal)
+        # Matches come by where they end, so nearly always clause by clause.
+        pairs = zip(clauses, map(_LITERAL, matches), strict=True)
+        for clause, group in itertools.groupby(pairs, _CLAUSE):
+            literals = set(map(_LITERAL_OF_PAIR, group))
+            if clause in present:
+                present[clause] |= literals
+            else:
+                present[clause] = literals
         return present
 
 
@@ -90,20 +98,13 @@ class PhraseSet:
         )
         self.always = tuple(n for n, phrase in enumerate(self.phrases) if phrase.anchors is None)
 
-    def anchored(self, present: dict[int, set[int]]) -> dict[int, list[int]]:
-        """Clause number -> numbers of the phrases that may match in that clause, from the
-        strings each clause holds: an anchor and, for a phrase kept inside a clause, a
-        string of each of its other required sets."""
+    def anchored(self, literals: AbstractSet[int]) -> list[int]:
+        """Numbers of the phrases that may match in a clause that holds these strings: an
+        anchor and, for a phrase kept inside a clause, a string of each of its other
+        required sets."""
         owners, needs, within = self._owners, self.needs, self.within_clause
-        found: dict[int, list[int]] = {}
-        for clause, literals in present.items():
-            numbers = set().union(*map(owners.__getitem__, literals))
-            kept = [
-                n for n in numbers if not (within[n] and any(map(literals.isdisjoint, needs[n])))
-            ]
-            if kept:
-                found[clause] = kept
-        return found
+        numbers = set().union(*map(owners.__getitem__, literals))
+        return [n for n in numbers if not (within[n] and any(map(literals.isdisjoint, needs[n])))]
 
 
 class Text:
@@ -113,64 +114,91 @@ class Text:
         "_anchored",
         "_clauses",
         "_cut",
+        "_kept",
         "_present",
-        "_squeezed",
-        "_squeezed_breaks",
         "_vocabulary",
         "_wordings",
         "breaks",
+        "squeezed",
         "text",
     )
 
-    def __init__(self, text: str, vocabulary: Vocabulary) -> None:
+    def __init__(self, text: str, vocabulary: Vocabulary, squeezed: str | None = None) -> None:
+        """``squeezed`` is ``squeeze(text)``, when the caller has it already."""
         self.text = text
         self._vocabulary = vocabulary
-        self._present: dict[int, set[int]] | None = None
         self.breaks = [m.start() for m in CLAUSE_BREAK.finditer(text)]
         self._clauses = list(
             zip([0, *(b + 1 for b in self.breaks)], [*self.breaks, len(text)], strict=True)
         )
+        self.squeezed = squeeze(text) if squeezed is None else squeezed
         # Squeezing keeps every clause break, so clause k is the same in both texts.
-        self._squeezed = squeeze(text)
-        self._squeezed_breaks = [m.start() for m in CLAUSE_BREAK.finditer(self._squeezed)]
-        self._anchored: dict[int, dict[int, list[int]]] = {}
+        self._present: dict[int, set[int]] | None = None
+        self._anchored: dict[tuple[int, int], list[int]] = {}
+        # Phrases by the strings a clause holds: clauses of a message often hold the same.
+        self._kept: dict[tuple[int, frozenset[int]], list[int]] = {}
         self._wordings: dict[tuple[int, bool, str], _Found] = {}
         self._cut: dict[tuple[int, int, int], set[int]] = {}
 
-    def _anchored_in(self, phrases: PhraseSet) -> dict[int, list[int]]:
-        anchored = self._anchored.get(id(phrases))
-        if anchored is None:
-            if self._present is None:
-                self._present = self._vocabulary.find(self._squeezed, self._squeezed_breaks)
-            anchored = self._anchored[id(phrases)] = phrases.anchored(self._present)
-        return anchored
+    @property
+    def present(self) -> dict[int, set[int]]:
+        """Clause number -> the vocabulary's strings (ids) that start in it (found once)."""
+        if self._present is None:
+            breaks = self.breaks
+            if len(self.squeezed) != len(self.text):
+                breaks = [m.start() for m in CLAUSE_BREAK.finditer(self.squeezed)]
+            self._present = self._vocabulary.find(self.squeezed, breaks)
+        return self._present
 
-    def work(self, phrases: PhraseSet, pieces: list[Span]) -> Iterator[Match]:
-        """Where the phrases of the set match in the given pieces of the text: (phrase,
-        piece number, region, match spans) for each region of a piece that holds a match,
-        in the order phrase, piece, region, found as they are asked for. The spans are
-        those that running the phrase's pattern over the whole piece finds in the region.
-        A region is read at the first piece that holds it only: a later window would find
-        the same matches again."""
+    def _anchored_in(self, phrases: PhraseSet, clause: int) -> list[int]:
+        """Numbers of the set's phrases that may match in a clause (see ``anchored``)."""
+        key = (id(phrases), clause)
+        numbers = self._anchored.get(key)
+        if numbers is None:
+            literals = self.present.get(clause)
+            numbers = self._anchored[key] = self._kept_for(phrases, literals) if literals else []
+        return numbers
+
+    def _kept_for(self, phrases: PhraseSet, literals: AbstractSet[int]) -> list[int]:
+        key = (id(phrases), frozenset(literals))
+        numbers = self._kept.get(key)
+        if numbers is None:
+            numbers = self._kept[key] = phrases.anchored(literals)
+        return numbers
+
+    def work(
+        self, phrases: PhraseSet, pieces: list[Span], only: Collection[int] | None = None
+    ) -> Iterator[Match]:
+        """Where the phrases of the set (or those of them numbered in ``only``) match in
+        the given pieces of the text: (phrase, piece number, region, match spans) for each
+        region of a piece that holds a match, in the order phrase, piece, region, found as
+        they are asked for. The spans are those that running the phrase's pattern over the
+        whole piece finds in the region. A region is read at the first piece that holds it
+        only: a later window would find the same matches again."""
         breaks = self.breaks
-        overlapping: dict[int, list[int]] = {}  # clause -> pieces that overlap it
+        overlapping: dict[int, list[int]] = {}  # clause with anchors -> pieces overlapping it
         for index, (start, end) in enumerate(pieces):
             first = bisect.bisect_left(breaks, start)
             for clause in range(first, bisect.bisect_left(breaks, end - 1) + 1):
-                overlapping.setdefault(clause, []).append(index)
+                if self._anchored_in(phrases, clause):
+                    overlapping.setdefault(clause, []).append(index)
         within = phrases.within_clause
         by_phrase: dict[int, list[tuple[int, Span, _Found, bool]]] = {}  # ..., cut
         whole: dict[int, set[int]] = {}  # piece -> phrases to run on all of it
         regions: set[Span] = set()
-        for clause, numbers in self._anchored_in(phrases).items():
+        for clause, indexes in overlapping.items():
+            numbers = self._anchored_in(phrases, clause)
+            if only is not None:
+                numbers = [n for n in numbers if n in only]
             low, high = self._clauses[clause]
-            for index in overlapping.get(clause, ()):  # in piece order
+            for index in indexes:  # in piece order
                 start, end = pieces[index]
                 region = (max(low, start), min(high, end))
                 if region[0] >= region[1]:
                     continue
                 # Phrases that may cross a clause break run on every piece holding anchors.
-                whole.setdefault(index, set()).update(n for n in numbers if not within[n])
+                if crossing := [n for n in numbers if not within[n]]:
+                    whole.setdefault(index, set()).update(crossing)
                 if region in regions:
                     continue
                 regions.add(region)
@@ -183,6 +211,8 @@ class Text:
                     ):
                         by_phrase.setdefault(number, []).append((index, region, found, cut))
         for number in phrases.always:
+            if only is not None and number not in only:
+                continue
             for index in range(len(pieces)):
                 whole.setdefault(index, set()).add(number)
         for index, wholly in whole.items():
@@ -204,12 +234,12 @@ class Text:
         found = self._cut.get(key)
         if found is None:
             present = self._vocabulary.find(squeeze(self.text[region[0] : region[1]]), [])
-            found = self._cut[key] = set(phrases.anchored(present).get(0, ()))
+            found = self._cut[key] = set(self._kept_for(phrases, present[0]) if present else ())
         return found
 
     def _held(self, start: int, end: int) -> set[int]:
         """The strings (ids) that start in the clauses overlapping text[start:end]."""
-        present = self._present or {}
+        present = self.present
         first = bisect.bisect_left(self.breaks, start)
         last = bisect.bisect_left(self.breaks, end - 1)
         return set().union(*(present.get(clause, ()) for clause in range(first, last + 1)))

@@ -267,13 +267,17 @@ def _regex_of_sequence(nodes: tuple[_Node, ...]) -> str:
 
 
 def _literal_regex(text: str) -> str:
-    """A space may be absent; a Latin letter may be stretched ("kiiill", "dieeee")."""
+    """A space may be absent; a Latin letter may be stretched ("kiiill", "dieeee").
+
+    A stretched letter is written ``kk*`` rather than ``k+`` (the same matches): ``re``
+    then skips an alternative of a group at once when its first letter is not there.
+    """
     out = []
     for char in text:
         if char == " ":
             out.append(" ?")
         elif "a" <= char <= "z":
-            out.append(char + "+")
+            out.append(char + char + "*")
         else:
             out.append(re.escape(char))
     return "".join(out)
