@@ -35,6 +35,8 @@ CLAUSE_BREAK = re.compile(f"[{CLAUSE_BREAKS}]")
 Span = tuple[int, int]
 Match = tuple[int, int, Span, list[Span]]
 _Found = dict[int, list[Span]]
+_Candidates = tuple[tuple[int, ...], tuple[int, ...]]  # kept inside a clause, crossing
+_NO_CANDIDATES: _Candidates = ((), ())
 _PLACE = operator.itemgetter(0, 1)
 _LITERAL = operator.itemgetter(0)
 _START = operator.itemgetter(1)
@@ -98,13 +100,19 @@ class PhraseSet:
         )
         self.always = tuple(n for n, phrase in enumerate(self.phrases) if phrase.anchors is None)
 
-    def anchored(self, literals: AbstractSet[int]) -> list[int]:
-        """Numbers of the phrases that may match in a clause that holds these strings: an
-        anchor and, for a phrase kept inside a clause, a string of each of its other
-        required sets."""
+    def anchored(self, literals: AbstractSet[int]) -> _Candidates:
+        """The phrases that may match in a clause that holds these strings (an anchor and,
+        for a phrase kept inside a clause, a string of each of its other required sets):
+        the numbers of those kept inside a clause, and of those that may cross a break."""
         owners, needs, within = self._owners, self.needs, self.within_clause
         numbers = set().union(*map(owners.__getitem__, literals))
-        return [n for n in numbers if not (within[n] and any(map(literals.isdisjoint, needs[n])))]
+        if not numbers:
+            return _NO_CANDIDATES
+        inside = tuple(
+            n for n in numbers if within[n] and not any(map(literals.isdisjoint, needs[n]))
+        )
+        crossing = tuple(n for n in numbers if not within[n])
+        return (inside, crossing) if inside or crossing else _NO_CANDIDATES
 
 
 class Text:
@@ -134,9 +142,9 @@ class Text:
         self.squeezed = squeeze(text) if squeezed is None else squeezed
         # Squeezing keeps every clause break, so clause k is the same in both texts.
         self._present: dict[int, set[int]] | None = None
-        self._anchored: dict[tuple[int, int], list[int]] = {}
+        self._anchored: dict[tuple[int, int], _Candidates] = {}
         # Phrases by the strings a clause holds: clauses of a message often hold the same.
-        self._kept: dict[tuple[int, frozenset[int]], list[int]] = {}
+        self._kept: dict[tuple[int, frozenset[int]], _Candidates] = {}
         self._wordings: dict[tuple[int, bool, str], _Found] = {}
         self._cut: dict[tuple[int, int, int], set[int]] = {}
 
@@ -150,21 +158,23 @@ class Text:
             self._present = self._vocabulary.find(self.squeezed, breaks)
         return self._present
 
-    def _anchored_in(self, phrases: PhraseSet, clause: int) -> list[int]:
-        """Numbers of the set's phrases that may match in a clause (see ``anchored``)."""
+    def _anchored_in(self, phrases: PhraseSet, clause: int) -> _Candidates:
+        """The set's phrases that may match in a clause (see ``PhraseSet.anchored``)."""
         key = (id(phrases), clause)
-        numbers = self._anchored.get(key)
-        if numbers is None:
+        found = self._anchored.get(key)
+        if found is None:
             literals = self.present.get(clause)
-            numbers = self._anchored[key] = self._kept_for(phrases, literals) if literals else []
-        return numbers
+            found = self._anchored[key] = (
+                self._kept_for(phrases, literals) if literals else _NO_CANDIDATES
+            )
+        return found
 
-    def _kept_for(self, phrases: PhraseSet, literals: AbstractSet[int]) -> list[int]:
+    def _kept_for(self, phrases: PhraseSet, literals: AbstractSet[int]) -> _Candidates:
         key = (id(phrases), frozenset(literals))
-        numbers = self._kept.get(key)
-        if numbers is None:
-            numbers = self._kept[key] = phrases.anchored(literals)
-        return numbers
+        found = self._kept.get(key)
+        if found is None:
+            found = self._kept[key] = phrases.anchored(literals)
+        return found
 
     def work(
         self, phrases: PhraseSet, pieces: list[Span], only: Collection[int] | None = None
@@ -180,16 +190,16 @@ class Text:
         for index, (start, end) in enumerate(pieces):
             first = bisect.bisect_left(breaks, start)
             for clause in range(first, bisect.bisect_left(breaks, end - 1) + 1):
-                if self._anchored_in(phrases, clause):
+                if self._anchored_in(phrases, clause) is not _NO_CANDIDATES:
                     overlapping.setdefault(clause, []).append(index)
-        within = phrases.within_clause
         by_phrase: dict[int, list[tuple[int, Span, _Found, bool]]] = {}  # ..., cut
         whole: dict[int, set[int]] = {}  # piece -> phrases to run on all of it
         regions: set[Span] = set()
         for clause, indexes in overlapping.items():
-            numbers = self._anchored_in(phrases, clause)
+            inside, crossing = self._anchored_in(phrases, clause)
             if only is not None:
-                numbers = [n for n in numbers if n in only]
+                inside = tuple(n for n in inside if n in only)
+                crossing = tuple(n for n in crossing if n in only)
             low, high = self._clauses[clause]
             for index in indexes:  # in piece order
                 start, end = pieces[index]
@@ -197,19 +207,23 @@ class Text:
                 if region[0] >= region[1]:
                     continue
                 # Phrases that may cross a clause break run on every piece holding anchors.
-                if crossing := [n for n in numbers if not within[n]]:
+                if crossing:
                     whole.setdefault(index, set()).update(crossing)
-                if region in regions:
+                if not inside or region in regions:
                     continue
                 regions.add(region)
                 found, again = self._found(phrases, region)
                 cut = region != (low, high)  # a window cuts the clause
-                for number in numbers:
+                entry = (index, region, found, cut)
+                for number in inside:
                     # A wording met before is matched now (once): most phrases are not in it.
-                    if within[number] and (
-                        not again or self._spans(phrases, number, region, found, cut)
-                    ):
-                        by_phrase.setdefault(number, []).append((index, region, found, cut))
+                    if again:
+                        spans = found.get(number)
+                        if spans is None:
+                            spans = self._spans(region, found, cut, phrases, number)
+                        if not spans:
+                            continue
+                    by_phrase.setdefault(number, []).append(entry)
         for number in phrases.always:
             if only is not None and number not in only:
                 continue
@@ -224,7 +238,7 @@ class Text:
                     by_phrase.setdefault(number, []).append(entry)
         for number in sorted(by_phrase):
             for index, region, found, cut in sorted(by_phrase[number], key=_PLACE):
-                if spans := self._spans(phrases, number, region, found, cut):
+                if spans := self._spans(region, found, cut, phrases, number):
                     low = region[0]
                     yield number, index, region, [(s + low, e + low) for s, e in spans]
 
@@ -234,7 +248,7 @@ class Text:
         found = self._cut.get(key)
         if found is None:
             present = self._vocabulary.find(squeeze(self.text[region[0] : region[1]]), [])
-            found = self._cut[key] = set(self._kept_for(phrases, present[0]) if present else ())
+            found = self._cut[key] = set(self._kept_for(phrases, present[0])[0] if present else ())
         return found
 
     def _held(self, start: int, end: int) -> set[int]:
@@ -257,7 +271,7 @@ class Text:
         return found, True
 
     def _spans(
-        self, phrases: PhraseSet, number: int, region: Span, found: _Found, cut: bool
+        self, region: Span, found: _Found, cut: bool, phrases: PhraseSet, number: int
     ) -> list[Span]:
         """A phrase's matches in a region, relative to its start (``found`` keeps them).
         A window that cuts a long clause may not hold the anchor that the clause holds:
