@@ -81,7 +81,7 @@ class PhraseSet:
     """Compiled phrases of one kind (the lexicon's, the idioms, the exceptions), numbered
     by their position, with the strings they require in a shared vocabulary."""
 
-    __slots__ = ("_owners", "always", "needs", "phrases", "within_clause")
+    __slots__ = ("_owners", "always", "anchor_ids", "needs", "phrases", "within_clause")
 
     def __init__(self, phrases: Sequence[CompiledPhrase], vocabulary: Vocabulary) -> None:
         self.phrases = tuple(phrases)
@@ -92,6 +92,7 @@ class PhraseSet:
             for string in phrase.anchors or ():
                 owners[ids[string]].append(number)
         self._owners = tuple(tuple(numbers) for numbers in owners)
+        self.anchor_ids = frozenset(i for i, numbers in enumerate(owners) if numbers)
         # What a clause must hold besides the anchor: one string of each other set (for a
         # phrase that may cross a clause break, the piece it is run on must hold them).
         self.needs = tuple(
@@ -122,7 +123,6 @@ class Text:
         "_anchored",
         "_clauses",
         "_cut",
-        "_kept",
         "_present",
         "_vocabulary",
         "_wordings",
@@ -142,9 +142,7 @@ class Text:
         self.squeezed = squeeze(text) if squeezed is None else squeezed
         # Squeezing keeps every clause break, so clause k is the same in both texts.
         self._present: dict[int, set[int]] | None = None
-        self._anchored: dict[tuple[int, int], _Candidates] = {}
-        # Phrases by the strings a clause holds: clauses of a message often hold the same.
-        self._kept: dict[tuple[int, frozenset[int]], _Candidates] = {}
+        self._anchored: dict[int, dict[int, _Candidates]] = {}
         self._wordings: dict[tuple[int, bool, str], _Found] = {}
         self._cut: dict[tuple[int, int, int], set[int]] = {}
 
@@ -158,23 +156,25 @@ class Text:
             self._present = self._vocabulary.find(self.squeezed, breaks)
         return self._present
 
-    def _anchored_in(self, phrases: PhraseSet, clause: int) -> _Candidates:
-        """The set's phrases that may match in a clause (see ``PhraseSet.anchored``)."""
-        key = (id(phrases), clause)
-        found = self._anchored.get(key)
-        if found is None:
-            literals = self.present.get(clause)
-            found = self._anchored[key] = (
-                self._kept_for(phrases, literals) if literals else _NO_CANDIDATES
-            )
-        return found
-
-    def _kept_for(self, phrases: PhraseSet, literals: AbstractSet[int]) -> _Candidates:
-        key = (id(phrases), frozenset(literals))
-        found = self._kept.get(key)
-        if found is None:
-            found = self._kept[key] = phrases.anchored(literals)
-        return found
+    def _anchored_in(self, phrases: PhraseSet) -> dict[int, _Candidates]:
+        """Clause number -> the set's phrases that may match in it (see
+        ``PhraseSet.anchored``), for the clauses that hold one of the set's anchors."""
+        anchored = self._anchored.get(id(phrases))
+        if anchored is None:
+            anchored = self._anchored[id(phrases)] = {}
+            anchors = phrases.anchor_ids
+            # Clauses of a message often hold the same strings: each set is judged once.
+            kept: dict[frozenset[int], _Candidates] = {}
+            for clause, literals in self.present.items():
+                if anchors.isdisjoint(literals):
+                    continue
+                key = frozenset(literals)
+                candidates = kept.get(key)
+                if candidates is None:
+                    candidates = kept[key] = phrases.anchored(literals)
+                if candidates is not _NO_CANDIDATES:
+                    anchored[clause] = candidates
+        return anchored
 
     def work(
         self, phrases: PhraseSet, pieces: list[Span], only: Collection[int] | None = None
@@ -186,17 +186,18 @@ class Text:
         whole piece finds in the region. A region is read at the first piece that holds it
         only: a later window would find the same matches again."""
         breaks = self.breaks
+        anchored = self._anchored_in(phrases)
         overlapping: dict[int, list[int]] = {}  # clause with anchors -> pieces overlapping it
         for index, (start, end) in enumerate(pieces):
             first = bisect.bisect_left(breaks, start)
             for clause in range(first, bisect.bisect_left(breaks, end - 1) + 1):
-                if self._anchored_in(phrases, clause) is not _NO_CANDIDATES:
+                if clause in anchored:
                     overlapping.setdefault(clause, []).append(index)
         by_phrase: dict[int, list[tuple[int, Span, _Found, bool]]] = {}  # ..., cut
         whole: dict[int, set[int]] = {}  # piece -> phrases to run on all of it
         regions: set[Span] = set()
         for clause, indexes in overlapping.items():
-            inside, crossing = self._anchored_in(phrases, clause)
+            inside, crossing = anchored[clause]
             if only is not None:
                 inside = tuple(n for n in inside if n in only)
                 crossing = tuple(n for n in crossing if n in only)
@@ -248,7 +249,7 @@ class Text:
         found = self._cut.get(key)
         if found is None:
             present = self._vocabulary.find(squeeze(self.text[region[0] : region[1]]), [])
-            found = self._cut[key] = set(self._kept_for(phrases, present[0])[0] if present else ())
+            found = self._cut[key] = set(phrases.anchored(present[0])[0] if present else ())
         return found
 
     def _held(self, start: int, end: int) -> set[int]:
