@@ -143,14 +143,15 @@ def _assess_text(lex: Lexicon, scan: Text, shown: str) -> tuple[list[_Finding], 
                     continue
                 seen.add((number, match[0]))
             piece = pieces[index]
-            if index not in idioms:
-                idioms[index] = _Spans(_matches(scan, lex.idioms, piece))
-            if idioms[index].overlaps(match) or _excepted(
-                lex, owner, match, scan, (index, piece), exceptions
+            spans_of_idioms = idioms.get(index)
+            if spans_of_idioms is None:
+                spans_of_idioms = idioms[index] = _Spans(_matches(scan, lex.idioms, piece))
+            if spans_of_idioms.overlaps(match) or (
+                lex.exceptions_of[owner]
+                and _excepted(lex, owner, match, scan, (index, piece), exceptions)
             ):
                 explained = True
                 continue
-            span = shown[match[0] : match[1]].strip()
             context = context or _Context(scan)
             if long_text:
                 # The level of a hit depends on its clause (and cues the whole text
@@ -160,6 +161,7 @@ def _assess_text(lex: Lexicon, scan: Text, shown: str) -> tuple[list[_Finding], 
                 if wording in judged:
                     continue
                 judged.add(wording)
+            span = shown[match[0] : match[1]].strip()
             finding = _judge(entry, match, span, context, lex.languages[entry.lang])
             findings.append(finding)
             if long_text and finding.level is Level.CRISIS:
