@@ -65,7 +65,11 @@ class Vocabulary:
         if self._automaton is None:
             return present
         matches = self._automaton.find_matches_as_indexes(squeezed, overlapping=True)
-        clauses = map(bisect.bisect_left, itertools.repeat(breaks), map(_START, matches))
+        # Position -> clause number, for every position (a break ends its clause).
+        clause_at: list[int] = []
+        for clause, (before, end) in enumerate(itertools.pairwise([-1, *breaks, len(squeezed)])):
+            clause_at.extend(itertools.repeat(clause, end - before))
+        clauses = map(clause_at.__getitem__, map(_START, matches))
         # Matches come by where they end, so nearly always clause by clause.
         pairs = zip(clauses, map(_LITERAL, matches), strict=True)
         for clause, group in itertools.groupby(pairs, _CLAUSE):
