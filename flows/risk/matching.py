@@ -127,6 +127,7 @@ class Text:
         "_anchored",
         "_clauses",
         "_cut",
+        "_held_in",
         "_present",
         "_vocabulary",
         "_wordings",
@@ -149,6 +150,7 @@ class Text:
         self._anchored: dict[int, dict[int, _Candidates]] = {}
         self._wordings: dict[tuple[int, bool, str], _Found] = {}
         self._cut: dict[tuple[int, int, int], set[int]] = {}
+        self._held_in: dict[Span, set[int]] = {}
 
     @property
     def present(self) -> dict[int, set[int]]:
@@ -257,11 +259,16 @@ class Text:
         return found
 
     def _held(self, start: int, end: int) -> set[int]:
-        """The strings (ids) that start in the clauses overlapping text[start:end]."""
-        present = self.present
-        first = bisect.bisect_left(self.breaks, start)
-        last = bisect.bisect_left(self.breaks, end - 1)
-        return set().union(*(present.get(clause, ()) for clause in range(first, last + 1)))
+        """The strings (ids) that start in the clauses overlapping text[start:end] (kept:
+        the phrases, the idioms and the exceptions of a piece all ask)."""
+        held = self._held_in.get((start, end))
+        if held is None:
+            present = self.present
+            first = bisect.bisect_left(self.breaks, start)
+            last = bisect.bisect_left(self.breaks, end - 1)
+            held = set().union(*(present.get(clause, ()) for clause in range(first, last + 1)))
+            self._held_in[(start, end)] = held
+        return held
 
     def _found(self, phrases: PhraseSet, region: Span) -> tuple[_Found, bool]:
         """The matches (relative to its start) of the set's phrases in a region, by phrase
