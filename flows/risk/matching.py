@@ -136,16 +136,14 @@ class Text:
         "text",
     )
 
-    def __init__(self, text: str, vocabulary: Vocabulary, squeezed: str | None = None) -> None:
-        """``squeezed`` is ``squeeze(text)``, when the caller has it already."""
+    def __init__(self, text: str, vocabulary: Vocabulary) -> None:
         self.text = text
         self._vocabulary = vocabulary
         self.breaks = [m.start() for m in CLAUSE_BREAK.finditer(text)]
         self._clauses = list(
             zip([0, *(b + 1 for b in self.breaks)], [*self.breaks, len(text)], strict=True)
         )
-        self.squeezed = squeeze(text) if squeezed is None else squeezed
-        # Squeezing keeps every clause break, so clause k is the same in both texts.
+        self.squeezed = squeeze(text)  # the model reads it too
         self._present: dict[int, set[int]] | None = None
         self._anchored: dict[int, dict[int, _Candidates]] = {}
         self._wordings: dict[tuple[int, bool, str], _Found] = {}
@@ -156,6 +154,7 @@ class Text:
     def present(self) -> dict[int, set[int]]:
         """Clause number -> the vocabulary's strings (ids) that start in it (found once)."""
         if self._present is None:
+            # Squeezing keeps every clause break, so clause k is the same in both texts.
             breaks = self.breaks
             if len(self.squeezed) != len(self.text):
                 breaks = [m.start() for m in CLAUSE_BREAK.finditer(self.squeezed)]
@@ -227,7 +226,7 @@ class Text:
                     if again:
                         spans = found.get(number)
                         if spans is None:
-                            spans = self._spans(region, found, cut, phrases, number)
+                            spans = self._spans(phrases, number, region, found, cut)
                         if not spans:
                             continue
                     by_phrase.setdefault(number, []).append(entry)
@@ -245,7 +244,7 @@ class Text:
                     by_phrase.setdefault(number, []).append(entry)
         for number in sorted(by_phrase):
             for index, region, found, cut in sorted(by_phrase[number], key=_PLACE):
-                if spans := self._spans(region, found, cut, phrases, number):
+                if spans := self._spans(phrases, number, region, found, cut):
                     low = region[0]
                     yield number, index, region, [(s + low, e + low) for s, e in spans]
 
@@ -283,7 +282,7 @@ class Text:
         return found, True
 
     def _spans(
-        self, region: Span, found: _Found, cut: bool, phrases: PhraseSet, number: int
+        self, phrases: PhraseSet, number: int, region: Span, found: _Found, cut: bool
     ) -> list[Span]:
         """A phrase's matches in a region, relative to its start (``found`` keeps them).
         A window that cuts a long clause may not hold the anchor that the clause holds:

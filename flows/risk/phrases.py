@@ -282,10 +282,13 @@ def _edged(nodes: tuple[_Node, ...]) -> str | None:
         return None
     first, rest = nodes[0], _regex_of_sequence(nodes[1:])
     if isinstance(first, _Group):
-        alternatives = [_edged(alternative) for alternative in first.alternatives]
-        if any(alternative is None for alternative in alternatives):
-            return None
-        return "(?:" + "|".join(map(str, alternatives)) + ")" + rest
+        alternatives = []
+        for alternative in first.alternatives:
+            edged = _edged(alternative)
+            if edged is None:
+                return None
+            alternatives.append(edged)
+        return "(?:" + "|".join(alternatives) + ")" + rest
     if not isinstance(first, _Literal) or first.text[0] == " ":
         return None  # a mark, or an optional space: no known first character
     char = first.text[0]
