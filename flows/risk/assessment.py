@@ -16,14 +16,14 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from flows.risk.levels import Level
 from flows.risk.lexicon import Entry, LanguageRules, Lexicon, default_lexicon
 from flows.risk.matching import PhraseSet, Span, Text
 from flows.risk.model import NgramModel, default_model
-from flows.risk.normalise import censored_variants, squeeze
+from flows.risk.normalise import censored_variants
 
 _SENTENCE_BREAK = re.compile(r"[.!?。！？\n…]")
 _NEGATION_WINDOW = 80
@@ -81,10 +81,11 @@ def assess(
     normalised = lex.normaliser.normalise(text)
     if not normalised:
         return NO_RISK
-    findings, explained = _assess_text(lex, normalised, normalised)
+    scan = Text(normalised, lex.vocabulary)
+    findings, explained = _assess_text(lex, scan, normalised)
     shown, variants = censored_variants(normalised)
     for variant in variants:
-        more, also_explained = _assess_text(lex, variant, shown)
+        more, also_explained = _assess_text(lex, Text(variant, lex.vocabulary), shown)
         findings.extend(more)
         explained = explained or also_explained
     found = _combine(findings) if findings else NO_RISK
@@ -95,7 +96,7 @@ def assess(
     # as an idiom or one of its exceptions ("dying my hair"): the lexicon's reading wins.
     if screen is None or found.softened or explained:
         return found
-    if not screen.is_crisis(squeeze(normalised)):
+    if not screen.is_crisis(scan.squeezed):
         return found
     # What the phrases missed: crisis by the model (a denied or past phrase stays concern).
     return Assessment(Level.CRISIS, found.categories, found.matched, ("model",))
@@ -111,7 +112,7 @@ def _combine(findings: list[_Finding]) -> Assessment:
     return Assessment(level, tuple(categories), tuple(matched), (), softened)
 
 
-def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], bool]:
+def _assess_text(lex: Lexicon, scan: Text, shown: str) -> tuple[list[_Finding], bool]:
     """Findings in one normalised text, and whether a hit was explained away (an idiom or
     an entry's exception); spans are reported from ``shown`` (same length).
 
@@ -120,7 +121,7 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
     holds, and its first crisis finding ends the search: nothing later can raise the
     level. A short message is read whole, so that every category it shows is reported.
     """
-    scan = Text(text, lex.vocabulary)
+    text = scan.text
     pieces = _pieces(text)
     long_text = len(pieces) > 1
     findings: list[_Finding] = []
@@ -142,14 +143,15 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
                     continue
                 seen.add((number, match[0]))
             piece = pieces[index]
-            if index not in idioms:
-                idioms[index] = _Spans(_matches(scan, lex.idioms, piece))
-            if idioms[index].overlaps(match) or _excepted(
-                lex, owner, match, scan, (index, piece), exceptions
+            spans_of_idioms = idioms.get(index)
+            if spans_of_idioms is None:
+                spans_of_idioms = idioms[index] = _Spans(_matches(scan, lex.idioms, piece))
+            if spans_of_idioms.overlaps(match) or (
+                lex.exceptions_of[owner]
+                and _excepted(lex, owner, match, scan, (index, piece), exceptions)
             ):
                 explained = True
                 continue
-            span = shown[match[0] : match[1]].strip()
             context = context or _Context(scan)
             if long_text:
                 # The level of a hit depends on its clause (and cues the whole text
@@ -159,6 +161,7 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
                 if wording in judged:
                     continue
                 judged.add(wording)
+            span = shown[match[0] : match[1]].strip()
             finding = _judge(entry, match, span, context, lex.languages[entry.lang])
             findings.append(finding)
             if long_text and finding.level is Level.CRISIS:
@@ -167,14 +170,12 @@ def _assess_text(lex: Lexicon, text: str, shown: str) -> tuple[list[_Finding], b
 
 
 def _matches(
-    scan: Text, phrases: PhraseSet, piece: Span, numbers: Iterable[int] | None = None
+    scan: Text, phrases: PhraseSet, piece: Span, numbers: Collection[int] | None = None
 ) -> Iterator[Span]:
     """Spans of the matches in one piece of text of the set's phrases (or of those of
     them numbered in ``numbers``)."""
-    wanted = None if numbers is None else set(numbers)
-    for number, _, _, spans in scan.work(phrases, [piece]):
-        if wanted is None or number in wanted:
-            yield from spans
+    for _, _, _, spans in scan.work(phrases, [piece], numbers):
+        yield from spans
 
 
 def _pieces(text: str) -> list[tuple[int, int]]:

@@ -22,8 +22,8 @@ import bisect
 import itertools
 import operator
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 
 from ahocorasick_rs import AhoCorasick
 
@@ -35,9 +35,13 @@ CLAUSE_BREAK = re.compile(f"[{CLAUSE_BREAKS}]")
 Span = tuple[int, int]
 Match = tuple[int, int, Span, list[Span]]
 _Found = dict[int, list[Span]]
+_Candidates = tuple[tuple[int, ...], tuple[int, ...]]  # kept inside a clause, crossing
+_NO_CANDIDATES: _Candidates = ((), ())
 _PLACE = operator.itemgetter(0, 1)
 _LITERAL = operator.itemgetter(0)
 _START = operator.itemgetter(1)
+_CLAUSE = operator.itemgetter(0)
+_LITERAL_OF_PAIR = operator.itemgetter(1)
 
 
 class Vocabulary:
@@ -57,13 +61,23 @@ class Vocabulary:
     def find(self, squeezed: str, breaks: list[int]) -> dict[int, set[int]]:
         """Clause number -> the strings (ids) that start in that clause of a squeezed text
         (``breaks``: its clause breaks)."""
-        present: defaultdict[int, set[int]] = defaultdict(set)
+        present: dict[int, set[int]] = {}
         if self._automaton is None:
             return present
         matches = self._automaton.find_matches_as_indexes(squeezed, overlapping=True)
-        clauses = map(bisect.bisect_left, itertools.repeat(breaks), map(_START, matches))
-        for clause, literal in zip(clauses, map(_LITERAL, matches), strict=True):
-            present[clause].add(literal)
+        # Position -> clause number, for every position (a break ends its clause).
+        clause_at: list[int] = []
+        for clause, (before, end) in enumerate(itertools.pairwise([-1, *breaks, len(squeezed)])):
+            clause_at.extend(itertools.repeat(clause, end - before))
+        clauses = map(clause_at.__getitem__, map(_START, matches))
+        # Matches come by where they end, so nearly always clause by clause.
+        pairs = zip(clauses, map(_LITERAL, matches), strict=True)
+        for clause, group in itertools.groupby(pairs, _CLAUSE):
+            literals = set(map(_LITERAL_OF_PAIR, group))
+            if clause in present:
+                present[clause] |= literals
+            else:
+                present[clause] = literals
         return present
 
 
@@ -71,7 +85,7 @@ class PhraseSet:
     """Compiled phrases of one kind (the lexicon's, the idioms, the exceptions), numbered
     by their position, with the strings they require in a shared vocabulary."""
 
-    __slots__ = ("_owners", "always", "needs", "phrases", "within_clause")
+    __slots__ = ("_owners", "always", "anchor_ids", "needs", "phrases", "within_clause")
 
     def __init__(self, phrases: Sequence[CompiledPhrase], vocabulary: Vocabulary) -> None:
         self.phrases = tuple(phrases)
@@ -82,6 +96,7 @@ class PhraseSet:
             for string in phrase.anchors or ():
                 owners[ids[string]].append(number)
         self._owners = tuple(tuple(numbers) for numbers in owners)
+        self.anchor_ids = frozenset(i for i, numbers in enumerate(owners) if numbers)
         # What a clause must hold besides the anchor: one string of each other set (for a
         # phrase that may cross a clause break, the piece it is run on must hold them).
         self.needs = tuple(
@@ -90,20 +105,19 @@ class PhraseSet:
         )
         self.always = tuple(n for n, phrase in enumerate(self.phrases) if phrase.anchors is None)
 
-    def anchored(self, present: dict[int, set[int]]) -> dict[int, list[int]]:
-        """Clause number -> numbers of the phrases that may match in that clause, from the
-        strings each clause holds: an anchor and, for a phrase kept inside a clause, a
-        string of each of its other required sets."""
+    def anchored(self, literals: AbstractSet[int]) -> _Candidates:
+        """The phrases that may match in a clause that holds these strings (an anchor and,
+        for a phrase kept inside a clause, a string of each of its other required sets):
+        the numbers of those kept inside a clause, and of those that may cross a break."""
         owners, needs, within = self._owners, self.needs, self.within_clause
-        found: dict[int, list[int]] = {}
-        for clause, literals in present.items():
-            numbers = set().union(*map(owners.__getitem__, literals))
-            kept = [
-                n for n in numbers if not (within[n] and any(map(literals.isdisjoint, needs[n])))
-            ]
-            if kept:
-                found[clause] = kept
-        return found
+        numbers = set().union(*map(owners.__getitem__, literals))
+        if not numbers:
+            return _NO_CANDIDATES
+        inside = tuple(
+            n for n in numbers if within[n] and not any(map(literals.isdisjoint, needs[n]))
+        )
+        crossing = tuple(n for n in numbers if not within[n])
+        return (inside, crossing) if inside or crossing else _NO_CANDIDATES
 
 
 class Text:
@@ -113,76 +127,112 @@ class Text:
         "_anchored",
         "_clauses",
         "_cut",
+        "_held_in",
         "_present",
-        "_squeezed",
-        "_squeezed_breaks",
         "_vocabulary",
         "_wordings",
         "breaks",
+        "squeezed",
         "text",
     )
 
     def __init__(self, text: str, vocabulary: Vocabulary) -> None:
         self.text = text
         self._vocabulary = vocabulary
-        self._present: dict[int, set[int]] | None = None
         self.breaks = [m.start() for m in CLAUSE_BREAK.finditer(text)]
         self._clauses = list(
             zip([0, *(b + 1 for b in self.breaks)], [*self.breaks, len(text)], strict=True)
         )
-        # Squeezing keeps every clause break, so clause k is the same in both texts.
-        self._squeezed = squeeze(text)
-        self._squeezed_breaks = [m.start() for m in CLAUSE_BREAK.finditer(self._squeezed)]
-        self._anchored: dict[int, dict[int, list[int]]] = {}
+        self.squeezed = squeeze(text)  # the model reads it too
+        self._present: dict[int, set[int]] | None = None
+        self._anchored: dict[int, dict[int, _Candidates]] = {}
         self._wordings: dict[tuple[int, bool, str], _Found] = {}
         self._cut: dict[tuple[int, int, int], set[int]] = {}
+        self._held_in: dict[Span, set[int]] = {}
 
-    def _anchored_in(self, phrases: PhraseSet) -> dict[int, list[int]]:
+    @property
+    def present(self) -> dict[int, set[int]]:
+        """Clause number -> the vocabulary's strings (ids) that start in it (found once)."""
+        if self._present is None:
+            # Squeezing keeps every clause break, so clause k is the same in both texts.
+            breaks = self.breaks
+            if len(self.squeezed) != len(self.text):
+                breaks = [m.start() for m in CLAUSE_BREAK.finditer(self.squeezed)]
+            self._present = self._vocabulary.find(self.squeezed, breaks)
+        return self._present
+
+    def _anchored_in(self, phrases: PhraseSet) -> dict[int, _Candidates]:
+        """Clause number -> the set's phrases that may match in it (see
+        ``PhraseSet.anchored``), for the clauses that hold one of the set's anchors."""
         anchored = self._anchored.get(id(phrases))
         if anchored is None:
-            if self._present is None:
-                self._present = self._vocabulary.find(self._squeezed, self._squeezed_breaks)
-            anchored = self._anchored[id(phrases)] = phrases.anchored(self._present)
+            anchored = self._anchored[id(phrases)] = {}
+            anchors = phrases.anchor_ids
+            # Clauses of a message often hold the same strings: each set is judged once.
+            kept: dict[frozenset[int], _Candidates] = {}
+            for clause, literals in self.present.items():
+                if anchors.isdisjoint(literals):
+                    continue
+                key = frozenset(literals)
+                candidates = kept.get(key)
+                if candidates is None:
+                    candidates = kept[key] = phrases.anchored(literals)
+                if candidates is not _NO_CANDIDATES:
+                    anchored[clause] = candidates
         return anchored
 
-    def work(self, phrases: PhraseSet, pieces: list[Span]) -> Iterator[Match]:
-        """Where the phrases of the set match in the given pieces of the text: (phrase,
-        piece number, region, match spans) for each region of a piece that holds a match,
-        in the order phrase, piece, region, found as they are asked for. The spans are
-        those that running the phrase's pattern over the whole piece finds in the region.
-        A region is read at the first piece that holds it only: a later window would find
-        the same matches again."""
+    def work(
+        self, phrases: PhraseSet, pieces: list[Span], only: Collection[int] | None = None
+    ) -> Iterator[Match]:
+        """Where the phrases of the set (or those of them numbered in ``only``) match in
+        the given pieces of the text: (phrase, piece number, region, match spans) for each
+        region of a piece that holds a match, in the order phrase, piece, region, found as
+        they are asked for. The spans are those that running the phrase's pattern over the
+        whole piece finds in the region. A region is read at the first piece that holds it
+        only: a later window would find the same matches again."""
         breaks = self.breaks
-        overlapping: dict[int, list[int]] = {}  # clause -> pieces that overlap it
+        anchored = self._anchored_in(phrases)
+        overlapping: dict[int, list[int]] = {}  # clause with anchors -> pieces overlapping it
         for index, (start, end) in enumerate(pieces):
             first = bisect.bisect_left(breaks, start)
             for clause in range(first, bisect.bisect_left(breaks, end - 1) + 1):
-                overlapping.setdefault(clause, []).append(index)
-        within = phrases.within_clause
+                if clause in anchored:
+                    overlapping.setdefault(clause, []).append(index)
         by_phrase: dict[int, list[tuple[int, Span, _Found, bool]]] = {}  # ..., cut
         whole: dict[int, set[int]] = {}  # piece -> phrases to run on all of it
         regions: set[Span] = set()
-        for clause, numbers in self._anchored_in(phrases).items():
+        for clause, indexes in overlapping.items():
+            inside, crossing = anchored[clause]
+            if only is not None:
+                inside = tuple(n for n in inside if n in only)
+                crossing = tuple(n for n in crossing if n in only)
             low, high = self._clauses[clause]
-            for index in overlapping.get(clause, ()):  # in piece order
+            for index in indexes:  # in piece order
                 start, end = pieces[index]
                 region = (max(low, start), min(high, end))
                 if region[0] >= region[1]:
                     continue
                 # Phrases that may cross a clause break run on every piece holding anchors.
-                whole.setdefault(index, set()).update(n for n in numbers if not within[n])
-                if region in regions:
+                if crossing:
+                    whole.setdefault(index, set()).update(crossing)
+                if not inside or region in regions:
                     continue
                 regions.add(region)
                 found, again = self._found(phrases, region)
                 cut = region != (low, high)  # a window cuts the clause
-                for number in numbers:
+                entry = (index, region, found, cut)
+                for number in inside:
                     # A wording met before is matched now (once): most phrases are not in it.
-                    if within[number] and (
-                        not again or self._spans(phrases, number, region, found, cut)
-                    ):
-                        by_phrase.setdefault(number, []).append((index, region, found, cut))
+                    if again:
+                        spans = found.get(number)
+                        if spans is None:
+                            spans = self._spans(phrases, number, region, found, cut)
+                        if not spans:
+                            continue
+                    by_phrase.setdefault(number, []).append(entry)
         for number in phrases.always:
+            if only is not None and number not in only:
+                continue
             for index in range(len(pieces)):
                 whole.setdefault(index, set()).add(number)
         for index, wholly in whole.items():
@@ -204,15 +254,20 @@ class Text:
         found = self._cut.get(key)
         if found is None:
             present = self._vocabulary.find(squeeze(self.text[region[0] : region[1]]), [])
-            found = self._cut[key] = set(phrases.anchored(present).get(0, ()))
+            found = self._cut[key] = set(phrases.anchored(present[0])[0] if present else ())
         return found
 
     def _held(self, start: int, end: int) -> set[int]:
-        """The strings (ids) that start in the clauses overlapping text[start:end]."""
-        present = self._present or {}
-        first = bisect.bisect_left(self.breaks, start)
-        last = bisect.bisect_left(self.breaks, end - 1)
-        return set().union(*(present.get(clause, ()) for clause in range(first, last + 1)))
+        """The strings (ids) that start in the clauses overlapping text[start:end] (kept:
+        the phrases, the idioms and the exceptions of a piece all ask)."""
+        held = self._held_in.get((start, end))
+        if held is None:
+            present = self.present
+            first = bisect.bisect_left(self.breaks, start)
+            last = bisect.bisect_left(self.breaks, end - 1)
+            held = set().union(*(present.get(clause, ()) for clause in range(first, last + 1)))
+            self._held_in[(start, end)] = held
+        return held
 
     def _found(self, phrases: PhraseSet, region: Span) -> tuple[_Found, bool]:
         """The matches (relative to its start) of the set's phrases in a region, by phrase

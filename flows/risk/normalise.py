@@ -10,9 +10,23 @@ the lexicon's phrases, so an author writes "kill myself" or "自殺" and it matc
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+
+
+def _runs(codepoints: Iterable[int]) -> list[list[int]]:
+    """Sorted code points in runs of consecutive ones (a character class written with
+    ranges is checked far faster by ``re`` than one listing every character)."""
+    runs: list[list[int]] = []
+    for point in sorted(codepoints):
+        if runs and point == runs[-1][-1] + 1:
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    return runs
+
 
 # Format, bidi and other characters that render as nothing and are used to split a word
 # so that a filter does not see it.
@@ -34,7 +48,14 @@ _INVISIBLE_CODEPOINTS: tuple[int, ...] = (
     0xFFA0,
     *range(0xE0000, 0xE0080),  # tag characters
 )
-_INVISIBLE: dict[int, None] = dict.fromkeys(_INVISIBLE_CODEPOINTS)
+_INVISIBLE = re.compile(
+    "["
+    + "".join(
+        f"{chr(run[0])}-{chr(run[-1])}" if len(run) > 1 else re.escape(chr(run[0]))
+        for run in _runs(_INVISIBLE_CODEPOINTS)
+    )
+    + "]+"
+)
 
 # Cyrillic and Greek letters that look like Latin ones ("kіll" with a Cyrillic і).
 _LOOKALIKES: dict[int, str] = {
@@ -71,27 +92,42 @@ _LATIN = "a-z0-9"
 # Characters inserted inside a word to break it up ("自-杀", "想 死", "k.i.l.l").
 _SOFT_SEPARATORS = r"\s\-_.·•*~+/\\|'\"`^=…"
 
-_APOSTROPHE_IN_WORD = re.compile(r"(?<=[a-z])['’‘`´](?=[a-z])")
+# Most patterns here start with a character and look behind it, rather than looking
+# behind first: ``re`` then jumps to the places that hold that character instead of
+# trying every position (the same matches, much faster on long messages).
+_APOSTROPHE_IN_WORD = re.compile(r"['’‘`´](?<=[a-z]['’‘`´])(?=[a-z])")
 _LEET_TOKEN = re.compile(r"(?<![a-z0-9])(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]+")
+# A token with both a letter and a digit has the two side by side somewhere.
+_LETTER_BY_DIGIT = re.compile(r"[a-z0-9@$](?:(?<=[a-z])[0-9@$]|(?<=[0-9@$])[a-z])")
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
-_BANG_IN_WORD = re.compile(r"(?<=[a-z])!(?=[a-z])")
+_BANG_IN_WORD = re.compile(r"!(?<=[a-z]!)(?=[a-z])")
 _SPACED_LETTERS = re.compile(
-    rf"(?<![{_LATIN}])[a-z](?:[{_SOFT_SEPARATORS},]+[a-z](?![{_LATIN}])){{2,}}"
+    rf"[a-z](?<![{_LATIN}][a-z])(?:[{_SOFT_SEPARATORS},]+[a-z](?![{_LATIN}])){{2,}}"
 )
 _SEPARATOR_RUN = re.compile(rf"[{_SOFT_SEPARATORS},]+")
-_JOINER_IN_WORD = re.compile(r"(?<=[a-z])[-_·•]+(?=[a-z])")
-_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[{_SOFT_SEPARATORS}]+(?=[{_CJK}])")
+_JOINER_IN_WORD = re.compile(r"[-_·•](?<=[a-z][-_·•])[-_·•]*(?=[a-z])")
+_BETWEEN_CJK = re.compile(
+    rf"[{_SOFT_SEPARATORS}](?<=[{_CJK}][{_SOFT_SEPARATORS}])[{_SOFT_SEPARATORS}]*(?=[{_CJK}])"
+)
 _SPACE_AT_SCRIPT_CHANGE = re.compile(
-    rf"(?<=[{_CJK}])\s+(?=[{_LATIN}])|(?<=[{_LATIN}])\s+(?=[{_CJK}])"
+    rf"\s(?:(?<=[{_CJK}]\s)\s*(?=[{_LATIN}])|(?<=[{_LATIN}]\s)\s*(?=[{_CJK}]))"
 )
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
-_WHITESPACE = re.compile(r"\s+")
+# A run of white space other than one plain space (which would be replaced by itself).
+_WHITESPACE = re.compile(r"\s(?:(?<=[^\S ])\s*|\s+)")
 _CENSORED_LETTER = re.compile(r"(?<=[a-z])\*+(?=[a-z])")
 _APOSTROPHES = frozenset("'’‘`´")
 _LEET_CHARS = frozenset("0123456789@$")
 _JOINERS = frozenset("-_·•")
+_FIRST_GROUP = operator.methodcaller("group", 1)
+# Full-width letters, digits and punctuation, and the ideographic space.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_FULL_WIDTH_ASCII = {
+    char: unicodedata.normalize("NFKC", char) for char in map(chr, [*range(0xFF01, 0xFF5F), 0x3000])
+}
+_FEW = 24  # characters to fold: fewer are replaced one by one, more in one pass
 _LONG = 400  # characters: a longer text is cut to what surrounds its asterisks
 _AROUND = 40
 # Combining marks of the blocks used for decoration and obfuscation (strike-through,
@@ -189,6 +225,15 @@ _DROPPED_G = [
 _TEXT_SPEAK.update({word: word + "g" for word in _DROPPED_G})
 _TEXT_SPEAK["bout"] = "about"
 _WORD = re.compile(r"[a-z0-9/]+")
+# Each chat spelling as a whole word (the lookbehind after the word, so that ``re`` looks
+# for the word itself). No spelled-out form holds a word of the list, so the words a
+# message holds can be replaced one after another.
+_SPELLED_WORD = {
+    word: re.compile(rf"{re.escape(word)}(?<![a-z0-9/]{re.escape(word)})(?![a-z0-9/])")
+    for word in _TEXT_SPEAK
+}
+assert _TEXT_SPEAK.keys().isdisjoint(_WORD.findall(" ".join(_TEXT_SPEAK.values())))
+assert not any("\\" in spelled for spelled in _TEXT_SPEAK.values())
 # "want 2 die": a 2 after a verb that takes "to".
 _TWO_AS_TO = re.compile(
     r"(?<![a-z0-9])(want|wants|going|need|needs|wish|have|has|got|trying|ready|about|how|"
@@ -244,13 +289,28 @@ class Normaliser:
     after NFKC so both scripts of the same word become one string.
     """
 
-    __slots__ = ("_fold",)
+    __slots__ = ("_fold", "_folded", "_one_by_one")
 
     def __init__(self, fold: Mapping[str, str]) -> None:
         table: dict[int, str] = dict(_LOOKALIKES)
         table.update({ord(k): v for k, v in fold.items()})
         table.update({ord(k): v for k, v in _CANTONESE_CHARS.items()})
         self._fold = table
+        self._folded = frozenset(map(chr, table))
+        # Characters can be replaced one after another only if no replacement holds one.
+        self._one_by_one = self._folded.isdisjoint("".join(table.values()))
+
+    def _fold_text(self, text: str, chars: set[str], folded: set[str]) -> tuple[str, set[str]]:
+        """``text`` with the characters of the fold table replaced, and its characters
+        (``chars`` before, of which ``folded`` are in the table)."""
+        table = self._fold
+        if self._one_by_one and len(folded) <= _FEW:
+            # A few characters: a fast pass over the text for each, not a look-up per character.
+            for char in folded:
+                text = text.replace(char, table[ord(char)])
+        else:
+            text = text.translate(table)
+        return text, (chars - folded).union(*(table[ord(char)] for char in folded))
 
     def normalise(self, text: str) -> str:
         """Return the canonical matching form of a whole message.
@@ -274,31 +334,36 @@ class Normaliser:
         return body
 
     def _normalise(self, text: str) -> str:
-        t = text.translate(_INVISIBLE)
+        t = text if text.isascii() else _INVISIBLE.sub("", text)
         if not t.isascii():
-            t = unicodedata.normalize("NFKC", t)
+            # NFKC would write these as ASCII; done first, most Chinese text is then
+            # already in NFKC, which ``normalize`` checks quickly and returns as it is.
+            t = unicodedata.normalize("NFKC", _FULL_WIDTH.sub(_ascii_of, t))
             decomposed = unicodedata.normalize("NFD", t)
             stripped = _COMBINING_MARKS.sub("", decomposed)
             if stripped != decomposed:
                 # Combining marks ("k̶i̶l̶l̶", Zalgo text, accents) hide letters: drop them.
                 t = unicodedata.normalize("NFC", stripped)
-            t = _CANTONESE_WORD.sub(_cantonese, t.casefold()).translate(self._fold)
+            t = _CANTONESE_WORD.sub(_cantonese, t.casefold())
+            chars = set(t)
+            if folded := chars & self._folded:
+                t, chars = self._fold_text(t, chars, folded)
         else:
             t = t.lower()
+            chars = set(t)
         # Each rewrite runs only when a character it needs is there (long messages are
         # mostly plain words, and every pass over them costs).
-        chars = set(t)
         if not chars.isdisjoint(_APOSTROPHES):
             t = _APOSTROPHE_IN_WORD.sub("", t)
-        if not chars.isdisjoint(_LEET_CHARS):
+        if not chars.isdisjoint(_LEET_CHARS) and _LETTER_BY_DIGIT.search(t):
             t = _LEET_TOKEN.sub(_unleet, t)
         if "!" in chars:
             t = _BANG_IN_WORD.sub("i", t)
         t = _SPACED_LETTERS.sub(_join_letters, t)
         if not chars.isdisjoint(_JOINERS):
             t = _JOINER_IN_WORD.sub("", t)
-        if not _TEXT_SPEAK.keys().isdisjoint(_WORD.findall(t)):
-            t = _WORD.sub(_spell_out, t)
+        for word in sorted(_TEXT_SPEAK.keys() & set(_WORD.findall(t))):
+            t = _SPELLED_WORD[word].sub(_TEXT_SPEAK[word], t)
         if "2" in chars:
             t = _TWO_AS_TO.sub(r"\1 to ", t)
         if not t.isascii():
@@ -313,7 +378,7 @@ def squeeze(normalised: str) -> str:
     Used for the anchor lookup: a phrase's anchors are squeezed literals, so they occur
     in the squeezed text whenever the phrase's pattern matches the unsqueezed one.
     """
-    return _REPEATED_LETTER.sub(r"\1", normalised)
+    return _REPEATED_LETTER.sub(_FIRST_GROUP, normalised)
 
 
 def censored_variants(normalised: str) -> tuple[str, tuple[str, ...]]:
@@ -345,13 +410,12 @@ def _around_asterisks(shown: str) -> str:
     return " . ".join(shown[start:end] for start, end in windows)[:_LONG]
 
 
+def _ascii_of(match: re.Match[str]) -> str:
+    return _FULL_WIDTH_ASCII[match.group()]
+
+
 def _cantonese(match: re.Match[str]) -> str:
     return _CANTONESE_WORDS[match.group()]
-
-
-def _spell_out(match: re.Match[str]) -> str:
-    word = match.group()
-    return _TEXT_SPEAK.get(word, word)
 
 
 def _unleet(match: re.Match[str]) -> str:

@@ -101,8 +101,7 @@ def compile_phrase(source: str, normaliser: Normaliser) -> CompiledPhrase:
 
 def phrase_regex(source: str, normaliser: Normaliser) -> str:
     """Return the regular-expression source for a phrase, including its word edges."""
-    nodes = parse_phrase(source, normaliser)
-    return _START_EDGE + _regex_of_sequence(nodes) + _END_EDGE
+    return _edged_regex(parse_phrase(source, normaliser)) + _END_EDGE
 
 
 def alternation(sources: list[str], normaliser: Normaliser) -> str | None:
@@ -114,10 +113,8 @@ def alternation(sources: list[str], normaliser: Normaliser) -> str | None:
     if not sources:
         return None
     ordered = sorted(sources, key=len, reverse=True)
-    # The word-edge checks depend only on the position, so they are written once around
-    # the alternation rather than inside every alternative (much faster to scan).
-    inner = "|".join(_regex_of_sequence(parse_phrase(s, normaliser)) for s in ordered)
-    return f"{_START_EDGE}(?:{inner}){_END_EDGE}"
+    group = _Group(tuple(parse_phrase(s, normaliser) for s in ordered))
+    return _edged_regex((group,)) + _END_EDGE
 
 
 def sample(source: str, normaliser: Normaliser) -> str:
@@ -266,14 +263,55 @@ def _regex_of_sequence(nodes: tuple[_Node, ...]) -> str:
     return "".join(parts)
 
 
+def _edged_regex(nodes: tuple[_Node, ...]) -> str:
+    """The regex of a sequence that starts at a word edge (``_START_EDGE``).
+
+    Where every way the sequence can start is with a known character, the edge is checked
+    just after that character instead ("k(?<![a-z0-9]k)k*i...": the k is not preceded by
+    a letter or digit; no check after a character that is not one, since the edge always
+    holds before it): the same matches, but the regex then starts with that character or a
+    group of alternatives that each start with one, and ``re`` jumps straight to the
+    places that hold one instead of trying the edge at every position of the text.
+    """
+    edged = _edged(nodes)
+    return _START_EDGE + _regex_of_sequence(nodes) if edged is None else edged
+
+
+def _edged(nodes: tuple[_Node, ...]) -> str | None:
+    if not nodes:
+        return None
+    first, rest = nodes[0], _regex_of_sequence(nodes[1:])
+    if isinstance(first, _Group):
+        alternatives = []
+        for alternative in first.alternatives:
+            edged = _edged(alternative)
+            if edged is None:
+                return None
+            alternatives.append(edged)
+        return "(?:" + "|".join(alternatives) + ")" + rest
+    if not isinstance(first, _Literal) or first.text[0] == " ":
+        return None  # a mark, or an optional space: no known first character
+    char = first.text[0]
+    head = re.escape(char)
+    if "a" <= char <= "z" or "0" <= char <= "9":
+        head += f"(?<![a-z0-9]{head})"
+    if "a" <= char <= "z":
+        head += char + "*"  # the rest of a stretched letter ("kk*")
+    return head + _literal_regex(first.text[1:]) + rest
+
+
 def _literal_regex(text: str) -> str:
-    """A space may be absent; a Latin letter may be stretched ("kiiill", "dieeee")."""
+    """A space may be absent; a Latin letter may be stretched ("kiiill", "dieeee").
+
+    A stretched letter is written ``kk*`` rather than ``k+`` (the same matches): ``re``
+    then skips an alternative of a group at once when its first letter is not there.
+    """
     out = []
     for char in text:
         if char == " ":
             out.append(" ?")
         elif "a" <= char <= "z":
-            out.append(char + "+")
+            out.append(char + char + "*")
         else:
             out.append(re.escape(char))
     return "".join(out)
