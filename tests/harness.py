@@ -21,7 +21,7 @@ from flows.roles import Role
 TEST_TOKEN = "123456789:TEST_token_for_tongban_tests_only"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reply:
     """What one person saw from the bot: a message (with buttons) or an edit or a toast."""
 
