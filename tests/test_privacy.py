@@ -15,6 +15,7 @@ from bot.logs import configure
 from bot.storage.models import AuditEvent, Base, Person, SafetyPlanItem
 from flows.commands import COMMANDS
 from flows.roles import Role
+from tests.bot_process import free_port
 from tests.harness import Harness, texts
 
 
@@ -245,8 +246,6 @@ async def test_a_malformed_webhook_body_is_not_logged(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     """PTB logs an update it cannot read, text and all, at CRITICAL; only the event remains."""
-    import socket
-
     import aiohttp
     from telegram.ext import ApplicationBuilder
 
@@ -254,9 +253,7 @@ async def test_a_malformed_webhook_body_is_not_logged(
     from tests.harness import TEST_TOKEN
 
     configure("DEBUG")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     fake = InMemoryBotAPI()
     application = (
         ApplicationBuilder().token(TEST_TOKEN).request(fake).get_updates_request(fake).build()
