@@ -119,7 +119,7 @@ class Person:
 
     async def does(self, *actions: str) -> list[Reply]:
         """Each action, in order, as a transcript writes it (``tests/exact.py``): text is sent,
-        "[label]" presses that button on the newest message that has it, "<sticker>" (or
+        "[label]" presses that button on the newest message with buttons, "<sticker>" (or
         "<photo>", "<voice>") sends one, '(reply to "words") text' replies to the newest
         message holding "words". Returns what the last action got back."""
         replies: list[Reply] = []
@@ -308,8 +308,8 @@ class Harness:
         return int(found)
 
     async def add_checkins(self, chat: Person, moods: dict[date, int], at: datetime) -> None:
-        """Check-ins completed at ``at``, one a day with these moods, straight into the
-        database (slept as usual, medication taken)."""
+        """A completed check-in for each day, with its mood, straight into the database
+        (slept as usual, medication taken), all completed at ``at``."""
         from bot.storage.models import CheckIn
 
         person_id = await self.person_id(chat)
