@@ -30,7 +30,7 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from bench.databases import fresh_database
 from bench.live import LiveBot
@@ -49,12 +49,11 @@ WINDOWS = 5
 @dataclass
 class Action:
     chat_id: int
-    kind: str
+    kind: Literal["/checkin", "press", "text"]
     expected: int
     sent: float
     measured: bool
     handed: float | None = None
-    first: float | None = None
     reply: float | None = None
     messages: int = 0
 
@@ -132,8 +131,6 @@ class Load:
             if method in SENDS:
                 self.run.stray += 1
             return
-        if action.first is None:
-            action.first = at
         if method in SENDS:
             action.messages += 1
             if action.messages == 1:

@@ -189,7 +189,7 @@ class ExactTranscript:
             elif step.kind == "role":
                 await self._set_role(harness, people[step.who], Role(step.text))
             elif step.kind == "link":
-                await _link(harness, people[step.text], people[step.who])
+                await harness.link(people[step.text], people[step.who])
             elif step.kind in ("stored", "checkin"):
                 check = _check_stored if step.kind == "stored" else _check_checkin
                 failed = await check(harness, people[step.who], step.text)
@@ -198,7 +198,7 @@ class ExactTranscript:
                 continue
             else:
                 text = step.text.replace("{invite}", invite).replace("{code}", code)
-                await self._send(people[step.who], text)
+                await people[step.who].does(text)
             for call in harness.api.calls[before:]:
                 link = re.search(r"\?start=([A-Za-z0-9_-]+)", str(call.params.get("text", "")))
                 if link:
@@ -219,38 +219,10 @@ class ExactTranscript:
     @staticmethod
     async def _set_role(harness: Harness, person: Person, role: Role) -> None:
         assert harness.services is not None
-        async with harness.db.sessions() as session:
-            from sqlalchemy import select
-
-            person_id = await session.scalar(
-                select(PersonRow.id).where(PersonRow.telegram_user_id == person.user_id)
-            )
-        assert person_id is not None
         services = harness.services
         await operations.set_role(
-            services.dispatcher, services.application.bot, int(person_id), role
+            services.dispatcher, services.application.bot, await harness.person_id(person), role
         )
-
-    @staticmethod
-    async def _send(person: Person, text: str) -> None:
-        if text.startswith("[") and text.endswith("]"):
-            await person.press(text[1:-1])
-            return
-        media = re.fullmatch(r"<(sticker|photo|voice)>", text)
-        if media:
-            await person.send_media(media.group(1))
-            return
-        reply = re.fullmatch(r'\(reply to "(.+?)"\) (.*)', text)
-        if reply:
-            quoted = next(
-                m
-                for (chat, _), m in reversed(list(person.harness.api.messages.items()))
-                if chat == person.user_id and reply.group(1) in m.get("text", "")
-            )
-            message = {**person._message(reply.group(2)), "reply_to_message": quoted}
-            await person.harness.feed(person, {"message": message})
-            return
-        await person.send(text)
 
     def _rewrite(self, actual: dict[int, list[str]]) -> None:
         out: list[str] = []
@@ -263,33 +235,6 @@ class ExactTranscript:
         text = "\n".join(out).rstrip("\n") + "\n"
         if text != self.path.read_text(encoding="utf-8"):  # unchanged files are not touched
             self.path.write_text(text, encoding="utf-8")
-
-
-async def _link(harness: Harness, client: Person, relative: Person) -> None:
-    """The relative linked to the client, who shares support alerts (as /family would)."""
-    from sqlalchemy import select
-
-    from bot.storage.models import FamilyLink
-
-    async with harness.db.transaction() as session:
-        ids = {
-            user: person_id
-            for user, person_id in (
-                await session.execute(
-                    select(PersonRow.telegram_user_id, PersonRow.id).where(
-                        PersonRow.telegram_user_id.in_([client.user_id, relative.user_id])
-                    )
-                )
-            ).all()
-        }
-        session.add(
-            FamilyLink(
-                client_id=ids[client.user_id],
-                family_id=ids[relative.user_id],
-                share_summary=False,
-                share_alerts=True,
-            )
-        )
 
 
 def _render(calls: list[Call], names: dict[int, str], actor: str) -> list[str]:

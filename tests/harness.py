@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 from telegram import Update
 
@@ -19,9 +21,12 @@ from bot.sandbox.in_memory import Call, InMemoryBotAPI
 from flows.roles import Role
 
 TEST_TOKEN = "123456789:TEST_token_for_tongban_tests_only"
+NOT_AVAILABLE = "Sorry, that command is not available to you."
+# A check-in's answers after the mood on an ordinary day, the note skipped.
+ORDINARY_DAY = ("As usual", "💊 Yes", "No", "None of these", "A little", "None", "Skip")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reply:
     """What one person saw from the bot: a message (with buttons) or an edit or a toast."""
 
@@ -111,6 +116,42 @@ class Person:
     async def press(self, label: str, message: dict[str, Any] | None = None) -> list[Reply]:
         message, data = self.button_data(label, message)
         return await self.press_data(message, data)
+
+    async def does(self, *actions: str) -> list[Reply]:
+        """Each action, in order, as a transcript writes it (``tests/exact.py``): text is sent,
+        "[label]" presses that button on the newest message with buttons, "<sticker>" (or
+        "<photo>", "<voice>") sends one, '(reply to "words") text' replies to the newest
+        message holding "words". Returns what the last action got back."""
+        replies: list[Reply] = []
+        for action in actions:
+            replies = await self._do(action)
+        return replies
+
+    async def _do(self, action: str) -> list[Reply]:
+        if action.startswith("[") and action.endswith("]"):
+            return await self.press(action[1:-1])
+        media = re.fullmatch(r"<(sticker|photo|voice)>", action)
+        if media:
+            return await self.send_media(media.group(1))
+        reply = re.fullmatch(r'\(reply to "(.+?)"\) (.*)', action)
+        if reply:
+            quoted = next(
+                m
+                for (chat, _), m in reversed(list(self.harness.api.messages.items()))
+                if chat == self.user_id and reply.group(1) in m.get("text", "")
+            )
+            message = {**self._message(reply.group(2)), "reply_to_message": quoted}
+            return await self.harness.feed(self, {"message": message})
+        return await self.send(action)
+
+    async def answers(self, commands: Iterable[str]) -> dict[str, str]:
+        """What the bot said to each of the commands, sent one after another."""
+        return {command: texts(await self.send(command)) for command in commands}
+
+    async def answer_checkin(self, mood: str) -> None:
+        """Presses the mood, then the answers of an ordinary day."""
+        for label in (mood, *ORDINARY_DAY):
+            await self.press(label)
 
     async def press_data(self, message: dict[str, Any], data: str) -> list[Reply]:
         query = {
@@ -232,7 +273,6 @@ class Harness:
                 region="US",
                 alias=alias,
                 on_duty=role.has_alias,
-                paused=False,
                 consented_at=at,
                 onboarded_at=at,
                 created_at=at,
@@ -241,6 +281,50 @@ class Harness:
             await session.flush()
             session.add(FlowState(person_id=row.id, context={}, step=0))
         return chat, row.id
+
+    async def link(self, client: Person, relative: Person) -> None:
+        """The relative linked to the client, who shares support alerts (as /family would)."""
+        from bot.storage.models import FamilyLink
+
+        client_id, relative_id = await self.person_id(client), await self.person_id(relative)
+        async with self.db.transaction() as session:
+            session.add(FamilyLink(client_id=client_id, family_id=relative_id, share_alerts=True))
+
+    async def client_family_and_worker(self, at: datetime) -> tuple[Person, Person, Person]:
+        """Client AN7KQ, their relative M3P9Q (linked, support alerts shared) and peer worker
+        Lin, made as ``make_person`` makes them."""
+        client, _ = await self.make_person(Role.CLIENT, "AN7KQ", at)
+        relative, _ = await self.make_person(Role.FAMILY, "M3P9Q", at)
+        worker, _ = await self.make_person(Role.PEER_WORKER, "Lin", at)
+        await self.link(client, relative)
+        return client, relative, worker
+
+    async def person_id(self, chat: Person) -> int:
+        from bot.storage.models import Person as Row
+
+        async with self.db.sessions() as session:
+            found = await session.scalar(select(Row.id).where(Row.telegram_user_id == chat.user_id))
+        assert found is not None, f"no person {chat.user_id}"
+        return int(found)
+
+    async def add_checkins(self, chat: Person, moods: dict[date, int], at: datetime) -> None:
+        """A completed check-in for each day, with its mood, straight into the database
+        (slept as usual, medication taken), all completed at ``at``."""
+        from bot.storage.models import CheckIn
+
+        person_id = await self.person_id(chat)
+        async with self.db.transaction() as session:
+            for day, mood in moods.items():
+                session.add(
+                    CheckIn(
+                        person_id=person_id,
+                        local_date=day,
+                        mood=mood,
+                        sleep=0,
+                        medication="taken",
+                        completed_at=at,
+                    )
+                )
 
     def _region_label(self, language_code: str) -> str | None:
         from bot.i18n import region_for_language_code

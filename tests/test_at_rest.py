@@ -144,8 +144,7 @@ async def test_rotating_the_key_keeps_everything_readable(database_url: str) -> 
     """Put a new key first, rotate, drop the old one: every declared text still reads, a
     worker can still claim the chat whose reason holds a relative's note."""
     from bot.storage.admin import rotate_encryption
-    from bot.storage.models import EscalationReason, FamilyLink
-    from flows.roles import Role
+    from bot.storage.models import EscalationReason
 
     old = new_key()
     harness = Harness(database_url, encryption_keys=old)
@@ -153,15 +152,10 @@ async def test_rotating_the_key_keeps_everything_readable(database_url: str) -> 
     try:
         from datetime import UTC, datetime
 
-        now = datetime(2026, 12, 1, 12, tzinfo=UTC)
-        client, client_id = await harness.make_person(Role.CLIENT, "AN7KQ", now)
-        mum, mum_id = await harness.make_person(Role.FAMILY, "M3P9Q", now)
-        await harness.make_person(Role.PEER_WORKER, "Lin", now)
-        async with harness.db.transaction() as session:
-            session.add(FamilyLink(client_id=client_id, family_id=mum_id, share_alerts=True))
-        await mum.send("/worried")
-        await mum.press("Next ›")
-        await mum.send("please don't tell him it was me")
+        client, mum, _ = await harness.client_family_and_worker(
+            datetime(2026, 12, 1, 12, tzinfo=UTC)
+        )
+        await mum.does("/worried", "[Next ›]", "please don't tell him it was me")
         await client.send("I want to die")
     finally:
         await harness.stop()
@@ -201,34 +195,20 @@ async def test_a_persons_copy_holds_each_kind_of_free_text_readable(harness: Har
     in their /mydata, decrypted."""
     from datetime import UTC, datetime
 
-    from bot.storage.models import FamilyLink
-    from flows.roles import Role
-
     now = datetime(2026, 12, 1, 12, tzinfo=UTC)
     harness.set_now(now)
-    client, client_id = await harness.make_person(Role.CLIENT, "AN7KQ", now)
-    mum, mum_id = await harness.make_person(Role.FAMILY, "M3P9Q", now)
-    lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", now)
-    async with harness.db.transaction() as session:
-        session.add(FamilyLink(client_id=client_id, family_id=mum_id, share_alerts=True))
-    await client.send("/warningsigns")
-    await client.press("➕ Add")
-    await client.send("pacing at night")
-    await client.send("/safetyplan")
-    await client.press("Change one part")
-    await client.press("7. My reasons for living")
-    await client.send("my cat Mochi")
+    client, mum, lin = await harness.client_family_and_worker(now)
+    await client.does("/warningsigns", "[➕ Add]", "pacing at night")
+    await client.does(
+        "/safetyplan", "[Change one part]", "[7. My reasons for living]", "my cat Mochi"
+    )
     await client.send("/checkin")
     for label in ("🙂 Good", "As usual", "💊 Yes", "No", "None of these", "A little", "None", "No"):
         await client.press(label)
     await client.send("walked to the market")
-    await mum.send("/worried")
-    await mum.press("Next ›")
-    await mum.send("he stopped eating")
-    await client.send("I want to die")
-    await client.send("is someone there")
-    await lin.send("/claim 1")
-    await lin.send("/note sister nearby")
+    await mum.does("/worried", "[Next ›]", "he stopped eating")
+    await client.does("I want to die", "is someone there")
+    await lin.does("/claim 1", "/note sister nearby")
     await client.send("/mydata")
     mine = [c for c in harness.api.calls if c.method == "sendDocument"][-1].params["document"]
     await mum.send("/mydata")

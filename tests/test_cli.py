@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from bot.cli import main
+from tests.bot_process import free_port, start_bot
 
 COMMANDS = [
     ["run"],
@@ -49,25 +50,12 @@ def test_every_command_has_help(command: list[str]) -> None:
 async def test_run_without_token_starts_the_sandbox_and_says_how_to_connect(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import asyncio
     import os
-    import socket
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     env["TONGBAN_SANDBOX_PORT"] = str(port)
     env["TONGBAN_SANDBOX_DATABASE"] = str(tmp_path / "sandbox.db")
-    root = __import__("pathlib").Path(__file__).resolve().parent.parent
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        env=env,
-        cwd=root,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_bot(env, asyncio.subprocess.PIPE, asyncio.subprocess.PIPE)
     try:
         banner = b""
         while b"Stop with Ctrl+C" not in banner:

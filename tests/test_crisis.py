@@ -76,13 +76,8 @@ async def test_crisis_in_a_relay_reaches_the_worker_too(harness: Harness) -> Non
 
 async def test_numbers_follow_the_persons_region_and_their_safety_plan(harness: Harness) -> None:
     client = await harness.onboard(Role.CLIENT, "zh-HK")
-    await client.send("/settings")
-    await client.press("地區")
-    await client.press("香港")
-    await client.send("/safetyplan")
-    await client.press("修改其中一項")
-    await client.press("4. 我可以求助的人")
-    await client.send("姐姐 9123 4567")
+    await client.does("/settings", "[地區]", "[香港]")
+    await client.does("/safetyplan", "[修改其中一項]", "[4. 我可以求助的人]", "姐姐 9123 4567")
     text = _first_message(await client.send("我想死"))
     assert "18111" in text and "999" in text
     assert "你的安全計畫寫著，你可以聯絡：姐姐 9123 4567" in text

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.storage.models import Escalation, Flag, Person
 from flows.roles import Role
 from flows.timers import FlagSpan, traffic_light
-from tests.harness import Harness, texts
+from tests.harness import NOT_AVAILABLE, Harness, texts
 from tests.harness import Person as Chat
 
 
@@ -122,7 +122,7 @@ async def test_an_unused_invite_can_be_revoked_and_then_does_not_work(harness: H
 async def test_family_can_never_reach_client_data(harness: Harness) -> None:
     client = await harness.onboard(Role.CLIENT)
     relative = await _join(harness, await _link(harness, client, summary=True, alerts=True))
-    for command in (
+    commands = (
         "/history",
         "/checkin",
         "/safetyplan",
@@ -130,19 +130,17 @@ async def test_family_can_never_reach_client_data(harness: Harness) -> None:
         "/family",
         "/queue",
         "/mine",
-    ):
-        replies = await relative.send(command)
-        assert texts(replies) == "Sorry, that command is not available to you.", command
+    )
+    assert await relative.answers(commands) == dict.fromkeys(commands, NOT_AVAILABLE)
 
 
 async def test_a_concern_from_a_linked_relative_is_about_the_client(harness: Harness) -> None:
     client = await harness.onboard(Role.CLIENT)
     relative = await _join(harness, await _link(harness, client, summary=False, alerts=True))
     lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
-    await relative.send("/worried")
-    await relative.press("Withdrawing from people")
-    await relative.press("Next ›")
-    replies = await relative.send("he hasn't left his room for days")
+    replies = await relative.does(
+        "/worried", "[Withdrawing from people]", "[Next ›]", "he hasn't left his room for days"
+    )
     assert "A peer worker from your relative's team" in texts(replies)
     async with harness.db.sessions() as session:
         esc = await session.scalar(select(Escalation))
@@ -189,12 +187,7 @@ async def test_practice_follow_up_a_week_later(harness: Harness) -> None:
     start = datetime(2026, 3, 2, 0, tzinfo=UTC)
     harness.set_now(start)
     member = await harness.onboard(Role.FAMILY)
-    await member.send("/lesson feelings")
-    for _ in range(4):
-        await member.press("Next ›")
-    await member.press("B")
-    await member.press("Next ›")
-    await member.press("✅ Done")
+    await member.does("/lesson feelings", *4 * ["[Next ›]"], "[B]", "[Next ›]", "[✅ Done]")
     found = False
     for hours in range(0, 24 * 12, 3):
         harness.set_now(start + timedelta(hours=hours))
@@ -258,17 +251,13 @@ async def test_a_relatives_concern_note_goes_when_they_erase_their_data(harness:
     client = await harness.onboard(Role.CLIENT)
     relative = await _join(harness, await _link(harness, client, summary=False, alerts=True))
     lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
-    await relative.send("/worried")
-    await relative.press("Next ›")
-    await relative.send("please don't tell him it was me")
-    await relative.send("/mydata")
+    await relative.does("/worried", "[Next ›]", "please don't tell him it was me", "/mydata")
     document = [c for c in harness.api.calls if c.method == "sendDocument"][-1]
     raised = json.loads(document.params["document"])["concerns_you_raised"]
     assert [(c["about"], c["your_words"]) for c in raised] == [
         ("your relative", "please don't tell him it was me")
     ]
-    await relative.send("/deleteme")
-    await relative.press("Yes, delete everything")
+    await relative.does("/deleteme", "[Yes, delete everything]")
     async with harness.db.sessions() as session:
         reasons = (
             await session.execute(select(EscalationReason.source, EscalationReason.note))
@@ -290,13 +279,9 @@ async def test_a_relative_held_in_a_chat_can_erase_their_data(harness: Harness) 
     harness.set_now(now)
     mum, mum_id = await harness.make_person(Role.FAMILY, "MUM7", now)
     lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", now)
-    await mum.send("/worried")
-    await mum.press("Next ›")
-    await mum.press("Skip")
-    await mum.send("/talk")
+    await mum.does("/worried", "[Next ›]", "[Skip]", "/talk")
     await lin.send("/claim 1")
-    await mum.send("/deleteme")
-    replies = await mum.press("Yes, delete everything")
+    replies = await mum.does("/deleteme", "[Yes, delete everything]")
     assert "Everything about you has been deleted" in texts(replies)
     async with harness.db.sessions() as session:
         assert await session.get(Person, mum_id) is None

@@ -8,19 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.storage.models import CheckIn, Flag, Person
+from bot.storage.models import Flag
 from flows.roles import Role
 from tests.harness import Harness
 from tests.harness import Person as Chat
 
-ANSWERS = ("As usual", "💊 Yes", "No", "None of these", "A little", "None", "Skip")
-
 
 async def _checkin(person: Chat, mood: str) -> None:
     await person.send("/checkin")
-    await person.press(mood)
-    for label in ANSWERS:
-        await person.press(label)
+    await person.answer_checkin(mood)
 
 
 async def _flags(harness: Harness) -> list[tuple[str, bool]]:
@@ -49,20 +45,7 @@ async def test_a_drop_from_the_persons_own_baseline_raises_a_flag(harness: Harne
     start = datetime(2026, 3, 10, 12, tzinfo=UTC)
     harness.set_now(start)
     person = await harness.onboard(Role.CLIENT)
-    async with harness.db.transaction() as session:
-        row = await session.scalar(select(Person).where(Person.telegram_user_id == person.user_id))
-        assert row is not None
-        for day in range(1, 9):
-            session.add(
-                CheckIn(
-                    person_id=row.id,
-                    local_date=date(2026, 3, day),
-                    mood=5,
-                    sleep=0,
-                    medication="taken",
-                    completed_at=start,
-                )
-            )
+    await harness.add_checkins(person, {date(2026, 3, day): 5 for day in range(1, 9)}, start)
     await _checkin(person, "😐 Okay")  # 3, two steps below an average of 5
     assert await _flags(harness) == [("mood_drop", True)]
 

@@ -11,12 +11,10 @@ import asyncio
 import os
 import random
 import signal
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -26,8 +24,8 @@ from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import CheckIn, Person
 from flows.roles import Role
+from tests.bot_process import find_button, sandbox_env, start_bot
 
-ROOT = Path(__file__).resolve().parent.parent
 KILLS_IN_SUITE = int(os.environ.get("TONGBAN_KILLS", "6"))
 
 # (question, label to press, field it answers, stored value) in the order the check-in asks.
@@ -57,33 +55,7 @@ class Figures:
 
 
 async def _start(api: SandboxBotAPI, url: str) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TONGBAN_BOT_API_BASE_URL": api.base_url,
-        "TONGBAN_BOT_API_FILE_URL": api.base_file_url,
-        "TONGBAN_DATABASE_URL": url,
-        "TONGBAN_LOG_LEVEL": "ERROR",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-
-def _find(api: SandboxBotAPI, uid: int, label: str) -> tuple[int, str] | None:
-    for entry in reversed(api.bot_messages(uid)):
-        for row in entry.inline_keyboard or []:
-            for button in row:
-                if button.get("text") == label:
-                    return entry.message_id, str(button["callback_data"])
-    return None
+    return await start_bot(sandbox_env(api, url, "ERROR"))
 
 
 def _latest_question(api: SandboxBotAPI, uid: int) -> tuple[int, str, dict[str, str]] | None:
@@ -113,7 +85,7 @@ async def _onboard(api: SandboxBotAPI, uid: int, code: str) -> None:
         await api.wait_until(
             lambda q=question: any(q in (e.text or "") for e in api.bot_messages(uid)), 60
         )
-        found = _find(api, uid, label)
+        found = find_button(api, uid, label)
         assert found is not None, f"no {label!r} for {uid}"
         await api.user_press_button(uid, *found)
     await api.wait_until(

@@ -455,12 +455,7 @@ async def test_the_practice_reminder_a_week_later_shows_the_numbers(harness: Har
     start = datetime(2026, 3, 2, 0, tzinfo=UTC)
     harness.set_now(start)
     relative = await harness.onboard(Role.FAMILY, "en-GB")
-    await relative.send("/lesson crisis_plan")
-    for _ in range(5):
-        await relative.press("Next ›")
-    await relative.press("A")
-    await relative.press("Next ›")
-    await relative.press("✅ Done")
+    await relative.does("/lesson crisis_plan", *5 * ["[Next ›]"], "[A]", "[Next ›]", "[✅ Done]")
     for hours in range(0, 24 * 12, 3):
         harness.set_now(start + timedelta(hours=hours))
         before = len(harness.api.calls)

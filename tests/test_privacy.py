@@ -15,7 +15,8 @@ from bot.logs import configure
 from bot.storage.models import AuditEvent, Base, Person, SafetyPlanItem
 from flows.commands import COMMANDS
 from flows.roles import Role
-from tests.harness import Harness, texts
+from tests.bot_process import free_port
+from tests.harness import NOT_AVAILABLE, Harness, texts
 
 
 async def test_mydata_sends_everything_readable(harness: Harness) -> None:
@@ -37,14 +38,10 @@ async def test_mydata_sends_everything_readable(harness: Harness) -> None:
 async def test_deleteme_leaves_nothing_identifying(harness: Harness) -> None:
     client = await harness.onboard(Role.CLIENT)
     lin = await harness.onboard(Role.PEER_WORKER, "en", "Lin")
-    await client.send("/warningsigns")
-    await client.press("➕ Add")
-    await client.send("not sleeping")
-    await client.send("/talk")
+    await client.does("/warningsigns", "[➕ Add]", "not sleeping", "/talk")
     await lin.press("Claim")
     await client.send("thanks for joining")
-    await client.send("/deleteme")
-    replies = await client.press("Yes, delete everything")
+    replies = await client.does("/deleteme", "[Yes, delete everything]")
     assert "Everything about you has been deleted" in texts(replies)
     async with harness.db.sessions() as session:
         person_ids = (
@@ -154,7 +151,6 @@ async def test_a_strangers_redelivered_message_is_answered_once(harness: Harness
 
 
 ALLOWED_FOR = {c.name: {r.value for r in c.roles} for c in COMMANDS}
-NOT_AVAILABLE = "Sorry, that command is not available to you."
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "unknown")
@@ -181,8 +177,7 @@ async def test_supervisor_access_is_audited(harness: Harness) -> None:
     client = await harness.onboard(Role.CLIENT)
     boss = await harness.onboard(Role.SUPERVISOR, "en", "Mei")
     await client.send("/talk")
-    await boss.send("/queue")
-    await boss.press("Claim #1")
+    await boss.does("/queue", "[Claim #1]")
     async with harness.db.sessions() as session:
         events = (await session.execute(select(AuditEvent.action, AuditEvent.subject_id))).all()
         client_id = await session.scalar(
@@ -204,21 +199,13 @@ async def test_a_persons_copy_holds_notes_about_them_never_who_raised_a_concern(
     rest; their /mydata holds both (right of access) and says a concern was raised, not by whom."""
     from datetime import UTC, datetime
 
-    from bot.storage.models import FamilyLink
-
     harness = Harness(database_url, encryption_keys=new_key())
     await harness.start()
     try:
         now = datetime(2026, 12, 1, 12, tzinfo=UTC)
         harness.set_now(now)
-        client, client_id = await harness.make_person(Role.CLIENT, "AN7KQ", now)
-        mum, mum_id = await harness.make_person(Role.FAMILY, "M3P9Q", now)
-        lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", now)
-        async with harness.db.transaction() as session:
-            session.add(FamilyLink(client_id=client_id, family_id=mum_id, share_alerts=True))
-        await mum.send("/worried")
-        await mum.press("Next ›")
-        await mum.send("please don't tell her it was me")
+        client, mum, lin = await harness.client_family_and_worker(now)
+        await mum.does("/worried", "[Next ›]", "please don't tell her it was me")
         await client.send("is anyone there")
         replies = await client.send("/mydata")
         document = [c for c in harness.api.calls if c.method == "sendDocument"][-1]
@@ -245,8 +232,6 @@ async def test_a_malformed_webhook_body_is_not_logged(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     """PTB logs an update it cannot read, text and all, at CRITICAL; only the event remains."""
-    import socket
-
     import aiohttp
     from telegram.ext import ApplicationBuilder
 
@@ -254,9 +239,7 @@ async def test_a_malformed_webhook_body_is_not_logged(
     from tests.harness import TEST_TOKEN
 
     configure("DEBUG")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     fake = InMemoryBotAPI()
     application = (
         ApplicationBuilder().token(TEST_TOKEN).request(fake).get_updates_request(fake).build()
@@ -284,12 +267,9 @@ async def test_the_audit_trail_keeps_who_looked_after_they_are_erased(harness: H
     client = await harness.onboard(Role.CLIENT)
     boss = await harness.onboard(Role.SUPERVISOR, "en", "Mei")
     await client.send("/talk")
-    await boss.send("/claim 1")
-    await boss.send("/done")
-    await boss.press("Resolved")
-    await boss.press("Skip")
-    await boss.send("/deleteme")
-    await boss.press("Yes, delete everything")
+    await boss.does(
+        "/claim 1", "/done", "[Resolved]", "[Skip]", "/deleteme", "[Yes, delete everything]"
+    )
     newcomer = await harness.onboard(Role.PEER_WORKER, "en", "Sam")
     async with harness.db.sessions() as session:
         rows = (

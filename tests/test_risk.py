@@ -157,28 +157,17 @@ HYPERBOLE = [
     "氣到想殺人",
 ]
 
-
-@pytest.mark.parametrize("text", HYPERBOLE)
-def test_everyday_hyperbole_is_not_flagged(text: str) -> None:
-    assert assess(text).level is Level.NONE
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I took my meds",
-        "took all my meds today",
-        "the voices were quiet today",
-        "I'm tired",
-        "my mum is dying of cancer and I'm sad",
-        "the nurse said an overdose of lithium is dangerous, we keep it locked",
-        "we learned about suicide prevention in the family group",
-        "我把今天的药都吃了",
-        "家属课讲了预防自杀",
-    ],
-)
-def test_ordinary_mental_health_talk_is_not_flagged(text: str) -> None:
-    assert assess(text).level is Level.NONE
+ORDINARY_TALK = [
+    "I took my meds",
+    "took all my meds today",
+    "the voices were quiet today",
+    "I'm tired",
+    "my mum is dying of cancer and I'm sad",
+    "the nurse said an overdose of lithium is dangerous, we keep it locked",
+    "we learned about suicide prevention in the family group",
+    "我把今天的药都吃了",
+    "家属课讲了预防自杀",
+]
 
 
 def test_hyperbole_next_to_real_risk_does_not_hide_it() -> None:
@@ -228,11 +217,6 @@ EVASIONS = [
 ]
 
 
-@pytest.mark.parametrize("text", EVASIONS)
-def test_evasions_are_caught_as_crisis(text: str) -> None:
-    assert assess(text).level is Level.CRISIS
-
-
 @settings(max_examples=150, deadline=None)
 @given(
     st.sampled_from(["i want to kill myself", "我不想活了", "想自殺", "i want to die"]),
@@ -263,64 +247,70 @@ def test_any_text_gets_a_well_formed_assessment(text: str) -> None:
 # --- negation and reported past -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I don't want to die",
-        "I'm not going to kill myself",
-        "i would never hurt myself",
-        "no suicidal thoughts today",
-        "I haven't had thoughts of suicide since I started clozapine",
-        "I used to want to kill myself, not now",
-        "I tried to kill myself when I was 19, I'm better now",
-        "my son attempted suicide in 2019",
-        "以前想过自杀，现在不会了",
-        "我不想死",
-        "我不会自杀的",
-        "我没有自杀的念头",
-        "以前想過自殺，現在不會了",
-        "我高中的时候自残过",
-        # the compositional entries and chat spellings read negation and past the same way
-        "I'm not going to swallow the lot tonight, don't worry",
-        "我不会把药全吞了的，放心",
-        "i dont wanna die",
-        "以前想过一了百了，现在不会了",
-    ],
-)
-def test_denied_or_past_ideation_is_concern_not_none(text: str) -> None:
-    assert assess(text).level is Level.CONCERN
+DENIED_OR_PAST = [
+    "I don't want to die",
+    "I'm not going to kill myself",
+    "i would never hurt myself",
+    "no suicidal thoughts today",
+    "I haven't had thoughts of suicide since I started clozapine",
+    "I used to want to kill myself, not now",
+    "I tried to kill myself when I was 19, I'm better now",
+    "my son attempted suicide in 2019",
+    "以前想过自杀，现在不会了",
+    "我不想死",
+    "我不会自杀的",
+    "我没有自杀的念头",
+    "以前想過自殺，現在不會了",
+    "我高中的时候自残过",
+    # the compositional entries and chat spellings read negation and past the same way
+    "I'm not going to swallow the lot tonight, don't worry",
+    "我不会把药全吞了的，放心",
+    "i dont wanna die",
+    "以前想过一了百了，现在不会了",
+]
+
+# Crisis with a negation or a past somewhere else in the message.
+CRISIS_BESIDE_NEGATION_OR_PAST = [
+    "i can't sleep and i want to die",
+    "im not ok i want to die",
+    "i used to be happy but now i want to die",
+    "I tried to kill myself last night",
+    "i overdosed an hour ago",
+    "以前很开心，现在只想死",
+    "以前想过自杀，现在又想了",
+    "我受不了了想死",
+]
+
+HOPELESS_WITHOUT_A_DEATH_WISH = [
+    "i feel hopeless",
+    "there's no point in anything anymore",
+    "I'm such a burden to my family",
+    "活着没意思",
+    "活著沒意思",
+    "我想消失一段时间",
+]
+
+# Each kind of message above and the level it must get.
+LEVELS = [
+    ("hyperbole", HYPERBOLE, Level.NONE),
+    ("ordinary talk", ORDINARY_TALK, Level.NONE),
+    ("evasion", EVASIONS, Level.CRISIS),
+    ("denied or past", DENIED_OR_PAST, Level.CONCERN),
+    ("crisis beside negation or past", CRISIS_BESIDE_NEGATION_OR_PAST, Level.CRISIS),
+    ("hopeless without a death wish", HOPELESS_WITHOUT_A_DEATH_WISH, Level.CONCERN),
+]
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "level"),
     [
-        "i can't sleep and i want to die",
-        "im not ok i want to die",
-        "i used to be happy but now i want to die",
-        "I tried to kill myself last night",
-        "i overdosed an hour ago",
-        "以前很开心，现在只想死",
-        "以前想过自杀，现在又想了",
-        "我受不了了想死",
+        pytest.param(text, level, id=f"{kind}: {text}")
+        for kind, texts, level in LEVELS
+        for text in texts
     ],
 )
-def test_negation_or_past_elsewhere_in_the_message_does_not_lower_crisis(text: str) -> None:
-    assert assess(text).level is Level.CRISIS
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "i feel hopeless",
-        "there's no point in anything anymore",
-        "I'm such a burden to my family",
-        "活着没意思",
-        "活著沒意思",
-        "我想消失一段时间",
-    ],
-)
-def test_hopelessness_without_a_death_wish_is_concern(text: str) -> None:
-    assert assess(text).level is Level.CONCERN
+def test_each_kind_of_message_gets_its_level(text: str, level: Level) -> None:
+    assert assess(text).level is level
 
 
 def test_passive_death_wish_is_crisis() -> None:

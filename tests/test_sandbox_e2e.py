@@ -4,9 +4,6 @@ with injected faults: it recovers, nothing is lost, and nothing is sent twice th
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -21,47 +18,23 @@ from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import Person
 from flows.roles import Role
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.bot_process import find_button, free_port, sandbox_env, start_bot
 
 TOKEN = "123456789:SANDBOX-tongban-local-only"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @asynccontextmanager
 async def bot_process(api: SandboxBotAPI, database_url: str, mode: str) -> AsyncIterator[None]:
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TONGBAN_BOT_API_BASE_URL": api.base_url,
-        "TONGBAN_BOT_API_FILE_URL": api.base_file_url,
-        "TONGBAN_DATABASE_URL": database_url,
-        "TONGBAN_MODE": mode,
-        "TONGBAN_LOG_LEVEL": "WARNING",
-    }
+    env = sandbox_env(api, database_url, "WARNING") | {"TONGBAN_MODE": mode}
     if mode == "webhook":
-        port = _free_port()
+        port = free_port()
         env |= {
             "TONGBAN_WEBHOOK_LISTEN": "127.0.0.1",
             "TONGBAN_WEBHOOK_PORT": str(port),
             "TONGBAN_WEBHOOK_URL": f"http://127.0.0.1:{port}/tongban-hook",
             "TONGBAN_WEBHOOK_SECRET": "sandbox-secret-0123456789",
         }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_bot(env, stderr=asyncio.subprocess.PIPE)
     try:
         yield
     finally:
@@ -84,11 +57,9 @@ async def _invite(database_url: str, role: Role = Role.CLIENT) -> str:
 async def _press(api: SandboxBotAPI, user_id: int, label: str, wait: float = 15) -> None:
     async def find() -> tuple[int, str]:
         while True:
-            for entry in reversed(api.bot_messages(user_id)):
-                for row in entry.inline_keyboard or []:
-                    for button in row:
-                        if button.get("text") == label:
-                            return entry.message_id, str(button["callback_data"])
+            found = find_button(api, user_id, label)
+            if found is not None:
+                return found
             await asyncio.sleep(0.05)
 
     message_id, data = await asyncio.wait_for(find(), wait)

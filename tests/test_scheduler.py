@@ -36,6 +36,15 @@ def _prompts(harness: Harness, since: int, chat_id: int | None = None) -> list[s
     ]
 
 
+def _prompted(harness: Harness) -> Counter[int]:
+    """How many check-in prompts each chat was sent."""
+    return Counter(
+        int(c.params["chat_id"])
+        for c in harness.api.calls
+        if c.method == "sendMessage" and PROMPT in c.params["text"]
+    )
+
+
 async def _client_with(harness: Harness, zone: str, clock: str = "20:00") -> Chat:
     """An onboarded client who chose ``zone`` and a check-in ``clock`` in their settings."""
     person = await harness.onboard(Role.CLIENT)
@@ -128,17 +137,7 @@ async def test_shanghai_has_no_dst_and_reminders_respect_quiet_hours(harness: Ha
 
 async def _finish_checkin(person: Chat) -> None:
     await person.press("✅ Start check-in")
-    for label in (
-        "😐 Okay",
-        "As usual",
-        "💊 Yes",
-        "No",
-        "None of these",
-        "A little",
-        "None",
-        "Skip",
-    ):
-        await person.press(label)
+    await person.answer_checkin("😐 Okay")
 
 
 @pytest.mark.parametrize(
@@ -242,11 +241,7 @@ async def test_two_bot_processes_ticking_together_send_each_prompt_once(database
                 first.services.scheduler.tick(first.services.application.bot, now),
                 second.scheduler.tick(second.application.bot, now),
             )
-        chats = Counter(
-            int(c.params["chat_id"])
-            for c in first.api.calls
-            if c.method == "sendMessage" and PROMPT in c.params["text"]
-        )
+        chats = _prompted(first)
         assert len(chats) == 300
         assert set(chats.values()) == {1}
     finally:
@@ -267,11 +262,7 @@ async def test_a_crowd_due_at_once_is_sent_by_one_periodic_run(database_url: str
         assert harness.services is not None
         context = SimpleNamespace(bot=harness.services.application.bot)
         await harness.services.scheduler.tick_job(context)  # type: ignore[arg-type]
-        chats = Counter(
-            int(c.params["chat_id"])
-            for c in harness.api.calls
-            if c.method == "sendMessage" and PROMPT in c.params["text"]
-        )
+        chats = _prompted(harness)
         assert len(chats) == 130
         assert set(chats.values()) == {1}
         async with harness.db.transaction() as session:
@@ -286,20 +277,9 @@ async def test_a_crowd_due_at_once_is_sent_by_one_periodic_run(database_url: str
 async def test_weekly_summary_is_a_chart_in_the_clients_language(harness: Harness) -> None:
     harness.set_now(datetime(2026, 3, 2, 0, tzinfo=UTC))
     person = await harness.onboard(Role.CLIENT, "zh-TW")
-    async with harness.db.transaction() as session:
-        row = await session.scalar(select(Person).where(Person.telegram_user_id == person.user_id))
-        assert row is not None
-        for day in range(1, 8):
-            session.add(
-                CheckIn(
-                    person_id=row.id,
-                    local_date=date(2026, 3, day),
-                    mood=3 + day % 2,
-                    sleep=0,
-                    medication="taken",
-                    completed_at=harness.now,
-                )
-            )
+    assert harness.now is not None
+    moods = {date(2026, 3, day): 3 + day % 2 for day in range(1, 8)}
+    await harness.add_checkins(person, moods, harness.now)
     before = len(harness.api.calls)
     await _simulate(harness, datetime(2026, 3, 7, 0, tzinfo=UTC), hours=24, step_minutes=60)
     photos = [c for c in harness.api.calls[before:] if c.method == "sendPhoto"]

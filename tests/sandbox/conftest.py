@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from telegram import Bot
 
 from bot.sandbox import SandboxBotAPI
-from tests.sandbox.echo_bot import EchoApp, add_echo_handlers, builder_for
+from tests.sandbox.echo_bot import EchoApp, add_echo_handlers, builder_for, plain_bot, started
 
 
 @pytest.fixture
@@ -18,6 +19,19 @@ async def sandbox() -> AsyncIterator[SandboxBotAPI]:
         yield api
     finally:
         await api.stop()
+
+
+@pytest.fixture
+async def bot(sandbox: SandboxBotAPI) -> AsyncIterator[Bot]:
+    """A client for calling the sandbox's methods one by one."""
+    async with plain_bot(sandbox) as client:
+        yield client
+
+
+@pytest.fixture
+async def chat_id(sandbox: SandboxBotAPI) -> int:
+    """Ana's chat, after her /start."""
+    return await started(sandbox)
 
 
 @pytest.fixture

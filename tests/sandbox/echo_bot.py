@@ -1,4 +1,5 @@
-"""A tiny echo bot for the sandbox tests, built the way a deployment builds its bot."""
+"""A tiny echo bot for the sandbox tests, built the way a deployment builds its bot, and the
+people who talk to it."""
 
 from __future__ import annotations
 
@@ -64,3 +65,10 @@ def plain_bot(api: SandboxBotAPI) -> Bot:
     """A client with no Application around it, for calling methods one by one."""
     bot: Bot = builder_for(api).build().bot
     return bot
+
+
+async def started(api: SandboxBotAPI, name: str = "Ana", language: str = "en") -> int:
+    """Someone who has sent /start, so the bot may write to them: their chat id."""
+    person = await api.create_user(name, language)
+    await api.user_send_text(person["id"], "/start")
+    return int(person["id"])

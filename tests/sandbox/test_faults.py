@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
 from telegram import Bot
@@ -11,25 +9,13 @@ from telegram.error import NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
 from bot.sandbox import SandboxBotAPI
+from bot.sandbox.faults import FaultKind
 from tests.sandbox.echo_bot import builder_for
 
 # PTB itself reads the deprecated RetryAfter.retry_after whenever it raises RetryAfter.
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning"
 )
-
-
-@pytest.fixture
-async def bot(sandbox: SandboxBotAPI) -> AsyncIterator[Bot]:
-    async with builder_for(sandbox).build().bot as client:
-        yield client
-
-
-@pytest.fixture
-async def chat_id(sandbox: SandboxBotAPI) -> int:
-    person = await sandbox.create_user("Ana", "en")
-    await sandbox.user_send_text(person["id"], "/start")
-    return int(person["id"])
 
 
 async def test_injected_429_carries_retry_after(
@@ -65,23 +51,23 @@ async def test_injected_500_is_a_network_error(
     assert [e.text for e in sandbox.bot_messages(chat_id)] == ["third time"]
 
 
-async def test_a_dropped_connection_sends_nothing(
-    sandbox: SandboxBotAPI, bot: Bot, chat_id: int
+# "drop" closes the connection before the call is made, "drop_after" after it was made.
+@pytest.mark.parametrize(
+    ("kind", "text", "kept"),
+    [
+        ("drop", "lost", []),
+        ("drop_after", "delivered but unconfirmed", ["delivered but unconfirmed"]),
+    ],
+    ids=["drop", "drop_after"],
+)
+async def test_a_dropped_connection_is_a_network_error(
+    sandbox: SandboxBotAPI, bot: Bot, chat_id: int, kind: FaultKind, text: str, kept: list[str]
 ) -> None:
-    sandbox.inject_faults("drop", 1, methods={"sendMessage"})
+    sandbox.inject_faults(kind, 1, methods={"sendMessage"})
     with pytest.raises(NetworkError):
-        await bot.send_message(chat_id, "lost")
-    assert sandbox.bot_messages(chat_id) == []
-    assert sandbox.calls_to("sendMessage")[-1].status == 0
-
-
-async def test_a_connection_dropped_after_the_send_leaves_the_message(
-    sandbox: SandboxBotAPI, bot: Bot, chat_id: int
-) -> None:
-    sandbox.inject_faults("drop_after", 1, methods={"sendMessage"})
-    with pytest.raises(NetworkError):
-        await bot.send_message(chat_id, "delivered but unconfirmed")
-    assert [e.text for e in sandbox.bot_messages(chat_id)] == ["delivered but unconfirmed"]
+        await bot.send_message(chat_id, text)
+    assert [e.text for e in sandbox.bot_messages(chat_id)] == kept
+    assert sandbox.calls_to("sendMessage")[-1].status == 0, "no answer came back"
 
 
 async def test_polling_survives_injected_faults(sandbox: SandboxBotAPI, echo_bot: object) -> None:

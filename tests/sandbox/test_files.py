@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
 from telegram import Bot
@@ -11,20 +9,6 @@ from telegram.error import BadRequest
 
 from bot.sandbox import SandboxBotAPI
 from bot.sandbox.media import image_size, sample_png
-from tests.sandbox.echo_bot import builder_for
-
-
-@pytest.fixture
-async def bot(sandbox: SandboxBotAPI) -> AsyncIterator[Bot]:
-    async with builder_for(sandbox).build().bot as client:
-        yield client
-
-
-@pytest.fixture
-async def chat_id(sandbox: SandboxBotAPI) -> int:
-    person = await sandbox.create_user("Ana", "en")
-    await sandbox.user_send_text(person["id"], "/start")
-    return int(person["id"])
 
 
 async def fetch(url: str) -> tuple[bytes, dict[str, str]]:

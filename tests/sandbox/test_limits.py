@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -13,7 +12,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import AIORateLimiter
 
 from bot.sandbox import RateLimits, SandboxBotAPI
-from tests.sandbox.echo_bot import builder_for
+from tests.sandbox.echo_bot import builder_for, started
 
 # PTB itself reads the deprecated RetryAfter.retry_after whenever it raises RetryAfter.
 pytestmark = pytest.mark.filterwarnings(
@@ -21,20 +20,8 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-@pytest.fixture
-async def bot(sandbox: SandboxBotAPI) -> AsyncIterator[Bot]:
-    async with builder_for(sandbox).build().bot as client:
-        yield client
-
-
-async def started_person(sandbox: SandboxBotAPI, name: str = "Ana") -> int:
-    person = await sandbox.create_user(name, "en")
-    await sandbox.user_send_text(person["id"], "/start")
-    return int(person["id"])
-
-
 async def test_text_may_have_4096_characters_not_4097(sandbox: SandboxBotAPI, bot: Bot) -> None:
-    chat_id = await started_person(sandbox)
+    chat_id = await started(sandbox)
     await bot.send_message(chat_id, "字" * 4096)
     with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(chat_id, "字" * 4097)
@@ -43,14 +30,14 @@ async def test_text_may_have_4096_characters_not_4097(sandbox: SandboxBotAPI, bo
 
 
 async def test_length_is_counted_after_parsing_the_markup(sandbox: SandboxBotAPI, bot: Bot) -> None:
-    chat_id = await started_person(sandbox)
+    chat_id = await started(sandbox)
     message = await bot.send_message(chat_id, "<b>" + "a" * 4096 + "</b>", parse_mode="HTML")
     assert len(message.text or "") == 4096
     assert message.entities[0].type == "bold"
 
 
 async def test_markup_telegram_rejects_is_rejected(sandbox: SandboxBotAPI, bot: Bot) -> None:
-    chat_id = await started_person(sandbox)
+    chat_id = await started(sandbox)
     with pytest.raises(BadRequest, match=r'(?i)Unsupported start tag "br"'):
         await bot.send_message(chat_id, "line one<br>line two", parse_mode=ParseMode.HTML)
     with pytest.raises(BadRequest, match=r"(?i)Character '.' is reserved"):
@@ -60,14 +47,14 @@ async def test_markup_telegram_rejects_is_rejected(sandbox: SandboxBotAPI, bot: 
 
 
 async def test_caption_may_have_1024_characters(sandbox: SandboxBotAPI, bot: Bot) -> None:
-    chat_id = await started_person(sandbox)
+    chat_id = await started(sandbox)
     with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
         await bot.send_document(chat_id, b"notes", filename="a.txt", caption="x" * 1025)
     await bot.send_document(chat_id, b"notes", filename="a.txt", caption="x" * 1024)
 
 
 async def test_callback_data_is_limited_to_64_bytes(sandbox: SandboxBotAPI, bot: Bot) -> None:
-    chat_id = await started_person(sandbox)
+    chat_id = await started(sandbox)
 
     def keyboard(data: str) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data=data)]])
@@ -82,7 +69,7 @@ async def test_callback_data_is_limited_to_64_bytes(sandbox: SandboxBotAPI, bot:
 async def test_a_person_who_blocked_the_bot_cannot_be_reached(
     sandbox: SandboxBotAPI, bot: Bot
 ) -> None:
-    chat_id = await started_person(sandbox)
+    chat_id = await started(sandbox)
     await sandbox.block(chat_id)
     with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
         await bot.send_message(chat_id, "are you ok?")
@@ -101,7 +88,7 @@ async def test_the_bot_cannot_write_first_or_to_unknown_chats(
 
 
 async def test_edit_and_delete_refusals(sandbox: SandboxBotAPI, bot: Bot) -> None:
-    chat_id = await started_person(sandbox)
+    chat_id = await started(sandbox)
     sent = await bot.send_message(chat_id, "same")
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("same", chat_id, sent.message_id)
@@ -140,7 +127,7 @@ async def test_wrong_token_and_unknown_method(sandbox: SandboxBotAPI) -> None:
 async def test_too_many_messages_to_one_chat_get_429_with_retry_after() -> None:
     limits = RateLimits(per_chat_burst=3, per_chat_per_second=5.0)
     async with SandboxBotAPI(rate_limits=limits) as sandbox:
-        chat_id = await started_person(sandbox)
+        chat_id = await started(sandbox)
         async with builder_for(sandbox).build().bot as bot:
             for n in range(3):
                 await bot.send_message(chat_id, f"burst {n}")
@@ -153,7 +140,7 @@ async def test_too_many_messages_to_one_chat_get_429_with_retry_after() -> None:
 async def test_the_overall_limit_spans_chats() -> None:
     limits = RateLimits(overall_burst=2, overall_per_second=2.0)
     async with SandboxBotAPI(rate_limits=limits) as sandbox:
-        chats = [await started_person(sandbox, f"P{n}") for n in range(3)]
+        chats = [await started(sandbox, f"P{n}") for n in range(3)]
         async with builder_for(sandbox).build().bot as bot:
             await bot.send_message(chats[0], "a")
             await bot.send_message(chats[1], "b")
@@ -164,13 +151,13 @@ async def test_the_overall_limit_spans_chats() -> None:
 async def test_ptb_rate_limiter_retries_after_429_and_succeeds() -> None:
     limits = RateLimits(per_chat_burst=4, per_chat_per_second=5.0)
     async with SandboxBotAPI(rate_limits=limits) as sandbox:
-        chat_id = await started_person(sandbox)
+        chat_id = await started(sandbox)
         app = builder_for(sandbox).rate_limiter(AIORateLimiter(max_retries=2)).build()
-        started = time.monotonic()
+        began = time.monotonic()
         async with app:
             for n in range(6):
                 await app.bot.send_message(chat_id, f"message {n}")
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - began
     statuses = [call.status for call in sandbox.calls_to("sendMessage")]
     assert statuses.count(429) == 1
     assert statuses.count(200) == 6

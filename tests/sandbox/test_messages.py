@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from telegram import (
     Bot,
@@ -22,19 +20,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.sandbox import SandboxBotAPI, SandboxError
-from tests.sandbox.echo_bot import builder_for
-
-
-@pytest.fixture
-async def bot(sandbox: SandboxBotAPI) -> AsyncIterator[Bot]:
-    async with builder_for(sandbox).build().bot as client:
-        yield client
-
-
-async def started(sandbox: SandboxBotAPI, name: str, language: str = "en") -> int:
-    person = await sandbox.create_user(name, language)
-    await sandbox.user_send_text(person["id"], "/start")
-    return int(person["id"])
+from tests.sandbox.echo_bot import started
 
 
 async def test_a_copy_does_not_say_where_it_came_from(sandbox: SandboxBotAPI, bot: Bot) -> None:

@@ -8,8 +8,24 @@ import time
 import pytest
 from telegram.error import Conflict
 
-from bot.sandbox import SandboxBotAPI, SandboxError
+from bot.sandbox import ChatEntry, SandboxBotAPI, SandboxError
 from tests.sandbox.echo_bot import EchoApp, plain_bot
+
+
+async def _asked(
+    sandbox: SandboxBotAPI, name: str, language: str, text: str
+) -> tuple[int, ChatEntry]:
+    """Someone writes to the echo bot: their id and its answer, which has a "Yes" button."""
+    person = await sandbox.create_user(name, language)
+    await sandbox.user_send_text(person["id"], text)
+    [question] = await sandbox.wait_for_messages(person["id"], timeout=3)
+    return person["id"], question
+
+
+async def _edited(sandbox: SandboxBotAPI, person: int) -> ChatEntry:
+    """The newest message of the chat, once the bot has edited it."""
+    await sandbox.wait_until(lambda: sandbox.chat_history(person)[-1].edited, 3)
+    return sandbox.chat_history(person)[-1]
 
 
 async def test_echo_bot_replies_to_a_person(sandbox: SandboxBotAPI, echo_bot: EchoApp) -> None:
@@ -34,17 +50,14 @@ async def test_start_with_a_code_arrives_as_a_command(
 async def test_button_press_is_answered_and_the_message_edited(
     sandbox: SandboxBotAPI, echo_bot: EchoApp
 ) -> None:
-    person = await sandbox.create_user("Wei", "zh-TW")
-    await sandbox.user_send_text(person["id"], "hello")
-    [question] = await sandbox.wait_for_messages(person["id"], timeout=3)
+    person, question = await _asked(sandbox, "Wei", "zh-TW", "hello")
 
     query_id = await sandbox.user_press_button(
-        person["id"], question.message_id, question.callback_data_for("Yes")
+        person, question.message_id, question.callback_data_for("Yes")
     )
 
-    await sandbox.wait_until(lambda: sandbox.chat_history(person["id"])[-1].edited, 3)
+    edited = await _edited(sandbox, person)
     assert sandbox.callback_answer(query_id) == {"text": "Noted", "show_alert": False, "url": None}
-    edited = sandbox.chat_history(person["id"])[-1]
     assert edited.text == "You chose yes"
     assert edited.inline_keyboard is None  # an edit without reply_markup removes the keyboard
     assert [c.method for c in sandbox.calls if c.method != "getUpdates"][-2:] == [
@@ -56,15 +69,12 @@ async def test_button_press_is_answered_and_the_message_edited(
 async def test_only_buttons_on_the_message_can_be_pressed_but_data_can_be_forged(
     sandbox: SandboxBotAPI, echo_bot: EchoApp
 ) -> None:
-    person = await sandbox.create_user("Sam", "en")
-    await sandbox.user_send_text(person["id"], "hi")
-    [question] = await sandbox.wait_for_messages(person["id"], timeout=3)
+    person, question = await _asked(sandbox, "Sam", "en", "hi")
     with pytest.raises(SandboxError):
-        await sandbox.user_press_button(person["id"], question.message_id, "admin:delete-all")
+        await sandbox.user_press_button(person, question.message_id, "admin:delete-all")
 
-    await sandbox.user_send_callback(person["id"], question.message_id, "admin:delete-all")
-    await sandbox.wait_until(lambda: sandbox.chat_history(person["id"])[-1].edited, 3)
-    assert sandbox.chat_history(person["id"])[-1].text == "You chose admin:delete-all"
+    await sandbox.user_send_callback(person, question.message_id, "admin:delete-all")
+    assert (await _edited(sandbox, person)).text == "You chose admin:delete-all"
 
 
 async def test_an_edited_message_reaches_the_bot(sandbox: SandboxBotAPI, echo_bot: EchoApp) -> None:
