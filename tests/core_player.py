@@ -28,14 +28,14 @@ from telegram import Bot, Update
 
 from bot.checkin import FLAG_WINDOW_DAYS
 from bot.config import load_settings
-from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, party
-from bot.facts import HISTORY_DAYS
+from bot.escalations import STAFF_ROLES, party
+from bot.facts import HISTORY_DAYS, history_days
 from bot.i18n import Translator, locale_for_language_code, region_for_language_code
 from bot.safety.crisis import CrisisLines
 from bot.sandbox.in_memory import InMemoryBotAPI
 from bot.storage import people
 from bot.storage.checkins import FIELDS
-from bot.storage.models import CheckIn, LessonProgress, WarningSign, utcnow
+from bot.storage.models import CheckIn, WarningSign, utcnow
 from bot.storage.models import Person as PersonRow
 from bot.telegram.callbacks import ButtonSigner
 from bot.telegram.incoming import Incoming, classify
@@ -123,7 +123,8 @@ class Memory:
         self.sign_answers: dict[tuple[int, date], dict[int, bool]] = {}
         self.signs: dict[int, WarningSign] = {}  # by id, oldest first
         self.plans: dict[int, dict[str, str]] = {}
-        self.lessons: dict[tuple[int, str], LessonProgress] = {}
+        self.lessons: dict[tuple[int, str], str] = {}  # (person, slug) → started | done
+        self.practice: dict[tuple[int, str], dict[str, object]] = {}  # tried, helped
         self.invites: dict[str, tuple[int, Role]] = {}  # code → (id, role); one use each
         self.used: set[int] = set()
         self.ids = itertools.count(1)
@@ -147,6 +148,7 @@ class Memory:
         self.plans.pop(person.id, None)
         for key in [k for k in self.lessons if k[0] == person.id]:
             del self.lessons[key]
+            self.practice.pop(key, None)
         self.used.discard(person.invite_id or 0)
 
     # -- check-ins ----------------------------------------------------------------------
@@ -300,8 +302,9 @@ class CoreStage:
     def _handle(self, incoming: Incoming) -> list[Outgoing]:
         now = self.clock()
         risk = self._assess(incoming)
-        if risk is not None and risk.level is Level.CRISIS:
-            raise Unplayable("crisis language: the crisis reply and escalation (whole bot)")
+        if risk is not None and risk.level is not Level.NONE:
+            # the crisis reply, the question asked about worrying words, an escalation
+            raise Unplayable(f"{risk.level.value} language: the crisis path (whole bot)")
         person = self.memory.people.get(incoming.user_id)
         if person is None:
             return self._stranger(incoming, now)
@@ -313,13 +316,6 @@ class CoreStage:
         if wanted:
             event = replace(
                 event, data={f.value: self._fact(f, person, event, now) for f in wanted}
-            )
-        if risk is not None and person.role in SUBJECT_ROLES:
-            event = replace(
-                event,
-                risk=risk.level.value,
-                risk_about_others="third_party" in risk.categories,
-                risk_softened=risk.softened,
             )
         if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
             raise Unplayable("a worker's Telegram reply: the relay (whole bot)")
@@ -475,26 +471,14 @@ class CoreStage:
             for (owner, day), row in self.memory.checkins.items()
             if owner == person.id and row.completed_at is not None
         }
-        return [
-            {
-                "day": r.day.isoformat(),
-                "mood": r.mood,
-                "sleep": r.sleep,
-                "medication": r.medication,
-                "signs_yes": r.signs_yes,
-                "complete": r.day in complete,
-            }
-            for r in self.memory.records(person.id, since)
-        ]
+        return history_days(self.memory.records(person.id, since), complete)
 
     def _signs_fact(self, person: PersonRow, event: Event, now: datetime) -> list[list[Any]]:
         return [[sign.id, sign.text] for sign in self.memory.active_signs(person.id)]
 
     def _progress_fact(self, person: PersonRow, event: Event, now: datetime) -> dict[str, str]:
         return {
-            slug: "done" if row.completed_at else "started"
-            for (owner, slug), row in self.memory.lessons.items()
-            if owner == person.id
+            slug: how for (owner, slug), how in self.memory.lessons.items() if owner == person.id
         }
 
     def _plan_fact(self, person: PersonRow, event: Event, now: datetime) -> dict[str, str]:
@@ -615,23 +599,18 @@ class CoreStage:
 
     def _lesson_progressed(self, effect: LessonProgressed, turn: Turn) -> list[Outgoing]:
         key = (turn.person.id, effect.slug)
-        row = self.memory.lessons.get(key)
-        if row is None:
-            row = LessonProgress(person_id=key[0], lesson=effect.slug, started_at=turn.now)
-            self.memory.lessons[key] = row
-        if effect.finished and row.completed_at is None:
-            row.completed_at = turn.now
-            row.answered_correctly = effect.correct
+        if effect.finished or key not in self.memory.lessons:
+            self.memory.lessons[key] = "done" if effect.finished else "started"
         return []
 
     def _practice_answer(self, effect: PracticeAnswer, turn: Turn) -> list[Outgoing]:
-        row = self.memory.lessons.get((turn.person.id, effect.slug))
-        if row is None:
-            return []
-        if effect.tried is not None:
-            row.practice_tried = effect.tried
-        if effect.helped is not None:
-            row.practice_helped = effect.helped
+        """Kept once the lesson was started, as the whole bot keeps it."""
+        key = (turn.person.id, effect.slug)
+        if key in self.memory.lessons:
+            answers = {"tried": effect.tried, "helped": effect.helped}
+            self.memory.practice.setdefault(key, {}).update(
+                (name, value) for name, value in answers.items() if value is not None
+            )
         return []
 
 
