@@ -31,10 +31,12 @@ from bot.config import load_settings
 from bot.escalations import STAFF_ROLES, party
 from bot.facts import HISTORY_DAYS, history_days
 from bot.i18n import Translator, locale_for_language_code, region_for_language_code
+from bot.invites import deep_link
 from bot.safety.crisis import CrisisLines
 from bot.sandbox.in_memory import InMemoryBotAPI
 from bot.storage import people
 from bot.storage.checkins import FIELDS
+from bot.storage.family_links import INVITE_DAYS
 from bot.storage.models import CheckIn, WarningSign, utcnow
 from bot.storage.models import Person as PersonRow
 from bot.telegram.callbacks import ButtonSigner
@@ -52,6 +54,7 @@ from bot.telegram.render import (
 from flows import conversation, flags, questions
 from flows.desk import Desk
 from flows.effects import (
+    CreateFamilyInvite,
     Effect,
     FinishCheckin,
     FlowSnapshot,
@@ -63,21 +66,24 @@ from flows.effects import (
     RefreshChoices,
     RefreshCommands,
     RemoveSign,
+    RevokeFamilyLink,
     SavePlanSection,
     SaveSign,
     Say,
     ShowAnswer,
+    UpdateFamilyLink,
     UpdatePerson,
 )
 from flows.engine import Outcome
 from flows.facts import Fact
+from flows.family import scope_line
 from flows.flags import DayRecord
 from flows.people import Event, PersonView, Rules
 from flows.risk import Assessment, Level, Lexicon, assess, default_lexicon, load_lexicon
 from flows.roles import Role
 from flows.safety_plan import SECTIONS
 from flows.schedule import local_date
-from flows.text import N_, Msg
+from flows.text import N_, Msg, Text, msg
 from tests.harness import TEST_TOKEN, Person, Reply, onboard_in_chat, region_label, replies_to
 
 
@@ -110,11 +116,35 @@ class Turn:
     forgotten: bool = False
 
 
+@dataclass
+class Invite:
+    """A way in: single use; a client's invite for a relative expires and can be revoked."""
+
+    id: int
+    role: Role
+    expires_at: datetime | None = None
+    used: bool = False
+    revoked: bool = False
+
+
+@dataclass
+class Link:
+    """A client's family link: pending (an invite) until the relative joins through it."""
+
+    id: int
+    client_id: int
+    invite_id: int
+    summary: bool
+    alerts: bool
+    family_id: int | None = None
+    revoked: bool = False
+
+
 class Memory:
-    """What the database would hold for one person's conversations with the bot: people
-    (as unsaved ``bot.storage.models`` rows, so the shell's own functions read and change
-    them) and their place, check-ins and warning-sign answers, warning signs, safety plans,
-    lesson progress, and the invites not yet used."""
+    """What the database would hold for people's conversations with the bot: people (as
+    unsaved ``bot.storage.models`` rows, so the shell's own functions read and change them)
+    and their place, check-ins and warning-sign answers, warning signs, safety plans,
+    lesson progress, invites and family links."""
 
     def __init__(self) -> None:
         self.people: dict[int, PersonRow] = {}  # by Telegram user id
@@ -125,16 +155,32 @@ class Memory:
         self.plans: dict[int, dict[str, str]] = {}
         self.lessons: dict[tuple[int, str], str] = {}  # (person, slug) → started | done
         self.practice: dict[tuple[int, str], dict[str, object]] = {}  # tried, helped
-        self.invites: dict[str, tuple[int, Role]] = {}  # code → (id, role); one use each
-        self.used: set[int] = set()
+        self.invites: dict[str, Invite] = {}  # by code
+        self.links: dict[int, Link] = {}  # by id, oldest first
         self.ids = itertools.count(1)
 
-    def redeem(self, code: str) -> tuple[int, Role] | None:
+    def person(self, person_id: int | None) -> PersonRow | None:
+        return next((p for p in self.people.values() if p.id == person_id), None)
+
+    def new_invite(self, role: Role, expires_at: datetime | None = None) -> tuple[str, Invite]:
+        invite = Invite(next(self.ids), role, expires_at)
+        code = f"core{invite.id}"
+        self.invites[code] = invite
+        return code, invite
+
+    def usable(self, invite: Invite | None, now: datetime) -> bool:
+        expired = invite is not None and invite.expires_at is not None and invite.expires_at <= now
+        return invite is not None and not (invite.used or invite.revoked or expired)
+
+    def redeem(self, code: str, now: datetime) -> Invite | None:
         invite = self.invites.get(code)
-        if invite is None or invite[0] in self.used:
+        if invite is None or not self.usable(invite, now):
             return None
-        self.used.add(invite[0])
+        invite.used = True
         return invite
+
+    def invite_of(self, invite_id: int | None) -> Invite | None:
+        return next((i for i in self.invites.values() if i.id == invite_id), None)
 
     def forget(self, person: PersonRow) -> None:
         """Nothing about them is kept; their invite can be used again (as ``people.forget``)."""
@@ -149,7 +195,12 @@ class Memory:
         for key in [k for k in self.lessons if k[0] == person.id]:
             del self.lessons[key]
             self.practice.pop(key, None)
-        self.used.discard(person.invite_id or 0)
+        invite = self.invite_of(person.invite_id)
+        if invite is not None:
+            invite.used = False
+        for link in self.links.values():  # a client's link stays open for a later try
+            if link.family_id == person.id:
+                link.family_id = None
 
     # -- check-ins ----------------------------------------------------------------------
 
@@ -199,6 +250,7 @@ class CoreStage:
             Fact.TODAY: lambda person, _, now: local_date(now, person.timezone),
             Fact.SIGNS: self._signs_fact,
             Fact.PROGRESS: self._progress_fact,
+            Fact.LINKS: self._links_fact,
             Fact.PLAN: self._plan_fact,
             Fact.ALIAS_TAKEN: self._alias_taken_fact,
         }
@@ -217,6 +269,9 @@ class CoreStage:
             SavePlanSection: self._save_plan_section,
             LessonProgressed: self._lesson_progressed,
             PracticeAnswer: self._practice_answer,
+            CreateFamilyInvite: self._create_family_invite,
+            UpdateFamilyLink: self._update_family_link,
+            RevokeFamilyLink: self._revoke_family_link,
         }
 
     def _configure(self, overrides: dict[str, Any]) -> None:
@@ -261,9 +316,7 @@ class CoreStage:
         return person
 
     async def invite(self, role: Role) -> str:
-        code = f"core{next(self.memory.ids)}"
-        self.memory.invites[code] = (next(self.memory.ids), role)
-        return code
+        return self.memory.new_invite(role)[0]
 
     async def tick(self) -> None:
         raise Unplayable("tick: the scheduler is not part of the core player")
@@ -275,7 +328,7 @@ class CoreStage:
         raise Unplayable("role: a role change closes escalations (the whole bot)")
 
     async def link(self, client: Person, relative: Person) -> None:
-        raise Unplayable("linked to: family links are not in the core player")
+        raise Unplayable("linked to: a link made by hand (the whole bot)")
 
     async def stored(self, person: Person) -> PersonRow | None:
         return self.memory.people.get(person.user_id)
@@ -403,9 +456,9 @@ class CoreStage:
             raise Unplayable(f"/{command} from someone without a role (whole bot)")
         reason = N_("access.invite_only")
         if command == "start" and incoming.argument:
-            invite = self.memory.redeem(incoming.argument)
+            invite = self.memory.redeem(incoming.argument, now)
             if invite is not None:
-                return self._welcome(incoming, *invite, now)
+                return self._welcome(incoming, invite, now)
             reason = N_("access.invite_invalid")
         locale = locale_for_language_code(incoming.language_code, self.settings.default_locale)
         text = self.translator.render(Msg(reason), locale)
@@ -413,10 +466,8 @@ class CoreStage:
             return [AnswerButton(incoming.callback_query_id, text[:190])]
         return [SendText(incoming.chat_id, text)]
 
-    def _welcome(
-        self, incoming: Incoming, invite_id: int, role: Role, now: datetime
-    ) -> list[Outgoing]:
-        settings = self.settings
+    def _welcome(self, incoming: Incoming, invite: Invite, now: datetime) -> list[Outgoing]:
+        settings, role = self.settings, invite.role
         region = region_for_language_code(incoming.language_code)
         zones = questions.ZONES_BY_REGION.get(region or "")
         subject = role in (Role.CLIENT, Role.FAMILY)
@@ -433,10 +484,13 @@ class CoreStage:
             alias=self._free_alias() if subject else None,
             on_duty=False,
             paused=False,
-            invite_id=invite_id,
+            invite_id=invite.id,
             created_at=now,
         )
         self.memory.people[person.telegram_user_id] = person
+        for link in self.memory.links.values():  # a relative joins through a client's link
+            if link.invite_id == invite.id and not link.revoked:
+                link.family_id = person.id
         place = self.memory.places[person.id] = Place()
         view = replace(people.view_of(person), numbers=self.lines.numbers_for(person.region))
         outcome = conversation.start_flow("onboarding", view, Event("start", now=now), self.rules)
@@ -480,6 +534,25 @@ class CoreStage:
         return {
             slug: how for (owner, slug), how in self.memory.lessons.items() if owner == person.id
         }
+
+    def _links_fact(self, person: PersonRow, event: Event, now: datetime) -> list[dict[str, Any]]:
+        """Joined links and pending invites that can still be used (``links_data``)."""
+        shown = [
+            link
+            for link in self.memory.links.values()
+            if link.client_id == person.id and not link.revoked
+        ]
+        return [
+            {
+                "id": link.id,
+                "joined": link.family_id is not None,
+                "summary": link.summary,
+                "alerts": link.alerts,
+            }
+            for link in shown
+            if link.family_id is not None
+            or self.memory.usable(self.memory.invite_of(link.invite_id), now)
+        ]
 
     def _plan_fact(self, person: PersonRow, event: Event, now: datetime) -> dict[str, str]:
         plan = self.memory.plans.get(person.id, {})
@@ -612,6 +685,47 @@ class CoreStage:
                 (name, value) for name, value in answers.items() if value is not None
             )
         return []
+
+    # -- appliers: family links ----------------------------------------------------------------
+
+    def _create_family_invite(self, effect: CreateFamilyInvite, turn: Turn) -> list[Outgoing]:
+        expires = turn.now + timedelta(days=INVITE_DAYS)
+        code, invite = self.memory.new_invite(Role.FAMILY, expires)
+        link_id = next(self.memory.ids)
+        link = Link(link_id, turn.person.id, invite.id, effect.share_summary, effect.share_alerts)
+        self.memory.links[link_id] = link
+        where = deep_link(self.settings.bot_username or self.bot.username, code)
+        text = msg(N_("family.invite_created"), link=where, days=INVITE_DAYS)
+        return [self.renderer.message(turn.person, text)]
+
+    def _update_family_link(self, effect: UpdateFamilyLink, turn: Turn) -> list[Outgoing]:
+        link = self._own_link(effect.link_id, turn)
+        if link is None:
+            return []
+        link.summary, link.alerts = effect.share_summary, effect.share_alerts
+        return self._tell_relative(
+            link, msg(N_("family.access_changed"), scope=scope_line(link.summary, link.alerts))
+        )
+
+    def _revoke_family_link(self, effect: RevokeFamilyLink, turn: Turn) -> list[Outgoing]:
+        link = self._own_link(effect.link_id, turn)
+        if link is None:
+            return []
+        link.revoked = True
+        invite = self.memory.invite_of(link.invite_id)
+        if invite is not None:
+            invite.revoked = True
+        return self._tell_relative(link, Msg(N_("family.access_removed")))
+
+    def _own_link(self, link_id: int, turn: Turn) -> Link | None:
+        link = self.memory.links.get(link_id)
+        if link is None or link.client_id != turn.person.id or link.revoked:
+            return None
+        return link
+
+    def _tell_relative(self, link: Link, text: Text) -> list[Outgoing]:
+        relative = self.memory.person(link.family_id)
+        return [] if relative is None else [self.renderer.message(relative, text)]
 
 
 def _where(place: Place) -> tuple[str | None, str | None]:
