@@ -9,10 +9,10 @@ small store, the effects applied to that store, and every message rendered by th
 ``Renderer`` and translator and sent through the real ``Outbox`` to the in-memory Bot API,
 so each line compared is what the whole bot sends.
 
-What needs more than one person's conversation with the bot (the escalation desk, the
-scheduler, family links, role changes) is not here: an effect, a fact or a step this player
-does not know raises :class:`Unplayable`, never passes silently. Such a transcript runs on
-the whole bot (the default; ``runs: core`` in its header moves it here).
+What needs the rest of the shell (the crisis path and the escalation desk, the scheduler,
+role changes) is not here: an effect, a fact or a step this player does not know raises
+:class:`Unplayable`, never passes silently. Such a transcript runs on the whole bot (the
+default; ``runs: core`` in its header moves it here).
 """
 
 from __future__ import annotations
@@ -365,7 +365,8 @@ class CoreStage:
         event = self._event(incoming, person, place, now)
         if not isinstance(event, Event):
             return event
-        wanted = conversation.facts_for(event, Role(person.role), *_where(place))
+        flow, state = place.snapshot.flow, place.snapshot.state
+        wanted = conversation.facts_for(event, Role(person.role), flow, state)
         if wanted:
             event = replace(
                 event, data={f.value: self._fact(f, person, event, now) for f in wanted}
@@ -726,7 +727,3 @@ class CoreStage:
     def _tell_relative(self, link: Link, text: Text) -> list[Outgoing]:
         relative = self.memory.person(link.family_id)
         return [] if relative is None else [self.renderer.message(relative, text)]
-
-
-def _where(place: Place) -> tuple[str | None, str | None]:
-    return place.snapshot.flow, place.snapshot.state
