@@ -88,6 +88,19 @@ async def test_core_transcript(
     await _play(ExactTranscript.load(path), stage, update, caplog)
 
 
+# The whole-bot transcript of a feature that otherwise runs on the core, where the core
+# player can play it too: played by both, the two players are seen to agree.
+BOTH = ("family_lesson_en", "onboarding_client_zh_Hans", "sos_en")
+
+
+@pytest.mark.parametrize("name", BOTH)
+async def test_the_core_player_agrees_with_the_whole_bot(name: str) -> None:
+    path = next(p for p in FULL if p.stem == name)
+    stage = CoreStage()
+    await stage.start()
+    assert await ExactTranscript.load(path).play_on(stage, rewrite=False) == []
+
+
 async def test_the_core_player_refuses_what_it_cannot_play() -> None:
     """An escalation is not the core player's to apply: it stops, it does not skip it."""
     stage = CoreStage()
