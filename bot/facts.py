@@ -4,7 +4,7 @@ it. The dispatcher asks the core which facts an event needs (``flows.conversatio
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from bot.storage.family_links import links_data
 from bot.storage.models import LessonProgress, Person
 from flows import questions
 from flows.facts import Fact
+from flows.flags import DayRecord
 from flows.people import Event
 from flows.schedule import local_date
 
@@ -78,7 +79,11 @@ async def _checkin(session: AsyncSession, asking: Asking) -> dict[str, Any]:
 async def _history(session: AsyncSession, asking: Asking) -> list[dict[str, Any]]:
     person, since = asking.person, asking.today - timedelta(days=HISTORY_DAYS)
     rows = (await checkins.records(session, [person.id], since))[person.id]
-    complete = await checkins.completed_days(session, person.id, since)
+    return history_days(rows, await checkins.completed_days(session, person.id, since))
+
+
+def history_days(rows: Iterable[DayRecord], complete: Collection[date]) -> list[dict[str, Any]]:
+    """``Fact.HISTORY``: one dict per day with a check-in, and whether it was completed."""
     return [
         {
             "day": r.day.isoformat(),

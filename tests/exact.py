@@ -6,6 +6,9 @@ did, so a change in wording is one reviewed diff (as goflow's golden sessions ar
 Format (``#`` starts a comment; blank lines are ignored)::
 
     exact: yes                       marks the format
+    runs: core                       played by the core with its facts in memory
+                                     (tests/core_player.py); without this line, by the
+                                     whole bot on each database
     settings: max_active_chats=1     settings for this transcript (as TONGBAN_… variables)
     now: 2026-12-01 21:00 +08:00     the bot's clock from here on
     cast: me=client:en:K7Q2X lin=peer_worker:en:Lin mum=family:zh-CN:M3P9Q
@@ -46,11 +49,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import select, update
 
 from bot import operations
-from bot.sandbox.in_memory import Call
+from bot.sandbox.in_memory import Call, InMemoryBotAPI
 from bot.storage.models import CheckIn, SignAnswer
 from bot.storage.models import Person as PersonRow
 from flows.roles import Role
@@ -68,6 +72,27 @@ class Step:
     expected: list[str] = field(default_factory=list)
 
 
+class Stage(Protocol):
+    """Where a transcript is played: the whole bot on a database (:class:`FullStack`) or the
+    core with its facts in memory (``tests.core_player.CoreStage``). Everything the bot
+    sends lands in ``api``; people are ``tests.harness.Person`` chats fed to the stage."""
+
+    @property
+    def api(self) -> InMemoryBotAPI: ...
+
+    async def configure(self, settings: dict[str, str]) -> None: ...
+    def set_now(self, now: datetime) -> None: ...
+    def person(self, language_code: str | None = "en") -> Person: ...
+    async def join(self, role: Role, language_code: str, alias: str) -> Person: ...
+    async def invite(self, role: Role) -> str: ...
+    async def tick(self) -> None: ...
+    async def restart(self) -> None: ...
+    async def set_role(self, person: Person, role: Role) -> None: ...
+    async def link(self, client: Person, relative: Person) -> None: ...
+    async def stored(self, person: Person) -> PersonRow | None: ...
+    async def checkin(self, person: Person, day: date) -> tuple[CheckIn | None, list[bool]]: ...
+
+
 _LOGGABLE = {"asia/shanghai", "europe/london", "asia/hong kong", "america/new york", "mars/olympus"}
 
 
@@ -79,6 +104,7 @@ class ExactTranscript:
     settings: dict[str, str] = field(default_factory=dict)
     invite_role: Role | None = None
     day_before: bool = False
+    runs: str = "full"  # "core": tests/core_player.py plays it
     steps: list[Step] = field(default_factory=list)
 
     @classmethod
@@ -94,6 +120,9 @@ class ExactTranscript:
                 continue
             line = raw.strip()
             if not line or line.startswith("#") or line == "exact: yes":
+                continue
+            if line == "runs: core":
+                transcript.runs = "core"
                 continue
             if line == "onboarded: the day before":
                 transcript.day_before = True
@@ -152,60 +181,67 @@ class ExactTranscript:
         rewrite: bool,
         after_each: Callable[[], Awaitable[None]] | None = None,
     ) -> list[str]:
-        """Play every step; returns the differences (or rewrites the file when ``rewrite``)."""
+        """Play every step on the whole bot; returns the differences (or rewrites the file
+        when ``rewrite``)."""
+        return await self.play_on(FullStack(harness), rewrite, after_each)
+
+    async def play_on(
+        self,
+        stage: Stage,
+        rewrite: bool,
+        after_each: Callable[[], Awaitable[None]] | None = None,
+    ) -> list[str]:
+        """Play every step on ``stage``; returns the differences (or rewrites the file when
+        ``rewrite``)."""
         if self.settings:
-            harness.settings_overrides.update(self.settings)
-            await harness.restart()
+            await stage.configure(self.settings)
         first = next((s for s in self.steps if s.kind == "now"), None)
         if first is not None:
             moment = datetime.strptime(first.text, "%Y-%m-%d %H:%M %z")
-            harness.set_now(moment - timedelta(days=1) if self.day_before else moment)
+            stage.set_now(moment - timedelta(days=1) if self.day_before else moment)
         people: dict[str, Person] = {}
         for name, (role, language_code, alias) in self.cast.items():
             if role is None:
-                people[name] = harness.person(language_code)
-                continue
-            people[name] = await harness.onboard(role, language_code, alias)
-            if not role.has_alias:
-                async with harness.db.transaction() as session:
-                    await session.execute(
-                        update(PersonRow)
-                        .where(PersonRow.telegram_user_id == people[name].user_id)
-                        .values(alias=alias)
-                    )
+                people[name] = stage.person(language_code)
+            else:
+                people[name] = await stage.join(role, language_code, alias)
         names = {person.user_id: name for name, person in people.items()}
-        invite = await harness.invite(self.invite_role) if self.invite_role else ""
+        invite = await stage.invite(self.invite_role) if self.invite_role else ""
         code = ""
         problems: list[str] = []
         actual: dict[int, list[str]] = {}
+        calls = stage.api.calls
         for step in self.steps:
-            before = len(harness.api.calls)
+            before = len(calls)
             if step.kind == "now":
-                harness.set_now(datetime.strptime(step.text, "%Y-%m-%d %H:%M %z"))
+                stage.set_now(datetime.strptime(step.text, "%Y-%m-%d %H:%M %z"))
             elif step.kind == "tick":
-                await harness.tick()
+                await stage.tick()
             elif step.kind == "restart":
-                await harness.restart()
+                await stage.restart()
             elif step.kind == "role":
-                await self._set_role(harness, people[step.who], Role(step.text))
+                await stage.set_role(people[step.who], Role(step.text))
             elif step.kind == "link":
-                await harness.link(people[step.text], people[step.who])
+                await stage.link(people[step.text], people[step.who])
             elif step.kind in ("stored", "checkin"):
-                check = _check_stored if step.kind == "stored" else _check_checkin
-                failed = await check(harness, people[step.who], step.text)
+                failed = (
+                    _check_stored(await stage.stored(people[step.who]), step.text)
+                    if step.kind == "stored"
+                    else await _check_checkin(stage, people[step.who], step.text)
+                )
                 if failed:
                     problems.append(f"{self.path.name}:{step.line}: {failed}")
                 continue
             else:
                 text = step.text.replace("{invite}", invite).replace("{code}", code)
                 await people[step.who].does(text)
-            for call in harness.api.calls[before:]:
+            for call in calls[before:]:
                 link = re.search(r"\?start=([A-Za-z0-9_-]+)", str(call.params.get("text", "")))
                 if link:
                     code = link.group(1)
             if after_each is not None:
                 await after_each()
-            seen = _render(harness.api.calls[before:], names, step.who)
+            seen = _render(calls[before:], names, step.who)
             if not seen and step.kind not in ("now", "restart", "link", "stored", "checkin"):
                 seen = ["(nothing)"]
             actual[step.line] = seen
@@ -215,14 +251,6 @@ class ExactTranscript:
             self._rewrite(actual)
             return []
         return problems
-
-    @staticmethod
-    async def _set_role(harness: Harness, person: Person, role: Role) -> None:
-        assert harness.services is not None
-        services = harness.services
-        await operations.set_role(
-            services.dispatcher, services.application.bot, await harness.person_id(person), role
-        )
 
     def _rewrite(self, actual: dict[int, list[str]]) -> None:
         out: list[str] = []
@@ -235,6 +263,79 @@ class ExactTranscript:
         text = "\n".join(out).rstrip("\n") + "\n"
         if text != self.path.read_text(encoding="utf-8"):  # unchanged files are not touched
             self.path.write_text(text, encoding="utf-8")
+
+
+class FullStack:
+    """The whole bot: python-telegram-bot, the dispatcher, the scheduler and a database."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.harness = harness
+
+    @property
+    def api(self) -> InMemoryBotAPI:
+        return self.harness.api
+
+    async def configure(self, settings: dict[str, str]) -> None:
+        self.harness.settings_overrides.update(settings)
+        await self.harness.restart()
+
+    def set_now(self, now: datetime) -> None:
+        self.harness.set_now(now)
+
+    def person(self, language_code: str | None = "en") -> Person:
+        return self.harness.person(language_code)
+
+    async def join(self, role: Role, language_code: str, alias: str) -> Person:
+        """Onboarded through the chat; a client's or relative's alias is then the cast's."""
+        person = await self.harness.onboard(role, language_code, alias)
+        if not role.has_alias:
+            async with self.harness.db.transaction() as session:
+                await session.execute(
+                    update(PersonRow)
+                    .where(PersonRow.telegram_user_id == person.user_id)
+                    .values(alias=alias)
+                )
+        return person
+
+    async def invite(self, role: Role) -> str:
+        return await self.harness.invite(role)
+
+    async def tick(self) -> None:
+        await self.harness.tick()
+
+    async def restart(self) -> None:
+        await self.harness.restart()
+
+    async def set_role(self, person: Person, role: Role) -> None:
+        """An admin changes the role (tongban users set-role)."""
+        row = await self.stored(person)
+        assert row is not None and self.harness.services is not None
+        services = self.harness.services
+        await operations.set_role(services.dispatcher, services.application.bot, row.id, role)
+
+    async def link(self, client: Person, relative: Person) -> None:
+        await self.harness.link(client, relative)
+
+    async def stored(self, person: Person) -> PersonRow | None:
+        async with self.harness.db.sessions() as session:
+            row: PersonRow | None = await session.scalar(
+                select(PersonRow).where(PersonRow.telegram_user_id == person.user_id)
+            )
+            return row
+
+    async def checkin(self, person: Person, day: date) -> tuple[CheckIn | None, list[bool]]:
+        async with self.harness.db.sessions() as session:
+            row = await session.scalar(
+                select(CheckIn)
+                .join(PersonRow, PersonRow.id == CheckIn.person_id)
+                .where(PersonRow.telegram_user_id == person.user_id, CheckIn.local_date == day)
+            )
+            if row is None:
+                return None, []
+            answers = await session.scalars(
+                select(SignAnswer.present).where(SignAnswer.checkin_id == row.id)
+            )
+            return row, list(answers.all())
 
 
 def _render(calls: list[Call], names: dict[int, str], actor: str) -> list[str]:
@@ -288,12 +389,8 @@ def _difference(name: str, step: Step, seen: list[str]) -> str:
     return f"{name}:{step.line}: {step.who or '-'} {step.kind} {step.text!r}\n{diff}"
 
 
-async def _check_stored(harness: Harness, person: Person, spec: str) -> str:
+def _check_stored(row: PersonRow | None, spec: str) -> str:
     """'' when what is stored about the person matches ``name=value`` pairs, else why not."""
-    async with harness.db.sessions() as session:
-        row = await session.scalar(
-            select(PersonRow).where(PersonRow.telegram_user_id == person.user_id)
-        )
     for pair in spec.split():
         name, _, expected = pair.partition("=")
         if name == "gone":
@@ -313,27 +410,10 @@ async def _check_stored(harness: Harness, person: Person, spec: str) -> str:
     return ""
 
 
-async def _check_checkin(harness: Harness, person: Person, spec: str) -> str:
+async def _check_checkin(stage: Stage, person: Person, spec: str) -> str:
     """'' when the person's check-in of a day holds ``name=value`` pairs, else why not."""
     day_text, *pairs = spec.split()
-    async with harness.db.sessions() as session:
-        row = await session.scalar(
-            select(CheckIn)
-            .join(PersonRow, PersonRow.id == CheckIn.person_id)
-            .where(
-                PersonRow.telegram_user_id == person.user_id,
-                CheckIn.local_date == date.fromisoformat(day_text),
-            )
-        )
-        answers = (
-            (
-                await session.scalars(
-                    select(SignAnswer.present).where(SignAnswer.checkin_id == row.id)
-                )
-            ).all()
-            if row is not None
-            else []
-        )
+    row, answers = await stage.checkin(person, date.fromisoformat(day_text))
     if row is None:
         return f"checkin: none stored for {day_text}"
     for pair in pairs:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -16,6 +16,7 @@ from telegram import Update
 
 from bot.app import Services, build
 from bot.config import load_settings
+from bot.i18n import Translator
 from bot.invites import create_invite
 from bot.sandbox.in_memory import Call, InMemoryBotAPI
 from flows.roles import Role
@@ -38,8 +39,20 @@ class Reply:
     chat_id: int | None = None
 
 
+class Chats(Protocol):
+    """What people's updates are fed to: the whole bot (``Harness``) or the core with facts
+    in memory (``tests.core_player.CoreStage``); either answers into ``api``."""
+
+    api: InMemoryBotAPI
+    query_ids: Iterator[int]
+
+    async def feed(
+        self, person: Person, payload: dict[str, Any], update_id: int | None = None
+    ) -> list[Reply]: ...
+
+
 class Person:
-    def __init__(self, harness: Harness, user_id: int, language_code: str | None) -> None:
+    def __init__(self, harness: Chats, user_id: int, language_code: str | None) -> None:
         self.harness = harness
         self.user_id = user_id
         self.language_code = language_code
@@ -252,9 +265,7 @@ class Harness:
         number = update_id if update_id is not None else next(self.update_ids)
         update = Update.de_json({"update_id": number, **payload}, application.bot)
         await application.process_update(update)
-        return [
-            r for r in map(_reply, self.api.calls[before:]) if r is not None and _for(person, r)
-        ]
+        return replies_to(person, self.api.calls[before:])
 
     async def make_person(self, role: Role, alias: str, at: datetime) -> tuple[Person, int]:
         """Someone onboarded straight into the database, faster than through onboarding (which
@@ -326,50 +337,65 @@ class Harness:
                     )
                 )
 
-    def _region_label(self, language_code: str) -> str | None:
-        from bot.i18n import region_for_language_code
-        from flows.questions import REGIONS
-
-        region = region_for_language_code(language_code)
-        if region is None or region not in REGIONS or self.services is None:
-            return None
-        return self.services.translator.text(_loc(language_code), REGIONS[region])
-
     async def onboard(
         self, role: Role = Role.CLIENT, language_code: str = "en", alias: str | None = None
     ) -> Person:
         """A person who has finished onboarding with default answers."""
+        assert self.services is not None
         person = self.person(language_code)
-        code = await self.invite(role)
-        await person.send(f"/start {code}")
-        await person.press(
-            {"en": "✅ I agree", "zh_Hans": "✅ 我同意", "zh_Hant": "✅ 我同意"}[
-                _loc(language_code)
-            ]
-        )
-        await person.press(
-            {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}[_loc(language_code)]
-        )
-        if role in (Role.CLIENT, Role.FAMILY):
-            # the region their language code names (zh-TW: Taiwan), else the first offered
-            message = person.last_buttons_message()
-            labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
-            await person.press(self._region_label(language_code) or labels[0])
+        region = region_label(self.services.translator, language_code)
+        await onboard_in_chat(person, await self.invite(role), role, region, alias)
+        return person
+
+
+async def onboard_in_chat(
+    person: Person, code: str, role: Role, region: str | None, alias: str | None = None
+) -> None:
+    """Onboard through the chat with default answers: agree, the language of their language
+    code, ``region`` (the label of their language code's region) or else the first offered,
+    the first time zone, 20:00 for a client, and for staff ``alias`` and the first answer."""
+    language_code = person.language_code or "en"
+    await person.send(f"/start {code}")
+    await person.press(
+        {"en": "✅ I agree", "zh_Hans": "✅ 我同意", "zh_Hant": "✅ 我同意"}[_loc(language_code)]
+    )
+    await person.press(
+        {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}[_loc(language_code)]
+    )
+    if role in (Role.CLIENT, Role.FAMILY):
+        message = person.last_buttons_message()
+        labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+        await person.press(region or labels[0])
+    message = person.last_buttons_message()
+    await person.press(message["reply_markup"]["inline_keyboard"][0][0]["text"])
+    if role is Role.CLIENT:
+        await person.send("20:00")
+    if role.has_alias:
+        await person.send(alias or f"Worker{person.user_id}")
         message = person.last_buttons_message()
         await person.press(message["reply_markup"]["inline_keyboard"][0][0]["text"])
-        if role is Role.CLIENT:
-            await person.send("20:00")
-        if role.has_alias:
-            await person.send(alias or f"Worker{person.user_id}")
-            message = person.last_buttons_message()
-            await person.press(message["reply_markup"]["inline_keyboard"][0][0]["text"])
-        return person
+
+
+def region_label(translator: Translator, language_code: str) -> str | None:
+    """The region button a language code names (zh-TW: Taiwan), if it is offered."""
+    from bot.i18n import region_for_language_code
+    from flows.questions import REGIONS
+
+    region = region_for_language_code(language_code)
+    if region is None or region not in REGIONS:
+        return None
+    return translator.text(_loc(language_code), REGIONS[region])
 
 
 def _loc(language_code: str) -> str:
     from bot.i18n import locale_for_language_code
 
     return locale_for_language_code(language_code)
+
+
+def replies_to(person: Person, calls: Sequence[Call]) -> list[Reply]:
+    """What ``person`` saw of ``calls``: messages and edits in their chat, toasts."""
+    return [r for r in map(_reply, calls) if r is not None and _for(person, r)]
 
 
 def _for(person: Person, reply: Reply) -> bool:

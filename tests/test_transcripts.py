@@ -1,20 +1,38 @@
-"""Every transcript in tests/transcripts/ is played against the real bot on each database,
-with the bot's own logging at its most talkative: nothing a person typed may reach a log."""
+"""Every transcript in tests/transcripts/ is played, with the bot's own logging at its most
+talkative: nothing a person typed may reach a log.
+
+Most are one person talking with the bot; those say ``runs: core`` and are played against
+the core with their facts in memory (``tests/core_player.py``), in milliseconds. The rest,
+and at least one transcript of every feature, are played against the whole bot on each
+database."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.logs import configure
 from bot.storage.migrate import upgrade
-from tests.exact import ExactTranscript
+from tests.core_player import CoreStage, Unplayable
+from tests.exact import ExactTranscript, FullStack, Stage
 from tests.harness import TEST_TOKEN, Harness
 
 EXACT = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
+CORE = [p for p in EXACT if ExactTranscript.load(p).runs == "core"]
+FULL = [p for p in EXACT if p not in CORE]
+
+
+def feature(path: Path) -> str:
+    """The feature a transcript is about: the first word of its name, the first two for the
+    family features (checkin_en: checkin, onboarding_declined_en: onboarding,
+    family_lesson_zh_Hant: family_lesson)."""
+    found = re.match(r"(family_)?[a-z]+", path.stem)
+    assert found is not None
+    return found.group(0)
 
 
 def test_every_transcript_is_exact() -> None:
@@ -23,7 +41,26 @@ def test_every_transcript_is_exact() -> None:
     assert loose == []
 
 
-@pytest.mark.parametrize("path", EXACT, ids=[p.stem for p in EXACT])
+def test_every_feature_keeps_a_transcript_on_the_whole_bot() -> None:
+    """The core player stands in for the shell's storage and sending; each feature still has
+    a transcript that runs through them on both databases."""
+    assert {feature(p) for p in CORE} <= {feature(p) for p in FULL}
+
+
+async def _play(
+    exact: ExactTranscript, stage: Stage, rewrite: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    configure("DEBUG")
+    with caplog.at_level(logging.DEBUG):
+        problems = await exact.play_on(stage, rewrite)
+    assert not problems, "\n\n".join(problems)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    leaks = sorted(secret for secret in exact.typed_and_aliases() if secret in logged)
+    assert not leaks, f"logs contain what people typed: {leaks}"
+    assert TEST_TOKEN not in logged
+
+
+@pytest.mark.parametrize("path", FULL, ids=[p.stem for p in FULL])
 async def test_exact_transcript(
     path: Path,
     harness: Harness,
@@ -36,15 +73,49 @@ async def test_exact_transcript(
     update = bool(request.config.getoption("--update-transcripts")) and database_url.startswith(
         "sqlite"
     )
-    exact = ExactTranscript.load(path)
-    configure("DEBUG")
-    with caplog.at_level(logging.DEBUG):
-        problems = await exact.play(harness, update)
-    assert not problems, "\n\n".join(problems)
-    logged = "\n".join(record.getMessage() for record in caplog.records)
-    leaks = sorted(secret for secret in exact.typed_and_aliases() if secret in logged)
-    assert not leaks, f"logs contain what people typed: {leaks}"
-    assert TEST_TOKEN not in logged
+    await _play(ExactTranscript.load(path), FullStack(harness), update, caplog)
+
+
+@pytest.mark.parametrize("path", CORE, ids=[p.stem for p in CORE])
+async def test_core_transcript(
+    path: Path, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same, against the core with its facts in memory; ``--update-transcripts``
+    rewrites them from the core player."""
+    stage = CoreStage()
+    await stage.start()
+    update = bool(request.config.getoption("--update-transcripts"))
+    await _play(ExactTranscript.load(path), stage, update, caplog)
+
+
+# The whole-bot transcript of a feature that otherwise runs on the core, where the core
+# player can play it too: played by both, the two players are seen to agree.
+BOTH = ("family_lesson_en", "onboarding_client_zh_Hans", "sos_en")
+
+
+@pytest.mark.parametrize("name", BOTH)
+async def test_the_core_player_agrees_with_the_whole_bot(name: str) -> None:
+    path = next(p for p in FULL if p.stem == name)
+    stage = CoreStage()
+    await stage.start()
+    assert await ExactTranscript.load(path).play_on(stage, rewrite=False) == []
+
+
+async def test_the_core_player_refuses_what_it_cannot_play() -> None:
+    """An escalation is not the core player's to apply: it stops, it does not skip it."""
+    stage = CoreStage()
+    await stage.start()
+    exact = ExactTranscript.load(next(p for p in FULL if p.name == "escalation_en.txt"))
+    with pytest.raises(Unplayable, match="AskForPerson"):
+        await exact.play_on(stage, rewrite=False)
+
+
+def _unreviewed_copy(original: Path, folder: Path) -> Path:
+    """``original`` with its expected lines stripped."""
+    copy = folder / original.name
+    lines = original.read_text(encoding="utf-8").splitlines()
+    copy.write_text("\n".join(line for line in lines if not line.startswith("  ")) + "\n")
+    return copy
 
 
 async def test_exact_transcripts_are_regenerated_as_reviewed(tmp_path: Path) -> None:
@@ -55,12 +126,20 @@ async def test_exact_transcripts_are_regenerated_as_reviewed(tmp_path: Path) -> 
     await asyncio.to_thread(upgrade, url)
     harness = Harness(url)
     await harness.start()
-    original = next(p for p in EXACT if p.name == "relay_after_done_en.txt")
-    copy = tmp_path / original.name
-    lines = original.read_text(encoding="utf-8").splitlines()
-    copy.write_text("\n".join(line for line in lines if not line.startswith("  ")) + "\n")
+    original = next(p for p in FULL if p.name == "relay_after_done_en.txt")
+    copy = _unreviewed_copy(original, tmp_path)
     try:
         assert await ExactTranscript.load(copy).play(harness, rewrite=True) == []
     finally:
         await harness.stop()
+    assert copy.read_text(encoding="utf-8") == original.read_text(encoding="utf-8")
+
+
+async def test_core_transcripts_are_regenerated_as_reviewed(tmp_path: Path) -> None:
+    """The same for a transcript the core player plays."""
+    stage = CoreStage()
+    await stage.start()
+    original = next(p for p in CORE if p.name == "checkin_en.txt")
+    copy = _unreviewed_copy(original, tmp_path)
+    assert await ExactTranscript.load(copy).play_on(stage, rewrite=True) == []
     assert copy.read_text(encoding="utf-8") == original.read_text(encoding="utf-8")
