@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from flows.effects import Choice, FinishCheckin, RecordAnswer, RefreshChoices, Say
-from flows.engine import FlowModel
+from flows.engine import FlowModel, move
 from flows.facts import Fact, Need
 from flows.roles import Role
 from flows.schedule import local_date
@@ -121,50 +121,24 @@ def _pending_signs(ctx: dict[str, Any]) -> list[int]:
 
 def _step(source: str, dest: str, *conditions: str, record: str) -> dict[str, Any]:
     """A move to the next question when the answer is valid, recording it on the way."""
-    return {
-        "trigger": "answer",
-        "source": source,
-        "dest": dest,
-        "conditions": ["is_valid", *conditions],
-        "before": record,
-    }
+    return move(source, dest, "is_valid", *conditions, before=record)
 
 
 class CheckIn(FlowModel):
     name = "checkin"
     initial = "mood"
-    states: ClassVar[list[str]] = [
-        "mood",
-        "sleep",
-        "medication",
-        "side_effects",
-        "unusual",
-        "distress",
-        "contact",
-        "stress",
-        "signs",
-        "note",
-        "done",
-        "stopped",
-        "closed",
-    ]
+    states: ClassVar[list[str]] = [*ORDER, "signs", "note", "done", "stopped", "closed"]
     final = frozenset({"done", "stopped", "closed"})
 
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "*", "dest": "closed", "conditions": "day_has_ended"},
-        {"trigger": "answer", "source": "*", "dest": "stopped", "conditions": "wants_to_stop"},
+        move("*", "closed", "day_has_ended"),
+        move("*", "stopped", "wants_to_stop"),
         _step("mood", "sleep", record="record_mood"),
         _step("sleep", "medication", record="record_sleep"),
         _step("medication", "side_effects", "takes_medication", record="record_medication"),
         _step("medication", "unusual", record="record_medication"),
         _step("side_effects", "unusual", record="record_side_effects"),
-        {
-            "trigger": "answer",
-            "source": "unusual",
-            "dest": None,
-            "conditions": ["is_valid", "is_toggle"],
-            "after": "toggle_unusual",
-        },
+        move("unusual", None, "is_valid", "is_toggle", after="toggle_unusual"),
         _step("unusual", "distress", "any_unusual", record="record_unusual"),
         _step("unusual", "contact", record="record_unusual"),
         _step("distress", "contact", record="record_distress"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from flows.effects import Choice, Say, StaffRequest
-from flows.engine import FlowModel
+from flows.engine import FlowModel, move
 from flows.escalation import OUTCOMES
 from flows.text import N_, Msg
 
@@ -18,15 +18,9 @@ class Closing(FlowModel):
     states: ClassVar[list[str]] = ["outcome", "note", "done", "cancelled"]
     final = frozenset({"done", "cancelled"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "*", "dest": "cancelled", "conditions": "cancels"},
-        {
-            "trigger": "answer",
-            "source": "outcome",
-            "dest": "note",
-            "conditions": "is_valid",
-            "before": "record_outcome",
-        },
-        {"trigger": "answer", "source": "note", "dest": "done", "conditions": "is_valid"},
+        move("*", "cancelled", "cancels"),
+        move("outcome", "note", "is_valid", before="record_outcome"),
+        move("note", "done", "is_valid"),
     ]
 
     def cancels(self) -> bool:

@@ -88,16 +88,52 @@ class FlowModel:
         next question shown already reflects it (the shell reloads it next time anyway)."""
         self.event = replace(self.event, data={**self.event.data, key: value})
 
-    def reask(self) -> None:
-        """No transition accepted the answer: ask the current question again."""
+    def enter(self) -> None:
+        """Ask the question of the state the model is in, as entering that state does."""
         callback = getattr(self, f"on_enter_{self.state}", None)
         if callback is not None:
             callback()
+
+    def reask(self) -> None:
+        """No transition accepted the answer: ask the current question again."""
+        self.enter()
 
     @classmethod
     def entry_state(cls, context: dict[str, object]) -> str:
         """Where a flow starts; a flow that can be resumed picks its first unanswered step."""
         return cls.initial
+
+
+def move(
+    source: str | list[str],
+    dest: str | None,
+    *conditions: str,
+    before: str | None = None,
+    after: str | None = None,
+) -> dict[str, Any]:
+    """A row of a flow's transition table: on an answer in ``source``, go to ``dest`` (``None``:
+    stay, without entering the state again) when every condition holds, calling ``before``
+    on the way and ``after`` on arrival. Rows are tried in order; the first that holds wins."""
+    row: dict[str, Any] = {"trigger": "answer", "source": source, "dest": dest}
+    row["conditions"] = list(conditions)
+    if before is not None:
+        row["before"] = before
+    if after is not None:
+        row["after"] = after
+    return row
+
+
+def chose(value: str) -> Callable[[FlowModel], bool]:
+    """A condition for a transition table: the answer is ``value`` (a menu's button)."""
+
+    def condition(model: FlowModel) -> bool:
+        return bool(model.value == value)
+
+    return condition
+
+
+def _enter(model: FlowModel) -> None:
+    model.enter()
 
 
 def _label_of(choices: tuple[Choice, ...], value: str) -> Text | None:
@@ -146,13 +182,8 @@ class Flow:
     ) -> Outcome:
         """Enter the flow's first state and ask its question."""
         initial = self.model_class.entry_state(context or {})
-
-        def enter(model: FlowModel) -> None:
-            callback = getattr(model, f"on_enter_{initial}", None)
-            if callback is not None:
-                callback()
-
-        return self._outcome(self._with_model(initial, person, context or {}, event, rules, enter))
+        model = self._with_model(initial, person, context or {}, event, rules, _enter)
+        return self._outcome(model)
 
     def handle(
         self, snapshot: FlowSnapshot, person: PersonView, event: Event, rules: Rules
@@ -179,14 +210,8 @@ class Flow:
     ) -> Outcome:
         """Ask the current question again (after /start, or when the person asks where they were)."""
         assert snapshot.state is not None
-        state = snapshot.state
-
-        def again(model: FlowModel) -> None:
-            callback = getattr(model, f"on_enter_{state}", None)
-            if callback is not None:
-                callback()
-
-        return self._outcome(self._with_model(state, person, snapshot.context, event, rules, again))
+        model = self._with_model(snapshot.state, person, snapshot.context, event, rules, _enter)
+        return self._outcome(model)
 
 
 def choice_label(choices: tuple[Choice, ...], value: str) -> Text:
@@ -195,4 +220,4 @@ def choice_label(choices: tuple[Choice, ...], value: str) -> Text:
     return label if label is not None else Raw(value)
 
 
-__all__ = ["Flow", "FlowModel", "Msg", "Outcome", "choice_label"]
+__all__ = ["Flow", "FlowModel", "Msg", "Outcome", "choice_label", "chose", "move"]

@@ -20,7 +20,7 @@ from flows.effects import (
     Say,
     UpdateFamilyLink,
 )
-from flows.engine import FlowModel
+from flows.engine import FlowModel, chose, move
 from flows.facts import Fact, Need
 from flows.lessons.course import COURSE, Lesson, lesson_by_slug, lesson_text
 from flows.text import N_, Lines, Msg, Raw, msg
@@ -51,61 +51,15 @@ class FamilyLinks(FlowModel):
     states: ClassVar[list[str]] = ["menu", "new", "link", "confirm_revoke", "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "new",
-            "conditions": ["is_valid", "chose_new"],
-            "before": "start_new",
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "link",
-            "conditions": ["is_valid", "chose_link"],
-            "before": "remember_link",
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "done",
-            "conditions": ["is_valid", "chose_close"],
-        },
-        {
-            "trigger": "answer",
-            "source": "new",
-            "dest": None,
-            "conditions": ["is_valid", "is_toggle"],
-            "after": "toggle_new",
-        },
-        {
-            "trigger": "answer",
-            "source": "new",
-            "dest": "done",
-            "conditions": ["is_valid", "is_create"],
-            "before": "create",
-        },
-        {"trigger": "answer", "source": ["new", "link"], "dest": "menu", "conditions": "is_back"},
-        {
-            "trigger": "answer",
-            "source": "link",
-            "dest": None,
-            "conditions": ["is_valid", "is_toggle"],
-            "after": "toggle_link",
-        },
-        {
-            "trigger": "answer",
-            "source": "link",
-            "dest": "confirm_revoke",
-            "conditions": ["is_valid", "is_revoke"],
-        },
-        {
-            "trigger": "answer",
-            "source": "confirm_revoke",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "revoke",
-        },
+        move("menu", "new", "is_valid", "chose_new", before="start_new"),
+        move("menu", "link", "is_valid", "chose_link", before="remember_link"),
+        move("menu", "done", "is_valid", "chose_close"),
+        move("new", None, "is_valid", "is_toggle", after="toggle_new"),
+        move("new", "done", "is_valid", "is_create", before="create"),
+        move(["new", "link"], "menu", "is_back"),
+        move("link", None, "is_valid", "is_toggle", after="toggle_link"),
+        move("link", "confirm_revoke", "is_valid", "is_revoke"),
+        move("confirm_revoke", "menu", "is_valid", before="revoke"),
     ]
 
     @property
@@ -142,11 +96,8 @@ class FamilyLinks(FlowModel):
     def parse_menu(self) -> str | None:
         return self._choice()
 
-    def chose_new(self) -> bool:
-        return bool(self.value == "new")
-
-    def chose_close(self) -> bool:
-        return bool(self.value == "close")
+    chose_new = chose("new")
+    chose_close = chose("close")
 
     def chose_link(self) -> bool:
         ids = {str(link["id"]) for link in self.links}
@@ -191,8 +142,7 @@ class FamilyLinks(FlowModel):
     def is_toggle(self) -> bool:
         return bool(self.value in ("summary", "alerts"))
 
-    def is_create(self) -> bool:
-        return bool(self.value == "create")
+    is_create = chose("create")
 
     def toggle_new(self) -> None:
         self.ctx[self.value] = not self.ctx[self.value]
@@ -222,8 +172,7 @@ class FamilyLinks(FlowModel):
     def parse_link(self) -> str | None:
         return self._choice()
 
-    def is_revoke(self) -> bool:
-        return bool(self.value == "revoke")
+    is_revoke = chose("revoke")
 
     def toggle_link(self) -> None:
         self.ctx[self.value] = not self.ctx[self.value]
@@ -264,24 +213,12 @@ class LessonFlow(FlowModel):
     states: ClassVar[list[str]] = ["card", "question", "feedback", "practice", "done", "gone"]
     final = frozenset({"done", "gone"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "*", "dest": "gone", "conditions": "lesson_gone"},
-        {
-            "trigger": "answer",
-            "source": "card",
-            "dest": "card",
-            "conditions": ["is_valid", "more_cards"],
-            "before": "next_card",
-        },
-        {"trigger": "answer", "source": "card", "dest": "question", "conditions": "is_valid"},
-        {
-            "trigger": "answer",
-            "source": "question",
-            "dest": "feedback",
-            "conditions": "is_valid",
-            "before": "record_answer",
-        },
-        {"trigger": "answer", "source": "feedback", "dest": "practice", "conditions": "is_valid"},
-        {"trigger": "answer", "source": "practice", "dest": "done", "conditions": "is_valid"},
+        move("*", "gone", "lesson_gone"),
+        move("card", "card", "is_valid", "more_cards", before="next_card"),
+        move("card", "question", "is_valid"),
+        move("question", "feedback", "is_valid", before="record_answer"),
+        move("feedback", "practice", "is_valid"),
+        move("practice", "done", "is_valid"),
     ]
 
     @classmethod
@@ -438,16 +375,10 @@ class Concern(FlowModel):
     states: ClassVar[list[str]] = ["signs", "details", "done", "cancelled"]
     final = frozenset({"done", "cancelled"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "*", "dest": "cancelled", "conditions": "cancels"},
-        {
-            "trigger": "answer",
-            "source": "signs",
-            "dest": None,
-            "conditions": ["is_valid", "is_toggle"],
-            "after": "toggle",
-        },
-        {"trigger": "answer", "source": "signs", "dest": "details", "conditions": "is_valid"},
-        {"trigger": "answer", "source": "details", "dest": "done", "conditions": "is_valid"},
+        move("*", "cancelled", "cancels"),
+        move("signs", None, "is_valid", "is_toggle", after="toggle"),
+        move("signs", "details", "is_valid"),
+        move("details", "done", "is_valid"),
     ]
 
     def cancels(self) -> bool:

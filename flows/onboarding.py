@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from flows import crisis, questions
 from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, ForgetPerson, RefreshCommands, Say, UpdatePerson
+from flows.engine import chose, move
 from flows.facts import Fact, Need
 from flows.roles import Role
 from flows.text import LANGUAGE_NAMES, N_, Msg, Raw, msg
@@ -46,71 +47,17 @@ class Onboarding(CheckinTimeQuestion):
     ]
     final = frozenset({"done", "declined"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "consent", "dest": "declined", "conditions": "declines"},
-        {"trigger": "answer", "source": "consent", "dest": "language", "conditions": "agrees"},
-        {
-            "trigger": "answer",
-            "source": "language",
-            "dest": "region",
-            "conditions": ["is_valid", "asks_region"],
-            "before": "record_language",
-        },
-        {
-            "trigger": "answer",
-            "source": "language",
-            "dest": "timezone",
-            "conditions": "is_valid",
-            "before": "record_language",
-        },
-        {
-            "trigger": "answer",
-            "source": "region",
-            "dest": "timezone",
-            "conditions": "is_valid",
-            "before": "record_region",
-        },
-        {
-            "trigger": "answer",
-            "source": "timezone",
-            "dest": "checkin_time",
-            "conditions": ["is_valid", "is_client"],
-            "before": "record_zone",
-        },
-        {
-            "trigger": "answer",
-            "source": "timezone",
-            "dest": "alias",
-            "conditions": ["is_valid", "needs_alias"],
-            "before": "record_zone",
-        },
-        {
-            "trigger": "answer",
-            "source": "timezone",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "record_zone",
-        },
-        {
-            "trigger": "answer",
-            "source": "checkin_time",
-            "dest": "done",
-            "conditions": ["is_valid", "time_allowed"],
-            "before": "record_checkin_time",
-        },
-        {
-            "trigger": "answer",
-            "source": "alias",
-            "dest": "duty",
-            "conditions": ["is_valid", "alias_free"],
-            "before": "record_alias",
-        },
-        {
-            "trigger": "answer",
-            "source": "duty",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "record_duty",
-        },
+        move("consent", "declined", "declines"),
+        move("consent", "language", "agrees"),
+        move("language", "region", "is_valid", "asks_region", before="record_language"),
+        move("language", "timezone", "is_valid", before="record_language"),
+        move("region", "timezone", "is_valid", before="record_region"),
+        move("timezone", "checkin_time", "is_valid", "is_client", before="record_zone"),
+        move("timezone", "alias", "is_valid", "needs_alias", before="record_zone"),
+        move("timezone", "done", "is_valid", before="record_zone"),
+        move("checkin_time", "done", "is_valid", "time_allowed", before="record_checkin_time"),
+        move("alias", "duty", "is_valid", "alias_free", before="record_alias"),
+        move("duty", "done", "is_valid", before="record_duty"),
     ]
 
     # -- consent -------------------------------------------------------------------
@@ -128,11 +75,8 @@ class Onboarding(CheckinTimeQuestion):
             return self.event.value
         return None
 
-    def agrees(self) -> bool:
-        return bool(self.value == "consent:yes")
-
-    def declines(self) -> bool:
-        return bool(self.value == "consent:no")
+    agrees = chose("consent:yes")
+    declines = chose("consent:no")
 
     def reask_consent(self) -> None:
         chosen = questions.parse_language(self.event)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from flows import questions
 from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, RefreshCommands, Say, UpdatePerson
-from flows.engine import FlowModel
+from flows.engine import FlowModel, chose, move
 from flows.roles import Role
 from flows.schedule import LESSON_DAYS, lesson_weekdays
 from flows.text import LANGUAGE_NAMES, N_, Lines, Localised, Msg, Param, Raw, msg
@@ -20,7 +20,7 @@ class LanguageFlow(FlowModel):
     states: ClassVar[list[str]] = ["language", "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "language", "dest": "done", "conditions": "is_valid"},
+        move("language", "done", "is_valid"),
     ]
 
     def on_enter_language(self) -> None:
@@ -88,78 +88,17 @@ def lesson_days_label(days: str) -> Msg | Localised:
 class SettingsFlow(CheckinTimeQuestion):
     name = "settings"
     initial = "menu"
-    states: ClassVar[list[str]] = [
-        "menu",
-        "timezone",
-        "checkin_time",
-        "region",
-        "language",
-        "lesson_days",
-        "lesson_time",
-        "done",
-    ]
+    states: ClassVar[list[str]] = ["menu", *SETTING_ITEMS, "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        *(
-            {
-                "trigger": "answer",
-                "source": "menu",
-                "dest": item,
-                "conditions": "is_valid",
-                "unless": f"not_{item}",
-            }
-            for item in (
-                "timezone",
-                "checkin_time",
-                "region",
-                "language",
-                "lesson_days",
-                "lesson_time",
-            )
-        ),
-        {
-            "trigger": "answer",
-            "source": "lesson_days",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "save_lesson_days",
-        },
-        {
-            "trigger": "answer",
-            "source": "lesson_time",
-            "dest": "done",
-            "conditions": ["is_valid", "time_allowed"],
-            "before": "save_lesson_time",
-        },
-        {"trigger": "answer", "source": "menu", "dest": "done", "conditions": "closes"},
-        {
-            "trigger": "answer",
-            "source": "timezone",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "save_zone",
-        },
-        {
-            "trigger": "answer",
-            "source": "checkin_time",
-            "dest": "done",
-            "conditions": ["is_valid", "time_allowed"],
-            "before": "save_checkin_time",
-        },
-        {
-            "trigger": "answer",
-            "source": "region",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "save_region",
-        },
-        {
-            "trigger": "answer",
-            "source": "language",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "save_language",
-        },
+        *(move("menu", item, "is_valid", f"chose_{item}") for item in SETTING_ITEMS),
+        move("menu", "done", "closes"),
+        move("lesson_days", "done", "is_valid", before="save_lesson_days"),
+        move("lesson_time", "done", "is_valid", "time_allowed", before="save_lesson_time"),
+        move("timezone", "done", "is_valid", before="save_zone"),
+        move("checkin_time", "done", "is_valid", "time_allowed", before="save_checkin_time"),
+        move("region", "done", "is_valid", before="save_region"),
+        move("language", "done", "is_valid", before="save_language"),
     ]
 
     saved: Msg | None = None  # what was changed, said once the flow reaches "done"
@@ -197,26 +136,13 @@ class SettingsFlow(CheckinTimeQuestion):
                 return item
         return None
 
-    def closes(self) -> bool:
-        return bool(self.value == "close")
-
-    def not_timezone(self) -> bool:
-        return bool(self.value != "timezone")
-
-    def not_checkin_time(self) -> bool:
-        return bool(self.value != "checkin_time")
-
-    def not_region(self) -> bool:
-        return bool(self.value != "region")
-
-    def not_language(self) -> bool:
-        return bool(self.value != "language")
-
-    def not_lesson_days(self) -> bool:
-        return bool(self.value != "lesson_days")
-
-    def not_lesson_time(self) -> bool:
-        return bool(self.value != "lesson_time")
+    closes = chose("close")
+    chose_timezone = chose("timezone")
+    chose_checkin_time = chose("checkin_time")
+    chose_region = chose("region")
+    chose_language = chose("language")
+    chose_lesson_days = chose("lesson_days")
+    chose_lesson_time = chose("lesson_time")
 
     def on_enter_lesson_days(self) -> None:
         self._show_item()

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from flows import crisis
 from flows.crisis import Numbers
 from flows.effects import Choice, SavePlanSection, Say
-from flows.engine import FlowModel
+from flows.engine import FlowModel, chose, move
 from flows.facts import Fact, Need
 from flows.roles import Role
 from flows.text import N_, Lines, Localised, Msg, Raw
@@ -77,54 +77,14 @@ class SafetyPlan(FlowModel):
     states: ClassVar[list[str]] = ["menu", "walk", "pick", "edit", "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "walk",
-            "conditions": ["is_valid", "chose_walk"],
-            "before": "start_walk",
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "pick",
-            "conditions": ["is_valid", "chose_pick"],
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "done",
-            "conditions": ["is_valid", "chose_done"],
-        },
-        {
-            "trigger": "answer",
-            "source": "walk",
-            "dest": "walk",
-            "conditions": ["is_valid", "more_to_walk"],
-            "before": "save_walk",
-        },
-        {
-            "trigger": "answer",
-            "source": "walk",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "save_walk",
-        },
-        {"trigger": "answer", "source": "pick", "dest": "menu", "conditions": "wants_back"},
-        {
-            "trigger": "answer",
-            "source": "pick",
-            "dest": "edit",
-            "conditions": "is_valid",
-            "before": "remember",
-        },
-        {
-            "trigger": "answer",
-            "source": "edit",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "save_edit",
-        },
+        move("menu", "walk", "is_valid", "chose_walk", before="start_walk"),
+        move("menu", "pick", "is_valid", "chose_pick"),
+        move("menu", "done", "is_valid", "chose_done"),
+        move("walk", "walk", "is_valid", "more_to_walk", before="save_walk"),
+        move("walk", "menu", "is_valid", before="save_walk"),
+        move("pick", "menu", "wants_back"),
+        move("pick", "edit", "is_valid", before="remember"),
+        move("edit", "menu", "is_valid", before="save_edit"),
     ]
 
     @property
@@ -144,14 +104,9 @@ class SafetyPlan(FlowModel):
             return self.event.value.removeprefix("sp:")
         return None
 
-    def chose_walk(self) -> bool:
-        return bool(self.value == "walk")
-
-    def chose_pick(self) -> bool:
-        return bool(self.value == "pick")
-
-    def chose_done(self) -> bool:
-        return bool(self.value == "done")
+    chose_walk = chose("walk")
+    chose_pick = chose("pick")
+    chose_done = chose("done")
 
     def on_enter_done(self) -> None:
         self.show_choice(Msg(N_("plan.done")))

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from flows.commands import parse_number
 from flows.effects import Choice, RemoveSign, SaveSign, Say
-from flows.engine import FlowModel
+from flows.engine import FlowModel, chose, move
 from flows.facts import Fact, Need
 from flows.text import N_, Lines, Msg, Raw, msg
 
@@ -27,64 +27,15 @@ class WarningSigns(FlowModel):
     states: ClassVar[list[str]] = ["menu", "adding", "pick_edit", "editing", "pick_remove", "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "adding",
-            "conditions": ["is_valid", "chose_add"],
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "pick_edit",
-            "conditions": ["is_valid", "chose_edit"],
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "pick_remove",
-            "conditions": ["is_valid", "chose_remove"],
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "done",
-            "conditions": ["is_valid", "chose_done"],
-        },
-        {
-            "trigger": "answer",
-            "source": "adding",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "save_new",
-        },
-        {
-            "trigger": "answer",
-            "source": "pick_edit",
-            "dest": "editing",
-            "conditions": "is_valid",
-            "before": "remember_pick",
-        },
-        {
-            "trigger": "answer",
-            "source": "editing",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "save_edit",
-        },
-        {
-            "trigger": "answer",
-            "source": "pick_remove",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "remove_pick",
-        },
-        {
-            "trigger": "answer",
-            "source": ["adding", "pick_edit", "editing", "pick_remove"],
-            "dest": "menu",
-            "conditions": "wants_back",
-        },
+        move("menu", "adding", "is_valid", "chose_add"),
+        move("menu", "pick_edit", "is_valid", "chose_edit"),
+        move("menu", "pick_remove", "is_valid", "chose_remove"),
+        move("menu", "done", "is_valid", "chose_done"),
+        move("adding", "menu", "is_valid", before="save_new"),
+        move("pick_edit", "editing", "is_valid", before="remember_pick"),
+        move("editing", "menu", "is_valid", before="save_edit"),
+        move("pick_remove", "menu", "is_valid", before="remove_pick"),
+        move(["adding", "pick_edit", "editing", "pick_remove"], "menu", "wants_back"),
     ]
 
     @property
@@ -137,8 +88,7 @@ class WarningSigns(FlowModel):
     def chose_remove(self) -> bool:
         return self.value == "remove" and bool(self.signs)
 
-    def chose_done(self) -> bool:
-        return bool(self.value == "done")
+    chose_done = chose("done")
 
     def on_enter_done(self) -> None:
         self.show_choice(Msg(N_("signs.done")))
