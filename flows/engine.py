@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from transitions import Machine
+from transitions import EventData, Machine, State
 
 from flows.effects import Choice, Effect, FlowSnapshot, Say, ShowAnswer
 from flows.people import Event, PersonView, Rules
@@ -27,6 +27,20 @@ class Outcome:
     handled: bool = True
 
 
+class _Step(State):
+    """A flow's state. However it is entered (a transition, a start, a resume), that is
+    ``FlowModel.enter``: one way in, which a flow may override."""
+
+    def enter(self, event_data: EventData) -> None:
+        model = event_data.model
+        assert isinstance(model, FlowModel)
+        model.enter()
+
+
+class _Machine(Machine):
+    state_cls = _Step
+
+
 class FlowModel:
     """The per-event model. Subclasses define states, transitions and their callbacks.
 
@@ -35,6 +49,8 @@ class FlowModel:
     - the ``answer`` trigger moves on; transitions choose by conditions on ``self.value``;
     - ``on_enter_<state>`` callbacks ask the next question through ``self.ask``;
     - ``reask_<state>`` (optional) says what to do when no transition accepted the answer.
+    A flow whose states share one way of asking and reading (a table of questions)
+    overrides ``enter`` and ``parse`` instead of writing those methods for each state.
     """
 
     name: ClassVar[str]
@@ -57,7 +73,7 @@ class FlowModel:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "states" in cls.__dict__:
-            cls.machine = Machine(
+            cls.machine = _Machine(
                 model=None,
                 states=cls.states,
                 transitions=cls.transitions,
@@ -89,10 +105,15 @@ class FlowModel:
         self.event = replace(self.event, data={**self.event.data, key: value})
 
     def enter(self) -> None:
-        """Ask the question of the state the model is in, as entering that state does."""
+        """Entering the current state: ask its question (``on_enter_<state>``)."""
         callback = getattr(self, f"on_enter_{self.state}", None)
         if callback is not None:
             callback()
+
+    def parse(self) -> Any:
+        """Read ``self.event`` as an answer to the current state's question (``parse_<state>``)."""
+        parse = getattr(self, f"parse_{self.state}", None)
+        return parse() if parse is not None else None
 
     def reask(self) -> None:
         """No transition accepted the answer: ask the current question again."""
@@ -128,6 +149,16 @@ def chose(value: str) -> Callable[[FlowModel], bool]:
 
     def condition(model: FlowModel) -> bool:
         return bool(model.value == value)
+
+    return condition
+
+
+def pressed(value: str) -> Callable[[FlowModel], bool]:
+    """A condition for a transition table: the button carrying ``value`` was pressed (checked
+    on the event itself, so it holds in any state: a cancel or back button)."""
+
+    def condition(model: FlowModel) -> bool:
+        return model.event.kind == "choice" and model.event.value == value
 
     return condition
 
@@ -193,8 +224,7 @@ class Flow:
         state = snapshot.state
 
         def step(model: FlowModel) -> None:
-            parse = getattr(model, f"parse_{state}", None)
-            model.value = parse() if parse is not None else None
+            model.value = model.parse()
             moved = model.trigger("answer")  # type: ignore[attr-defined]
             if not moved:
                 reask = getattr(model, f"reask_{state}", None)
@@ -220,4 +250,4 @@ def choice_label(choices: tuple[Choice, ...], value: str) -> Text:
     return label if label is not None else Raw(value)
 
 
-__all__ = ["Flow", "FlowModel", "Msg", "Outcome", "choice_label", "chose", "move"]
+__all__ = ["Flow", "FlowModel", "Msg", "Outcome", "choice_label", "chose", "move", "pressed"]

@@ -1,9 +1,11 @@
-"""The profile questions shared by onboarding and settings: their buttons and their parsers."""
+"""Questions asked by more than one flow: their buttons and their parsers (the profile
+questions of onboarding and settings, a multi-select, an optional note)."""
 
 from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Mapping
 from datetime import time
 from functools import cache
 
@@ -180,4 +182,25 @@ def duty_choices() -> tuple[Choice, ...]:
 def parse_duty(event: Event) -> bool | None:
     if event.kind == "choice" and event.value in ("duty:on", "duty:off"):
         return event.value == "duty:on"
+    return None
+
+
+def ticked_choices(options: Mapping[str, str], ticked: set[str], prefix: str) -> tuple[Choice, ...]:
+    """A multi-select's buttons, one per option (``prefix`` + key), the ticked ones marked."""
+    return tuple(
+        Choice(
+            msg(N_("checkin.unusual.selected"), item=Msg(label)) if key in ticked else Msg(label),
+            f"{prefix}{key}",
+        )
+        for key, label in options.items()
+    )
+
+
+def parse_note(event: Event, skip: str, limit: int | None = None) -> str | None:
+    """An optional note: the words typed (trimmed, at most ``limit`` characters), or "" when
+    the ``skip`` button was pressed."""
+    if event.kind == "choice" and event.value == skip:
+        return ""
+    if event.kind == "text" and event.value.strip():
+        return event.value.strip()[:limit]
     return None
