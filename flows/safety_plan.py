@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from flows import crisis
 from flows.crisis import Numbers
 from flows.effects import Choice, SavePlanSection, Say
-from flows.engine import FlowModel, chose, move
+from flows.engine import FlowModel, chose, move, pressed
 from flows.facts import Fact, Need
 from flows.roles import Role
 from flows.text import N_, Lines, Localised, Msg, Raw
@@ -158,8 +158,7 @@ class SafetyPlan(FlowModel):
         choices = tuple(Choice(Msg(TITLES[s]), f"sp:section:{s}") for s in SECTIONS)
         self.ask(Msg(N_("plan.pick.ask")), (*choices, Choice(Msg(N_("plan.back")), "sp:back")))
 
-    def wants_back(self) -> bool:
-        return self.event.kind == "choice" and self.event.value == "sp:back"
+    wants_back = pressed("sp:back")
 
     def parse_pick(self) -> str | None:
         if self.event.kind == "choice" and self.event.value.startswith("sp:section:"):

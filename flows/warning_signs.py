@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from flows.commands import parse_number
 from flows.effects import Choice, RemoveSign, SaveSign, Say
-from flows.engine import FlowModel, chose, move
+from flows.engine import FlowModel, chose, move, pressed
 from flows.facts import Fact, Need
 from flows.text import N_, Lines, Msg, Raw, msg
 
@@ -42,8 +42,7 @@ class WarningSigns(FlowModel):
     def signs(self) -> list[tuple[int, str]]:
         return [(int(i), str(t)) for i, t in self.event.data.get("signs", [])]
 
-    def wants_back(self) -> bool:
-        return self.event.kind == "choice" and self.event.value == "ws:back"
+    wants_back = pressed("ws:back")
 
     # -- menu ------------------------------------------------------------------------
 
