@@ -7,12 +7,12 @@ from datetime import time
 from typing import Any, ClassVar
 
 from flows import crisis, questions
-from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, ForgetPerson, RefreshCommands, Say, UpdatePerson
 from flows.engine import chose, move
 from flows.facts import Fact, Need
+from flows.profile import ProfileQuestions
 from flows.roles import Role
-from flows.text import LANGUAGE_NAMES, N_, Msg, Raw, msg
+from flows.text import N_, Msg, msg
 
 # Whether the alias someone types is taken: only the database knows.
 NEEDS = (Need(Fact.ALIAS_TAKEN, flow="onboarding", states={"alias"}, kinds={"text"}),)
@@ -31,7 +31,7 @@ INTRO = {
 }
 
 
-class Onboarding(CheckinTimeQuestion):
+class Onboarding(ProfileQuestions):
     name = "onboarding"
     initial = "consent"
     states: ClassVar[list[str]] = [
@@ -99,14 +99,10 @@ class Onboarding(CheckinTimeQuestion):
         if self.event.kind == "choice" and self.event.value == "consent:yes":
             self.show_choice(Msg(N_("onboarding.consent.agree")))
             self.emit(UpdatePerson(consented=True))
-        self.ask(Msg(N_("onboarding.language.ask")), questions.language_choices())
-
-    def parse_language(self) -> str | None:
-        return questions.parse_language(self.event)
+        self.ask_language(N_("onboarding.language.ask"))
 
     def record_language(self) -> None:
-        self.show_choice(Raw(LANGUAGE_NAMES[self.value]))
-        self.emit(UpdatePerson(locale=self.value))
+        self.store_locale()
         self.person = replace(self.person, locale=self.value)
 
     def asks_region(self) -> bool:
@@ -115,14 +111,10 @@ class Onboarding(CheckinTimeQuestion):
     # -- region ----------------------------------------------------------------------
 
     def on_enter_region(self) -> None:
-        self.ask(Msg(N_("onboarding.region.ask")), questions.region_choices(), columns=2)
-
-    def parse_region(self) -> str | None:
-        return questions.parse_region(self.event)
+        self.ask_region()
 
     def record_region(self) -> None:
-        self.show_choice(Msg(questions.REGIONS[self.value]))
-        self.emit(UpdatePerson(region=self.value))
+        self.store_region()
         self.ctx["region"] = self.value
 
     # -- time zone -------------------------------------------------------------------
@@ -134,18 +126,8 @@ class Onboarding(CheckinTimeQuestion):
             questions.zone_choices(region if isinstance(region, str) else None),
         )
 
-    def parse_timezone(self) -> str | None:
-        return questions.parse_zone(self.event)
-
-    def reask_timezone(self) -> None:
-        self.ask(
-            Msg(N_("onboarding.timezone.unknown")),
-            questions.zone_choices(self.person.region),
-        )
-
     def record_zone(self) -> None:
-        self.show_choice(questions.zone_label(self.value))
-        self.emit(UpdatePerson(timezone=self.value))
+        self.store_zone()
 
     def is_client(self) -> bool:
         return self.person.role is Role.CLIENT
@@ -156,15 +138,10 @@ class Onboarding(CheckinTimeQuestion):
     # -- check-in time ---------------------------------------------------------------
 
     def on_enter_checkin_time(self) -> None:
-        self.ask(
-            Msg(N_("onboarding.checkin_time.ask")),
-            questions.checkin_time_choices(),
-            columns=3,
-        )
+        self.ask_time(N_("onboarding.checkin_time.ask"))
 
     def record_checkin_time(self) -> None:
-        self.show_choice(Raw(self.value.strftime("%H:%M")))
-        self.emit(UpdatePerson(checkin_time=self.value))
+        self.store_time()
         self.ctx["checkin_time"] = self.value.strftime("%H:%M")
 
     # -- alias and duty (peer workers and supervisors) -------------------------------

@@ -6,15 +6,15 @@ from datetime import time
 from typing import Any, ClassVar
 
 from flows import questions
-from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, RefreshCommands, Say, UpdatePerson
-from flows.engine import FlowModel, chose, move
+from flows.engine import chose, move
+from flows.profile import ProfileQuestions
 from flows.roles import Role
 from flows.schedule import LESSON_DAYS, lesson_weekdays
 from flows.text import LANGUAGE_NAMES, N_, Lines, Localised, Msg, Param, Raw, msg
 
 
-class LanguageFlow(FlowModel):
+class LanguageFlow(ProfileQuestions):
     name = "language"
     initial = "language"
     states: ClassVar[list[str]] = ["language", "done"]
@@ -24,18 +24,11 @@ class LanguageFlow(FlowModel):
     ]
 
     def on_enter_language(self) -> None:
-        self.ask(Msg(N_("language.ask")), questions.language_choices())
-
-    def parse_language(self) -> str | None:
-        return questions.parse_language(self.event)
+        self.ask_language(N_("language.ask"))
 
     def on_enter_done(self) -> None:
-        self.show_choice(Raw(LANGUAGE_NAMES[self.value]))
-        self.emit(
-            UpdatePerson(locale=self.value),
-            RefreshCommands(),
-            Say(Msg(N_("language.changed")), menu=True),
-        )
+        self.store_locale()
+        self.emit(RefreshCommands(), Say(Msg(N_("language.changed")), menu=True))
 
 
 SETTING_ITEMS = {
@@ -56,13 +49,13 @@ def _items_for(role: Role) -> tuple[str, ...]:
     return ("timezone", "language")
 
 
-LESSON_DAY_CHOICES = (
-    ("1,4", N_("settings.lesson_days.tue_fri")),
-    ("0,3", N_("settings.lesson_days.mon_thu")),
-    ("2,5", N_("settings.lesson_days.wed_sat")),
-    ("0,2,4", N_("settings.lesson_days.mon_wed_fri")),
-    ("6", N_("settings.lesson_days.sun")),
-)
+LESSON_DAY_CHOICES = {
+    "1,4": N_("settings.lesson_days.tue_fri"),
+    "0,3": N_("settings.lesson_days.mon_thu"),
+    "2,5": N_("settings.lesson_days.wed_sat"),
+    "0,2,4": N_("settings.lesson_days.mon_wed_fri"),
+    "6": N_("settings.lesson_days.sun"),
+}
 
 # Weekday names, for days a program set that are not among the choices above.
 WEEKDAYS = {
@@ -74,7 +67,7 @@ WEEKDAYS = {
 
 def lesson_days_label(days: str) -> Msg | Localised:
     """The lesson days in words: a choice's own words, else the weekdays one by one."""
-    known = dict(LESSON_DAY_CHOICES).get(days)
+    known = LESSON_DAY_CHOICES.get(days)
     if known is not None:
         return Msg(known)
     return Localised.of(
@@ -85,7 +78,7 @@ def lesson_days_label(days: str) -> Msg | Localised:
     )
 
 
-class SettingsFlow(CheckinTimeQuestion):
+class SettingsFlow(ProfileQuestions):
     name = "settings"
     initial = "menu"
     states: ClassVar[list[str]] = ["menu", *SETTING_ITEMS, "done"]
@@ -148,34 +141,33 @@ class SettingsFlow(CheckinTimeQuestion):
         self._show_item()
         self.ask(
             Msg(N_("settings.lesson_days.ask")),
-            tuple(Choice(Msg(label), f"days:{days}") for days, label in LESSON_DAY_CHOICES),
+            tuple(Choice(Msg(label), f"days:{days}") for days, label in LESSON_DAY_CHOICES.items()),
         )
 
     def parse_lesson_days(self) -> str | None:
         if self.event.kind == "choice" and self.event.value.startswith("days:"):
             days = self.event.value.removeprefix("days:")
-            return days if days in dict(LESSON_DAY_CHOICES) else None
+            return days if days in LESSON_DAY_CHOICES else None
         return None
 
     def save_lesson_days(self) -> None:
-        label = Msg(dict(LESSON_DAY_CHOICES)[self.value])
+        label = Msg(LESSON_DAY_CHOICES[self.value])
         self.show_choice(label)
         self.emit(UpdatePerson(lesson_days=self.value))
         self.saved = msg(N_("settings.saved.lesson_days"), days=label)
 
     def on_enter_lesson_time(self) -> None:
         self._show_item()
-        self.ask(Msg(N_("settings.lesson_time.ask")), questions.checkin_time_choices(), columns=3)
+        self.ask_time(N_("settings.lesson_time.ask"))
 
     def parse_lesson_time(self) -> time | None:
-        return questions.parse_clock(self.event)
+        return self.parse_checkin_time()
 
     def reask_lesson_time(self) -> None:
         self.reask_checkin_time()
 
     def save_lesson_time(self) -> None:
-        self.show_choice(Raw(self.value.strftime("%H:%M")))
-        self.emit(UpdatePerson(checkin_time=self.value))
+        self.store_time()
         self.saved = msg(N_("settings.saved.lesson_time"), time=self.value)
 
     def _show_item(self) -> None:
@@ -186,48 +178,33 @@ class SettingsFlow(CheckinTimeQuestion):
         self._show_item()
         self.ask(Msg(N_("settings.timezone.ask")), questions.zone_choices(self.person.region))
 
-    def parse_timezone(self) -> str | None:
-        return questions.parse_zone(self.event)
-
-    def reask_timezone(self) -> None:
-        self.ask(Msg(N_("onboarding.timezone.unknown")), questions.zone_choices(self.person.region))
-
     def save_zone(self) -> None:
-        self.show_choice(questions.zone_label(self.value))
-        self.emit(UpdatePerson(timezone=self.value))
+        self.store_zone()
         self.saved = msg(N_("settings.saved.timezone"), zone=questions.zone_label(self.value))
 
     def on_enter_checkin_time(self) -> None:
         self._show_item()
-        self.ask(Msg(N_("settings.checkin_time.ask")), questions.checkin_time_choices(), columns=3)
+        self.ask_time(N_("settings.checkin_time.ask"))
 
     def save_checkin_time(self) -> None:
-        self.show_choice(Raw(self.value.strftime("%H:%M")))
-        self.emit(UpdatePerson(checkin_time=self.value))
+        self.store_time()
         self.saved = msg(N_("settings.saved.checkin_time"), time=self.value)
 
     def on_enter_region(self) -> None:
         self._show_item()
-        self.ask(Msg(N_("onboarding.region.ask")), questions.region_choices(), columns=2)
-
-    def parse_region(self) -> str | None:
-        return questions.parse_region(self.event)
+        self.ask_region()
 
     def save_region(self) -> None:
-        self.show_choice(Msg(questions.REGIONS[self.value]))
-        self.emit(UpdatePerson(region=self.value))
+        self.store_region()
         self.saved = msg(N_("settings.saved.region"), region=Msg(questions.REGIONS[self.value]))
 
     def on_enter_language(self) -> None:
         self._show_item()
-        self.ask(Msg(N_("language.ask")), questions.language_choices())
-
-    def parse_language(self) -> str | None:
-        return questions.parse_language(self.event)
+        self.ask_language(N_("language.ask"))
 
     def save_language(self) -> None:
-        self.show_choice(Raw(LANGUAGE_NAMES[self.value]))
-        self.emit(UpdatePerson(locale=self.value), RefreshCommands())
+        self.store_locale()
+        self.emit(RefreshCommands())
         self.saved = Msg(N_("language.changed"))
 
     def on_enter_done(self) -> None:
