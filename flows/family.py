@@ -190,7 +190,7 @@ class FamilyLinks(FlowModel):
         )
 
     def parse_confirm_revoke(self) -> str | None:
-        return self._choice() if self._choice() in ("yes", "no") else None
+        return questions.parse_choice(self.event, "fam:", ("yes", "no"))
 
     def revoke(self) -> None:
         if self.value == "yes":
@@ -378,11 +378,7 @@ class Concern(FlowModel):
         self.ask(Msg(N_("concern.signs.ask")), self._choices())
 
     def parse_signs(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value.startswith("con:"):
-            key = self.event.value.removeprefix("con:")
-            if key == "next" or key in CONCERN_SIGNS:
-                return key
-        return None
+        return questions.parse_choice(self.event, "con:", {"next", *CONCERN_SIGNS})
 
     def is_toggle(self) -> bool:
         return bool(self.value != "next")

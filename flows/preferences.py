@@ -123,11 +123,7 @@ class SettingsFlow(ProfileQuestions):
         )
 
     def parse_menu(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value.startswith("set:"):
-            item = self.event.value.removeprefix("set:")
-            if item == "close" or item in _items_for(self.person.role):
-                return item
-        return None
+        return questions.parse_choice(self.event, "set:", {"close", *_items_for(self.person.role)})
 
     closes = chose("close")
     chose_timezone = chose("timezone")
@@ -145,10 +141,7 @@ class SettingsFlow(ProfileQuestions):
         )
 
     def parse_lesson_days(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value.startswith("days:"):
-            days = self.event.value.removeprefix("days:")
-            return days if days in LESSON_DAY_CHOICES else None
-        return None
+        return questions.parse_choice(self.event, "days:", LESSON_DAY_CHOICES)
 
     def save_lesson_days(self) -> None:
         label = Msg(LESSON_DAY_CHOICES[self.value])

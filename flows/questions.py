@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from datetime import time
 from functools import cache
 
@@ -71,6 +71,14 @@ COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapor
 CHECKIN_TIMES = ("09:00", "12:00", "15:00", "18:00", "20:00", "21:00")
 
 
+def parse_choice(event: Event, prefix: str, keys: Container[str]) -> str | None:
+    """The key a button carries after ``prefix``, when it is one of ``keys``."""
+    if event.kind == "choice" and event.value.startswith(prefix):
+        key = event.value.removeprefix(prefix)
+        return key if key in keys else None
+    return None
+
+
 def language_choices() -> tuple[Choice, ...]:
     return tuple(Choice(Raw(LANGUAGE_NAMES[code]), f"lang:{code}") for code in LOCALES)
 
@@ -92,10 +100,7 @@ def region_choices() -> tuple[Choice, ...]:
 
 
 def parse_region(event: Event) -> str | None:
-    if event.kind == "choice" and event.value.startswith("region:"):
-        code = event.value.removeprefix("region:")
-        return code if code in REGIONS else None
-    return None
+    return parse_choice(event, "region:", REGIONS)
 
 
 def zone_choices(region: str | None) -> tuple[Choice, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flows import crisis
+from flows import crisis, questions
 from flows.crisis import Numbers
 from flows.effects import Choice, SavePlanSection, Say
 from flows.engine import FlowModel, chose, move, pressed
@@ -100,9 +100,7 @@ class SafetyPlan(FlowModel):
         self.ask(plan_lines(self.plan, self.person.numbers), choices)
 
     def parse_menu(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value in ("sp:walk", "sp:pick", "sp:done"):
-            return self.event.value.removeprefix("sp:")
-        return None
+        return questions.parse_choice(self.event, "sp:", ("walk", "pick", "done"))
 
     chose_walk = chose("walk")
     chose_pick = chose("pick")
@@ -161,10 +159,7 @@ class SafetyPlan(FlowModel):
     wants_back = pressed("sp:back")
 
     def parse_pick(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value.startswith("sp:section:"):
-            section = self.event.value.removeprefix("sp:section:")
-            return section if section in SECTIONS else None
-        return None
+        return questions.parse_choice(self.event, "sp:section:", SECTIONS)
 
     def remember(self) -> None:
         self.ctx["editing"] = self.value
