@@ -149,9 +149,6 @@ class Onboarding(ProfileQuestions):
     def on_enter_alias(self) -> None:
         self.ask(Msg(N_("onboarding.alias.ask")))
 
-    def parse_alias(self) -> str | None:
-        return questions.parse_alias(self.event)
-
     def alias_free(self) -> bool:
         return not self.event.data.get(Fact.ALIAS_TAKEN, False)
 
@@ -166,9 +163,6 @@ class Onboarding(ProfileQuestions):
 
     def on_enter_duty(self) -> None:
         self.ask(Msg(N_("onboarding.duty.ask")), questions.duty_choices(), columns=2)
-
-    def parse_duty(self) -> bool | None:
-        return questions.parse_duty(self.event)
 
     def record_duty(self) -> None:
         self.show_choice(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Any, ClassVar
 
 from flows import questions
@@ -152,9 +151,6 @@ class SettingsFlow(ProfileQuestions):
     def on_enter_lesson_time(self) -> None:
         self._show_item()
         self.ask_time(N_("settings.lesson_time.ask"))
-
-    def parse_lesson_time(self) -> time | None:
-        return self.parse_checkin_time()
 
     def reask_lesson_time(self) -> None:
         self.reask_checkin_time()
