@@ -28,8 +28,8 @@ class Outcome:
 
 
 class _Step(State):
-    """A flow's state. However it is entered (a transition, a start, a resume), that is
-    ``FlowModel.enter``: one way in, which a flow may override."""
+    """A flow's state: a transition enters it through ``FlowModel.enter``, as starting and
+    resuming a flow do. One way in, which a flow may override."""
 
     def enter(self, event_data: EventData) -> None:
         model = event_data.model
@@ -135,8 +135,12 @@ def move(
     """A row of a flow's transition table: on an answer in ``source``, go to ``dest`` (``None``:
     stay, without entering the state again) when every condition holds, calling ``before``
     on the way and ``after`` on arrival. Rows are tried in order; the first that holds wins."""
-    row: dict[str, Any] = {"trigger": "answer", "source": source, "dest": dest}
-    row["conditions"] = list(conditions)
+    row: dict[str, Any] = {
+        "trigger": "answer",
+        "source": source,
+        "dest": dest,
+        "conditions": list(conditions),
+    }
     if before is not None:
         row["before"] = before
     if after is not None:

@@ -87,7 +87,7 @@ class WarningSigns(FlowModel):
         self.show_choice(Msg(N_("signs.done")))
         self.emit(Say(Msg(N_("signs.saved")), menu=True))
 
-    # -- adding, editing, removing a sign ---------------------------------------------------------------
+    # -- adding, editing, removing a sign --------------------------------------------
 
     def _typed_sign(self) -> str | None:
         if self.event.kind != "text":
