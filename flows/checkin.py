@@ -9,12 +9,16 @@ check-in is closed and kept as partial.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
+from flows import questions
 from flows.effects import Choice, FinishCheckin, RecordAnswer, RefreshChoices, Say
-from flows.engine import FlowModel
+from flows.engine import FlowModel, move, pressed
 from flows.facts import Fact, Need
+from flows.people import Event
 from flows.roles import Role
 from flows.schedule import local_date
 from flows.text import N_, Lines, Msg, Raw, Text, msg
@@ -28,54 +32,12 @@ NEEDS = (
     Need(Fact.SIGNS, flow="checkin", states=SIGN_STEPS),
 )
 
-MOOD = (
-    (1, N_("checkin.mood.1")),
-    (2, N_("checkin.mood.2")),
-    (3, N_("checkin.mood.3")),
-    (4, N_("checkin.mood.4")),
-    (5, N_("checkin.mood.5")),
-)
-SLEEP = (
-    (-2, N_("checkin.sleep.much_less")),
-    (-1, N_("checkin.sleep.less")),
-    (0, N_("checkin.sleep.usual")),
-    (1, N_("checkin.sleep.more")),
-    (2, N_("checkin.sleep.much_more")),
-)
-MEDICATION = (
-    ("taken", N_("checkin.medication.taken")),
-    ("partly", N_("checkin.medication.partly")),
-    ("not_taken", N_("checkin.medication.not_taken")),
-    ("not_prescribed", N_("checkin.medication.not_prescribed")),
-)
-SIDE_EFFECTS = (
-    (0, N_("checkin.side_effects.no")),
-    (1, N_("checkin.side_effects.a_little")),
-    (2, N_("checkin.side_effects.a_lot")),
-)
-UNUSUAL = (
-    ("voices", N_("checkin.unusual.voices")),
-    ("watched", N_("checkin.unusual.watched")),
-    ("racing", N_("checkin.unusual.racing")),
-    ("other", N_("checkin.unusual.other")),
-)
-DISTRESS = (
-    (0, N_("checkin.distress.0")),
-    (1, N_("checkin.distress.1")),
-    (2, N_("checkin.distress.2")),
-    (3, N_("checkin.distress.3")),
-)
-CONTACT = (
-    (0, N_("checkin.contact.0")),
-    (1, N_("checkin.contact.1")),
-    (2, N_("checkin.contact.2")),
-)
-STRESS = (
-    (0, N_("checkin.stress.0")),
-    (1, N_("checkin.stress.1")),
-    (2, N_("checkin.stress.2")),
-    (3, N_("checkin.stress.3")),
-)
+UNUSUAL = {
+    "voices": N_("checkin.unusual.voices"),
+    "watched": N_("checkin.unusual.watched"),
+    "racing": N_("checkin.unusual.racing"),
+    "other": N_("checkin.unusual.other"),
+}
 THANKS = (
     N_("checkin.thanks.1"),
     N_("checkin.thanks.2"),
@@ -89,23 +51,100 @@ TALK = Choice(Msg(N_("checkin.talk")), "/talk")
 ORDER = ("mood", "sleep", "medication", "side_effects", "unusual", "distress", "contact", "stress")
 
 
-def _choices(field: str, options: tuple[tuple[Any, str], ...]) -> tuple[Choice, ...]:
-    return tuple(Choice(Msg(label), f"ci:{field}:{value}") for value, label in options)
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """A one-tap question: what it asks, and its answers (the value stored: the label)."""
 
+    ask: str
+    options: Mapping[Any, str]
+    columns: int = 1
 
-def _parse(value: str, field: str, options: tuple[tuple[Any, str], ...]) -> Any:
-    prefix = f"ci:{field}:"
-    if not value.startswith(prefix):
+    def label(self, value: Any) -> Msg:
+        return Msg(self.options[value])
+
+    def choices(self, field: str) -> tuple[Choice, ...]:
+        return tuple(
+            Choice(Msg(label), f"ci:{field}:{value}") for value, label in self.options.items()
+        )
+
+    def parse(self, field: str, event: Event) -> Any:
+        prefix = f"ci:{field}:"
+        if event.kind != "choice" or not event.value.startswith(prefix):
+            return None
+        raw = event.value.removeprefix(prefix)
+        for option in self.options:
+            if str(option) == raw:
+                return option
         return None
-    raw = value.removeprefix(prefix)
-    for option, _ in options:
-        if str(option) == raw:
-            return option
-    return None
 
 
-def _label(options: tuple[tuple[Any, str], ...], value: Any) -> Msg:
-    return Msg(dict(options)[value])
+# The questions answered with one tap, by the field each answer is stored as.
+SCALES = {
+    "mood": Scale(
+        N_("checkin.mood.ask"),
+        {
+            1: N_("checkin.mood.1"),
+            2: N_("checkin.mood.2"),
+            3: N_("checkin.mood.3"),
+            4: N_("checkin.mood.4"),
+            5: N_("checkin.mood.5"),
+        },
+    ),
+    "sleep": Scale(
+        N_("checkin.sleep.ask"),
+        {
+            -2: N_("checkin.sleep.much_less"),
+            -1: N_("checkin.sleep.less"),
+            0: N_("checkin.sleep.usual"),
+            1: N_("checkin.sleep.more"),
+            2: N_("checkin.sleep.much_more"),
+        },
+    ),
+    "medication": Scale(
+        N_("checkin.medication.ask"),
+        {
+            "taken": N_("checkin.medication.taken"),
+            "partly": N_("checkin.medication.partly"),
+            "not_taken": N_("checkin.medication.not_taken"),
+            "not_prescribed": N_("checkin.medication.not_prescribed"),
+        },
+        columns=2,
+    ),
+    "side_effects": Scale(
+        N_("checkin.side_effects.ask"),
+        {
+            0: N_("checkin.side_effects.no"),
+            1: N_("checkin.side_effects.a_little"),
+            2: N_("checkin.side_effects.a_lot"),
+        },
+    ),
+    "distress": Scale(
+        N_("checkin.distress.ask"),
+        {
+            0: N_("checkin.distress.0"),
+            1: N_("checkin.distress.1"),
+            2: N_("checkin.distress.2"),
+            3: N_("checkin.distress.3"),
+        },
+    ),
+    "contact": Scale(
+        N_("checkin.contact.ask"),
+        {
+            0: N_("checkin.contact.0"),
+            1: N_("checkin.contact.1"),
+            2: N_("checkin.contact.2"),
+        },
+    ),
+    "stress": Scale(
+        N_("checkin.stress.ask"),
+        {
+            0: N_("checkin.stress.0"),
+            1: N_("checkin.stress.1"),
+            2: N_("checkin.stress.2"),
+            3: N_("checkin.stress.3"),
+        },
+    ),
+}
 
 
 def _signs(ctx: dict[str, Any]) -> list[int]:
@@ -121,56 +160,30 @@ def _pending_signs(ctx: dict[str, Any]) -> list[int]:
 
 def _step(source: str, dest: str, *conditions: str, record: str) -> dict[str, Any]:
     """A move to the next question when the answer is valid, recording it on the way."""
-    return {
-        "trigger": "answer",
-        "source": source,
-        "dest": dest,
-        "conditions": ["is_valid", *conditions],
-        "before": record,
-    }
+    return move(source, dest, "is_valid", *conditions, before=record)
 
 
 class CheckIn(FlowModel):
     name = "checkin"
     initial = "mood"
-    states: ClassVar[list[str]] = [
-        "mood",
-        "sleep",
-        "medication",
-        "side_effects",
-        "unusual",
-        "distress",
-        "contact",
-        "stress",
-        "signs",
-        "note",
-        "done",
-        "stopped",
-        "closed",
-    ]
+    states: ClassVar[list[str]] = [*ORDER, "signs", "note", "done", "stopped", "closed"]
     final = frozenset({"done", "stopped", "closed"})
 
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "*", "dest": "closed", "conditions": "day_has_ended"},
-        {"trigger": "answer", "source": "*", "dest": "stopped", "conditions": "wants_to_stop"},
-        _step("mood", "sleep", record="record_mood"),
-        _step("sleep", "medication", record="record_sleep"),
-        _step("medication", "side_effects", "takes_medication", record="record_medication"),
-        _step("medication", "unusual", record="record_medication"),
-        _step("side_effects", "unusual", record="record_side_effects"),
-        {
-            "trigger": "answer",
-            "source": "unusual",
-            "dest": None,
-            "conditions": ["is_valid", "is_toggle"],
-            "after": "toggle_unusual",
-        },
+        move("*", "closed", "day_has_ended"),
+        move("*", "stopped", "wants_to_stop"),
+        _step("mood", "sleep", record="record_scale"),
+        _step("sleep", "medication", record="record_scale"),
+        _step("medication", "side_effects", "takes_medication", record="record_scale"),
+        _step("medication", "unusual", record="record_scale"),
+        _step("side_effects", "unusual", record="record_scale"),
+        move("unusual", None, "is_valid", "is_toggle", after="toggle_unusual"),
         _step("unusual", "distress", "any_unusual", record="record_unusual"),
         _step("unusual", "contact", record="record_unusual"),
-        _step("distress", "contact", record="record_distress"),
-        _step("contact", "stress", record="record_contact"),
-        _step("stress", "signs", "has_pending_signs", record="record_stress"),
-        _step("stress", "note", record="record_stress"),
+        _step("distress", "contact", record="record_scale"),
+        _step("contact", "stress", record="record_scale"),
+        _step("stress", "signs", "has_pending_signs", record="record_scale"),
+        _step("stress", "note", record="record_scale"),
         _step("signs", "signs", "more_signs_after_this", record="record_sign"),
         _step("signs", "note", record="record_sign"),
         _step("note", "done", record="record_note"),
@@ -204,8 +217,7 @@ class CheckIn(FlowModel):
             return False
         return local_date(self.event.now, self.person.timezone) != date.fromisoformat(self.day)
 
-    def wants_to_stop(self) -> bool:
-        return self.event.kind == "choice" and self.event.value == "ci:stop"
+    wants_to_stop = pressed("ci:stop")
 
     def question(self, text: Msg, choices: tuple[Choice, ...], columns: int = 1) -> None:
         self.ask(text, (*choices, STOP, TALK), columns)
@@ -232,67 +244,33 @@ class CheckIn(FlowModel):
 
     # -- questions --------------------------------------------------------------------
 
-    def on_enter_mood(self) -> None:
-        self.question(Msg(N_("checkin.mood.ask")), _choices("mood", MOOD))
+    def enter(self) -> None:
+        scale = SCALES.get(self.state)
+        if scale is None:
+            super().enter()
+        else:
+            self.question(Msg(scale.ask), scale.choices(self.state), scale.columns)
 
-    def parse_mood(self) -> Any:
-        return _parse(self.event.value, "mood", MOOD) if self.event.kind == "choice" else None
+    def parse(self) -> Any:
+        scale = SCALES.get(self.state)
+        return super().parse() if scale is None else scale.parse(self.state, self.event)
 
-    def record_mood(self) -> None:
-        self.record("mood", self.value, _label(MOOD, self.value))
-
-    def on_enter_sleep(self) -> None:
-        self.question(Msg(N_("checkin.sleep.ask")), _choices("sleep", SLEEP))
-
-    def parse_sleep(self) -> Any:
-        return _parse(self.event.value, "sleep", SLEEP) if self.event.kind == "choice" else None
-
-    def record_sleep(self) -> None:
-        self.record("sleep", self.value, _label(SLEEP, self.value))
-
-    def on_enter_medication(self) -> None:
-        self.question(Msg(N_("checkin.medication.ask")), _choices("medication", MEDICATION), 2)
-
-    def parse_medication(self) -> Any:
-        if self.event.kind != "choice":
-            return None
-        return _parse(self.event.value, "medication", MEDICATION)
+    def record_scale(self) -> None:
+        """Record the answer to the one-tap question just answered (the state being left)."""
+        self.record(self.state, self.value, SCALES[self.state].label(self.value))
 
     def takes_medication(self) -> bool:
         return self.value in ("taken", "partly")
 
-    def record_medication(self) -> None:
-        self.record("medication", self.value, _label(MEDICATION, self.value))
-
-    def on_enter_side_effects(self) -> None:
-        self.question(Msg(N_("checkin.side_effects.ask")), _choices("side_effects", SIDE_EFFECTS))
-
-    def parse_side_effects(self) -> Any:
-        if self.event.kind != "choice":
-            return None
-        return _parse(self.event.value, "side_effects", SIDE_EFFECTS)
-
-    def record_side_effects(self) -> None:
-        self.record("side_effects", self.value, _label(SIDE_EFFECTS, self.value))
-
     # unusual experiences: a multi-select; each tap toggles, "Done" or "None" moves on
     def _unusual_choices(self) -> tuple[Choice, ...]:
         selected = set(self.ctx.get("unusual", []))
-        toggles = tuple(
-            Choice(
-                msg(N_("checkin.unusual.selected"), item=Msg(label))
-                if key in selected
-                else Msg(label),
-                f"ci:u:{key}",
-            )
-            for key, label in UNUSUAL
-        )
         finish = (
             Choice(Msg(N_("checkin.unusual.done")), "ci:u:done")
             if selected
             else Choice(Msg(N_("checkin.unusual.none")), "ci:u:none")
         )
-        return (*toggles, finish, STOP, TALK)
+        return (*questions.ticked_choices(UNUSUAL, selected, "ci:u:"), finish, STOP, TALK)
 
     def on_enter_unusual(self) -> None:
         self.ask(Msg(N_("checkin.unusual.ask")), self._unusual_choices())
@@ -301,7 +279,7 @@ class CheckIn(FlowModel):
         if self.event.kind != "choice" or not self.event.value.startswith("ci:u:"):
             return None
         key = self.event.value.removeprefix("ci:u:")
-        if key in dict(UNUSUAL):
+        if key in UNUSUAL:
             return ("toggle", key)
         if key == "none":
             return ("done", [])
@@ -325,38 +303,9 @@ class CheckIn(FlowModel):
         chosen = list(self.value[1])
         self.record("unusual", chosen)
         if chosen:
-            self.show_choice(Lines(tuple(Msg(dict(UNUSUAL)[key]) for key in chosen)))
+            self.show_choice(Lines(tuple(Msg(UNUSUAL[key]) for key in chosen)))
         else:
             self.show_choice(Msg(N_("checkin.unusual.none")))
-
-    def on_enter_distress(self) -> None:
-        self.question(Msg(N_("checkin.distress.ask")), _choices("distress", DISTRESS))
-
-    def parse_distress(self) -> Any:
-        return (
-            _parse(self.event.value, "distress", DISTRESS) if self.event.kind == "choice" else None
-        )
-
-    def record_distress(self) -> None:
-        self.record("distress", self.value, _label(DISTRESS, self.value))
-
-    def on_enter_contact(self) -> None:
-        self.question(Msg(N_("checkin.contact.ask")), _choices("contact", CONTACT))
-
-    def parse_contact(self) -> Any:
-        return _parse(self.event.value, "contact", CONTACT) if self.event.kind == "choice" else None
-
-    def record_contact(self) -> None:
-        self.record("contact", self.value, _label(CONTACT, self.value))
-
-    def on_enter_stress(self) -> None:
-        self.question(Msg(N_("checkin.stress.ask")), _choices("stress", STRESS))
-
-    def parse_stress(self) -> Any:
-        return _parse(self.event.value, "stress", STRESS) if self.event.kind == "choice" else None
-
-    def record_stress(self) -> None:
-        self.record("stress", self.value, _label(STRESS, self.value))
 
     def has_pending_signs(self) -> bool:
         return bool(_pending_signs(self.ctx))
@@ -402,11 +351,7 @@ class CheckIn(FlowModel):
         )
 
     def parse_note(self) -> Any:
-        if self.event.kind == "choice" and self.event.value == "ci:note:skip":
-            return ""
-        if self.event.kind == "text" and self.event.value.strip():
-            return self.event.value.strip()
-        return None
+        return questions.parse_note(self.event, "ci:note:skip")
 
     def record_note(self) -> None:
         if self.value:

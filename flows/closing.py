@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flows import questions
 from flows.effects import Choice, Say, StaffRequest
-from flows.engine import FlowModel
+from flows.engine import FlowModel, move, pressed
 from flows.escalation import OUTCOMES
 from flows.text import N_, Msg
 
@@ -18,19 +19,12 @@ class Closing(FlowModel):
     states: ClassVar[list[str]] = ["outcome", "note", "done", "cancelled"]
     final = frozenset({"done", "cancelled"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "*", "dest": "cancelled", "conditions": "cancels"},
-        {
-            "trigger": "answer",
-            "source": "outcome",
-            "dest": "note",
-            "conditions": "is_valid",
-            "before": "record_outcome",
-        },
-        {"trigger": "answer", "source": "note", "dest": "done", "conditions": "is_valid"},
+        move("*", "cancelled", "cancels"),
+        move("outcome", "note", "is_valid", before="record_outcome"),
+        move("note", "done", "is_valid"),
     ]
 
-    def cancels(self) -> bool:
-        return self.event.kind == "choice" and self.event.value == "close:cancel"
+    cancels = pressed("close:cancel")
 
     def on_enter_outcome(self) -> None:
         self.ask(
@@ -55,11 +49,7 @@ class Closing(FlowModel):
         self.ask(Msg(N_("closing.note.ask")), (Choice(Msg(N_("closing.note.skip")), "close:skip"),))
 
     def parse_note(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value == "close:skip":
-            return ""
-        if self.event.kind == "text" and self.event.value.strip():
-            return self.event.value.strip()[:MAX_NOTE]
-        return None
+        return questions.parse_note(self.event, "close:skip", limit=MAX_NOTE)
 
     def on_enter_done(self) -> None:
         if not self.value:

@@ -88,36 +88,36 @@ def commands_for(role: Role) -> tuple[Command, ...]:
     return tuple(c for c in COMMANDS if role in c.roles and c.name != "start" and not c.hidden)
 
 
-# The main menu keyboard: (label message id, command it stands for), by role.
-MENU: dict[Role, tuple[tuple[str, str], ...]] = {
-    Role.CLIENT: (
-        (N_("menu.checkin"), "checkin"),
-        (N_("menu.talk"), "talk"),
-        (N_("menu.sos"), "sos"),
-        (N_("menu.history"), "history"),
-        (N_("menu.settings"), "settings"),
-        (N_("menu.help"), "help"),
-    ),
-    Role.FAMILY: (
-        (N_("menu.lessons"), "lessons"),
-        (N_("menu.worried"), "worried"),
-        (N_("menu.sos"), "sos"),
-        (N_("menu.settings"), "settings"),
-        (N_("menu.help"), "help"),
-    ),
-    Role.PEER_WORKER: (
-        (N_("menu.queue"), "queue"),
-        (N_("menu.mine"), "mine"),
-        (N_("menu.settings"), "settings"),
-        (N_("menu.help"), "help"),
-    ),
-    Role.SUPERVISOR: (
-        (N_("menu.queue"), "queue"),
-        (N_("menu.overdue"), "overdue"),
-        (N_("menu.settings"), "settings"),
-        (N_("menu.help"), "help"),
-    ),
-    Role.ADMIN: ((N_("menu.settings"), "settings"), (N_("menu.help"), "help")),
+# The main menu keyboard, by role: the commands in order, each with its button's message id.
+MENU: dict[Role, dict[str, str]] = {
+    Role.CLIENT: {
+        "checkin": N_("menu.checkin"),
+        "talk": N_("menu.talk"),
+        "sos": N_("menu.sos"),
+        "history": N_("menu.history"),
+        "settings": N_("menu.settings"),
+        "help": N_("menu.help"),
+    },
+    Role.FAMILY: {
+        "lessons": N_("menu.lessons"),
+        "worried": N_("menu.worried"),
+        "sos": N_("menu.sos"),
+        "settings": N_("menu.settings"),
+        "help": N_("menu.help"),
+    },
+    Role.PEER_WORKER: {
+        "queue": N_("menu.queue"),
+        "mine": N_("menu.mine"),
+        "settings": N_("menu.settings"),
+        "help": N_("menu.help"),
+    },
+    Role.SUPERVISOR: {
+        "queue": N_("menu.queue"),
+        "overdue": N_("menu.overdue"),
+        "settings": N_("menu.settings"),
+        "help": N_("menu.help"),
+    },
+    Role.ADMIN: {"settings": N_("menu.settings"), "help": N_("menu.help")},
 }
 
 HELP: dict[Role, str] = {

@@ -111,6 +111,12 @@ class DeskFacts:
     queue: tuple[Case, ...] = ()  # queue, overdue: unresolved escalations, oldest first
     roster: Roster = field(default_factory=Roster)
 
+    @property
+    def own_case(self) -> Case | None:
+        """The escalation the request names, when the staff member asking holds it."""
+        held = self.case is not None and self.case.held_by(self.desk.worker.id)
+        return self.case if held else None
+
 
 # -- what a worker holds -------------------------------------------------------------------
 
@@ -378,13 +384,20 @@ def decide(
     request: StaffRequest, facts: DeskFacts, rules: CaseRules, now: datetime
 ) -> tuple[Effect, ...]:
     """Carry out a staff request on the rows the shell loaded (and locked)."""
-    handler = {
-        "claim": _claim,
-        "assign": _assign,
+    on_own_case = {
         "transfer": _transfer,
         "release": _release,
         "resolve": _resolve,
         "note": _note,
+    }.get(request.action)
+    if on_own_case is not None:
+        case = facts.own_case
+        if case is None:
+            return _answer(request, Msg(N_("escalation.not_found")))
+        return on_own_case(request, case, facts, rules, now)
+    handler = {
+        "claim": _claim,
+        "assign": _assign,
         "sendto": _sendto,
         "queue": _queue,
         "overdue": _queue,
@@ -440,6 +453,29 @@ def _one_target(request: StaffRequest, facts: DeskFacts) -> Party | tuple[Effect
     return staff[0]
 
 
+def _room_for(
+    target: Party, facts: DeskFacts, rules: CaseRules, full: str
+) -> Desk | tuple[Effect, ...]:
+    """The chats of the staff member a chat is handed to, or ``full`` when they hold the most
+    they may."""
+    desk = facts.target_desk or Desk(target)
+    if len(desk.held) >= rules.max_active:
+        return (Say(msg(full, worker=Raw(target.alias), limit=rules.max_active)),)
+    return desk
+
+
+def _hand_over(
+    case: Case, how: str, me: Party, target: Party, rules: CaseRules, now: datetime
+) -> Effect:
+    """``target`` holds the chat now, and owes its person a reply within the usual time."""
+    return change(case, how, me.id, now, holder_id=target.id, reply_due_at=now + rules.reply_within)
+
+
+def _unselect(desk: Desk, case: Case) -> list[Effect]:
+    """A chat leaves a desk: if it was the one their messages went to, they will be asked."""
+    return [SetSelection(desk.worker.id, None)] if desk.selected == case.id else []
+
+
 def _assign(
     request: StaffRequest, facts: DeskFacts, rules: CaseRules, now: datetime
 ) -> tuple[Effect, ...]:
@@ -454,14 +490,10 @@ def _assign(
     who = Raw(target.alias)
     if case.held_by(target.id):
         return (Say(msg(N_("escalation.already_with"), case=case.label, worker=who)),)
-    target_desk = facts.target_desk or Desk(target)
-    if len(target_desk.held) >= rules.max_active:
-        return (Say(msg(N_("escalation.assign_full"), worker=who, limit=rules.max_active)),)
-    effects: list[Effect] = [
-        change(
-            case, "assign", me.id, now, holder_id=target.id, reply_due_at=now + rules.reply_within
-        )
-    ]
+    target_desk = _room_for(target, facts, rules, N_("escalation.assign_full"))
+    if not isinstance(target_desk, Desk):
+        return target_desk
+    effects: list[Effect] = [_hand_over(case, "assign", me, target, rules, now)]
     previous = case.holder if case.held else None
     if previous is not None:
         before = facts.holder_desk or Desk(previous, (case,))
@@ -504,61 +536,53 @@ def _handed_to(
     ]
 
 
+# Transfer, release, resolve, note: about a chat the one asking holds (``decide`` made sure).
+
+
 def _transfer(
-    request: StaffRequest, facts: DeskFacts, rules: CaseRules, now: datetime
+    request: StaffRequest, case: Case, facts: DeskFacts, rules: CaseRules, now: datetime
 ) -> tuple[Effect, ...]:
-    case, desk = facts.case, facts.desk
+    desk = facts.desk
     me = desk.worker
-    if case is None or not case.held_by(me.id):
-        return (Say(Msg(N_("escalation.not_found"))),)
     target = _one_target(request, facts)
     if not isinstance(target, Party):
         return target
-    who = Raw(target.alias)
     if target.id == me.id:
         return (Say(Msg(N_("escalation.transfer_to_self"))),)
-    target_desk = facts.target_desk or Desk(target)
-    if len(target_desk.held) >= rules.max_active:
-        return (Say(msg(N_("escalation.transfer_full"), worker=who, limit=rules.max_active)),)
-    effects: list[Effect] = [
-        change(
-            case, "transfer", me.id, now, holder_id=target.id, reply_due_at=now + rules.reply_within
-        )
+    target_desk = _room_for(target, facts, rules, N_("escalation.transfer_full"))
+    if not isinstance(target_desk, Desk):
+        return target_desk
+    who = Raw(target.alias)
+    effects = [
+        _hand_over(case, "transfer", me, target, rules, now),
+        *_unselect(desk, case),
+        Say(msg(N_("escalation.transferred"), case=case.label, worker=who)),
     ]
-    if desk.selected == case.id:
-        effects.append(SetSelection(me.id, None))
-    effects.append(Say(msg(N_("escalation.transferred"), case=case.label, worker=who)))
     heading = msg(N_("desk.handed_to_you"), by=Raw(me.alias), case=case.label)
     return (*effects, *_handed_to(case, target, target_desk, heading))
 
 
 def _release(
-    request: StaffRequest, facts: DeskFacts, rules: CaseRules, now: datetime
+    request: StaffRequest, case: Case, facts: DeskFacts, rules: CaseRules, now: datetime
 ) -> tuple[Effect, ...]:
-    case, desk = facts.case, facts.desk
-    if case is None or not case.held_by(desk.worker.id):
-        return _answer(request, Msg(N_("escalation.not_found")))
-    effects: list[Effect] = []
-    if desk.selected == case.id:
-        effects.append(SetSelection(desk.worker.id, None))
-    effects.append(Say(msg(N_("escalation.you_released"), case=case.label)))
-    effects += released(case, desk.worker, facts.roster, rules, now)
-    return tuple(effects)
+    desk = facts.desk
+    return (
+        *_unselect(desk, case),
+        Say(msg(N_("escalation.you_released"), case=case.label)),
+        *released(case, desk.worker, facts.roster, rules, now),
+    )
 
 
 def _resolve(
-    request: StaffRequest, facts: DeskFacts, rules: CaseRules, now: datetime
+    request: StaffRequest, case: Case, facts: DeskFacts, rules: CaseRules, now: datetime
 ) -> tuple[Effect, ...]:
-    case, desk = facts.case, facts.desk
+    desk = facts.desk
     me = desk.worker
-    if case is None or not case.held_by(me.id):
-        return (Say(Msg(N_("escalation.not_found"))),)
     outcome = request.outcome if request.outcome in OUTCOMES else "resolved"
     effects: list[Effect] = [change(case, "resolve", me.id, now, outcome=outcome)]
     if request.text:
         effects.append(AddNote(case.id, me.id, me.alias, request.text, closing=True))
-    if desk.selected == case.id:
-        effects.append(SetSelection(me.id, None))
+    effects += _unselect(desk, case)
     effects += [
         Say(msg(N_("escalation.closed_by_you"), case=case.label)),
         closed_card(case),
@@ -574,11 +598,9 @@ def _resolve(
 
 
 def _note(
-    request: StaffRequest, facts: DeskFacts, rules: CaseRules, now: datetime
+    request: StaffRequest, case: Case, facts: DeskFacts, rules: CaseRules, now: datetime
 ) -> tuple[Effect, ...]:
-    case, me = facts.case, facts.desk.worker
-    if case is None or not case.held_by(me.id):
-        return (Say(Msg(N_("escalation.not_found"))),)
+    me = facts.desk.worker
     return (
         AddNote(case.id, me.id, me.alias, request.text),
         Say(msg(N_("escalation.note_saved"), case=case.label)),

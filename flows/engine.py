@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from transitions import Machine
+from transitions import EventData, Machine, State
 
 from flows.effects import Choice, Effect, FlowSnapshot, Say, ShowAnswer
 from flows.people import Event, PersonView, Rules
@@ -27,6 +27,20 @@ class Outcome:
     handled: bool = True
 
 
+class _Step(State):
+    """A flow's state: a transition enters it through ``FlowModel.enter``, as starting and
+    resuming a flow do. One way in, which a flow may override."""
+
+    def enter(self, event_data: EventData) -> None:
+        model = event_data.model
+        assert isinstance(model, FlowModel)
+        model.enter()
+
+
+class _Machine(Machine):
+    state_cls = _Step
+
+
 class FlowModel:
     """The per-event model. Subclasses define states, transitions and their callbacks.
 
@@ -35,6 +49,8 @@ class FlowModel:
     - the ``answer`` trigger moves on; transitions choose by conditions on ``self.value``;
     - ``on_enter_<state>`` callbacks ask the next question through ``self.ask``;
     - ``reask_<state>`` (optional) says what to do when no transition accepted the answer.
+    A flow whose states share one way of asking and reading (a table of questions)
+    overrides ``enter`` and ``parse`` instead of writing those methods for each state.
     """
 
     name: ClassVar[str]
@@ -57,7 +73,7 @@ class FlowModel:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "states" in cls.__dict__:
-            cls.machine = Machine(
+            cls.machine = _Machine(
                 model=None,
                 states=cls.states,
                 transitions=cls.transitions,
@@ -88,16 +104,71 @@ class FlowModel:
         next question shown already reflects it (the shell reloads it next time anyway)."""
         self.event = replace(self.event, data={**self.event.data, key: value})
 
-    def reask(self) -> None:
-        """No transition accepted the answer: ask the current question again."""
+    def enter(self) -> None:
+        """Entering the current state: ask its question (``on_enter_<state>``)."""
         callback = getattr(self, f"on_enter_{self.state}", None)
         if callback is not None:
             callback()
+
+    def parse(self) -> Any:
+        """Read ``self.event`` as an answer to the current state's question (``parse_<state>``)."""
+        parse = getattr(self, f"parse_{self.state}", None)
+        return parse() if parse is not None else None
+
+    def reask(self) -> None:
+        """No transition accepted the answer: ask the current question again."""
+        self.enter()
 
     @classmethod
     def entry_state(cls, context: dict[str, object]) -> str:
         """Where a flow starts; a flow that can be resumed picks its first unanswered step."""
         return cls.initial
+
+
+def move(
+    source: str | list[str],
+    dest: str | None,
+    *conditions: str,
+    before: str | None = None,
+    after: str | None = None,
+) -> dict[str, Any]:
+    """A row of a flow's transition table: on an answer in ``source``, go to ``dest`` (``None``:
+    stay, without entering the state again) when every condition holds, calling ``before``
+    on the way and ``after`` on arrival. Rows are tried in order; the first that holds wins."""
+    row: dict[str, Any] = {
+        "trigger": "answer",
+        "source": source,
+        "dest": dest,
+        "conditions": list(conditions),
+    }
+    if before is not None:
+        row["before"] = before
+    if after is not None:
+        row["after"] = after
+    return row
+
+
+def chose(value: str) -> Callable[[FlowModel], bool]:
+    """A condition for a transition table: the answer is ``value`` (a menu's button)."""
+
+    def condition(model: FlowModel) -> bool:
+        return bool(model.value == value)
+
+    return condition
+
+
+def pressed(value: str) -> Callable[[FlowModel], bool]:
+    """A condition for a transition table: the button carrying ``value`` was pressed (checked
+    on the event itself, so it holds in any state: a cancel or back button)."""
+
+    def condition(model: FlowModel) -> bool:
+        return model.event.kind == "choice" and model.event.value == value
+
+    return condition
+
+
+def _enter(model: FlowModel) -> None:
+    model.enter()
 
 
 def _label_of(choices: tuple[Choice, ...], value: str) -> Text | None:
@@ -146,13 +217,8 @@ class Flow:
     ) -> Outcome:
         """Enter the flow's first state and ask its question."""
         initial = self.model_class.entry_state(context or {})
-
-        def enter(model: FlowModel) -> None:
-            callback = getattr(model, f"on_enter_{initial}", None)
-            if callback is not None:
-                callback()
-
-        return self._outcome(self._with_model(initial, person, context or {}, event, rules, enter))
+        model = self._with_model(initial, person, context or {}, event, rules, _enter)
+        return self._outcome(model)
 
     def handle(
         self, snapshot: FlowSnapshot, person: PersonView, event: Event, rules: Rules
@@ -162,8 +228,7 @@ class Flow:
         state = snapshot.state
 
         def step(model: FlowModel) -> None:
-            parse = getattr(model, f"parse_{state}", None)
-            model.value = parse() if parse is not None else None
+            model.value = model.parse()
             moved = model.trigger("answer")  # type: ignore[attr-defined]
             if not moved:
                 reask = getattr(model, f"reask_{state}", None)
@@ -179,14 +244,8 @@ class Flow:
     ) -> Outcome:
         """Ask the current question again (after /start, or when the person asks where they were)."""
         assert snapshot.state is not None
-        state = snapshot.state
-
-        def again(model: FlowModel) -> None:
-            callback = getattr(model, f"on_enter_{state}", None)
-            if callback is not None:
-                callback()
-
-        return self._outcome(self._with_model(state, person, snapshot.context, event, rules, again))
+        model = self._with_model(snapshot.state, person, snapshot.context, event, rules, _enter)
+        return self._outcome(model)
 
 
 def choice_label(choices: tuple[Choice, ...], value: str) -> Text:
@@ -195,4 +254,4 @@ def choice_label(choices: tuple[Choice, ...], value: str) -> Text:
     return label if label is not None else Raw(value)
 
 
-__all__ = ["Flow", "FlowModel", "Msg", "Outcome", "choice_label"]
+__all__ = ["Flow", "FlowModel", "Msg", "Outcome", "choice_label", "chose", "move", "pressed"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flows import questions
 from flows.commands import parse_number
 from flows.effects import (
     Choice,
@@ -20,7 +21,7 @@ from flows.effects import (
     Say,
     UpdateFamilyLink,
 )
-from flows.engine import FlowModel
+from flows.engine import FlowModel, chose, move, pressed
 from flows.facts import Fact, Need
 from flows.lessons.course import COURSE, Lesson, lesson_by_slug, lesson_text
 from flows.text import N_, Lines, Msg, Raw, msg
@@ -51,61 +52,15 @@ class FamilyLinks(FlowModel):
     states: ClassVar[list[str]] = ["menu", "new", "link", "confirm_revoke", "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "new",
-            "conditions": ["is_valid", "chose_new"],
-            "before": "start_new",
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "link",
-            "conditions": ["is_valid", "chose_link"],
-            "before": "remember_link",
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "done",
-            "conditions": ["is_valid", "chose_close"],
-        },
-        {
-            "trigger": "answer",
-            "source": "new",
-            "dest": None,
-            "conditions": ["is_valid", "is_toggle"],
-            "after": "toggle_new",
-        },
-        {
-            "trigger": "answer",
-            "source": "new",
-            "dest": "done",
-            "conditions": ["is_valid", "is_create"],
-            "before": "create",
-        },
-        {"trigger": "answer", "source": ["new", "link"], "dest": "menu", "conditions": "is_back"},
-        {
-            "trigger": "answer",
-            "source": "link",
-            "dest": None,
-            "conditions": ["is_valid", "is_toggle"],
-            "after": "toggle_link",
-        },
-        {
-            "trigger": "answer",
-            "source": "link",
-            "dest": "confirm_revoke",
-            "conditions": ["is_valid", "is_revoke"],
-        },
-        {
-            "trigger": "answer",
-            "source": "confirm_revoke",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "revoke",
-        },
+        move("menu", "new", "is_valid", "chose_new", before="start_new"),
+        move("menu", "link", "is_valid", "chose_link", before="remember_link"),
+        move("menu", "done", "is_valid", "chose_close"),
+        move("new", None, "is_valid", "is_toggle", after="toggle_new"),
+        move("new", "done", "is_valid", "is_create", before="create"),
+        move(["new", "link"], "menu", "is_back"),
+        move("link", None, "is_valid", "is_toggle", after="toggle_link"),
+        move("link", "confirm_revoke", "is_valid", "is_revoke"),
+        move("confirm_revoke", "menu", "is_valid", before="revoke"),
     ]
 
     @property
@@ -117,8 +72,7 @@ class FamilyLinks(FlowModel):
             return self.event.value.removeprefix("fam:")
         return None
 
-    def is_back(self) -> bool:
-        return self._choice() == "back"
+    is_back = pressed("fam:back")
 
     # -- menu ----------------------------------------------------------------------------
 
@@ -142,11 +96,8 @@ class FamilyLinks(FlowModel):
     def parse_menu(self) -> str | None:
         return self._choice()
 
-    def chose_new(self) -> bool:
-        return bool(self.value == "new")
-
-    def chose_close(self) -> bool:
-        return bool(self.value == "close")
+    chose_new = chose("new")
+    chose_close = chose("close")
 
     def chose_link(self) -> bool:
         ids = {str(link["id"]) for link in self.links}
@@ -164,8 +115,11 @@ class FamilyLinks(FlowModel):
         self.ctx["summary"] = False
         self.ctx["alerts"] = False
 
-    def _scope_choices(self, summary: bool, alerts: bool, finish: Choice) -> tuple[Choice, ...]:
-        return (
+    def _scope_question(self, ask: str, finish: Choice) -> tuple[Lines, tuple[Choice, ...]]:
+        """What the relative may see, a button to switch each on or off, then ``finish``."""
+        summary, alerts = bool(self.ctx["summary"]), bool(self.ctx["alerts"])
+        text = Lines((Msg(ask), scope_line(summary, alerts)))
+        return text, (
             Choice(
                 msg(N_("family.toggle.summary"), state=Msg(ON if summary else OFF)), "fam:summary"
             ),
@@ -175,11 +129,8 @@ class FamilyLinks(FlowModel):
         )
 
     def _new_question(self) -> tuple[Lines, tuple[Choice, ...]]:
-        summary, alerts = bool(self.ctx["summary"]), bool(self.ctx["alerts"])
-        text = Lines((Msg(N_("family.new.ask")), scope_line(summary, alerts)))
-        return text, self._scope_choices(
-            summary, alerts, Choice(Msg(N_("family.create")), "fam:create")
-        )
+        create = Choice(Msg(N_("family.create")), "fam:create")
+        return self._scope_question(N_("family.new.ask"), create)
 
     def on_enter_new(self) -> None:
         self.show_choice(Msg(N_("family.invite")))
@@ -191,13 +142,11 @@ class FamilyLinks(FlowModel):
     def is_toggle(self) -> bool:
         return bool(self.value in ("summary", "alerts"))
 
-    def is_create(self) -> bool:
-        return bool(self.value == "create")
+    is_create = chose("create")
 
     def toggle_new(self) -> None:
         self.ctx[self.value] = not self.ctx[self.value]
-        text, choices = self._new_question()
-        self.emit(RefreshChoices(text, choices))
+        self.emit(RefreshChoices(*self._new_question()))
 
     def create(self) -> None:
         self.emit(CreateFamilyInvite(bool(self.ctx["summary"]), bool(self.ctx["alerts"])))
@@ -210,11 +159,8 @@ class FamilyLinks(FlowModel):
         self.ctx.update(link=link_id, summary=bool(link["summary"]), alerts=bool(link["alerts"]))
 
     def _link_question(self) -> tuple[Lines, tuple[Choice, ...]]:
-        summary, alerts = bool(self.ctx["summary"]), bool(self.ctx["alerts"])
-        text = Lines((Msg(N_("family.link.ask")), scope_line(summary, alerts)))
-        return text, self._scope_choices(
-            summary, alerts, Choice(Msg(N_("family.revoke")), "fam:revoke")
-        )
+        revoke = Choice(Msg(N_("family.revoke")), "fam:revoke")
+        return self._scope_question(N_("family.link.ask"), revoke)
 
     def on_enter_link(self) -> None:
         self.ask(*self._link_question())
@@ -222,8 +168,7 @@ class FamilyLinks(FlowModel):
     def parse_link(self) -> str | None:
         return self._choice()
 
-    def is_revoke(self) -> bool:
-        return bool(self.value == "revoke")
+    is_revoke = chose("revoke")
 
     def toggle_link(self) -> None:
         self.ctx[self.value] = not self.ctx[self.value]
@@ -232,8 +177,7 @@ class FamilyLinks(FlowModel):
                 int(self.ctx["link"]), bool(self.ctx["summary"]), bool(self.ctx["alerts"])
             )
         )
-        text, choices = self._link_question()
-        self.emit(RefreshChoices(text, choices))
+        self.emit(RefreshChoices(*self._link_question()))
 
     def on_enter_confirm_revoke(self) -> None:
         self.ask(
@@ -246,7 +190,7 @@ class FamilyLinks(FlowModel):
         )
 
     def parse_confirm_revoke(self) -> str | None:
-        return self._choice() if self._choice() in ("yes", "no") else None
+        return questions.parse_choice(self.event, "fam:", ("yes", "no"))
 
     def revoke(self) -> None:
         if self.value == "yes":
@@ -264,24 +208,12 @@ class LessonFlow(FlowModel):
     states: ClassVar[list[str]] = ["card", "question", "feedback", "practice", "done", "gone"]
     final = frozenset({"done", "gone"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "*", "dest": "gone", "conditions": "lesson_gone"},
-        {
-            "trigger": "answer",
-            "source": "card",
-            "dest": "card",
-            "conditions": ["is_valid", "more_cards"],
-            "before": "next_card",
-        },
-        {"trigger": "answer", "source": "card", "dest": "question", "conditions": "is_valid"},
-        {
-            "trigger": "answer",
-            "source": "question",
-            "dest": "feedback",
-            "conditions": "is_valid",
-            "before": "record_answer",
-        },
-        {"trigger": "answer", "source": "feedback", "dest": "practice", "conditions": "is_valid"},
-        {"trigger": "answer", "source": "practice", "dest": "done", "conditions": "is_valid"},
+        move("*", "gone", "lesson_gone"),
+        move("card", "card", "is_valid", "more_cards", before="next_card"),
+        move("card", "question", "is_valid"),
+        move("question", "feedback", "is_valid", before="record_answer"),
+        move("feedback", "practice", "is_valid"),
+        move("practice", "done", "is_valid"),
     ]
 
     @classmethod
@@ -292,8 +224,19 @@ class LessonFlow(FlowModel):
     def lesson(self) -> Lesson | None:
         return lesson_by_slug(str(self.ctx.get("slug", "")))
 
+    @property
+    def current(self) -> Lesson:
+        """The lesson, in any state past ``lesson_gone`` (which every answer checks first)."""
+        lesson = self.lesson
+        assert lesson is not None
+        return lesson
+
     def lesson_gone(self) -> bool:
         return self.lesson is None
+
+    def _page(self, *parts: Msg | Raw, button: str = N_("lesson.next")) -> None:
+        """Show one page of the lesson with the button that turns it."""
+        self.ask(Lines(parts), (Choice(Msg(button), "les:next"),))
 
     def _next(self) -> str | None:
         if self.event.kind == "choice" and self.event.value == "les:next":
@@ -301,18 +244,14 @@ class LessonFlow(FlowModel):
         return None
 
     def on_enter_card(self) -> None:
-        lesson = self.lesson
-        assert lesson is not None
+        lesson = self.current
         index = int(self.ctx.get("card", 0))
         if index == 0 and not self.ctx.get("announced"):
             self.ctx["announced"] = True
             self.emit(LessonProgressed(lesson.slug))
             self.emit(Say(Lines((Raw("📘"), Msg(lesson.title)))))
         counter = Raw(f"({index + 1}/{len(lesson.cards)})")
-        self.ask(
-            Lines((lesson_text(lesson.cards[index], self.person.numbers), counter)),
-            (Choice(Msg(N_("lesson.next")), "les:next"),),
-        )
+        self._page(lesson_text(lesson.cards[index], self.person.numbers), counter)
 
     def parse_card(self) -> str | None:
         return self._next()
@@ -326,8 +265,7 @@ class LessonFlow(FlowModel):
         self.ctx["card"] = int(self.ctx.get("card", 0)) + 1
 
     def on_enter_question(self) -> None:
-        lesson = self.lesson
-        assert lesson is not None
+        lesson = self.current
         if self.event.kind == "choice":
             self.show_choice(Msg(N_("lesson.next")))
         options = tuple(
@@ -349,48 +287,30 @@ class LessonFlow(FlowModel):
         return None
 
     def record_answer(self) -> None:
-        lesson = self.lesson
-        assert lesson is not None
-        self.ctx["correct"] = lesson.is_correct(self.value)
+        self.ctx["correct"] = self.current.is_correct(self.value)
         self.show_choice(Raw(LETTERS[self.value]))
 
     def on_enter_feedback(self) -> None:
-        lesson = self.lesson
-        assert lesson is not None
+        lesson = self.current
         verdict = N_("lesson.right") if self.ctx["correct"] else N_("lesson.not_quite")
         right = msg(N_("lesson.the_answer"), letter=Raw(LETTERS[lesson.correct]))
-        self.ask(
-            Lines((Msg(verdict), right, lesson_text(lesson.explanation, self.person.numbers))),
-            (Choice(Msg(N_("lesson.next")), "les:next"),),
-        )
+        self._page(Msg(verdict), right, lesson_text(lesson.explanation, self.person.numbers))
 
     def parse_feedback(self) -> str | None:
         return self._next()
 
     def on_enter_practice(self) -> None:
-        lesson = self.lesson
-        assert lesson is not None
         self.show_choice(Msg(N_("lesson.next")))
-        self.ask(
-            Lines(
-                (
-                    Msg(N_("lesson.practice_heading")),
-                    lesson_text(lesson.practice, self.person.numbers),
-                )
-            ),
-            (Choice(Msg(N_("lesson.finish")), "les:next"),),
-        )
+        practice = lesson_text(self.current.practice, self.person.numbers)
+        self._page(Msg(N_("lesson.practice_heading")), practice, button=N_("lesson.finish"))
 
     def parse_practice(self) -> str | None:
         return self._next()
 
     def on_enter_done(self) -> None:
-        lesson = self.lesson
-        assert lesson is not None
         self.show_choice(Msg(N_("lesson.finish")))
-        self.emit(
-            LessonProgressed(lesson.slug, finished=True, correct=bool(self.ctx.get("correct")))
-        )
+        correct = bool(self.ctx.get("correct"))
+        self.emit(LessonProgressed(self.current.slug, finished=True, correct=correct))
         self.emit(Say(Msg(N_("lesson.done")), menu=True))
 
     def on_enter_gone(self) -> None:
@@ -418,16 +338,16 @@ def next_lesson(progress: dict[str, str]) -> Lesson | None:
     return None
 
 
-CONCERN_SIGNS = (
-    ("sleep", N_("concern.sign.sleep")),
-    ("withdrawn", N_("concern.sign.withdrawn")),
-    ("suspicious", N_("concern.sign.suspicious")),
-    ("medication", N_("concern.sign.medication")),
-    ("voices", N_("concern.sign.voices")),
-    ("mood", N_("concern.sign.mood")),
-    ("death", N_("concern.sign.death")),
-    ("other", N_("concern.sign.other")),
-)
+CONCERN_SIGNS = {
+    "sleep": N_("concern.sign.sleep"),
+    "withdrawn": N_("concern.sign.withdrawn"),
+    "suspicious": N_("concern.sign.suspicious"),
+    "medication": N_("concern.sign.medication"),
+    "voices": N_("concern.sign.voices"),
+    "mood": N_("concern.sign.mood"),
+    "death": N_("concern.sign.death"),
+    "other": N_("concern.sign.other"),
+}
 
 
 class Concern(FlowModel):
@@ -438,34 +358,18 @@ class Concern(FlowModel):
     states: ClassVar[list[str]] = ["signs", "details", "done", "cancelled"]
     final = frozenset({"done", "cancelled"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "*", "dest": "cancelled", "conditions": "cancels"},
-        {
-            "trigger": "answer",
-            "source": "signs",
-            "dest": None,
-            "conditions": ["is_valid", "is_toggle"],
-            "after": "toggle",
-        },
-        {"trigger": "answer", "source": "signs", "dest": "details", "conditions": "is_valid"},
-        {"trigger": "answer", "source": "details", "dest": "done", "conditions": "is_valid"},
+        move("*", "cancelled", "cancels"),
+        move("signs", None, "is_valid", "is_toggle", after="toggle"),
+        move("signs", "details", "is_valid"),
+        move("details", "done", "is_valid"),
     ]
 
-    def cancels(self) -> bool:
-        return self.event.kind == "choice" and self.event.value == "con:cancel"
+    cancels = pressed("con:cancel")
 
     def _choices(self) -> tuple[Choice, ...]:
         chosen = set(self.ctx.get("signs", []))
-        toggles = tuple(
-            Choice(
-                msg(N_("checkin.unusual.selected"), item=Msg(label))
-                if key in chosen
-                else Msg(label),
-                f"con:{key}",
-            )
-            for key, label in CONCERN_SIGNS
-        )
         return (
-            *toggles,
+            *questions.ticked_choices(CONCERN_SIGNS, chosen, "con:"),
             Choice(Msg(N_("concern.next")), "con:next"),
             Choice(Msg(N_("concern.cancel")), "con:cancel"),
         )
@@ -474,11 +378,7 @@ class Concern(FlowModel):
         self.ask(Msg(N_("concern.signs.ask")), self._choices())
 
     def parse_signs(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value.startswith("con:"):
-            key = self.event.value.removeprefix("con:")
-            if key == "next" or key in dict(CONCERN_SIGNS):
-                return key
-        return None
+        return questions.parse_choice(self.event, "con:", {"next", *CONCERN_SIGNS})
 
     def is_toggle(self) -> bool:
         return bool(self.value != "next")
@@ -490,21 +390,16 @@ class Concern(FlowModel):
         self.emit(RefreshChoices(Msg(N_("concern.signs.ask")), self._choices()))
 
     def on_enter_details(self) -> None:
-        chosen = [key for key, _ in CONCERN_SIGNS if key in set(self.ctx.get("signs", []))]
-        labels = dict(CONCERN_SIGNS)
+        chosen = [key for key in CONCERN_SIGNS if key in set(self.ctx.get("signs", []))]
         self.show_choice(
-            Lines(tuple(Msg(labels[k]) for k in chosen))
+            Lines(tuple(Msg(CONCERN_SIGNS[k]) for k in chosen))
             if chosen
             else Msg(N_("concern.none_ticked"))
         )
         self.ask(Msg(N_("concern.details.ask")), (Choice(Msg(N_("concern.skip")), "con:skip"),))
 
     def parse_details(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value == "con:skip":
-            return ""
-        if self.event.kind == "text" and self.event.value.strip():
-            return self.event.value.strip()[:2000]
-        return None
+        return questions.parse_note(self.event, "con:skip", limit=2000)
 
     def on_enter_done(self) -> None:
         if not self.value:

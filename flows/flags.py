@@ -313,14 +313,8 @@ def _medication(days: list[DayRecord], rules: FlagRules) -> FlagHit | None:
     """Medication not taken on enough of the latest answers (not counting "not prescribed")."""
     answered = [r for r in days if r.medication is not None and r.medication != "not_prescribed"]
     window = answered[-rules.meds_window :]
-    missed = sum(r.medication == "not_taken" for r in window)
-    if missed < rules.meds_missed:
-        return None
-    return FlagHit(
-        "medication",
-        tuple(_line(r, "medication") for r in window),
-        {"not_taken": missed, "of": len(window)},
-    )
+    missed = [r.medication == "not_taken" for r in window]
+    return _often("medication", window, missed, rules.meds_missed, "not_taken")
 
 
 def _warning_signs(days: list[DayRecord], today: date, rules: FlagRules) -> FlagHit | None:
@@ -349,13 +343,20 @@ def _warning_signs(days: list[DayRecord], today: date, rules: FlagRules) -> Flag
 def _sleep(days: list[DayRecord], rules: FlagRules) -> FlagHit | None:
     """Much less sleep than usual on enough of the latest nights answered."""
     window = [r for r in days if r.sleep is not None][-rules.sleep_window :]
-    short = sum(r.sleep == -2 for r in window)
-    if short < rules.sleep_much_less:
+    short = [r.sleep == -2 for r in window]
+    return _often("sleep", window, short, rules.sleep_much_less, "much_less")
+
+
+def _often(
+    answer: str, window: list[DayRecord], marked: list[bool], at_least: int, counted: str
+) -> FlagHit | None:
+    """The rule named after ``answer``, when at least ``at_least`` of the answers in ``window``
+    are ``marked``; the evidence is the whole window, the detail says how many (``counted``)."""
+    count = sum(marked)
+    if count < at_least:
         return None
     return FlagHit(
-        "sleep",
-        tuple(_line(r, "sleep") for r in window),
-        {"much_less": short, "of": len(window)},
+        answer, tuple(_line(r, answer) for r in window), {counted: count, "of": len(window)}
     )
 
 

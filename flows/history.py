@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from flows.checkin import MEDICATION, MOOD, SLEEP
+from flows.checkin import SCALES
 from flows.facts import Fact, Need
 from flows.roles import Role
 from flows.text import N_, Lines, Msg, Param, Raw, msg
@@ -31,12 +31,12 @@ def history(records: Sequence[Mapping[str, Any]], today: date) -> Lines:
             continue
         parts: dict[str, Param] = {
             "day": day,
-            "mood": Msg(dict(MOOD)[record["mood"]]) if record.get("mood") else Raw("—"),
-            "sleep": Msg(dict(SLEEP)[record["sleep"]])
+            "mood": SCALES["mood"].label(record["mood"]) if record.get("mood") else Raw("—"),
+            "sleep": SCALES["sleep"].label(record["sleep"])
             if record.get("sleep") is not None
             else Raw("—"),
             "medication": (
-                Msg(dict(MEDICATION)[record["medication"]])
+                SCALES["medication"].label(record["medication"])
                 if record.get("medication")
                 else Raw("—")
             ),

@@ -7,11 +7,12 @@ from datetime import time
 from typing import Any, ClassVar
 
 from flows import crisis, questions
-from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, ForgetPerson, RefreshCommands, Say, UpdatePerson
+from flows.engine import chose, move
 from flows.facts import Fact, Need
+from flows.profile import ProfileQuestions
 from flows.roles import Role
-from flows.text import LANGUAGE_NAMES, N_, Msg, Raw, msg
+from flows.text import N_, Msg, msg
 
 # Whether the alias someone types is taken: only the database knows.
 NEEDS = (Need(Fact.ALIAS_TAKEN, flow="onboarding", states={"alias"}, kinds={"text"}),)
@@ -30,7 +31,7 @@ INTRO = {
 }
 
 
-class Onboarding(CheckinTimeQuestion):
+class Onboarding(ProfileQuestions):
     name = "onboarding"
     initial = "consent"
     states: ClassVar[list[str]] = [
@@ -46,71 +47,17 @@ class Onboarding(CheckinTimeQuestion):
     ]
     final = frozenset({"done", "declined"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "consent", "dest": "declined", "conditions": "declines"},
-        {"trigger": "answer", "source": "consent", "dest": "language", "conditions": "agrees"},
-        {
-            "trigger": "answer",
-            "source": "language",
-            "dest": "region",
-            "conditions": ["is_valid", "asks_region"],
-            "before": "record_language",
-        },
-        {
-            "trigger": "answer",
-            "source": "language",
-            "dest": "timezone",
-            "conditions": "is_valid",
-            "before": "record_language",
-        },
-        {
-            "trigger": "answer",
-            "source": "region",
-            "dest": "timezone",
-            "conditions": "is_valid",
-            "before": "record_region",
-        },
-        {
-            "trigger": "answer",
-            "source": "timezone",
-            "dest": "checkin_time",
-            "conditions": ["is_valid", "is_client"],
-            "before": "record_zone",
-        },
-        {
-            "trigger": "answer",
-            "source": "timezone",
-            "dest": "alias",
-            "conditions": ["is_valid", "needs_alias"],
-            "before": "record_zone",
-        },
-        {
-            "trigger": "answer",
-            "source": "timezone",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "record_zone",
-        },
-        {
-            "trigger": "answer",
-            "source": "checkin_time",
-            "dest": "done",
-            "conditions": ["is_valid", "time_allowed"],
-            "before": "record_checkin_time",
-        },
-        {
-            "trigger": "answer",
-            "source": "alias",
-            "dest": "duty",
-            "conditions": ["is_valid", "alias_free"],
-            "before": "record_alias",
-        },
-        {
-            "trigger": "answer",
-            "source": "duty",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "record_duty",
-        },
+        move("consent", "declined", "declines"),
+        move("consent", "language", "agrees"),
+        move("language", "region", "is_valid", "asks_region", before="record_language"),
+        move("language", "timezone", "is_valid", before="record_language"),
+        move("region", "timezone", "is_valid", before="record_region"),
+        move("timezone", "checkin_time", "is_valid", "is_client", before="record_zone"),
+        move("timezone", "alias", "is_valid", "needs_alias", before="record_zone"),
+        move("timezone", "done", "is_valid", before="record_zone"),
+        move("checkin_time", "done", "is_valid", "time_allowed", before="record_checkin_time"),
+        move("alias", "duty", "is_valid", "alias_free", before="record_alias"),
+        move("duty", "done", "is_valid", before="record_duty"),
     ]
 
     # -- consent -------------------------------------------------------------------
@@ -128,11 +75,8 @@ class Onboarding(CheckinTimeQuestion):
             return self.event.value
         return None
 
-    def agrees(self) -> bool:
-        return bool(self.value == "consent:yes")
-
-    def declines(self) -> bool:
-        return bool(self.value == "consent:no")
+    agrees = chose("consent:yes")
+    declines = chose("consent:no")
 
     def reask_consent(self) -> None:
         chosen = questions.parse_language(self.event)
@@ -155,14 +99,10 @@ class Onboarding(CheckinTimeQuestion):
         if self.event.kind == "choice" and self.event.value == "consent:yes":
             self.show_choice(Msg(N_("onboarding.consent.agree")))
             self.emit(UpdatePerson(consented=True))
-        self.ask(Msg(N_("onboarding.language.ask")), questions.language_choices())
-
-    def parse_language(self) -> str | None:
-        return questions.parse_language(self.event)
+        self.ask_language(N_("onboarding.language.ask"))
 
     def record_language(self) -> None:
-        self.show_choice(Raw(LANGUAGE_NAMES[self.value]))
-        self.emit(UpdatePerson(locale=self.value))
+        self.store_locale()
         self.person = replace(self.person, locale=self.value)
 
     def asks_region(self) -> bool:
@@ -171,14 +111,10 @@ class Onboarding(CheckinTimeQuestion):
     # -- region ----------------------------------------------------------------------
 
     def on_enter_region(self) -> None:
-        self.ask(Msg(N_("onboarding.region.ask")), questions.region_choices(), columns=2)
-
-    def parse_region(self) -> str | None:
-        return questions.parse_region(self.event)
+        self.ask_region()
 
     def record_region(self) -> None:
-        self.show_choice(Msg(questions.REGIONS[self.value]))
-        self.emit(UpdatePerson(region=self.value))
+        self.store_region()
         self.ctx["region"] = self.value
 
     # -- time zone -------------------------------------------------------------------
@@ -190,18 +126,8 @@ class Onboarding(CheckinTimeQuestion):
             questions.zone_choices(region if isinstance(region, str) else None),
         )
 
-    def parse_timezone(self) -> str | None:
-        return questions.parse_zone(self.event)
-
-    def reask_timezone(self) -> None:
-        self.ask(
-            Msg(N_("onboarding.timezone.unknown")),
-            questions.zone_choices(self.person.region),
-        )
-
     def record_zone(self) -> None:
-        self.show_choice(questions.zone_label(self.value))
-        self.emit(UpdatePerson(timezone=self.value))
+        self.store_zone()
 
     def is_client(self) -> bool:
         return self.person.role is Role.CLIENT
@@ -212,24 +138,16 @@ class Onboarding(CheckinTimeQuestion):
     # -- check-in time ---------------------------------------------------------------
 
     def on_enter_checkin_time(self) -> None:
-        self.ask(
-            Msg(N_("onboarding.checkin_time.ask")),
-            questions.checkin_time_choices(),
-            columns=3,
-        )
+        self.ask_time(N_("onboarding.checkin_time.ask"))
 
     def record_checkin_time(self) -> None:
-        self.show_choice(Raw(self.value.strftime("%H:%M")))
-        self.emit(UpdatePerson(checkin_time=self.value))
+        self.store_time()
         self.ctx["checkin_time"] = self.value.strftime("%H:%M")
 
     # -- alias and duty (peer workers and supervisors) -------------------------------
 
     def on_enter_alias(self) -> None:
         self.ask(Msg(N_("onboarding.alias.ask")))
-
-    def parse_alias(self) -> str | None:
-        return questions.parse_alias(self.event)
 
     def alias_free(self) -> bool:
         return not self.event.data.get(Fact.ALIAS_TAKEN, False)
@@ -245,9 +163,6 @@ class Onboarding(CheckinTimeQuestion):
 
     def on_enter_duty(self) -> None:
         self.ask(Msg(N_("onboarding.duty.ask")), questions.duty_choices(), columns=2)
-
-    def parse_duty(self) -> bool | None:
-        return questions.parse_duty(self.event)
 
     def record_duty(self) -> None:
         self.show_choice(

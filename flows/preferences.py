@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Any, ClassVar
 
 from flows import questions
-from flows.checkin_time import CheckinTimeQuestion
 from flows.effects import Choice, RefreshCommands, Say, UpdatePerson
-from flows.engine import FlowModel
+from flows.engine import chose, move
+from flows.profile import ProfileQuestions
 from flows.roles import Role
 from flows.schedule import LESSON_DAYS, lesson_weekdays
 from flows.text import LANGUAGE_NAMES, N_, Lines, Localised, Msg, Param, Raw, msg
 
 
-class LanguageFlow(FlowModel):
+class LanguageFlow(ProfileQuestions):
     name = "language"
     initial = "language"
     states: ClassVar[list[str]] = ["language", "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {"trigger": "answer", "source": "language", "dest": "done", "conditions": "is_valid"},
+        move("language", "done", "is_valid"),
     ]
 
     def on_enter_language(self) -> None:
-        self.ask(Msg(N_("language.ask")), questions.language_choices())
-
-    def parse_language(self) -> str | None:
-        return questions.parse_language(self.event)
+        self.ask_language(N_("language.ask"))
 
     def on_enter_done(self) -> None:
-        self.show_choice(Raw(LANGUAGE_NAMES[self.value]))
-        self.emit(
-            UpdatePerson(locale=self.value),
-            RefreshCommands(),
-            Say(Msg(N_("language.changed")), menu=True),
-        )
+        self.store_locale()
+        self.emit(RefreshCommands(), Say(Msg(N_("language.changed")), menu=True))
 
 
 SETTING_ITEMS = {
@@ -56,13 +48,13 @@ def _items_for(role: Role) -> tuple[str, ...]:
     return ("timezone", "language")
 
 
-LESSON_DAY_CHOICES = (
-    ("1,4", N_("settings.lesson_days.tue_fri")),
-    ("0,3", N_("settings.lesson_days.mon_thu")),
-    ("2,5", N_("settings.lesson_days.wed_sat")),
-    ("0,2,4", N_("settings.lesson_days.mon_wed_fri")),
-    ("6", N_("settings.lesson_days.sun")),
-)
+LESSON_DAY_CHOICES = {
+    "1,4": N_("settings.lesson_days.tue_fri"),
+    "0,3": N_("settings.lesson_days.mon_thu"),
+    "2,5": N_("settings.lesson_days.wed_sat"),
+    "0,2,4": N_("settings.lesson_days.mon_wed_fri"),
+    "6": N_("settings.lesson_days.sun"),
+}
 
 # Weekday names, for days a program set that are not among the choices above.
 WEEKDAYS = {
@@ -74,7 +66,7 @@ WEEKDAYS = {
 
 def lesson_days_label(days: str) -> Msg | Localised:
     """The lesson days in words: a choice's own words, else the weekdays one by one."""
-    known = dict(LESSON_DAY_CHOICES).get(days)
+    known = LESSON_DAY_CHOICES.get(days)
     if known is not None:
         return Msg(known)
     return Localised.of(
@@ -85,81 +77,20 @@ def lesson_days_label(days: str) -> Msg | Localised:
     )
 
 
-class SettingsFlow(CheckinTimeQuestion):
+class SettingsFlow(ProfileQuestions):
     name = "settings"
     initial = "menu"
-    states: ClassVar[list[str]] = [
-        "menu",
-        "timezone",
-        "checkin_time",
-        "region",
-        "language",
-        "lesson_days",
-        "lesson_time",
-        "done",
-    ]
+    states: ClassVar[list[str]] = ["menu", *SETTING_ITEMS, "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        *(
-            {
-                "trigger": "answer",
-                "source": "menu",
-                "dest": item,
-                "conditions": "is_valid",
-                "unless": f"not_{item}",
-            }
-            for item in (
-                "timezone",
-                "checkin_time",
-                "region",
-                "language",
-                "lesson_days",
-                "lesson_time",
-            )
-        ),
-        {
-            "trigger": "answer",
-            "source": "lesson_days",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "save_lesson_days",
-        },
-        {
-            "trigger": "answer",
-            "source": "lesson_time",
-            "dest": "done",
-            "conditions": ["is_valid", "time_allowed"],
-            "before": "save_lesson_time",
-        },
-        {"trigger": "answer", "source": "menu", "dest": "done", "conditions": "closes"},
-        {
-            "trigger": "answer",
-            "source": "timezone",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "save_zone",
-        },
-        {
-            "trigger": "answer",
-            "source": "checkin_time",
-            "dest": "done",
-            "conditions": ["is_valid", "time_allowed"],
-            "before": "save_checkin_time",
-        },
-        {
-            "trigger": "answer",
-            "source": "region",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "save_region",
-        },
-        {
-            "trigger": "answer",
-            "source": "language",
-            "dest": "done",
-            "conditions": "is_valid",
-            "before": "save_language",
-        },
+        *(move("menu", item, "is_valid", f"chose_{item}") for item in SETTING_ITEMS),
+        move("menu", "done", "closes"),
+        move("lesson_days", "done", "is_valid", before="save_lesson_days"),
+        move("lesson_time", "done", "is_valid", "time_allowed", before="save_lesson_time"),
+        move("timezone", "done", "is_valid", before="save_zone"),
+        move("checkin_time", "done", "is_valid", "time_allowed", before="save_checkin_time"),
+        move("region", "done", "is_valid", before="save_region"),
+        move("language", "done", "is_valid", before="save_language"),
     ]
 
     saved: Msg | None = None  # what was changed, said once the flow reaches "done"
@@ -191,65 +122,41 @@ class SettingsFlow(CheckinTimeQuestion):
         )
 
     def parse_menu(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value.startswith("set:"):
-            item = self.event.value.removeprefix("set:")
-            if item == "close" or item in _items_for(self.person.role):
-                return item
-        return None
+        return questions.parse_choice(self.event, "set:", {"close", *_items_for(self.person.role)})
 
-    def closes(self) -> bool:
-        return bool(self.value == "close")
-
-    def not_timezone(self) -> bool:
-        return bool(self.value != "timezone")
-
-    def not_checkin_time(self) -> bool:
-        return bool(self.value != "checkin_time")
-
-    def not_region(self) -> bool:
-        return bool(self.value != "region")
-
-    def not_language(self) -> bool:
-        return bool(self.value != "language")
-
-    def not_lesson_days(self) -> bool:
-        return bool(self.value != "lesson_days")
-
-    def not_lesson_time(self) -> bool:
-        return bool(self.value != "lesson_time")
+    closes = chose("close")
+    chose_timezone = chose("timezone")
+    chose_checkin_time = chose("checkin_time")
+    chose_region = chose("region")
+    chose_language = chose("language")
+    chose_lesson_days = chose("lesson_days")
+    chose_lesson_time = chose("lesson_time")
 
     def on_enter_lesson_days(self) -> None:
         self._show_item()
         self.ask(
             Msg(N_("settings.lesson_days.ask")),
-            tuple(Choice(Msg(label), f"days:{days}") for days, label in LESSON_DAY_CHOICES),
+            tuple(Choice(Msg(label), f"days:{days}") for days, label in LESSON_DAY_CHOICES.items()),
         )
 
     def parse_lesson_days(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value.startswith("days:"):
-            days = self.event.value.removeprefix("days:")
-            return days if days in dict(LESSON_DAY_CHOICES) else None
-        return None
+        return questions.parse_choice(self.event, "days:", LESSON_DAY_CHOICES)
 
     def save_lesson_days(self) -> None:
-        label = Msg(dict(LESSON_DAY_CHOICES)[self.value])
+        label = Msg(LESSON_DAY_CHOICES[self.value])
         self.show_choice(label)
         self.emit(UpdatePerson(lesson_days=self.value))
         self.saved = msg(N_("settings.saved.lesson_days"), days=label)
 
     def on_enter_lesson_time(self) -> None:
         self._show_item()
-        self.ask(Msg(N_("settings.lesson_time.ask")), questions.checkin_time_choices(), columns=3)
-
-    def parse_lesson_time(self) -> time | None:
-        return questions.parse_clock(self.event)
+        self.ask_time(N_("settings.lesson_time.ask"))
 
     def reask_lesson_time(self) -> None:
         self.reask_checkin_time()
 
     def save_lesson_time(self) -> None:
-        self.show_choice(Raw(self.value.strftime("%H:%M")))
-        self.emit(UpdatePerson(checkin_time=self.value))
+        self.store_time()
         self.saved = msg(N_("settings.saved.lesson_time"), time=self.value)
 
     def _show_item(self) -> None:
@@ -260,48 +167,33 @@ class SettingsFlow(CheckinTimeQuestion):
         self._show_item()
         self.ask(Msg(N_("settings.timezone.ask")), questions.zone_choices(self.person.region))
 
-    def parse_timezone(self) -> str | None:
-        return questions.parse_zone(self.event)
-
-    def reask_timezone(self) -> None:
-        self.ask(Msg(N_("onboarding.timezone.unknown")), questions.zone_choices(self.person.region))
-
     def save_zone(self) -> None:
-        self.show_choice(questions.zone_label(self.value))
-        self.emit(UpdatePerson(timezone=self.value))
+        self.store_zone()
         self.saved = msg(N_("settings.saved.timezone"), zone=questions.zone_label(self.value))
 
     def on_enter_checkin_time(self) -> None:
         self._show_item()
-        self.ask(Msg(N_("settings.checkin_time.ask")), questions.checkin_time_choices(), columns=3)
+        self.ask_time(N_("settings.checkin_time.ask"))
 
     def save_checkin_time(self) -> None:
-        self.show_choice(Raw(self.value.strftime("%H:%M")))
-        self.emit(UpdatePerson(checkin_time=self.value))
+        self.store_time()
         self.saved = msg(N_("settings.saved.checkin_time"), time=self.value)
 
     def on_enter_region(self) -> None:
         self._show_item()
-        self.ask(Msg(N_("onboarding.region.ask")), questions.region_choices(), columns=2)
-
-    def parse_region(self) -> str | None:
-        return questions.parse_region(self.event)
+        self.ask_region()
 
     def save_region(self) -> None:
-        self.show_choice(Msg(questions.REGIONS[self.value]))
-        self.emit(UpdatePerson(region=self.value))
+        self.store_region()
         self.saved = msg(N_("settings.saved.region"), region=Msg(questions.REGIONS[self.value]))
 
     def on_enter_language(self) -> None:
         self._show_item()
-        self.ask(Msg(N_("language.ask")), questions.language_choices())
-
-    def parse_language(self) -> str | None:
-        return questions.parse_language(self.event)
+        self.ask_language(N_("language.ask"))
 
     def save_language(self) -> None:
-        self.show_choice(Raw(LANGUAGE_NAMES[self.value]))
-        self.emit(UpdatePerson(locale=self.value), RefreshCommands())
+        self.store_locale()
+        self.emit(RefreshCommands())
         self.saved = Msg(N_("language.changed"))
 
     def on_enter_done(self) -> None:

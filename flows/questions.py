@@ -1,9 +1,11 @@
-"""The profile questions shared by onboarding and settings: their buttons and their parsers."""
+"""Questions asked by more than one flow: their buttons and their parsers (the profile
+questions of onboarding and settings, a multi-select, an optional note)."""
 
 from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Container, Mapping
 from datetime import time
 from functools import cache
 
@@ -69,6 +71,14 @@ COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapor
 CHECKIN_TIMES = ("09:00", "12:00", "15:00", "18:00", "20:00", "21:00")
 
 
+def parse_choice(event: Event, prefix: str, keys: Container[str]) -> str | None:
+    """The key a button carries after ``prefix``, when it is one of ``keys``."""
+    if event.kind == "choice" and event.value.startswith(prefix):
+        key = event.value.removeprefix(prefix)
+        return key if key in keys else None
+    return None
+
+
 def language_choices() -> tuple[Choice, ...]:
     return tuple(Choice(Raw(LANGUAGE_NAMES[code]), f"lang:{code}") for code in LOCALES)
 
@@ -90,10 +100,7 @@ def region_choices() -> tuple[Choice, ...]:
 
 
 def parse_region(event: Event) -> str | None:
-    if event.kind == "choice" and event.value.startswith("region:"):
-        code = event.value.removeprefix("region:")
-        return code if code in REGIONS else None
-    return None
+    return parse_choice(event, "region:", REGIONS)
 
 
 def zone_choices(region: str | None) -> tuple[Choice, ...]:
@@ -180,4 +187,25 @@ def duty_choices() -> tuple[Choice, ...]:
 def parse_duty(event: Event) -> bool | None:
     if event.kind == "choice" and event.value in ("duty:on", "duty:off"):
         return event.value == "duty:on"
+    return None
+
+
+def ticked_choices(options: Mapping[str, str], ticked: set[str], prefix: str) -> tuple[Choice, ...]:
+    """A multi-select's buttons, one per option (``prefix`` + key), the ticked ones marked."""
+    return tuple(
+        Choice(
+            msg(N_("checkin.unusual.selected"), item=Msg(label)) if key in ticked else Msg(label),
+            f"{prefix}{key}",
+        )
+        for key, label in options.items()
+    )
+
+
+def parse_note(event: Event, skip: str, limit: int | None = None) -> str | None:
+    """An optional note: the words typed (trimmed, at most ``limit`` characters), or "" when
+    the ``skip`` button was pressed."""
+    if event.kind == "choice" and event.value == skip:
+        return ""
+    if event.kind == "text" and event.value.strip():
+        return event.value.strip()[:limit]
     return None

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flows import crisis
+from flows import crisis, questions
 from flows.crisis import Numbers
 from flows.effects import Choice, SavePlanSection, Say
-from flows.engine import FlowModel
+from flows.engine import FlowModel, chose, move, pressed
 from flows.facts import Fact, Need
 from flows.roles import Role
 from flows.text import N_, Lines, Localised, Msg, Raw
@@ -77,54 +77,14 @@ class SafetyPlan(FlowModel):
     states: ClassVar[list[str]] = ["menu", "walk", "pick", "edit", "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "walk",
-            "conditions": ["is_valid", "chose_walk"],
-            "before": "start_walk",
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "pick",
-            "conditions": ["is_valid", "chose_pick"],
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "done",
-            "conditions": ["is_valid", "chose_done"],
-        },
-        {
-            "trigger": "answer",
-            "source": "walk",
-            "dest": "walk",
-            "conditions": ["is_valid", "more_to_walk"],
-            "before": "save_walk",
-        },
-        {
-            "trigger": "answer",
-            "source": "walk",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "save_walk",
-        },
-        {"trigger": "answer", "source": "pick", "dest": "menu", "conditions": "wants_back"},
-        {
-            "trigger": "answer",
-            "source": "pick",
-            "dest": "edit",
-            "conditions": "is_valid",
-            "before": "remember",
-        },
-        {
-            "trigger": "answer",
-            "source": "edit",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "save_edit",
-        },
+        move("menu", "walk", "is_valid", "chose_walk", before="start_walk"),
+        move("menu", "pick", "is_valid", "chose_pick"),
+        move("menu", "done", "is_valid", "chose_done"),
+        move("walk", "walk", "is_valid", "more_to_walk", before="save_walk"),
+        move("walk", "menu", "is_valid", before="save_walk"),
+        move("pick", "menu", "wants_back"),
+        move("pick", "edit", "is_valid", before="remember"),
+        move("edit", "menu", "is_valid", before="save_edit"),
     ]
 
     @property
@@ -140,18 +100,11 @@ class SafetyPlan(FlowModel):
         self.ask(plan_lines(self.plan, self.person.numbers), choices)
 
     def parse_menu(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value in ("sp:walk", "sp:pick", "sp:done"):
-            return self.event.value.removeprefix("sp:")
-        return None
+        return questions.parse_choice(self.event, "sp:", ("walk", "pick", "done"))
 
-    def chose_walk(self) -> bool:
-        return bool(self.value == "walk")
-
-    def chose_pick(self) -> bool:
-        return bool(self.value == "pick")
-
-    def chose_done(self) -> bool:
-        return bool(self.value == "done")
+    chose_walk = chose("walk")
+    chose_pick = chose("pick")
+    chose_done = chose("done")
 
     def on_enter_done(self) -> None:
         self.show_choice(Msg(N_("plan.done")))
@@ -203,14 +156,10 @@ class SafetyPlan(FlowModel):
         choices = tuple(Choice(Msg(TITLES[s]), f"sp:section:{s}") for s in SECTIONS)
         self.ask(Msg(N_("plan.pick.ask")), (*choices, Choice(Msg(N_("plan.back")), "sp:back")))
 
-    def wants_back(self) -> bool:
-        return self.event.kind == "choice" and self.event.value == "sp:back"
+    wants_back = pressed("sp:back")
 
     def parse_pick(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value.startswith("sp:section:"):
-            section = self.event.value.removeprefix("sp:section:")
-            return section if section in SECTIONS else None
-        return None
+        return questions.parse_choice(self.event, "sp:section:", SECTIONS)
 
     def remember(self) -> None:
         self.ctx["editing"] = self.value

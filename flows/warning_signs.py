@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flows import questions
 from flows.commands import parse_number
 from flows.effects import Choice, RemoveSign, SaveSign, Say
-from flows.engine import FlowModel
+from flows.engine import FlowModel, chose, move, pressed
 from flows.facts import Fact, Need
 from flows.text import N_, Lines, Msg, Raw, msg
 
@@ -27,72 +28,22 @@ class WarningSigns(FlowModel):
     states: ClassVar[list[str]] = ["menu", "adding", "pick_edit", "editing", "pick_remove", "done"]
     final = frozenset({"done"})
     transitions: ClassVar[list[dict[str, Any]]] = [
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "adding",
-            "conditions": ["is_valid", "chose_add"],
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "pick_edit",
-            "conditions": ["is_valid", "chose_edit"],
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "pick_remove",
-            "conditions": ["is_valid", "chose_remove"],
-        },
-        {
-            "trigger": "answer",
-            "source": "menu",
-            "dest": "done",
-            "conditions": ["is_valid", "chose_done"],
-        },
-        {
-            "trigger": "answer",
-            "source": "adding",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "save_new",
-        },
-        {
-            "trigger": "answer",
-            "source": "pick_edit",
-            "dest": "editing",
-            "conditions": "is_valid",
-            "before": "remember_pick",
-        },
-        {
-            "trigger": "answer",
-            "source": "editing",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "save_edit",
-        },
-        {
-            "trigger": "answer",
-            "source": "pick_remove",
-            "dest": "menu",
-            "conditions": "is_valid",
-            "before": "remove_pick",
-        },
-        {
-            "trigger": "answer",
-            "source": ["adding", "pick_edit", "editing", "pick_remove"],
-            "dest": "menu",
-            "conditions": "wants_back",
-        },
+        move("menu", "adding", "is_valid", "chose_add"),
+        move("menu", "pick_edit", "is_valid", "chose_edit"),
+        move("menu", "pick_remove", "is_valid", "chose_remove"),
+        move("menu", "done", "is_valid", "chose_done"),
+        move("adding", "menu", "is_valid", before="save_new"),
+        move("pick_edit", "editing", "is_valid", before="remember_pick"),
+        move("editing", "menu", "is_valid", before="save_edit"),
+        move("pick_remove", "menu", "is_valid", before="remove_pick"),
+        move(["adding", "pick_edit", "editing", "pick_remove"], "menu", "wants_back"),
     ]
 
     @property
     def signs(self) -> list[tuple[int, str]]:
         return [(int(i), str(t)) for i, t in self.event.data.get("signs", [])]
 
-    def wants_back(self) -> bool:
-        return self.event.kind == "choice" and self.event.value == "ws:back"
+    wants_back = pressed("ws:back")
 
     # -- menu ------------------------------------------------------------------------
 
@@ -119,14 +70,7 @@ class WarningSigns(FlowModel):
         self.ask(text, tuple(choices), 2)
 
     def parse_menu(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value in (
-            "ws:add",
-            "ws:edit",
-            "ws:remove",
-            "ws:done",
-        ):
-            return self.event.value.removeprefix("ws:")
-        return None
+        return questions.parse_choice(self.event, "ws:", ("add", "edit", "remove", "done"))
 
     def chose_add(self) -> bool:
         return self.value == "add" and len(self.signs) < MAX_SIGNS
@@ -137,14 +81,13 @@ class WarningSigns(FlowModel):
     def chose_remove(self) -> bool:
         return self.value == "remove" and bool(self.signs)
 
-    def chose_done(self) -> bool:
-        return bool(self.value == "done")
+    chose_done = chose("done")
 
     def on_enter_done(self) -> None:
         self.show_choice(Msg(N_("signs.done")))
         self.emit(Say(Msg(N_("signs.saved")), menu=True))
 
-    # -- typing a sign ---------------------------------------------------------------
+    # -- adding, editing, removing a sign --------------------------------------------
 
     def _typed_sign(self) -> str | None:
         if self.event.kind != "text":
@@ -154,31 +97,21 @@ class WarningSigns(FlowModel):
             return None
         return text
 
+    def _sign_too_long(self) -> None:
+        self.ask(msg(N_("signs.too_long"), limit=MAX_SIGN_LENGTH), self._back())
+
     def _back(self) -> tuple[Choice, ...]:
         return (Choice(Msg(N_("signs.back")), "ws:back"),)
 
-    def on_enter_adding(self) -> None:
-        self.show_choice(Msg(N_("signs.add")))
-        self.ask(Msg(N_("signs.add.ask")), self._back())
-
-    def parse_adding(self) -> str | None:
-        return self._typed_sign()
-
-    def reask_adding(self) -> None:
-        self.ask(msg(N_("signs.too_long"), limit=MAX_SIGN_LENGTH), self._back())
-
-    def save_new(self) -> None:
-        self.emit(SaveSign(None, self.value))
-        self.data_changed(added=self.value)
-
-    def on_enter_pick_edit(self) -> None:
-        self.show_choice(Msg(N_("signs.edit")))
-        self.ask(Msg(N_("signs.edit.pick")), self._pick_choices(), 1)
-
-    def _pick_choices(self) -> tuple[Choice, ...]:
-        return (
-            *(Choice(Raw(text[:40]), f"ws:pick:{sign_id}") for sign_id, text in self.signs),
-            *self._back(),
+    def _ask_pick(self, pressed: str, question: str) -> None:
+        self.show_choice(Msg(pressed))
+        self.ask(
+            Msg(question),
+            (
+                *(Choice(Raw(text[:40]), f"ws:pick:{sign_id}") for sign_id, text in self.signs),
+                *self._back(),
+            ),
+            1,
         )
 
     def _picked(self) -> int | None:
@@ -189,8 +122,21 @@ class WarningSigns(FlowModel):
         number = parse_number(raw)
         return number if number in ids else None
 
-    def parse_pick_edit(self) -> int | None:
-        return self._picked()
+    # Adding and editing read a typed sign alike; both lists to pick from read a pick alike.
+    parse_adding = parse_editing = _typed_sign
+    reask_adding = reask_editing = _sign_too_long
+    parse_pick_edit = parse_pick_remove = _picked
+
+    def on_enter_adding(self) -> None:
+        self.show_choice(Msg(N_("signs.add")))
+        self.ask(Msg(N_("signs.add.ask")), self._back())
+
+    def save_new(self) -> None:
+        self.emit(SaveSign(None, self.value))
+        self.data_changed(added=self.value)
+
+    def on_enter_pick_edit(self) -> None:
+        self._ask_pick(N_("signs.edit"), N_("signs.edit.pick"))
 
     def remember_pick(self) -> None:
         self.ctx["editing"] = self.value
@@ -199,23 +145,13 @@ class WarningSigns(FlowModel):
     def on_enter_editing(self) -> None:
         self.ask(Msg(N_("signs.edit.ask")), self._back())
 
-    def parse_editing(self) -> str | None:
-        return self._typed_sign()
-
-    def reask_editing(self) -> None:
-        self.ask(msg(N_("signs.too_long"), limit=MAX_SIGN_LENGTH), self._back())
-
     def save_edit(self) -> None:
         sign_id = int(self.ctx.pop("editing"))
         self.emit(SaveSign(sign_id, self.value))
         self.data_changed(edited=(sign_id, self.value))
 
     def on_enter_pick_remove(self) -> None:
-        self.show_choice(Msg(N_("signs.remove")))
-        self.ask(Msg(N_("signs.remove.pick")), self._pick_choices(), 1)
-
-    def parse_pick_remove(self) -> int | None:
-        return self._picked()
+        self._ask_pick(N_("signs.remove"), N_("signs.remove.pick"))
 
     def remove_pick(self) -> None:
         self.show_choice(Raw(dict(self.signs)[self.value][:40]))

@@ -159,7 +159,7 @@ class Renderer:
         # Menus share labels across roles; the command's own role check still applies.
         for items in MENU.values():
             for locale in LOCALES:
-                for label, command in items:
+                for command, label in items.items():
                     self._menu_lookup[(locale, self.translator.text(locale, label))] = command
 
     def message(
@@ -199,7 +199,9 @@ class Renderer:
         return InlineKeyboardMarkup(rows)
 
     def menu_keyboard(self, role: Role, locale: str) -> ReplyKeyboardMarkup:
-        labels = [KeyboardButton(self.translator.text(locale, label)) for label, _ in MENU[role]]
+        labels = [
+            KeyboardButton(self.translator.text(locale, label)) for label in MENU[role].values()
+        ]
         rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
         return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
 

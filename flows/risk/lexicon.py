@@ -163,11 +163,7 @@ def _read_raw(path: Path) -> _RawLexicon:
         raise LexiconError(f"{origin}: cannot be read ({error})") from None
     if not isinstance(data, dict):
         raise LexiconError(f"{origin}: the top level must be a JSON object")
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        raise LexiconError(
-            f"{origin}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}"
-        )
+    _check_keys(origin, data, _TOP_KEYS)
     if data.get("format") != FORMAT:
         raise LexiconError(f"{origin}: 'format' must be {FORMAT!r}, found {data.get('format')!r}")
     extends = data.get("extends")
@@ -212,15 +208,17 @@ def _read_raw(path: Path) -> _RawLexicon:
     )
 
 
+def _check_keys(where: str, data: dict[str, object], allowed: set[str]) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        raise LexiconError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+
 def _check_language(origin: str, code: str, rules: object) -> None:
     where = f"{origin}: languages.{code}"
     if not isinstance(rules, dict):
         raise LexiconError(f"{where} must be an object")
-    unknown = set(rules) - _LANGUAGE_KEYS
-    if unknown:
-        raise LexiconError(
-            f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_LANGUAGE_KEYS)}"
-        )
+    _check_keys(where, rules, _LANGUAGE_KEYS)
     sets = rules.get("sets", {})
     if not isinstance(sets, dict) or not all(
         isinstance(name, str) and _SET_NAME.fullmatch(name) and _is_str_list(items) and items
@@ -257,11 +255,7 @@ def _check_language(origin: str, code: str, rules: object) -> None:
 
 def _check_entry_shape(raw: _RawEntry) -> None:
     data = raw.data
-    unknown = set(data) - _ENTRY_KEYS
-    if unknown:
-        raise LexiconError(
-            f"{raw.where()}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_ENTRY_KEYS)}"
-        )
+    _check_keys(raw.where(), data, _ENTRY_KEYS)
     for key in ("id", "lang", "category", "level"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise LexiconError(f"{raw.where()}: '{key}' is required and must be a string")
