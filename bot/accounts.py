@@ -59,7 +59,7 @@ class Accounts:
             lessons=len(data["lessons"]),
         )
         return [
-            SendText(person.chat_id, self.host.translator.render(summary, person.locale)),
+            SendText(person.chat_id, self.host.renderer.text(person, summary)),
             SendDocument(person.chat_id, data_rights.export_json(data), "tongban-my-data.json"),
         ]
 
@@ -71,35 +71,15 @@ class Accounts:
         relatives they had linked lose access; then everything about them is deleted."""
         out: list[Outgoing] = []
         if goodbye:
-            out.append(
-                SendText(
-                    person.chat_id,
-                    self.host.translator.render(
-                        msg(
-                            N_("deleteme.done"),
-                            emergency=crisis.emergency_inline(
-                                self.host.lines.numbers_for(person.region)
-                            ),
-                        ),
-                        person.locale,
-                    ),
-                    ReplyKeyboardRemove(),
-                )
-            )
+            numbers = crisis.emergency_inline(self.host.lines.numbers_for(person.region))
+            done = self.host.renderer.text(person, msg(N_("deleteme.done"), emergency=numbers))
+            out.append(SendText(person.chat_id, done, ReplyKeyboardRemove()))
         effects = await self.escalations.leaving(session, person, "subject_erased", None, now)
         out += await self.appliers.apply(session, effects, Acting(person, now))
-        relatives = await data_rights.erase(session, person, now)
-        for relative_id in relatives:
+        for relative_id in await data_rights.erase(session, person, now):
             relative = await session.get(Person, relative_id)
             if relative is not None:
-                out.append(
-                    SendText(
-                        relative.chat_id,
-                        self.host.translator.render(
-                            Msg(N_("family.access_removed")), relative.locale
-                        ),
-                    )
-                )
+                out.append(self.host.renderer.message(relative, Msg(N_("family.access_removed"))))
         log.info("a person's data was erased")
         return out
 

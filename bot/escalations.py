@@ -128,7 +128,7 @@ class Escalations:
     # -- rendering ---------------------------------------------------------------------------
 
     def _render(self, person: Person, text: Text) -> str:
-        return self.host.translator.render(text, person.locale, person.timezone)
+        return self.host.renderer.text(person, text)
 
     # -- loading facts -----------------------------------------------------------------------
 

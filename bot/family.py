@@ -10,7 +10,7 @@ from bot.host import Host
 from bot.invites import deep_link
 from bot.storage.family_links import INVITE_DAYS, active_links, create_link_invite
 from bot.storage.models import FamilyLink, Invite, LessonProgress, Person
-from bot.telegram.render import Outgoing, SendText
+from bot.telegram.render import Outgoing
 from flows import crisis, escalation
 from flows.effects import (
     CreateFamilyInvite,
@@ -24,7 +24,7 @@ from flows.effects import (
     UpdateFamilyLink,
 )
 from flows.family import scope_line
-from flows.text import N_, Msg, Text, msg
+from flows.text import N_, Msg, msg
 
 
 class Family:
@@ -44,9 +44,6 @@ class Family:
         )
         appliers.register_expanders({RaiseConcern: self._concern})
 
-    def _send(self, person: Person, text: Text) -> SendText:
-        return self.host.renderer.message(person, text)
-
     async def _invite_created(
         self, session: AsyncSession, effect: CreateFamilyInvite, acting: Acting
     ) -> list[Outgoing]:
@@ -57,7 +54,11 @@ class Family:
         )
         username = self.host.bot_username
         link = deep_link(username, code)
-        return [self._send(client, msg(N_("family.invite_created"), link=link, days=INVITE_DAYS))]
+        return [
+            self.host.renderer.message(
+                client, msg(N_("family.invite_created"), link=link, days=INVITE_DAYS)
+            )
+        ]
 
     async def _scope_changed(
         self, session: AsyncSession, effect: UpdateFamilyLink, acting: Acting
@@ -70,7 +71,7 @@ class Family:
         if relative is None:
             return []
         return [
-            self._send(
+            self.host.renderer.message(
                 relative,
                 msg(
                     N_("family.access_changed"),
@@ -93,7 +94,7 @@ class Family:
         relative = await session.get(Person, link.family_id) if link.family_id else None
         if relative is None:
             return []
-        return [self._send(relative, Msg(N_("family.access_removed")))]
+        return [self.host.renderer.message(relative, Msg(N_("family.access_removed")))]
 
     @staticmethod
     async def _own_link(session: AsyncSession, link_id: int, acting: Acting) -> FamilyLink | None:

@@ -410,7 +410,7 @@ class Dispatcher:
                 data = self.host.renderer.signer.verify(incoming.user_id, incoming.callback_data)
             except ForgedButton:
                 log.info("refused a button with invalid data")
-                text = self.host.translator.render(Msg(N_("input.forged_button")), person.locale)
+                text = self.host.renderer.text(person, Msg(N_("input.forged_button")))
                 return [AnswerButton(incoming.callback_query_id, text)]
             if data.kind == "command":
                 name, _, argument = data.value.partition(" ")
@@ -425,7 +425,7 @@ class Dispatcher:
                     if data.value.startswith("ci:")
                     else N_("input.stale_button")
                 )
-                text = self.host.translator.render(Msg(stale), person.locale)
+                text = self.host.renderer.text(person, Msg(stale))
                 return [AnswerButton(incoming.callback_query_id, text)]
             return Event("choice", data.value, now=now)
         mine = incoming.message_id
@@ -501,7 +501,7 @@ class Dispatcher:
             return []
         if incoming.message_id is None or incoming.message_text is None:
             return []
-        answer = self.host.translator.render(effect.answer, person.locale, person.timezone)
+        answer = self.host.renderer.text(person, effect.answer)
         return [
             EditText(
                 incoming.chat_id, incoming.message_id, f"{incoming.message_text}\n\n→ {answer}"
@@ -518,7 +518,7 @@ class Dispatcher:
             EditMarkup(
                 incoming.chat_id,
                 incoming.message_id,
-                self.host.translator.render(effect.text, person.locale, person.timezone),
+                self.host.renderer.text(person, effect.text),
                 self.host.renderer.inline_keyboard(
                     person.telegram_user_id,
                     acting.step,
@@ -535,7 +535,7 @@ class Dispatcher:
         incoming, person = acting.incoming, acting.person
         if incoming is None or person is None or not incoming.callback_query_id:
             return []
-        text = self.host.translator.render(effect.text, person.locale, person.timezone)
+        text = self.host.renderer.text(person, effect.text)
         acting.answered = True
         return [AnswerButton(incoming.callback_query_id, text[:190])]
 

@@ -175,7 +175,7 @@ class Renderer:
     ) -> SendText:
         """The one way a text and its buttons become a message: in the reader's language and
         zone, with signed buttons (or their role's menu keyboard)."""
-        rendered = self.translator.render(text, reader.locale, reader.timezone)
+        rendered = self.text(reader, text)
         markup: Markup | None = None
         if choices:
             markup = self.inline_keyboard(
@@ -184,6 +184,10 @@ class Renderer:
         elif menu:
             markup = self.menu_keyboard(Role(reader.role), reader.locale)
         return SendText(reader.chat_id, rendered, markup, tag)
+
+    def text(self, reader: Reader, text: Text) -> str:
+        """``text`` as ``reader`` reads it: their language, times in their zone."""
+        return self.translator.render(text, reader.locale, reader.timezone)
 
     def inline_keyboard(
         self, user_id: int, step: int, choices: tuple[Choice, ...], columns: int, locale: str
