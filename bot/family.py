@@ -24,7 +24,7 @@ from flows.effects import (
     UpdateFamilyLink,
 )
 from flows.family import scope_line
-from flows.text import N_, Msg, msg
+from flows.text import N_, Msg, Text, msg
 
 
 class Family:
@@ -67,18 +67,10 @@ class Family:
         if link is None:
             return []
         link.share_summary, link.share_alerts = effect.share_summary, effect.share_alerts
-        relative = await session.get(Person, link.family_id) if link.family_id else None
-        if relative is None:
-            return []
-        return [
-            self.host.renderer.message(
-                relative,
-                msg(
-                    N_("family.access_changed"),
-                    scope=scope_line(link.share_summary, link.share_alerts),
-                ),
-            )
-        ]
+        scope = scope_line(link.share_summary, link.share_alerts)
+        return await self._tell_relative(
+            session, link, msg(N_("family.access_changed"), scope=scope)
+        )
 
     async def _revoked(
         self, session: AsyncSession, effect: RevokeFamilyLink, acting: Acting
@@ -91,10 +83,14 @@ class Family:
             invite = await session.get(Invite, link.invite_id)
             if invite is not None and invite.revoked_at is None:
                 invite.revoked_at = acting.now
+        return await self._tell_relative(session, link, Msg(N_("family.access_removed")))
+
+    async def _tell_relative(
+        self, session: AsyncSession, link: FamilyLink, text: Text
+    ) -> list[Outgoing]:
+        """What changed, told to the relative on ``link`` (none yet: an unused invite)."""
         relative = await session.get(Person, link.family_id) if link.family_id else None
-        if relative is None:
-            return []
-        return [self.host.renderer.message(relative, Msg(N_("family.access_removed")))]
+        return [] if relative is None else [self.host.renderer.message(relative, text)]
 
     @staticmethod
     async def _own_link(session: AsyncSession, link_id: int, acting: Acting) -> FamilyLink | None:

@@ -40,6 +40,7 @@ from bot.storage.family_links import INVITE_DAYS
 from bot.storage.models import CheckIn, WarningSign, utcnow
 from bot.storage.models import Person as PersonRow
 from bot.telegram.callbacks import ButtonSigner
+from bot.telegram.events import event_for, screened_text
 from bot.telegram.incoming import Incoming, classify
 from bot.telegram.outbox import Outbox
 from bot.telegram.render import (
@@ -362,7 +363,7 @@ class CoreStage:
         if person is None:
             return self._stranger(incoming, now)
         place = self.memory.places[person.id]
-        event = self._event(incoming, person, place, now)
+        event = event_for(incoming, self.renderer, person, place.step, not place.snapshot.idle, now)
         if not isinstance(event, Event):
             return event
         flow, state = place.snapshot.flow, place.snapshot.state
@@ -377,42 +378,8 @@ class CoreStage:
         return self._apply(person, place, outcome, incoming, now)
 
     def _assess(self, incoming: Incoming) -> Assessment | None:
-        if incoming.kind in ("text", "edited", "media") and incoming.text:
-            return assess(incoming.text, self.lexicon)
-        if incoming.kind == "command" and incoming.command != "start" and incoming.argument:
-            return assess(incoming.argument, self.lexicon)
-        return None
-
-    def _event(
-        self, incoming: Incoming, person: PersonRow, place: Place, now: datetime
-    ) -> Event | list[Outgoing]:
-        if incoming.kind == "callback":
-            assert incoming.callback_query_id is not None
-            pressed = self.renderer.signer.verify(incoming.user_id, incoming.callback_data)
-            if pressed.kind == "command":
-                name, _, argument = pressed.value.partition(" ")
-                return Event("command", name, argument, now=now, via_button=True)
-            if pressed.step == place.step:
-                return Event("choice", pressed.value, now=now)
-            if not place.snapshot.idle:
-                return Event("stale", pressed.value, now=now)
-            closed = pressed.value.startswith("ci:")
-            stale = N_("checkin.closed_button") if closed else N_("input.stale_button")
-            text = self.translator.render(Msg(stale), person.locale)
-            return [AnswerButton(incoming.callback_query_id, text)]
-        if incoming.kind == "command":
-            return Event(
-                "command",
-                incoming.command,
-                incoming.argument,
-                now=now,
-                message_id=incoming.message_id,
-            )
-        if incoming.kind == "text":
-            command = self.renderer.menu_command(person.locale, incoming.text)
-            if command is not None:
-                return Event("command", command, now=now, message_id=incoming.message_id)
-        return Event(incoming.kind, incoming.text, now=now, message_id=incoming.message_id)
+        text = screened_text(incoming)
+        return None if text is None else assess(text, self.lexicon)
 
     def _view(self, person: PersonRow) -> PersonView:
         """No escalation is ever open here: a subject has no case, a worker holds nothing."""

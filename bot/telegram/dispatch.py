@@ -37,7 +37,7 @@ from bot.storage.models import (
     RiskEvent,
 )
 from bot.storage.schedules import reschedule
-from bot.telegram.callbacks import ForgedButton
+from bot.telegram.events import event_for, screened_text
 from bot.telegram.incoming import Incoming, classify
 from bot.telegram.render import (
     AnswerButton,
@@ -142,12 +142,8 @@ class Dispatcher:
         await self.sender.send(context.bot, outgoing)
 
     def _assess(self, incoming: Incoming) -> Assessment | None:
-        """Every free-text message is assessed; commands' own words are not (invite codes)."""
-        if incoming.kind in ("text", "edited", "media") and incoming.text:
-            return assess(incoming.text, self.host.lexicon)
-        if incoming.kind == "command" and incoming.command != "start" and incoming.argument:
-            return assess(incoming.argument, self.host.lexicon)
-        return None
+        text = screened_text(incoming)
+        return None if text is None else assess(text, self.host.lexicon)
 
     async def _membership_changed(self, bot: Bot, update: Update) -> None:
         change = update.my_chat_member
@@ -322,7 +318,14 @@ class Dispatcher:
             first: list[Outgoing] = []
             if risk is not None and risk.level is not Level.NONE and person.role in ASSESSED_ROLES:
                 first = await self._risk(session, person, risk, now, incoming.text)
-            event_or_reply = self._event(incoming, person, flow_row, now)
+            event_or_reply = event_for(
+                incoming,
+                self.host.renderer,
+                person,
+                flow_row.step,
+                flow_row.flow is not None,
+                now,
+            )
             if not isinstance(event_or_reply, Event):
                 return first + event_or_reply
             event = await self._with_facts(session, event_or_reply, person, flow_row, now)
@@ -400,43 +403,6 @@ class Dispatcher:
         if has_case and person.role in SUBJECT_ROLES:
             return replace(view, case=await self.escalations.case_about(session, person.id))
         return view
-
-    def _event(
-        self, incoming: Incoming, person: Person, flow_row: FlowState, now: datetime
-    ) -> Event | list[Outgoing]:
-        if incoming.kind == "callback":
-            assert incoming.callback_query_id is not None
-            try:
-                data = self.host.renderer.signer.verify(incoming.user_id, incoming.callback_data)
-            except ForgedButton:
-                log.info("refused a button with invalid data")
-                text = self.host.renderer.text(person, Msg(N_("input.forged_button")))
-                return [AnswerButton(incoming.callback_query_id, text)]
-            if data.kind == "command":
-                name, _, argument = data.value.partition(" ")
-                return Event("command", name, argument, now=now, via_button=True)
-            if data.step != flow_row.step:
-                if flow_row.flow is not None:
-                    # Mid-flow: an older question's button (or the reply to the last tap
-                    # was lost in a restart). Say so, and show where they are now.
-                    return Event("stale", data.value, now=now)
-                stale = (
-                    N_("checkin.closed_button")
-                    if data.value.startswith("ci:")
-                    else N_("input.stale_button")
-                )
-                text = self.host.renderer.text(person, Msg(stale))
-                return [AnswerButton(incoming.callback_query_id, text)]
-            return Event("choice", data.value, now=now)
-        mine = incoming.message_id
-        if incoming.kind == "command":
-            return Event("command", incoming.command, incoming.argument, now=now, message_id=mine)
-        if incoming.kind == "text":
-            command = self.host.renderer.menu_command(person.locale, incoming.text)
-            if command is not None:
-                return Event("command", command, now=now, message_id=mine)
-            return Event("text", incoming.text, now=now, message_id=mine)
-        return Event(incoming.kind, incoming.text, now=now, message_id=mine)
 
     async def _with_facts(
         self,
