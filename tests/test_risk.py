@@ -796,3 +796,26 @@ def test_a_phrase_across_a_comma_is_found_where_a_window_cuts_it(place: int) -> 
     text = ("went to the shops, " * 13)[:place] + ",我想消失,永远" + ", cooked dinner" * 20
     result = assess(text, model=False)
     assert (result.level, result.matched) == (Level.CRISIS, ("消失,永远",))
+
+
+# --- what a lexicon writer found: normalisation and phrase marks that did not work ----------
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("4ever", "forever"),
+        ("b4 i go", "before i go"),
+        ("every1 hates me", "everyone hates me"),
+        ("no1 would care", "no one would care"),
+        ("any1 there", "anyone there"),
+        ("some1 help", "someone help"),
+        ("k1ll mys3lf", "kill myself"),  # leetspeak the table does not know is still undone
+    ],
+)
+def test_chat_spellings_holding_a_digit_are_written_out(written: str, normalised: str) -> None:
+    assert default_lexicon().normaliser.normalise(written) == normalised
+
+
+def test_a_chat_spelling_holding_a_digit_is_matched() -> None:
+    assert assess("i just want to sleep 4ever", model=False).level is Level.CRISIS

@@ -419,7 +419,9 @@ def _cantonese(match: re.Match[str]) -> str:
 
 
 def _unleet(match: re.Match[str]) -> str:
-    return match.group().translate(_LEET)
+    token = match.group()
+    # "4ever", "b4", "no1": chat spellings, written out later, not leetspeak.
+    return token if token in _TEXT_SPEAK else token.translate(_LEET)
 
 
 def _join_letters(match: re.Match[str]) -> str:
