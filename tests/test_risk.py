@@ -819,3 +819,25 @@ def test_chat_spellings_holding_a_digit_are_written_out(written: str, normalised
 
 def test_a_chat_spelling_holding_a_digit_is_matched() -> None:
     assert assess("i just want to sleep 4ever", model=False).level is Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("真係好攰", "真是好累"),  # the Cantonese copula
+        ("唔係", "不是"),
+        ("冇關係", "没关系"),  # a word that holds 係 is not the copula
+        ("我哋嘅關係", "我们的关系"),
+        ("关係", "关系"),
+        ("聯係", "联系"),
+        ("維係", "维系"),
+        ("相關係數", "相关系数"),
+        ("佢係數學老師", "他是数学老师"),  # 係 then 數學 (mathematics)
+    ],
+)
+def test_cantonese_copula_is_mapped_only_outside_words(written: str, normalised: str) -> None:
+    assert default_lexicon().normaliser.normalise(written) == normalised
+
+
+def test_a_traditional_phrase_holding_guan_xi_is_matched() -> None:
+    assert assess("我不在了也沒關係", model=False).level is Level.CRISIS

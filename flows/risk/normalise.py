@@ -279,6 +279,11 @@ _CANTONESE_CHARS = {
     "係": "是",
     "啦": "了",
 }
+# 係 is the Cantonese copula (真係, 唔係) but also "tie" inside words, in either script's
+# first character (關係 "relationship", 係數 "coefficient"): there it folds like 系.
+_WORDS_HOLDING_XI = ["關係", "关係", "聯係", "联係", "維係", "维係", "干係", "係數"]
+_CANTONESE_WORDS.update({word: word.replace("係", "系") for word in _WORDS_HOLDING_XI})
+_CANTONESE_WORDS["係數學"] = "是數學"  # 係 then 數學, "mathematics"
 _CANTONESE_WORD = re.compile("|".join(sorted(_CANTONESE_WORDS, key=len, reverse=True)))
 
 
