@@ -841,3 +841,16 @@ def test_cantonese_copula_is_mapped_only_outside_words(written: str, normalised:
 
 def test_a_traditional_phrase_holding_guan_xi_is_matched() -> None:
     assert assess("我不在了也沒關係", model=False).level is Level.CRISIS
+
+
+def test_two_word_gaps_in_a_row_allow_eight_words() -> None:
+    from flows.risk.phrases import compile_phrase
+
+    pattern = compile_phrase("alpha * * omega", default_lexicon().normaliser).pattern
+    words = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    assert [bool(pattern.search(" ".join(["alpha", *words[:n], "omega"]))) for n in range(10)] == [
+        *[True] * 9,
+        False,
+    ]
+    eight = "my parents would be better off in every single way you could name if i was gone"
+    assert assess(eight, model=False).level is Level.CRISIS

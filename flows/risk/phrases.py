@@ -35,7 +35,9 @@ CLAUSE_BREAKS = ".,!?;:。，！？；：\n…"  # punctuation that ends a claus
 _NOT_WORD = r"[^ " + CLAUSE_BREAKS + "]"
 _START_EDGE = r"(?:(?<![a-z0-9])|(?![a-z0-9]))"
 _END_EDGE = r"(?:(?![a-z0-9])|(?<![a-z0-9]))"
-_WORD_GAP = rf"(?:(?: {_NOT_WORD}+){{1,{_WORD_GAP_MAX}}} | ?)"
+# Each word follows a space and is followed by one; the last space is taken if nothing
+# after the gap needs it, so that a second gap can start there ("* *": eight words).
+_WORD_GAP = rf"(?: {_NOT_WORD}++(?= )){{0,{_WORD_GAP_MAX}}} ?"
 _CHAR_GAP = rf"[^{CLAUSE_BREAKS}]{{0,{_CHAR_GAP_MAX}}}?"
 _CLAUSE_END = rf"(?= ?(?:$|[{CLAUSE_BREAKS}]))"
 _CLAUSE_START = rf"(?:^|(?<=[{CLAUSE_BREAKS}])) ?"
