@@ -843,6 +843,31 @@ def test_a_traditional_phrase_holding_guan_xi_is_matched() -> None:
     assert assess("我不在了也沒關係", model=False).level is Level.CRISIS
 
 
+@pytest.mark.parametrize(
+    "text", ["我覺得是時候了 謝謝你們", "我觉得是时候了 谢谢你们这些年", "这辈子就到这里 谢谢大家"]
+)
+def test_a_space_between_chinese_clauses_ends_a_clause(text: str) -> None:
+    assert assess(text, model=False).level is Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("我很累 不想活了 再见", "我很累 不想活了 再见"),  # spaces as commas stay
+        ("想 死 了", "想死了"),  # characters spaced out are one word
+        ("我想 死了", "我想死了"),  # two short words: a pause, not a comma
+        ("好累 - 想死", "好累想死"),
+    ],
+)
+def test_spaces_between_chinese_words(written: str, normalised: str) -> None:
+    assert default_lexicon().normaliser.normalise(written) == normalised
+
+
+def test_a_kept_space_neither_ends_a_denial_nor_shortens_a_character_gap() -> None:
+    assert assess("我不会 自杀的", model=False).level is Level.CONCERN
+    assert assess("药全倒在桌上了 准备全部吃掉", model=False).level is Level.CRISIS
+
+
 def test_two_word_gaps_in_a_row_allow_eight_words() -> None:
     from flows.risk.phrases import compile_phrase
 

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from flows.risk.normalise import Normaliser
+from flows.risk.normalise import CJK, Normaliser
 
 _WORD_GAP_MAX = 4
 _CHAR_GAP_MAX = 8
@@ -38,9 +38,13 @@ _END_EDGE = r"(?:(?![a-z0-9])|(?<![a-z0-9]))"
 # Each word follows a space and is followed by one; the last space is taken if nothing
 # after the gap needs it, so that a second gap can start there ("* *": eight words).
 _WORD_GAP = rf"(?: {_NOT_WORD}++(?= )){{0,{_WORD_GAP_MAX}}} ?"
-_CHAR_GAP = rf"[^{CLAUSE_BREAKS}]{{0,{_CHAR_GAP_MAX}}}?"
-_CLAUSE_END = rf"(?= ?(?:$|[{CLAUSE_BREAKS}]))"
-_CLAUSE_START = rf"(?:^|(?<=[{CLAUSE_BREAKS}])) ?"
+# The character gap does not count spaces: a space between Chinese words is kept (see
+# normalise.py), and "~" reaches as far as in the same words written without one.
+_CHAR_GAP = rf"(?: ?[^ {CLAUSE_BREAKS}]){{0,{_CHAR_GAP_MAX}}}? ?"
+# A space before a Chinese character also ends and starts a clause: the normaliser keeps
+# one only where Chinese chat uses it as punctuation, between words ("我很累 不想活了").
+_CLAUSE_END = rf"(?:(?= ?(?:$|[{CLAUSE_BREAKS}]))|(?<=[{CJK}])(?= [{CJK}]))"
+_CLAUSE_START = rf"(?:(?:^|(?<=[{CLAUSE_BREAKS}])) ?|(?<= )(?=[{CJK}]))"
 # Regex habits that would silently match nothing in a phrase; rejected with advice.
 _REGEX_HABITS = "?+[]"
 
