@@ -5,10 +5,12 @@ few marks (documented in docs/risk-lexicon.md):
 
 ``(a|b|c)``  one of the alternatives; an empty alternative makes the group optional
 ``*``        up to four whole words
-``~``        up to eight characters in the same clause (for Chinese)
+``~``        up to eight characters (spaces not counted) in the same clause (for Chinese)
 ``#``        one digit
-``^``        the start of a clause: the start of the message or after punctuation
-``$``        the end of a clause: punctuation or the end of the message
+``^``        the start of a clause: the start of the message, after punctuation or
+             after a space between Chinese words
+``$``        the end of a clause: punctuation, the end of the message or a space
+             between Chinese words
 ``\\x``      the character x itself
 
 (``{name}`` references to a language's named sets are expanded by the lexicon loader
