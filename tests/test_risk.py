@@ -796,3 +796,86 @@ def test_a_phrase_across_a_comma_is_found_where_a_window_cuts_it(place: int) -> 
     text = ("went to the shops, " * 13)[:place] + ",我想消失,永远" + ", cooked dinner" * 20
     result = assess(text, model=False)
     assert (result.level, result.matched) == (Level.CRISIS, ("消失,永远",))
+
+
+# --- what a lexicon writer found: normalisation and phrase marks that did not work ----------
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("4ever", "forever"),
+        ("b4 i go", "before i go"),
+        ("every1 hates me", "everyone hates me"),
+        ("no1 would care", "no one would care"),
+        ("any1 there", "anyone there"),
+        ("some1 help", "someone help"),
+        ("k1ll mys3lf", "kill myself"),  # leetspeak the table does not know is still undone
+    ],
+)
+def test_chat_spellings_holding_a_digit_are_written_out(written: str, normalised: str) -> None:
+    assert default_lexicon().normaliser.normalise(written) == normalised
+
+
+def test_a_chat_spelling_holding_a_digit_is_matched() -> None:
+    assert assess("i just want to sleep 4ever", model=False).level is Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("真係好攰", "真是好累"),  # the Cantonese copula
+        ("唔係", "不是"),
+        ("冇關係", "没关系"),  # a word that holds 係 is not the copula
+        ("我哋嘅關係", "我们的关系"),
+        ("关係", "关系"),
+        ("聯係", "联系"),
+        ("維係", "维系"),
+        ("相關係數", "相关系数"),
+        ("佢係數學老師", "他是数学老师"),  # 係 then 數學 (mathematics)
+    ],
+)
+def test_cantonese_copula_is_mapped_only_outside_words(written: str, normalised: str) -> None:
+    assert default_lexicon().normaliser.normalise(written) == normalised
+
+
+def test_a_traditional_phrase_holding_guan_xi_is_matched() -> None:
+    assert assess("我不在了也沒關係", model=False).level is Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    "text", ["我覺得是時候了 謝謝你們", "我觉得是时候了 谢谢你们这些年", "这辈子就到这里 谢谢大家"]
+)
+def test_a_space_between_chinese_clauses_ends_a_clause(text: str) -> None:
+    assert assess(text, model=False).level is Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("我很累 不想活了 再见", "我很累 不想活了 再见"),  # spaces as commas stay
+        ("想 死 了", "想死了"),  # characters spaced out are one word
+        ("我想 死了", "我想死了"),  # two short words: a pause, not a comma
+        ("好累 - 想死", "好累想死"),
+    ],
+)
+def test_spaces_between_chinese_words(written: str, normalised: str) -> None:
+    assert default_lexicon().normaliser.normalise(written) == normalised
+
+
+def test_a_kept_space_neither_ends_a_denial_nor_shortens_a_character_gap() -> None:
+    assert assess("我不会 自杀的", model=False).level is Level.CONCERN
+    assert assess("药全倒在桌上了 准备全部吃掉", model=False).level is Level.CRISIS
+
+
+def test_two_word_gaps_in_a_row_allow_eight_words() -> None:
+    from flows.risk.phrases import compile_phrase
+
+    pattern = compile_phrase("alpha * * omega", default_lexicon().normaliser).pattern
+    words = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    assert [bool(pattern.search(" ".join(["alpha", *words[:n], "omega"]))) for n in range(10)] == [
+        *[True] * 9,
+        False,
+    ]
+    eight = "my parents would be better off in every single way you could name if i was gone"
+    assert assess(eight, model=False).level is Level.CRISIS

@@ -87,7 +87,7 @@ _LOOKALIKES: dict[int, str] = {
     }.items()
 }
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _LATIN = "a-z0-9"
 # Characters inserted inside a word to break it up ("自-杀", "想 死", "k.i.l.l").
 _SOFT_SEPARATORS = r"\s\-_.·•*~+/\\|'\"`^=…"
@@ -109,10 +109,12 @@ _SPACED_LETTERS = re.compile(
 _SEPARATOR_RUN = re.compile(rf"[{_SOFT_SEPARATORS},]+")
 _JOINER_IN_WORD = re.compile(r"[-_·•](?<=[a-z][-_·•])[-_·•]*(?=[a-z])")
 _BETWEEN_CJK = re.compile(
-    rf"[{_SOFT_SEPARATORS}](?<=[{_CJK}][{_SOFT_SEPARATORS}])[{_SOFT_SEPARATORS}]*(?=[{_CJK}])"
+    rf"[{_SOFT_SEPARATORS}](?<=[{CJK}][{_SOFT_SEPARATORS}])[{_SOFT_SEPARATORS}]*(?=[{CJK}])"
 )
+_CJK_RUN = re.compile(f"[{CJK}]+")
+_SPACE = re.compile(r"\s")
 _SPACE_AT_SCRIPT_CHANGE = re.compile(
-    rf"\s(?:(?<=[{_CJK}]\s)\s*(?=[{_LATIN}])|(?<=[{_LATIN}]\s)\s*(?=[{_CJK}]))"
+    rf"\s(?:(?<=[{CJK}]\s)\s*(?=[{_LATIN}])|(?<=[{_LATIN}]\s)\s*(?=[{CJK}]))"
 )
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
 # A run of white space other than one plain space (which would be replaced by itself).
@@ -279,6 +281,11 @@ _CANTONESE_CHARS = {
     "係": "是",
     "啦": "了",
 }
+# 係 is the Cantonese copula (真係, 唔係) but also "tie" inside words, in either script's
+# first character (關係 "relationship", 係數 "coefficient"): there it folds like 系.
+_WORDS_HOLDING_XI = ["關係", "关係", "聯係", "联係", "維係", "维係", "干係", "係數"]
+_CANTONESE_WORDS.update({word: word.replace("係", "系") for word in _WORDS_HOLDING_XI})
+_CANTONESE_WORDS["係數學"] = "是數學"  # 係 then 數學, "mathematics"
 _CANTONESE_WORD = re.compile("|".join(sorted(_CANTONESE_WORDS, key=len, reverse=True)))
 
 
@@ -367,7 +374,7 @@ class Normaliser:
         if "2" in chars:
             t = _TWO_AS_TO.sub(r"\1 to ", t)
         if not t.isascii():
-            t = _BETWEEN_CJK.sub("", t)
+            t = _BETWEEN_CJK.sub(_between_cjk, t)
             t = _SPACE_AT_SCRIPT_CHANGE.sub("", t)
         return _WHITESPACE.sub(" ", t)
 
@@ -419,7 +426,29 @@ def _cantonese(match: re.Match[str]) -> str:
 
 
 def _unleet(match: re.Match[str]) -> str:
-    return match.group().translate(_LEET)
+    token = match.group()
+    # "4ever", "b4", "no1": chat spellings, written out later, not leetspeak.
+    return token if token in _TEXT_SPEAK else token.translate(_LEET)
+
+
+def _between_cjk(match: re.Match[str]) -> str:
+    """Separators between Chinese characters split a word ("想 死", "自-杀", "我想 死了")
+    and go; but Chinese chat uses a space as a comma ("我很累 不想活了 再见"), so a space
+    between words of two characters or more, one of them longer, stays: a phrase reads it
+    as the end of a clause."""
+    if not _SPACE.search(match.group()):
+        return ""
+    start, end = match.span()
+    text = match.string
+    before = _chinese_run(text[max(start - 3, 0) : start][::-1])
+    after = _chinese_run(text[end : end + 3])
+    return " " if min(before, after) >= 2 and max(before, after) >= 3 else ""
+
+
+def _chinese_run(chars: str) -> int:
+    """How many Chinese characters ``chars`` starts with."""
+    found = _CJK_RUN.match(chars)
+    return len(found.group()) if found else 0
 
 
 def _join_letters(match: re.Match[str]) -> str:

@@ -5,10 +5,12 @@ few marks (documented in docs/risk-lexicon.md):
 
 ``(a|b|c)``  one of the alternatives; an empty alternative makes the group optional
 ``*``        up to four whole words
-``~``        up to eight characters in the same clause (for Chinese)
+``~``        up to eight characters (spaces not counted) in the same clause (for Chinese)
 ``#``        one digit
-``^``        the start of a clause: the start of the message or after punctuation
-``$``        the end of a clause: punctuation or the end of the message
+``^``        the start of a clause: the start of the message, after punctuation or
+             after a space between Chinese words
+``$``        the end of a clause: punctuation, the end of the message or a space
+             between Chinese words
 ``\\x``      the character x itself
 
 (``{name}`` references to a language's named sets are expanded by the lexicon loader
@@ -27,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from flows.risk.normalise import Normaliser
+from flows.risk.normalise import CJK, Normaliser
 
 _WORD_GAP_MAX = 4
 _CHAR_GAP_MAX = 8
@@ -35,10 +37,16 @@ CLAUSE_BREAKS = ".,!?;:。，！？；：\n…"  # punctuation that ends a claus
 _NOT_WORD = r"[^ " + CLAUSE_BREAKS + "]"
 _START_EDGE = r"(?:(?<![a-z0-9])|(?![a-z0-9]))"
 _END_EDGE = r"(?:(?![a-z0-9])|(?<![a-z0-9]))"
-_WORD_GAP = rf"(?:(?: {_NOT_WORD}+){{1,{_WORD_GAP_MAX}}} | ?)"
-_CHAR_GAP = rf"[^{CLAUSE_BREAKS}]{{0,{_CHAR_GAP_MAX}}}?"
-_CLAUSE_END = rf"(?= ?(?:$|[{CLAUSE_BREAKS}]))"
-_CLAUSE_START = rf"(?:^|(?<=[{CLAUSE_BREAKS}])) ?"
+# Each word follows a space and is followed by one; the last space is taken if nothing
+# after the gap needs it, so that a second gap can start there ("* *": eight words).
+_WORD_GAP = rf"(?: {_NOT_WORD}++(?= )){{0,{_WORD_GAP_MAX}}} ?"
+# The character gap does not count spaces: a space between Chinese words is kept (see
+# normalise.py), and "~" reaches as far as in the same words written without one.
+_CHAR_GAP = rf"(?: ?[^ {CLAUSE_BREAKS}]){{0,{_CHAR_GAP_MAX}}}? ?"
+# A space before a Chinese character also ends and starts a clause: the normaliser keeps
+# one only where Chinese chat uses it as punctuation, between words ("我很累 不想活了").
+_CLAUSE_END = rf"(?:(?= ?(?:$|[{CLAUSE_BREAKS}]))|(?<=[{CJK}])(?= [{CJK}]))"
+_CLAUSE_START = rf"(?:(?:^|(?<=[{CLAUSE_BREAKS}])) ?|(?<= )(?=[{CJK}]))"
 # Regex habits that would silently match nothing in a phrase; rejected with advice.
 _REGEX_HABITS = "?+[]"
 
