@@ -22,11 +22,13 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, text
+from sqlalchemy import insert as insert_rows
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bot.config import Settings
 from bot.storage.models import (
+    Base,
     CheckIn,
     Escalation,
     FlowState,
@@ -176,14 +178,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "outcome",
     ),
 }
-TABLES: dict[str, Table] = {
-    "people": Person.__table__,  # type: ignore[dict-item]
-    "flow_states": FlowState.__table__,  # type: ignore[dict-item]
-    "schedules": Schedule.__table__,  # type: ignore[dict-item]
-    "checkins": CheckIn.__table__,  # type: ignore[dict-item]
-    "warning_signs": WarningSign.__table__,  # type: ignore[dict-item]
-    "checkin_signs": SignAnswer.__table__,  # type: ignore[dict-item]
-    "escalations": Escalation.__table__,  # type: ignore[dict-item]
+MODELS: dict[str, type[Base]] = {
+    "people": Person,
+    "flow_states": FlowState,
+    "schedules": Schedule,
+    "checkins": CheckIn,
+    "warning_signs": WarningSign,
+    "checkin_signs": SignAnswer,
+    "escalations": Escalation,
 }
 
 
@@ -343,5 +345,5 @@ async def _write(
         await driver.copy_records_to_table(table, records=records, columns=list(columns))
         return
     await conn.execute(
-        TABLES[table].insert(), [dict(zip(columns, r, strict=True)) for r in records]
+        insert_rows(MODELS[table]), [dict(zip(columns, r, strict=True)) for r in records]
     )
