@@ -37,6 +37,7 @@ from bot.storage.models import (
     SignAnswer,
     WarningSign,
 )
+from bot.storage.people import SETTINGS
 from flows.people import Rules
 from flows.schedule import local_date, next_daily, next_weekly, shifted
 from flows.timers import CHECKIN, REMINDER, WEEKLY
@@ -139,13 +140,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "telegram_user_id",
         "chat_id",
         "role",
-        "locale",
-        "timezone",
-        "region",
-        "checkin_time",
-        "alias",
-        "on_duty",
-        "paused",
+        *SETTINGS,
         "consented_at",
         "onboarded_at",
         "created_at",
@@ -199,19 +194,23 @@ def rows(pop: Population, settings: Settings, start: int, stop: int) -> Rows:
         person_id = index + 1
         user_id = pop.user_id(index)
         zone, checkin_time = _pick(rng, pop, rules)
+        chosen = {  # what onboarding leaves
+            "locale": "en",
+            "timezone": zone,
+            "region": "CN",
+            "checkin_time": checkin_time,
+            "alias": alias(index),
+            "on_duty": False,
+            "paused": False,
+            "lesson_days": None,
+        }
         out.people.append(
             (
                 person_id,
                 user_id,
                 user_id,
                 "client",
-                "en",
-                zone,
-                "CN",
-                checkin_time,
-                alias(index),
-                False,
-                False,
+                *(chosen[name] for name in SETTINGS),
                 onboarded,
                 onboarded,
                 onboarded,

@@ -161,18 +161,23 @@ async def store_snapshot(
     )
 
 
+# What a person sets about themselves (in onboarding and /settings): the fields a flow may
+# change (``UpdatePerson``), which /mydata shows with the rest of the profile.
+SETTINGS = (
+    "locale",
+    "timezone",
+    "region",
+    "checkin_time",
+    "alias",
+    "on_duty",
+    "paused",
+    "lesson_days",
+)
+
+
 def apply_update(person: Person, change: UpdatePerson, now: datetime) -> None:
     """Copy the fields a flow changed onto the person."""
-    for field in (
-        "locale",
-        "timezone",
-        "region",
-        "checkin_time",
-        "alias",
-        "on_duty",
-        "paused",
-        "lesson_days",
-    ):
+    for field in SETTINGS:
         value = getattr(change, field)
         if value is not None:
             setattr(person, field, value)
