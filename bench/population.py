@@ -22,11 +22,13 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, text
+from sqlalchemy import insert as insert_rows
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bot.config import Settings
 from bot.storage.models import (
+    Base,
     CheckIn,
     Escalation,
     FlowState,
@@ -35,6 +37,7 @@ from bot.storage.models import (
     SignAnswer,
     WarningSign,
 )
+from bot.storage.people import SETTINGS
 from flows.people import Rules
 from flows.schedule import local_date, next_daily, next_weekly, shifted
 from flows.timers import CHECKIN, REMINDER, WEEKLY
@@ -137,13 +140,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "telegram_user_id",
         "chat_id",
         "role",
-        "locale",
-        "timezone",
-        "region",
-        "checkin_time",
-        "alias",
-        "on_duty",
-        "paused",
+        *SETTINGS,
         "consented_at",
         "onboarded_at",
         "created_at",
@@ -176,14 +173,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "outcome",
     ),
 }
-TABLES: dict[str, Table] = {
-    "people": Person.__table__,  # type: ignore[dict-item]
-    "flow_states": FlowState.__table__,  # type: ignore[dict-item]
-    "schedules": Schedule.__table__,  # type: ignore[dict-item]
-    "checkins": CheckIn.__table__,  # type: ignore[dict-item]
-    "warning_signs": WarningSign.__table__,  # type: ignore[dict-item]
-    "checkin_signs": SignAnswer.__table__,  # type: ignore[dict-item]
-    "escalations": Escalation.__table__,  # type: ignore[dict-item]
+MODELS: dict[str, type[Base]] = {
+    "people": Person,
+    "flow_states": FlowState,
+    "schedules": Schedule,
+    "checkins": CheckIn,
+    "warning_signs": WarningSign,
+    "checkin_signs": SignAnswer,
+    "escalations": Escalation,
 }
 
 
@@ -197,19 +194,23 @@ def rows(pop: Population, settings: Settings, start: int, stop: int) -> Rows:
         person_id = index + 1
         user_id = pop.user_id(index)
         zone, checkin_time = _pick(rng, pop, rules)
+        chosen = {  # what onboarding leaves
+            "locale": "en",
+            "timezone": zone,
+            "region": "CN",
+            "checkin_time": checkin_time,
+            "alias": alias(index),
+            "on_duty": False,
+            "paused": False,
+            "lesson_days": None,
+        }
         out.people.append(
             (
                 person_id,
                 user_id,
                 user_id,
                 "client",
-                "en",
-                zone,
-                "CN",
-                checkin_time,
-                alias(index),
-                False,
-                False,
+                *(chosen[name] for name in SETTINGS),
                 onboarded,
                 onboarded,
                 onboarded,
@@ -343,5 +344,5 @@ async def _write(
         await driver.copy_records_to_table(table, records=records, columns=list(columns))
         return
     await conn.execute(
-        TABLES[table].insert(), [dict(zip(columns, r, strict=True)) for r in records]
+        insert_rows(MODELS[table]), [dict(zip(columns, r, strict=True)) for r in records]
     )

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from bot.crypto import Cipher
+from bot.storage import checkins
 from bot.storage.encrypted import FREE_TEXT
 from bot.storage.models import (
     AuditEvent,
+    Base,
     CheckIn,
     Escalation,
     EscalationNote,
@@ -30,21 +34,11 @@ from bot.storage.models import (
     SignAnswer,
     WarningSign,
 )
+from bot.storage.people import SETTINGS
 
-PROFILE = (
-    "role",
-    "locale",
-    "timezone",
-    "region",
-    "checkin_time",
-    "alias",
-    "on_duty",
-    "paused",
-    "lesson_days",
-    "consented_at",
-    "onboarded_at",
-    "created_at",
-)
+PROFILE = ("role", *SETTINGS, "consented_at", "onboarded_at", "created_at")
+
+Model = TypeVar("Model", bound=Base)
 
 
 def _plain(value: Any) -> Any:
@@ -53,15 +47,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
+async def _rows(
+    session: AsyncSession,
+    model: type[Model],
+    *where: ColumnElement[bool],
+    order_by: QueryableAttribute[Any] | None = None,
+) -> Sequence[Model]:
+    """The rows of ``model`` that match ``where``, as objects."""
+    statement = select(model).where(*where)
+    if order_by is not None:
+        statement = statement.order_by(order_by)
+    return (await session.scalars(statement)).all()
+
+
 async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[str, Any]:
     """Everything stored about ``person``, readable (free text decrypted)."""
     data: dict[str, Any] = {
         "telegram_user_id": person.telegram_user_id,
         "profile": {field: _plain(getattr(person, field)) for field in PROFILE},
     }
-    signs = (
-        await session.scalars(select(WarningSign).where(WarningSign.person_id == person.id))
-    ).all()
+    signs = await _rows(session, WarningSign, WarningSign.person_id == person.id)
     data["warning_signs"] = [
         {
             "text": cipher.decrypt(s.text),
@@ -70,21 +75,17 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         }
         for s in signs
     ]
-    checkins = (
-        await session.scalars(
-            select(CheckIn).where(CheckIn.person_id == person.id).order_by(CheckIn.local_date)
-        )
-    ).all()
+    days = await _rows(
+        session, CheckIn, CheckIn.person_id == person.id, order_by=CheckIn.local_date
+    )
     answers = (
         {
             (a.checkin_id, a.sign_id): a.present
-            for a in (
-                await session.scalars(
-                    select(SignAnswer).where(SignAnswer.checkin_id.in_([c.id for c in checkins]))
-                )
-            ).all()
+            for a in await _rows(
+                session, SignAnswer, SignAnswer.checkin_id.in_([c.id for c in days])
+            )
         }
-        if checkins
+        if days
         else {}
     )
     sign_text = {s.id: cipher.decrypt(s.text) for s in signs}
@@ -92,19 +93,7 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         {
             "day": c.local_date.isoformat(),
             "completed": _plain(c.completed_at),
-            **{
-                f: getattr(c, f)
-                for f in (
-                    "mood",
-                    "sleep",
-                    "medication",
-                    "side_effects",
-                    "unusual",
-                    "distress",
-                    "contact",
-                    "stress",
-                )
-            },
+            **{f: getattr(c, f) for f in checkins.FIELDS},
             "note": cipher.decrypt(c.note) if c.note else None,
             "warning_signs": {
                 sign_text.get(sid, str(sid)): present
@@ -112,11 +101,9 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
                 if cid == c.id
             },
         }
-        for c in checkins
+        for c in days
     ]
-    plan = (
-        await session.scalars(select(SafetyPlanItem).where(SafetyPlanItem.person_id == person.id))
-    ).all()
+    plan = await _rows(session, SafetyPlanItem, SafetyPlanItem.person_id == person.id)
     data["safety_plan"] = {item.section: cipher.decrypt(item.text) for item in plan}
     data["early_warning_flags"] = [
         {
@@ -125,7 +112,7 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             "raised": _plain(f.raised_at),
             "closed": _plain(f.cleared_at),
         }
-        for f in (await session.scalars(select(Flag).where(Flag.person_id == person.id))).all()
+        for f in await _rows(session, Flag, Flag.person_id == person.id)
     ]
     data["risk_assessments"] = [
         {
@@ -134,13 +121,9 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             "words_found": [cipher.decrypt(str(m)) for m in r.matched or []],
             "at": _plain(r.at),
         }
-        for r in (
-            await session.scalars(select(RiskEvent).where(RiskEvent.person_id == person.id))
-        ).all()
+        for r in await _rows(session, RiskEvent, RiskEvent.person_id == person.id)
     ]
-    escalations = (
-        await session.scalars(select(Escalation).where(Escalation.subject_id == person.id))
-    ).all()
+    escalations = await _rows(session, Escalation, Escalation.subject_id == person.id)
     data["requests_for_a_person"] = [
         {
             "opened": _plain(e.opened_at),
@@ -152,24 +135,21 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             # What the team wrote about you is yours to read (right of access).
             "team_notes": [
                 {"at": _plain(n.at), "by": n.author_alias, "text": cipher.decrypt(n.text)}
-                for n in (
-                    await session.scalars(
-                        select(EscalationNote)
-                        .where(EscalationNote.escalation_id == e.id)
-                        .order_by(EscalationNote.id)
-                    )
-                ).all()
+                for n in await _rows(
+                    session,
+                    EscalationNote,
+                    EscalationNote.escalation_id == e.id,
+                    order_by=EscalationNote.id,
+                )
             ],
             # Why a person was asked to look, never who else raised a concern.
             "reasons": [
                 "someone_close_to_you_or_the_team_raised_a_concern"
                 if r.source in ("family", "family_danger")
                 else r.source
-                for r in (
-                    await session.scalars(
-                        select(EscalationReason).where(EscalationReason.escalation_id == e.id)
-                    )
-                ).all()
+                for r in await _rows(
+                    session, EscalationReason, EscalationReason.escalation_id == e.id
+                )
             ],
         }
         for e in escalations
@@ -181,23 +161,22 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             "signs": r.detail.get("signs", []),
             "your_words": cipher.decrypt(r.note) if r.note else None,
         }
-        for r in (
-            await session.scalars(
-                select(EscalationReason)
-                .where(EscalationReason.from_person_id == person.id)
-                .order_by(EscalationReason.id)
-            )
-        ).all()
+        for r in await _rows(
+            session,
+            EscalationReason,
+            EscalationReason.from_person_id == person.id,
+            order_by=EscalationReason.id,
+        )
     ]
     data["messages_kept_for_a_peer_worker"] = [
         {"at": _plain(q.at), "text": cipher.decrypt(q.text) if q.text else None}
-        for q in (
-            await session.scalars(
-                select(QueuedMessage)
-                .where(QueuedMessage.sender_id == person.id, QueuedMessage.purpose == "waiting")
-                .order_by(QueuedMessage.id)
-            )
-        ).all()
+        for q in await _rows(
+            session,
+            QueuedMessage,
+            QueuedMessage.sender_id == person.id,
+            QueuedMessage.purpose == "waiting",
+            order_by=QueuedMessage.id,
+        )
     ]
     data["family_links"] = [
         {
@@ -207,13 +186,11 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             "created": _plain(link.created_at),
             "revoked": _plain(link.revoked_at),
         }
-        for link in (
-            await session.scalars(
-                select(FamilyLink).where(
-                    (FamilyLink.client_id == person.id) | (FamilyLink.family_id == person.id)
-                )
-            )
-        ).all()
+        for link in await _rows(
+            session,
+            FamilyLink,
+            (FamilyLink.client_id == person.id) | (FamilyLink.family_id == person.id),
+        )
     ]
     data["lessons"] = [
         {
@@ -223,11 +200,7 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             "practice_tried": p.practice_tried,
             "practice_helped": p.practice_helped,
         }
-        for p in (
-            await session.scalars(
-                select(LessonProgress).where(LessonProgress.person_id == person.id)
-            )
-        ).all()
+        for p in await _rows(session, LessonProgress, LessonProgress.person_id == person.id)
     ]
     return data
 
@@ -245,13 +218,9 @@ async def erase(session: AsyncSession, person: Person, now: datetime) -> list[in
     """
     relatives = [
         link.family_id
-        for link in (
-            await session.scalars(
-                select(FamilyLink).where(
-                    FamilyLink.client_id == person.id, FamilyLink.revoked_at.is_(None)
-                )
-            )
-        ).all()
+        for link in await _rows(
+            session, FamilyLink, FamilyLink.client_id == person.id, FamilyLink.revoked_at.is_(None)
+        )
         if link.family_id is not None
     ]
     # Invites the person made for relatives are revoked with them.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, Table, bindparam, case, delete, func, select, tuple_, update
+from sqlalchemy import Select, bindparam, case, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.ext import ContextTypes
@@ -97,10 +97,9 @@ class Firing:
 
 PURGE_EVERY = timedelta(hours=1)
 
-# The tick claims rows of the schedule table with their people in one statement and saves
-# the moved rows with one more (executemany), instead of loading, changing and flushing
-# 200 ORM objects and asking four more queries about their people (docs/benchmarks.md).
-SCHEDULES: Table = Schedule.__table__  # type: ignore[assignment]
+# The tick claims schedule rows as columns, with their people, in one statement and saves the
+# moved rows with one more (an executemany), instead of loading, changing and flushing 200
+# ``Schedule`` objects and asking four more queries about their people (docs/benchmarks.md).
 
 
 def _claim_select() -> Select[Any]:
@@ -108,10 +107,9 @@ def _claim_select() -> Select[Any]:
     tables (correlated subqueries: index probes on the check-ins' person and day and on the
     escalations' client). Parameters: ``now``, ``batch``, and the UTC dates ``before``,
     ``on`` and ``after`` (``now``'s, and the days either side)."""
-    columns = SCHEDULES.c
     last_answered = (
         select(func.max(CheckIn.local_date))
-        .where(CheckIn.person_id == columns.person_id, CheckIn.mood.is_not(None))
+        .where(CheckIn.person_id == Schedule.person_id, CheckIn.mood.is_not(None))
         .scalar_subquery()
     )
     finished_bits = (
@@ -125,7 +123,7 @@ def _claim_select() -> Select[Any]:
             )
         )
         .where(
-            CheckIn.person_id == columns.person_id,
+            CheckIn.person_id == Schedule.person_id,
             CheckIn.local_date.between(bindparam("before"), bindparam("after")),
             CheckIn.completed_at.is_not(None),
         )
@@ -134,18 +132,18 @@ def _claim_select() -> Select[Any]:
     held = (
         select(Escalation.id)
         .where(
-            Escalation.subject_id == columns.person_id,
+            Escalation.subject_id == Schedule.person_id,
             Escalation.resolved_at.is_(None),  # what lets the one-open-per-subject index serve
             Escalation.state.in_(HELD),
         )
         .exists()
     )
     return (
-        select(Person, columns.kind, columns.last_local_date, last_answered, held, finished_bits)
-        .select_from(SCHEDULES)
-        .join(Person, Person.id == columns.person_id)
-        .where(columns.due_at <= bindparam("now"), columns.kind != ESCALATION)
-        .order_by(columns.due_at)
+        select(Person, Schedule.kind, Schedule.last_local_date, last_answered, held, finished_bits)
+        .select_from(Schedule)
+        .join(Person, Person.id == Schedule.person_id)
+        .where(Schedule.due_at <= bindparam("now"), Schedule.kind != ESCALATION)
+        .order_by(Schedule.due_at)
         .limit(bindparam("batch"))
     )
 
@@ -155,13 +153,6 @@ _CLAIM = _claim_select()
 
 def _utc_date(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
-
-
-_MOVE = (
-    update(SCHEDULES)
-    .where(SCHEDULES.c.person_id == bindparam("s_person"), SCHEDULES.c.kind == bindparam("s_kind"))
-    .values(due_at=bindparam("s_due"), last_local_date=bindparam("s_day"))
-)
 
 
 async def purge_old(session: AsyncSession, now: datetime, retention_days: int) -> int:
@@ -271,7 +262,7 @@ class Scheduler:
             after=day + timedelta(days=1),
         )
         if self.db.is_postgres:
-            query = query.with_for_update(of=SCHEDULES, skip_locked=True)
+            query = query.with_for_update(of=Schedule, skip_locked=True)
         return [Claimed(*row) for row in await session.execute(query)]
 
     async def _decide(
@@ -284,7 +275,7 @@ class Scheduler:
         """Each row's facts are loaded (by kind, in batches), the core decides, and what it
         decided is applied; the rows move on, or go, in two statements."""
         facts = await self._facts(session, rows, now)
-        moves: list[dict[str, Any]] = []
+        moves: list[dict[str, Any]] = []  # by primary key: one executemany of an UPDATE
         drops: list[tuple[int, str]] = []
         for row, due in zip(rows, facts, strict=True):
             if row.kind not in KINDS:
@@ -299,17 +290,19 @@ class Scheduler:
             else:
                 moves.append(
                     {
-                        "s_person": row.person_id,
-                        "s_kind": row.kind,
-                        "s_due": timed.due,
-                        "s_day": timed.day,
+                        "person_id": row.person_id,
+                        "kind": row.kind,
+                        "due_at": timed.due,
+                        "last_local_date": timed.day,
                     }
                 )
         if moves:
-            await session.execute(_MOVE, moves)
-        if drops:
+            await session.execute(update(Schedule), moves)
+        if drops:  # no Schedule objects are loaded in a tick: none to synchronise
             await session.execute(
-                delete(SCHEDULES).where(tuple_(SCHEDULES.c.person_id, SCHEDULES.c.kind).in_(drops))
+                delete(Schedule)
+                .where(tuple_(Schedule.person_id, Schedule.kind).in_(drops))
+                .execution_options(synchronize_session=False)
             )
 
     # -- the facts each kind needs, loaded for a whole batch ----------------------------------

@@ -5,27 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Date,
-    Integer,
-    Select,
-    Table,
-    Update,
-    bindparam,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Date, Integer, Update, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import CheckIn, Person, SignAnswer, WarningSign
 from flows.flags import DayRecord
 
 FIELDS = ("mood", "sleep", "medication", "side_effects", "unusual", "distress", "contact", "stress")
-# Answers are written with Core statements on the table, built once: through the ORM, each
-# UPDATE was rebuilt and its cache key computed again on every execution.
-TABLE: Table = CheckIn.__table__  # type: ignore[assignment]
 
 
 # The statements opening a check-in (every "Start check-in" tap), built once.
@@ -38,8 +24,12 @@ _FOR_DAY = select(CheckIn).where(
     CheckIn.person_id == bindparam("person"), CheckIn.local_date == bindparam("day")
 )
 _ANSWERED_SIGNS = select(SignAnswer.sign_id).where(SignAnswer.checkin_id == bindparam("checkin"))
-_OPEN_DAY = insert(TABLE).values(
-    person_id=bindparam("person"), local_date=bindparam("day"), started_at=bindparam("now")
+# ``raw``: one INSERT as written, not the ORM's bulk-insert path (which costs more than the
+# statement for a single row).
+_OPEN_DAY = (
+    insert(CheckIn)
+    .values(person_id=bindparam("person"), local_date=bindparam("day"), started_at=bindparam("now"))
+    .execution_options(dml_strategy="raw")
 )
 
 
@@ -59,7 +49,7 @@ async def open_today(
     row = await for_day(session, person.id, day)
     answers: dict[str, Any] = {}
     answered_signs: list[int] = []
-    if row is None:  # the day's first: a new, empty row (a Core INSERT, built once)
+    if row is None:  # the day's first: a new, empty row
         await session.execute(_OPEN_DAY, {"person": person.id, "day": day, "now": now})
     else:
         answers = {f: getattr(row, f) for f in FIELDS if getattr(row, f) is not None}
@@ -93,31 +83,38 @@ async def record(session: AsyncSession, person_id: int, day: date, field: str, v
         return
     if field not in (*FIELDS, "note"):
         raise ValueError(f"unknown check-in field {field}")
-    with session.no_autoflush:
-        result = await session.execute(
-            _ANSWER_UPDATES[field], {"p_person": person_id, "p_day": day, "p_value": value}
-        )
+    result = await session.execute(
+        _ANSWER_UPDATES[field], {"p_person": person_id, "p_day": day, "p_value": value}
+    )
     if _rowcount(result) == 0:  # the row is made when the check-in opens; this is a safety net
         session.add(CheckIn(person_id=person_id, local_date=day, **{field: value}))
 
 
+# The day's row is changed by UPDATEs built once, with bind parameters. Neither flushes the
+# session first, and neither looks for loaded ``CheckIn`` objects to change (nothing reads
+# one after an answer in the same transaction): both would cost more than the UPDATE.
+_UNSYNCHRONISED = {"synchronize_session": False, "autoflush": False}
+
+
 def _answer_update(field: str) -> Update:
     return (
-        update(TABLE)
-        .where(TABLE.c.person_id == bindparam("p_person"), TABLE.c.local_date == bindparam("p_day"))
+        update(CheckIn)
+        .where(CheckIn.person_id == bindparam("p_person"), CheckIn.local_date == bindparam("p_day"))
         .values({field: bindparam("p_value")})
+        .execution_options(**_UNSYNCHRONISED)
     )
 
 
 _ANSWER_UPDATES = {field: _answer_update(field) for field in (*FIELDS, "note")}
 _FINISH = (
-    update(TABLE)
+    update(CheckIn)
     .where(
-        TABLE.c.person_id == bindparam("p_person"),
-        TABLE.c.local_date == bindparam("p_day"),
-        TABLE.c.completed_at.is_(None),
+        CheckIn.person_id == bindparam("p_person"),
+        CheckIn.local_date == bindparam("p_day"),
+        CheckIn.completed_at.is_(None),
     )
     .values(completed_at=bindparam("p_now"))
+    .execution_options(**_UNSYNCHRONISED)
 )
 
 
@@ -135,44 +132,40 @@ def _rowcount(result: Any) -> int:
 
 
 async def finish(session: AsyncSession, person_id: int, day: date, now: datetime) -> None:
-    with session.no_autoflush:
-        await session.execute(_FINISH, {"p_person": person_id, "p_day": day, "p_now": now})
+    await session.execute(_FINISH, {"p_person": person_id, "p_day": day, "p_now": now})
 
 
-def _records_select() -> Select[Any]:
-    """Day records of the people ``ids`` since ``since``, oldest first; built once (making
-    this statement cost more CPU than running it, at the end of every check-in)."""
-    ids = bindparam("ids", type_=Integer, expanding=True)
-    since = bindparam("since", type_=Date)
-    # Counted only over the asked people's days: the whole table grows with every answer.
-    signs = (
-        select(
-            SignAnswer.checkin_id,
-            func.count().filter(SignAnswer.present.is_(True)).label("yes"),
-            func.count().label("asked"),
-        )
-        .join(CheckIn, CheckIn.id == SignAnswer.checkin_id)
-        .where(CheckIn.person_id.in_(ids), CheckIn.local_date >= since)
-        .group_by(SignAnswer.checkin_id)
-        .subquery()
+_IDS = bindparam("ids", type_=Integer, expanding=True)
+_SINCE = bindparam("since", type_=Date)
+# Warning-sign counts per day, only over the asked people's days (the whole table grows with
+# every answer).
+_SIGN_COUNTS = (
+    select(
+        SignAnswer.checkin_id,
+        func.count().filter(SignAnswer.present.is_(True)).label("yes"),
+        func.count().label("asked"),
     )
-    return (
-        select(
-            TABLE.c.person_id,
-            TABLE.c.local_date,
-            TABLE.c.mood,
-            TABLE.c.sleep,
-            TABLE.c.medication,
-            signs.c.yes,
-            signs.c.asked,
-        )
-        .outerjoin(signs, signs.c.checkin_id == TABLE.c.id)
-        .where(TABLE.c.person_id.in_(ids), TABLE.c.local_date >= since)
-        .order_by(TABLE.c.local_date)
+    .join(CheckIn, CheckIn.id == SignAnswer.checkin_id)
+    .where(CheckIn.person_id.in_(_IDS), CheckIn.local_date >= _SINCE)
+    .group_by(SignAnswer.checkin_id)
+    .subquery()
+)
+# Day records of the people ``ids`` since ``since``, oldest first; built once (making this
+# statement cost more CPU than running it, at the end of every check-in).
+_RECORDS = (
+    select(
+        CheckIn.person_id,
+        CheckIn.local_date,
+        CheckIn.mood,
+        CheckIn.sleep,
+        CheckIn.medication,
+        _SIGN_COUNTS.c.yes,
+        _SIGN_COUNTS.c.asked,
     )
-
-
-_RECORDS = _records_select()
+    .outerjoin(_SIGN_COUNTS, _SIGN_COUNTS.c.checkin_id == CheckIn.id)
+    .where(CheckIn.person_id.in_(_IDS), CheckIn.local_date >= _SINCE)
+    .order_by(CheckIn.local_date)
+)
 
 
 async def records(
