@@ -39,18 +39,16 @@ from bot.storage.checkins import FIELDS
 from bot.storage.family_links import INVITE_DAYS
 from bot.storage.models import CheckIn, WarningSign, utcnow
 from bot.storage.models import Person as PersonRow
+from bot.telegram import replies
 from bot.telegram.callbacks import ButtonSigner
 from bot.telegram.events import event_for, screened_text
 from bot.telegram.incoming import Incoming, classify
 from bot.telegram.outbox import Outbox
 from bot.telegram.render import (
     AnswerButton,
-    EditMarkup,
-    EditText,
     Outgoing,
     Renderer,
     SendText,
-    SetCommands,
 )
 from flows import conversation, flags, questions
 from flows.desk import Desk
@@ -536,45 +534,21 @@ class CoreStage:
     # -- appliers: messages ------------------------------------------------------------------
 
     def _say(self, effect: Say, turn: Turn) -> list[Outgoing]:
-        return [
-            self.renderer.message(
-                turn.person,
-                effect.text,
-                effect.choices,
-                effect.columns,
-                step=turn.step,
-                menu=effect.menu,
-            )
-        ]
+        return [replies.say(self.renderer, turn.person, turn.step, effect)]
 
     def _show_answer(self, effect: ShowAnswer, turn: Turn) -> list[Outgoing]:
-        incoming, person = turn.incoming, turn.person
-        if incoming.message_id is None or incoming.message_text is None:
-            return []
-        answer = self.translator.render(effect.answer, person.locale, person.timezone)
-        shown = f"{incoming.message_text}\n\n→ {answer}"
-        return [EditText(incoming.chat_id, incoming.message_id, shown)]
+        return replies.show_answer(self.renderer, turn.person, turn.incoming, effect)
 
     def _refresh_choices(self, effect: RefreshChoices, turn: Turn) -> list[Outgoing]:
-        incoming, person = turn.incoming, turn.person
-        if incoming.message_id is None:
-            return []
-        text = self.translator.render(effect.text, person.locale, person.timezone)
-        markup = self.renderer.inline_keyboard(
-            person.telegram_user_id, turn.step, effect.choices, effect.columns, person.locale
-        )
-        return [EditMarkup(incoming.chat_id, incoming.message_id, text, markup)]
+        return replies.refresh_choices(self.renderer, turn.person, turn.incoming, turn.step, effect)
 
     def _notice(self, effect: Notice, turn: Turn) -> list[Outgoing]:
-        if not turn.incoming.callback_query_id:
-            return []
-        turn.answered = True
-        text = self.translator.render(effect.text, turn.person.locale, turn.person.timezone)
-        return [AnswerButton(turn.incoming.callback_query_id, text[:190])]
+        out = replies.notice(self.renderer, turn.person, turn.incoming, effect)
+        turn.answered |= bool(out)
+        return out
 
     def _refresh_commands(self, effect: RefreshCommands, turn: Turn) -> list[Outgoing]:
-        person = turn.person
-        return [SetCommands(person.chat_id, Role(person.role), person.locale)]
+        return replies.refresh_commands(turn.person, effect)
 
     # -- appliers: what is stored ------------------------------------------------------------
 

@@ -37,15 +37,13 @@ from bot.storage.models import (
     RiskEvent,
 )
 from bot.storage.schedules import reschedule
+from bot.telegram import replies
 from bot.telegram.events import event_for, screened_text
 from bot.telegram.incoming import Incoming, classify
 from bot.telegram.render import (
     AnswerButton,
-    EditMarkup,
-    EditText,
     Outgoing,
     SendText,
-    SetCommands,
 )
 from bot.telegram.sending import Sender
 from flows import conversation, crisis, escalation, questions
@@ -457,60 +455,37 @@ class Dispatcher:
         self, session: AsyncSession, effect: Say, acting: Applying
     ) -> list[Outgoing]:
         assert acting.person is not None
-        return [self.say(acting.person, acting.step, effect)]
+        return [replies.say(self.host.renderer, acting.person, acting.step, effect)]
 
     async def _show_answer(
         self, session: AsyncSession, effect: ShowAnswer, acting: Applying
     ) -> list[Outgoing]:
-        incoming, person = acting.incoming, acting.person
-        if incoming is None or person is None:
+        if acting.incoming is None or acting.person is None:
             return []
-        if incoming.message_id is None or incoming.message_text is None:
-            return []
-        answer = self.host.renderer.text(person, effect.answer)
-        return [
-            EditText(
-                incoming.chat_id, incoming.message_id, f"{incoming.message_text}\n\n→ {answer}"
-            )
-        ]
+        return replies.show_answer(self.host.renderer, acting.person, acting.incoming, effect)
 
     async def _refresh_choices(
         self, session: AsyncSession, effect: RefreshChoices, acting: Applying
     ) -> list[Outgoing]:
         incoming, person = acting.incoming, acting.person
-        if incoming is None or person is None or incoming.message_id is None:
+        if incoming is None or person is None:
             return []
-        return [
-            EditMarkup(
-                incoming.chat_id,
-                incoming.message_id,
-                self.host.renderer.text(person, effect.text),
-                self.host.renderer.inline_keyboard(
-                    person.telegram_user_id,
-                    acting.step,
-                    effect.choices,
-                    effect.columns,
-                    person.locale,
-                ),
-            )
-        ]
+        return replies.refresh_choices(self.host.renderer, person, incoming, acting.step, effect)
 
     async def _notice(
         self, session: AsyncSession, effect: Notice, acting: Applying
     ) -> list[Outgoing]:
-        incoming, person = acting.incoming, acting.person
-        if incoming is None or person is None or not incoming.callback_query_id:
+        if acting.incoming is None or acting.person is None:
             return []
-        text = self.host.renderer.text(person, effect.text)
-        acting.answered = True
-        return [AnswerButton(incoming.callback_query_id, text[:190])]
+        out = replies.notice(self.host.renderer, acting.person, acting.incoming, effect)
+        acting.answered |= bool(out)
+        return out
 
     async def _refresh_commands(
         self, session: AsyncSession, effect: RefreshCommands, acting: Applying
     ) -> list[Outgoing]:
         assert acting.person is not None
-        person = acting.person
-        return [SetCommands(person.chat_id, Role(person.role), person.locale)]
+        return replies.refresh_commands(acting.person, effect)
 
     async def _forget_person(
         self, session: AsyncSession, effect: ForgetPerson, acting: Applying
@@ -530,18 +505,13 @@ class Dispatcher:
         if reply is None:
             return []
         text, choices = reply
-        return [self.say(person, acting.step, Say(text, choices))]
+        return [replies.say(self.host.renderer, person, acting.step, Say(text, choices))]
 
     @staticmethod
     def _callback_ack(incoming: Incoming, answered: bool) -> list[Outgoing]:
         if incoming.callback_query_id and not answered:
             return [AnswerButton(incoming.callback_query_id)]
         return []
-
-    def say(self, person: Person, step: int, say: Say) -> SendText:
-        return self.host.renderer.message(
-            person, say.text, say.choices, say.columns, step=step, menu=say.menu
-        )
 
     # -- people without a role ------------------------------------------------------------
 
