@@ -46,6 +46,7 @@ from bot.telegram.render import (
     SendText,
 )
 from bot.telegram.sending import Sender
+from bot.weekly import WeeklyCharts
 from flows import conversation, crisis, escalation, questions
 from flows.effects import (
     ForgetPerson,
@@ -78,7 +79,6 @@ class Applying(Acting):
 
     flow_row: FlowState | None = None
     incoming: Incoming | None = None
-    step: int = 0
     answered: bool = False
     reschedule: bool = False
 
@@ -95,6 +95,7 @@ class Dispatcher:
         self.sender = Sender(host, self.appliers, self.escalations)
         self.checkins = CheckIns(host, self.appliers, self.escalations)
         self.accounts = Accounts(host, self.appliers, self.escalations)
+        WeeklyCharts(host.translator, self.appliers)
         self.facts = FactLoaders(host.cipher)
         self.appliers.register(
             {
@@ -432,6 +433,7 @@ class Dispatcher:
             step += 1
         acting = Applying(person, now, flow_row=flow_row, incoming=incoming, step=step)
         outgoing = await self.appliers.apply(session, outcome.effects, acting)
+        outgoing += await acting.make_deferred()  # none on an update today: timers draw charts
         if not acting.forgotten:
             await people.store_snapshot(session, flow_row, outcome.snapshot, step)
             if acting.reschedule:
@@ -452,7 +454,7 @@ class Dispatcher:
         return []
 
     async def _say_effect(
-        self, session: AsyncSession, effect: Say, acting: Applying
+        self, session: AsyncSession, effect: Say, acting: Acting
     ) -> list[Outgoing]:
         assert acting.person is not None
         return [replies.say(self.host.renderer, acting.person, acting.step, effect)]
