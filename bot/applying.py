@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Person
+from bot.storage.models import FlowState, Person
+from bot.telegram.incoming import Incoming
 from bot.telegram.render import Outgoing
 from flows.effects import Effect
 from flows.timers import TimerEffect
@@ -41,6 +42,17 @@ class Acting:
         made = [await make() for make in self.deferred]
         self.deferred.clear()
         return made
+
+
+@dataclass
+class Applying(Acting):
+    """Applying one update's effects: the person, their flow row and what they did; whether
+    their tap was answered (a toast) and whether their schedule must be placed again."""
+
+    flow_row: FlowState | None = None
+    incoming: Incoming | None = None
+    answered: bool = False
+    reschedule: bool = False
 
 
 Applier = Callable[[AsyncSession, Any, Any], Awaitable[list[Outgoing]]]
