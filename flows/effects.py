@@ -1,4 +1,9 @@
-"""What a flow asks the shell to do. Effects are data; the shell applies them in order."""
+"""What a flow asks the shell to do. Effects are data; the shell applies them in order.
+
+Whom a message is for is never guessed: ``Say`` and the other effects of the first part
+are for the one person the event or due timer is about (there is exactly one), and every
+effect that reaches anyone else names them (``Tell(to=...)``, ``PostCard(to=...)``,
+``RelayTo(to=...)``); each is rendered in its reader's language."""
 
 from __future__ import annotations
 
