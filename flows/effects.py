@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 from flows.text import Text
+
+if TYPE_CHECKING:
+    from flows.escalation import Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,12 +208,10 @@ class ChangeCase:
 
 @dataclass(frozen=True, slots=True)
 class AddReason:
+    """Record one more reason for an escalation (a relative's own words are stored encrypted)."""
+
     case_id: int
-    source: str
-    tier: str
-    detail: tuple[tuple[str, object], ...] = ()
-    from_id: int | None = None
-    note: str = ""  # a relative's own words, stored encrypted
+    reason: Reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from bot.storage.db import Database
 from bot.storage.encrypted import FREE_TEXT
 from bot.storage.models import Base
 from tests.conftest import _truncate_postgres
-from tests.exact import ExactTranscript
+from tests.exact import ExactTranscript, FullStack
 from tests.harness import Harness, texts
 from tests.harness import Person as Chat
 from tests.test_transcripts import EXACT
@@ -116,7 +116,7 @@ async def test_nothing_typed_is_stored_readable(
 
     await harness.start()
     try:
-        assert await ExactTranscript.load(path).play(harness, False, scan) == []
+        assert await ExactTranscript.load(path).play(FullStack(harness), False, scan) == []
     finally:
         await harness.stop()
     assert not leaks, f"readable at rest: {sorted(leaks)}"
