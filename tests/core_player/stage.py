@@ -209,7 +209,8 @@ class CoreStage:
         if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
             replied = self.escalations.reply_case(person.chat_id, incoming.reply_to_message_id)
             event = replace(event, reply_case=replied, reply_unknown=replied is None)
-        # as the dispatcher: a crisis may just have opened an escalation, then look again
+        # As the dispatcher: what a crisis sent (``first``) is its sign that an escalation
+        # may just have been opened, so the case is looked for again.
         view = self._view(person, had_case or bool(first))
         outcome = conversation.handle(event, view, place.snapshot, self.host.rules)
         return first + self._apply(person, place, outcome, incoming, now)
