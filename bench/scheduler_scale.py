@@ -112,8 +112,9 @@ class SchedulerBench:
         # The bot's own scheduler, made as ``bot.app.build`` makes it, with a sender that
         # times itself.
         self.sender = TimedSender(self.services.scheduler.sender)
+        dispatcher = self.services.dispatcher
         self.scheduler = Scheduler(
-            self.services.host, self.services.dispatcher.escalations, self.sender
+            self.services.host, dispatcher.appliers, dispatcher.escalations, self.sender
         )
         return seconds
 

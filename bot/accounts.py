@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ReplyKeyboardRemove
 
 from bot import data_rights
-from bot.applying import Acting, Appliers
+from bot.applying import Acting, Appliers, Applying
 from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, Escalations
 from bot.host import Host
 from bot.storage import audit, people
 from bot.storage.models import FlowState, Person
 from bot.telegram.render import Outgoing, SendDocument, SendText
 from flows import crisis, escalation
-from flows.effects import Effect, EraseMe, ExportData
+from flows.effects import Effect, EraseMe, ExportData, ForgetPerson, UpdatePerson
 from flows.roles import Role
 from flows.text import N_, Msg, msg
 
@@ -32,7 +32,35 @@ class Accounts:
         self.host = host
         self.appliers = appliers
         self.escalations = escalations
-        appliers.register({ExportData: self._export_data, EraseMe: self._erase_me})
+        appliers.register(
+            {
+                UpdatePerson: self._update_person,
+                ForgetPerson: self._forget_person,
+                ExportData: self._export_data,
+                EraseMe: self._erase_me,
+            }
+        )
+
+    async def _update_person(
+        self, session: AsyncSession, effect: UpdatePerson, acting: Applying
+    ) -> list[Outgoing]:
+        """Their own settings; a change of when things reach them places their schedule again
+        once the update's effects are applied."""
+        assert acting.person is not None
+        people.apply_update(acting.person, effect, acting.now)
+        acting.reschedule |= effect.onboarded or any(
+            value is not None
+            for value in (effect.timezone, effect.checkin_time, effect.paused, effect.lesson_days)
+        )
+        return []
+
+    async def _forget_person(
+        self, session: AsyncSession, effect: ForgetPerson, acting: Applying
+    ) -> list[Outgoing]:
+        assert acting.person is not None and acting.flow_row is not None
+        acting.forgotten = True
+        await people.forget(session, acting.person, acting.flow_row)
+        return []
 
     async def _export_data(
         self, session: AsyncSession, effect: ExportData, acting: Acting

@@ -9,25 +9,50 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Person
+from bot.storage.models import FlowState, Person
+from bot.telegram.incoming import Incoming
 from bot.telegram.render import Outgoing
 from flows.effects import Effect
+from flows.timers import TimerEffect
 
 
 @dataclass
 class Acting:
-    """Who an effect is applied for (``None``: the clock), and when; ``forgotten`` once
-    an effect erased them (nothing more is saved for them)."""
+    """Who the effects are applied for (the person acting, or the person a due timer is
+    about; ``None``: an escalation's clock), and when.
+
+    ``step`` is the number new buttons carry; ``forgotten`` is set once an effect erased the
+    person (nothing more is saved for them); ``deferred`` holds messages too slow to make
+    while rows are locked (a chart to draw): the scheduler makes them once its transaction
+    is over."""
 
     person: Person | None
     now: datetime
+    step: int = 0
     forgotten: bool = False
+    deferred: list[Callable[[], Awaitable[Outgoing]]] = field(default_factory=list)
+
+    async def make_deferred(self) -> list[Outgoing]:
+        made = [await make() for make in self.deferred]
+        self.deferred.clear()
+        return made
+
+
+@dataclass
+class Applying(Acting):
+    """Applying one update's effects: the person, their flow row and what they did; whether
+    their tap was answered (a toast) and whether their schedule must be placed again."""
+
+    flow_row: FlowState | None = None
+    incoming: Incoming | None = None
+    answered: bool = False
+    reschedule: bool = False
 
 
 Applier = Callable[[AsyncSession, Any, Any], Awaitable[list[Outgoing]]]
@@ -54,11 +79,11 @@ class Appliers:
             table[effect_type] = function
 
     async def apply(
-        self, session: AsyncSession, effects: Sequence[Effect], acting: Acting
+        self, session: AsyncSession, effects: Sequence[Effect | TimerEffect], acting: Acting
     ) -> list[Outgoing]:
         """Each effect by its one applier, in order; an expander's effects take its place."""
         outgoing: list[Outgoing] = []
-        pending: deque[Effect] = deque(effects)
+        pending: deque[Effect | TimerEffect] = deque(effects)
         while pending:
             effect = pending.popleft()
             expand = self._expanders.get(type(effect))

@@ -4,6 +4,7 @@ the core decided, and looking at a finished day against the person's own baselin
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +13,11 @@ from bot.applying import Acting, Appliers
 from bot.escalations import Escalations
 from bot.host import Host
 from bot.storage import checkins, flag_store, safety_plans
+from bot.storage.models import Person
 from bot.telegram.render import Outgoing
 from flows import flags
 from flows.effects import FinishCheckin, RecordAnswer, RemoveSign, SavePlanSection, SaveSign
+from flows.timers import RaiseFlag
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ class CheckIns:
                 SaveSign: self._save_sign,
                 RemoveSign: self._remove_sign,
                 SavePlanSection: self._save_plan_section,
+                RaiseFlag: self._silence_flag,
             }
         )
 
@@ -59,11 +63,30 @@ class CheckIns:
         since = day - timedelta(days=window)
         history = (await checkins.records(session, [person.id], since))[person.id]
         hits = flags.evaluate(history, day, self.host.flag_rules)
-        raised = await flag_store.apply(session, person, hits, now, rules=flags.RULE_NAMES)
+        return await self._raise(session, person, hits, acting, flags.RULE_NAMES)
+
+    async def _silence_flag(
+        self, session: AsyncSession, effect: RaiseFlag, acting: Acting
+    ) -> list[Outgoing]:
+        """Days without a check-in, as the clock found them."""
+        assert acting.person is not None
+        return await self._raise(session, acting.person, [effect.hit], acting, {"silence"})
+
+    async def _raise(
+        self,
+        session: AsyncSession,
+        person: Person,
+        hits: Sequence[flags.FlagHit],
+        acting: Acting,
+        rules: Collection[str],
+    ) -> list[Outgoing]:
+        """Store the flags among ``rules`` (new ones raised, gone ones cleared); new ones bring
+        a peer worker in."""
+        raised = await flag_store.apply(session, person, hits, acting.now, rules=rules)
         if not raised:
             return []
         log.info("person %s: %d early-warning flag(s) raised", person.id, len(raised))
-        return await self.escalations.flags_raised(session, person, raised, now)
+        return await self.escalations.flags_raised(session, person, raised, acting.now)
 
     async def _save_sign(
         self, session: AsyncSession, effect: SaveSign, acting: Acting

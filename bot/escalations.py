@@ -667,14 +667,15 @@ class Escalations:
     async def _add_reason(
         self, session: AsyncSession, effect: AddReason, acting: Acting
     ) -> list[Outgoing]:
+        reason = effect.reason
         session.add(
             EscalationReason(
                 escalation_id=effect.case_id,
-                source=effect.source,
-                tier=effect.tier,
-                detail=dict(effect.detail),
-                note=self.host.cipher.encrypt(effect.note) if effect.note else None,
-                from_person_id=effect.from_id,
+                source=reason.source,
+                tier=reason.tier.value,
+                detail=dict(reason.detail),
+                note=self.host.cipher.encrypt(reason.note) if reason.note else None,
+                from_person_id=reason.from_id,
                 at=acting.now,
             )
         )
@@ -682,8 +683,8 @@ class Escalations:
             EscalationEvent(
                 escalation_id=effect.case_id,
                 kind="reason_added",
-                actor_id=effect.from_id,
-                detail={"source": effect.source},
+                actor_id=reason.from_id,
+                detail={"source": reason.source},
                 at=acting.now,
             )
         )

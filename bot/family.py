@@ -23,6 +23,7 @@ from flows.effects import (
 )
 from flows.family import concern_raised, scope_line
 from flows.text import N_, Msg, Text, msg
+from flows.timers import PracticeAsked
 
 
 class Family:
@@ -38,6 +39,7 @@ class Family:
                 RevokeFamilyLink: self._revoked,
                 LessonProgressed: self._lesson_progressed,
                 PracticeAnswer: self._practice,
+                PracticeAsked: self._practice_asked,
             }
         )
         appliers.register_expanders({RaiseConcern: self._concern})
@@ -145,4 +147,13 @@ class Family:
             row.practice_tried = effect.tried
         if effect.helped is not None:
             row.practice_helped = effect.helped
+        return []
+
+    async def _practice_asked(
+        self, session: AsyncSession, effect: PracticeAsked, acting: Acting
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        row = await session.get(LessonProgress, (acting.person.id, effect.lesson))
+        if row is not None:
+            row.practice_asked_at = acting.now
         return []

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.ext import ContextTypes
 
+from bot.applying import Acting, Appliers
 from bot.escalations import Escalations
 from bot.host import Host
-from bot.storage import checkins, flag_store
+from bot.storage import checkins
 from bot.storage.family_links import active_links as family_links
 from bot.storage.models import (
     CheckIn,
@@ -39,11 +40,8 @@ from bot.storage.models import (
 from bot.storage.people import view_of
 from bot.telegram.render import Outgoing
 from bot.telegram.sending import Sender
-from bot.weekly import weekly_photo
 from flows import flags, timers
-from flows.effects import Say
 from flows.escalation import HELD
-from flows.flags import DayRecord
 from flows.schedule import local_date
 from flows.timers import ESCALATION, FAMILY_SUMMARY, KINDS, LESSON, WEEKLY
 
@@ -79,20 +77,10 @@ class TickReport:
     claimed: int = 0
     sent: int = 0
     skipped: int = 0
-    flags: int = 0
     purged: int = 0
     outgoing: list[Outgoing] = field(default_factory=list)
-    # weekly charts to draw once the tick's transaction is over: whose, from what, which day
-    charts: list[tuple[Person, list[DayRecord], date]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Firing:
-    """A due row's person, while what the core decided for it is applied."""
-
-    person: Person
-    now: datetime
-    report: TickReport
+    # what the appliers left to make once the tick's transaction is over (weekly charts)
+    deferred: list[Acting] = field(default_factory=list)
 
 
 PURGE_EVERY = timedelta(hours=1)
@@ -186,20 +174,16 @@ async def purge_old(session: AsyncSession, now: datetime, retention_days: int) -
 class Scheduler:
     """Claims due rows and turns them into messages. Built once; ``tick`` runs periodically."""
 
-    def __init__(self, host: Host, escalations: Escalations, sender: Sender) -> None:
+    def __init__(
+        self, host: Host, appliers: Appliers, escalations: Escalations, sender: Sender
+    ) -> None:
         self.host = host
+        self.appliers = appliers  # the same registry that applies what updates decide
         self.escalations = escalations
         self.sender = sender
         self.db = host.db
         self.settings = host.settings
         self._last_purge: datetime | None = None
-        # One applier per effect the core's timers decide.
-        self._appliers: dict[type, Any] = {
-            Say: self._say,
-            timers.WeeklyChart: self._chart,
-            timers.PracticeAsked: self._practice_asked,
-            timers.RaiseFlag: self._raise_flag,
-        }
         self._draining = False
 
     async def tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -244,8 +228,8 @@ class Scheduler:
             async with self.db.transaction() as session:
                 report.purged = await purge_old(session, now, self.settings.retention_days)
             self._last_purge = now
-        for person, records, today in report.charts:
-            report.outgoing.append(await weekly_photo(self.host.translator, person, records, today))
+        for firing in report.deferred:
+            report.outgoing += await firing.make_deferred()
         report.sent = len(report.outgoing)
         await self.sender.send(bot, report.outgoing)
         return report
@@ -282,9 +266,10 @@ class Scheduler:
                 log.warning("schedule row of unknown kind %s dropped", row.kind)
             timed = timers.decide(due, self.host.timing)
             report.skipped += timed.held_back
-            applying = Firing(row.person, now, report)
-            for effect in timed.effects:
-                await self._appliers[type(effect)](session, applying, effect)
+            firing = Acting(row.person, now)
+            report.outgoing += await self.appliers.apply(session, timed.effects, firing)
+            if firing.deferred:
+                report.deferred.append(firing)
             if timed.due is None:
                 drops.append((row.person_id, row.kind))
             else:
@@ -392,30 +377,3 @@ class Scheduler:
             assert link.family_id is not None  # joined links only: they name the relative
             shared[link.family_id] = (*shared.get(link.family_id, ()), tuple(spans[link.client_id]))
         return shared
-
-    # -- applying what the core decided ------------------------------------------------------
-
-    async def _say(self, session: AsyncSession, due: Firing, effect: Say) -> None:
-        message = self.host.renderer.message(
-            due.person, effect.text, effect.choices, effect.columns
-        )
-        due.report.outgoing.append(message)
-
-    async def _chart(self, session: AsyncSession, due: Firing, effect: timers.WeeklyChart) -> None:
-        due.report.charts.append((due.person, list(effect.records), effect.today))
-
-    async def _practice_asked(
-        self, session: AsyncSession, due: Firing, effect: timers.PracticeAsked
-    ) -> None:
-        row = await session.get(LessonProgress, (due.person.id, effect.lesson))
-        if row is not None:
-            row.practice_asked_at = due.now
-
-    async def _raise_flag(
-        self, session: AsyncSession, due: Firing, effect: timers.RaiseFlag
-    ) -> None:
-        raised = await flag_store.apply(session, due.person, [effect.hit], due.now, {"silence"})
-        due.report.flags += len(raised)
-        due.report.outgoing += await self.escalations.flags_raised(
-            session, due.person, raised, due.now
-        )

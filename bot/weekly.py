@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 
 from babel.dates import format_skeleton
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.applying import Acting, Appliers
 from bot.charts import ChartDay, ChartLabels, render_chart
 from bot.i18n import Translator
 from bot.storage.models import Person
-from bot.telegram.render import SendPhoto
+from bot.telegram.render import Outgoing, SendPhoto
 from flows.flags import DayRecord
 from flows.text import N_, Msg, Raw, msg
+from flows.timers import WeeklyChart
 
 MOOD_TICKS = (
     N_("chart.mood.1"),
@@ -92,3 +96,20 @@ def chart_words(
         translator.render(msg(N_("chart.title_about"), client=alias), locale),
         translator.render(msg(N_("context.chart_caption"), client=alias), locale),
     )
+
+
+class WeeklyCharts:
+    """The applier of the clock's weekly chart. Drawing takes tens of milliseconds, so the
+    chart is made after the scheduler's transaction, not while its rows are locked."""
+
+    def __init__(self, translator: Translator, appliers: Appliers) -> None:
+        self.translator = translator
+        appliers.register({WeeklyChart: self._chart})
+
+    async def _chart(
+        self, session: AsyncSession, effect: WeeklyChart, acting: Acting
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        draw = partial(weekly_photo, self.translator, acting.person, effect.records, effect.today)
+        acting.deferred.append(draw)
+        return []

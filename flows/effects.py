@@ -1,11 +1,20 @@
-"""What a flow asks the shell to do. Effects are data; the shell applies them in order."""
+"""What a flow asks the shell to do. Effects are data; the shell applies them in order.
+
+Whom a message is for is never guessed: ``Say`` and the other effects of the first part
+are for the one person the event or due timer is about (there is exactly one), and every
+effect that reaches anyone else names them (``Tell(to=...)``, ``PostCard(to=...)``,
+``RelayTo(to=...)``); each is rendered in its reader's language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 from flows.text import Text
+
+if TYPE_CHECKING:
+    from flows.escalation import Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +208,10 @@ class ChangeCase:
 
 @dataclass(frozen=True, slots=True)
 class AddReason:
+    """Record one more reason for an escalation (a relative's own words are stored encrypted)."""
+
     case_id: int
-    source: str
-    tier: str
-    detail: tuple[tuple[str, object], ...] = ()
-    from_id: int | None = None
-    note: str = ""  # a relative's own words, stored encrypted
+    reason: Reason
 
 
 @dataclass(frozen=True, slots=True)

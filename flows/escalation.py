@@ -327,9 +327,7 @@ def add_reason(
             case = _with(case, tier=raised)
         else:
             Lifecycle.after(case.state, "add_reason")
-    effects.append(
-        AddReason(case.id, reason.source, tier.value, reason.detail, reason.from_id, reason.note)
-    )
+    effects.append(AddReason(case.id, reason))
     case = _with(case, reasons=(*case.reasons, reason.source))
     if opening.new or (case.state == "open" and tier is Tier.URGENT):
         effects += cards(case, roster, now)

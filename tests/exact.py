@@ -177,16 +177,6 @@ class ExactTranscript:
 
     async def play(
         self,
-        harness: Harness,
-        rewrite: bool,
-        after_each: Callable[[], Awaitable[None]] | None = None,
-    ) -> list[str]:
-        """Play every step on the whole bot; returns the differences (or rewrites the file
-        when ``rewrite``)."""
-        return await self.play_on(FullStack(harness), rewrite, after_each)
-
-    async def play_on(
-        self,
         stage: Stage,
         rewrite: bool,
         after_each: Callable[[], Awaitable[None]] | None = None,

@@ -1,6 +1,7 @@
-"""With encryption keys set, no free text anyone typed is stored readable: every transcript
-is played, then every column of every table — and, on SQLite, the database file and its
-write-ahead log byte for byte — is searched for each text the transcripts typed."""
+"""With encryption keys set, no free text anyone typed is stored readable: every scenario
+of the transcripts is played (in one of its languages), and after every step every column
+of every table — and, on SQLite, the database file and its write-ahead log byte for byte —
+is searched for each text the transcript typed."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from bot.storage.db import Database
 from bot.storage.encrypted import FREE_TEXT
 from bot.storage.models import Base
 from tests.conftest import _truncate_postgres
-from tests.exact import ExactTranscript
+from tests.exact import ExactTranscript, FullStack
 from tests.harness import Harness, texts
 from tests.harness import Person as Chat
 from tests.test_transcripts import EXACT
@@ -80,7 +81,28 @@ def _bytes(path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-@pytest.mark.parametrize("path", EXACT, ids=[p.stem for p in EXACT])
+def one_locale_per_scenario(paths: list[Path]) -> list[Path]:
+    """Each scenario once, its locale taken in turn (en, zh_Hans, zh_Hant, en, ...) so all
+    three are searched for: what is stored, and how, does not depend on the language (the
+    scenario's other locales store the same columns), but how a Chinese text looks in a JSON
+    column or the SQLite file does."""
+    scenarios: dict[str, list[Path]] = {}
+    for path in paths:
+        scenario = re.sub(r"_(en|zh_Hans|zh_Hant)$", "", path.stem)
+        scenarios.setdefault(scenario, []).append(path)
+    return [found[turn % len(found)] for turn, found in enumerate(scenarios.values())]
+
+
+SCANNED = one_locale_per_scenario(EXACT)
+
+
+def test_the_scan_covers_every_scenario_and_every_locale() -> None:
+    scenarios = {re.sub(r"_(en|zh_Hans|zh_Hant)$", "", p.stem) for p in EXACT}
+    assert len(SCANNED) == len(scenarios)
+    assert {p.stem.rsplit("_", 1)[-1] for p in SCANNED} >= {"en", "Hans", "Hant"}
+
+
+@pytest.mark.parametrize("path", SCANNED, ids=[p.stem for p in SCANNED])
 async def test_nothing_typed_is_stored_readable(
     path: Path, database_url: str, tmp_path: Path
 ) -> None:
@@ -116,7 +138,7 @@ async def test_nothing_typed_is_stored_readable(
 
     await harness.start()
     try:
-        assert await ExactTranscript.load(path).play(harness, False, scan) == []
+        assert await ExactTranscript.load(path).play(FullStack(harness), False, scan) == []
     finally:
         await harness.stop()
     assert not leaks, f"readable at rest: {sorted(leaks)}"

@@ -389,7 +389,7 @@ def test_a_crisis_added_to_an_open_escalation_raises_its_tier_and_sends_cards_ag
         tier="urgent",
         claim_due_at=NOW + timedelta(minutes=5),
     )
-    assert isinstance(effects[1], AddReason) and effects[1].tier == "urgent"
+    assert effects[1] == AddReason(1, Reason("crisis"))
     assert [e.to for e in effects if isinstance(e, PostCard)] == [LIN.id]
 
 

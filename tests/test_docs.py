@@ -85,3 +85,22 @@ def test_document_links_point_inside_the_repository() -> None:
             ):
                 broken.append(f"{page.name}: {target}")
     assert not broken, broken
+
+
+def test_the_feature_map_names_every_module_and_only_files_that_exist() -> None:
+    """docs/features.md answers "where is X?": a module it does not name, or a path that is
+    gone, sends a newcomer to the wrong place."""
+    text = (ROOT / "docs" / "features.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:bot|flows|tests)/[\w/.]+)`", text))
+    assert not [path for path in named if not (ROOT / path).exists()]
+    folders = tuple(path for path in named if path.endswith("/"))
+    modules = [
+        str(path.relative_to(ROOT))
+        for folder in ("bot", "flows")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if path.name != "__init__.py"
+    ]
+    unnamed = [
+        module for module in modules if module not in named and not module.startswith(folders)
+    ]
+    assert unnamed == []

@@ -53,7 +53,7 @@ async def _play(
 ) -> None:
     configure("DEBUG")
     with caplog.at_level(logging.DEBUG):
-        problems = await exact.play_on(stage, rewrite)
+        problems = await exact.play(stage, rewrite)
     assert not problems, "\n\n".join(problems)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     leaks = sorted(secret for secret in exact.typed_and_aliases() if secret in logged)
@@ -107,9 +107,9 @@ async def test_the_core_player_agrees_with_the_whole_bot(path: Path) -> None:
     exact = ExactTranscript.load(path)
     if path.stem in WHOLE_BOT_ONLY:
         with pytest.raises(Unplayable, match=WHOLE_BOT_ONLY[path.stem]):
-            await exact.play_on(stage, rewrite=False)
+            await exact.play(stage, rewrite=False)
         return
-    assert await exact.play_on(stage, rewrite=False) == []
+    assert await exact.play(stage, rewrite=False) == []
 
 
 def _unreviewed_copy(original: Path, folder: Path) -> Path:
@@ -131,7 +131,7 @@ async def test_exact_transcripts_are_regenerated_as_reviewed(tmp_path: Path) -> 
     original = next(p for p in FULL if p.name == "escalation_en.txt")
     copy = _unreviewed_copy(original, tmp_path)
     try:
-        assert await ExactTranscript.load(copy).play(harness, rewrite=True) == []
+        assert await ExactTranscript.load(copy).play(FullStack(harness), rewrite=True) == []
     finally:
         await harness.stop()
     assert copy.read_text(encoding="utf-8") == original.read_text(encoding="utf-8")
@@ -143,5 +143,5 @@ async def test_core_transcripts_are_regenerated_as_reviewed(tmp_path: Path) -> N
     await stage.start()
     original = next(p for p in CORE if p.name == "checkin_en.txt")
     copy = _unreviewed_copy(original, tmp_path)
-    assert await ExactTranscript.load(copy).play_on(stage, rewrite=True) == []
+    assert await ExactTranscript.load(copy).play(stage, rewrite=True) == []
     assert copy.read_text(encoding="utf-8") == original.read_text(encoding="utf-8")

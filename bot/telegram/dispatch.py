@@ -7,12 +7,10 @@ being down) live here once, not in each feature.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +18,7 @@ from telegram import Bot, ChatMember, Update
 from telegram.ext import ContextTypes
 
 from bot.accounts import Accounts
-from bot.applying import Acting, Appliers
+from bot.applying import Appliers, Applying
 from bot.checkin import CheckIns
 from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, CaseChanged, Escalations
 from bot.facts import Asking, FactLoaders
@@ -28,13 +26,12 @@ from bot.family import Family
 from bot.host import Host
 from bot.i18n import locale_for_language_code, region_for_language_code
 from bot.invites import redeem
-from bot.storage import people, safety_plans
-from bot.storage.encrypted import encrypt_many
+from bot.safety.crisis_path import ASSESSED_ROLES, CrisisPath
+from bot.storage import people
 from bot.storage.family_links import joined as family_joined
 from bot.storage.models import (
     FlowState,
     Person,
-    RiskEvent,
 )
 from bot.storage.schedules import reschedule
 from bot.telegram import replies
@@ -46,16 +43,10 @@ from bot.telegram.render import (
     SendText,
 )
 from bot.telegram.sending import Sender
+from bot.weekly import WeeklyCharts
 from flows import conversation, crisis, escalation, questions
 from flows.effects import (
-    ForgetPerson,
-    Notice,
-    RefreshChoices,
-    RefreshCommands,
     Say,
-    ShowAnswer,
-    ShowCrisisReply,
-    UpdatePerson,
 )
 from flows.engine import Outcome
 from flows.people import Event, PersonView
@@ -65,22 +56,9 @@ from flows.text import N_, Lines, Msg, Text
 
 log = logging.getLogger(__name__)
 
-CRISIS_LOOKUP_SECONDS = 2.0
-ASSESSED_ROLES = SUBJECT_ROLES
 ATTEMPTS = 3  # an update whose rows another transaction changed meanwhile is handled again
 # PostgreSQL's "deadlock detected" and "could not serialize": nothing was written, try again.
 RETRYABLE_SQLSTATES = ("40P01", "40001")
-
-
-@dataclass
-class Applying(Acting):
-    """Applying one update's effects: the person, their flow row and what they did."""
-
-    flow_row: FlowState | None = None
-    incoming: Incoming | None = None
-    step: int = 0
-    answered: bool = False
-    reschedule: bool = False
 
 
 class Dispatcher:
@@ -95,19 +73,10 @@ class Dispatcher:
         self.sender = Sender(host, self.appliers, self.escalations)
         self.checkins = CheckIns(host, self.appliers, self.escalations)
         self.accounts = Accounts(host, self.appliers, self.escalations)
+        self.crisis = CrisisPath(host, self.appliers, self.escalations, self.family)
+        WeeklyCharts(host.translator, self.appliers)
         self.facts = FactLoaders(host.cipher)
-        self.appliers.register(
-            {
-                UpdatePerson: self._update_person,
-                Say: self._say_effect,
-                ShowAnswer: self._show_answer,
-                RefreshChoices: self._refresh_choices,
-                Notice: self._notice,
-                RefreshCommands: self._refresh_commands,
-                ForgetPerson: self._forget_person,
-                ShowCrisisReply: self._show_crisis_reply,
-            }
-        )
+        replies.Replies(host, self.appliers)
 
     # -- entry point -------------------------------------------------------------------
 
@@ -122,7 +91,9 @@ class Dispatcher:
         if risk is not None and risk.level is Level.CRISIS:
             # Safety first: the crisis reply goes out before anything is stored or decided.
             about_others = "third_party" in risk.categories
-            await self.sender.send(context.bot, await self._crisis_reply(incoming, about_others))
+            await self.sender.send(
+                context.bot, await self.crisis.first_reply(incoming, about_others)
+            )
         try:
             outgoing = await self._process_on_a_live_connection(incoming, risk)
         except (
@@ -167,112 +138,8 @@ class Dispatcher:
         if crisis_sent:
             return []  # the crisis reply already told them where to get help now
         if incoming.kind == "command" and incoming.command == "sos":
-            return self._sos_without_a_person(incoming)  # the numbers need no database
+            return self.crisis.sos_without_a_person(incoming)  # the numbers need no database
         return [SendText(incoming.chat_id, text)]
-
-    # -- the numbers and the crisis reply ------------------------------------------------
-
-    def _sos_without_a_person(self, incoming: Incoming) -> list[Outgoing]:
-        """/sos from someone without a role, or while the database is failing: the numbers
-        for their language code's region."""
-        locale = locale_for_language_code(incoming.language_code, self.host.settings.default_locale)
-        numbers = self.host.lines.numbers_for(region_for_language_code(incoming.language_code))
-        text, _ = crisis.sos(numbers, crisis.Audience.AT_RISK)
-        return [SendText(incoming.chat_id, self.host.translator.render(text, locale))]
-
-    async def _crisis_reply(self, incoming: Incoming, about_others: bool) -> list[Outgoing]:
-        """Built from what can be read in a moment; from the language code alone if not."""
-        locale = locale_for_language_code(incoming.language_code, self.host.settings.default_locale)
-        facts = await self._crisis_facts(
-            incoming.user_id, locale, region_for_language_code(incoming.language_code), about_others
-        )
-        reply = crisis.first_reply(facts)
-        if reply is None:
-            return []
-        text, choices = reply
-        markup = (
-            self.host.renderer.inline_keyboard(incoming.user_id, 0, choices, 1, facts.locale)
-            if choices
-            else None
-        )
-        return [SendText(incoming.chat_id, self.host.translator.render(text, facts.locale), markup)]
-
-    async def _crisis_facts(
-        self, user_id: int | None, locale: str, region: str | None, about_others: bool
-    ) -> crisis.CrisisFacts:
-        """Who wrote (their region, role, safety plan), whether a worker holds their chat or
-        anyone is on duty — or, if the database does not answer within two seconds, only
-        what the language code says (and no promise of a person)."""
-        facts = crisis.CrisisFacts(
-            crisis.Audience.AT_RISK,
-            locale,
-            self.host.lines.numbers_for(region),
-            after_hours_note=self.host.settings.after_hours_note,
-            now=self.host.clock(),
-        )
-        if user_id is None:
-            return facts
-        try:
-            async with asyncio.timeout(CRISIS_LOOKUP_SECONDS), self.host.db.sessions() as session:
-                person = await session.scalar(
-                    select(Person).where(Person.telegram_user_id == user_id)
-                )
-                if person is None:
-                    return facts
-                return await self._facts_of(session, person, facts, about_others)
-        except Exception as exc:  # any failure here must not delay the reply
-            log.warning("crisis reply without stored details: %s", type(exc).__name__)
-            return facts
-
-    async def _facts_of(
-        self,
-        session: AsyncSession,
-        person: Person,
-        facts: crisis.CrisisFacts,
-        about_others: bool,
-    ) -> crisis.CrisisFacts:
-        audience = (
-            crisis.Audience.STAFF
-            if person.role in STAFF_ROLES
-            else crisis.Audience.RELATIVE
-            if person.role == Role.FAMILY.value and about_others
-            else crisis.Audience.AT_RISK
-        )
-        # Staff are not sent the crisis reply, so their own safety plan is not read for it.
-        plan = (
-            {}
-            if audience is crisis.Audience.STAFF
-            else await safety_plans.load(session, person.id, self.host.cipher)
-        )
-        numbers = facts.numbers
-        if person.region is not None:
-            numbers = self.host.lines.numbers_for(person.region)
-        worker = await self.escalations.holder_alias(session, person.id)
-        return replace(
-            facts,
-            audience=audience,
-            locale=person.locale,
-            numbers=numbers,
-            helpers=plan.get("helpers"),
-            professionals=plan.get("professionals"),
-            help=await self._who_answers(session, person, worker),
-            worker=worker,
-            last_alert=await session.scalar(
-                select(func.max(RiskEvent.at)).where(
-                    RiskEvent.person_id == person.id, RiskEvent.level == "crisis"
-                )
-            ),
-        )
-
-    async def _who_answers(
-        self, session: AsyncSession, person: Person, worker: str | None
-    ) -> crisis.Help:
-        if worker:
-            return crisis.Help.WITH_WORKER
-        if person.role not in ASSESSED_ROLES:
-            return crisis.Help.UNKNOWN  # nothing is opened for staff
-        roster = await self.escalations.roster(session)
-        return crisis.Help.ASKING if roster.on_duty else crisis.Help.NOBODY_ON_DUTY
 
     # -- one update, one transaction ----------------------------------------------------
 
@@ -315,7 +182,7 @@ class Dispatcher:
                 person.chat_id = incoming.chat_id
             first: list[Outgoing] = []
             if risk is not None and risk.level is not Level.NONE and person.role in ASSESSED_ROLES:
-                first = await self._risk(session, person, risk, now, incoming.text)
+                first = await self.crisis.record(session, person, risk, now, incoming.text)
             event_or_reply = event_for(
                 incoming,
                 self.host.renderer,
@@ -348,48 +215,6 @@ class Dispatcher:
             )
             applied = await self._apply(session, person, flow_row, outcome, incoming, now)
             return first + applied
-
-    async def _risk(
-        self, session: AsyncSession, person: Person, risk: Assessment, now: datetime, text: str
-    ) -> list[Outgoing]:
-        """Record what was found (never the message itself) and bring a person in."""
-        session.add(
-            RiskEvent(
-                person_id=person.id,
-                level=risk.level.value,
-                categories=list(risk.categories),
-                matched=encrypt_many(self.host.cipher, list(risk.matched)),
-                at=now,
-            )
-        )
-        log.info(
-            "person %s: %s language (%s; found by %s)",
-            person.id,
-            risk.level.value,
-            ",".join(risk.categories),
-            "+".join(risk.layers) or "lexicon",
-        )
-        if risk.level is not Level.CRISIS:
-            return []
-        detail: tuple[tuple[str, object], ...] = (
-            ("categories", list(risk.categories)),
-            ("layers", list(risk.layers)),
-        )
-        subject = person
-        if person.role == Role.FAMILY.value and "third_party" in risk.categories:
-            # A relative reporting danger now: the escalation is about the relative they are
-            # linked to (when that client shares alerts), urgent, and says who raised it.
-            subject = await self.family.linked_client(session, person) or person
-        reason = (
-            # their words go with it (encrypted; gone when they erase their data)
-            escalation.Reason(
-                "family_danger", (*detail, ("about", "relative")), person.id, text[:2000]
-            )
-            if subject is not person
-            else escalation.Reason("crisis", detail)
-        )
-        _, effects = await self.escalations.raise_for(session, subject, reason, now)
-        return await self.appliers.apply(session, effects, Acting(person, now))
 
     async def _view(self, session: AsyncSession, person: Person, has_case: bool) -> PersonView:
         """What the flows may know of the person: a staff member's desk; the escalation about
@@ -432,80 +257,12 @@ class Dispatcher:
             step += 1
         acting = Applying(person, now, flow_row=flow_row, incoming=incoming, step=step)
         outgoing = await self.appliers.apply(session, outcome.effects, acting)
+        outgoing += await acting.make_deferred()  # none on an update today: timers draw charts
         if not acting.forgotten:
             await people.store_snapshot(session, flow_row, outcome.snapshot, step)
             if acting.reschedule:
                 await reschedule(session, person, now, self.host.timing)
         return [*self._callback_ack(incoming, acting.answered), *outgoing]
-
-    # -- appliers: the person acting -----------------------------------------------------------
-
-    async def _update_person(
-        self, session: AsyncSession, effect: UpdatePerson, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        people.apply_update(acting.person, effect, acting.now)
-        acting.reschedule |= effect.onboarded or any(
-            value is not None
-            for value in (effect.timezone, effect.checkin_time, effect.paused, effect.lesson_days)
-        )
-        return []
-
-    async def _say_effect(
-        self, session: AsyncSession, effect: Say, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        return [replies.say(self.host.renderer, acting.person, acting.step, effect)]
-
-    async def _show_answer(
-        self, session: AsyncSession, effect: ShowAnswer, acting: Applying
-    ) -> list[Outgoing]:
-        if acting.incoming is None or acting.person is None:
-            return []
-        return replies.show_answer(self.host.renderer, acting.person, acting.incoming, effect)
-
-    async def _refresh_choices(
-        self, session: AsyncSession, effect: RefreshChoices, acting: Applying
-    ) -> list[Outgoing]:
-        incoming, person = acting.incoming, acting.person
-        if incoming is None or person is None:
-            return []
-        return replies.refresh_choices(self.host.renderer, person, incoming, acting.step, effect)
-
-    async def _notice(
-        self, session: AsyncSession, effect: Notice, acting: Applying
-    ) -> list[Outgoing]:
-        if acting.incoming is None or acting.person is None:
-            return []
-        out = replies.notice(self.host.renderer, acting.person, acting.incoming, effect)
-        acting.answered |= bool(out)
-        return out
-
-    async def _refresh_commands(
-        self, session: AsyncSession, effect: RefreshCommands, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        return replies.refresh_commands(acting.person, effect)
-
-    async def _forget_person(
-        self, session: AsyncSession, effect: ForgetPerson, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None and acting.flow_row is not None
-        acting.forgotten = True
-        await people.forget(session, acting.person, acting.flow_row)
-        return []
-
-    async def _show_crisis_reply(
-        self, session: AsyncSession, effect: ShowCrisisReply, acting: Applying
-    ) -> list[Outgoing]:
-        assert acting.person is not None
-        person = acting.person
-        base = await self._crisis_facts(None, person.locale, person.region, effect.about_others)
-        reply = crisis.first_reply(await self._facts_of(session, person, base, effect.about_others))
-        if reply is None:
-            return []
-        text, choices = reply
-        return [replies.say(self.host.renderer, person, acting.step, Say(text, choices))]
 
     @staticmethod
     def _callback_ack(incoming: Incoming, answered: bool) -> list[Outgoing]:
@@ -527,7 +284,7 @@ class Dispatcher:
                 return await self._welcome(session, incoming, Role(invite.role), invite.id, now)
             reason = N_("access.invite_invalid")
         elif command == "sos":
-            return self._sos_without_a_person(incoming)
+            return self.crisis.sos_without_a_person(incoming)
         else:
             reason = N_("access.invite_only")
         answer: Text = Msg(reason)

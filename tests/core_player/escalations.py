@@ -380,14 +380,15 @@ class Escalations:
         return []
 
     def _add_reason(self, effect: AddReason, turn: Turn) -> list[Outgoing]:
+        reason = effect.reason
         self.memory.reasons.append(
             ReasonRow(
                 effect.case_id,
-                effect.source,
-                effect.tier,
-                dict(effect.detail),
-                effect.note,
-                effect.from_id,
+                reason.source,
+                reason.tier.value,
+                dict(reason.detail),
+                reason.note,
+                reason.from_id,
                 turn.now,
             )
         )
