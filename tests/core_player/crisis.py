@@ -1,21 +1,16 @@
-"""The crisis path, in memory: the crisis reply that goes out before anything else, and
-crisis language bringing a person in (``bot.telegram.dispatch``).
-
-The dispatcher keeps two rules of its own that the core player takes from ``flows`` instead
-(``flows.crisis.audience`` and ``who_answers``, ``flows.escalation.crisis_reason``): whom the
-crisis reply is written for and what it promises, and what a relative's crisis language is a
-reason about. The lookups around them are the dispatcher's, done in memory.
-"""
+"""The crisis path, in memory (``bot.safety.crisis_path``): the crisis reply that goes out
+before anything else, and crisis language bringing a person in. What the reply rests on is
+looked up in memory; ``known_facts`` and ``reply_to`` (the shell's) and ``flows`` decide and
+render."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.i18n import locale_for_language_code, region_for_language_code
+from bot.safety.crisis_path import known_facts, reply_to
 from bot.storage.models import Person as PersonRow
 from bot.telegram import replies
 from bot.telegram.incoming import Incoming
-from bot.telegram.render import Outgoing, SendText
+from bot.telegram.render import Outgoing
 from flows import crisis, escalation
 from flows.crisis import Audience, CrisisFacts
 from flows.effects import Effect, Say, ShowCrisisReply
@@ -41,25 +36,14 @@ class Crisis:
         )
 
     def reply(self, incoming: Incoming, about_others: bool) -> list[Outgoing]:
-        """The crisis reply, sent before the update is handled (``Dispatcher._crisis_reply``)."""
+        """The crisis reply, sent before the update is handled (``CrisisPath.first_reply``)."""
         settings = self.host.settings
         locale = locale_for_language_code(incoming.language_code, settings.default_locale)
-        region = region_for_language_code(incoming.language_code)
-        facts = self._facts(locale, region)
+        facts = self._facts(locale, region_for_language_code(incoming.language_code))
         person = self.memory.people.get(incoming.user_id)
         if person is not None:
             facts = self._facts_of(person, facts, about_others)
-        reply = crisis.first_reply(facts)
-        if reply is None:
-            return []
-        text, choices = reply
-        markup = (
-            self.host.renderer.inline_keyboard(incoming.user_id, 0, choices, 1, facts.locale)
-            if choices
-            else None
-        )
-        rendered = self.host.translator.render(text, facts.locale)
-        return [SendText(incoming.chat_id, rendered, markup)]
+        return reply_to(self.host.renderer, incoming, facts)
 
     def _facts(self, locale: str, region: str | None) -> CrisisFacts:
         return CrisisFacts(
@@ -71,40 +55,32 @@ class Crisis:
         )
 
     def _facts_of(self, person: PersonRow, facts: CrisisFacts, about_others: bool) -> CrisisFacts:
-        role = Role(person.role)
-        audience = crisis.audience(role, about_others)
-        plan = {} if audience is Audience.STAFF else self.checkins.plan(person.id)
-        numbers = facts.numbers
-        if person.region is not None:
-            numbers = self.host.lines.numbers_for(person.region)
-        worker = self.escalations.holder_alias(person.id)
-        on_duty = bool(self.escalations.roster().on_duty)
-        return replace(
+        staff = crisis.audience(Role(person.role), about_others) is Audience.STAFF
+        return known_facts(
             facts,
-            audience=audience,
-            locale=person.locale,
-            numbers=numbers,
-            helpers=plan.get("helpers"),
-            professionals=plan.get("professionals"),
-            help=crisis.who_answers(role, worker, on_duty),
-            worker=worker,
-            last_alert=self.memory.crisis_at.get(person.id),
+            person,
+            about_others,
+            self.host.lines,
+            {} if staff else self.checkins.plan(person.id),
+            self.escalations.holder_alias(person.id),
+            bool(self.escalations.roster().on_duty),
+            self.memory.crisis_at.get(person.id),
         )
 
     def risk(self, person: PersonRow, risk: Assessment, text: str) -> tuple[Effect, ...]:
         """Crisis language is remembered (the next crisis reply looks at when) and brings a
-        person in (``Dispatcher._risk``): about the person, or about the client a relative
-        is linked to."""
+        person in (``CrisisPath.record``): about the person, or about the client a relative
+        reporting danger is linked to."""
         now = self.host.clock()
         if risk.level is not Level.CRISIS:
             return ()
         self.memory.crisis_at[person.id] = now
-        subject = None
-        if person.role == Role.FAMILY.value and "third_party" in risk.categories:
-            subject = self.family.linked_client(person)
-        relative = person.id if subject is not None else None
+        subject, about_others = person, "third_party" in risk.categories
+        if crisis.audience(Role(person.role), about_others) is Audience.RELATIVE:
+            subject = self.family.linked_client(person) or person
+        relative = person.id if subject is not person else None
         reason = escalation.crisis_reason(risk.categories, risk.layers, relative, text)
-        return self.escalations.raise_for(subject or person, reason, now)[1]
+        return self.escalations.raise_for(subject, reason, now)[1]
 
     def _show_crisis_reply(self, effect: ShowCrisisReply, turn: Turn) -> list[Outgoing]:
         """Someone said yes when asked, or a relative ticked "talking about death"."""
