@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 import zoneinfo
-from datetime import time
+from datetime import time, timedelta
 from enum import StrEnum
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flows.escalation import CaseRules, Tier
 from flows.flags import FlagRules
 from flows.schedule import LESSON_DAYS
 
@@ -191,6 +192,19 @@ class Settings(BaseSettings):
             return FlagRules.from_mapping(data)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"TONGBAN_FLAG_RULES_FILE: {exc}") from exc
+
+    def case_rules(self) -> CaseRules:
+        """The service levels escalations are held to."""
+        return CaseRules(
+            claim_within={
+                Tier.URGENT: timedelta(minutes=self.sla_urgent_minutes),
+                Tier.SAME_DAY: timedelta(minutes=self.sla_same_day_minutes),
+                Tier.ROUTINE: timedelta(minutes=self.sla_routine_minutes),
+            },
+            reply_within=timedelta(minutes=self.reply_reminder_minutes),
+            max_active=self.max_active_chats,
+            after_hours_note=self.after_hours_note,
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -3,8 +3,10 @@ matters), hand them to ``flows.escalation`` / ``flows.desk``, and apply what com
 
 Nothing here decides who may do what or who receives a message: that is the core's. This
 module turns rows into ``Case``/``Desk``/``Party`` facts, opens an escalation race-free,
-carries out each escalation effect (one applier per effect type), and renders the context
-card a worker reads when a chat reaches them.
+and carries out each escalation effect (one applier per effect type). What an applier
+renders or writes without a session (``case_of``, ``case_values``, ``next_clock``,
+``relayed``; the context card, ``bot.context_card``) is a plain function the core player
+shares.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.applying import Acting, Appliers
+from bot.context_card import NOTES_SHOWN, ClientRecord, Context, NoteSeen, ReasonSeen, card_for
 from bot.host import Host
+from bot.safety.crisis import CrisisLines
 from bot.storage import audit, checkins, safety_plans
 from bot.storage.family_links import active_links
 from bot.storage.models import (
@@ -40,11 +44,11 @@ from bot.storage.models import (
 )
 from bot.telegram.render import (
     CardTag,
-    CaseTag,
     CopyMessage,
     EditText,
     Outgoing,
     RelayTag,
+    Renderer,
     SendText,
 )
 from bot.weekly import weekly_photo
@@ -67,11 +71,10 @@ from flows.effects import (
     StaffRequest,
     Tell,
 )
-from flows.escalation import HELD, LEFT, SOURCE_LABELS, TIER_LABELS, Case, Party, Tier
-from flows.family import CONCERN_SIGNS
+from flows.escalation import HELD, LEFT, Case, Party, Tier
 from flows.roles import STAFF, Role
 from flows.schedule import local_date
-from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, Text, msg
+from flows.text import Text
 from flows.timers import ESCALATION
 
 log = logging.getLogger(__name__)
@@ -90,20 +93,57 @@ def party(person: Person) -> Party:
     return Party(person.id, Role(person.role), person.alias or "?", person.locale)
 
 
+def case_of(
+    esc: Escalation,
+    subject: Person,
+    holder: Person | None,
+    due: datetime | None,
+    reasons: tuple[str, ...],
+    lines: CrisisLines,
+) -> Case:
+    """An escalation row as the core sees it: its people as parties, and its one clock as
+    the claim clock while it is open or the reply clock while a worker holds it."""
+    return Case(
+        id=esc.id,
+        ref=esc.ref,
+        subject=replace(
+            party(subject), emergency=crisis.emergency_inline(lines.numbers_for(subject.region))
+        ),
+        state=esc.state,
+        tier=Tier(esc.tier),
+        opened_at=esc.opened_at,
+        holder=party(holder) if holder is not None else None,
+        reminders=esc.reminders,
+        claim_due_at=due if esc.state == "open" else None,
+        reply_due_at=due if esc.state in HELD else None,
+        reasons=reasons,
+    )
+
+
+def relayed(
+    renderer: Renderer, effect: RelayTo, recipient: Person, sender: Person
+) -> list[Outgoing]:
+    """A message passed on within an escalation, in its recipient's language, tagged so its
+    sender gets the confirmation (or hears it failed) and a worker's reply to it is routed:
+    the text, or the line above a copied photo or voice note and then the copy."""
+    to_worker = recipient.role in STAFF_ROLES
+    confirm = renderer.text(sender, effect.confirm) if effect.confirm is not None else None
+    tag = RelayTag(effect.case_id, sender.chat_id, sender.locale, to_worker, confirm)
+    text = renderer.text(recipient, effect.text)
+    if effect.copy_of is None:
+        return [SendText(recipient.chat_id, text, tag=tag)]
+    header_tag = RelayTag(effect.case_id, sender.chat_id, sender.locale, to_worker)
+    return [
+        SendText(recipient.chat_id, text, tag=header_tag),
+        CopyMessage(recipient.chat_id, sender.chat_id, effect.copy_of, tag=tag),
+    ]
+
+
 class Escalations:
     def __init__(self, host: Host, appliers: Appliers) -> None:
         self.host = host
         self.settings = host.settings
-        self.rules = escalation.CaseRules(
-            claim_within={
-                Tier.URGENT: timedelta(minutes=self.settings.sla_urgent_minutes),
-                Tier.SAME_DAY: timedelta(minutes=self.settings.sla_same_day_minutes),
-                Tier.ROUTINE: timedelta(minutes=self.settings.sla_routine_minutes),
-            },
-            reply_within=timedelta(minutes=self.settings.reply_reminder_minutes),
-            max_active=self.settings.max_active_chats,
-            after_hours_note=self.settings.after_hours_note,
-        )
+        self.rules = self.settings.case_rules()
         appliers.register(
             {
                 Tell: self._tell,
@@ -167,22 +207,7 @@ class Escalations:
             ).all():
                 sources.setdefault(escalation_id, []).append(source)
         return [
-            Case(
-                id=esc.id,
-                ref=esc.ref,
-                subject=replace(
-                    party(subject),
-                    emergency=crisis.emergency_inline(self.host.lines.numbers_for(subject.region)),
-                ),
-                state=esc.state,
-                tier=Tier(esc.tier),
-                opened_at=esc.opened_at,
-                holder=party(holder) if holder is not None else None,
-                reminders=esc.reminders,
-                claim_due_at=due if esc.state == "open" else None,
-                reply_due_at=due if esc.state in HELD else None,
-                reasons=tuple(sources.get(esc.id, ())),
-            )
+            case_of(esc, subject, holder, due, tuple(sources.get(esc.id, ())), self.host.lines)
             for esc, subject, holder, due in rows
         ]
 
@@ -590,7 +615,7 @@ class Escalations:
     async def _change(
         self, session: AsyncSession, effect: ChangeCase, acting: Acting
     ) -> list[Outgoing]:
-        values = self._values(effect)
+        values = case_values(effect)
         holder = (
             Escalation.claimed_by.is_(None)
             if effect.expect_holder is None
@@ -610,8 +635,8 @@ class Escalations:
         if changed is None:
             log.info("escalation %s changed meanwhile; handling the update again", effect.case_id)
             raise CaseChanged(effect.case_id)
-        clock = _next_clock(effect)
-        if not isinstance(clock, _Unchanged):
+        clock = next_clock(effect)
+        if not isinstance(clock, Unchanged):
             await _set_clock(session, int(changed), clock)
         # Every change is in the log, but of the worker's messages only the first reply.
         if effect.change != "reply" or effect.was == "claimed":
@@ -638,25 +663,6 @@ class Escalations:
                 delete(QueuedMessage).where(QueuedMessage.escalation_id == effect.case_id)
             )
         return []
-
-    @staticmethod
-    def _values(effect: ChangeCase) -> dict[str, Any]:
-        """The columns one lifecycle change writes (its new state from the machine)."""
-        dest = escalation.Lifecycle.dest(effect.change)
-        values: dict[str, Any] = {} if dest is None else {"state": dest}
-        if effect.change in ("claim", "assign", "transfer"):
-            values.update(claimed_by=effect.holder_id, claimed_at=effect.at, reminders=0)
-        elif effect.change == "reply":
-            values.update(reminders=0)
-        elif effect.change == "release":
-            values.update(claimed_by=None, reminders=0)
-        elif effect.change == "resolve":
-            values.update(resolved_at=effect.at, outcome=effect.outcome)
-        elif effect.change == "add_reason":
-            values["tier"] = effect.tier
-        elif effect.change == "overdue":
-            values["reminders"] = Escalation.reminders + 1
-        return values
 
     async def _add_reason(
         self, session: AsyncSession, effect: AddReason, acting: Acting
@@ -723,17 +729,7 @@ class Escalations:
         sender = await self._person(session, effect.sender_id)
         if recipient is None or sender is None:
             return []
-        to_worker = recipient.role in STAFF_ROLES
-        confirm = self._render(sender, effect.confirm) if effect.confirm is not None else None
-        tag = RelayTag(effect.case_id, sender.chat_id, sender.locale, to_worker, confirm)
-        text = self._render(recipient, effect.text)
-        if effect.copy_of is None:
-            return [SendText(recipient.chat_id, text, tag=tag)]
-        header_tag = RelayTag(effect.case_id, sender.chat_id, sender.locale, to_worker)
-        return [
-            SendText(recipient.chat_id, text, tag=header_tag),
-            CopyMessage(recipient.chat_id, sender.chat_id, effect.copy_of, tag=tag),
-        ]
+        return relayed(self.host.renderer, effect, recipient, sender)
 
     async def _queue_message(
         self, session: AsyncSession, effect: QueueMessage, acting: Acting
@@ -762,17 +758,13 @@ class Escalations:
     async def _show_context(
         self, session: AsyncSession, effect: ShowContext, acting: Acting
     ) -> list[Outgoing]:
-        """What the worker needs to start well: reasons, the last week, signs, plan, notes."""
+        """What the worker needs to start well (``bot.context_card``), and a client's chart."""
         worker = await self._person(session, effect.to)
         esc = await session.get(Escalation, effect.case_id)
         subject = await self._person(session, esc.subject_id) if esc is not None else None
         if worker is None or esc is None or subject is None:
             return []
-        now = acting.now
         audit.record(session, worker, "view_context", subject.id)
-        case_label = Case(
-            esc.id, esc.ref, party(subject), esc.state, Tier(esc.tier), esc.opened_at
-        ).label
         reasons = (
             await session.scalars(
                 select(EscalationReason)
@@ -780,37 +772,22 @@ class Escalations:
                 .order_by(EscalationReason.id)
             )
         ).all()
-        lines: list[Msg | Raw] = [
-            msg(
-                N_("context.header"),
-                case=case_label,
-                language=Raw(LANGUAGE_NAMES.get(subject.locale, subject.locale)),
-                tier=Msg(TIER_LABELS[Tier(esc.tier)]),
-            ),
-        ]
-        for reason in reasons:
-            lines.append(
-                msg(
-                    N_("context.reason"),
-                    reason=Msg(SOURCE_LABELS[reason.source]),
-                    detail=Raw(self._reason_detail(reason, worker)[:600] or "—"),
-                )
-            )
-        today = local_date(now, subject.timezone)
-        out: list[Outgoing] = []
-        if subject.role == Role.CLIENT.value:
-            lines += await self._client_record(session, subject, today)
-        lines += await self._notes(session, subject.id, esc.id)
-        lines.append(
-            msg(N_("context.how_to_reply"), who=party(subject).who)
-            if effect.chosen
-            else msg(N_("context.how_to_reply.ask"), who=party(subject).who)
+        today = local_date(acting.now, subject.timezone)
+        client = subject.role == Role.CLIENT.value
+        context = Context(
+            Case(esc.id, esc.ref, party(subject), esc.state, Tier(esc.tier), esc.opened_at),
+            [
+                ReasonSeen(r.source, r.detail, self.host.cipher.decrypt(r.note) if r.note else "")
+                for r in reasons
+            ],
+            await self._client_record(session, subject, today) if client else None,
+            await self._notes(session, subject.id, esc.id),
+            effect.chosen,
         )
-        out.append(self.host.renderer.message(worker, Lines(tuple(lines)), tag=CaseTag(esc.id)))
-        if subject.role == Role.CLIENT.value:
-            history = (await checkins.records(session, [subject.id], today - timedelta(days=29)))[
-                subject.id
-            ]
+        out: list[Outgoing] = [card_for(self.host.renderer, worker, context)]
+        if client:
+            since = today - timedelta(days=29)
+            history = (await checkins.records(session, [subject.id], since))[subject.id]
             out.append(
                 await weekly_photo(self.host.translator, worker, history, today, about=subject)
             )
@@ -818,78 +795,35 @@ class Escalations:
 
     async def _client_record(
         self, session: AsyncSession, client: Person, today: date
-    ) -> list[Msg | Raw]:
-        lines: list[Msg | Raw] = []
+    ) -> ClientRecord:
         week = (await checkins.records(session, [client.id], today - timedelta(days=7)))[client.id]
-        lines.append(Msg(N_("context.week")))
-        if not week:
-            lines.append(Msg(N_("context.none")))
-        for record in week:
-            lines.append(
-                Raw(
-                    f"{record.day:%m-%d}: mood {record.mood or '—'}, sleep {record.sleep if record.sleep is not None else '—'}, "
-                    f"meds {record.medication or '—'}, signs {record.signs_yes if record.signs_yes is not None else '—'}"
-                )
-            )
         signs = await checkins.active_signs(session, client.id)
-        lines.append(Msg(N_("context.signs")))
-        if signs:
-            lines.extend(Raw(f"• {self.host.cipher.decrypt(s.text)}") for s in signs)
-        else:
-            lines.append(Msg(N_("context.none")))
-        plan = await safety_plans.load(session, client.id, self.host.cipher)
-        lines.append(Msg(N_("context.plan")))
-        if plan:
-            lines.extend(Raw(f"• {text}") for text in plan.values())
-        else:
-            lines.append(Msg(N_("context.none")))
-        return lines
+        return ClientRecord(
+            week,
+            [self.host.cipher.decrypt(s.text) for s in signs],
+            await safety_plans.load(session, client.id, self.host.cipher),
+        )
 
-    async def _notes(self, session: AsyncSession, subject_id: int, current: int) -> list[Msg | Raw]:
-        """Notes on this escalation so far (a transfer, a release) and on the last past ones."""
+    async def _notes(self, session: AsyncSession, subject_id: int, current: int) -> list[NoteSeen]:
+        """The newest notes on escalations about this person, oldest first."""
         notes = (
             await session.execute(
                 select(EscalationNote, Escalation.id)
                 .join(Escalation, Escalation.id == EscalationNote.escalation_id)
                 .where(Escalation.subject_id == subject_id)
                 .order_by(EscalationNote.at.desc(), EscalationNote.id.desc())
-                .limit(8)
+                .limit(NOTES_SHOWN)
             )
         ).all()
-        lines: list[Msg | Raw] = [Msg(N_("context.notes"))]
-        if not notes:
-            lines.append(Msg(N_("context.none")))
-        for note, escalation_id in reversed(notes):
-            text = self.host.cipher.decrypt(note.text)
-            mark = "★ " if escalation_id == current else ""
-            lines.append(
-                Raw(f"• {mark}{note.at:%Y-%m-%d} {note.author_alias or '—'}: {text}"[:400])
+        return [
+            NoteSeen(
+                note.at,
+                note.author_alias,
+                self.host.cipher.decrypt(note.text),
+                escalation_id == current,
             )
-        return lines
-
-    def _reason_detail(self, reason: EscalationReason, reader: Person) -> str:
-        """Evidence a worker can act on: flag answers, crisis categories, a relative's account."""
-        detail = reason.detail
-        if reason.source in ("family", "family_danger"):
-            signs = dict(CONCERN_SIGNS)
-            parts = [
-                self._render(reader, Msg(signs[s])) for s in detail.get("signs", []) if s in signs
-            ]
-            if reason.note:
-                parts.append(f"“{self.host.cipher.decrypt(reason.note)}”")
-            about = (
-                N_("context.about_relative")
-                if detail.get("about") == "relative"
-                else N_("context.about_caregiver")
-            )
-            return self._render(reader, Msg(about)) + " " + "; ".join(parts)
-        evidence = ", ".join(map(str, detail.get("evidence") or detail.get("categories") or []))
-        layers = detail.get("layers") or []
-        if not layers:
-            return evidence
-        # Which layer of the crisis screen fired: for the worker, never for the person.
-        found_by = self._render(reader, Msg(LAYERS.get(str(layers[0]), LAYERS["lexicon"])))
-        return f"{evidence} · {found_by}" if evidence else found_by
+            for note, escalation_id in reversed(notes)
+        ]
 
     # -- ratings ---------------------------------------------------------------------------------
 
@@ -899,8 +833,11 @@ class Escalations:
         person = acting.person
         assert person is not None
         esc = await session.get(Escalation, effect.escalation_id)
-        if esc is None or esc.subject_id != person.id or esc.state != "resolved":
-            return [self.host.renderer.message(person, Msg(N_("input.stale_button")))]
+        counts, answer = escalation.rated(
+            person.id, esc.subject_id if esc else None, esc.state if esc else None
+        )
+        if esc is None or not counts:
+            return [self.host.renderer.message(person, answer)]
         esc.rating = effect.rating
         session.add(
             EscalationEvent(
@@ -911,10 +848,8 @@ class Escalations:
                 at=acting.now,
             )
         )
-        return [self.host.renderer.message(person, Msg(N_("escalation.thanks_for_rating")))]
+        return [self.host.renderer.message(person, answer)]
 
-
-LAYERS = {"lexicon": N_("context.found_by_lexicon"), "model": N_("context.found_by_model")}
 
 _EVENT_KINDS = {
     "claim": "claimed",
@@ -928,14 +863,33 @@ _EVENT_KINDS = {
 }
 
 
-class _Unchanged:
+def case_values(effect: ChangeCase) -> dict[str, Any]:
+    """The columns one lifecycle change writes (its new state from the machine)."""
+    dest = escalation.Lifecycle.dest(effect.change)
+    values: dict[str, Any] = {} if dest is None else {"state": dest}
+    if effect.change in ("claim", "assign", "transfer"):
+        values.update(claimed_by=effect.holder_id, claimed_at=effect.at, reminders=0)
+    elif effect.change == "reply":
+        values.update(reminders=0)
+    elif effect.change == "release":
+        values.update(claimed_by=None, reminders=0)
+    elif effect.change == "resolve":
+        values.update(resolved_at=effect.at, outcome=effect.outcome)
+    elif effect.change == "add_reason":
+        values["tier"] = effect.tier
+    elif effect.change == "overdue":
+        values["reminders"] = Escalation.reminders + 1
+    return values
+
+
+class Unchanged:
     """A change that leaves the escalation's clock as it is."""
 
 
-_UNCHANGED = _Unchanged()
+UNCHANGED = Unchanged()
 
 
-def _next_clock(effect: ChangeCase) -> datetime | _Unchanged | None:
+def next_clock(effect: ChangeCase) -> datetime | Unchanged | None:
     """When the escalation's clock runs out after this change: the claim clock while it is
     open, the reply clock while a worker holds it; None stops it."""
     if effect.change in ("claim", "assign", "transfer"):
@@ -946,8 +900,8 @@ def _next_clock(effect: ChangeCase) -> datetime | _Unchanged | None:
         return effect.claim_due_at
     if effect.change in ("add_reason", "overdue"):
         due = effect.claim_due_at or effect.reply_due_at
-        return _UNCHANGED if due is None else due
-    return _UNCHANGED
+        return UNCHANGED if due is None else due
+    return UNCHANGED
 
 
 async def _set_clock(session: AsyncSession, subject_id: int, due: datetime | None) -> None:

@@ -11,7 +11,7 @@ from bot.invites import deep_link
 from bot.storage.family_links import INVITE_DAYS, active_links, create_link_invite
 from bot.storage.models import FamilyLink, Invite, LessonProgress, Person
 from bot.telegram.render import Outgoing
-from flows import crisis, escalation
+from flows import crisis
 from flows.effects import (
     CreateFamilyInvite,
     Effect,
@@ -19,11 +19,9 @@ from flows.effects import (
     PracticeAnswer,
     RaiseConcern,
     RevokeFamilyLink,
-    Say,
-    ShowCrisisReply,
     UpdateFamilyLink,
 )
-from flows.family import scope_line
+from flows.family import concern_raised, scope_line
 from flows.text import N_, Msg, Text, msg
 from flows.timers import PracticeAsked
 
@@ -114,26 +112,15 @@ class Family:
         self, session: AsyncSession, effect: RaiseConcern, acting: Acting
     ) -> tuple[Effect, ...]:
         """About the relative when linked with alerts allowed; otherwise about the caregiver."""
-        member, signs = acting.person, effect.signs
+        member = acting.person
         assert member is not None
         subject = await self.linked_client(session, member)
-        detail: tuple[tuple[str, object], ...] = (
-            ("signs", list(signs)),
-            ("about", "relative" if subject else "caregiver"),
-        )
-        # "Talking about death or not wanting to live" is urgent, and the relative gets the
-        # crisis reply written for someone close to a person in danger.
-        danger = "death" in signs
-        reason = escalation.Reason(
-            "family_danger" if danger else "family", detail, from_id=member.id, note=effect.note
-        )
+        emergency = crisis.emergency_inline(self.host.lines.numbers_for(member.region))
+        reason, shown = concern_raised(effect, member.id, subject is not None, emergency)
         _, effects = await self.escalations.raise_for(
             session, subject or member, reason, acting.now
         )
-        text = N_("concern.sent.relative") if subject else N_("concern.sent.self")
-        first: tuple[Effect, ...] = (ShowCrisisReply(about_others=True),) if danger else ()
-        numbers = crisis.emergency_inline(self.host.lines.numbers_for(member.region))
-        return (*first, Say(msg(text, emergency=numbers)), *effects)
+        return (*shown, *effects)
 
     async def _lesson_progressed(
         self, session: AsyncSession, effect: LessonProgressed, acting: Acting

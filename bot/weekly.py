@@ -80,14 +80,22 @@ async def weekly_photo(
 ) -> SendPhoto:
     """The four-week chart for the client, or about a client for the peer worker (``about``),
     labelled in the reader's language."""
-    title = None
-    caption = translator.render(Msg(N_("checkin.weekly.caption")), person.locale)
-    if about is not None:
-        alias = Raw(about.alias or "?")
-        title = translator.render(msg(N_("chart.title_about"), client=alias), person.locale)
-        caption = translator.render(msg(N_("context.chart_caption"), client=alias), person.locale)
+    title, caption = chart_words(translator, person.locale, about)
     png = await asyncio.to_thread(weekly_chart, translator, person.locale, records, today, title)
     return SendPhoto(person.chat_id, png, caption)
+
+
+def chart_words(
+    translator: Translator, locale: str, about: Person | None
+) -> tuple[str | None, str]:
+    """The chart's title (None: the usual one) and its caption, in the reader's language."""
+    if about is None:
+        return None, translator.render(Msg(N_("checkin.weekly.caption")), locale)
+    alias = Raw(about.alias or "?")
+    return (
+        translator.render(msg(N_("chart.title_about"), client=alias), locale),
+        translator.render(msg(N_("context.chart_caption"), client=alias), locale),
+    )
 
 
 class WeeklyCharts:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flows.effects import Choice
+from flows.roles import STAFF, Role
 from flows.text import N_, Lines, Localised, Msg, Raw, Text, msg
 
 TALK_NOW = Choice(Msg(N_("crisis.talk_now")), "/talk")
@@ -124,6 +125,25 @@ class Help(StrEnum):
     UNKNOWN = "unknown"  # the database could not be read: promise nothing
 
 
+def audience(role: Role | None, about_others: bool) -> Audience:
+    """Whom the crisis reply is written for (``role`` None: someone not known)."""
+    if role in STAFF:
+        return Audience.STAFF
+    if role is Role.FAMILY and about_others:
+        return Audience.RELATIVE
+    return Audience.AT_RISK
+
+
+def who_answers(role: Role, holder: str | None, anyone_on_duty: bool) -> Help:
+    """What a person who wrote crisis language can be told about a human answering
+    (``holder``: the alias of the worker who holds their chat)."""
+    if holder:
+        return Help.WITH_WORKER
+    if role not in (Role.CLIENT, Role.FAMILY):
+        return Help.UNKNOWN  # nothing is opened for staff
+    return Help.ASKING if anyone_on_duty else Help.NOBODY_ON_DUTY
+
+
 @dataclass(frozen=True, slots=True)
 class CrisisFacts:
     audience: Audience
@@ -220,10 +240,12 @@ __all__ = [
     "Line",
     "Numbers",
     "Region",
+    "audience",
     "block",
     "crisis_lines",
     "emergency",
     "emergency_inline",
     "first_reply",
     "sos",
+    "who_answers",
 ]

@@ -284,6 +284,21 @@ class Reason:
         return SOURCE_TIERS[self.source]
 
 
+def crisis_reason(
+    categories: tuple[str, ...], layers: tuple[str, ...], relative_id: int | None, words: str
+) -> Reason:
+    """Crisis language as a reason for a human to look: the person's own, or a relative's
+    about the client they are linked to (``relative_id``; then it says who raised it and
+    keeps their words)."""
+    detail: tuple[tuple[str, object], ...] = (
+        ("categories", list(categories)),
+        ("layers", list(layers)),
+    )
+    if relative_id is None:
+        return Reason("crisis", detail)
+    return Reason("family_danger", (*detail, ("about", "relative")), relative_id, words[:2000])
+
+
 def add_reason(
     opening: Opening,
     reason: Reason,
@@ -442,6 +457,17 @@ def overdue(case: Case, roster: Roster, rules: CaseRules, now: datetime) -> tupl
     return tuple(effects)
 
 
+# -- after it closes ------------------------------------------------------------------------------
+
+
+def rated(rater_id: int, subject_id: int | None, state: str | None) -> tuple[bool, Msg]:
+    """Whether a rating counts (only the person a closed chat was about rates it; a stale
+    button does not) and what they are told."""
+    if subject_id == rater_id and state == "resolved":
+        return True, Msg(N_("escalation.thanks_for_rating"))
+    return False, Msg(N_("input.stale_button"))
+
+
 # -- people leaving --------------------------------------------------------------------------------
 
 
@@ -503,7 +529,9 @@ __all__ = [
     "Tier",
     "add_reason",
     "cards",
+    "crisis_reason",
     "overdue",
+    "rated",
     "subject_left",
     "worker_left",
 ]

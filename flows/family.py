@@ -14,17 +14,20 @@ from flows.commands import parse_number
 from flows.effects import (
     Choice,
     CreateFamilyInvite,
+    Effect,
     LessonProgressed,
     RaiseConcern,
     RefreshChoices,
     RevokeFamilyLink,
     Say,
+    ShowCrisisReply,
     UpdateFamilyLink,
 )
 from flows.engine import FlowModel, chose, move, pressed
+from flows.escalation import Reason
 from flows.facts import Fact, Need
 from flows.lessons.course import COURSE, Lesson, lesson_by_slug, lesson_text
-from flows.text import N_, Lines, Msg, Raw, msg
+from flows.text import N_, Lines, Localised, Msg, Raw, msg
 
 NEEDS = (
     Need(Fact.LINKS, commands={"family"}, flow="family"),
@@ -409,3 +412,23 @@ class Concern(FlowModel):
     def on_enter_cancelled(self) -> None:
         self.show_choice(Msg(N_("concern.cancel")))
         self.emit(Say(Msg(N_("concern.cancelled")), menu=True))
+
+
+def concern_raised(
+    effect: RaiseConcern, member_id: int, linked: bool, emergency: Msg | Raw | Localised
+) -> tuple[Reason, tuple[Effect, ...]]:
+    """What a relative's worry becomes: a reason for the team, about their relative when
+    they are linked with support alerts shared (``linked``) and else about themselves, and
+    what they are shown before the team is told. "Talking about death or not wanting to
+    live" is urgent, and first gets the crisis reply written for someone close to a person
+    in danger."""
+    danger = "death" in effect.signs
+    detail: tuple[tuple[str, object], ...] = (
+        ("signs", list(effect.signs)),
+        ("about", "relative" if linked else "caregiver"),
+    )
+    source = "family_danger" if danger else "family"
+    reason = Reason(source, detail, from_id=member_id, note=effect.note)
+    sent = N_("concern.sent.relative") if linked else N_("concern.sent.self")
+    first: tuple[Effect, ...] = (ShowCrisisReply(about_others=True),) if danger else ()
+    return reason, (*first, Say(msg(sent, emergency=emergency)))

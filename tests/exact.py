@@ -7,7 +7,7 @@ Format (``#`` starts a comment; blank lines are ignored)::
 
     exact: yes                       marks the format
     runs: core                       played by the core with its facts in memory
-                                     (tests/core_player.py); without this line, by the
+                                     (tests/core_player/); without this line, by the
                                      whole bot on each database
     settings: max_active_chats=1     settings for this transcript (as TONGBAN_… variables)
     now: 2026-12-01 21:00 +08:00     the bot's clock from here on
@@ -104,7 +104,7 @@ class ExactTranscript:
     settings: dict[str, str] = field(default_factory=dict)
     invite_role: Role | None = None
     day_before: bool = False
-    runs: str = "full"  # "core": tests/core_player.py plays it
+    runs: str = "full"  # "core": tests/core_player/ plays it
     steps: list[Step] = field(default_factory=list)
 
     @classmethod

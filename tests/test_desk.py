@@ -347,6 +347,15 @@ def test_closing_appends_the_note_and_asks_the_person_for_a_rating() -> None:
     assert [c.value for c in rating.choices] == [f"/rate 1 {n}" for n in range(1, 6)]
 
 
+def test_only_the_person_a_closed_chat_was_about_rates_it() -> None:
+    """Anyone else's tap, or one before the chat closed, is a stale button: nothing is kept."""
+    thanks, stale = Msg("escalation.thanks_for_rating"), Msg("input.stale_button")
+    assert escalation.rated(ANNA.id, ANNA.id, "resolved") == (True, thanks)
+    assert escalation.rated(LIN.id, ANNA.id, "resolved") == (False, stale)
+    assert escalation.rated(ANNA.id, ANNA.id, "active") == (False, stale)
+    assert escalation.rated(ANNA.id, None, None) == (False, stale)
+
+
 def test_a_worker_cannot_act_on_a_chat_someone_else_holds() -> None:
     theirs = case(1, ANNA, SAM)
     for action in ("release", "resolve", "note", "transfer"):

@@ -41,7 +41,7 @@ def test_ci_runs_the_readmes_test_command() -> None:
     assert "bash scripts/test.sh" in ci, "CI runs the README's test command"
 
 
-ONE_TRANSCRIPT = "sqlite and relay_after_done_en"
+ONE_TRANSCRIPT = "sqlite and escalation_en"
 
 
 def test_the_readme_command_that_rewrites_exact_transcripts() -> None:

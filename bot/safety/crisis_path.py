@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -18,16 +19,17 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.applying import Acting, Appliers
-from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, Escalations
+from bot.escalations import SUBJECT_ROLES, Escalations
 from bot.family import Family
 from bot.host import Host
 from bot.i18n import locale_for_language_code, region_for_language_code
+from bot.safety.crisis import CrisisLines
 from bot.storage import safety_plans
 from bot.storage.encrypted import encrypt_many
 from bot.storage.models import Person, RiskEvent
 from bot.telegram import replies
 from bot.telegram.incoming import Incoming
-from bot.telegram.render import Outgoing, SendText
+from bot.telegram.render import Outgoing, Renderer, SendText
 from flows import crisis, escalation
 from flows.effects import Say, ShowCrisisReply
 from flows.risk import Assessment, Level
@@ -65,16 +67,7 @@ class CrisisPath:
         facts = await self._facts(
             incoming.user_id, locale, region_for_language_code(incoming.language_code), about_others
         )
-        reply = crisis.first_reply(facts)
-        if reply is None:
-            return []
-        text, choices = reply
-        markup = (
-            self.host.renderer.inline_keyboard(incoming.user_id, 0, choices, 1, facts.locale)
-            if choices
-            else None
-        )
-        return [SendText(incoming.chat_id, self.host.translator.render(text, facts.locale), markup)]
+        return reply_to(self.host.renderer, incoming, facts)
 
     async def _facts(
         self, user_id: int | None, locale: str, region: str | None, about_others: bool
@@ -110,48 +103,28 @@ class CrisisPath:
         facts: crisis.CrisisFacts,
         about_others: bool,
     ) -> crisis.CrisisFacts:
-        audience = (
-            crisis.Audience.STAFF
-            if person.role in STAFF_ROLES
-            else crisis.Audience.RELATIVE
-            if person.role == Role.FAMILY.value and about_others
-            else crisis.Audience.AT_RISK
-        )
+        audience = crisis.audience(Role(person.role), about_others)
         # Staff are not sent the crisis reply, so their own safety plan is not read for it.
         plan = (
             {}
             if audience is crisis.Audience.STAFF
             else await safety_plans.load(session, person.id, self.host.cipher)
         )
-        numbers = facts.numbers
-        if person.region is not None:
-            numbers = self.host.lines.numbers_for(person.region)
-        worker = await self.escalations.holder_alias(session, person.id)
-        return replace(
-            facts,
-            audience=audience,
-            locale=person.locale,
-            numbers=numbers,
-            helpers=plan.get("helpers"),
-            professionals=plan.get("professionals"),
-            help=await self._who_answers(session, person, worker),
-            worker=worker,
-            last_alert=await session.scalar(
-                select(func.max(RiskEvent.at)).where(
-                    RiskEvent.person_id == person.id, RiskEvent.level == "crisis"
-                )
-            ),
+        last_alert = await session.scalar(
+            select(func.max(RiskEvent.at)).where(
+                RiskEvent.person_id == person.id, RiskEvent.level == "crisis"
+            )
         )
-
-    async def _who_answers(
-        self, session: AsyncSession, person: Person, worker: str | None
-    ) -> crisis.Help:
-        if worker:
-            return crisis.Help.WITH_WORKER
-        if person.role not in ASSESSED_ROLES:
-            return crisis.Help.UNKNOWN  # nothing is opened for staff
-        roster = await self.escalations.roster(session)
-        return crisis.Help.ASKING if roster.on_duty else crisis.Help.NOBODY_ON_DUTY
+        return known_facts(
+            facts,
+            person,
+            about_others,
+            self.host.lines,
+            plan,
+            await self.escalations.holder_alias(session, person.id),
+            bool((await self.escalations.roster(session)).on_duty),
+            last_alert,
+        )
 
     async def record(
         self, session: AsyncSession, person: Person, risk: Assessment, now: datetime, text: str
@@ -175,23 +148,14 @@ class CrisisPath:
         )
         if risk.level is not Level.CRISIS:
             return []
-        detail: tuple[tuple[str, object], ...] = (
-            ("categories", list(risk.categories)),
-            ("layers", list(risk.layers)),
-        )
-        subject = person
-        if person.role == Role.FAMILY.value and "third_party" in risk.categories:
+        subject, about_others = person, "third_party" in risk.categories
+        if crisis.audience(Role(person.role), about_others) is crisis.Audience.RELATIVE:
             # A relative reporting danger now: the escalation is about the relative they are
-            # linked to (when that client shares alerts), urgent, and says who raised it.
+            # linked to (when that client shares alerts), urgent, and says who raised it;
+            # their words go with it (encrypted; gone when they erase their data).
             subject = await self.family.linked_client(session, person) or person
-        reason = (
-            # their words go with it (encrypted; gone when they erase their data)
-            escalation.Reason(
-                "family_danger", (*detail, ("about", "relative")), person.id, text[:2000]
-            )
-            if subject is not person
-            else escalation.Reason("crisis", detail)
-        )
+        relative = person.id if subject is not person else None
+        reason = escalation.crisis_reason(risk.categories, risk.layers, relative, text)
         _, effects = await self.escalations.raise_for(session, subject, reason, now)
         return await self.appliers.apply(session, effects, Acting(person, now))
 
@@ -206,3 +170,43 @@ class CrisisPath:
             return []
         text, choices = reply
         return [replies.say(self.host.renderer, person, acting.step, Say(text, choices))]
+
+
+def known_facts(
+    facts: crisis.CrisisFacts,
+    person: Person,
+    about_others: bool,
+    lines: CrisisLines,
+    plan: Mapping[str, str],
+    holder: str | None,
+    anyone_on_duty: bool,
+    last_alert: datetime | None,
+) -> crisis.CrisisFacts:
+    """What the crisis reply rests on for someone known, from what was looked up: whom it
+    is written for, their region's numbers (else the language code's), their safety plan's
+    people and services, and what can be promised about a human answering."""
+    role = Role(person.role)
+    return replace(
+        facts,
+        audience=crisis.audience(role, about_others),
+        locale=person.locale,
+        numbers=facts.numbers if person.region is None else lines.numbers_for(person.region),
+        helpers=plan.get("helpers"),
+        professionals=plan.get("professionals"),
+        help=crisis.who_answers(role, holder, anyone_on_duty),
+        worker=holder,
+        last_alert=last_alert,
+    )
+
+
+def reply_to(renderer: Renderer, incoming: Incoming, facts: crisis.CrisisFacts) -> list[Outgoing]:
+    """The crisis reply to what ``incoming`` said (none for staff, or when a worker holding
+    the chat was alerted minutes ago), in the language the facts say."""
+    reply = crisis.first_reply(facts)
+    if reply is None:
+        return []
+    text, choices = reply
+    markup = (
+        renderer.inline_keyboard(incoming.user_id, 0, choices, 1, facts.locale) if choices else None
+    )
+    return [SendText(incoming.chat_id, renderer.translator.render(text, facts.locale), markup)]

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 
 from bot.applying import Acting, Appliers
 from bot.escalations import STAFF_ROLES, CaseChanged, Escalations
 from bot.host import Host
+from bot.i18n import Translator
 from bot.storage.models import EscalationCard, Person, RelayMessage, utcnow
 from bot.telegram.outbox import Delivery, Outbox
 from bot.telegram.render import CardTag, CaseTag, Outgoing, RelayTag, SendText
@@ -71,50 +72,78 @@ class Sender:
             await self.send(bot, follow_up)
 
     async def _after_delivery(self, deliveries: Sequence[Delivery]) -> list[Outgoing]:
-        """Remember where cards and escalation messages landed; confirm relayed messages to
-        their senders, or tell them one could not be delivered."""
-        follow_up: list[Outgoing] = []
-        async with self.host.db.transaction() as session:
-            for delivery in deliveries:
-                tag = getattr(delivery.request, "tag", None)
-                chat_id = int(getattr(delivery.request, "chat_id", 0))
-                if isinstance(tag, CardTag) and delivery.message_id is not None:
-                    session.add(
-                        EscalationCard(
-                            escalation_id=tag.case_id,
-                            staff_id=tag.staff_id,
-                            chat_id=chat_id,
-                            message_id=delivery.message_id,
-                        )
-                    )
-                elif isinstance(tag, CaseTag) and delivery.message_id is not None:
-                    _belongs(session, tag.case_id, chat_id, delivery.message_id, "context")
-                elif isinstance(tag, RelayTag):
-                    if delivery.failed:
-                        text = self.host.translator.render(
-                            Msg(N_("relay.failed")), tag.sender_locale
-                        )
-                        follow_up.append(SendText(tag.sender_chat_id, text))
-                        continue
-                    if tag.to_worker and delivery.message_id is not None:
-                        _belongs(session, tag.case_id, chat_id, delivery.message_id, "to_worker")
-                    if tag.confirm is not None:
-                        follow_up.append(
-                            SendText(tag.sender_chat_id, tag.confirm, tag=CaseTag(tag.case_id))
-                        )
+        """Remember where cards and escalation messages landed; return what their delivery
+        calls for (``after_delivery``)."""
+        landed, follow_up = after_delivery(deliveries, self.host.translator)
+        if landed:
+            async with self.host.db.transaction() as session:
+                session.add_all([_row(where) for where in landed])
         return follow_up
 
 
-def _belongs(
-    session: AsyncSession, case_id: int, chat_id: int, message_id: int, direction: str
-) -> None:
-    """A message in a worker's chat belongs to this escalation (so a reply to it goes there)."""
-    session.add(
-        RelayMessage(
-            escalation_id=case_id,
-            direction=direction,
-            worker_chat_id=chat_id,
-            worker_message_id=message_id,
-            at=utcnow(),
+@dataclass(frozen=True, slots=True)
+class CardLanded:
+    """An escalation card in a staff member's chat: edited when the chat is taken or closed."""
+
+    case_id: int
+    staff_id: int
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Belongs:
+    """A message in a worker's chat that belongs to one escalation, so a Telegram reply to
+    it goes to that escalation's person (``direction``: context | to_worker)."""
+
+    case_id: int
+    chat_id: int
+    message_id: int
+    direction: str
+
+
+def after_delivery(
+    deliveries: Sequence[Delivery], translator: Translator
+) -> tuple[list[CardLanded | Belongs], list[Outgoing]]:
+    """What delivered messages leave behind: where cards and escalation messages landed, and
+    what goes out next (a relayed message confirmed to its sender, or its failure told).
+    Touches no storage, so the core player shares it."""
+    landed: list[CardLanded | Belongs] = []
+    follow_up: list[Outgoing] = []
+    for delivery in deliveries:
+        tag = getattr(delivery.request, "tag", None)
+        chat_id = int(getattr(delivery.request, "chat_id", 0))
+        message_id = delivery.message_id
+        if isinstance(tag, CardTag) and message_id is not None:
+            landed.append(CardLanded(tag.case_id, tag.staff_id, chat_id, message_id))
+        elif isinstance(tag, CaseTag) and message_id is not None:
+            landed.append(Belongs(tag.case_id, chat_id, message_id, "context"))
+        elif isinstance(tag, RelayTag):
+            if delivery.failed:
+                text = translator.render(Msg(N_("relay.failed")), tag.sender_locale)
+                follow_up.append(SendText(tag.sender_chat_id, text))
+                continue
+            if tag.to_worker and message_id is not None:
+                landed.append(Belongs(tag.case_id, chat_id, message_id, "to_worker"))
+            if tag.confirm is not None:
+                follow_up.append(
+                    SendText(tag.sender_chat_id, tag.confirm, tag=CaseTag(tag.case_id))
+                )
+    return landed, follow_up
+
+
+def _row(where: CardLanded | Belongs) -> EscalationCard | RelayMessage:
+    if isinstance(where, CardLanded):
+        return EscalationCard(
+            escalation_id=where.case_id,
+            staff_id=where.staff_id,
+            chat_id=where.chat_id,
+            message_id=where.message_id,
         )
+    return RelayMessage(
+        escalation_id=where.case_id,
+        direction=where.direction,
+        worker_chat_id=where.chat_id,
+        worker_message_id=where.message_id,
+        at=utcnow(),
     )
