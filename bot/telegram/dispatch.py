@@ -181,8 +181,13 @@ class Dispatcher:
             if person.chat_id != incoming.chat_id:  # an unchanged person is not written back
                 person.chat_id = incoming.chat_id
             first: list[Outgoing] = []
-            if risk is not None and risk.level is not Level.NONE and person.role in ASSESSED_ROLES:
+            assessed = risk is not None and person.role in ASSESSED_ROLES
+            if assessed and risk is not None and risk.level is not Level.NONE:
                 first = await self.crisis.record(session, person, risk, now, incoming.text)
+            # Crisis language has opened an escalation about them (or about the client a
+            # relative wrote of) whether or not anyone was told: look for it, so this very
+            # message is kept for a peer worker.
+            crisis_language = assessed and risk is not None and risk.level is Level.CRISIS
             event_or_reply = event_for(
                 incoming,
                 self.host.renderer,
@@ -206,9 +211,8 @@ class Dispatcher:
                     session, person.chat_id, incoming.reply_to_message_id
                 )
                 event = replace(event, reply_case=replied, reply_unknown=replied is None)
-            # A crisis may have just opened an escalation: then look again.
             view = await self._view(
-                session, person, loaded.escalation_state is not None or bool(first)
+                session, person, loaded.escalation_state is not None or crisis_language
             )
             outcome = conversation.handle(
                 event, view, people.snapshot_of(flow_row), self.host.rules

@@ -209,9 +209,10 @@ class CoreStage:
         if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
             replied = self.escalations.reply_case(person.chat_id, incoming.reply_to_message_id)
             event = replace(event, reply_case=replied, reply_unknown=replied is None)
-        # As the dispatcher: what a crisis sent (``first``) is its sign that an escalation
-        # may just have been opened, so the case is looked for again.
-        view = self._view(person, had_case or bool(first))
+        # As the dispatcher: crisis language has opened an escalation (told to anyone or
+        # not), so the case is looked for again.
+        crisis_language = subject and risk is not None and risk.level is Level.CRISIS
+        view = self._view(person, had_case or crisis_language)
         outcome = conversation.handle(event, view, place.snapshot, self.host.rules)
         return first + self._apply(person, place, outcome, incoming, now)
 
