@@ -35,7 +35,7 @@ from bot.storage.models import (
 )
 from bot.storage.schedules import reschedule
 from bot.telegram import replies
-from bot.telegram.events import event_for, screened_text
+from bot.telegram.events import event_for, screened_text, with_risk
 from bot.telegram.incoming import Incoming, classify
 from bot.telegram.render import (
     AnswerButton,
@@ -200,12 +200,7 @@ class Dispatcher:
                 return first + event_or_reply
             event = await self._with_facts(session, event_or_reply, person, flow_row, now)
             if risk is not None and person.role in ASSESSED_ROLES:
-                event = replace(
-                    event,
-                    risk=risk.level.value,
-                    risk_about_others="third_party" in risk.categories,
-                    risk_softened=risk.softened,
-                )
+                event = with_risk(event, risk)
             if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
                 replied = await self.escalations.reply_case(
                     session, person.chat_id, incoming.reply_to_message_id

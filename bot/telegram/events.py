@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from bot.telegram.callbacks import ForgedButton
 from bot.telegram.incoming import Incoming
 from bot.telegram.render import AnswerButton, Outgoing, Reader, Renderer
 from flows.people import Event
+from flows.risk import Assessment
 from flows.text import N_, Msg
 
 log = logging.getLogger(__name__)
@@ -63,3 +65,14 @@ def event_for(
             return Event("command", command, now=now, message_id=mine)
         return Event("text", incoming.text, now=now, message_id=mine)
     return Event(incoming.kind, incoming.text, now=now, message_id=mine)
+
+
+def with_risk(event: Event, risk: Assessment) -> Event:
+    """The event as the flows see it once its text was screened: the level found, whether
+    it was about someone else, whether it was softened (a denial, the past)."""
+    return replace(
+        event,
+        risk=risk.level.value,
+        risk_about_others="third_party" in risk.categories,
+        risk_softened=risk.softened,
+    )

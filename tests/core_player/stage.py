@@ -19,7 +19,7 @@ from bot.storage import people
 from bot.storage.models import CheckIn
 from bot.storage.models import Person as PersonRow
 from bot.telegram import replies
-from bot.telegram.events import event_for, screened_text
+from bot.telegram.events import event_for, screened_text, with_risk
 from bot.telegram.incoming import Incoming, classify
 from bot.telegram.outbox import Outbox
 from bot.telegram.render import AnswerButton, Outgoing, SendText
@@ -200,12 +200,7 @@ class CoreStage:
                 event, data={f.value: self._fact(f, person, event, now) for f in wanted}
             )
         if risk is not None and subject:
-            event = replace(
-                event,
-                risk=risk.level.value,
-                risk_about_others="third_party" in risk.categories,
-                risk_softened=risk.softened,
-            )
+            event = with_risk(event, risk)
         if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
             replied = self.escalations.reply_case(person.chat_id, incoming.reply_to_message_id)
             event = replace(event, reply_case=replied, reply_unknown=replied is None)
