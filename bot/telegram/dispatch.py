@@ -180,14 +180,10 @@ class Dispatcher:
                 person.blocked_at = None
             if person.chat_id != incoming.chat_id:  # an unchanged person is not written back
                 person.chat_id = incoming.chat_id
+            screened = risk if person.role in ASSESSED_ROLES else None  # staff are not
             first: list[Outgoing] = []
-            assessed = risk is not None and person.role in ASSESSED_ROLES
-            if assessed and risk is not None and risk.level is not Level.NONE:
-                first = await self.crisis.record(session, person, risk, now, incoming.text)
-            # Crisis language has opened an escalation about them (or about the client a
-            # relative wrote of) whether or not anyone was told: look for it, so this very
-            # message is kept for a peer worker.
-            crisis_language = assessed and risk is not None and risk.level is Level.CRISIS
+            if screened is not None and screened.level is not Level.NONE:
+                first = await self.crisis.record(session, person, screened, now, incoming.text)
             event_or_reply = event_for(
                 incoming,
                 self.host.renderer,
@@ -199,13 +195,17 @@ class Dispatcher:
             if not isinstance(event_or_reply, Event):
                 return first + event_or_reply
             event = await self._with_facts(session, event_or_reply, person, flow_row, now)
-            if risk is not None and person.role in ASSESSED_ROLES:
-                event = with_risk(event, risk)
+            if screened is not None:
+                event = with_risk(event, screened)
             if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
                 replied = await self.escalations.reply_case(
                     session, person.chat_id, incoming.reply_to_message_id
                 )
                 event = replace(event, reply_case=replied, reply_unknown=replied is None)
+            # Crisis language has opened an escalation about them (or about the client a
+            # relative wrote of) whether or not anyone was told: look for it, so this very
+            # message is kept for a peer worker.
+            crisis_language = screened is not None and screened.level is Level.CRISIS
             view = await self._view(
                 session, person, loaded.escalation_state is not None or crisis_language
             )

@@ -182,11 +182,11 @@ class CoreStage:
         person.chat_id = incoming.chat_id
         place = self.memory.places[person.id]
         had_case = self.memory.unresolved_about(person.id) is not None
+        screened = risk if person.role in SUBJECT_ROLES else None  # staff are not
         first: list[Outgoing] = []
-        subject = person.role in SUBJECT_ROLES
-        if risk is not None and risk.level is not Level.NONE and subject:
+        if screened is not None and screened.level is not Level.NONE:
             first = self._apply_all(
-                self.crisis.risk(person, risk, incoming.text or ""), Turn(person, now)
+                self.crisis.risk(person, screened, incoming.text or ""), Turn(person, now)
             )
         event = event_for(
             incoming, self.host.renderer, person, place.step, not place.snapshot.idle, now
@@ -199,14 +199,14 @@ class CoreStage:
             event = replace(
                 event, data={f.value: self._fact(f, person, event, now) for f in wanted}
             )
-        if risk is not None and subject:
-            event = with_risk(event, risk)
+        if screened is not None:
+            event = with_risk(event, screened)
         if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
             replied = self.escalations.reply_case(person.chat_id, incoming.reply_to_message_id)
             event = replace(event, reply_case=replied, reply_unknown=replied is None)
         # As the dispatcher: crisis language has opened an escalation (told to anyone or
         # not), so the case is looked for again.
-        crisis_language = subject and risk is not None and risk.level is Level.CRISIS
+        crisis_language = screened is not None and screened.level is Level.CRISIS
         view = self._view(person, had_case or crisis_language)
         outcome = conversation.handle(event, view, place.snapshot, self.host.rules)
         return first + self._apply(person, place, outcome, incoming, now)
