@@ -31,13 +31,23 @@ from bench import (
     scheduler_scale,
     throughput,
     two_workers,
+    weekly_spread,
 )
 from bench.databases import asyncpg_url, fresh_database, postgres_admin_url, postgres_available
 from bench.report import Section
 from bench.results import Metric, at_least, at_most, quantile
 from bot.config import Settings
 
-SECTIONS = ("throughput", "latency", "scheduler", "broadcast", "memory", "risk", "workers")
+SECTIONS = (
+    "throughput",
+    "latency",
+    "scheduler",
+    "broadcast",
+    "memory",
+    "risk",
+    "workers",
+    "weekly",
+)
 
 
 @dataclass(frozen=True)
@@ -585,6 +595,46 @@ def run_workers(plan: Plan, postgres_missing: str | None) -> Section:
     return section
 
 
+def run_weekly(plan: Plan, _postgres_missing: str | None) -> Section:
+    section = Section("weekly", "8. Weekly charts across the week")
+    clients = 7_000 if plan.name == "quick" else 70_000
+    found = weekly_spread.measure(clients, plan.runs)
+    chart_ms = found["chart_ms"]
+    assert isinstance(chart_ms, list)
+    section.metrics.append(Metric(section.key, "one weekly chart, CPU", "ms", chart_ms, digits=0))
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    section.details += [
+        f"The CPU of one chart (`bot.weekly.weekly_chart`, four weeks, Chinese labels; "
+        f"{plan.runs} runs), and on which local weekday `flows.timers.plan` puts the charts of "
+        f"{clients:,} clients in five zones, with `TONGBAN_WEEKLY_CHART_DAY=summary` (all on "
+        "`TONGBAN_WEEKLY_SUMMARY_DAY`, Sunday) and `spread` (each on the weekday of their id). "
+        "The busiest day at a million clients costs its share × 1,000,000 × the chart's CPU.",
+        "",
+        "| setting | charts per weekday (" + ", ".join(days) + ") | busiest day's share "
+        "| busiest day at 1,000,000 clients |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for name in ("summary", "spread"):
+        row = found[name]
+        assert isinstance(row, dict)
+        per_day = row["per_day"]
+        counts = ", ".join(f"{per_day.get(d, 0):,}" for d in range(7))
+        section.metrics.append(
+            Metric(
+                section.key,
+                f"busiest day's chart CPU at 1,000,000 clients, {name}",
+                "CPU-hours",
+                [row["cpu_hours_at_a_million"]],
+                digits=1,
+            )
+        )
+        section.details.append(
+            f"| {name} | {counts} | {100 * row['share']:.1f}% "
+            f"| {row['cpu_hours_at_a_million']:.1f} CPU-hours |"
+        )
+    return section
+
+
 RUNNERS: dict[str, Callable[[Plan, str | None], Section]] = {
     "throughput": run_throughput,
     "latency": run_latency,
@@ -593,6 +643,7 @@ RUNNERS: dict[str, Callable[[Plan, str | None], Section]] = {
     "memory": run_memory,
     "risk": run_risk,
     "workers": run_workers,
+    "weekly": run_weekly,
 }
 
 

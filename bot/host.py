@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.config import Settings
+from bot.config import Settings, WeeklyChartDay
 from bot.crypto import Cipher
 from bot.i18n import Translator
 from bot.metrics import Metrics
@@ -43,6 +43,7 @@ class Host:
             flag_rules=self.flag_rules,
             reminder_after=timedelta(minutes=settings.reminder_after_minutes),
             summary_day=settings.weekly_summary_day,
+            spread_charts=settings.weekly_chart_day is WeeklyChartDay.SPREAD,
         )
         self.cipher = Cipher(settings.encryption_key_list)
         self.lexicon: Lexicon = (
