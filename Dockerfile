@@ -36,6 +36,9 @@ RUN apt-get update \
     && chown tongban:tongban /data /backups
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
+# The catalogs were compiled above; should a copy's file times make the bot compile them
+# again at start, it may write there.
+COPY --from=build --chown=10001:10001 /app/locales /app/locales
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
