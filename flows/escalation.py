@@ -405,7 +405,7 @@ def cards(case: Case, roster: Roster, now: datetime, leaving: int | None = None)
         ),
         *(
             msg(N_("escalation.card.reason"), reason=Msg(SOURCE_LABELS[s]))
-            for s in case.reasons[-3:]
+            for s in list(dict.fromkeys(case.reasons))[-3:]  # each reason once
         ),
     ]
     if not roster.on_duty:
