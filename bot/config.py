@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from flows.escalation import CaseRules, Tier
 from flows.flags import FlagRules
 from flows.schedule import LESSON_DAYS
+from flows.text import Localised
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("en", "zh_Hans", "zh_Hant")
@@ -164,6 +165,20 @@ class Settings(BaseSettings):
     def encryption_key_list(self) -> list[str]:
         return [key.strip() for key in (self.encryption_keys or "").split(",") if key.strip()]
 
+    @field_validator("after_hours_note")
+    @classmethod
+    def _after_hours_note_readable(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            after_hours_texts(value)
+            return value
+        return None
+
+    def after_hours(self) -> Localised | None:
+        """The note on when the team is back, in each reader's language."""
+        if self.after_hours_note is None:
+            return None
+        return Localised.of(after_hours_texts(self.after_hours_note))
+
     @field_validator("flag_rules_file", "crisis_lines_file", "risk_lexicon_file")
     @classmethod
     def _rules_readable(cls, value: Path | None) -> Path | None:
@@ -209,12 +224,29 @@ class Settings(BaseSettings):
             },
             reply_within=timedelta(minutes=self.reply_reminder_minutes),
             max_active=self.max_active_chats,
-            after_hours_note=self.after_hours_note,
+            after_hours_note=self.after_hours(),
         )
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def after_hours_texts(value: str) -> dict[str, str]:
+    """TONGBAN_AFTER_HOURS_NOTE: one text for everyone, or a JSON object with a text for each
+    of en, zh_Hans and zh_Hant, so each person reads it in their own language."""
+    if not value.lstrip().startswith("{"):
+        return {"en": value.strip()}
+    try:
+        texts = json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"is not a JSON object of texts by locale: {exc}") from exc
+    if not isinstance(texts, dict) or not all(isinstance(t, str) for t in texts.values()):
+        raise ValueError('needs one text per locale, e.g. {"en": "…", "zh_Hans": "…", …}')
+    missing = [locale for locale in SUPPORTED_LOCALES if not str(texts.get(locale, "")).strip()]
+    if missing:
+        raise ValueError(f"has no text in {', '.join(missing)}")
+    return {locale: texts[locale].strip() for locale in SUPPORTED_LOCALES}
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta
+
 from flows import checkin, crisis, desk, family, onboarding, safety_plan, warning_signs
 from flows.checkin import CheckIn
 from flows.closing import Closing
@@ -138,6 +141,10 @@ ASK_THOUGHTS = Say(
     ),
     3,
 )
+# The direct question is asked once: worrying words again within this time get the offer of
+# a person instead (the time it was asked is kept in the person's place in the conversation).
+ASK_AGAIN_AFTER = timedelta(hours=24)
+ASKED = "thoughts_asked"
 
 
 def _after_crisis(
@@ -169,21 +176,34 @@ def _after_concern(
     """Worrying words without a crisis: never the bot's idle text. Asking directly about
     suicide does not raise the risk, and is what screening does; a relative writing about
     someone else is offered the way to tell the team."""
+    asked = _asked_recently(snapshot, event.now)
     if snapshot.flow is not None and snapshot.flow in FLOWS:
         answered = FLOWS[snapshot.flow].handle(snapshot, person, event, rules)
-        return Outcome(answered.snapshot, (*answered.effects, _concern_question(event, person)))
-    return _keep(snapshot, _concern_question(event, person))
+        snapshot, effects = answered.snapshot, answered.effects
+    else:
+        effects = ()
+    question = _concern_question(event, person, asked)
+    if question is ASK_THOUGHTS and event.now is not None:
+        snapshot = replace(snapshot, context={**snapshot.context, ASKED: event.now.isoformat()})
+    return Outcome(snapshot, (*effects, question))
 
 
-def _concern_question(event: Event, person: PersonView) -> Say:
+def _asked_recently(snapshot: FlowSnapshot, now: datetime | None) -> bool:
+    asked = snapshot.context.get(ASKED)
+    if not isinstance(asked, str) or now is None:
+        return False
+    return now - datetime.fromisoformat(asked) < ASK_AGAIN_AFTER
+
+
+def _concern_question(event: Event, person: PersonView, asked: bool) -> Say:
     if person.role is Role.FAMILY and event.risk_about_others:
         return Say(
             Msg(N_("concern.offer_worried")),
             (Choice(Msg(N_("menu.worried")), "/worried"),),
         )
-    if event.risk_softened:
-        # "I used to…", "I'm not going to…": they have answered the question already;
-        # a person is offered, not asked for.
+    if event.risk_softened or asked:
+        # "I used to…", "I'm not going to…", or asked minutes ago: they have answered the
+        # question already, or may not want it again; a person is offered, not asked for.
         return Say(Msg(N_("concern.offer")), (TALK_NOW,))
     return ASK_THOUGHTS
 

@@ -155,7 +155,7 @@ class CrisisFacts:
     now: datetime | None = None
     helpers: str | None = None  # from their safety plan
     professionals: str | None = None
-    after_hours_note: str | None = None
+    after_hours_note: Localised | None = None  # when the team is back, per locale
 
 
 def _numbers_section(numbers: Numbers, audience: Audience) -> list[Part]:
@@ -213,7 +213,7 @@ def first_reply(facts: CrisisFacts) -> tuple[Text, tuple[Choice, ...]] | None:
     elif facts.help is Help.NOBODY_ON_DUTY:
         parts.append(Msg(N_("crisis.nobody_on_duty")))
         if facts.after_hours_note:
-            parts.append(Raw(facts.after_hours_note))
+            parts.append(facts.after_hours_note)
     return Lines(tuple(parts)), (TALK_NOW,)
 
 

@@ -317,10 +317,13 @@ class PracticeAnswer:
 
 @dataclass(frozen=True, slots=True)
 class RaiseConcern:
-    """A family member is worried: an escalation about their relative or about themselves."""
+    """A family member is worried: an escalation about their relative or about themselves.
+    ``replied``: their note was crisis language about someone else, so the relative's crisis
+    reply has just gone out and is not sent again."""
 
     signs: tuple[str, ...]
     note: str
+    replied: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -234,7 +234,7 @@ class CaseRules:
     )
     reply_within: timedelta = timedelta(minutes=15)
     max_active: int = 5
-    after_hours_note: str | None = None
+    after_hours_note: Localised | None = None  # when the team is back, per locale
 
     def claim_due(self, tier: Tier, now: datetime) -> datetime:
         return now + self.claim_within[tier]
@@ -377,7 +377,7 @@ def _what_next(case: Case, roster: Roster, rules: CaseRules) -> Text:
         emergency = case.subject.emergency or Msg(N_("crisis.local_emergency"))
         nobody = msg(N_("escalation.nobody_on_duty"), emergency=emergency)
         if rules.after_hours_note:
-            return Lines((nobody, Raw(rules.after_hours_note)))
+            return Lines((nobody, rules.after_hours_note))
         return nobody
     return msg(N_("escalation.requested"), within=rules.claim_within[case.tier])
 
@@ -405,7 +405,7 @@ def cards(case: Case, roster: Roster, now: datetime, leaving: int | None = None)
         ),
         *(
             msg(N_("escalation.card.reason"), reason=Msg(SOURCE_LABELS[s]))
-            for s in case.reasons[-3:]
+            for s in list(dict.fromkeys(case.reasons))[-3:]  # each reason once
         ),
     ]
     if not roster.on_duty:

@@ -407,7 +407,8 @@ class Concern(FlowModel):
     def on_enter_done(self) -> None:
         if not self.value:
             self.show_choice(Msg(N_("concern.skip")))
-        self.emit(RaiseConcern(tuple(self.ctx.get("signs", [])), self.value))
+        replied = self.event.risk == "crisis" and self.event.risk_about_others
+        self.emit(RaiseConcern(tuple(self.ctx.get("signs", [])), self.value, replied))
 
     def on_enter_cancelled(self) -> None:
         self.show_choice(Msg(N_("concern.cancel")))
@@ -421,7 +422,7 @@ def concern_raised(
     they are linked with support alerts shared (``linked``) and else about themselves, and
     what they are shown before the team is told. "Talking about death or not wanting to
     live" is urgent, and first gets the crisis reply written for someone close to a person
-    in danger."""
+    in danger (once: not again when their note has just had it)."""
     danger = "death" in effect.signs
     detail: tuple[tuple[str, object], ...] = (
         ("signs", list(effect.signs)),
@@ -430,5 +431,6 @@ def concern_raised(
     source = "family_danger" if danger else "family"
     reason = Reason(source, detail, from_id=member_id, note=effect.note)
     sent = N_("concern.sent.relative") if linked else N_("concern.sent.self")
-    first: tuple[Effect, ...] = (ShowCrisisReply(about_others=True),) if danger else ()
+    reply = danger and not effect.replied
+    first: tuple[Effect, ...] = (ShowCrisisReply(about_others=True),) if reply else ()
     return reason, (*first, Say(msg(sent, emergency=emergency)))

@@ -167,3 +167,22 @@ def test_risk_check_command(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith('{"level": "crisis"')
     assert lines[1] == '{"level": "none", "categories": [], "matched": [], "layers": []}'
+
+
+def test_the_after_hours_note_is_read_in_each_readers_language() -> None:
+    """Nobody on duty: when the team is back is said in the reader's language when the program
+    writes it in each (crisis_nobody_on_duty_*), and one text is shown to everyone when the
+    program writes only one; a note missing a language is refused at start, naming it."""
+    from bot.config import ConfigError, load_settings
+    from tests.harness import TEST_TOKEN
+
+    one = load_settings(telegram_bot_token=TEST_TOKEN, after_hours_note="周一至周五 9:00–17:00")
+    note = one.after_hours()
+    assert note is not None
+    assert [note.get(locale) for locale in CODES] == ["周一至周五 9:00–17:00"] * 3
+    assert load_settings(telegram_bot_token=TEST_TOKEN, after_hours_note=" ").after_hours() is None
+    with pytest.raises(ConfigError, match=r"TONGBAN_AFTER_HOURS_NOTE: .*has no text in zh_Hant"):
+        load_settings(
+            telegram_bot_token=TEST_TOKEN,
+            after_hours_note='{"en": "Weekdays 9-5", "zh_Hans": "工作日 9:00–17:00"}',
+        )

@@ -79,7 +79,7 @@ class CrisisPath:
             crisis.Audience.AT_RISK,
             locale,
             self.host.lines.numbers_for(region),
-            after_hours_note=self.host.settings.after_hours_note,
+            after_hours_note=self.host.settings.after_hours(),
             now=self.host.clock(),
         )
         if user_id is None:

@@ -50,7 +50,7 @@ class Crisis:
             Audience.AT_RISK,
             locale,
             self.host.lines.numbers_for(region),
-            after_hours_note=self.host.settings.after_hours_note,
+            after_hours_note=self.host.settings.after_hours(),
             now=self.host.clock(),
         )
 
