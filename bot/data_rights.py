@@ -15,6 +15,9 @@ from bot.crypto import Cipher
 from bot.storage import checkins
 from bot.storage.encrypted import FREE_TEXT
 from bot.storage.models import (
+    Activity,
+    ActivityAnswer,
+    ActivityOptOut,
     AuditEvent,
     Base,
     CheckIn,
@@ -202,6 +205,27 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         }
         for p in await _rows(session, LessonProgress, LessonProgress.person_id == person.id)
     ]
+    titles = {
+        a.id: a.title
+        for a in await _rows(
+            session,
+            Activity,
+            Activity.id.in_(
+                select(ActivityAnswer.activity_id).where(ActivityAnswer.person_id == person.id)
+            ),
+        )
+    }
+    data["activities"] = {
+        "invitations": await session.get(ActivityOptOut, person.id) is None,
+        "answers": [
+            {
+                "activity": titles.get(a.activity_id, str(a.activity_id)),
+                "answer": a.answer,
+                "at": _plain(a.answered_at),
+            }
+            for a in await _rows(session, ActivityAnswer, ActivityAnswer.person_id == person.id)
+        ],
+    }
     return data
 
 

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flows import checkin, crisis, desk, family, onboarding, safety_plan, warning_signs
+from flows import (
+    activities,
+    checkin,
+    crisis,
+    desk,
+    family,
+    onboarding,
+    safety_plan,
+    warning_signs,
+)
 from flows.checkin import CheckIn
 from flows.closing import Closing
 from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS, parse_number
@@ -65,6 +74,7 @@ NEEDS = (
     *warning_signs.NEEDS,
     *safety_plan.NEEDS,
     *family.NEEDS,
+    *activities.NEEDS,
 )
 
 
@@ -342,6 +352,8 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
                     Say(Msg(N_("practice.thanks"))),
                 )
         return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
+    if name in ("activities", "activity", "rsvp", "invitations"):
+        return _keep(snapshot, *activities.command(name, event.argument, person, dict(event.data)))
     if name == "mydata":
         return _keep(snapshot, ExportData())
     if name == "deleteme":

@@ -333,6 +333,56 @@ class EraseMe:
     """Erase the person (they confirmed)."""
 
 
+# -- peer activities (flows/activities.py) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRequest:
+    """A tap on an activity's button: the shell loads the activity and its answers (locked)
+    and hands them to ``flows.activities.decide``; it decides nothing itself."""
+
+    action: str  # show | going | maybe | cant | late | notcoming
+    activity_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetActivityAnswer:
+    """A person's answer to an activity (going, maybe, can't, or waiting for a place), and
+    the reminders they should get (none unless going: any others they had are dropped)."""
+
+    activity_id: int
+    person_id: int
+    answer: str
+    at: datetime
+    reminders: tuple[tuple[str, datetime], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceReminders:
+    """The activity's time changed: everyone going gets these reminders instead."""
+
+    activity_id: int
+    reminders: tuple[tuple[str, datetime], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceNotices:
+    """Tell these people about an activity (``kind``: a seat came free, it changed, it was
+    cancelled): a notice each, due ``at`` or when their quiet hours end, sent by the tick."""
+
+    activity_id: int
+    people: tuple[int, ...]
+    kind: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SetInvitations:
+    """The person wants invitations to new activities (or not)."""
+
+    on: bool
+
+
 Effect = (
     Say
     | ShowAnswer
@@ -369,6 +419,11 @@ Effect = (
     | RaiseConcern
     | ExportData
     | EraseMe
+    | ActivityRequest
+    | SetActivityAnswer
+    | ReplaceReminders
+    | PlaceNotices
+    | SetInvitations
 )
 
 
