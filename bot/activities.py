@@ -23,6 +23,7 @@ from flows import activities
 from flows.activities import CANCELLED, INVITE, REMINDERS, Draft, Found, InvalidActivity
 from flows.effects import (
     ActivityRequest,
+    CreateActivity,
     Effect,
     PlaceNotices,
     ReplaceReminders,
@@ -31,6 +32,7 @@ from flows.effects import (
 )
 from flows.roles import STAFF, Role
 from flows.schedule import at_local
+from flows.text import N_, Msg, msg
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class Activities:
                 ReplaceReminders: self._replace_reminders,
                 PlaceNotices: self._place_notices,
                 SetInvitations: self._set_invitations,
+                CreateActivity: self._create,
             }
         )
         appliers.register_expanders({ActivityRequest: self._request})
@@ -126,6 +129,17 @@ class Activities:
         await stored.set_opt_out(session, acting.person.id, not effect.on, acting.now)
         return []
 
+    async def _create(
+        self, session: AsyncSession, effect: CreateActivity, acting: Acting
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        try:
+            row, invited = await self.create(session, effect.draft, acting.now, acting.person.id)
+        except InvalidActivity:  # it started meanwhile, or a leader left the team
+            return [self.host.renderer.message(acting.person, Msg(N_("activity.new.failed")))]
+        text = msg(N_("activity.new.announced"), id=row.id, invited=invited)
+        return [self.host.renderer.message(acting.person, text, menu=True)]
+
     # -- the tick ----------------------------------------------------------------------------
 
     async def tick(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
@@ -169,7 +183,7 @@ class Activities:
     # -- the command line --------------------------------------------------------------------
 
     async def create(
-        self, session: AsyncSession, draft: Draft, now: datetime
+        self, session: AsyncSession, draft: Draft, now: datetime, created_by: int | None = None
     ) -> tuple[Activity, int]:
         """Announce a new activity: stored, and an invitation placed for everyone it is for
         (sent by the tick, out of their quiet hours). Returns the row and how many are
@@ -187,7 +201,7 @@ class Activities:
             audience=draft.audience,
             language=draft.language,
             zone=self.host.settings.default_timezone,
-            created_by=leaders[0].id,
+            created_by=created_by or leaders[0].id,
             created_at=now,
         )
         session.add(row)

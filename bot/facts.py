@@ -58,6 +58,7 @@ class FactLoaders:
             Fact.PLAN: self._plan,
             Fact.ALIAS_TAKEN: _alias_taken,
             Fact.ACTIVITIES: _activities,
+            Fact.STAFF_ALIASES: _staff_aliases,
         }
 
     async def load(
@@ -124,3 +125,8 @@ async def _alias_taken(session: AsyncSession, asking: Asking) -> bool:
 async def _activities(session: AsyncSession, asking: Asking) -> list[Found]:
     """The upcoming activities for the person's role, with every answer to each."""
     return await activities.upcoming(session, Role(asking.person.role), asking.now)
+
+
+async def _staff_aliases(session: AsyncSession, asking: Asking) -> list[str]:
+    """Every peer worker's and supervisor's alias: who can lead an activity."""
+    return await activities.staff_aliases(session)

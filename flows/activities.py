@@ -201,7 +201,7 @@ def place_text(activity: Activity) -> Text:
 def card(activity: Activity, going: int | None = None) -> Lines:
     """The activity as its readers see it: what, when (in the reader's zone), how long,
     where, in which language, with whom, and how many places are left."""
-    leaders = ", ".join(alias for _, alias in activity.leaders)
+    leaders = " · ".join(alias for _, alias in activity.leaders)
     parts: list[Msg | Raw] = [
         msg(N_("activity.card.title"), title=activity.title, kind=Msg(KINDS[activity.kind])),
         msg(

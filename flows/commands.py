@@ -64,6 +64,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("note", N_("command.note"), STAFF),
     Command("claim", N_("command.claim"), STAFF, hidden=True),
     Command("sendto", N_("command.sendto"), STAFF, hidden=True),
+    Command("newactivity", N_("command.newactivity"), STAFF),
     Command("assign", N_("command.assign"), frozenset({Role.SUPERVISOR})),
     Command("overdue", N_("command.overdue"), frozenset({Role.SUPERVISOR})),
 )

@@ -8,6 +8,7 @@ from flows import (
     crisis,
     desk,
     family,
+    new_activity,
     onboarding,
     safety_plan,
     warning_signs,
@@ -61,6 +62,7 @@ FLOWS: dict[str, Flow] = {
             FamilyLinks,
             LessonFlow,
             Concern,
+            new_activity.NewActivity,
         ),
     )
 }
@@ -75,6 +77,7 @@ NEEDS = (
     *safety_plan.NEEDS,
     *family.NEEDS,
     *activities.NEEDS,
+    *new_activity.NEEDS,
 )
 
 
@@ -352,6 +355,8 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
                     Say(Msg(N_("practice.thanks"))),
                 )
         return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
+    if name == "newactivity":
+        return start_flow(new_activity.NAME, person, event, rules)
     if name in ("activities", "activity", "rsvp", "invitations"):
         return _keep(snapshot, *activities.command(name, event.argument, person, dict(event.data)))
     if name == "mydata":

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from flows.text import Text
 
 if TYPE_CHECKING:
+    from flows.activities import Draft
     from flows.escalation import Reason
 
 
@@ -377,6 +378,14 @@ class PlaceNotices:
 
 
 @dataclass(frozen=True, slots=True)
+class CreateActivity:
+    """Announce this activity (a leader finished /newactivity): stored, invitations placed,
+    and the leader told how many are on their way."""
+
+    draft: Draft
+
+
+@dataclass(frozen=True, slots=True)
 class SetInvitations:
     """The person wants invitations to new activities (or not)."""
 
@@ -424,6 +433,7 @@ Effect = (
     | ReplaceReminders
     | PlaceNotices
     | SetInvitations
+    | CreateActivity
 )
 
 

@@ -314,3 +314,24 @@ async def test_the_last_place_is_taken_once_when_two_ask_at_the_same_instant(
                 ).all()
             )
         assert answers == [GOING, WAITING], f"trial {trial}: {answers}"
+
+
+def test_a_leader_types_aliases_in_any_case_and_with_any_comma() -> None:
+    from flows.effects import FlowSnapshot
+    from flows.engine import Flow
+    from flows.new_activity import NewActivity
+    from flows.people import Event
+
+    flow = Flow(NewActivity)
+    lin = PersonView(9, Role.PEER_WORKER, "zh_Hans", SHANGHAI, alias="Lin", onboarded=True)
+    context = {"title": "Circle", "kind": "sharing", "when": START.isoformat(), "minutes": 90}
+    context |= {"place": "", "capacity": 8, "audience": "both", "language": "en"}
+    staff = {"staff_aliases": ["Lin", "小梅"]}
+    snapshot = FlowSnapshot("newactivity", "leaders", context)
+
+    typed = Event("text", "lin，小梅、LIN", now=NOW, data=staff)
+    assert flow.handle(snapshot, lin, typed, RULES).snapshot.context["leaders"] == ["Lin", "小梅"]
+    nobody = Event("text", "Lin, Ghost", now=NOW, data=staff)
+    stays = flow.handle(snapshot, lin, nobody, RULES)
+    assert stays.snapshot.state == "leaders"
+    assert stays.effects[0] == Say(Msg("activity.new.unknown_leaders"))

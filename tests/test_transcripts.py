@@ -94,6 +94,7 @@ WHOLE_BOT_ONLY = {
     "activity_en": "cli: the command line",
     "activity_zh_Hant": "cli: the command line",
     "activity_changes_zh_Hans": "cli: the command line",
+    "activity_new_zh_Hans": "fact 'staff_aliases'",
     "checkin_zh_Hant": "tick: the scheduler",
     "relay_subject_erased_zh_Hant": "EraseMe",
     "relay_worker_demoted_en": "role: a role change",

@@ -21,7 +21,7 @@ from bot.storage.models import (
 from flows import activities
 from flows.activities import GOING, INVITE, REMINDERS, Answer, Found
 from flows.people import Rules
-from flows.roles import Role
+from flows.roles import STAFF, Role
 
 # Longest activity (flows.activities.MINUTES): what may still be running when listing.
 LONGEST = timedelta(minutes=activities.MINUTES.stop)
@@ -56,7 +56,7 @@ async def found(session: AsyncSession, rows: Sequence[Activity]) -> list[Found]:
             select(ActivityLeader.activity_id, Person.id, Person.alias)
             .join(Person, Person.id == ActivityLeader.person_id)
             .where(ActivityLeader.activity_id.in_(ids))
-            .order_by(ActivityLeader.activity_id, Person.alias)
+            .order_by(ActivityLeader.activity_id, Person.id)
         ):
             leaders[activity_id].append((person_id, alias or "?"))
         for answer in await session.scalars(
@@ -197,6 +197,15 @@ async def going(session: AsyncSession, activity_id: int) -> list[Person]:
             )
         ).all()
     )
+
+
+async def staff_aliases(session: AsyncSession) -> list[str]:
+    """Peer workers' and supervisors' aliases (ix_people_role)."""
+    roles = [role.value for role in STAFF]
+    rows = await session.scalars(
+        select(Person.alias).where(Person.role.in_(roles), Person.alias.is_not(None))
+    )
+    return sorted(alias for alias in rows if alias)
 
 
 async def set_opt_out(session: AsyncSession, person_id: int, out: bool, at: datetime) -> None:
