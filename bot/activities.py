@@ -16,19 +16,40 @@ from bot.applying import Acting, Appliers
 from bot.host import Host
 from bot.storage import activities as stored
 from bot.storage.db import Database
-from bot.storage.models import Activity, ActivityLeader, ActivityNotice, Person
+from bot.storage.models import (
+    Activity,
+    ActivityAttendance,
+    ActivityFeedback,
+    ActivityLeader,
+    ActivityNotice,
+    ActivityRecord,
+    Person,
+)
 from bot.storage.people import view_of
 from bot.telegram.render import Outgoing
-from flows import activities
-from flows.activities import CANCELLED, INVITE, REMINDERS, Draft, Found, InvalidActivity
+from flows import activities, activity_record
+from flows.activities import (
+    ATTENDANCE,
+    FEEDBACK,
+    INVITE,
+    REMINDERS,
+    Draft,
+    Found,
+    InvalidActivity,
+)
 from flows.effects import (
     ActivityRequest,
     CreateActivity,
     Effect,
+    FileActivityRecord,
     PlaceNotices,
     ReplaceReminders,
+    SaveActivityFeedback,
     SetActivityAnswer,
+    SetAttendance,
     SetInvitations,
+    Tell,
+    UpdateActivityRecord,
 )
 from flows.roles import STAFF, Role
 from flows.schedule import at_local
@@ -61,6 +82,10 @@ class Activities:
                 PlaceNotices: self._place_notices,
                 SetInvitations: self._set_invitations,
                 CreateActivity: self._create,
+                SetAttendance: self._set_attendance,
+                UpdateActivityRecord: self._update_record,
+                FileActivityRecord: self._file_record,
+                SaveActivityFeedback: self._save_feedback,
             }
         )
         appliers.register_expanders({ActivityRequest: self._request})
@@ -73,6 +98,8 @@ class Activities:
         assert acting.person is not None
         loaded = await stored.load(session, effect.activity_id, lock=effect.action != "show")
         found = loaded[1] if loaded is not None else None
+        if effect.action in ("sheet", "attend"):
+            return activity_record.decide_leader(effect, found, view_of(acting.person), acting.now)
         return activities.decide(effect, found, view_of(acting.person), acting.now, self.host.rules)
 
     async def _set_answer(
@@ -116,9 +143,14 @@ class Activities:
             (await session.scalars(select(Person).where(Person.id.in_(effect.people)))).all()
         )
         activity = stored.core_activity(row, ())
-        deadline = activity.ends_at if effect.kind == CANCELLED else activity.starts_at
         await stored.place(
-            session, activity, people, effect.kind, effect.at, self.host.rules, deadline
+            session,
+            activity,
+            people,
+            effect.kind,
+            effect.at,
+            self.host.rules,
+            activities.deadline(effect.kind, activity),
         )
         return []
 
@@ -139,6 +171,136 @@ class Activities:
             return [self.host.renderer.message(acting.person, Msg(N_("activity.new.failed")))]
         text = msg(N_("activity.new.announced"), id=row.id, invited=invited)
         return [self.host.renderer.message(acting.person, text, menu=True)]
+
+    # -- after it starts: attendance, the record, feedback ----------------------------------
+
+    async def _set_attendance(
+        self, session: AsyncSession, effect: SetAttendance, acting: Acting
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        person = await session.get(Person, effect.person_id)
+        row = await session.scalar(
+            select(ActivityAttendance).where(
+                ActivityAttendance.activity_id == effect.activity_id,
+                ActivityAttendance.person_id == effect.person_id,
+            )
+        )
+        if effect.present and row is None and person is not None:
+            session.add(
+                ActivityAttendance(
+                    activity_id=effect.activity_id,
+                    person_id=person.id,
+                    role=person.role,
+                    marked_by=acting.person.id,
+                    marked_at=acting.now,
+                )
+            )
+        elif not effect.present and row is not None:
+            await session.delete(row)
+        await session.flush()
+        return []
+
+    async def _leading(
+        self, session: AsyncSession, activity_id: int, acting: Acting
+    ) -> tuple[Activity, Found] | None:
+        """The activity (locked), when the person acting leads it or supervises."""
+        assert acting.person is not None
+        loaded = await stored.load(session, activity_id, lock=True)
+        if loaded is None or not activity_record.leads(loaded[1], view_of(acting.person)):
+            return None
+        return loaded
+
+    async def _update_record(
+        self, session: AsyncSession, effect: UpdateActivityRecord, acting: Acting
+    ) -> list[Outgoing]:
+        """A draft until filed; once filed, a record is not changed."""
+        assert acting.person is not None
+        if await self._leading(session, effect.activity_id, acting) is None:
+            return []
+        row = await session.get(ActivityRecord, effect.activity_id)
+        if row is None:
+            row = ActivityRecord(activity_id=effect.activity_id)
+            session.add(row)
+        if row.filed_at is not None:
+            return []
+        cipher = self.host.cipher
+        row.filed_by = acting.person.id
+        if effect.minutes is not None:
+            row.minutes = effect.minutes
+        if effect.what_was_done is not None:
+            row.what_was_done = cipher.encrypt(effect.what_was_done)
+        if effect.problem is not None:
+            row.problem = effect.problem
+        if effect.problem_note is not None:
+            row.problem_note = cipher.encrypt(effect.problem_note)
+        await session.flush()
+        return []
+
+    async def _file_record(
+        self, session: AsyncSession, effect: FileActivityRecord, acting: Acting
+    ) -> list[Outgoing]:
+        """Filed once (a second time is refused), with the head count; those present are
+        asked for feedback; an adverse event is told to every supervisor at once."""
+        leader = acting.person
+        assert leader is not None
+        loaded = await self._leading(session, effect.activity_id, acting)
+        record = await session.get(ActivityRecord, effect.activity_id)
+        if loaded is None or record is None:
+            return [self.host.renderer.message(leader, Msg(N_("activity.gone")))]
+        row, found = loaded
+        if record.filed_at is not None:
+            text = msg(N_("activity.record.already"), title=row.title)
+            return [self.host.renderer.message(leader, text, menu=True)]
+        record.filed_at, record.filed_by, record.attended = (
+            acting.now,
+            leader.id,
+            len(found.present),
+        )
+        await session.flush()
+        effects: list[Effect] = []
+        if found.present:
+            effects.append(PlaceNotices(row.id, tuple(sorted(found.present)), FEEDBACK, acting.now))
+        if record.problem == "adverse":
+            alert = msg(
+                N_("activity.adverse.alert"),
+                title=row.title,
+                when=row.starts_at,
+                alias=leader.alias or "?",
+                note=self.host.cipher.decrypt(record.problem_note or ""),
+            )
+            effects += [Tell(boss, alert) for boss in await stored.supervisors(session)]
+        out = await self.appliers.apply(session, effects, acting)
+        thanks = msg(N_("activity.record.filed"), title=row.title, present=len(found.present))
+        return [*out, self.host.renderer.message(leader, thanks, menu=True)]
+
+    async def _save_feedback(
+        self, session: AsyncSession, effect: SaveActivityFeedback, acting: Acting
+    ) -> list[Outgoing]:
+        """Kept only from someone marked present; a second answer replaces the first."""
+        person = acting.person
+        assert person is not None
+        present = await session.scalar(
+            select(ActivityAttendance.id).where(
+                ActivityAttendance.activity_id == effect.activity_id,
+                ActivityAttendance.person_id == person.id,
+            )
+        )
+        if present is None:
+            return []
+        row = await session.scalar(
+            select(ActivityFeedback).where(
+                ActivityFeedback.activity_id == effect.activity_id,
+                ActivityFeedback.person_id == person.id,
+            )
+        )
+        if row is None:
+            row = ActivityFeedback(activity_id=effect.activity_id, person_id=person.id)
+            session.add(row)
+        row.role, row.at = person.role, acting.now
+        row.satisfaction, row.helped, row.again = effect.satisfaction, effect.helped, effect.again
+        row.comment = self.host.cipher.encrypt(effect.comment) if effect.comment else None
+        await session.flush()
+        return []
 
     # -- the tick ----------------------------------------------------------------------------
 
@@ -167,7 +329,7 @@ class Activities:
             item = by_id.get(notice.activity_id)
             if item is None or person.blocked_at is not None:
                 continue
-            said = activities.notice(notice.kind, item, view_of(person), now)
+            said = activity_record.notice(notice.kind, item, view_of(person), now)
             outgoing += await self.appliers.apply(session, said, Acting(person, now))
         await session.execute(
             delete(ActivityNotice)
@@ -214,7 +376,23 @@ class Activities:
         placed = await stored.place(
             session, activity, invited, INVITE, now, self.host.rules, activity.starts_at
         )
+        await self._place_sheets(session, activity, leaders)
         return row, placed
+
+    async def _place_sheets(
+        self, session: AsyncSession, activity: activities.Activity, leaders: list[Person]
+    ) -> None:
+        """Each leader gets the attendance sheet when it starts (or when their quiet hours
+        end, up to a week after)."""
+        await stored.place(
+            session,
+            activity,
+            leaders,
+            ATTENDANCE,
+            activity.starts_at,
+            self.host.rules,
+            activities.deadline(ATTENDANCE, activity),
+        )
 
     async def _leaders(self, session: AsyncSession, aliases: tuple[str, ...]) -> list[Person]:
         found: list[Person] = []
@@ -264,6 +442,12 @@ class Activities:
             online=row.online,
             capacity=row.capacity,
         )
+        leaders = [
+            person
+            for person in [await session.get(Person, leader) for leader, _ in after.leaders]
+            if person is not None
+        ]
+        await self._place_sheets(session, after, leaders)
         effects = activities.changed(before, after, now)
         return row, await self.appliers.apply(session, effects, Acting(None, now))
 
@@ -284,7 +468,7 @@ class Activities:
         await session.execute(
             delete(ActivityNotice).where(
                 ActivityNotice.activity_id == row.id,
-                ActivityNotice.kind.in_([INVITE, *REMINDERS]),
+                ActivityNotice.kind.in_([INVITE, ATTENDANCE, *REMINDERS]),
             )
         )
         effects = activities.cancelled(

@@ -17,6 +17,7 @@ from bot.storage.encrypted import FREE_TEXT
 from bot.storage.models import (
     Activity,
     ActivityAnswer,
+    ActivityFeedback,
     ActivityOptOut,
     AuditEvent,
     Base,
@@ -212,6 +213,9 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             Activity,
             Activity.id.in_(
                 select(ActivityAnswer.activity_id).where(ActivityAnswer.person_id == person.id)
+            )
+            | Activity.id.in_(
+                select(ActivityFeedback.activity_id).where(ActivityFeedback.person_id == person.id)
             ),
         )
     }
@@ -224,6 +228,17 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
                 "at": _plain(a.answered_at),
             }
             for a in await _rows(session, ActivityAnswer, ActivityAnswer.person_id == person.id)
+        ],
+        "feedback": [
+            {
+                "activity": titles.get(f.activity_id, str(f.activity_id)),
+                "satisfied": f.satisfaction,
+                "helped": f.helped,
+                "come_again": f.again,
+                "comment": cipher.decrypt(f.comment) if f.comment else None,
+                "at": _plain(f.at),
+            }
+            for f in await _rows(session, ActivityFeedback, ActivityFeedback.person_id == person.id)
         ],
     }
     return data

@@ -75,7 +75,9 @@ ANSWER_TEXT = {
 # Notices: what the tick sends, by kind.
 INVITE, DAY_BEFORE, TWO_HOURS = "invite", "day_before", "two_hours"
 PROMOTED, CHANGED, CANCELLED = "promoted", "changed", "cancelled"
-NOTICE_KINDS = (INVITE, DAY_BEFORE, TWO_HOURS, PROMOTED, CHANGED, CANCELLED)
+# to each leader when it starts (the attendance sheet); to each attendee once it is recorded
+ATTENDANCE, FEEDBACK = "attendance", "feedback"
+NOTICE_KINDS = (INVITE, DAY_BEFORE, TWO_HOURS, PROMOTED, CHANGED, CANCELLED, ATTENDANCE, FEEDBACK)
 REMINDERS = {DAY_BEFORE: timedelta(days=1), TWO_HOURS: timedelta(hours=2)}
 REMINDER_TEXT = {
     DAY_BEFORE: N_("activity.reminder.day_before"),
@@ -121,6 +123,7 @@ class Answer:
     person_id: int
     answer: str
     at: datetime
+    alias: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,8 @@ class Found:
 
     activity: Activity
     answers: tuple[Answer, ...] = ()
+    present: frozenset[int] = frozenset()  # marked present by a leader
+    recorded: bool = False  # a leader filed its record
 
     def answer_of(self, person_id: int) -> str | None:
         for answer in self.answers:
@@ -416,6 +421,20 @@ def reminder_times(activity: Activity, now: datetime) -> tuple[tuple[str, dateti
         for kind, before in REMINDERS.items()
         if activity.starts_at - before > now
     )
+
+
+AFTERWARDS = timedelta(days=7)  # how long after the end a sheet or feedback may still come
+
+
+def deadline(kind: str, activity: Activity) -> datetime:
+    """The last moment a notice of ``kind`` is worth sending: before the start for what
+    prepares people to come; before the end for a cancellation; a week after the end for
+    the attendance sheet and the feedback questions."""
+    if kind == CANCELLED:
+        return activity.ends_at
+    if kind in (ATTENDANCE, FEEDBACK):
+        return activity.ends_at + AFTERWARDS
+    return activity.starts_at
 
 
 def notice_time(

@@ -43,6 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("invitations", N_("command.invitations"), frozenset({Role.CLIENT, Role.FAMILY})),
     Command("activity", N_("command.activity"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command("rsvp", N_("command.rsvp"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
+    Command("feedback", N_("command.feedback"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command("lesson", N_("command.lesson"), frozenset({Role.FAMILY}), hidden=True),
     Command("practice", N_("command.practice"), frozenset({Role.FAMILY}), hidden=True),
     Command("rate", N_("command.rate"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
@@ -65,6 +66,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("claim", N_("command.claim"), STAFF, hidden=True),
     Command("sendto", N_("command.sendto"), STAFF, hidden=True),
     Command("newactivity", N_("command.newactivity"), STAFF),
+    Command("attend", N_("command.attend"), STAFF, hidden=True),
+    Command("record", N_("command.record"), STAFF, hidden=True),
     Command("assign", N_("command.assign"), frozenset({Role.SUPERVISOR})),
     Command("overdue", N_("command.overdue"), frozenset({Role.SUPERVISOR})),
 )

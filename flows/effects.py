@@ -342,8 +342,9 @@ class ActivityRequest:
     """A tap on an activity's button: the shell loads the activity and its answers (locked)
     and hands them to ``flows.activities.decide``; it decides nothing itself."""
 
-    action: str  # show | going | maybe | cant | late | notcoming
+    action: str  # show | going | maybe | cant | late | notcoming; leaders: sheet | attend
     activity_id: int
+    person_id: int | None = None  # attend: whom the leader tapped
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +384,46 @@ class CreateActivity:
     and the leader told how many are on their way."""
 
     draft: Draft
+
+
+@dataclass(frozen=True, slots=True)
+class SetAttendance:
+    """A leader marked someone present (or not) at an activity."""
+
+    activity_id: int
+    person_id: int
+    present: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateActivityRecord:
+    """One answer of a leader's record, stored the moment it is given (``None``: unchanged);
+    ``problem`` is none, adverse or other."""
+
+    activity_id: int
+    minutes: int | None = None
+    what_was_done: str | None = None
+    problem: str | None = None
+    problem_note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileActivityRecord:
+    """The record is complete: filed with the head count; an adverse event is told to every
+    supervisor; those present are asked for feedback."""
+
+    activity_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaveActivityFeedback:
+    """Three taps and an optional comment from someone who was there."""
+
+    activity_id: int
+    satisfaction: int
+    helped: int
+    again: str
+    comment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +475,10 @@ Effect = (
     | PlaceNotices
     | SetInvitations
     | CreateActivity
+    | SetAttendance
+    | UpdateActivityRecord
+    | FileActivityRecord
+    | SaveActivityFeedback
 )
 
 

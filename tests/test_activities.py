@@ -5,6 +5,7 @@ transcripts."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
@@ -20,6 +21,7 @@ from bot.storage.models import ActivityAnswer, ActivityNotice
 from bot.storage.models import Person as PersonRow
 from flows import activities
 from flows.activities import (
+    ATTENDANCE,
     CANCELLED,
     CANT,
     DAY_BEFORE,
@@ -38,7 +40,7 @@ from flows.activities import (
 from flows.effects import ActivityRequest, PlaceNotices, Say, SetActivityAnswer, Tell
 from flows.people import PersonView, Rules
 from flows.roles import Role
-from flows.text import Msg, msg
+from flows.text import Msg, Raw, msg
 from tests.harness import Harness
 from tests.harness import Person as Chat
 
@@ -270,7 +272,10 @@ async def test_announcing_invites_each_client_once_and_answers_are_stored(
     activity_id = await _announce(harness, capacity=4)
     async with harness.db.sessions() as session:
         notices = (await session.scalars(select(ActivityNotice))).all()
-    assert [(n.person_id, n.kind) for n in notices] == [(client_id, INVITE)]
+    lin = await _id_of(harness, "Lin")
+    assert sorted((n.person_id, n.kind) for n in notices) == sorted(
+        [(client_id, INVITE), (lin, ATTENDANCE)]
+    )
     await harness.tick()
     await harness.tick()  # the invitation went once
     invitations = [c for c in harness.api.calls if "invited" in str(c.params.get("text", ""))]
@@ -279,7 +284,11 @@ async def test_announcing_invites_each_client_once_and_answers_are_stored(
     async with harness.db.sessions() as session:
         answer = await session.get(ActivityAnswer, (activity_id, client_id))
         reminders = (
-            await session.scalars(select(ActivityNotice.kind).order_by(ActivityNotice.due_at))
+            await session.scalars(
+                select(ActivityNotice.kind)
+                .where(ActivityNotice.person_id == client_id)
+                .order_by(ActivityNotice.due_at)
+            )
         ).all()
     assert answer is not None and answer.answer == GOING
     # It starts at 07:00 their time: two hours before is in their quiet hours, and waiting
@@ -335,3 +344,80 @@ def test_a_leader_types_aliases_in_any_case_and_with_any_comma() -> None:
     stays = flow.handle(snapshot, lin, nobody, RULES)
     assert stays.snapshot.state == "leaders"
     assert stays.effects[0] == Say(Msg("activity.new.unknown_leaders"))
+
+
+async def _id_of(harness: Harness, alias: str) -> int:
+    async with harness.db.sessions() as session:
+        found = await session.scalar(select(PersonRow.id).where(PersonRow.alias == alias))
+    assert found is not None
+    return int(found)
+
+
+async def _user_of(harness: Harness, alias: str) -> int:
+    async with harness.db.sessions() as session:
+        found = await session.scalar(
+            select(PersonRow.telegram_user_id).where(PersonRow.alias == alias)
+        )
+    assert found is not None
+    return int(found)
+
+
+# -- attendance, the record, feedback -------------------------------------------------------
+
+
+def test_only_a_leader_or_a_supervisor_takes_attendance_and_only_once_it_started() -> None:
+    from flows.activity_record import decide_leader
+    from flows.effects import RefreshChoices, SetAttendance
+
+    found = Found(_activity(), (Answer(1, GOING, NOW, "K7Q2X"), Answer(2, MAYBE, NOW, "S4T8R")))
+    lin = PersonView(100, Role.PEER_WORKER, "en", SHANGHAI, alias="Lin", onboarded=True)
+    ann = PersonView(101, Role.PEER_WORKER, "en", SHANGHAI, alias="Ann", onboarded=True)
+    mei = PersonView(102, Role.SUPERVISOR, "en", SHANGHAI, alias="Mei", onboarded=True)
+    tap = ActivityRequest("attend", 7, 2)
+    assert decide_leader(tap, found, ann, START) == (Say(Msg("activity.gone")),)
+    early = decide_leader(tap, found, lin, NOW)
+    assert early == (Say(msg("activity.sheet.not_yet", title="Sharing circle", when=START)),)
+    for leader in (lin, mei):
+        marked, redrawn = decide_leader(tap, found, leader, START)
+        assert marked == SetAttendance(7, 2, True)
+        assert isinstance(redrawn, RefreshChoices)
+        assert [c.label for c in redrawn.choices[:2]] == [Raw("▫️ K7Q2X"), Raw("✅ S4T8R")]
+    unmarked, _ = decide_leader(tap, replace(found, present=frozenset({2})), lin, START)
+    assert unmarked == SetAttendance(7, 2, False)
+
+
+async def test_the_register_keeps_its_numbers_when_someone_who_came_is_erased(
+    harness: Harness,
+) -> None:
+    """Attendance, the record and the feedback as stored; the client's comment is in their
+    own copy; erased, the head count and their ratings stay, without them or their words."""
+    from bot import operations
+    from bot.storage.models import ActivityAttendance, ActivityFeedback, ActivityRecord
+
+    harness.set_now(AT)
+    client, client_id = await harness.make_person(Role.CLIENT, "K7Q2X", AT)
+    activity_id = await _announce(harness, capacity=4)
+    lin = Chat(harness, await _user_of(harness, "Lin"), "en")
+    await client.send(f"/rsvp {activity_id} going")
+    harness.set_now(START + timedelta(hours=2))  # 09:00 their time: out of quiet hours
+    await lin.send(f"/attend {activity_id} {client_id}")
+    await lin.does(f"/record {activity_id} 90", "80", "Beads and a talk about sleep.")
+    await lin.press("No, all went well")
+    await harness.tick()
+    await client.does("[4]", "[5]", "[Yes]", "I liked the beads")
+    await client.send("/mydata")
+    copy = [c for c in harness.api.calls if c.method == "sendDocument"][-1].params["document"]
+    assert json.loads(copy)["activities"]["feedback"][0]["comment"] == "I liked the beads"
+    async with harness.db.sessions() as session:
+        record = await session.get(ActivityRecord, activity_id)
+        assert record is not None
+        assert (record.minutes, record.attended, record.problem) == (80, 1, "none")
+        feedback = (await session.scalars(select(ActivityFeedback))).one()
+        assert (feedback.satisfaction, feedback.helped, feedback.again) == (4, 5, "yes")
+    assert harness.services is not None
+    await operations.erase(harness.services.dispatcher, None, client_id)
+    async with harness.db.sessions() as session:
+        attended = (await session.scalars(select(ActivityAttendance))).one()
+        feedback = (await session.scalars(select(ActivityFeedback))).one()
+    assert (attended.person_id, attended.role) == (None, "client")
+    assert (feedback.person_id, feedback.satisfaction, feedback.comment) == (None, 4, None)

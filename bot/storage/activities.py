@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage.models import (
     Activity,
     ActivityAnswer,
+    ActivityAttendance,
     ActivityLeader,
     ActivityNotice,
     ActivityOptOut,
+    ActivityRecord,
     Person,
 )
 from flows import activities
@@ -46,11 +48,15 @@ def core_activity(row: Activity, leaders: Sequence[tuple[int, str]]) -> activiti
 
 
 async def found(session: AsyncSession, rows: Sequence[Activity]) -> list[Found]:
-    """Each activity with its leaders and every answer: two queries for all of them (the
-    primary keys of ``activity_leaders`` and ``activity_answers`` lead with the activity)."""
+    """Each activity with its leaders, every answer (with the person's alias), who was marked
+    present and whether it was recorded: four queries for all of them (the primary keys of
+    ``activity_leaders``, ``activity_answers`` and ``activity_records`` lead with the
+    activity, as does the unique index of ``activity_attendance``)."""
     ids = [row.id for row in rows]
     leaders: dict[int, list[tuple[int, str]]] = defaultdict(list)
     answers: dict[int, list[Answer]] = defaultdict(list)
+    present: dict[int, set[int]] = defaultdict(set)
+    recorded: set[int] = set()
     if ids:
         for activity_id, person_id, alias in await session.execute(
             select(ActivityLeader.activity_id, Person.id, Person.alias)
@@ -59,13 +65,39 @@ async def found(session: AsyncSession, rows: Sequence[Activity]) -> list[Found]:
             .order_by(ActivityLeader.activity_id, Person.id)
         ):
             leaders[activity_id].append((person_id, alias or "?"))
-        for answer in await session.scalars(
-            select(ActivityAnswer).where(ActivityAnswer.activity_id.in_(ids))
+        for answer, alias in await session.execute(
+            select(ActivityAnswer, Person.alias)
+            .join(Person, Person.id == ActivityAnswer.person_id)
+            .where(ActivityAnswer.activity_id.in_(ids))
         ):
             answers[answer.activity_id].append(
-                Answer(answer.person_id, answer.answer, answer.answered_at)
+                Answer(answer.person_id, answer.answer, answer.answered_at, alias or "?")
             )
-    return [Found(core_activity(row, leaders[row.id]), tuple(answers[row.id])) for row in rows]
+        for activity_id, attendee in await session.execute(
+            select(ActivityAttendance.activity_id, ActivityAttendance.person_id).where(
+                ActivityAttendance.activity_id.in_(ids), ActivityAttendance.person_id.is_not(None)
+            )
+        ):
+            if attendee is not None:
+                present[activity_id].add(attendee)
+        recorded = set(
+            (
+                await session.scalars(
+                    select(ActivityRecord.activity_id).where(
+                        ActivityRecord.activity_id.in_(ids), ActivityRecord.filed_at.is_not(None)
+                    )
+                )
+            ).all()
+        )
+    return [
+        Found(
+            core_activity(row, leaders[row.id]),
+            tuple(answers[row.id]),
+            frozenset(present[row.id]),
+            row.id in recorded,
+        )
+        for row in rows
+    ]
 
 
 async def load(
@@ -206,6 +238,14 @@ async def staff_aliases(session: AsyncSession) -> list[str]:
         select(Person.alias).where(Person.role.in_(roles), Person.alias.is_not(None))
     )
     return sorted(alias for alias in rows if alias)
+
+
+async def supervisors(session: AsyncSession) -> list[int]:
+    """Every supervisor (ix_people_role), told at once of an adverse event."""
+    rows = await session.scalars(
+        select(Person.id).where(Person.role == Role.SUPERVISOR.value).order_by(Person.id)
+    )
+    return list(rows.all())
 
 
 async def set_opt_out(session: AsyncSession, person_id: int, out: bool, at: datetime) -> None:

@@ -535,6 +535,66 @@ class ActivityOptOut(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ActivityAttendance(Base):
+    """Someone a leader marked as present. Erasing them keeps the row without them, so the
+    register's head count stays true."""
+
+    __tablename__ = "activity_attendance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # client | family, when they came
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("activity_id", "person_id"),)
+
+
+class ActivityRecord(Base):
+    """A leader's record of an activity that took place: how long it ran, what was done,
+    and anything that went wrong (``problem``: none | adverse | other; an adverse event
+    alerted the supervisors). Each answer is stored as it is given (a draft until
+    ``filed_at``), so no flow holds the words; free text is encrypted at rest."""
+
+    __tablename__ = "activity_records"
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    filed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    filed_at: Mapped[datetime | None]
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    attended: Mapped[int | None] = mapped_column(Integer)  # head count when filed
+    what_was_done: Mapped[str | None] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(String(8))
+    problem_note: Mapped[str | None] = mapped_column(Text)
+
+
+class ActivityFeedback(Base):
+    """Three taps after an activity (satisfaction and help 1-5, come again yes | maybe |
+    no) and an optional comment (encrypted). Erasing the person keeps the numbers without
+    them and removes the comment."""
+
+    __tablename__ = "activity_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # client | family
+    satisfaction: Mapped[int] = mapped_column(SmallInteger)
+    helped: Mapped[int] = mapped_column(SmallInteger)
+    again: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("activity_id", "person_id"),)
+
+
 class ProcessedUpdate(Base):
     """Telegram may deliver an update twice; each update_id is handled once."""
 
