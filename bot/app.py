@@ -124,7 +124,13 @@ def build(
     application = builder.build()
     application.add_handler(TypeHandler(Update, dispatcher.handle_update))
     application.add_error_handler(_log_error)
-    scheduler = Scheduler(host, dispatcher.appliers, dispatcher.escalations, dispatcher.sender)
+    scheduler = Scheduler(
+        host,
+        dispatcher.appliers,
+        dispatcher.escalations,
+        dispatcher.sender,
+        dispatcher.activities,
+    )
     if (with_updater if ticking is None else ticking) and application.job_queue is not None:
         # One periodic job for everyone; what is due is rows, not jobs.
         application.job_queue.run_repeating(

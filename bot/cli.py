@@ -18,7 +18,7 @@ from flows.roles import Role
 ROLES = [role.value for role in Role]
 
 
-def _parser() -> argparse.ArgumentParser:
+def command_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tongban",
         description="Tongban (同伴): a peer-support companion bot for Telegram.",
@@ -152,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "risk-check", help="assess messages for crisis language (see its --help)", add_help=False
     )
+    _activity_parser(sub)
     flag_cmd = sub.add_parser(
         "flags", help="early-warning flags", description="Early-warning flags from check-ins."
     )
@@ -163,11 +164,70 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _activity_parser(sub: Any) -> None:
+    from flows.activities import AUDIENCES, KINDS
+    from flows.text import LOCALES
+
+    activity = sub.add_parser(
+        "activity",
+        help="peer activities: create, list, edit, cancel",
+        description=(
+            "Activities led by peer workers. Times are on the program's clock "
+            "(TONGBAN_DEFAULT_TIMEZONE). Invitations, changes and cancellations are sent by the "
+            "running bot, out of each person's quiet hours."
+        ),
+    )
+    act_sub = activity.add_subparsers(dest="activity_command", required=True, metavar="ACTION")
+    create = act_sub.add_parser(
+        "create",
+        help="announce an activity",
+        description="Announce an activity: everyone it is for is invited (unless they opted out).",
+    )
+    create.add_argument("--title", required=True, help="what it is called, as people will see it")
+    create.add_argument("--kind", required=True, choices=list(KINDS), help="what it is about")
+    create.add_argument("--at", required=True, help='start, e.g. "2026-12-10 19:00"')
+    create.add_argument("--minutes", type=int, default=90, help="how long (default 90)")
+    where = create.add_mutually_exclusive_group(required=True)
+    where.add_argument("--place", help="the address of the community centre")
+    where.add_argument("--online", action="store_true", help="it meets in the online room")
+    create.add_argument("--capacity", type=int, required=True, help="how many places")
+    create.add_argument("--audience", required=True, choices=list(AUDIENCES), help="who it is for")
+    create.add_argument("--language", required=True, choices=list(LOCALES), help="spoken in")
+    create.add_argument(
+        "--leader", action="append", required=True, help="a leader's alias (repeat for more)"
+    )
+    listing = act_sub.add_parser(
+        "list", help="list activities", description="Activities not yet over (--all: every one)."
+    )
+    listing.add_argument("--all", action="store_true", help="include past ones")
+    edit = act_sub.add_parser(
+        "edit",
+        help="change an activity",
+        description="Change an activity that has not started; everyone who answered is told.",
+    )
+    edit.add_argument("activity_id", type=int, help="the id from 'tongban activity list'")
+    edit.add_argument("--title")
+    edit.add_argument("--at", help='new start, e.g. "2026-12-10 19:30"')
+    edit.add_argument("--minutes", type=int)
+    moved = edit.add_mutually_exclusive_group()
+    moved.add_argument("--place", help="a new address")
+    moved.add_argument("--online", action="store_true", help="it now meets in the online room")
+    edit.add_argument(
+        "--capacity", type=int, help="more places move people up from the waiting list"
+    )
+    cancel = act_sub.add_parser(
+        "cancel",
+        help="cancel an activity",
+        description="Cancel an activity; everyone who answered is told.",
+    )
+    cancel.add_argument("activity_id", type=int, help="the id from 'tongban activity list'")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["risk-check"]:
         return _risk_check(arguments[1:])
-    args = _parser().parse_args(arguments)
+    args = command_parser().parse_args(arguments)
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -425,6 +485,28 @@ def _flags(settings: Settings, args: argparse.Namespace) -> int:
     return _with_db(settings, show)
 
 
+def _activity(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.activities import command_line
+    from bot.host import Host
+    from bot.i18n import Translator
+    from bot.storage.models import utcnow
+    from bot.telegram.dispatch import Dispatcher
+    from flows.activities import InvalidActivity
+
+    async def act(db: Database) -> int:
+        host = Host(db, Translator(), settings)
+        await host.start()
+        try:
+            lines = await command_line(Dispatcher(host).activities, db, args, utcnow())
+        except InvalidActivity as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print("\n".join(lines))
+        return 0
+
+    return _with_db(settings, act)
+
+
 _HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": _run,
     "sandbox": _sandbox,
@@ -432,6 +514,7 @@ _HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "invite": _invite,
     "users": _users,
     "flags": _flags,
+    "activity": _activity,
 }
 
 if __name__ == "__main__":

@@ -15,6 +15,10 @@ from bot.crypto import Cipher
 from bot.storage import checkins
 from bot.storage.encrypted import FREE_TEXT
 from bot.storage.models import (
+    Activity,
+    ActivityAnswer,
+    ActivityFeedback,
+    ActivityOptOut,
     AuditEvent,
     Base,
     CheckIn,
@@ -202,6 +206,41 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         }
         for p in await _rows(session, LessonProgress, LessonProgress.person_id == person.id)
     ]
+    titles = {
+        a.id: a.title
+        for a in await _rows(
+            session,
+            Activity,
+            Activity.id.in_(
+                select(ActivityAnswer.activity_id).where(ActivityAnswer.person_id == person.id)
+            )
+            | Activity.id.in_(
+                select(ActivityFeedback.activity_id).where(ActivityFeedback.person_id == person.id)
+            ),
+        )
+    }
+    data["activities"] = {
+        "invitations": await session.get(ActivityOptOut, person.id) is None,
+        "answers": [
+            {
+                "activity": titles.get(a.activity_id, str(a.activity_id)),
+                "answer": a.answer,
+                "at": _plain(a.answered_at),
+            }
+            for a in await _rows(session, ActivityAnswer, ActivityAnswer.person_id == person.id)
+        ],
+        "feedback": [
+            {
+                "activity": titles.get(f.activity_id, str(f.activity_id)),
+                "satisfied": f.satisfaction,
+                "helped": f.helped,
+                "come_again": f.again,
+                "comment": cipher.decrypt(f.comment) if f.comment else None,
+                "at": _plain(f.at),
+            }
+            for f in await _rows(session, ActivityFeedback, ActivityFeedback.person_id == person.id)
+        ],
+    }
     return data
 
 

@@ -13,13 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
-from bot.storage import checkins, people, safety_plans
+from bot.storage import activities, checkins, people, safety_plans
 from bot.storage.family_links import links_data
 from bot.storage.models import LessonProgress, Person
 from flows import questions
+from flows.activities import Found
 from flows.facts import Fact
 from flows.flags import DayRecord
 from flows.people import Event
+from flows.roles import Role
 from flows.schedule import local_date
 
 HISTORY_DAYS = 7
@@ -55,6 +57,8 @@ class FactLoaders:
             Fact.PROGRESS: _progress,
             Fact.PLAN: self._plan,
             Fact.ALIAS_TAKEN: _alias_taken,
+            Fact.ACTIVITIES: _activities,
+            Fact.STAFF_ALIASES: _staff_aliases,
         }
 
     async def load(
@@ -116,3 +120,13 @@ async def _progress(session: AsyncSession, asking: Asking) -> dict[str, str]:
 async def _alias_taken(session: AsyncSession, asking: Asking) -> bool:
     alias = questions.parse_alias(asking.event)
     return alias is not None and await people.alias_taken(session, alias, asking.person.id)
+
+
+async def _activities(session: AsyncSession, asking: Asking) -> list[Found]:
+    """The upcoming activities for the person's role, with every answer to each."""
+    return await activities.upcoming(session, Role(asking.person.role), asking.now)
+
+
+async def _staff_aliases(session: AsyncSession, asking: Asking) -> list[str]:
+    """Every peer worker's and supervisor's alias: who can lead an activity."""
+    return await activities.staff_aliases(session)

@@ -36,6 +36,7 @@ class Host:
             quiet_start=settings.quiet_hours_start,
             quiet_end=settings.quiet_hours_end,
             max_text_length=settings.max_text_length,
+            program_zone=settings.default_timezone,
         )
         self.flag_rules = settings.flag_rules()
         self.timing = Timing(

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.ext import ContextTypes
 
+from bot.activities import Activities
 from bot.applying import Acting, Appliers
 from bot.escalations import Escalations
 from bot.host import Host
@@ -175,9 +176,15 @@ class Scheduler:
     """Claims due rows and turns them into messages. Built once; ``tick`` runs periodically."""
 
     def __init__(
-        self, host: Host, appliers: Appliers, escalations: Escalations, sender: Sender
+        self,
+        host: Host,
+        appliers: Appliers,
+        escalations: Escalations,
+        sender: Sender,
+        activities: Activities | None = None,
     ) -> None:
         self.host = host
+        self.activities = activities  # None: a scheduler without activities (bench/)
         self.appliers = appliers  # the same registry that applies what updates decide
         self.escalations = escalations
         self.sender = sender
@@ -224,6 +231,9 @@ class Scheduler:
                 await self._decide(session, rows, now, report)
         async with self.db.transaction() as session:
             report.outgoing += await self.escalations.tick(session, now)
+        if self.activities is not None:
+            async with self.db.transaction() as session:
+                report.outgoing += await self.activities.tick(session, now)
         if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
             async with self.db.transaction() as session:
                 report.purged = await purge_old(session, now, self.settings.retention_days)

@@ -5,12 +5,24 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from flows import checkin, crisis, desk, family, onboarding, safety_plan, warning_signs
+from flows import (
+    activities,
+    activity_record,
+    checkin,
+    crisis,
+    desk,
+    family,
+    new_activity,
+    onboarding,
+    safety_plan,
+    warning_signs,
+)
 from flows.checkin import CheckIn
 from flows.closing import Closing
 from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS, parse_number
 from flows.crisis import TALK_NOW
 from flows.effects import (
+    ActivityRequest,
     AskForPerson,
     Choice,
     Effect,
@@ -37,7 +49,7 @@ from flows.people import Event, PersonView, Rules
 from flows.preferences import LanguageFlow, SettingsFlow
 from flows.roles import Role
 from flows.safety_plan import SafetyPlan
-from flows.text import N_, Lines, Msg, msg
+from flows.text import N_, Lines, Msg, Raw, msg
 from flows.warning_signs import WarningSigns
 
 FLOWS: dict[str, Flow] = {
@@ -55,6 +67,9 @@ FLOWS: dict[str, Flow] = {
             FamilyLinks,
             LessonFlow,
             Concern,
+            new_activity.NewActivity,
+            activity_record.ActivityRecordFlow,
+            activity_record.FeedbackFlow,
         ),
     )
 }
@@ -68,6 +83,8 @@ NEEDS = (
     *warning_signs.NEEDS,
     *safety_plan.NEEDS,
     *family.NEEDS,
+    *activities.NEEDS,
+    *new_activity.NEEDS,
 )
 
 
@@ -270,6 +287,25 @@ def _relay(event: Event, person: PersonView, snapshot: FlowSnapshot) -> tuple[Ef
     return ()
 
 
+def _after_activity(
+    name: str, event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rules
+) -> Outcome:
+    """A leader's tap on the attendance sheet or its record button; an attendee's first tap
+    of feedback. Each carries the activity (and a person, minutes or a rating) by number."""
+    match [parse_number(part) for part in event.argument.split()]:
+        case [int(activity_id), int(number)] if name == "attend":
+            return _keep(snapshot, ActivityRequest("attend", activity_id, number))
+        case [int(activity_id), int(number)] if name == "record":
+            context: dict[str, object] = {"activity": activity_id, "planned": number}
+            return FLOWS["activityrecord"].start(person, event, rules, context)
+        case [int(activity_id), int(number)] if name == "feedback" and 1 <= number <= 5:
+            context = {"activity": activity_id, "satisfaction": number}
+            started = FLOWS["activityfeedback"].start(person, event, rules, context)
+            shown = (ShowAnswer(Raw(str(number))),) if event.via_button else ()
+            return Outcome(started.snapshot, (*shown, *started.effects))
+    return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
+
+
 def _keep(snapshot: FlowSnapshot, *effects: Effect) -> Outcome:
     return Outcome(snapshot, tuple(effects))
 
@@ -362,6 +398,12 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
                     Say(Msg(N_("practice.thanks"))),
                 )
         return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
+    if name in ("attend", "record", "feedback"):
+        return _after_activity(name, event, person, snapshot, rules)
+    if name == "newactivity":
+        return start_flow(new_activity.NAME, person, event, rules)
+    if name in ("activities", "activity", "rsvp", "invitations"):
+        return _keep(snapshot, *activities.command(name, event.argument, person, dict(event.data)))
     if name == "mydata":
         return _keep(snapshot, ExportData())
     if name == "deleteme":

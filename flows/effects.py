@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from flows.text import Text
 
 if TYPE_CHECKING:
+    from flows.activities import Draft
     from flows.escalation import Reason
 
 
@@ -336,6 +337,105 @@ class EraseMe:
     """Erase the person (they confirmed)."""
 
 
+# -- peer activities (flows/activities.py) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRequest:
+    """A tap on an activity's button: the shell loads the activity and its answers (locked)
+    and hands them to ``flows.activities.decide``; it decides nothing itself."""
+
+    action: str  # show | going | maybe | cant | late | notcoming; leaders: sheet | attend
+    activity_id: int
+    person_id: int | None = None  # attend: whom the leader tapped
+
+
+@dataclass(frozen=True, slots=True)
+class SetActivityAnswer:
+    """A person's answer to an activity (going, maybe, can't, or waiting for a place), and
+    the reminders they should get (none unless going: any others they had are dropped)."""
+
+    activity_id: int
+    person_id: int
+    answer: str
+    at: datetime
+    reminders: tuple[tuple[str, datetime], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceReminders:
+    """The activity's time changed: everyone going gets these reminders instead."""
+
+    activity_id: int
+    reminders: tuple[tuple[str, datetime], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceNotices:
+    """Tell these people about an activity (``kind``: a seat came free, it changed, it was
+    cancelled): a notice each, due ``at`` or when their quiet hours end, sent by the tick."""
+
+    activity_id: int
+    people: tuple[int, ...]
+    kind: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CreateActivity:
+    """Announce this activity (a leader finished /newactivity): stored, invitations placed,
+    and the leader told how many are on their way."""
+
+    draft: Draft
+
+
+@dataclass(frozen=True, slots=True)
+class SetAttendance:
+    """A leader marked someone present (or not) at an activity."""
+
+    activity_id: int
+    person_id: int
+    present: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateActivityRecord:
+    """One answer of a leader's record, stored the moment it is given (``None``: unchanged);
+    ``problem`` is none, adverse or other."""
+
+    activity_id: int
+    minutes: int | None = None
+    what_was_done: str | None = None
+    problem: str | None = None
+    problem_note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileActivityRecord:
+    """The record is complete: filed with the head count; an adverse event is told to every
+    supervisor; those present are asked for feedback."""
+
+    activity_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaveActivityFeedback:
+    """Three taps and an optional comment from someone who was there."""
+
+    activity_id: int
+    satisfaction: int
+    helped: int
+    again: str
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetInvitations:
+    """The person wants invitations to new activities (or not)."""
+
+    on: bool
+
+
 Effect = (
     Say
     | ShowAnswer
@@ -372,6 +472,16 @@ Effect = (
     | RaiseConcern
     | ExportData
     | EraseMe
+    | ActivityRequest
+    | SetActivityAnswer
+    | ReplaceReminders
+    | PlaceNotices
+    | SetInvitations
+    | CreateActivity
+    | SetAttendance
+    | UpdateActivityRecord
+    | FileActivityRecord
+    | SaveActivityFeedback
 )
 
 

@@ -27,6 +27,8 @@ class Fact(StrEnum):
     PROGRESS = "progress"  # lesson slug -> "started" | "done"
     PLAN = "plan"  # the safety plan: {section: text}
     ALIAS_TAKEN = "alias_taken"  # the alias the person typed belongs to someone else
+    STAFF_ALIASES = "staff_aliases"  # every peer worker's and supervisor's alias
+    ACTIVITIES = "activities"  # upcoming activities for the person: [flows.activities.Found]
 
 
 @dataclass(frozen=True, slots=True)

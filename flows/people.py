@@ -44,6 +44,7 @@ class Rules:
     quiet_start: time = time(22, 0)
     quiet_end: time = time(8, 0)
     max_text_length: int = 2000
+    program_zone: str = "Asia/Shanghai"  # the zone activities are entered in
 
     def is_quiet(self, at: time) -> bool:
         if self.quiet_start <= self.quiet_end:

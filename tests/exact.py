@@ -67,7 +67,7 @@ INDENT = "  "
 class Step:
     line: int  # 1-based line number of the action
     who: str
-    kind: str  # send | role | tick | restart | now
+    kind: str  # send | role | tick | restart | now | cli
     text: str
     expected: list[str] = field(default_factory=list)
 
@@ -86,6 +86,7 @@ class Stage(Protocol):
     async def join(self, role: Role, language_code: str, alias: str) -> Person: ...
     async def invite(self, role: Role) -> str: ...
     async def tick(self) -> None: ...
+    async def cli(self, command: str) -> list[str]: ...
     async def restart(self) -> None: ...
     async def set_role(self, person: Person, role: Role) -> None: ...
     async def link(self, client: Person, relative: Person) -> None: ...
@@ -150,6 +151,8 @@ class ExactTranscript:
                 current = Step(number, "", "now", line.split(":", 1)[1].strip())
             elif line in ("tick", "restart"):
                 current = Step(number, "", line, "")
+            elif line.startswith("cli:"):
+                current = Step(number, "", "cli", line.split(":", 1)[1].strip())
             elif who.startswith("@") and rest.startswith("> "):
                 current = Step(number, who[1:], "send", rest[2:])
             elif who.startswith("@") and rest.startswith("role:"):
@@ -203,10 +206,13 @@ class ExactTranscript:
         calls = stage.api.calls
         for step in self.steps:
             before = len(calls)
+            printed: list[str] = []
             if step.kind == "now":
                 stage.set_now(datetime.strptime(step.text, "%Y-%m-%d %H:%M %z"))
             elif step.kind == "tick":
                 await stage.tick()
+            elif step.kind == "cli":
+                printed = [f"cli | {line}" for line in await stage.cli(step.text)]
             elif step.kind == "restart":
                 await stage.restart()
             elif step.kind == "role":
@@ -231,7 +237,7 @@ class ExactTranscript:
                     code = link.group(1)
             if after_each is not None:
                 await after_each()
-            seen = _render(calls[before:], names, step.who)
+            seen = printed + _render(calls[before:], names, step.who)
             if not seen and step.kind not in ("now", "restart", "link", "stored", "checkin"):
                 seen = ["(nothing)"]
             actual[step.line] = seen
@@ -292,6 +298,22 @@ class FullStack:
 
     async def tick(self) -> None:
         await self.harness.tick()
+
+    async def cli(self, command: str) -> list[str]:
+        """``tongban <command>`` as an operator runs it, on this bot's database and clock."""
+        from bot.activities import command_line
+        from bot.cli import command_parser
+        from flows.activities import InvalidActivity
+
+        services = self.harness.services
+        assert services is not None and self.harness.now is not None
+        args = command_parser().parse_args(shlex.split(command))
+        try:
+            return await command_line(
+                services.dispatcher.activities, services.db, args, self.harness.now
+            )
+        except InvalidActivity as exc:
+            return [f"error: {exc}"]
 
     async def restart(self) -> None:
         await self.harness.restart()

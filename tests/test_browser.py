@@ -166,6 +166,30 @@ async def running_sandbox(database: Path) -> AsyncIterator[str]:
         await asyncio.wait_for(task, timeout=20)
 
 
+async def _demo_activities(database: Path) -> list[tuple[str, list[str]]]:
+    """The activities in the sandbox's database, with their leaders' aliases."""
+    from sqlalchemy import select
+
+    from bot.storage.db import Database
+    from bot.storage.models import Activity, ActivityLeader, Person
+
+    db = Database(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with db.sessions() as session:
+            found = []
+            for activity in (await session.scalars(select(Activity))).all():
+                leaders = await session.scalars(
+                    select(Person.alias)
+                    .join(ActivityLeader, ActivityLeader.person_id == Person.id)
+                    .where(ActivityLeader.activity_id == activity.id)
+                    .order_by(Person.id)
+                )
+                found.append((activity.title, [alias or "" for alias in leaders]))
+            return found
+    finally:
+        await db.dispose()
+
+
 async def test_a_client_checks_in_and_a_peer_worker_answers_in_the_web_page(
     tmp_path: Path, playwright_api: ModuleType, browser: Browser
 ) -> None:
@@ -176,6 +200,9 @@ async def test_a_client_checks_in_and_a_peer_worker_answers_in_the_web_page(
         # The page can add people but cannot invite them, so the demo cast plays the team.
         await create_demo_cast(page, expect)
         await expect(page.locator(".chat")).to_have_count(5)
+        assert await _demo_activities(tmp_path / "sandbox.db") == [
+            ("同伴分享会 Sharing circle", ["Lin", "阿華"])
+        ], "the cast has an upcoming activity its peer workers lead"
         ming, lin = chat(page, "小明 Ming"), chat(page, "Lin")
         wah, mei = chat(page, "阿華 Wah"), chat(page, "Dr. Mei")
         await expect(ming.locator(".msg").last).to_contain_text("设置好了", timeout=WAIT_MS)

@@ -43,6 +43,8 @@ async def test_menu_follows_role_and_language(harness: Harness) -> None:
         "privacy",
         "pause",
         "resume",
+        "activities",
+        "invitations",
     }
 
     worker = await harness.onboard(Role.PEER_WORKER, "en")

@@ -91,6 +91,12 @@ async def test_core_transcript(
 
 # What the core player leaves to the whole bot, by transcript: it must refuse, not skip.
 WHOLE_BOT_ONLY = {
+    "activity_en": "cli: the command line",
+    "activity_zh_Hant": "cli: the command line",
+    "activity_changes_zh_Hans": "cli: the command line",
+    "activity_new_zh_Hans": "fact 'staff_aliases'",
+    "activity_after_en": "cli: the command line",
+    "activity_after_zh_Hant": "cli: the command line",
     "checkin_zh_Hant": "tick: the scheduler",
     "relay_subject_erased_zh_Hant": "EraseMe",
     "relay_worker_demoted_en": "role: a role change",

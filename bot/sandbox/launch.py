@@ -12,7 +12,7 @@ import logging
 import secrets
 import signal
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,9 @@ from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import Person, ProcessedUpdate
 from bot.storage.people import alias_taken
+from flows.activities import Draft
 from flows.roles import STAFF, Role
+from flows.schedule import at_local, local_date
 from flows.text import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
@@ -118,7 +120,36 @@ class DemoCast:
             if member.role is Role.CLIENT:
                 client_id = user["id"]
             users.append(user)
+        await self.announce_activity(number)
         return users
+
+    async def announce_activity(self, number: int) -> None:
+        """An upcoming activity led by the cast's peer workers, so the client and the
+        relative get an invitation (at the next tick, out of quiet hours) and /activities
+        shows it to anyone who joins later."""
+        leaders = tuple(
+            alias
+            for m in DEMO_CAST
+            if m.role is Role.PEER_WORKER and (alias := m.numbered(number).alias)
+        )
+        zone = self.services.settings.default_timezone
+        tomorrow = local_date(self.services.host.clock(), zone) + timedelta(days=1)
+        draft = Draft(
+            title="同伴分享会 Sharing circle" + (f" {number}" if number > 1 else ""),
+            kind="sharing",
+            starts_at=at_local(tomorrow, time(15, 0), zone),
+            minutes=90,
+            place="阳光社区中心 Sunshine Community Centre",
+            online=False,
+            capacity=12,
+            audience="both",
+            language="zh_Hans",
+            leaders=leaders,
+        )
+        async with self.services.db.transaction() as session:
+            await self.services.dispatcher.activities.create(
+                session, draft, self.services.host.clock()
+            )
 
     async def _next_number(self) -> int:
         """1 for the first cast; a later one (this run, or one kept in the database) is numbered."""

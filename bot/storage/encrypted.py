@@ -12,6 +12,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.crypto import Cipher
 from bot.storage.models import (
+    ActivityFeedback,
+    ActivityRecord,
     CheckIn,
     EscalationNote,
     EscalationReason,
@@ -39,6 +41,9 @@ FREE_TEXT: tuple[FreeText, ...] = (
     FreeText(EscalationReason.note, written_by=EscalationReason.from_person_id),
     FreeText(QueuedMessage.text),
     FreeText(RiskEvent.matched, many=True),
+    FreeText(ActivityRecord.what_was_done),
+    FreeText(ActivityRecord.problem_note),
+    FreeText(ActivityFeedback.comment, written_by=ActivityFeedback.person_id),
 )
 
 

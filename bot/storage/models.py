@@ -450,6 +450,151 @@ class LessonProgress(Base):
     practice_helped: Mapped[str | None] = mapped_column(String(8))
 
 
+# -- peer activities (docs/activities.md describes these tables for reports) ------------------
+
+
+class Activity(Base):
+    """An activity led by peer workers, in a community centre or online: the service's
+    register. Times are UTC; ``zone`` is the program zone it was entered in."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(24))  # one of flows.activities.KINDS
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+    place: Mapped[str] = mapped_column(String(200))  # "" when online
+    online: Mapped[bool] = mapped_column(Boolean)
+    capacity: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[str] = mapped_column(String(12))  # clients | relatives | both
+    language: Mapped[str] = mapped_column(String(16))  # en | zh_Hans | zh_Hant
+    zone: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None]
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+
+class ActivityLeader(Base):
+    """A peer worker or supervisor who leads an activity."""
+
+    __tablename__ = "activity_leaders"
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ActivityAnswer(Base):
+    """A client's or relative's answer: going, maybe, cant, or waiting (for a place; the
+    earliest ``answered_at`` moves up first)."""
+
+    __tablename__ = "activity_answers"
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    answer: Mapped[str] = mapped_column(String(8))
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActivityNotice(Base):
+    """A message about an activity due for one person (an invitation, a reminder, a place
+    that came free, a change, a cancellation), as data: the scheduler's tick claims due rows
+    through the ``due_at`` index and sends them; nothing waits in memory."""
+
+    __tablename__ = "activity_notices"
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ActivityOptOut(Base):
+    """Someone who does not want invitations to new activities (``/activities`` still lists
+    them)."""
+
+    __tablename__ = "activity_opt_outs"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActivityAttendance(Base):
+    """Someone a leader marked as present. Erasing them keeps the row without them, so the
+    register's head count stays true."""
+
+    __tablename__ = "activity_attendance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # client | family, when they came
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("activity_id", "person_id"),)
+
+
+class ActivityRecord(Base):
+    """A leader's record of an activity that took place: how long it ran, what was done,
+    and anything that went wrong (``problem``: none | adverse | other; an adverse event
+    alerted the supervisors). Each answer is stored as it is given (a draft until
+    ``filed_at``), so no flow holds the words; free text is encrypted at rest."""
+
+    __tablename__ = "activity_records"
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    filed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    filed_at: Mapped[datetime | None]
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    attended: Mapped[int | None] = mapped_column(Integer)  # head count when filed
+    what_was_done: Mapped[str | None] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(String(8))
+    problem_note: Mapped[str | None] = mapped_column(Text)
+
+
+class ActivityFeedback(Base):
+    """Three taps after an activity (satisfaction and help 1-5, come again yes | maybe |
+    no) and an optional comment (encrypted). Erasing the person keeps the numbers without
+    them and removes the comment."""
+
+    __tablename__ = "activity_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # client | family
+    satisfaction: Mapped[int] = mapped_column(SmallInteger)
+    helped: Mapped[int] = mapped_column(SmallInteger)
+    again: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("activity_id", "person_id"),)
+
+
 class ProcessedUpdate(Base):
     """Telegram may deliver an update twice; each update_id is handled once."""
 

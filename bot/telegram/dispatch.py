@@ -19,6 +19,7 @@ from telegram import Bot, ChatMember, Update
 from telegram.ext import ContextTypes
 
 from bot.accounts import Accounts
+from bot.activities import Activities
 from bot.applying import Appliers, Applying
 from bot.checkin import CheckIns
 from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, CaseChanged, Escalations
@@ -75,6 +76,7 @@ class Dispatcher:
         self.checkins = CheckIns(host, self.appliers, self.escalations)
         self.accounts = Accounts(host, self.appliers, self.escalations)
         self.crisis = CrisisPath(host, self.appliers, self.escalations, self.family)
+        self.activities = Activities(host, self.appliers)
         WeeklyCharts(host.translator, self.appliers)
         self.facts = FactLoaders(host.cipher)
         replies.Replies(host, self.appliers)

@@ -124,6 +124,9 @@ class CoreStage:
     async def tick(self) -> None:
         raise Unplayable("tick: the scheduler is not part of the core player")
 
+    async def cli(self, command: str) -> list[str]:
+        raise Unplayable("cli: the command line writes to the database (the whole bot)")
+
     async def restart(self) -> None:
         """The core keeps nothing between updates but what is stored, so nothing changes."""
 

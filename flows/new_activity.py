@@ -1,0 +1,234 @@
+"""/newactivity: a peer worker or supervisor announces an activity in the chat, one short
+question at a time (what ``tongban activity create`` does on the command line)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, ClassVar
+
+from flows.activities import AUDIENCE_TEXT, KINDS, MAX_TITLE, MINUTES, Activity, Draft, card
+from flows.commands import parse_number
+from flows.effects import Choice, CreateActivity, Say
+from flows.engine import FlowModel, move, pressed
+from flows.facts import Fact, Need
+from flows.schedule import at_local
+from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, msg
+
+NAME = "newactivity"
+NEEDS = (Need(Fact.STAFF_ALIASES, flow=NAME, states=("leaders",)),)
+
+STOP = Choice(Msg(N_("activity.new.stop")), "new:stop")
+MINUTE_CHOICES = (60, 90, 120)
+CAPACITY_CHOICES = (8, 12, 20)
+MOMENT = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2})[:：](\d{2})\s*")
+
+
+class NewActivity(FlowModel):
+    name = NAME
+    initial = "title"
+    states: ClassVar[list[str]] = [
+        "title",
+        "kind",
+        "when",
+        "minutes",
+        "place",
+        "capacity",
+        "audience",
+        "language",
+        "leaders",
+        "confirm",
+        "done",
+        "stopped",
+    ]
+    final = frozenset({"done", "stopped"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        move("*", "stopped", "stops"),
+        *(
+            move(step, following, "is_valid", before="keep")
+            for step, following in (
+                ("title", "kind"),
+                ("kind", "when"),
+                ("when", "minutes"),
+                ("minutes", "place"),
+                ("place", "capacity"),
+                ("capacity", "audience"),
+                ("audience", "language"),
+                ("language", "leaders"),
+                ("leaders", "confirm"),
+            )
+        ),
+        move("confirm", "done", "is_valid"),
+    ]
+
+    stops = pressed("new:stop")
+
+    def keep(self) -> None:
+        self.ctx[self.state] = self.value
+        shown = self._shown_answer()
+        if shown is not None:
+            self.show_choice(shown)
+
+    def _shown_answer(self) -> Msg | Raw | None:
+        if self.state == "kind":
+            return Msg(KINDS[self.value])
+        if self.state == "audience":
+            return Msg(AUDIENCE_TEXT[self.value])
+        if self.state == "language":
+            return Raw(LANGUAGE_NAMES[self.value])
+        if self.state == "place" and self.value == "":
+            return Msg(N_("activity.online"))
+        if self.state == "leaders":
+            return Raw(" · ".join(self.value))
+        if self.state in ("minutes", "capacity"):
+            return Raw(str(self.value))
+        return None
+
+    # -- the questions --------------------------------------------------------------------
+
+    def on_enter_title(self) -> None:
+        self.ask(Msg(N_("activity.new.title")), (STOP,))
+
+    def parse_title(self) -> str | None:
+        text = self.event.value.strip() if self.event.kind == "text" else ""
+        return text if 0 < len(text) <= MAX_TITLE else None
+
+    def on_enter_kind(self) -> None:
+        choices = tuple(Choice(Msg(label), f"kind:{key}") for key, label in KINDS.items())
+        self.ask(Msg(N_("activity.new.kind")), (*choices, STOP), 2)
+
+    def parse_kind(self) -> str | None:
+        key = self.event.value.removeprefix("kind:") if self.event.kind == "choice" else ""
+        return key if key in KINDS else None
+
+    def on_enter_when(self) -> None:
+        self.ask(msg(N_("activity.new.when"), zone=self.rules.program_zone), (STOP,))
+
+    def parse_when(self) -> str | None:
+        found = MOMENT.fullmatch(self.event.value) if self.event.kind == "text" else None
+        if found is None:
+            return None
+        year, month, day, hour, minute = (int(part) for part in found.groups())
+        try:
+            local = datetime(year, month, day, hour, minute)
+        except ValueError:
+            return None
+        moment = at_local(local.date(), local.time(), self.rules.program_zone)
+        assert self.event.now is not None
+        return moment.isoformat() if moment > self.event.now else None
+
+    def reask_when(self) -> None:
+        self.emit(Say(Msg(N_("activity.new.when_invalid"))))
+        self.enter()
+
+    def on_enter_minutes(self) -> None:
+        choices = tuple(Choice(Raw(str(m)), f"min:{m}") for m in MINUTE_CHOICES)
+        self.ask(Msg(N_("activity.new.minutes")), (*choices, STOP), 3)
+
+    def parse_minutes(self) -> int | None:
+        number = parse_number(self.event.value.removeprefix("min:").strip())
+        return number if number is not None and number in MINUTES else None
+
+    def on_enter_place(self) -> None:
+        online = Choice(Msg(N_("activity.online")), "place:online")
+        self.ask(Msg(N_("activity.new.place")), (online, STOP))
+
+    def parse_place(self) -> str | None:
+        if self.event.kind == "choice" and self.event.value == "place:online":
+            return ""
+        text = self.event.value.strip() if self.event.kind == "text" else ""
+        return text if 0 < len(text) <= 200 else None
+
+    def on_enter_capacity(self) -> None:
+        choices = tuple(Choice(Raw(str(n)), f"cap:{n}") for n in CAPACITY_CHOICES)
+        self.ask(Msg(N_("activity.new.capacity")), (*choices, STOP), 3)
+
+    def parse_capacity(self) -> int | None:
+        number = parse_number(self.event.value.removeprefix("cap:").strip())
+        return number if number is not None and 1 <= number <= 500 else None
+
+    def on_enter_audience(self) -> None:
+        choices = tuple(Choice(Msg(label), f"aud:{key}") for key, label in AUDIENCE_TEXT.items())
+        self.ask(Msg(N_("activity.new.audience")), (*choices, STOP))
+
+    def parse_audience(self) -> str | None:
+        key = self.event.value.removeprefix("aud:") if self.event.kind == "choice" else ""
+        return key if key in AUDIENCE_TEXT else None
+
+    def on_enter_language(self) -> None:
+        choices = tuple(Choice(Raw(name), f"lang:{key}") for key, name in LANGUAGE_NAMES.items())
+        self.ask(Msg(N_("activity.new.language")), (*choices, STOP), 3)
+
+    def parse_language(self) -> str | None:
+        key = self.event.value.removeprefix("lang:") if self.event.kind == "choice" else ""
+        return key if key in LANGUAGE_NAMES else None
+
+    def on_enter_leaders(self) -> None:
+        just_me = Choice(Msg(N_("activity.new.just_me")), "lead:me")
+        self.ask(Msg(N_("activity.new.leaders")), (just_me, STOP))
+
+    def parse_leaders(self) -> list[str] | None:
+        """Aliases of peer workers or supervisors, as they are spelt (the shell looked up
+        every staff alias); ``None`` when one is nobody's, said by ``reask_leaders``."""
+        if self.event.kind == "choice" and self.event.value == "lead:me":
+            return [self.person.alias or "?"]
+        if self.event.kind != "text":
+            return None
+        known = {alias.casefold(): alias for alias in self.event.data.get("staff_aliases", ())}
+        typed = [part for part in re.split(r"[\s,，、;；]+", self.event.value) if part]
+        if not typed or any(part.casefold() not in known for part in typed):
+            return None
+        return list(dict.fromkeys(known[part.casefold()] for part in typed))
+
+    def reask_leaders(self) -> None:
+        if self.event.kind == "text":
+            self.emit(Say(Msg(N_("activity.new.unknown_leaders"))))
+        self.enter()
+
+    def on_enter_confirm(self) -> None:
+        self.ask(
+            Lines((Msg(N_("activity.new.confirm")), *card(self._preview()).parts)),
+            (Choice(Msg(N_("activity.new.announce")), "new:announce"), STOP),
+            2,
+        )
+
+    def parse_confirm(self) -> bool | None:
+        return True if self.event.kind == "choice" and self.event.value == "new:announce" else None
+
+    def _draft(self) -> Draft:
+        return Draft(
+            title=str(self.ctx["title"]),
+            kind=str(self.ctx["kind"]),
+            starts_at=datetime.fromisoformat(str(self.ctx["when"])),
+            minutes=int(self.ctx["minutes"]),
+            place=str(self.ctx["place"]),
+            online=self.ctx["place"] == "",
+            capacity=int(self.ctx["capacity"]),
+            audience=str(self.ctx["audience"]),
+            language=str(self.ctx["language"]),
+            leaders=tuple(self.ctx["leaders"]),
+        )
+
+    def _preview(self) -> Activity:
+        draft = self._draft()
+        return Activity(
+            id=0,
+            title=draft.title,
+            kind=draft.kind,
+            starts_at=draft.starts_at,
+            minutes=draft.minutes,
+            place=draft.place,
+            online=draft.online,
+            capacity=draft.capacity,
+            audience=draft.audience,
+            language=draft.language,
+            leaders=tuple((0, alias) for alias in draft.leaders),
+        )
+
+    def on_enter_done(self) -> None:
+        self.show_choice(Msg(N_("activity.new.announce")))
+        self.emit(CreateActivity(self._draft()))
+
+    def on_enter_stopped(self) -> None:
+        self.show_choice(Msg(N_("activity.new.stop")))
+        self.emit(Say(Msg(N_("activity.new.stopped"))))
