@@ -22,13 +22,32 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench import broadcast, latency, memory, report, risk, scheduler_scale, throughput
+from bench import (
+    broadcast,
+    latency,
+    memory,
+    report,
+    risk,
+    scheduler_scale,
+    throughput,
+    two_workers,
+    weekly_spread,
+)
 from bench.databases import asyncpg_url, fresh_database, postgres_admin_url, postgres_available
 from bench.report import Section
-from bench.results import Metric, at_least, at_most
+from bench.results import Metric, at_least, at_most, quantile
 from bot.config import Settings
 
-SECTIONS = ("throughput", "latency", "scheduler", "broadcast", "memory", "risk")
+SECTIONS = (
+    "throughput",
+    "latency",
+    "scheduler",
+    "broadcast",
+    "memory",
+    "risk",
+    "workers",
+    "weekly",
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,7 @@ class Plan:
     memory_in_progress: int
     memory_runs: int
     risk_repeat: int
+    workers: two_workers.Plan
 
 
 QUICK = Plan(
@@ -72,6 +92,7 @@ QUICK = Plan(
     memory_in_progress=2_000,
     memory_runs=1,
     risk_repeat=3,
+    workers=two_workers.QUICK,
 )
 # The same measurements as QUICK, larger, on both databases.
 FULL = replace(
@@ -91,6 +112,7 @@ FULL = replace(
     memory_in_progress=10_000,
     memory_runs=5,
     risk_repeat=10,
+    workers=two_workers.FULL,
 )
 NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 BATCH = Settings.model_fields["tick_batch"].default  # rows one tick claims
@@ -483,6 +505,136 @@ def run_risk(plan: Plan, _postgres_missing: str | None) -> Section:
     return section
 
 
+def run_workers(plan: Plan, postgres_missing: str | None) -> Section:
+    section = Section("workers", "7. Two webhook workers, one killed and restarted (PostgreSQL)")
+    if postgres_missing:
+        section.skipped = f"needs PostgreSQL ({postgres_missing})"
+        return section
+    p = plan.workers
+    result = two_workers.measure(p)
+    windows = result.summary()
+    for name, found in windows.items():
+        section.metrics.append(
+            Metric(section.key, f"end-to-end p99, {name} the kill", "ms", [found["p99"]], digits=0)
+        )
+    broken = (
+        result.updates_unanswered
+        + result.not_stored
+        + result.unanswered
+        + result.duplicated
+        + result.out_of_order_clients
+        + result.checkins_wrong
+        + result.checkin_rows_extra
+        + result.prompts_twice
+        + len(result.log_errors)
+    )
+    section.metrics.append(
+        Metric(
+            section.key,
+            "updates lost, stored twice, replies missing or doubled, out of order, "
+            "prompts sent twice, errors",
+            "",
+            [float(broken)],
+            "0",
+            at_most(0),
+        )
+    )
+    answered = {w.name: result.proxy.answered[w.url] for w in result.workers}
+    restarted = result.workers[1].ready_at - result.started - p.restart_at
+    section.details += [
+        f"{p.clients} clients (the clients of 2.), {p.rate:.0f} updates/s offered for "
+        f"{p.seconds:.0f} s through a round-robin proxy to workers A and B "
+        "(`python -m bench.botproc` with `TONGBAN_MODE=webhook`: `tongban run`'s webhook "
+        f"server, no rate limiter); B SIGKILLed at {p.kill_at:.0f} s and started again at "
+        f"{p.restart_at:.0f} s (answering {restarted:.1f} s later); {p.scheduled:,} more "
+        "clients' check-in prompts due one after another over the run, both workers ticking "
+        "every second. Times: the person's update → the first message of the reply "
+        "(end-to-end, Telegram's delivery included).",
+        "",
+        "| window | updates | p50 | p99 | max |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, found in windows.items():
+        section.details.append(
+            f"| {name} | {found['n']:,} | {found['p50']:,.0f} ms | {found['p99']:,.0f} ms "
+            f"| {found['max']:,.0f} ms |"
+        )
+    section.details += [
+        "",
+        "| check | count |",
+        "| --- | ---: |",
+        f"| updates made by the clients | {result.updates_created:,} |",
+        f"| … never answered 2xx by a worker | {result.updates_unanswered} |",
+        f"| … answered but not recorded as handled | {result.not_stored} |",
+        f"| replies missing (not the documented case) | {result.unanswered} |",
+        f"| replies lost: committed, worker killed before sending (at most once) | {result.lost_replies} |",
+        f"| replies doubled | {result.duplicated} |",
+        f"| clients whose updates were handled out of order | {result.out_of_order_clients} |",
+        f"| check-ins finished / with a wrong answer / a second row | "
+        f"{result.checkins_finished} / {result.checkins_wrong} / {result.checkin_rows_extra} |",
+        f"| prompts sent exactly once / twice | {result.prompts_once:,} / {result.prompts_twice} |",
+        f"| prompts claimed and not sent (worker killed: at most once) | {result.prompts_lost_after_claim} |",
+        f"| prompts not yet due at the end | {result.prompts_not_due_yet} |",
+        f"| calls answered by A / B | {answered['A']:,} / {answered['B']:,} |",
+        f"| time a worker took to answer a call (handling + replies sent), p50 / p99 "
+        f"| {1000 * quantile(result.proxy.seconds, 0.5):,.0f} / "
+        f"{1000 * quantile(result.proxy.seconds, 0.99):,.0f} ms |",
+        f"| calls B refused (down), passed to A / cut off mid-call (502, redelivered) "
+        f"| {sum(result.proxy.refused.values()):,} / {sum(result.proxy.cut.values())} |",
+        f"| errors logged by the workers / non-2xx Bot API answers "
+        f"| {len(result.log_errors)} / {sum(result.load.errors.values())} |",
+    ]
+    for worker in result.workers:
+        calls = max(answered[worker.name], 1)
+        section.details.append(
+            f"| CPU of worker {worker.name} (start-up left out) | {worker.cpu:.1f} s, "
+            f"{1000 * worker.cpu / calls:.2f} ms per update (prompts' share included) |"
+        )
+    if result.log_errors:
+        section.details.append(f"\nFirst errors: {result.log_errors[:3]}")
+    return section
+
+
+def run_weekly(plan: Plan, _postgres_missing: str | None) -> Section:
+    section = Section("weekly", "8. Weekly charts across the week")
+    clients = 7_000 if plan.name == "quick" else 70_000
+    found = weekly_spread.measure(clients, plan.runs)
+    chart_ms = found["chart_ms"]
+    assert isinstance(chart_ms, list)
+    section.metrics.append(Metric(section.key, "one weekly chart, CPU", "ms", chart_ms, digits=0))
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    section.details += [
+        f"The CPU of one chart (`bot.weekly.weekly_chart`, four weeks, Chinese labels; "
+        f"{plan.runs} runs), and on which local weekday `flows.timers.plan` puts the charts of "
+        f"{clients:,} clients in five zones, with `TONGBAN_WEEKLY_CHART_DAY=summary` (all on "
+        "`TONGBAN_WEEKLY_SUMMARY_DAY`, Sunday) and `spread` (each on the weekday of their id). "
+        "The busiest day at a million clients costs its share × 1,000,000 × the chart's CPU.",
+        "",
+        "| setting | charts per weekday (" + ", ".join(days) + ") | busiest day's share "
+        "| busiest day at 1,000,000 clients |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for name in ("summary", "spread"):
+        row = found[name]
+        assert isinstance(row, dict)
+        per_day = row["per_day"]
+        counts = ", ".join(f"{per_day.get(d, 0):,}" for d in range(7))
+        section.metrics.append(
+            Metric(
+                section.key,
+                f"busiest day's chart CPU at 1,000,000 clients, {name}",
+                "CPU-hours",
+                [row["cpu_hours_at_a_million"]],
+                digits=1,
+            )
+        )
+        section.details.append(
+            f"| {name} | {counts} | {100 * row['share']:.1f}% "
+            f"| {row['cpu_hours_at_a_million']:.1f} CPU-hours |"
+        )
+    return section
+
+
 RUNNERS: dict[str, Callable[[Plan, str | None], Section]] = {
     "throughput": run_throughput,
     "latency": run_latency,
@@ -490,6 +642,8 @@ RUNNERS: dict[str, Callable[[Plan, str | None], Section]] = {
     "broadcast": run_broadcast,
     "memory": run_memory,
     "risk": run_risk,
+    "workers": run_workers,
+    "weekly": run_weekly,
 }
 
 

@@ -1,5 +1,8 @@
 """The bot as its own process, polling a sandbox Bot API: ``python -m bench.botproc``.
 
+With ``TONGBAN_MODE=webhook`` it serves webhooks instead, exactly as ``tongban run`` does
+(``bot.webhook.serve``; ``--stats-every`` is not used then).
+
 Settings come from the environment exactly as for ``tongban run`` (``TELEGRAM_BOT_TOKEN``,
 ``TONGBAN_DATABASE_URL``, ``TONGBAN_BOT_API_BASE_URL`` ...). The Application is the one
 ``bot.app.build`` makes, polling with the scheduler's periodic tick; ``--no-rate-limiter``
@@ -19,7 +22,7 @@ import time
 from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, Services, build
-from bot.config import load_settings
+from bot.config import Mode, load_settings
 
 log = logging.getLogger("bench.botproc")
 
@@ -48,6 +51,15 @@ def main() -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.mode is Mode.WEBHOOK:
+        # ``tongban run``'s webhook server (bot.webhook), this rate limiter choice aside
+        from bot.webhook import serve
+
+        webhook = build(
+            settings, with_updater=False, ticking=True, rate_limited=not args.no_rate_limiter
+        )
+        asyncio.run(serve(webhook))
+        return 0
     services = build(settings, rate_limited=not args.no_rate_limiter)
     if args.stats_every:
         every, prepare = args.stats_every, services.application.post_init

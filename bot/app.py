@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
@@ -72,7 +72,11 @@ def build(
     get_updates_request: BaseRequest | None = None,
     with_updater: bool = True,
     rate_limited: bool = True,
+    ticking: bool | None = None,
 ) -> Services:
+    """The bot's parts. ``with_updater=False`` leaves out long polling (tests feed updates,
+    webhook mode has its own server); the scheduler's periodic tick runs when ``ticking``
+    (by default: with the updater)."""
     if settings.telegram_bot_token is None:
         raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
     db = Database(settings.database_url, settings.database_pool_size)
@@ -109,7 +113,7 @@ def build(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
     # Bot API calls go over aiohttp (see bot.telegram.http); long polling keeps one connection.
     builder = builder.request(
-        request if request is not None else AiohttpRequest()
+        request if request is not None else AiohttpRequest(metrics=host.metrics)
     ).get_updates_request(
         get_updates_request
         if get_updates_request is not None
@@ -121,7 +125,7 @@ def build(
     application.add_handler(TypeHandler(Update, dispatcher.handle_update))
     application.add_error_handler(_log_error)
     scheduler = Scheduler(host, dispatcher.appliers, dispatcher.escalations, dispatcher.sender)
-    if with_updater and application.job_queue is not None:
+    if (with_updater if ticking is None else ticking) and application.job_queue is not None:
         # One periodic job for everyone; what is due is rows, not jobs.
         application.job_queue.run_repeating(
             scheduler.tick_job,
@@ -158,17 +162,9 @@ async def _log_error(update: object, context: object) -> None:
 def run(settings: Settings) -> None:
     """Upgrade the schema, then serve Telegram until stopped."""
     upgrade(settings.database_url)
-    services = build(settings)
-    application = services.application
     if settings.mode is Mode.WEBHOOK:
-        assert settings.webhook_url is not None
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
-        )
+        from bot.webhook import serve
+
+        asyncio.run(serve(build(settings, with_updater=False, ticking=True)))
     else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        build(settings).application.run_polling(allowed_updates=ALLOWED_UPDATES)

@@ -59,6 +59,32 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
 
+    backup = db_sub.add_parser(
+        "backup",
+        help="write a consistent backup of the database to a file",
+        description=(
+            "Write a backup to PATH while the bot runs: SQLite's online backup API, or pg_dump "
+            "(custom format) for PostgreSQL. Encrypted texts stay encrypted: keep "
+            "TONGBAN_ENCRYPTION_KEYS with the backup, in another place."
+        ),
+    )
+    backup.add_argument("path", help="the backup file to write (must not exist)")
+    restore = db_sub.add_parser(
+        "restore",
+        help="restore a backup into the configured database",
+        description=(
+            "Restore a file written by 'tongban db backup' into TONGBAN_DATABASE_URL (SQLite, "
+            "or pg_restore for PostgreSQL). Stop the bot first; 'tongban run' upgrades the "
+            "schema of an older backup when it starts."
+        ),
+    )
+    restore.add_argument("path", help="the backup file")
+    restore.add_argument(
+        "--replace",
+        action="store_true",
+        help="overwrite a database that already holds people",
+    )
+
     sandbox = sub.add_parser(
         "sandbox",
         help="the local sandbox: a simulated Telegram and a web chat",
@@ -201,6 +227,22 @@ def _risk_check(arguments: list[str]) -> int:
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
+    if args.db_command in ("backup", "restore"):
+        from pathlib import Path
+
+        from bot.storage.backup import BackupError
+        from bot.storage.backup import backup as write_backup
+        from bot.storage.backup import restore as read_backup
+
+        try:
+            if args.db_command == "backup":
+                print(write_backup(settings.database_url, Path(args.path)))
+            else:
+                print(read_backup(settings.database_url, Path(args.path), replace=args.replace))
+        except BackupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
     if args.db_command == "new-key":
         from bot.crypto import new_key
 

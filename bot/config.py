@@ -26,6 +26,11 @@ class Mode(StrEnum):
     WEBHOOK = "webhook"
 
 
+class WeeklyChartDay(StrEnum):
+    SUMMARY = "summary"  # every client's on TONGBAN_WEEKLY_SUMMARY_DAY
+    SPREAD = "spread"  # each client's on a weekday of their own
+
+
 class ConfigError(Exception):
     """The configuration cannot be used; the message says which setting and how to fix it."""
 
@@ -68,6 +73,7 @@ class Settings(BaseSettings):
     sandbox_database: Path = PROJECT_ROOT / "sandbox.db"
     reminder_after_minutes: int = Field(default=180, ge=0, le=12 * 60)
     weekly_summary_day: int = Field(default=6, ge=0, le=6)
+    weekly_chart_day: WeeklyChartDay = WeeklyChartDay.SUMMARY
     tick_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     tick_batch: int = Field(default=200, ge=1, le=10_000)
     flag_rules_file: Path | None = None

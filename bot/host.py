@@ -1,5 +1,5 @@
 """What every part of the shell shares: the database, the settings turned into the core's
-rules, the translator and renderer, the cipher, the crisis lines and the clock.
+rules, the translator and renderer, the cipher, the crisis lines, the clock and the metrics.
 
 Built once at start-up and passed to each part (dispatch, escalations, family, the
 scheduler, sending), so no part needs another to reach these, and none holds a reference
@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.config import Settings
+from bot.config import Settings, WeeklyChartDay
 from bot.crypto import Cipher
 from bot.i18n import Translator
+from bot.metrics import Metrics
 from bot.safety.crisis import CrisisLines
 from bot.storage.db import Database
 from bot.storage.models import utcnow
@@ -42,6 +43,7 @@ class Host:
             flag_rules=self.flag_rules,
             reminder_after=timedelta(minutes=settings.reminder_after_minutes),
             summary_day=settings.weekly_summary_day,
+            spread_charts=settings.weekly_chart_day is WeeklyChartDay.SPREAD,
         )
         self.cipher = Cipher(settings.encryption_key_list)
         self.lexicon: Lexicon = (
@@ -52,6 +54,7 @@ class Host:
         self.lines = CrisisLines.load(settings.crisis_lines_file, settings.default_region)
         self.clock: Callable[[], datetime] = utcnow  # tests move time by replacing this
         self.bot_username: str | None = settings.bot_username  # else learnt from getMe
+        self.metrics = Metrics()
         self._renderer: Renderer | None = None
 
     async def start(self) -> None:

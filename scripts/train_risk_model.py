@@ -1,7 +1,7 @@
 """Train the crisis screen's n-gram model and write flows/risk/model.json.
 
 Trained only on tests/risk_corpus/*.tsv and tests/risk_corpus/train/*.tsv; the held-out
-sets (tests/risk_corpus/heldout/ and heldout_b/) are never read here. Needs scikit-learn,
+sets (tests/risk_corpus/heldout*/) are never read here. Needs scikit-learn,
 a development dependency: ``pip install -e ".[train]"`` then
 ``python scripts/train_risk_model.py``.
 The bot itself only reads the weights (flows/risk/model.py).
@@ -18,8 +18,10 @@ CORPUS = ROOT / "tests" / "risk_corpus"
 OUT = ROOT / "flows" / "risk" / "model.json"
 NGRAMS = (1, 4)
 # The threshold is the lowest at which the union of lexicon and model still flags at most
-# this share of the training corpus's everyday messages (5-fold cross-validated).
-EVERYDAY_BUDGET = 0.025
+# this share of the training corpus's everyday messages (5-fold cross-validated): the
+# issue's own bound, since batches f and g made those messages mostly hard negatives
+# (docs/risk-lexicon.md, history).
+EVERYDAY_BUDGET = 0.03
 
 
 def training_rows() -> list[tuple[str, str]]:

@@ -14,6 +14,8 @@ from tests.bot_process import free_port, start_bot
 COMMANDS = [
     ["run"],
     ["db", "upgrade"],
+    ["db", "backup"],
+    ["db", "restore"],
     ["invite", "create"],
     ["invite", "list"],
     ["invite", "revoke"],

@@ -64,7 +64,11 @@ def test_the_documented_figures_are_what_the_screen_does_today() -> None:
 
 @pytest.mark.parametrize(
     ("folder", "found", "flagged"),
-    [("heldout", (260, 272), (6, 290)), ("heldout_b", (263, 294), (5, 260))],
+    [
+        ("heldout", (266, 272), (6, 290)),
+        ("heldout_b", (270, 294), (3, 260)),
+        ("heldout_c", (264, 279), (1, 292)),
+    ],
 )
 def test_held_out_figures_do_not_fall_below_what_was_measured(
     folder: str, found: tuple[int, int], flagged: tuple[int, int]

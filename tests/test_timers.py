@@ -6,7 +6,10 @@ row's next time, whether it was held back); no database, no Telegram, millisecon
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +17,7 @@ from flows.effects import Say
 from flows.flags import FlagRules
 from flows.people import PersonView, Rules
 from flows.roles import Role
+from flows.schedule import local_date
 from flows.text import Msg
 from flows.timers import (
     CHECKIN,
@@ -123,6 +127,28 @@ def test_the_weekly_chart_is_drawn_from_the_loaded_records() -> None:
     timed = decide(Due(WEEKLY, client(), NOW, history=()), TIMING)
     assert timed.effects == (WeeklyChart((), TODAY),)
     assert timed.due is not None and timed.due > NOW and not timed.held_back
+
+
+def test_spread_weekly_charts_fall_on_every_weekday_each_client_weekly() -> None:
+    spread = replace(TIMING, spread_charts=True)
+    clients = [
+        PersonView(n, Role.CLIENT, "en", ZONE, checkin_time=time(19, 0), onboarded=True)
+        for n in range(1, 701)
+    ]
+    due = [plan(person, NOW, spread)[WEEKLY] for person in clients]
+    weekdays = Counter(local_date(at, ZONE).weekday() for at in due)
+    assert weekdays == Counter({day: 100 for day in range(7)}), "a seventh on each day"
+    assert all(at.astimezone(ZoneInfo(ZONE)).time() == time(19, 0) for at in due)
+    # each one's next chart comes a week after the last, on the same weekday
+    for person, at in zip(clients[:14], due[:14], strict=True):
+        timed = decide(Due(WEEKLY, person, at, history=()), spread)
+        assert timed.effects == (WeeklyChart((), local_date(at, ZONE)),)
+        assert timed.due == at + timedelta(days=7)
+    # the family summary stays on the program's day
+    summary = plan(relative(), NOW, spread)[FAMILY_SUMMARY]
+    assert local_date(summary, ZONE).weekday() == spread.summary_day
+    # without spreading, every chart is on the summary day
+    assert {local_date(plan(p, NOW, TIMING)[WEEKLY], ZONE).weekday() for p in clients} == {6}
 
 
 def test_a_lesson_after_the_practice_question_about_an_earlier_one() -> None:

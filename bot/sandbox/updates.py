@@ -69,6 +69,10 @@ class UpdateQueue:
         elif offset < 0:
             self._pending = self._pending[offset:]
 
+    def remove(self, update_id: int) -> None:
+        """Forget one update (a webhook delivered it; others may still be on their way)."""
+        self._pending = [u for u in self._pending if u["update_id"] != update_id]
+
     def drop_pending(self) -> None:
         self._pending.clear()
 

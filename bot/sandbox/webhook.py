@@ -1,8 +1,13 @@
 """Webhook delivery: POST each queued update to the bot's URL until it answers 2xx.
 
-Updates go one at a time, in order. A failed delivery is retried with growing pauses
-and reported by getWebhookInfo, as Telegram reports it. Telegram also runs a method the
-webhook puts in its answer ({"method": "sendMessage", ...}); so does the sandbox.
+Up to ``max_connections`` updates are on their way at once (setWebhook's setting, 40 by
+default, as on Telegram), but never two from the same person: a person's next update
+waits until the previous one was answered, so each person's updates arrive in order
+(Telegram documents only the connection limit; this is the sandbox's assumption, and what
+a bot behind several workers needs). A failed delivery is retried with growing pauses,
+holding back only that person's later updates, and reported by getWebhookInfo, as
+Telegram reports it. Telegram also runs a method the webhook puts in its answer
+({"method": "sendMessage", ...}); so does the sandbox.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAX_PEEK = 1000  # how far down the queue to look for people with nothing in flight
 
 MethodRunner = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -125,19 +131,42 @@ class WebhookSender:
             self._session = None
 
     async def _deliver_forever(self) -> None:
-        delay = self._first_retry_delay
-        while self.active:
-            pending = self._queue.peek(1)
-            if not pending:
-                await self._queue.wait(30)
-                continue
-            update = pending[0]
-            if await self._deliver(update):
-                self._queue.confirm(update["update_id"] + 1)
-                delay = self._first_retry_delay
-            else:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._max_retry_delay)
+        delays: dict[int, float] = {}  # update id → pause before its next attempt
+        retry_at: dict[int, float] = {}
+        flying: dict[asyncio.Task[bool], dict[str, Any]] = {}
+        try:
+            while self.active:
+                now = time.monotonic()
+                busy = {_sender(update) for update in flying.values()}
+                for update in self._queue.peek(MAX_PEEK):
+                    if len(flying) >= self.max_connections:
+                        break
+                    key = _sender(update)
+                    if key in busy:
+                        continue
+                    busy.add(key)  # a person's later updates wait for this one
+                    if retry_at.get(update["update_id"], 0.0) > now:
+                        continue
+                    flying[asyncio.create_task(self._deliver(update))] = update
+                waits = [t for t in retry_at.values() if t > now]
+                timeout = min(waits) - now if waits else 30.0
+                arrival = asyncio.create_task(self._queue.wait(timeout))
+                await asyncio.wait({arrival, *flying}, return_when=asyncio.FIRST_COMPLETED)
+                arrival.cancel()
+                for task in [t for t in flying if t.done()]:
+                    update = flying.pop(task)
+                    update_id = update["update_id"]
+                    if task.result():
+                        self._queue.remove(update_id)
+                        delays.pop(update_id, None)
+                        retry_at.pop(update_id, None)
+                    else:
+                        delay = delays.get(update_id, self._first_retry_delay)
+                        retry_at[update_id] = time.monotonic() + delay
+                        delays[update_id] = min(delay * 2, self._max_retry_delay)
+        finally:
+            for task in flying:
+                task.cancel()
 
     async def _deliver(self, update: dict[str, Any]) -> bool:
         if self._session is None:
@@ -178,6 +207,16 @@ async def _reply_method(response: aiohttp.ClientResponse) -> dict[str, Any] | No
     if isinstance(body, dict) and isinstance(body.get("method"), str):
         return body
     return None
+
+
+def _sender(update: dict[str, Any]) -> int:
+    """Whose update it is (updates without a person each stand alone)."""
+    for payload in update.values():
+        if isinstance(payload, dict):
+            person = payload.get("from") or payload.get("chat") or {}
+            if "id" in person:
+                return int(person["id"])
+    return -int(update["update_id"])
 
 
 def _describe(error: Exception) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -86,6 +87,15 @@ class Database:
         """The error came from a pooled connection that had gone away (the database
         restarted, or the network dropped it): trying again uses a new connection."""
         return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+    async def reachable(self, within: float = 2.0) -> bool:
+        """Whether a query gets an answer within ``within`` seconds (for ``/healthz``)."""
+        try:
+            async with asyncio.timeout(within), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (TimeoutError, OSError, SQLAlchemyError):
+            return False
+        return True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -8,6 +8,7 @@ being down) live here once, not in each feature.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from datetime import datetime
 
@@ -81,6 +82,13 @@ class Dispatcher:
     # -- entry point -------------------------------------------------------------------
 
     async def handle_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        started = time.perf_counter()
+        try:
+            await self._handle(update, context)
+        finally:
+            self.host.metrics.handled(_kind(update), time.perf_counter() - started)
+
+    async def _handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.my_chat_member is not None:
             await self._membership_changed(context.bot, update)
             return
@@ -91,9 +99,11 @@ class Dispatcher:
         if risk is not None and risk.level is Level.CRISIS:
             # Safety first: the crisis reply goes out before anything is stored or decided.
             about_others = "third_party" in risk.categories
-            await self.sender.send(
+            sent = await self.sender.send(
                 context.bot, await self.crisis.first_reply(incoming, about_others)
             )
+            if any(not delivery.failed for delivery in sent):
+                self.host.metrics.crisis_replies.inc()
         try:
             outgoing = await self._process_on_a_live_connection(incoming, risk)
         except (
@@ -338,3 +348,11 @@ class Dispatcher:
 
 
 __all__ = ["Dispatcher"]
+
+
+def _kind(update: Update) -> str:
+    """The kind of an update, for the metrics (never anything from inside it)."""
+    for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+        if getattr(update, kind) is not None:
+            return kind
+    return "other"

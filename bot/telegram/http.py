@@ -20,6 +20,8 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.metrics import Metrics
+
 
 class AiohttpRequest(BaseRequest):
     """A ``BaseRequest`` on one ``aiohttp.ClientSession``, made in ``initialize``."""
@@ -32,7 +34,9 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics  # counts Telegram's 429s, which the rate limiter retries
         self._pool_size = connection_pool_size
         self._timeouts = _Timeouts(
             read_timeout, write_timeout, connect_timeout, pool_timeout, media_write_timeout
@@ -84,6 +88,8 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as response:
+                if response.status == 429 and self._metrics is not None:
+                    self._metrics.rate_limited.inc()
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc

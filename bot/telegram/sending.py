@@ -38,6 +38,9 @@ class Sender:
     async def send(self, bot: Bot, outgoing: Sequence[Outgoing]) -> list[Delivery]:
         """Deliver, then record cards and relays and send what their delivery calls for."""
         deliveries = await self.outbox.deliver(bot, outgoing)
+        for delivery in deliveries:
+            if delivery.failed:
+                self.host.metrics.send_failures.labels(type(delivery.request).__name__).inc()
         if any(getattr(d.request, "tag", None) for d in deliveries):
             try:
                 follow_up = await self._after_delivery(deliveries)
