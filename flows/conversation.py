@@ -31,6 +31,7 @@ from flows.effects import (
     FlowSnapshot,
     Notice,
     PracticeAnswer,
+    RaiseConcern,
     RateChat,
     Say,
     ShowAnswer,
@@ -176,6 +177,13 @@ def _after_crisis(
         go_on = (CONTINUE_CHECKIN,) if snapshot.flow == "checkin" else ()
         effects.append(Say(Msg(PAUSED.get(snapshot.flow, PAUSED_OTHER)), go_on))
         snapshot = FlowSnapshot()
+    elif snapshot.flow == "concern" and snapshot.state == "signs":
+        # crisis words typed instead of ticking signs are the worry itself: the team is told
+        # them with what was ticked, and no sign is asked for after the crisis reply
+        words = event.value[:2000] if event.kind == "text" else ""
+        ticked = snapshot.context.get("signs", [])
+        signs = tuple(str(sign) for sign in ticked) if isinstance(ticked, list) else ()
+        return Outcome(FlowSnapshot(), (RaiseConcern(signs, words, event.risk_about_others),))
     elif snapshot.flow in FLOWS and snapshot.flow != "onboarding":
         # telling the team about a worry: the words are the worry, and the flow goes on
         return FLOWS[snapshot.flow].handle(snapshot, person, event, rules)
