@@ -879,3 +879,19 @@ def test_two_word_gaps_in_a_row_allow_eight_words() -> None:
     ]
     eight = "my parents would be better off in every single way you could name if i was gone"
     assert assess(eight, model=False).level is Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he just told me he'll jump off the roof tonight",
+        "my son just told me he’ll jump off the roof tonight",
+        "my daughter says she'll kill herself tonight",
+        "my brother texted that he'd rather be dead and he'll do it tonight",
+    ],
+)
+def test_a_relative_writing_hell_or_shell_is_reporting_someone_else(text: str) -> None:
+    """ "he'll" is not "hell": the relative gets the relative's reply, about someone else."""
+    found = assess(text)
+    assert found.level is Level.CRISIS
+    assert "third_party" in found.categories

@@ -96,6 +96,9 @@ _SOFT_SEPARATORS = r"\s\-_.·•*~+/\\|'\"`^=…"
 # behind first: ``re`` then jumps to the places that hold that character instead of
 # trying every position (the same matches, much faster on long messages).
 _APOSTROPHE_IN_WORD = re.compile(r"['’‘`´](?<=[a-z]['’‘`´])(?=[a-z])")
+# "he'll", "she'd", "they'll": the pronoun stays a word of its own (without this, "he'll"
+# became "hell" and "she'll" "shell", and "my son told me he'll jump" lost its third person).
+_THIRD_PERSON_CONTRACTION = re.compile(r"\b(he|she|they)['’‘`´](ll|d)\b")
 _LEET_TOKEN = re.compile(r"(?<![a-z0-9])(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]+")
 # A token with both a letter and a digit has the two side by side somewhere.
 _LETTER_BY_DIGIT = re.compile(r"[a-z0-9@$](?:(?<=[a-z])[0-9@$]|(?<=[0-9@$])[a-z])")
@@ -361,6 +364,7 @@ class Normaliser:
         # Each rewrite runs only when a character it needs is there (long messages are
         # mostly plain words, and every pass over them costs).
         if not chars.isdisjoint(_APOSTROPHES):
+            t = _THIRD_PERSON_CONTRACTION.sub(r"\1 \2", t)
             t = _APOSTROPHE_IN_WORD.sub("", t)
         if not chars.isdisjoint(_LEET_CHARS) and _LETTER_BY_DIGIT.search(t):
             t = _LEET_TOKEN.sub(_unleet, t)
