@@ -92,6 +92,7 @@ async def test_core_transcript(
 # What the core player leaves to the whole bot, by transcript: it must refuse, not skip.
 WHOLE_BOT_ONLY = {
     "checkin_zh_Hant": "tick: the scheduler",
+    "checkin_flag_zh_Hans": "early-warning flags",
     "relay_subject_erased_zh_Hant": "EraseMe",
     "relay_worker_demoted_en": "role: a role change",
     "relay_worker_demoted_zh_Hant": "role: a role change",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.storage.checkins import FIELDS, day_record
 from bot.storage.models import CheckIn, Escalation, WarningSign
 from bot.storage.models import Person as PersonRow
 from bot.telegram.sending import Belongs, CardLanded
@@ -178,10 +179,11 @@ class Memory:
             answers = self.sign_answers.get((owner, day), {})
             if owner != person_id or day < since:
                 continue
-            if row.mood is None and row.sleep is None and row.medication is None and not answers:
+            stored = [getattr(row, field) for field in FIELDS]
+            if all(answer is None for answer in stored) and not answers:
                 continue
             yes = sum(answers.values()) if answers else None
-            found.append(DayRecord(day, row.mood, row.sleep, row.medication, yes))
+            found.append(day_record(day, stored, yes))
         return found
 
     # -- escalations ------------------------------------------------------------------------
