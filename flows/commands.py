@@ -23,6 +23,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", N_("command.start"), EVERYONE, before_onboarding=True),
     Command("checkin", N_("command.checkin"), frozenset({Role.CLIENT})),
     Command("history", N_("command.history"), frozenset({Role.CLIENT})),
+    Command("skills", N_("command.skills"), frozenset({Role.CLIENT})),
     Command("warningsigns", N_("command.warningsigns"), frozenset({Role.CLIENT})),
     Command("safetyplan", N_("command.safetyplan"), frozenset({Role.CLIENT})),
     Command("sos", N_("command.sos"), EVERYONE, before_onboarding=True),

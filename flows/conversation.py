@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows import checkin, crisis, desk, family, onboarding, safety_plan, warning_signs
+from flows import checkin, coping, crisis, desk, family, onboarding, safety_plan, warning_signs
 from flows.checkin import CheckIn
 from flows.closing import Closing
 from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS, parse_number
@@ -390,6 +390,8 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         return _staff(name, event, person, snapshot, rules)
     if name == "history":
         return _keep(snapshot, Say(history(event.data["history"], event.data["today"]), menu=True))
+    if name == "skills":
+        return _keep(snapshot, *coping.skills(event.argument))
     if name == "pause":
         return Outcome(FlowSnapshot(), (UpdatePerson(paused=True), Say(Msg(N_("pause.done")))))
     if name == "resume":

@@ -316,6 +316,22 @@ class PracticeAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowCopingCard:
+    """A coping card was shown (``source``: "checkin" offer or the "library"), for reports."""
+
+    card: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CopingHelped:
+    """The client's answer to "did this help?" ("yes", "some", "no") about a card."""
+
+    card: str
+    helped: str
+
+
+@dataclass(frozen=True, slots=True)
 class RaiseConcern:
     """A family member is worried: an escalation about their relative or about themselves."""
 
@@ -366,6 +382,8 @@ Effect = (
     | RevokeFamilyLink
     | LessonProgressed
     | PracticeAnswer
+    | ShowCopingCard
+    | CopingHelped
     | RaiseConcern
     | ExportData
     | EraseMe

@@ -30,6 +30,7 @@ async def test_menu_follows_role_and_language(harness: Harness) -> None:
     assert set(commands) == {
         "checkin",
         "history",
+        "skills",
         "warningsigns",
         "safetyplan",
         "family",

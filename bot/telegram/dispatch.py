@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 from bot.accounts import Accounts
 from bot.applying import Appliers, Applying
 from bot.checkin import CheckIns
+from bot.coping import Coping
 from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, CaseChanged, Escalations
 from bot.facts import Asking, FactLoaders
 from bot.family import Family
@@ -75,6 +76,7 @@ class Dispatcher:
         self.accounts = Accounts(host, self.appliers, self.escalations)
         self.crisis = CrisisPath(host, self.appliers, self.escalations, self.family)
         WeeklyCharts(host.translator, self.appliers)
+        Coping(self.appliers)
         self.facts = FactLoaders(host.cipher)
         replies.Replies(host, self.appliers)
 

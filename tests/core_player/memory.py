@@ -90,6 +90,8 @@ class Memory:
         self.plans: dict[int, dict[str, str]] = {}
         self.lessons: dict[tuple[int, str], str] = {}  # (person, slug) → started | done
         self.practice: dict[tuple[int, str], dict[str, object]] = {}  # tried, helped
+        # coping cards shown: [person, card, source, helped or None] (``coping_cards``)
+        self.coping: list[list[Any]] = []
         self.invites: dict[str, Invite] = {}  # by code
         self.links: dict[int, Link] = {}  # by id, oldest first
         self.escalations: dict[int, Escalation] = {}  # by id, oldest first
@@ -150,6 +152,7 @@ class Memory:
         for sign_id in [i for i, s in self.signs.items() if s.person_id == person.id]:
             del self.signs[sign_id]
         self.plans.pop(person.id, None)
+        self.coping = [row for row in self.coping if row[0] != person.id]
         for lesson in [k for k in self.lessons if k[0] == person.id]:
             del self.lessons[lesson]
             self.practice.pop(lesson, None)
