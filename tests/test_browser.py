@@ -198,7 +198,7 @@ async def test_a_client_checks_in_and_a_peer_worker_answers_in_the_web_page(
             await expect(asked.locator(".bubble")).to_contain_text(f"→ {label}", timeout=WAIT_MS)
 
         # The daily check-in, started from the reply keyboard under the chat.
-        await ming.locator(".reply-keyboard").get_by_role("button", name="✅ 签到").click()
+        await ming.locator(".reply-keyboard").get_by_role("button", name="✅ 每日问候").click()
         for question, label in CHECKIN:
             await answer(question, label)
         unusual = ming.locator(".msg.bot", has_text="今天有没有什么不寻常的经历？").last

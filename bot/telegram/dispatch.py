@@ -26,7 +26,7 @@ from bot.facts import Asking, FactLoaders
 from bot.family import Family
 from bot.host import Host
 from bot.i18n import locale_for_language_code, region_for_language_code
-from bot.invites import redeem
+from bot.invites import ever_made, redeem
 from bot.safety.crisis_path import ASSESSED_ROLES, CrisisPath
 from bot.storage import people
 from bot.storage.family_links import joined as family_joined
@@ -283,7 +283,8 @@ class Dispatcher:
             invite = await redeem(session, incoming.argument, now)
             if invite is not None:
                 return await self._welcome(session, incoming, Role(invite.role), invite.id, now)
-            reason = N_("access.invite_invalid")
+            known = await ever_made(session, incoming.argument)
+            reason = N_("access.invite_invalid") if known else N_("access.invite_unknown")
         elif command == "sos":
             return self.crisis.sos_without_a_person(incoming)
         else:
