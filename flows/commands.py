@@ -42,6 +42,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("worried", N_("command.worried"), frozenset({Role.FAMILY})),
     Command("lesson", N_("command.lesson"), frozenset({Role.FAMILY}), hidden=True),
     Command("practice", N_("command.practice"), frozenset({Role.FAMILY}), hidden=True),
+    Command("course", N_("command.course"), frozenset({Role.FAMILY}), hidden=True),
     Command("rate", N_("command.rate"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command(
         "thoughts",

@@ -332,6 +332,13 @@ class CopingHelped:
 
 
 @dataclass(frozen=True, slots=True)
+class CourseFeedbackGiven:
+    """A relative's answer at the end of the family course ("very", "somewhat", "not")."""
+
+    useful: str
+
+
+@dataclass(frozen=True, slots=True)
 class RaiseConcern:
     """A family member is worried: an escalation about their relative or about themselves."""
 
@@ -384,6 +391,7 @@ Effect = (
     | PracticeAnswer
     | ShowCopingCard
     | CopingHelped
+    | CourseFeedbackGiven
     | RaiseConcern
     | ExportData
     | EraseMe

@@ -92,6 +92,7 @@ class Memory:
         self.practice: dict[tuple[int, str], dict[str, object]] = {}  # tried, helped
         # coping cards shown: [person, card, source, helped or None] (``coping_cards``)
         self.coping: list[list[Any]] = []
+        self.course_feedback: list[tuple[int, str]] = []  # (person, useful)
         self.invites: dict[str, Invite] = {}  # by code
         self.links: dict[int, Link] = {}  # by id, oldest first
         self.escalations: dict[int, Escalation] = {}  # by id, oldest first
@@ -153,6 +154,7 @@ class Memory:
             del self.signs[sign_id]
         self.plans.pop(person.id, None)
         self.coping = [row for row in self.coping if row[0] != person.id]
+        self.course_feedback = [row for row in self.course_feedback if row[0] != person.id]
         for lesson in [k for k in self.lessons if k[0] == person.id]:
             del self.lessons[lesson]
             self.practice.pop(lesson, None)
