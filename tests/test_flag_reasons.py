@@ -4,6 +4,7 @@ usual for the person before."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -25,11 +26,10 @@ def said(translator: Translator, hit: FlagHit, locale: str = "en") -> str:
     return translator.render(text, locale)
 
 
-def days(*answers: dict[str, object]) -> list[DayRecord]:
+def days(*answers: dict[str, Any]) -> list[DayRecord]:
     """One record a day, the last one today."""
     return [
-        DayRecord(TODAY - timedelta(days=len(answers) - 1 - i), **a)  # type: ignore[arg-type]
-        for i, a in enumerate(answers)
+        DayRecord(TODAY - timedelta(days=len(answers) - 1 - i), **a) for i, a in enumerate(answers)
     ]
 
 

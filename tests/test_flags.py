@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -779,3 +780,23 @@ def test_every_hit_names_a_known_rule_and_dated_evidence(records: list[DayRecord
         assert hit.rule in RULE_NAMES
         assert hit.evidence
         assert all(line[:4].isdigit() for line in hit.evidence)
+
+
+WORSE = {"taken": "partly", "partly": "not_taken"}
+
+
+@given(anyone(), st.data())
+def test_a_worse_medication_answer_never_clears_the_medication_flag(
+    records: list[DayRecord], data: st.DataObject
+) -> None:
+    """Partly counts half a missed dose: moving one answer from taken to partly, or partly to
+    not taken, can raise the flag but never lowers it."""
+    before = "medication" in {h.rule for h in evaluate(records, TODAY)}
+    changeable = [i for i, r in enumerate(records) if r.medication in WORSE]
+    if not changeable:
+        return
+    i = data.draw(st.sampled_from(changeable))
+    worse = list(records)
+    worse[i] = replace(records[i], medication=WORSE[str(records[i].medication)])
+    after = "medication" in {h.rule for h in evaluate(worse, TODAY)}
+    assert after or not before
