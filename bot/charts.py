@@ -1,4 +1,5 @@
-"""The four-week summary chart: mood, sleep, medication and warning signs, one panel each.
+"""The four-week summary chart: mood, sleep, medication, time with people, unusual experiences
+(and how upsetting they were) and warning signs, one panel each.
 
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, no global
 rcParams changes), so it can run in a worker thread. Labels arrive already translated;
@@ -60,7 +61,14 @@ MEDICATION_STYLE: dict[str, tuple[str, str]] = {
     "not_prescribed": (GREY, "s"),
 }
 
-WIDTH_PX, HEIGHT_PX, DPI = 800, 1000, 100
+# Time with people: the colour and shape of each answer (0 not really .. 2 quite a lot).
+CONTACT_STYLE: dict[int, tuple[str, str]] = {
+    0: (VERMILLION, "v"),
+    1: (SKY, "D"),
+    2: (GREEN, "o"),
+}
+
+WIDTH_PX, HEIGHT_PX, DPI = 800, 1350, 100
 TITLE_PT, SUBTITLE_PT, PANEL_PT, TICK_PT = 26, 16, 19, 16
 
 
@@ -73,10 +81,14 @@ class ChartDay:
     sleep: int | None  # -2..2
     medication: str | None  # "taken" | "partly" | "not_taken" | "not_prescribed"
     signs_yes: int | None
+    contact: int | None = None  # 0 not really, 1 a little, 2 quite a lot
+    unusual: tuple[str, ...] | None = None  # experiences ticked; () none of them
+    distress: int | None = None  # 0..3, how upsetting they were
 
     @property
     def has_data(self) -> bool:
-        return any(v is not None for v in (self.mood, self.sleep, self.medication, self.signs_yes))
+        answers = (self.mood, self.sleep, self.medication, self.signs_yes, self.contact)
+        return any(v is not None for v in (*answers, self.unusual))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +103,10 @@ class ChartLabels:
     mood_ticks: tuple[str, ...]  # five short words, for 1..5
     sleep_ticks: tuple[str, ...]  # five, for -2..2
     medication_legend: dict[str, str]  # "taken" -> "Taken" etc.
+    contact: str  # panel label: time with people
+    contact_legend: dict[int, str]  # 0 -> "Not really" etc., the check-in's own words
+    experiences: str  # panel label: unusual experiences, how upsetting
+    distress_ticks: tuple[str, ...]  # "none" (no experience), then four words for 0..3
     no_data: str  # e.g. "no check-in"
     date_format: Callable[[date], str]  # e.g. lambda d: "11/22", formatted by Babel
     locale: str = "en"  # picks the Chinese glyph forms: "zh_Hant" -> Traditional
@@ -98,6 +114,8 @@ class ChartLabels:
     def __post_init__(self) -> None:
         if len(self.mood_ticks) != 5 or len(self.sleep_ticks) != 5:
             raise ValueError("a chart needs five mood and five sleep words")
+        if len(self.distress_ticks) != 5:
+            raise ValueError("a chart needs a word for none and four for how upsetting")
 
 
 class ChartFontMissing(RuntimeError):
@@ -218,6 +236,10 @@ def _drawable_labels(labels: ChartLabels) -> ChartLabels:
         mood_ticks=tuple(drawable(t) for t in labels.mood_ticks),
         sleep_ticks=tuple(drawable(t) for t in labels.sleep_ticks),
         medication_legend={k: drawable(v) for k, v in labels.medication_legend.items()},
+        contact=drawable(labels.contact),
+        contact_legend={k: drawable(v) for k, v in labels.contact_legend.items()},
+        experiences=drawable(labels.experiences),
+        distress_ticks=tuple(drawable(t) for t in labels.distress_ticks),
         no_data=drawable(labels.no_data),
         date_format=dates,
     )
@@ -242,25 +264,32 @@ def _draw(period: tuple[ChartDay, ...], labels: ChartLabels) -> Figure:
         layout=ConstrainedLayoutEngine(h_pad=0.12, hspace=0.04),
     )
     canvas = FigureCanvasAgg(figure)
-    grid = figure.add_gridspec(5, 1, height_ratios=[0.5, 3.0, 2.4, 0.8, 1.7])
+    grid = figure.add_gridspec(7, 1, height_ratios=[0.5, 3.0, 2.4, 0.8, 0.8, 2.2, 2.0])
     header = figure.add_subplot(grid[0])
     mood_ax = figure.add_subplot(grid[1])
-    sleep_ax, meds_ax, signs_ax = (figure.add_subplot(grid[i], sharex=mood_ax) for i in (2, 3, 4))
+    sleep_ax, meds_ax, contact_ax, experiences_ax, signs_ax = (
+        figure.add_subplot(grid[i], sharex=mood_ax) for i in (2, 3, 4, 5, 6)
+    )
     _header(figure, header, chart)
 
     for ax, title in (
         (mood_ax, labels.mood),
         (sleep_ax, labels.sleep),
         (meds_ax, labels.medication),
+        (contact_ax, labels.contact),
+        (experiences_ax, labels.experiences),
         (signs_ax, labels.signs),
     ):
         _frame(ax, title, chart)
 
     _mood(mood_ax, chart)
     _sleep(sleep_ax, chart)
-    handles = _medication(meds_ax, chart)
     renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
-    _medication_key(renderer, figure, meds_ax, handles, chart)
+    medication = _row(meds_ax, chart, _medication_marks(chart))
+    _row_key(renderer, figure, meds_ax, medication, chart)
+    contact = _row(contact_ax, chart, _contact_marks(chart))
+    _row_key(renderer, figure, contact_ax, contact, chart)
+    _experiences(experiences_ax, chart)
     _signs(signs_ax, chart)
     _dates(signs_ax, chart)
 
@@ -407,36 +436,59 @@ def _sleep(ax: Axes, chart: _Chart) -> None:
     )
 
 
-def _medication(ax: Axes, chart: _Chart) -> list[Line2D]:
+# A row of markers, one per day answered: (its days, colour, marker, the key's word).
+RowMarks = list[tuple[list[int], str, str, str]]
+
+
+def _medication_marks(chart: _Chart) -> RowMarks:
+    legend = chart.labels.medication_legend
+    return [
+        (
+            [i for i, d in enumerate(chart.period) if d.medication == answer],
+            colour,
+            marker,
+            legend.get(answer, answer),
+        )
+        for answer, (colour, marker) in MEDICATION_STYLE.items()
+    ]
+
+
+def _contact_marks(chart: _Chart) -> RowMarks:
+    legend = chart.labels.contact_legend
+    return [
+        (
+            [i for i, d in enumerate(chart.period) if d.contact == answer],
+            colour,
+            marker,
+            legend.get(answer, str(answer)),
+        )
+        for answer, (colour, marker) in CONTACT_STYLE.items()
+    ]
+
+
+def _row(ax: Axes, chart: _Chart, marks: RowMarks) -> list[Line2D]:
+    """One answer a day as a coloured shape on a line (medication, time with people); returns
+    the key's entries for the answers that occur."""
     ax.set_ylim(-1, 1)
     ax.set_yticks([])
     ax.spines["bottom"].set_visible(False)
     handles = []
-    for answer, (colour, marker) in MEDICATION_STYLE.items():
-        on = [i for i, d in enumerate(chart.period) if d.medication == answer]
+    for on, colour, marker, word in marks:
         if not on:
             continue
         _dots(ax, on, [0] * len(on), marker, 13, colour, rim=1)
         handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker=marker,
-                markersize=11,
-                color=colour,
-                label=chart.labels.medication_legend.get(answer, answer),
-            )
+            Line2D([], [], linestyle="none", marker=marker, markersize=11, color=colour, label=word)
         )
     if not handles:
         _no_answers(ax, chart)
     return handles
 
 
-def _medication_key(
+def _row_key(
     renderer: RendererAgg, figure: Figure, ax: Axes, handles: list[Line2D], chart: _Chart
 ) -> None:
-    """The colour key under the medication row: one line, or two when one would not fit."""
+    """The colour key under a row of markers: one line, or two when one would not fit."""
     if not handles:
         return
 
@@ -456,7 +508,7 @@ def _medication_key(
 
     # The panels start after the widest y-axis word; measured before layout (a layout pass
     # costs as much as the whole drawing).
-    words = [*chart.labels.mood_ticks, *chart.labels.sleep_ticks]
+    words = [*chart.labels.mood_ticks, *chart.labels.sleep_ticks, *chart.labels.distress_ticks]
     widest = max(
         Text(text=w, fontproperties=chart.font(TICK_PT), figure=figure)
         .get_window_extent(renderer)
@@ -469,6 +521,35 @@ def _medication_key(
         if columns == 1 or legend.get_window_extent(renderer).width <= room:
             break
         legend.remove()
+
+
+def _experiences(ax: Axes, chart: _Chart) -> None:
+    """Days with an unusual experience as a diamond at how upsetting it was; days without one
+    as a small dot on the "none" line below."""
+    _y_axis(ax, chart, (-1.5, 3.5), range(-1, 4), chart.labels.distress_ticks)
+    answered = _answers(ax, chart, lambda d: None if d.unusual is None else len(d.unusual))
+    if not answered:
+        return
+    none = [i for i, n in answered if n == 0]
+    ax.plot(none, [-1] * len(none), linestyle="none", marker="o", markersize=5, color=GREY)
+    some = [(i, chart.period[i].distress) for i, n in answered if n > 0]
+    if some:
+        # An experience whose distress was not answered sits at "not at all", hollow.
+        known = [(i, level) for i, level in some if level is not None]
+        unknown = [i for i, level in some if level is None]
+        if known:
+            _dots(ax, [i for i, _ in known], [lvl for _, lvl in known], "D", 11, ORANGE, rim=1)
+        if unknown:
+            ax.plot(
+                unknown,
+                [0] * len(unknown),
+                linestyle="none",
+                marker="D",
+                markersize=10,
+                markerfacecolor="white",
+                markeredgecolor=ORANGE,
+                markeredgewidth=2,
+            )
 
 
 def _signs(ax: Axes, chart: _Chart) -> None:

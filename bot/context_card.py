@@ -16,7 +16,9 @@ from bot.storage.models import Person
 from bot.telegram.render import CaseTag, Renderer, SendText
 from flows.escalation import SOURCE_LABELS, TIER_LABELS, Case
 from flows.family import CONCERN_SIGNS
+from flows.flag_reasons import describe
 from flows.flags import DayRecord
+from flows.history import day_answers, record_answers
 from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, msg
 
 # Which layer of the crisis screen fired: for the worker, never for the person.
@@ -95,15 +97,10 @@ def _client_record(record: ClientRecord) -> list[Msg | Raw]:
     lines: list[Msg | Raw] = [Msg(N_("context.week"))]
     if not record.week:
         lines.append(Msg(N_("context.none")))
-    for day in record.week:
-        sleep = day.sleep if day.sleep is not None else "—"
-        signs = day.signs_yes if day.signs_yes is not None else "—"
-        lines.append(
-            Raw(
-                f"{day.day:%m-%d}: mood {day.mood or '—'}, sleep {sleep}, "
-                f"meds {day.medication or '—'}, signs {signs}"
-            )
-        )
+    lines.extend(
+        msg(N_("history.line"), day=day.day, answers=day_answers(record_answers(day)))
+        for day in record.week
+    )
     lines.append(Msg(N_("context.signs")))
     if record.signs:
         lines.extend(Raw(f"• {text}") for text in record.signs)
@@ -146,6 +143,11 @@ def _reason_detail(renderer: Renderer, reason: ReasonSeen, reader: Person) -> st
             else N_("context.about_caregiver")
         )
         return renderer.text(reader, Msg(about)) + " " + "; ".join(parts)
+    summary = detail.get("summary")
+    if reason.source in ("flag", "silence") and isinstance(summary, Mapping):
+        sentence = describe(str(detail.get("rule")), summary)
+        if sentence is not None:
+            return renderer.text(reader, sentence)
     evidence = ", ".join(map(str, detail.get("evidence") or detail.get("categories") or []))
     layers = detail.get("layers") or []
     if not layers:

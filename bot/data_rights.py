@@ -22,6 +22,8 @@ from bot.storage.models import (
     AuditEvent,
     Base,
     CheckIn,
+    CopingCard,
+    CourseFeedback,
     Escalation,
     EscalationNote,
     EscalationReason,
@@ -241,6 +243,20 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             for f in await _rows(session, ActivityFeedback, ActivityFeedback.person_id == person.id)
         ],
     }
+
+    data["coping_cards"] = [
+        {
+            "card": c.card,
+            "from": c.source,
+            "shown": _plain(c.shown_at),
+            "helped": c.helped,
+        }
+        for c in await _rows(session, CopingCard, CopingCard.person_id == person.id)
+    ]
+    data["course_feedback"] = [
+        {"useful": f.useful, "given": _plain(f.given_at)}
+        for f in await _rows(session, CourseFeedback, CourseFeedback.person_id == person.id)
+    ]
     return data
 
 

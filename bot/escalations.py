@@ -527,7 +527,12 @@ class Escalations:
         for flag in raised:
             source = "silence" if flag.rule == "silence" else "flag"
             reason = escalation.Reason(
-                source, (("rule", flag.rule), ("evidence", list(flag.evidence)))
+                source,
+                (
+                    ("rule", flag.rule),
+                    ("evidence", list(flag.evidence)),
+                    ("summary", dict(flag.summary)),
+                ),
             )
             escalation_id, effects = await self.raise_for(session, person, reason, now)
             flag.escalation_id = escalation_id

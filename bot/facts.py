@@ -20,6 +20,7 @@ from flows import questions
 from flows.activities import Found
 from flows.facts import Fact
 from flows.flags import DayRecord
+from flows.history import record_answers
 from flows.people import Event
 from flows.roles import Role
 from flows.schedule import local_date
@@ -91,10 +92,8 @@ def history_days(rows: Iterable[DayRecord], complete: Collection[date]) -> list[
     return [
         {
             "day": r.day.isoformat(),
-            "mood": r.mood,
-            "sleep": r.sleep,
-            "medication": r.medication,
-            "signs_yes": r.signs_yes,
+            **record_answers(r),
+            "unusual": list(r.unusual) if r.unusual is not None else None,
             "complete": r.day in complete,
         }
         for r in rows

@@ -8,11 +8,13 @@ from bot.applying import Acting, Appliers
 from bot.escalations import Escalations
 from bot.host import Host
 from bot.invites import deep_link
+from bot.storage import coping
 from bot.storage.family_links import INVITE_DAYS, active_links, create_link_invite
 from bot.storage.models import FamilyLink, Invite, LessonProgress, Person
 from bot.telegram.render import Outgoing
 from flows import crisis
 from flows.effects import (
+    CourseFeedbackGiven,
     CreateFamilyInvite,
     Effect,
     LessonProgressed,
@@ -39,10 +41,18 @@ class Family:
                 RevokeFamilyLink: self._revoked,
                 LessonProgressed: self._lesson_progressed,
                 PracticeAnswer: self._practice,
+                CourseFeedbackGiven: self._course_feedback,
                 PracticeAsked: self._practice_asked,
             }
         )
         appliers.register_expanders({RaiseConcern: self._concern})
+
+    async def _course_feedback(
+        self, session: AsyncSession, effect: CourseFeedbackGiven, acting: Acting
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        await coping.course_feedback(session, acting.person.id, effect.useful, acting.now)
+        return []
 
     async def _invite_created(
         self, session: AsyncSession, effect: CreateFamilyInvite, acting: Acting

@@ -141,7 +141,7 @@ class Translator:
         if isinstance(text, Localised):
             return text.get(locale)
         if isinstance(text, Lines):
-            return "\n".join(self.render(part, locale, zone) for part in text.parts)
+            return text.sep.join(self.render(part, locale, zone) for part in text.parts)
         return self._render_msg(text, locale, zone)
 
     def _render_msg(self, message: Msg, locale: str, zone: str) -> str:

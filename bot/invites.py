@@ -97,6 +97,15 @@ async def redeem(session: AsyncSession, code: str, now: datetime) -> Invite | No
     return await session.get(Invite, invite_id)
 
 
+async def ever_made(session: AsyncSession, code: str) -> bool:
+    """Whether an invite with this code was ever made (spent, expired or withdrawn since),
+    as against a code nobody made: a mistyped or half-copied link deserves its own answer."""
+    if not CODE_PATTERN.match(code):
+        return False
+    found = await session.scalar(select(Invite.id).where(Invite.code_hash == hash_code(code)))
+    return found is not None
+
+
 async def list_invites(db: Database, include_inactive: bool = False) -> list[Invite]:
     async with db.sessions() as session:
         query = select(Invite).order_by(Invite.id)

@@ -34,6 +34,13 @@ SLEEP_TICKS = (
     N_("checkin.sleep.much_more"),
 )
 
+DISTRESS_TICKS = (
+    N_("checkin.distress.0"),
+    N_("checkin.distress.1"),
+    N_("checkin.distress.2"),
+    N_("checkin.distress.3"),
+)
+
 
 def chart_labels(translator: Translator, locale: str, title: str | None = None) -> ChartLabels:
     def t(message_id: str) -> str:
@@ -53,6 +60,14 @@ def chart_labels(translator: Translator, locale: str, title: str | None = None) 
             "not_taken": t(N_("chart.medication.not_taken")),
             "not_prescribed": t(N_("chart.medication.not_prescribed")),
         },
+        contact=t(N_("chart.contact")),
+        contact_legend={
+            0: t(N_("checkin.contact.0")),
+            1: t(N_("checkin.contact.1")),
+            2: t(N_("checkin.contact.2")),
+        },
+        experiences=t(N_("chart.experiences")),
+        distress_ticks=(t(N_("chart.experiences.none")), *(t(m) for m in DISTRESS_TICKS)),
         no_data=t(N_("chart.no_data")),
         date_format=lambda day: str(format_skeleton("Md", day, locale=locale)),
         locale=locale,
@@ -67,7 +82,19 @@ def weekly_chart(
     title: str | None = None,
 ) -> bytes:
     """A PNG of the last four weeks; runs in a worker thread (matplotlib is slow)."""
-    days = [ChartDay(r.day, r.mood, r.sleep, r.medication, r.signs_yes) for r in records]
+    days = [
+        ChartDay(
+            r.day,
+            r.mood,
+            r.sleep,
+            r.medication,
+            r.signs_yes,
+            contact=r.contact,
+            unusual=r.unusual,
+            distress=r.distress,
+        )
+        for r in records
+    ]
     return render_chart(days, today, chart_labels(translator, locale, title))
 
 

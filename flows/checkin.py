@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
-from flows import questions
+from flows import coping, questions
 from flows.effects import Choice, FinishCheckin, RecordAnswer, RefreshChoices, Say
 from flows.engine import FlowModel, move, pressed
 from flows.facts import Fact, Need
@@ -363,5 +363,8 @@ class CheckIn(FlowModel):
         self.emit(FinishCheckin(self.day))
         thanks = THANKS[date.fromisoformat(self.day).toordinal() % len(THANKS)]
         self.emit(Say(Msg(thanks), menu=True))
-        if not _signs(self.ctx):
+        card = coping.card_for_day(dict(self.ctx.get("answers", {})))
+        if card is not None:  # one short, optional card; the tip can wait for another day
+            self.emit(coping.offer(card))
+        elif not _signs(self.ctx):
             self.emit(Say(Msg(N_("checkin.tip.warning_signs"))))

@@ -23,6 +23,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", N_("command.start"), EVERYONE, before_onboarding=True),
     Command("checkin", N_("command.checkin"), frozenset({Role.CLIENT})),
     Command("history", N_("command.history"), frozenset({Role.CLIENT})),
+    Command("skills", N_("command.skills"), frozenset({Role.CLIENT})),
     Command("warningsigns", N_("command.warningsigns"), frozenset({Role.CLIENT})),
     Command("safetyplan", N_("command.safetyplan"), frozenset({Role.CLIENT})),
     Command("sos", N_("command.sos"), EVERYONE, before_onboarding=True),
@@ -46,6 +47,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("feedback", N_("command.feedback"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command("lesson", N_("command.lesson"), frozenset({Role.FAMILY}), hidden=True),
     Command("practice", N_("command.practice"), frozenset({Role.FAMILY}), hidden=True),
+    Command("course", N_("command.course"), frozenset({Role.FAMILY}), hidden=True),
     Command("rate", N_("command.rate"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command(
         "thoughts",

@@ -9,6 +9,7 @@ from flows import (
     activities,
     activity_record,
     checkin,
+    coping,
     crisis,
     desk,
     family,
@@ -380,7 +381,11 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         )
         if lesson_by_slug(slug) is None:
             return _keep(snapshot, Say(Msg(N_("lesson.gone")), menu=True))
-        return FLOWS["lesson"].start(person, event, rules, {"slug": slug})
+        progress = dict(event.data.get("progress", {}))
+        done = sorted(key for key, state in progress.items() if state == "done")
+        return FLOWS["lesson"].start(person, event, rules, {"slug": slug, "done": done})
+    if name == "course":
+        return _keep(snapshot, *family.course_feedback(event.argument))
     if name == "practice":
         parts = event.argument.split()
         if len(parts) == 2 and lesson_by_slug(parts[0]) is not None:
@@ -460,6 +465,8 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         return _staff(name, event, person, snapshot, rules)
     if name == "history":
         return _keep(snapshot, Say(history(event.data["history"], event.data["today"]), menu=True))
+    if name == "skills":
+        return _keep(snapshot, *coping.skills(event.argument))
     if name == "pause":
         return Outcome(FlowSnapshot(), (UpdatePerson(paused=True), Say(Msg(N_("pause.done")))))
     if name == "resume":

@@ -317,6 +317,29 @@ class PracticeAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowCopingCard:
+    """A coping card was shown (``source``: "checkin" offer or the "library"), for reports."""
+
+    card: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CopingHelped:
+    """The client's answer to "did this help?" ("yes", "some", "no") about a card."""
+
+    card: str
+    helped: str
+
+
+@dataclass(frozen=True, slots=True)
+class CourseFeedbackGiven:
+    """A relative's answer at the end of the family course ("very", "somewhat", "not")."""
+
+    useful: str
+
+
+@dataclass(frozen=True, slots=True)
 class RaiseConcern:
     """A family member is worried: an escalation about their relative or about themselves.
     ``replied``: their note was crisis language about someone else, so the relative's crisis
@@ -469,6 +492,9 @@ Effect = (
     | RevokeFamilyLink
     | LessonProgressed
     | PracticeAnswer
+    | ShowCopingCard
+    | CopingHelped
+    | CourseFeedbackGiven
     | RaiseConcern
     | ExportData
     | EraseMe

@@ -13,13 +13,16 @@ from flows import questions
 from flows.commands import parse_number
 from flows.effects import (
     Choice,
+    CourseFeedbackGiven,
     CreateFamilyInvite,
     Effect,
     LessonProgressed,
+    Notice,
     RaiseConcern,
     RefreshChoices,
     RevokeFamilyLink,
     Say,
+    ShowAnswer,
     ShowCrisisReply,
     UpdateFamilyLink,
 )
@@ -313,11 +316,60 @@ class LessonFlow(FlowModel):
     def on_enter_done(self) -> None:
         self.show_choice(Msg(N_("lesson.finish")))
         correct = bool(self.ctx.get("correct"))
-        self.emit(LessonProgressed(self.current.slug, finished=True, correct=correct))
-        self.emit(Say(Msg(N_("lesson.done")), menu=True))
+        slug = self.current.slug
+        self.emit(LessonProgressed(slug, finished=True, correct=correct))
+        done_before = {str(done) for done in self.ctx.get("done", [])}
+        if slug not in done_before and done_before | {slug} >= {x.slug for x in COURSE}:
+            self.emit(Say(Msg(N_("lesson.done.last")), menu=True), course_end(self.person.region))
+        else:
+            self.emit(Say(Msg(N_("lesson.done")), menu=True))
 
     def on_enter_gone(self) -> None:
         self.emit(Say(Msg(N_("lesson.gone")), menu=True))
+
+
+# Where a family can go on after the course, by the relative's region (else the general line).
+NEXT_STEPS = {
+    "CN": N_("course.end.where.CN"),
+    "HK": N_("course.end.where.HK"),
+    "TW": N_("course.end.where.TW"),
+    "US": N_("course.end.where.US"),
+}
+ELSEWHERE_STEPS = N_("course.end.where.other")
+COURSE_FEEDBACK = (
+    ("very", N_("course.feedback.very")),
+    ("somewhat", N_("course.feedback.somewhat")),
+    ("not", N_("course.feedback.not")),
+)
+
+
+def course_end(region: str | None) -> Say:
+    """After the last lesson: what the course covered, where to go next, that every lesson
+    stays open, and one question for the program's report."""
+    text = Lines(
+        (
+            Msg(N_("course.end")),
+            Msg(N_("course.end.next")),
+            Msg(NEXT_STEPS.get(region or "", ELSEWHERE_STEPS)),
+            Msg(N_("course.end.repeat")),
+            Msg(N_("course.feedback.ask")),
+        )
+    )
+    choices = tuple(Choice(Msg(label), f"/course {key}") for key, label in COURSE_FEEDBACK)
+    return Say(text, (*choices, Choice(Msg(N_("course.end.lessons")), "/lessons")), 3)
+
+
+def course_feedback(argument: str) -> tuple[Effect, ...]:
+    """The answer to the course's question: kept for the report, and thanked."""
+    answers = dict(COURSE_FEEDBACK)
+    key = argument.strip()
+    if key not in answers:
+        return (Notice(Msg(N_("input.stale_button"))),)
+    return (
+        ShowAnswer(Msg(answers[key])),
+        CourseFeedbackGiven(key),
+        Say(Msg(N_("course.feedback.thanks")), menu=True),
+    )
 
 
 def lessons_overview(progress: dict[str, str]) -> tuple[Lines, tuple[Choice, ...]]:

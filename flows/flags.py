@@ -14,22 +14,50 @@ or that today's good mood broke, is not current). ``medication`` and ``sleep`` l
 most recent answers on or before today, whether or not today has one. So evaluate when a
 check-in is saved, with ``today`` the day of that check-in; a day without a check-in is the
 business of :func:`silence`, and evaluating on it would close the today-based episodes
-for lack of data rather than because things got better.
+for lack of data rather than because things got better. ``mania`` is about today too (one
+night of much less sleep with the top mood and racing thoughts, all today); the other rules
+look at the latest answers to their question, as ``medication`` and ``sleep`` do.
+
+Against the person's own baseline
+---------------------------------
+A hit's ``summary`` says what changed and what was usual: for the rules that count answers
+in a window, ``usual`` and ``usual_of`` are the same count over the check-ins of the
+``baseline_days`` before the window (``usual_of`` 0: nothing to compare with); the mood
+rules carry the mean mood before. :mod:`flows.flag_reasons` turns a hit into a sentence a
+peer worker reads in their own language.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from fractions import Fraction
 from itertools import pairwise
 from typing import Literal
 
-RULE_NAMES = ("low_mood", "mood_drop", "medication", "warning_signs", "sleep", "silence")
+RULE_NAMES = (
+    "low_mood",
+    "mood_drop",
+    "medication",
+    "stopped_medication",
+    "side_effects",
+    "warning_signs",
+    "sleep",
+    "mania",
+    "oversleep",
+    "experiences",
+    "withdrawal",
+    "stress",
+    "silence",
+)
 MEDICATION_ANSWERS = ("taken", "partly", "not_taken", "not_prescribed")
+UNUSUAL_ANSWERS = ("voices", "watched", "racing", "other")
+# The unusual experiences that, with distress, are the suspiciousness and voices the relapse
+# literature names; racing thoughts count towards the mania rule instead.
+DISTRESSING_EXPERIENCES = frozenset({"voices", "watched"})
 
 SilenceLevel = Literal["nudge", "flag"]
 
@@ -55,6 +83,11 @@ class DayRecord:
     sleep: int | None = None  # -2 much less, -1 less, 0 usual, 1 more, 2 much more
     medication: str | None = None  # "taken" | "partly" | "not_taken" | "not_prescribed"
     signs_yes: int | None = None  # personal warning signs answered yes (None: not asked)
+    side_effects: int | None = None  # 0 none, 1 a little, 2 a lot (asked when medication taken)
+    unusual: tuple[str, ...] | None = None  # of UNUSUAL_ANSWERS; () answered "none of these"
+    distress: int | None = None  # 0 not at all .. 3 very (asked after an unusual experience)
+    contact: int | None = None  # 0 not really, 1 a little, 2 quite a lot
+    stress: int | None = None  # 0 none .. 3 a lot
 
     def __post_init__(self) -> None:
         if self.mood is not None and not (_is_int(self.mood) and 1 <= self.mood <= 5):
@@ -65,6 +98,30 @@ class DayRecord:
             raise ValueError(f"{self.day}: unknown medication answer {self.medication!r}")
         if self.signs_yes is not None and not (_is_int(self.signs_yes) and self.signs_yes >= 0):
             raise ValueError(f"{self.day}: signs_yes must be 0 or more, got {self.signs_yes!r}")
+        for name, top in (("side_effects", 2), ("distress", 3), ("contact", 2), ("stress", 3)):
+            value = getattr(self, name)
+            if value is not None and not (_is_int(value) and 0 <= value <= top):
+                raise ValueError(f"{self.day}: {name} must be 0..{top}, got {value!r}")
+        if self.unusual is not None:
+            chosen = tuple(self.unusual)
+            if any(answer not in UNUSUAL_ANSWERS for answer in chosen):
+                raise ValueError(f"{self.day}: unknown unusual experience in {chosen!r}")
+            object.__setattr__(self, "unusual", chosen)
+
+
+# Settings that may be fractions, and settings with their own range (the rest: whole numbers
+# from 1 up).
+_FRACTIONAL = frozenset({"mood_drop", "meds_partly"})
+_BOUNDED = frozenset(
+    {
+        "low_mood_max",
+        "mood_drop",
+        "meds_partly",
+        "mania_mood",
+        "experiences_distress",
+        "stress_high",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,43 +135,60 @@ class FlagRules:
     baseline_min_checkins: int = 4  # no baseline-drop rule with fewer check-ins than this
     meds_missed: int = 3  # "not_taken" on at least this many ...
     meds_window: int = 5  # ... of the last N check-ins that have a medication answer
+    meds_partly: float = 0.5  # "partly" counts as this much of a missed dose
+    stopped_days: int = 14  # "I don't take any" after "taken"/"partly" within these days
+    side_effects_a_lot: int = 3  # side effects "a lot" on 3 ...
+    side_effects_window: int = 5  # ... of the last 5 answers
     signs_same_day: int = 2  # 2+ warning signs on one day
     sign_streak: int = 3  # or any sign on this many consecutive days
     sleep_much_less: int = 3  # "much less" sleep on 3 ...
     sleep_window: int = 5  # ... of the last 5 nights
+    sleep_short_run: int = 2  # or "much less" on this many nights running (calendar days)
+    mania_mood: int = 5  # one "much less" night today with mood this high and racing thoughts
+    sleep_much_more: int = 3  # "much more" sleep on 3 ...
+    oversleep_window: int = 5  # ... of the last 5 nights
+    experiences_distress: int = 2  # voices or feeling watched, upsetting at least this much
+    experiences_days: int = 2  # ... on 2 ...
+    experiences_window: int = 3  # ... of the last 3 check-ins that answered the question
+    withdrawal_days: int = 4  # contact "not really" on 4 ...
+    withdrawal_window: int = 7  # ... of the last 7 answers
+    stress_high: int = 3  # stress at least this ("a lot") on 3 ...
+    stress_days: int = 3
+    stress_window: int = 5  # ... of the last 5 answers
     silence_nudge_days: int = 2  # no check-in for 2 full days -> gentle nudge
     silence_flag_days: int = 3  # no check-in for 3 full days -> flag
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "mood_drop":
+            if f.name in _FRACTIONAL:
                 if not (_is_number(value) and math.isfinite(value)):
-                    raise FlagRulesError(f"mood_drop must be a number, got {value!r}")
+                    raise FlagRulesError(f"{f.name} must be a number, got {value!r}")
+                object.__setattr__(self, f.name, float(value))
             elif not _is_int(value):
                 raise FlagRulesError(f"{f.name} must be a whole number, got {value!r}")
-        object.__setattr__(self, "mood_drop", float(self.mood_drop))
         self._check_range("low_mood_max", 1, 4)
         if not 0 < self.mood_drop <= 4:
             raise FlagRulesError(f"mood_drop must be above 0 and at most 4, got {self.mood_drop!r}")
-        for name in (
-            "low_mood_streak",
-            "baseline_days",
-            "baseline_min_checkins",
-            "meds_missed",
-            "meds_window",
-            "signs_same_day",
-            "sign_streak",
-            "sleep_much_less",
-            "sleep_window",
-            "silence_nudge_days",
-            "silence_flag_days",
+        self._check_range("meds_partly", 0, 1)
+        self._check_range("mania_mood", 4, 5)
+        self._check_range("experiences_distress", 1, 3)
+        self._check_range("stress_high", 1, 3)
+        for f in fields(self):
+            if f.name not in _BOUNDED:
+                self._check_range(f.name, 1, None)
+        for count, window in (
+            ("baseline_min_checkins", "baseline_days"),
+            ("meds_missed", "meds_window"),
+            ("side_effects_a_lot", "side_effects_window"),
+            ("sleep_much_less", "sleep_window"),
+            ("sleep_much_more", "oversleep_window"),
+            ("experiences_days", "experiences_window"),
+            ("withdrawal_days", "withdrawal_window"),
+            ("stress_days", "stress_window"),
+            ("silence_nudge_days", "silence_flag_days"),
         ):
-            self._check_range(name, 1, None)
-        self._check_not_above("baseline_min_checkins", "baseline_days")
-        self._check_not_above("meds_missed", "meds_window")
-        self._check_not_above("sleep_much_less", "sleep_window")
-        self._check_not_above("silence_nudge_days", "silence_flag_days")
+            self._check_not_above(count, window)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> FlagRules:
@@ -176,8 +250,15 @@ def evaluate(
         _low_mood(days, today, rules),
         _mood_drop(days, today, rules),
         _medication(days, rules),
+        _stopped_medication(days, rules),
+        _side_effects(days, rules),
         _warning_signs(days, today, rules),
         _sleep(days, rules),
+        _mania(days, today, rules),
+        _oversleep(days, rules),
+        _experiences(days, rules),
+        _withdrawal(days, rules),
+        _stress(days, rules),
     )
     return tuple(hit for hit in checks if hit is not None)
 
@@ -278,7 +359,12 @@ def _low_mood(days: list[DayRecord], today: date, rules: FlagRules) -> FlagHit |
     return FlagHit(
         "low_mood",
         tuple(_line(r, "mood") for r in streak),
-        {"streak": len(streak), "since": streak[0].day.isoformat(), "today": answered[-1].mood},
+        {
+            "streak": len(streak),
+            "since": streak[0].day.isoformat(),
+            "today": answered[-1].mood,
+            "usual_mood": _mean_mood_before(days, streak[0].day, rules),
+        },
     )
 
 
@@ -310,11 +396,65 @@ def _mood_drop(days: list[DayRecord], today: date, rules: FlagRules) -> FlagHit 
 
 
 def _medication(days: list[DayRecord], rules: FlagRules) -> FlagHit | None:
-    """Medication not taken on enough of the latest answers (not counting "not prescribed")."""
+    """Doses missed on enough of the latest answers (not counting "not prescribed"); a dose
+    taken only in part counts as ``meds_partly`` of a missed one."""
     answered = [r for r in days if r.medication is not None and r.medication != "not_prescribed"]
     window = answered[-rules.meds_window :]
-    missed = [r.medication == "not_taken" for r in window]
-    return _often("medication", window, missed, rules.meds_missed, "not_taken")
+    not_taken = sum(r.medication == "not_taken" for r in window)
+    partly = sum(r.medication == "partly" for r in window)
+    # Exact decimal arithmetic: two half doses make one missed dose, not 0.999....
+    if not_taken + partly * Fraction(str(rules.meds_partly)) < rules.meds_missed:
+        return None
+    usual, usual_of = _before(
+        answered, window, rules, lambda r: r.medication in ("not_taken", "partly")
+    )
+    return FlagHit(
+        "medication",
+        tuple(_line(r, "medication") for r in window),
+        {
+            "not_taken": not_taken,
+            "partly": partly,
+            "of": len(window),
+            "usual": usual,
+            "usual_of": usual_of,
+        },
+    )
+
+
+def _stopped_medication(days: list[DayRecord], rules: FlagRules) -> FlagHit | None:
+    """The latest answer is "I don't take any", after "taken" or "partly" within
+    ``stopped_days``: that is what stopping looks like from here."""
+    answered = [r for r in days if r.medication is not None]
+    if not answered or answered[-1].medication != "not_prescribed":
+        return None
+    latest = answered[-1].day
+    took = [
+        r
+        for r in answered
+        if r.medication in ("taken", "partly") and (latest - r.day).days <= rules.stopped_days
+    ]
+    if not took:
+        return None
+    last_taken = took[-1]
+    since = next(r for r in answered if r.day > last_taken.day)
+    return FlagHit(
+        "stopped_medication",
+        tuple(_line(r, "medication") for r in answered if r.day >= last_taken.day),
+        {"last_taken": last_taken.day.isoformat(), "since": since.day.isoformat()},
+    )
+
+
+def _side_effects(days: list[DayRecord], rules: FlagRules) -> FlagHit | None:
+    """Side effects bothering "a lot" on enough of the latest answers."""
+    return _often(
+        "side_effects",
+        days,
+        "side_effects",
+        lambda r: r.side_effects == 2,
+        rules.side_effects_a_lot,
+        rules.side_effects_window,
+        rules,
+    )
 
 
 def _warning_signs(days: list[DayRecord], today: date, rules: FlagRules) -> FlagHit | None:
@@ -333,31 +473,189 @@ def _warning_signs(days: list[DayRecord], today: date, rules: FlagRules) -> Flag
     if not (same_day or in_a_row):
         return None
     shown = list(reversed(run)) if in_a_row else [current]
+    asked = [r for r in days if r.signs_yes is not None]
+    usual, usual_of = _before(asked, shown, rules, lambda r: (r.signs_yes or 0) >= 1)
     return FlagHit(
         "warning_signs",
         tuple(_line(r, "signs_yes") for r in shown),
-        {"today": current.signs_yes, "days_in_a_row": len(run)},
+        {
+            "today": current.signs_yes,
+            "days_in_a_row": len(run),
+            "usual": usual,
+            "usual_of": usual_of,
+        },
     )
 
 
 def _sleep(days: list[DayRecord], rules: FlagRules) -> FlagHit | None:
-    """Much less sleep than usual on enough of the latest nights answered."""
-    window = [r for r in days if r.sleep is not None][-rules.sleep_window :]
-    short = [r.sleep == -2 for r in window]
-    return _often("sleep", window, short, rules.sleep_much_less, "much_less")
+    """Much less sleep than usual on enough of the latest nights answered, or on
+    ``sleep_short_run`` nights running up to the latest answer."""
+    answered = [r for r in days if r.sleep is not None]
+    window = answered[-rules.sleep_window :]
+    count = sum(r.sleep == -2 for r in window)
+    running: list[DayRecord] = []
+    for record in reversed(answered):
+        if record.sleep != -2 or (running and (running[-1].day - record.day).days != 1):
+            break
+        running.append(record)
+    if count < rules.sleep_much_less and len(running) < rules.sleep_short_run:
+        return None
+    usual, usual_of = _before(answered, window, rules, lambda r: r.sleep == -2)
+    return FlagHit(
+        "sleep",
+        tuple(_line(r, "sleep") for r in window),
+        {
+            "much_less": count,
+            "of": len(window),
+            "running": len(running),
+            "usual": usual,
+            "usual_of": usual_of,
+        },
+    )
+
+
+def _mania(days: list[DayRecord], today: date, rules: FlagRules) -> FlagHit | None:
+    """Today: much less sleep, mood at the top and racing thoughts, all three together. One
+    such night is enough to look: in bipolar disorder, that is how a high often begins."""
+    if not days or days[-1].day != today:
+        return None
+    record = days[-1]
+    if not (
+        record.sleep == -2
+        and record.mood is not None
+        and record.mood >= rules.mania_mood
+        and "racing" in (record.unusual or ())
+    ):
+        return None
+    slept = [r for r in days if r.sleep is not None]
+    usual, usual_of = _before(slept, [record], rules, lambda r: r.sleep == -2)
+    return FlagHit(
+        "mania",
+        (f"{today.isoformat()} sleep=-2 mood={record.mood} unusual=racing",),
+        {
+            "mood": record.mood,
+            "usual_mood": _mean_mood_before(days, today, rules),
+            "usual": usual,
+            "usual_of": usual_of,
+        },
+    )
+
+
+def _oversleep(days: list[DayRecord], rules: FlagRules) -> FlagHit | None:
+    """Much more sleep than usual on enough of the latest nights answered."""
+    return _often(
+        "oversleep",
+        days,
+        "sleep",
+        lambda r: r.sleep == 2,
+        rules.sleep_much_more,
+        rules.oversleep_window,
+        rules,
+    )
+
+
+def _experiences(days: list[DayRecord], rules: FlagRules) -> FlagHit | None:
+    """Hearing voices or feeling watched, upsetting enough, on enough of the latest check-ins
+    that answered the question about unusual experiences."""
+
+    def upsetting(r: DayRecord) -> bool:
+        return bool(DISTRESSING_EXPERIENCES & set(r.unusual or ())) and (
+            (r.distress or 0) >= rules.experiences_distress
+        )
+
+    return _often(
+        "experiences",
+        days,
+        "unusual",
+        upsetting,
+        rules.experiences_days,
+        rules.experiences_window,
+        rules,
+    )
+
+
+def _withdrawal(days: list[DayRecord], rules: FlagRules) -> FlagHit | None:
+    """Hardly any time with other people ("not really") on enough of the latest answers."""
+    return _often(
+        "withdrawal",
+        days,
+        "contact",
+        lambda r: r.contact == 0,
+        rules.withdrawal_days,
+        rules.withdrawal_window,
+        rules,
+    )
+
+
+def _stress(days: list[DayRecord], rules: FlagRules) -> FlagHit | None:
+    """High stress or worry on enough of the latest answers."""
+    return _often(
+        "stress",
+        days,
+        "stress",
+        lambda r: (r.stress or 0) >= rules.stress_high,
+        rules.stress_days,
+        rules.stress_window,
+        rules,
+    )
 
 
 def _often(
-    answer: str, window: list[DayRecord], marked: list[bool], at_least: int, counted: str
+    rule: str,
+    days: list[DayRecord],
+    answer: str,
+    marked: Callable[[DayRecord], bool],
+    at_least: int,
+    window_size: int,
+    rules: FlagRules,
 ) -> FlagHit | None:
-    """The rule named after ``answer``, when at least ``at_least`` of the answers in ``window``
-    are ``marked``; the evidence is the whole window, the detail says how many (``counted``)."""
-    count = sum(marked)
+    """``rule`` holds when at least ``at_least`` of the latest ``window_size`` answers to
+    ``answer`` are ``marked``; the evidence is the whole window, the summary says how many, and
+    how many of the check-ins before the window were marked too."""
+    answered = [r for r in days if getattr(r, answer) is not None]
+    window = answered[-window_size:]
+    count = sum(marked(r) for r in window)
     if count < at_least:
         return None
+    usual, usual_of = _before(answered, window, rules, marked)
     return FlagHit(
-        answer, tuple(_line(r, answer) for r in window), {counted: count, "of": len(window)}
+        rule,
+        tuple(_evidence(r, answer) for r in window),
+        {"count": count, "of": len(window), "usual": usual, "usual_of": usual_of},
     )
+
+
+def _before(
+    answered: Sequence[DayRecord],
+    window: Sequence[DayRecord],
+    rules: FlagRules,
+    marked: Callable[[DayRecord], bool],
+) -> tuple[int, int]:
+    """How many of the answers in the ``baseline_days`` before ``window`` were ``marked``, and
+    of how many: the person's own usual, to say what changed."""
+    if not window:
+        return 0, 0
+    first = window[0].day
+    start = first - timedelta(days=rules.baseline_days)
+    before = [r for r in answered if start <= r.day < first]
+    return sum(marked(r) for r in before), len(before)
+
+
+def _mean_mood_before(days: list[DayRecord], first: date, rules: FlagRules) -> float | None:
+    """The mean mood over the ``baseline_days`` before ``first`` (None without a mood)."""
+    start = first - timedelta(days=rules.baseline_days)
+    moods = [r.mood for r in days if start <= r.day < first and r.mood is not None]
+    return round(sum(moods) / len(moods), 1) if moods else None
+
+
+def _evidence(record: DayRecord, answer: str) -> str:
+    """One dated answer, as the evidence lists it; the answer to unusual experiences with how
+    upsetting they were."""
+    if answer != "unusual":
+        return _line(record, answer)
+    chosen = "+".join(record.unusual or ()) or "none"
+    distress = f" distress={record.distress}" if record.distress is not None else ""
+    return f"{record.day.isoformat()} unusual={chosen}{distress}"
 
 
 def _in_order(records: Iterable[DayRecord], today: date) -> list[DayRecord]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time
+from datetime import datetime, time
 from typing import Any, ClassVar
 
 from flows import crisis, questions
@@ -12,6 +12,7 @@ from flows.engine import chose, move
 from flows.facts import Fact, Need
 from flows.profile import ProfileQuestions
 from flows.roles import Role
+from flows.schedule import local_date, next_daily
 from flows.text import N_, Msg, msg
 
 # Whether the alias someone types is taken: only the database knows.
@@ -123,11 +124,12 @@ class Onboarding(ProfileQuestions):
         region = self.ctx.get("region", self.person.region)
         self.ask(
             Msg(N_("onboarding.timezone.ask")),
-            questions.zone_choices(region if isinstance(region, str) else None),
+            questions.zone_choices(region if isinstance(region, str) else None, self.person.locale),
         )
 
     def record_zone(self) -> None:
         self.store_zone()
+        self.ctx["timezone"] = self.value
 
     def is_client(self) -> bool:
         return self.person.role is Role.CLIENT
@@ -185,4 +187,17 @@ class Onboarding(ProfileQuestions):
         text = (
             msg(done, time=time.fromisoformat(checkin)) if isinstance(checkin, str) else Msg(done)
         )
+        if isinstance(checkin, str) and self.event.now is not None:
+            text = self._first_checkin(time.fromisoformat(checkin), self.event.now)
         self.emit(Say(text, menu=True))
+
+    def _first_checkin(self, clock: time, now: datetime) -> Msg:
+        """ "Your first check-in will come today / tomorrow at 9:00", as the clock will place it
+        (``flows.timers.plan``: the first such time after now, in their zone)."""
+        zone = str(self.ctx.get("timezone") or self.person.timezone)
+        first = next_daily(clock, zone, now)
+        today = local_date(first, zone) == local_date(now, zone)
+        done = (
+            N_("onboarding.done.client_today") if today else N_("onboarding.done.client_tomorrow")
+        )
+        return msg(done, time=clock)

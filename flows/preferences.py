@@ -165,7 +165,10 @@ class SettingsFlow(ProfileQuestions):
 
     def on_enter_timezone(self) -> None:
         self._show_item()
-        self.ask(Msg(N_("settings.timezone.ask")), questions.zone_choices(self.person.region))
+        self.ask(
+            Msg(N_("settings.timezone.ask")),
+            questions.zone_choices(self.person.region, self.person.locale),
+        )
 
     def save_zone(self) -> None:
         self.store_zone()

@@ -55,7 +55,10 @@ class ProfileQuestions(FlowModel):
     # -- time zone ---------------------------------------------------------------------
 
     def reask_timezone(self) -> None:
-        self.ask(Msg(N_("onboarding.timezone.unknown")), questions.zone_choices(self.person.region))
+        self.ask(
+            Msg(N_("onboarding.timezone.unknown")),
+            questions.zone_choices(self.person.region, self.person.locale),
+        )
 
     def store_zone(self) -> None:
         self.show_choice(questions.zone_label(self.value))

@@ -66,7 +66,20 @@ ZONES_BY_REGION: dict[str, tuple[str, ...]] = {
     "AU": ("Australia/Sydney", "Australia/Perth"),
     "NZ": ("Pacific/Auckland",),
 }
-COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Europe/London")
+# Without a region on the list (staff are not asked one; "elsewhere"): the zones most
+# readers of each language live in, theirs first.
+ZONES_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "en": (
+        "Europe/London",
+        "America/New_York",
+        "America/Los_Angeles",
+        "America/Toronto",
+        "Australia/Sydney",
+        "Asia/Singapore",
+    ),
+    "zh_Hans": ("Asia/Shanghai", "Asia/Singapore", "Asia/Kuala_Lumpur", "Asia/Hong_Kong"),
+    "zh_Hant": ("Asia/Taipei", "Asia/Hong_Kong", "Asia/Macau", "Asia/Shanghai"),
+}
 
 CHECKIN_TIMES = ("09:00", "12:00", "15:00", "18:00", "20:00", "21:00")
 
@@ -103,8 +116,11 @@ def parse_region(event: Event) -> str | None:
     return parse_choice(event, "region:", REGIONS)
 
 
-def zone_choices(region: str | None) -> tuple[Choice, ...]:
-    zones = ZONES_BY_REGION.get(region or "", COMMON_ZONES)
+def zone_choices(region: str | None, locale: str) -> tuple[Choice, ...]:
+    """The zones of the person's region, or else of their language (typing one stays open)."""
+    zones = ZONES_BY_REGION.get(region or "") or ZONES_BY_LANGUAGE.get(
+        locale, ZONES_BY_LANGUAGE["en"]
+    )
     return tuple(Choice(Msg(ZONES[zone]), f"tz:{zone}") for zone in zones)
 
 

@@ -51,9 +51,11 @@ class Msg:
 
 @dataclass(frozen=True, slots=True)
 class Lines:
-    """Several texts shown one per line in a single message."""
+    """Several texts shown one per line in a single message (or joined by ``sep`` on one
+    line: a day's answers, "sleep: Less · contact: A little")."""
 
     parts: tuple[Msg | Raw | Localised, ...]
+    sep: str = "\n"
 
 
 # Times and datetimes are formatted by the shell with Babel, in the reader's locale and zone.

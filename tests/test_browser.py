@@ -48,13 +48,13 @@ WAIT_MS = 20_000
 CHECKIN = (
     ("今天心情怎么样？", "🙂 不错"),
     ("昨晚睡得怎么样？", "和平时一样"),
-    ("今天按时吃药了吗？", "💊 吃了"),
+    ("今天的药吃了吗？", "💊 吃了"),
     ("药物的副作用让你困扰吗？", "没有"),
 )
 AFTER_UNUSUAL = (
-    ("这些经历让你有多难受？", "有一点"),
+    ("这些感受让你有多难受？", "有一点"),
     ("今天有和别人相处或者聊天吗？", "有一点"),
-    ("今天的压力或担心多吗？", "挺多的"),
+    ("今天压力大吗？有没有烦心事？", "有一点"),
     ("关于今天，还有什么想说的吗？", "跳过"),
 )
 WORKER_REPLY = "你好，我是阿華。謝謝你來找我們，現在感覺怎麼樣？"
@@ -225,10 +225,10 @@ async def test_a_client_checks_in_and_a_peer_worker_answers_in_the_web_page(
             await expect(asked.locator(".bubble")).to_contain_text(f"→ {label}", timeout=WAIT_MS)
 
         # The daily check-in, started from the reply keyboard under the chat.
-        await ming.locator(".reply-keyboard").get_by_role("button", name="✅ 签到").click()
+        await ming.locator(".reply-keyboard").get_by_role("button", name="✅ 每日问候").click()
         for question, label in CHECKIN:
             await answer(question, label)
-        unusual = ming.locator(".msg.bot", has_text="今天有没有什么不寻常的经历？").last
+        unusual = ming.locator(".msg.bot", has_text="今天有没有一些特别的感受？").last
         await unusual.get_by_role("button", name="思绪停不下来", exact=True).click()
         await expect(unusual.get_by_role("button", name="✓ 思绪停不下来")).to_be_visible(
             timeout=WAIT_MS

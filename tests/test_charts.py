@@ -49,6 +49,9 @@ def four_weeks(skip: frozenset[int] = frozenset({4, 11, 12, 25})) -> list[ChartD
                 sleep=-2 if rough else (0 if i % 3 else 1),
                 medication=MEDICATION[i % 7],
                 signs_yes=(i - 13) if rough else 0,
+                contact=0 if rough else 1 + i % 2,
+                unusual=(("voices",) if i % 2 else ("voices", "watched")) if rough else (),
+                distress=(i - 16) if 16 <= i <= 19 else None,
             )
         )
     return days
@@ -77,7 +80,7 @@ def test_chart_is_a_small_phone_sized_png(locale: str) -> None:
     png = render_chart(four_weeks(), END, LABELS[locale])
     width, height = png_size(png)
     assert 700 <= width <= 900
-    assert 900 <= height <= 1100
+    assert 1200 <= height <= 1400
     assert 20_000 < len(png) < 200_000
 
 

@@ -30,6 +30,7 @@ async def test_menu_follows_role_and_language(harness: Harness) -> None:
     assert set(commands) == {
         "checkin",
         "history",
+        "skills",
         "warningsigns",
         "safetyplan",
         "family",
@@ -58,3 +59,12 @@ async def test_menu_follows_role_and_language(harness: Harness) -> None:
     assert {c["command"]: c["description"] for c in menu["commands"]}[
         "pause"
     ] == "Pause all scheduled messages"  # type: ignore[union-attr]
+
+
+async def test_the_old_check_in_label_on_a_phone_still_starts_the_check_in(
+    harness: Harness,
+) -> None:
+    """签到 became 每日问候: a keyboard sent before the rename still works until replaced."""
+    client = await harness.onboard(Role.CLIENT, "zh-CN")
+    replies = await client.send("✅ 签到")
+    assert "今天心情怎么样？" in "\n".join(r.text for r in replies)

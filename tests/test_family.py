@@ -311,3 +311,40 @@ async def test_a_red_week_gives_the_relative_their_regions_emergency_number(
         "If you're worried, use /worried; if anyone is in danger, call 120 Ambulance / 110 Police."
     ]
     assert [t for t in _sent_to(harness, brother, since) if "Your relative's week" in t] == []
+
+
+async def test_the_course_ends_with_where_next_and_a_question_for_the_report(
+    harness: Harness,
+) -> None:
+    from bot.storage.models import CourseFeedback, LessonProgress
+    from flows.lessons.course import COURSE
+
+    now = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    harness.set_now(now)
+    member = await harness.onboard(Role.FAMILY)
+    member_id = await harness.person_id(member)
+    async with harness.db.sessions() as session, session.begin():
+        for lesson in COURSE[:-1]:
+            session.add(
+                LessonProgress(
+                    person_id=member_id, lesson=lesson.slug, started_at=now, completed_at=now
+                )
+            )
+    last = COURSE[-1].slug
+    replies = await member.does(
+        f"/lesson {last}", *4 * ["[Next ›]"], "[A]", "[Next ›]", "[✅ Done]"
+    )
+    said = texts(replies)
+    assert "that was the last lesson of the course" in said
+    assert "You have finished all 14 lessons" in said
+    assert "/lessons lets you read any of them again" in said
+    assert "how useful was the course for you?" in said
+    assert "Next time I'll bring the next one" not in said
+    assert "Thank you — that helps" in texts(await member.press("Very useful"))
+    async with harness.db.sessions() as session:
+        answers = (await session.scalars(select(CourseFeedback.useful))).all()
+    assert list(answers) == ["very"]
+    again = texts(
+        await member.does(f"/lesson {last}", *4 * ["[Next ›]"], "[A]", "[Next ›]", "[✅ Done]")
+    )
+    assert "You have finished all 14 lessons" not in again, "the end comes once"

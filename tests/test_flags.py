@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -9,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.flags import (
+    MEDICATION_ANSWERS,
     RULE_NAMES,
+    UNUSUAL_ANSWERS,
     DayRecord,
     FlagHit,
     FlagRules,
@@ -48,7 +51,13 @@ def test_low_mood_on_three_check_ins_in_a_row_ending_today() -> None:
     records = [rec(2, mood=2), rec(1, mood=1), rec(0, mood=2)]
     hit = hit_of(records, "low_mood")
     assert hit.evidence == ("2026-11-18 mood=2", "2026-11-19 mood=1", "2026-11-20 mood=2")
-    assert hit.summary == {"streak": 3, "since": "2026-11-18", "today": 2}
+    assert hit.summary == {"streak": 3, "since": "2026-11-18", "today": 2, "usual_mood": None}
+
+
+def test_low_mood_says_what_the_usual_mood_was_before_the_streak() -> None:
+    records = [rec(6, mood=4), rec(5, mood=5), rec(4, mood=4), rec(2, mood=2), rec(1, mood=1)]
+    hit = hit_of([*records, rec(0, mood=2)], "low_mood")
+    assert hit.summary["usual_mood"] == 4.3
 
 
 def test_low_mood_streak_counts_check_ins_not_calendar_days() -> None:
@@ -159,7 +168,7 @@ def meds(*answers: str | None) -> list[DayRecord]:
 def test_medication_not_taken_three_of_last_five_holds() -> None:
     records = meds("taken", "not_taken", "partly", "not_taken", "not_taken")
     hit = hit_of(records, "medication")
-    assert hit.summary == {"not_taken": 3, "of": 5}
+    assert hit.summary == {"not_taken": 3, "partly": 1, "of": 5, "usual": 0, "usual_of": 0}
     assert hit.evidence == (
         "2026-11-16 medication=taken",
         "2026-11-17 medication=not_taken",
@@ -169,8 +178,14 @@ def test_medication_not_taken_three_of_last_five_holds() -> None:
     )
 
 
-def test_medication_two_of_five_and_partly_do_not_hold() -> None:
-    assert "medication" not in rules_of(meds("taken", "partly", "partly", "not_taken", "not_taken"))
+def test_medication_partly_counts_as_half_a_missed_dose() -> None:
+    # 2 missed + 2 halves = 3: holds; 2 missed + 1 half = 2.5: does not.
+    assert "medication" in rules_of(meds("taken", "partly", "partly", "not_taken", "not_taken"))
+    assert "medication" not in rules_of(meds("taken", "taken", "partly", "not_taken", "not_taken"))
+    assert "medication" in rules_of(meds(*["partly"] * 5), meds_missed=2)
+    assert "medication" not in rules_of(meds(*["partly"] * 5), meds_missed=3)
+    assert "medication" in rules_of(meds(*["partly"] * 5), meds_missed=3, meds_partly=0.6)
+    assert "medication" not in rules_of(meds(*["partly"] * 5), meds_partly=0)
 
 
 def test_medication_misses_older_than_the_window_do_not_count() -> None:
@@ -183,7 +198,7 @@ def test_medication_not_prescribed_and_unanswered_days_are_skipped() -> None:
         "taken", "not_taken", "not_prescribed", None, "not_prescribed", "not_taken", "not_taken"
     )
     hit = hit_of(records, "medication")
-    assert hit.summary == {"not_taken": 3, "of": 4}
+    assert hit.summary == {"not_taken": 3, "partly": 0, "of": 4, "usual": 0, "usual_of": 0}
     assert not any("not_prescribed" in line for line in hit.evidence)
 
 
@@ -202,7 +217,7 @@ def test_medication_never_holds_for_someone_not_prescribed() -> None:
 def test_two_warning_signs_today_hold() -> None:
     hit = hit_of([rec(0, signs_yes=2)], "warning_signs")
     assert hit.evidence == ("2026-11-20 signs_yes=2",)
-    assert hit.summary == {"today": 2, "days_in_a_row": 1}
+    assert hit.summary == {"today": 2, "days_in_a_row": 1, "usual": 0, "usual_of": 0}
 
 
 def test_one_warning_sign_today_alone_does_not_hold() -> None:
@@ -212,7 +227,7 @@ def test_one_warning_sign_today_alone_does_not_hold() -> None:
 def test_a_warning_sign_three_days_running_holds() -> None:
     records = [rec(2, signs_yes=1), rec(1, signs_yes=1), rec(0, signs_yes=1)]
     hit = hit_of(records, "warning_signs")
-    assert hit.summary == {"today": 1, "days_in_a_row": 3}
+    assert hit.summary == {"today": 1, "days_in_a_row": 3, "usual": 0, "usual_of": 0}
     assert hit.evidence[0] == "2026-11-18 signs_yes=1"
 
 
@@ -244,7 +259,7 @@ def nights(*answers: int | None) -> list[DayRecord]:
 
 def test_much_less_sleep_three_of_five_nights_holds() -> None:
     hit = hit_of(nights(0, -2, -1, -2, -2), "sleep")
-    assert hit.summary == {"much_less": 3, "of": 5}
+    assert hit.summary == {"much_less": 3, "of": 5, "running": 2, "usual": 0, "usual_of": 0}
     assert "2026-11-17 sleep=-2" in hit.evidence
 
 
@@ -254,12 +269,200 @@ def test_less_sleep_is_not_much_less() -> None:
 
 def test_much_less_sleep_outside_the_last_five_nights_does_not_count() -> None:
     assert "sleep" not in rules_of(nights(-2, -2, -2, 0, 0, 0, 0, 0))
-    assert "sleep" not in rules_of(nights(-2, -2, 0, 0, 0, -2))
-    assert "sleep" in rules_of(nights(-2, -2, None, None, 0, 0, -2))
+    assert "sleep" not in rules_of(nights(-2, 0, -2, 0, 0, -2))
+    assert "sleep" in rules_of(nights(-2, 0, -2, None, None, 0, -2))
+
+
+def test_much_less_sleep_two_nights_running_holds() -> None:
+    hit = hit_of(nights(0, 0, 0, -2, -2), "sleep")
+    assert hit.summary["running"] == 2
+    assert "sleep" not in rules_of(nights(0, 0, -2, 0, -2)), "not running"
+    assert "sleep" not in rules_of(nights(0, 0, 0, 0, -2)), "one night"
+    assert "sleep" not in rules_of(nights(0, 0, -2, -2, 0)), "the run must reach the latest night"
+
+
+def test_much_less_sleep_running_means_calendar_nights_in_a_row() -> None:
+    # Two answers in a row but a day apart without a check-in between: not "running".
+    assert "sleep" not in rules_of([rec(2, sleep=-2), rec(0, sleep=-2)])
+    assert "sleep" in rules_of([rec(1, sleep=-2), rec(0, sleep=-2)])
+    assert "sleep" in rules_of([rec(1, sleep=-2), rec(0, sleep=-2)], sleep_short_run=2)
+    assert "sleep" not in rules_of([rec(1, sleep=-2), rec(0, sleep=-2)], sleep_short_run=3)
+
+
+def test_much_less_sleep_counts_against_the_usual_nights_before() -> None:
+    before = [rec(n, sleep=0) for n in range(12, 5, -1)] + [rec(5, sleep=-2)]
+    hit = hit_of([*before, *nights(0, -2, 0, -2, -2)], "sleep")
+    assert (hit.summary["usual"], hit.summary["usual_of"]) == (1, 8)
 
 
 def test_much_more_sleep_is_not_flagged_as_short_sleep() -> None:
     assert "sleep" not in rules_of(nights(2, 2, 2, 2, 2))
+
+
+# --- much more sleep ----------------------------------------------------------------------
+
+
+def test_much_more_sleep_three_of_five_nights_holds() -> None:
+    hit = hit_of(nights(0, 2, 1, 2, 2), "oversleep")
+    assert hit.summary == {"count": 3, "of": 5, "usual": 0, "usual_of": 0}
+    assert "oversleep" not in rules_of(nights(0, 2, 1, 1, 2)), "more is not much more"
+    assert "oversleep" not in rules_of(nights(2, 2, 0, 0, 0, 0, 2)), "outside the window"
+    assert "oversleep" in rules_of(nights(2, 0, 2), sleep_much_more=2, oversleep_window=3)
+
+
+# --- mania --------------------------------------------------------------------------------
+
+
+def test_one_short_night_with_top_mood_and_racing_thoughts_is_the_mania_rule() -> None:
+    records = [rec(n, mood=3, sleep=0, unusual=()) for n in range(5, 0, -1)]
+    today = rec(0, mood=5, sleep=-2, unusual=("racing",))
+    hit = hit_of([*records, today], "mania")
+    assert hit.summary == {"mood": 5, "usual_mood": 3.0, "usual": 0, "usual_of": 5}
+    assert "sleep" not in rules_of([*records, today]), "one short night alone is not the sleep rule"
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        rec(0, mood=4, sleep=-2, unusual=("racing",)),
+        rec(0, mood=5, sleep=-1, unusual=("racing",)),
+        rec(0, mood=5, sleep=-2, unusual=("voices",)),
+        rec(0, mood=5, sleep=-2, unusual=()),
+        rec(0, mood=5, sleep=-2),
+        rec(0, sleep=-2, unusual=("racing",)),
+    ],
+)
+def test_the_mania_rule_needs_all_three_today(today: DayRecord) -> None:
+    assert "mania" not in rules_of([today])
+
+
+def test_the_mania_rule_is_about_today_and_its_mood_is_configurable() -> None:
+    yesterday = rec(1, mood=5, sleep=-2, unusual=("racing",))
+    assert "mania" not in rules_of([yesterday, rec(0, mood=3, sleep=0)])
+    assert "mania" in rules_of([rec(0, mood=4, sleep=-2, unusual=("racing",))], mania_mood=4)
+
+
+# --- stopping medication ----------------------------------------------------------------
+
+
+def test_taken_then_i_dont_take_any_is_its_own_flag() -> None:
+    hit = hit_of(meds("taken", "taken", "not_prescribed"), "stopped_medication")
+    assert hit.summary == {"last_taken": "2026-11-19", "since": "2026-11-20"}
+    assert "stopped_medication" in rules_of(meds("partly", "not_taken", "not_prescribed"))
+    assert "stopped_medication" in rules_of(meds("taken", "not_prescribed", "not_prescribed"))
+
+
+def test_someone_who_never_took_medication_or_takes_it_again_is_not_flagged() -> None:
+    assert "stopped_medication" not in rules_of(meds(*["not_prescribed"] * 6))
+    assert "stopped_medication" not in rules_of(meds("taken", "not_prescribed", "taken"))
+    assert "stopped_medication" not in rules_of(meds("not_taken", "not_prescribed"))
+
+
+def test_stopping_counts_taken_within_the_set_days_only() -> None:
+    edge = [rec(14, medication="taken"), rec(0, medication="not_prescribed")]
+    assert "stopped_medication" in rules_of(edge)
+    older = [rec(15, medication="taken"), rec(0, medication="not_prescribed")]
+    assert "stopped_medication" not in rules_of(older)
+    assert "stopped_medication" in rules_of(older, stopped_days=15)
+
+
+# --- side effects -------------------------------------------------------------------------
+
+
+def effects(*answers: int | None) -> list[DayRecord]:
+    return [rec(len(answers) - 1 - i, side_effects=a) for i, a in enumerate(answers)]
+
+
+def test_side_effects_a_lot_three_of_five_answers_holds() -> None:
+    assert "side_effects" in rules_of(effects(2, 0, 2, 1, 2))
+    assert "side_effects" not in rules_of(effects(2, 0, 1, 1, 2)), "two of five"
+    assert "side_effects" not in rules_of(effects(1, 1, 1, 1, 1)), "a little is not a lot"
+    assert "side_effects" not in rules_of(effects(2, 2, 0, 0, 0, 0, 2)), "outside the window"
+    assert "side_effects" in rules_of(effects(2, None, 2, None, 2))
+
+
+# --- unusual experiences with distress ---------------------------------------------------
+
+
+def experiences(*days: tuple[tuple[str, ...], int | None] | None) -> list[DayRecord]:
+    return [
+        rec(len(days) - 1 - i, **({} if d is None else {"unusual": d[0], "distress": d[1]}))
+        for i, d in enumerate(days)
+    ]
+
+
+VOICES_2 = (("voices",), 2)
+WATCHED_3 = (("watched",), 3)
+
+
+def test_voices_or_feeling_watched_with_distress_two_of_three_holds() -> None:
+    hit = hit_of(experiences(VOICES_2, ((), None), WATCHED_3), "experiences")
+    assert hit.summary == {"count": 2, "of": 3, "usual": 0, "usual_of": 0}
+    assert hit.evidence == (
+        "2026-11-18 unusual=voices distress=2",
+        "2026-11-19 unusual=none",
+        "2026-11-20 unusual=watched distress=3",
+    )
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        [(("voices",), 1), ((), None), (("watched",), 3)],  # distress 1 is below 2
+        [(("racing",), 3), ((), None), (("watched",), 3)],  # racing thoughts are not counted
+        [(("other",), 3), (("voices",), 2)],  # only one day counts
+        [(("voices",), 3), ((), None), ((), None), (("voices",), 3)],  # outside the 3
+    ],
+)
+def test_experiences_rule_edges_that_do_not_hold(
+    days: list[tuple[tuple[str, ...], int | None]],
+) -> None:
+    assert "experiences" not in rules_of(experiences(*days))
+
+
+def test_experiences_window_skips_check_ins_without_the_question() -> None:
+    assert "experiences" in rules_of(experiences(VOICES_2, None, None, (("voices", "racing"), 2)))
+    assert "experiences" in rules_of(experiences(VOICES_2, ((), None), WATCHED_3))
+    assert "experiences" not in rules_of(
+        experiences(VOICES_2, ((), None), WATCHED_3), experiences_distress=3
+    )
+
+
+# --- contact with people -----------------------------------------------------------------
+
+
+def contact(*answers: int | None) -> list[DayRecord]:
+    return [rec(len(answers) - 1 - i, contact=a) for i, a in enumerate(answers)]
+
+
+def test_not_really_seeing_anyone_four_of_seven_holds_against_the_usual() -> None:
+    before = contact(2, 1, 2, 0, 1)  # 5 usual days, one "not really"
+    recent = [
+        rec(n, contact=a) for n, a in zip(range(6, -1, -1), (1, 0, 2, 0, 0, 1, 0), strict=True)
+    ]
+    shifted = [DayRecord(r.day - timedelta(days=7), contact=r.contact) for r in before]
+    hit = hit_of([*shifted, *recent], "withdrawal")
+    assert hit.summary == {"count": 4, "of": 7, "usual": 1, "usual_of": 5}
+
+
+def test_withdrawal_edges() -> None:
+    assert "withdrawal" not in rules_of(contact(1, 0, 2, 0, 1, 1, 0)), "three of seven"
+    assert "withdrawal" in rules_of(contact(0, 0, 0, 0)), "a new client: four of four"
+    assert "withdrawal" not in rules_of(contact(0, 0, 0, 0, 1, 1, 1, 1)), "outside the seven"
+    assert "withdrawal" not in rules_of(contact(1, 1, 1, 1, 1, 1, 1)), "a little is contact"
+
+
+# --- stress -------------------------------------------------------------------------------
+
+
+def test_a_lot_of_stress_three_of_five_holds() -> None:
+    stress = [rec(4 - i, stress=a) for i, a in enumerate((3, 1, 3, 2, 3))]
+    assert "stress" in rules_of(stress)
+    assert "stress" not in rules_of(stress, stress_days=4)
+    assert "stress" not in rules_of([rec(4 - i, stress=a) for i, a in enumerate((3, 2, 2, 2, 3))])
+    assert "stress" in rules_of(
+        [rec(4 - i, stress=a) for i, a in enumerate((3, 2, 2, 2, 3))], stress_high=2
+    )
 
 
 # --- silence ------------------------------------------------------------------------------
@@ -332,6 +535,30 @@ def test_several_rules_come_back_in_rule_order() -> None:
         "warning_signs",
         "sleep",
     ]
+    everything = [
+        rec(n, mood=3, sleep=2, medication="taken", side_effects=2, contact=0, stress=3)
+        for n in range(6, 0, -1)
+    ]
+    today = rec(
+        0,
+        mood=5,
+        sleep=-2,
+        medication="not_prescribed",
+        unusual=("voices", "racing"),
+        distress=3,
+        contact=0,
+        stress=3,
+    )
+    hits = evaluate([*everything[:-1], rec(1, unusual=("watched",), distress=2), today], TODAY)
+    assert [h.rule for h in hits] == [
+        "stopped_medication",
+        "side_effects",
+        "mania",
+        "oversleep",
+        "experiences",
+        "withdrawal",
+        "stress",
+    ]
 
 
 def test_input_order_does_not_matter() -> None:
@@ -356,7 +583,18 @@ def test_two_check_ins_on_one_day_are_refused() -> None:
 
 @pytest.mark.parametrize(
     "answers",
-    [{"mood": 0}, {"mood": 6}, {"sleep": 3}, {"medication": "yes"}, {"signs_yes": -1}],
+    [
+        {"mood": 0},
+        {"mood": 6},
+        {"sleep": 3},
+        {"medication": "yes"},
+        {"signs_yes": -1},
+        {"side_effects": 3},
+        {"distress": 4},
+        {"contact": -1},
+        {"stress": True},
+        {"unusual": ("voices", "ghosts")},
+    ],
 )
 def test_impossible_answers_are_refused(answers: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="2026-11-20"):
@@ -455,6 +693,15 @@ def test_unknown_setting_is_named_with_a_suggestion() -> None:
         ({"sleep_much_less": 4, "sleep_window": 3}, "sleep_much_less"),
         ({"baseline_min_checkins": 15}, "baseline_min_checkins"),
         ({"silence_nudge_days": 4}, "silence_nudge_days"),
+        ({"meds_partly": 1.5}, "meds_partly"),
+        ({"meds_partly": "half"}, "meds_partly"),
+        ({"mania_mood": 3}, "mania_mood"),
+        ({"experiences_distress": 0}, "experiences_distress"),
+        ({"experiences_days": 4}, "experiences_days"),
+        ({"withdrawal_days": 8}, "withdrawal_days"),
+        ({"stress_high": 4}, "stress_high"),
+        ({"sleep_short_run": 0}, "sleep_short_run"),
+        ({"stopped_days": 0}, "stopped_days"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(data: dict[str, object], key: str) -> None:
@@ -471,13 +718,20 @@ offsets = st.sets(st.integers(min_value=0, max_value=40), max_size=30)
 def steady_person(draw: st.DrawFn) -> list[DayRecord]:
     """Check-ins of someone doing as usual: mood within one step, sleep not much less..."""
     low = draw(st.integers(min_value=3, max_value=4))
+    # Someone takes medication, or does not have any: stopping is a change, not a steady state.
+    medication = draw(st.sampled_from([["taken"], ["not_prescribed"]]))
     return [
         rec(
             n,
             mood=draw(st.none() | st.integers(min_value=low, max_value=low + 1)),
-            sleep=draw(st.none() | st.integers(min_value=-1, max_value=2)),
-            medication=draw(st.sampled_from([None, "taken", "partly", "not_prescribed"])),
+            sleep=draw(st.none() | st.integers(min_value=-1, max_value=1)),
+            medication=draw(st.sampled_from([None, *medication])),
             signs_yes=draw(st.sampled_from([None, 0])),
+            side_effects=draw(st.none() | st.integers(min_value=0, max_value=1)),
+            unusual=draw(st.sampled_from([None, (), ("other",)])),
+            distress=draw(st.none() | st.integers(min_value=0, max_value=1)),
+            contact=draw(st.none() | st.integers(min_value=1, max_value=2)),
+            stress=draw(st.none() | st.integers(min_value=0, max_value=2)),
         )
         for n in draw(offsets)
     ]
@@ -490,8 +744,13 @@ def anyone(draw: st.DrawFn) -> list[DayRecord]:
             n,
             mood=draw(st.none() | st.integers(min_value=1, max_value=5)),
             sleep=draw(st.none() | st.integers(min_value=-2, max_value=2)),
-            medication=draw(st.sampled_from([None, "taken", "partly", "not_taken"])),
+            medication=draw(st.sampled_from([None, *MEDICATION_ANSWERS])),
             signs_yes=draw(st.none() | st.integers(min_value=0, max_value=3)),
+            side_effects=draw(st.none() | st.integers(min_value=0, max_value=2)),
+            unusual=draw(st.none() | st.lists(st.sampled_from(UNUSUAL_ANSWERS), unique=True)),
+            distress=draw(st.none() | st.integers(min_value=0, max_value=3)),
+            contact=draw(st.none() | st.integers(min_value=0, max_value=2)),
+            stress=draw(st.none() | st.integers(min_value=0, max_value=3)),
         )
         for n in draw(offsets)
     ]
@@ -521,3 +780,23 @@ def test_every_hit_names_a_known_rule_and_dated_evidence(records: list[DayRecord
         assert hit.rule in RULE_NAMES
         assert hit.evidence
         assert all(line[:4].isdigit() for line in hit.evidence)
+
+
+WORSE = {"taken": "partly", "partly": "not_taken"}
+
+
+@given(anyone(), st.data())
+def test_a_worse_medication_answer_never_clears_the_medication_flag(
+    records: list[DayRecord], data: st.DataObject
+) -> None:
+    """Partly counts half a missed dose: moving one answer from taken to partly, or partly to
+    not taken, can raise the flag but never lowers it."""
+    before = "medication" in {h.rule for h in evaluate(records, TODAY)}
+    changeable = [i for i, r in enumerate(records) if r.medication in WORSE]
+    if not changeable:
+        return
+    i = data.draw(st.sampled_from(changeable))
+    worse = list(records)
+    worse[i] = replace(records[i], medication=WORSE[str(records[i].medication)])
+    after = "medication" in {h.rule for h in evaluate(worse, TODAY)}
+    assert after or not before

@@ -171,7 +171,7 @@ async def test_everyone_can_still_check_in_after_fuzzing(
     for client in cast[:2]:
         replies = await client.send("/checkin")
         said = "\n".join(r.text for r in replies)
-        if "already checked in" in said or "已經簽到過了" in said:
+        if "already checked in" in said or "已經回答過了" in said:
             continue
         finishing = ("Done", "None of these", "Skip", "好了", "都沒有", "略過")
         skip = ("⏸ Not now", "🙋 Talk to a person", "⏸ 先不要", "🙋 找人談談")

@@ -98,6 +98,7 @@ WHOLE_BOT_ONLY = {
     "activity_after_en": "cli: the command line",
     "activity_after_zh_Hant": "cli: the command line",
     "checkin_zh_Hant": "tick: the scheduler",
+    "checkin_flag_zh_Hans": "early-warning flags",
     "relay_subject_erased_zh_Hant": "EraseMe",
     "relay_worker_demoted_en": "role: a role change",
     "relay_worker_demoted_zh_Hant": "role: a role change",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -159,6 +160,11 @@ _RECORDS = (
         CheckIn.mood,
         CheckIn.sleep,
         CheckIn.medication,
+        CheckIn.side_effects,
+        CheckIn.unusual,
+        CheckIn.distress,
+        CheckIn.contact,
+        CheckIn.stress,
         _SIGN_COUNTS.c.yes,
         _SIGN_COUNTS.c.asked,
     )
@@ -171,24 +177,30 @@ _RECORDS = (
 async def records(
     session: AsyncSession, person_ids: list[int], since: date
 ) -> dict[int, list[DayRecord]]:
-    """Day records (answers and warning-sign counts) since ``since``, for several people at once."""
+    """Day records (every answer and the warning-sign counts) since ``since``, for several
+    people at once."""
     if not person_ids:
         return {}
     rows = (await session.execute(_RECORDS, {"ids": person_ids, "since": since})).all()
     result: dict[int, list[DayRecord]] = {pid: [] for pid in person_ids}
-    for person_id, day, mood, sleep, medication, yes, asked in rows:
-        if mood is None and sleep is None and medication is None and not asked:
+    for person_id, day, *answers, yes, asked in rows:
+        if all(answer is None for answer in answers) and not asked:
             continue  # opened but nothing answered: not a check-in
-        result[person_id].append(
-            DayRecord(
-                day=day,
-                mood=mood,
-                sleep=sleep,
-                medication=medication,
-                signs_yes=(yes or 0) if asked else None,
-            )
-        )
+        result[person_id].append(day_record(day, answers, (yes or 0) if asked else None))
     return result
+
+
+def day_record(day: date, answers: Sequence[Any], signs_yes: int | None) -> DayRecord:
+    """A stored day's answers (in ``FIELDS`` order) as the rules, the card, /history and the
+    chart read them."""
+    by_field = dict(zip(FIELDS, answers, strict=True))
+    unusual = by_field.pop("unusual")
+    return DayRecord(
+        day=day,
+        signs_yes=signs_yes,
+        unusual=tuple(unusual) if unusual is not None else None,
+        **by_field,
+    )
 
 
 def window_start(today: date, days: int) -> date:

@@ -595,6 +595,40 @@ class ActivityFeedback(Base):
     __table_args__ = (UniqueConstraint("activity_id", "person_id"),)
 
 
+class CopingCard(Base):
+    """A coping card a client was shown, and whether they said it helped.
+
+    For the program's reports (read by them, documented in docs/lessons.md): one row per card
+    shown, from the offer after a check-in (``source`` "checkin") or from /skills
+    ("library"); ``helped`` is "yes", "some" or "no" once the person tapped an answer (the
+    latest unanswered row of that card), else NULL.
+    """
+
+    __tablename__ = "coping_cards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    card: Mapped[str] = mapped_column(String(24))
+    source: Mapped[str] = mapped_column(String(16))
+    shown_at: Mapped[datetime] = mapped_column(default=utcnow)
+    helped: Mapped[str | None] = mapped_column(String(8))
+    answered_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_coping_cards_person_id_card", "person_id", "card"),)
+
+
+class CourseFeedback(Base):
+    """A relative's answer to the question at the end of the family course: how useful it
+    was ("very", "somewhat", "not"). For the program's reports; the latest answer counts."""
+
+    __tablename__ = "course_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    useful: Mapped[str] = mapped_column(String(12))
+    given_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ProcessedUpdate(Base):
     """Telegram may deliver an update twice; each update_id is handled once."""
 

@@ -22,12 +22,13 @@ from bot.accounts import Accounts
 from bot.activities import Activities
 from bot.applying import Appliers, Applying
 from bot.checkin import CheckIns
+from bot.coping import Coping
 from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, CaseChanged, Escalations
 from bot.facts import Asking, FactLoaders
 from bot.family import Family
 from bot.host import Host
 from bot.i18n import locale_for_language_code, region_for_language_code
-from bot.invites import redeem
+from bot.invites import ever_made, redeem
 from bot.safety.crisis_path import ASSESSED_ROLES, CrisisPath
 from bot.storage import people
 from bot.storage.family_links import joined as family_joined
@@ -78,6 +79,7 @@ class Dispatcher:
         self.crisis = CrisisPath(host, self.appliers, self.escalations, self.family)
         self.activities = Activities(host, self.appliers)
         WeeklyCharts(host.translator, self.appliers)
+        Coping(self.appliers)
         self.facts = FactLoaders(host.cipher)
         replies.Replies(host, self.appliers)
 
@@ -293,7 +295,8 @@ class Dispatcher:
             invite = await redeem(session, incoming.argument, now)
             if invite is not None:
                 return await self._welcome(session, incoming, Role(invite.role), invite.id, now)
-            reason = N_("access.invite_invalid")
+            known = await ever_made(session, incoming.argument)
+            reason = N_("access.invite_invalid") if known else N_("access.invite_unknown")
         elif command == "sos":
             return self.crisis.sos_without_a_person(incoming)
         else:

@@ -147,6 +147,11 @@ class Reader(Protocol):
     def role(self) -> str: ...
 
 
+# Menu labels renamed since: a reply keyboard stays on a phone until the bot sends the next
+# one, so a tap on the old label must still mean the same command.
+RENAMED_MENU_LABELS = {("zh_Hans", "✅ 签到"): "checkin", ("zh_Hant", "✅ 簽到"): "checkin"}
+
+
 @dataclass
 class Renderer:
     """Renders choices into signed inline keyboards and the role menu into a reply keyboard."""
@@ -156,6 +161,7 @@ class Renderer:
     _menu_lookup: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._menu_lookup.update(RENAMED_MENU_LABELS)
         # Menus share labels across roles; the command's own role check still applies.
         for items in MENU.values():
             for locale in LOCALES:

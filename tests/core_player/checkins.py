@@ -13,7 +13,15 @@ from bot.storage.models import Person as PersonRow
 from bot.storage.models import WarningSign
 from bot.telegram.render import Outgoing
 from flows import flags
-from flows.effects import FinishCheckin, RecordAnswer, RemoveSign, SavePlanSection, SaveSign
+from flows.effects import (
+    CopingHelped,
+    FinishCheckin,
+    RecordAnswer,
+    RemoveSign,
+    SavePlanSection,
+    SaveSign,
+    ShowCopingCard,
+)
 from flows.facts import Fact
 from flows.people import Event
 from flows.safety_plan import SECTIONS
@@ -39,6 +47,8 @@ class CheckIns:
                 SaveSign: self._save_sign,
                 RemoveSign: self._remove_sign,
                 SavePlanSection: self._save_plan_section,
+                ShowCopingCard: self._coping_card_shown,
+                CopingHelped: self._coping_helped,
             },
             expanders={},
         )
@@ -128,4 +138,21 @@ class CheckIns:
             plan[effect.section] = effect.text
         else:
             plan.pop(effect.section, None)
+        return []
+
+    # -- coping cards (``bot.coping``) ----------------------------------------------------------
+
+    def _coping_card_shown(self, effect: ShowCopingCard, turn: Turn) -> list[Outgoing]:
+        self.memory.coping.append([turn.acting.id, effect.card, effect.source, None])
+        return []
+
+    def _coping_helped(self, effect: CopingHelped, turn: Turn) -> list[Outgoing]:
+        """On the latest unanswered showing of that card, else the latest (``coping.helped``)."""
+        rows = [r for r in self.memory.coping if r[:2] == [turn.acting.id, effect.card]]
+        unanswered = [r for r in rows if r[3] is None]
+        target = (unanswered or rows or [None])[-1]
+        if target is None:
+            target = [turn.acting.id, effect.card, "library", None]
+            self.memory.coping.append(target)
+        target[3] = effect.helped
         return []

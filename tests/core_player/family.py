@@ -11,6 +11,7 @@ from bot.storage.models import Person as PersonRow
 from bot.telegram.render import Outgoing
 from flows import crisis
 from flows.effects import (
+    CourseFeedbackGiven,
     CreateFamilyInvite,
     Effect,
     LessonProgressed,
@@ -42,6 +43,7 @@ class Family:
                 RevokeFamilyLink: self._revoke_family_link,
                 LessonProgressed: self._lesson_progressed,
                 PracticeAnswer: self._practice_answer,
+                CourseFeedbackGiven: self._course_feedback,
             },
             expanders={RaiseConcern: self._concern},
         )
@@ -93,6 +95,10 @@ class Family:
             self.memory.practice.setdefault(key, {}).update(
                 (name, value) for name, value in answers.items() if value is not None
             )
+        return []
+
+    def _course_feedback(self, effect: CourseFeedbackGiven, turn: Turn) -> list[Outgoing]:
+        self.memory.course_feedback.append((turn.acting.id, effect.useful))
         return []
 
     # -- appliers: links ----------------------------------------------------------------

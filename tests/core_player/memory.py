@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.storage.checkins import FIELDS, day_record
 from bot.storage.models import CheckIn, Escalation, WarningSign
 from bot.storage.models import Person as PersonRow
 from bot.telegram.sending import Belongs, CardLanded
@@ -89,6 +90,9 @@ class Memory:
         self.plans: dict[int, dict[str, str]] = {}
         self.lessons: dict[tuple[int, str], str] = {}  # (person, slug) → started | done
         self.practice: dict[tuple[int, str], dict[str, object]] = {}  # tried, helped
+        # coping cards shown: [person, card, source, helped or None] (``coping_cards``)
+        self.coping: list[list[Any]] = []
+        self.course_feedback: list[tuple[int, str]] = []  # (person, useful)
         self.invites: dict[str, Invite] = {}  # by code
         self.links: dict[int, Link] = {}  # by id, oldest first
         self.escalations: dict[int, Escalation] = {}  # by id, oldest first
@@ -149,6 +153,8 @@ class Memory:
         for sign_id in [i for i, s in self.signs.items() if s.person_id == person.id]:
             del self.signs[sign_id]
         self.plans.pop(person.id, None)
+        self.coping = [row for row in self.coping if row[0] != person.id]
+        self.course_feedback = [row for row in self.course_feedback if row[0] != person.id]
         for lesson in [k for k in self.lessons if k[0] == person.id]:
             del self.lessons[lesson]
             self.practice.pop(lesson, None)
@@ -178,10 +184,11 @@ class Memory:
             answers = self.sign_answers.get((owner, day), {})
             if owner != person_id or day < since:
                 continue
-            if row.mood is None and row.sleep is None and row.medication is None and not answers:
+            stored = [getattr(row, field) for field in FIELDS]
+            if all(answer is None for answer in stored) and not answers:
                 continue
             yes = sum(answers.values()) if answers else None
-            found.append(DayRecord(day, row.mood, row.sleep, row.medication, yes))
+            found.append(day_record(day, stored, yes))
         return found
 
     # -- escalations ------------------------------------------------------------------------
