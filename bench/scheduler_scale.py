@@ -114,7 +114,11 @@ class SchedulerBench:
         self.sender = TimedSender(self.services.scheduler.sender)
         dispatcher = self.services.dispatcher
         self.scheduler = Scheduler(
-            self.services.host, dispatcher.appliers, dispatcher.escalations, self.sender
+            self.services.host,
+            dispatcher.appliers,
+            dispatcher.escalations,
+            self.sender,
+            dispatcher.supervision,
         )
         return seconds
 

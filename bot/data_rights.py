@@ -18,6 +18,7 @@ from bot.storage.models import (
     AuditEvent,
     Base,
     CheckIn,
+    Debrief,
     Escalation,
     EscalationNote,
     EscalationReason,
@@ -28,10 +29,12 @@ from bot.storage.models import (
     LessonProgress,
     Person,
     QueuedMessage,
+    ReviewRequest,
     RiskEvent,
     SafetyPlanItem,
     Schedule,
     SignAnswer,
+    SupervisionNote,
     WarningSign,
 )
 from bot.storage.people import SETTINGS
@@ -177,6 +180,30 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             QueuedMessage.purpose == "waiting",
             order_by=QueuedMessage.id,
         )
+    ]
+    # A peer worker's own: supervision notes about them, reviews and debriefs they asked for.
+    data["supervision_notes_about_you"] = [
+        {"at": _plain(n.at), "by": n.author_alias, "text": cipher.decrypt(n.text)}
+        for n in await _rows(
+            session,
+            SupervisionNote,
+            SupervisionNote.worker_id == person.id,
+            order_by=SupervisionNote.id,
+        )
+    ]
+    data["reviews_you_asked_for"] = [
+        {
+            "at": _plain(r.requested_at),
+            "chat": r.escalation_id,
+            "your_note": cipher.decrypt(r.note) if r.note else None,
+        }
+        for r in await _rows(
+            session, ReviewRequest, ReviewRequest.worker_id == person.id, order_by=ReviewRequest.id
+        )
+    ]
+    data["debriefs"] = [
+        {"at": _plain(d.at), "chat": d.escalation_id, "answer": d.answer}
+        for d in await _rows(session, Debrief, Debrief.worker_id == person.id, order_by=Debrief.id)
     ]
     data["family_links"] = [
         {

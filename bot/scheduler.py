@@ -38,6 +38,7 @@ from bot.storage.models import (
     utcnow,
 )
 from bot.storage.people import view_of
+from bot.supervision import Supervision
 from bot.telegram.render import Outgoing
 from bot.telegram.sending import Sender
 from flows import flags, timers
@@ -175,9 +176,15 @@ class Scheduler:
     """Claims due rows and turns them into messages. Built once; ``tick`` runs periodically."""
 
     def __init__(
-        self, host: Host, appliers: Appliers, escalations: Escalations, sender: Sender
+        self,
+        host: Host,
+        appliers: Appliers,
+        escalations: Escalations,
+        sender: Sender,
+        supervision: Supervision,
     ) -> None:
         self.host = host
+        self.supervision = supervision
         self.appliers = appliers  # the same registry that applies what updates decide
         self.escalations = escalations
         self.sender = sender
@@ -224,6 +231,8 @@ class Scheduler:
                 await self._decide(session, rows, now, report)
         async with self.db.transaction() as session:
             report.outgoing += await self.escalations.tick(session, now)
+        async with self.db.transaction() as session:
+            report.outgoing += await self.supervision.tick(session, now)
         if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
             async with self.db.transaction() as session:
                 report.purged = await purge_old(session, now, self.settings.retention_days)

@@ -60,13 +60,25 @@ COMMANDS: tuple[Command, ...] = (
     Command("note", N_("command.note"), STAFF),
     Command("claim", N_("command.claim"), STAFF, hidden=True),
     Command("sendto", N_("command.sendto"), STAFF, hidden=True),
+    Command("handback", N_("command.handback"), STAFF),
+    Command("review", N_("command.review"), STAFF),
+    Command("supnotes", N_("command.supnotes"), STAFF),
+    Command("debrief", N_("command.debrief"), STAFF, hidden=True),
     Command("assign", N_("command.assign"), frozenset({Role.SUPERVISOR})),
     Command("overdue", N_("command.overdue"), frozenset({Role.SUPERVISOR})),
+    Command("team", N_("command.team"), frozenset({Role.SUPERVISOR})),
+    Command("reviews", N_("command.reviews"), frozenset({Role.SUPERVISOR})),
+    Command("supnote", N_("command.supnote"), frozenset({Role.SUPERVISOR})),
 )
 
 # Staff commands decided on facts only the database has (``flows.desk.decide``).
 STAFF_REQUESTS = frozenset(
     {"claim", "assign", "transfer", "release", "note", "sendto", "queue", "overdue"}
+)
+
+# Commands about looking after peer workers (``flows.supervision.decide``).
+SUPERVISION_REQUESTS = frozenset(
+    {"debrief", "team", "handback", "review", "reviews", "supnote", "supnotes"}
 )
 
 BY_NAME = {command.name: command for command in COMMANDS}
@@ -114,6 +126,7 @@ MENU: dict[Role, dict[str, str]] = {
     Role.SUPERVISOR: {
         "queue": N_("menu.queue"),
         "overdue": N_("menu.overdue"),
+        "team": N_("menu.team"),
         "settings": N_("menu.settings"),
         "help": N_("menu.help"),
     },

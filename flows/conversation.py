@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from flows import checkin, crisis, desk, family, onboarding, safety_plan, warning_signs
+from flows import (
+    checkin,
+    crisis,
+    desk,
+    family,
+    onboarding,
+    safety_plan,
+    supervision,
+    warning_signs,
+)
 from flows.checkin import CheckIn
 from flows.closing import Closing
-from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS, parse_number
+from flows.commands import (
+    BY_NAME,
+    HELP,
+    PRIVACY,
+    STAFF_REQUESTS,
+    SUPERVISION_REQUESTS,
+    parse_number,
+)
 from flows.crisis import TALK_NOW
 from flows.effects import (
     AskForPerson,
@@ -250,6 +266,10 @@ def _relay(event: Event, person: PersonView, snapshot: FlowSnapshot) -> tuple[Ef
     return ()
 
 
+def _as_effects(parsed: Effect | tuple[Effect, ...]) -> tuple[Effect, ...]:
+    return parsed if isinstance(parsed, tuple) else (parsed,)
+
+
 def _keep(snapshot: FlowSnapshot, *effects: Effect) -> Outcome:
     return Outcome(snapshot, tuple(effects))
 
@@ -388,6 +408,10 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         )
     if name in ("done", "mine", "switch") or name in STAFF_REQUESTS:
         return _staff(name, event, person, snapshot, rules)
+    if name in SUPERVISION_REQUESTS:
+        return _keep(
+            snapshot, *_as_effects(supervision.parse(name, event.argument, event.via_button))
+        )
     if name == "history":
         return _keep(snapshot, Say(history(event.data["history"], event.data["today"]), menu=True))
     if name == "pause":

@@ -95,6 +95,9 @@ WHOLE_BOT_ONLY = {
     "relay_subject_erased_zh_Hant": "EraseMe",
     "relay_worker_demoted_en": "role: a role change",
     "relay_worker_demoted_zh_Hant": "role: a role change",
+    "supervision_en": "SupervisionRequest",
+    "supervision_zh_Hans": "SupervisionRequest",
+    "supervision_zh_Hant": "SupervisionRequest",
 }
 
 

@@ -16,8 +16,10 @@ from bot.storage.models import (
     EscalationNote,
     EscalationReason,
     QueuedMessage,
+    ReviewRequest,
     RiskEvent,
     SafetyPlanItem,
+    SupervisionNote,
     WarningSign,
 )
 
@@ -39,6 +41,8 @@ FREE_TEXT: tuple[FreeText, ...] = (
     FreeText(EscalationReason.note, written_by=EscalationReason.from_person_id),
     FreeText(QueuedMessage.text),
     FreeText(RiskEvent.matched, many=True),
+    FreeText(ReviewRequest.note, written_by=ReviewRequest.worker_id),
+    FreeText(SupervisionNote.text),
 )
 
 

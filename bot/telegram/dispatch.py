@@ -34,6 +34,7 @@ from bot.storage.models import (
     Person,
 )
 from bot.storage.schedules import reschedule
+from bot.supervision import Supervision
 from bot.telegram import replies
 from bot.telegram.events import event_for, screened_text, with_risk
 from bot.telegram.incoming import Incoming, classify
@@ -74,6 +75,7 @@ class Dispatcher:
         self.checkins = CheckIns(host, self.appliers, self.escalations)
         self.accounts = Accounts(host, self.appliers, self.escalations)
         self.crisis = CrisisPath(host, self.appliers, self.escalations, self.family)
+        self.supervision = Supervision(host, self.appliers, self.escalations)
         WeeklyCharts(host.translator, self.appliers)
         self.facts = FactLoaders(host.cipher)
         replies.Replies(host, self.appliers)
