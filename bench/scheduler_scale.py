@@ -119,6 +119,7 @@ class SchedulerBench:
             dispatcher.escalations,
             self.sender,
             dispatcher.supervision,
+            dispatcher.measures,
         )
         return seconds
 

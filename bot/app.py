@@ -121,7 +121,12 @@ def build(
     application.add_handler(TypeHandler(Update, dispatcher.handle_update))
     application.add_error_handler(_log_error)
     scheduler = Scheduler(
-        host, dispatcher.appliers, dispatcher.escalations, dispatcher.sender, dispatcher.supervision
+        host,
+        dispatcher.appliers,
+        dispatcher.escalations,
+        dispatcher.sender,
+        dispatcher.supervision,
+        dispatcher.measures,
     )
     if with_updater and application.job_queue is not None:
         # One periodic job for everyone; what is due is rows, not jobs.

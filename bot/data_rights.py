@@ -27,6 +27,7 @@ from bot.storage.models import (
     FlowState,
     Invite,
     LessonProgress,
+    MeasureAnswer,
     Person,
     QueuedMessage,
     ReviewRequest,
@@ -204,6 +205,12 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
     data["debriefs"] = [
         {"at": _plain(d.at), "chat": d.escalation_id, "answer": d.answer}
         for d in await _rows(session, Debrief, Debrief.worker_id == person.id, order_by=Debrief.id)
+    ]
+    data["questionnaires"] = [
+        {"at": _plain(m.at), "measure": m.measure, "answers": m.answers, "score": m.score}
+        for m in await _rows(
+            session, MeasureAnswer, MeasureAnswer.person_id == person.id, order_by=MeasureAnswer.id
+        )
     ]
     data["family_links"] = [
         {

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import Cipher
 from bot.storage import checkins, people, safety_plans
 from bot.storage.family_links import links_data
-from bot.storage.models import LessonProgress, Person
+from bot.storage.models import LessonProgress, MeasureSchedule, Person
 from flows import questions
 from flows.facts import Fact
 from flows.flags import DayRecord
@@ -55,6 +55,7 @@ class FactLoaders:
             Fact.PROGRESS: _progress,
             Fact.PLAN: self._plan,
             Fact.ALIAS_TAKEN: _alias_taken,
+            Fact.MEASURES: _measures,
         }
 
     async def load(
@@ -116,3 +117,11 @@ async def _progress(session: AsyncSession, asking: Asking) -> dict[str, str]:
 async def _alias_taken(session: AsyncSession, asking: Asking) -> bool:
     alias = questions.parse_alias(asking.event)
     return alias is not None and await people.alias_taken(session, alias, asking.person.id)
+
+
+async def _measures(session: AsyncSession, asking: Asking) -> dict[str, str]:
+    """Which measures the person opted in to or declined."""
+    rows = await session.scalars(
+        select(MeasureSchedule).where(MeasureSchedule.person_id == asking.person.id)
+    )
+    return {row.measure: row.status for row in rows}

@@ -21,6 +21,7 @@ from telegram.ext import ContextTypes
 from bot.applying import Acting, Appliers
 from bot.escalations import Escalations
 from bot.host import Host
+from bot.measures import Measures
 from bot.storage import checkins
 from bot.storage.family_links import active_links as family_links
 from bot.storage.models import (
@@ -182,9 +183,11 @@ class Scheduler:
         escalations: Escalations,
         sender: Sender,
         supervision: Supervision,
+        measures: Measures,
     ) -> None:
         self.host = host
         self.supervision = supervision
+        self.measures = measures
         self.appliers = appliers  # the same registry that applies what updates decide
         self.escalations = escalations
         self.sender = sender
@@ -233,6 +236,8 @@ class Scheduler:
             report.outgoing += await self.escalations.tick(session, now)
         async with self.db.transaction() as session:
             report.outgoing += await self.supervision.tick(session, now)
+        async with self.db.transaction() as session:
+            report.outgoing += await self.measures.tick(session, now)
         if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
             async with self.db.transaction() as session:
                 report.purged = await purge_old(session, now, self.settings.retention_days)

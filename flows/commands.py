@@ -36,6 +36,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("resume", N_("command.resume"), frozenset({Role.CLIENT, Role.FAMILY})),
     Command("later", N_("command.later"), frozenset({Role.CLIENT}), hidden=True),
     Command("talk", N_("command.talk"), frozenset({Role.CLIENT, Role.FAMILY})),
+    Command("measures", N_("command.measures"), frozenset({Role.CLIENT, Role.FAMILY})),
+    Command("measure", N_("command.measure"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command("family", N_("command.family"), frozenset({Role.CLIENT})),
     Command("lessons", N_("command.lessons"), frozenset({Role.FAMILY})),
     Command("worried", N_("command.worried"), frozenset({Role.FAMILY})),

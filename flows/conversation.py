@@ -7,6 +7,7 @@ from flows import (
     crisis,
     desk,
     family,
+    measures,
     onboarding,
     safety_plan,
     supervision,
@@ -40,7 +41,7 @@ from flows.effects import (
 )
 from flows.engine import Flow, Outcome
 from flows.escalation import Case
-from flows.facts import Fact, needed
+from flows.facts import Fact, Need, needed
 from flows.family import Concern, FamilyLinks, LessonFlow, lessons_overview, next_lesson
 from flows.history import NEEDS as HISTORY_NEEDS
 from flows.history import history
@@ -68,6 +69,7 @@ FLOWS: dict[str, Flow] = {
             FamilyLinks,
             LessonFlow,
             Concern,
+            measures.Questionnaire,
         ),
     )
 }
@@ -81,6 +83,7 @@ NEEDS = (
     *warning_signs.NEEDS,
     *safety_plan.NEEDS,
     *family.NEEDS,
+    Need(Fact.MEASURES, commands={"measures"}, roles={Role.CLIENT, Role.FAMILY}),
 )
 
 
@@ -378,6 +381,17 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         )
     if name == "talk":
         return _keep(snapshot, AskForPerson("request"))
+    if name == "measures":
+        return _keep(snapshot, measures.overview(person, dict(event.data.get("measures", {}))))
+    if name == "measure":
+        answered = measures.command(person, event.argument)
+        if answered is None:
+            parts = event.argument.split()
+            context: dict[str, object] = {"measure": parts[0]}
+            if len(parts) > 2 and parse_number(parts[2]) is not None:
+                context["worker"] = parse_number(parts[2])
+            return FLOWS["measure"].start(person, event, rules, context)
+        return _keep(snapshot, *(answered or (Notice(Msg(N_("input.stale_button"))),)))
     if name == "thoughts":
         answer = event.argument.strip()
         if answer in ("yes", "unsure"):

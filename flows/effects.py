@@ -8,7 +8,7 @@ effect that reaches anyone else names them (``Tell(to=...)``, ``PostCard(to=...)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from flows.text import Text
@@ -201,6 +201,25 @@ class AddSupervisionNote:
     author_id: int
     author_alias: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetMeasure:
+    """Opt in to, snooze or stop a measure (``flows.measures``): its status and when it is
+    next asked (``due_in`` from now; None: never while declined)."""
+
+    measure: str
+    status: str  # on | declined
+    due_in: timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMeasure:
+    """One finished questionnaire: its answers, and the worker it was about (alliance)."""
+
+    measure: str
+    answers: tuple[int, ...]
+    worker_id: int | None = None
 
 
 # -- escalations: every effect says whom it concerns ------------------------------------
@@ -425,6 +444,8 @@ Effect = (
     | OpenReview
     | TakeReview
     | AddSupervisionNote
+    | SetMeasure
+    | RecordMeasure
 )
 
 

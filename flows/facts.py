@@ -27,6 +27,7 @@ class Fact(StrEnum):
     PROGRESS = "progress"  # lesson slug -> "started" | "done"
     PLAN = "plan"  # the safety plan: {section: text}
     ALIAS_TAKEN = "alias_taken"  # the alias the person typed belongs to someone else
+    MEASURES = "measures"  # measure key -> "on" | "declined" (absent: never asked)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ async def test_menu_follows_role_and_language(harness: Harness) -> None:
         "privacy",
         "pause",
         "resume",
+        "measures",
     }
 
     worker = await harness.onboard(Role.PEER_WORKER, "en")

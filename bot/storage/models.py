@@ -522,6 +522,44 @@ class SupervisionNote(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class MeasureSchedule(Base):
+    """A person's place in one measure (``flows.measures``): opted in (``on``) or declined,
+    and when it is next asked. The tick finds due rows through the partial index on
+    ``due_at`` (only rows that are on), as it finds schedule rows."""
+
+    __tablename__ = "measure_schedule"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    measure: Mapped[str] = mapped_column(String(12), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    due_at: Mapped[datetime | None]
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (_partial_index("ix_measure_schedule_due", "due_at", where="status = 'on'"),)
+
+
+class MeasureAnswer(Base):
+    """One finished questionnaire: the answers and the score (WHO-5 0–100; alliance 20–100),
+    and for the alliance the worker it was about (reported only in aggregate)."""
+
+    __tablename__ = "measure_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    measure: Mapped[str] = mapped_column(String(12))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    answers: Mapped[list[int]] = mapped_column(JSON)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_measure_answers_measure_at", "measure", "at"),
+        Index("ix_measure_answers_person", "person_id", "measure", "at"),
+    )
+
+
 class ProcessedUpdate(Base):
     """Telegram may deliver an update twice; each update_id is handled once."""
 

@@ -26,6 +26,7 @@ from bot.family import Family
 from bot.host import Host
 from bot.i18n import locale_for_language_code, region_for_language_code
 from bot.invites import redeem
+from bot.measures import Measures
 from bot.safety.crisis_path import ASSESSED_ROLES, CrisisPath
 from bot.storage import people
 from bot.storage.family_links import joined as family_joined
@@ -76,6 +77,7 @@ class Dispatcher:
         self.accounts = Accounts(host, self.appliers, self.escalations)
         self.crisis = CrisisPath(host, self.appliers, self.escalations, self.family)
         self.supervision = Supervision(host, self.appliers, self.escalations)
+        self.measures = Measures(host, self.appliers)
         WeeklyCharts(host.translator, self.appliers)
         self.facts = FactLoaders(host.cipher)
         replies.Replies(host, self.appliers)
