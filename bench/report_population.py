@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.population import alias
+from bot.report import Report
 from bot.storage.models import (
     CheckIn,
     Debrief,
@@ -254,18 +255,14 @@ async def populate(session: AsyncSession, history: History = History()) -> None:
     await session.flush()
 
 
-async def render(folder: str) -> None:
-    """The generated program's report as ``folder``/report.html (and its CSV files), for
-    docs/img/report.png (screenshot it with Debian's chromium: see docs/report.md)."""
+async def generated_report() -> Report:
+    """The generated quarter's report, made in a scratch SQLite database."""
     import tempfile
-    from pathlib import Path
 
-    from bot.report import gather, to_html, write_csv
+    from bot.report import gather
     from bot.storage.db import Database
     from bot.storage.migrate import upgrade
 
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite+aiosqlite:///{scratch}/report.db"
         await asyncio.to_thread(upgrade, url)
@@ -274,9 +271,21 @@ async def render(folder: str) -> None:
             async with db.transaction() as session:
                 await populate(session)
             async with db.sessions() as session:
-                report = await gather(session, History().start, History().end)
+                return await gather(session, History().start, History().end)
         finally:
             await db.dispose()
+
+
+def render(folder: str) -> None:
+    """The generated quarter's report as ``folder``/report.html and its CSV files, for
+    docs/img/report.png (a screenshot by Debian's chromium in headless mode)."""
+    from pathlib import Path
+
+    from bot.report import to_html, write_csv
+
+    report = asyncio.run(generated_report())
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
     (out / "report.html").write_text(to_html(report), encoding="utf-8")
     write_csv(report, out / "csv")
 
@@ -284,4 +293,4 @@ async def render(folder: str) -> None:
 if __name__ == "__main__":
     import sys
 
-    asyncio.run(render(sys.argv[1] if len(sys.argv) > 1 else "report-out"))
+    render(sys.argv[1] if len(sys.argv) > 1 else "report-out")
