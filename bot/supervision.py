@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.applying import Acting, Appliers
+from bot.digest import Digest
 from bot.escalations import STAFF_ROLES, Escalations, party
 from bot.host import Host
 from bot.storage import audit
@@ -53,6 +54,7 @@ class Supervision:
             }
         )
         appliers.register_expanders({SupervisionRequest: self._decide})
+        self.digest = Digest(host, appliers)
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -305,9 +307,10 @@ class Supervision:
         if self.host.db.is_postgres:
             query = query.with_for_update(of=StaffDuty, skip_locked=True)
         rows = (await session.execute(query)).all()
+        digest = await self.digest.tick(session, now)
         effects: list[Effect] = []
         for duty, person in rows:
             duty.reminded_at = now
             assert duty.since is not None
             effects.append(supervision.duty_reminder(party(person), duty.since, now))
-        return await self.appliers.apply(session, effects, Acting(None, now))
+        return [*await self.appliers.apply(session, effects, Acting(None, now)), *digest]

@@ -323,3 +323,25 @@ async def test_a_small_program_shows_nothing_that_rests_on_fewer_than_five_peopl
         for row in t.rows:
             numbers = [v for v in row[1:] if not isinstance(v, str)]
             assert numbers == [], (t.name, row)
+
+
+async def test_the_digest_shows_the_reports_figures_and_draws_its_chart(database_url: str) -> None:
+    """The supervisors' digest reads the report of the week: the generated quarter's last
+    week has enough urgent chats for a median, so the chart is drawn."""
+    from bot.digest import week_numbers
+    from flows.digest import digest_text
+
+    db = Database(database_url, 4)
+    try:
+        async with db.transaction() as session:
+            await populate(session, HISTORY)
+        async with db.sessions() as session:
+            report = await gather(session, HISTORY.start, HISTORY.end)
+    finally:
+        await db.dispose()
+    week = week_numbers(report, reviews_waiting=3)
+    urgent = table(report, "response_times").rows[0]
+    assert week.urgent_claim_median == str(urgent[2])
+    assert week.chats["urgent"] == str(table(report, "escalations_by_tier").rows[0][1])
+    assert week.reviews_waiting == 3
+    assert len(digest_text(week).parts) == 7
