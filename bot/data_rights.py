@@ -274,6 +274,10 @@ async def erase(session: AsyncSession, person: Person, now: datetime) -> list[in
                 .where(free.written_by == person.id)
                 .values({free.column.key: None})
             )
+    # A worker's alias kept on the reviews they asked for goes with them.
+    await session.execute(
+        update(ReviewRequest).where(ReviewRequest.worker_id == person.id).values(worker_alias=None)
+    )
     await session.execute(delete(FlowState).where(FlowState.person_id == person.id))
     await session.execute(delete(AuditEvent).where(AuditEvent.subject_id == person.id))
     await session.delete(person)

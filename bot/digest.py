@@ -9,6 +9,8 @@ import io
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.applying import Acting, Appliers
@@ -59,7 +61,14 @@ class Digest:
         zone = self.host.settings.default_timezone
         row = await session.get(AppSetting, KEY)
         if row is None:
-            session.add(AppSetting(key=KEY, value=next_digest(zone, now).isoformat()))
+            # several processes may tick at once: the first row made is the one kept
+            dialect = session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            await session.execute(
+                insert(AppSetting)
+                .values(key=KEY, value=next_digest(zone, now).isoformat())
+                .on_conflict_do_nothing(index_elements=[AppSetting.key])
+            )
             return False
         if datetime.fromisoformat(row.value) > now:
             return False

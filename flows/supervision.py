@@ -332,7 +332,9 @@ def _review(
             return (
                 Say(
                     Msg(N_("review.which")),
-                    tuple(Choice(c.label, f"/review #{c.id} {request.text}") for c in facts.held),
+                    # only the chat on the button (its data is at most 64 bytes): a note
+                    # goes with a typed "/review #id note"
+                    tuple(Choice(c.label, f"/review #{c.id}") for c in facts.held),
                 ),
             )
     if case is None or case.holder is None or case.holder.id != me.id:

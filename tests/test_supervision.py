@@ -155,3 +155,16 @@ def test_handing_back_as_the_only_worker_on_duty_sends_the_cards_to_the_supervis
         NOW,
     )
     assert [e.to for e in effects if isinstance(e, PostCard)] == [MEI.id]
+
+
+def test_asking_which_chat_to_review_keeps_each_button_within_telegrams_64_bytes() -> None:
+    held = (
+        case(("request",), state="active"),
+        Case(2, "def456", ANNA, "active", Tier.ROUTINE, NOW, LIN),
+    )
+    long_note = "我说不出话来，" * 40
+    (asked,) = decide(
+        SupervisionRequest("review", text=long_note), TeamFacts(LIN, held=held), RULES, NOW
+    )
+    assert isinstance(asked, Say)
+    assert [c.value for c in asked.choices] == ["/review #1", "/review #2"]
