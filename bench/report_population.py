@@ -1,7 +1,8 @@
 """A program's history as rows, for the report (``tongban report``) and its tests: clients,
 relatives and peer workers who went through onboarding (as ``bench.population`` makes
 clients), with a quarter of check-ins, flags, chats with a person and their event log,
-ratings, family lessons, debriefs, supervision, and WHO-5 and alliance answers. Seeded, so a
+ratings, family lessons and the course's feedback, coping cards, peer activities with their
+attendance and feedback, debriefs, supervision, and WHO-5 and alliance answers. Seeded, so a
 test and a rendered report see the same program. Some groups are deliberately small, so the
 report's suppression of cells under five people is exercised."""
 
@@ -17,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bench.population import alias
 from bot.report import Report
 from bot.storage.models import (
+    Activity,
+    ActivityAttendance,
+    ActivityFeedback,
+    ActivityRecord,
     CheckIn,
+    CopingCard,
+    CourseFeedback,
     Debrief,
     Escalation,
     EscalationEvent,
@@ -29,6 +36,8 @@ from bot.storage.models import (
     ReviewRequest,
     SupervisionNote,
 )
+from flows.activities import KINDS
+from flows.coping import CARDS
 from flows.escalation import SOURCE_TIERS
 from flows.lessons.course import COURSE
 
@@ -225,6 +234,91 @@ async def populate(session: AsyncSession, history: History = History()) -> None:
                     else None,
                 )
             )
+    for relative in relatives[: history.relatives * 2 // 3]:
+        given = history.moment(rng)
+        for _ in range(rng.randint(1, 2)):  # a second answer replaces the first
+            session.add(
+                CourseFeedback(
+                    person_id=relative.id,
+                    useful=rng.choices(("very", "somewhat", "not"), weights=(5, 3, 1))[0],
+                    given_at=given,
+                )
+            )
+            given += timedelta(days=rng.randint(1, 20))
+    for client in clients[: history.clients // 2]:
+        for _ in range(rng.randint(1, 4)):
+            answered = rng.random() < 0.7
+            shown_at = history.moment(rng)
+            session.add(
+                CopingCard(
+                    person_id=client.id,
+                    card=rng.choice(list(CARDS)),
+                    source=rng.choice(("checkin", "library")),
+                    shown_at=shown_at,
+                    helped=rng.choice(("yes", "some", "no")) if answered else None,
+                    answered_at=shown_at + timedelta(minutes=3) if answered else None,
+                )
+            )
+    # Half the clients and relatives come to peer activities; one activity is cancelled and
+    # one has only a draft record (neither was held).
+    pool = clients[: history.clients // 2] + relatives[: history.relatives // 2]
+    for i in range(14):
+        starts = history.moment(rng)
+        activity = Activity(
+            title="…",
+            kind=rng.choice(list(KINDS)),
+            starts_at=starts,
+            minutes=90,
+            place="centre",
+            online=False,
+            capacity=12,
+            audience="both",
+            language="zh_Hans",
+            zone="Asia/Shanghai",
+            created_by=workers[i % len(workers)].id,
+            cancelled_at=starts - timedelta(days=1) if i == 0 else None,
+        )
+        session.add(activity)
+        await session.flush()
+        came = rng.sample(pool, min(len(pool), rng.randint(3, 10)))
+        session.add(
+            ActivityRecord(
+                activity_id=activity.id,
+                filed_by=workers[i % len(workers)].id,
+                filed_at=None if i == 1 else starts + timedelta(hours=2),
+                minutes=90,
+                attended=len(came),
+                problem="none",
+            )
+        )
+        for attendee in came:
+            session.add(
+                ActivityAttendance(
+                    activity_id=activity.id,
+                    person_id=attendee.id,
+                    role=attendee.role,
+                    marked_by=workers[i % len(workers)].id,
+                    marked_at=starts,
+                )
+            )
+            if rng.random() < 0.6:
+                session.add(
+                    ActivityFeedback(
+                        activity_id=activity.id,
+                        person_id=attendee.id,
+                        role=attendee.role,
+                        satisfaction=rng.randint(2, 5),
+                        helped=rng.randint(2, 5),
+                        again=rng.choice(("yes", "maybe", "no")),
+                        at=starts + timedelta(hours=3),
+                    )
+                )
+        # someone who came and erased their data since: kept without them
+        session.add(
+            ActivityAttendance(
+                activity_id=activity.id, person_id=None, role="client", marked_at=starts
+            )
+        )
     for client in clients[:50]:
         level = rng.randint(20, 70)
         for week in range(0, rng.randint(1, 3) * 4, 4):

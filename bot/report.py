@@ -25,7 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
+    Activity,
+    ActivityAttendance,
+    ActivityFeedback,
+    ActivityRecord,
     CheckIn,
+    CopingCard,
+    CourseFeedback,
     Debrief,
     Escalation,
     EscalationEvent,
@@ -37,6 +43,8 @@ from bot.storage.models import (
     ReviewRequest,
     SupervisionNote,
 )
+from flows.activities import KINDS
+from flows.coping import CARDS
 
 MIN_PEOPLE = 5
 SUPPRESSED = "<5"
@@ -382,8 +390,52 @@ async def _service_process(
             [(count_cell(len(late), n_late), count_cell(sum(overdue.values()), n_late))],
         )
     )
-    section.pending.append("Activities held and attendance: " + NOT_COLLECTED + ".")
+    held = await _activities_held(session, lo, hi)
+    marked = [(person_id, role) for _, _, person_id, role in held if person_id is not None]
+    attending = {person_id for person_id, _ in marked}
+    by_role = {role: {p for p, r in marked if r == role} for role in ("client", "family")}
+    activities = {activity_id for activity_id, _, _, _ in held}
+    section.tables.append(
+        Table(
+            "activities_held",
+            "Peer activities held (not cancelled, a record filed) and who came",
+            ("activities", "attendances by clients", "attendances by relatives", "people"),
+            [
+                (
+                    count_cell(len(activities), len(attending)),
+                    count_cell(sum(1 for _, r in marked if r == "client"), len(by_role["client"])),
+                    count_cell(sum(1 for _, r in marked if r == "family"), len(by_role["family"])),
+                    count_cell(len(attending), len(attending)),
+                )
+            ],
+            note="People who erased their data are not counted among those who came.",
+        )
+    )
     return section
+
+
+async def _activities_held(
+    session: AsyncSession, lo: datetime, hi: datetime
+) -> list[tuple[int, str, int | None, str | None]]:
+    """Activities held in the period (started in it, not cancelled, a record filed): one row
+    per person marked present (activity id, kind, person id, role), or one row with no person
+    for an activity nobody was marked at."""
+    rows = (
+        await session.execute(
+            select(
+                Activity.id, Activity.kind, ActivityAttendance.person_id, ActivityAttendance.role
+            )
+            .join(ActivityRecord, ActivityRecord.activity_id == Activity.id)
+            .outerjoin(ActivityAttendance, ActivityAttendance.activity_id == Activity.id)
+            .where(
+                Activity.starts_at >= lo,
+                Activity.starts_at < hi,
+                Activity.cancelled_at.is_(None),
+                ActivityRecord.filed_at.is_not(None),
+            )
+        )
+    ).all()
+    return [(a, k, p, r) for a, k, p, r in rows]
 
 
 # -- service contents, supervision, satisfaction, outcomes -----------------------------------------
@@ -407,10 +459,41 @@ async def _service_contents(session: AsyncSession, lo: datetime, hi: datetime) -
             [(count_cell(len(done), n), count_cell(n, n))],
         )
     )
-    section.pending += [
-        "Coping cards used and whether they helped: " + NOT_COLLECTED + ".",
-        "Activity kinds: " + NOT_COLLECTED + ".",
-    ]
+    shown = (
+        await session.execute(
+            select(CopingCard.person_id, CopingCard.card, CopingCard.helped).where(
+                CopingCard.shown_at >= lo, CopingCard.shown_at < hi
+            )
+        )
+    ).all()
+    cards = Table(
+        "coping_cards",
+        'Coping cards shown to clients, and their answer to "Did this help?"',
+        ("card", "times shown", "clients", "helped", "helped some", "did not help"),
+    )
+    for card in CARDS:
+        rows = [r for r in shown if r[1] == card]
+        n = len({r[0] for r in rows})
+        cards.rows.append(
+            (
+                card,
+                count_cell(len(rows), n),
+                count_cell(n, n),
+                *(count_cell(sum(1 for r in rows if r[2] == a), n) for a in ("yes", "some", "no")),
+            )
+        )
+    section.tables.append(cards)
+    held = await _activities_held(session, lo, hi)
+    kinds = Table(
+        "activity_kinds",
+        "Peer activities held, by kind",
+        ("kind", "activities", "people who came"),
+    )
+    for kind in KINDS:
+        rows_k = [r for r in held if r[1] == kind]
+        n = len({r[2] for r in rows_k if r[2] is not None})
+        kinds.rows.append((kind, count_cell(len({r[0] for r in rows_k}), n), count_cell(n, n)))
+    section.tables.append(kinds)
     return section
 
 
@@ -522,10 +605,55 @@ async def _satisfaction(session: AsyncSession, lo: datetime, hi: datetime) -> Se
         n = len({r[0] for r in said})
         practice_table.rows.append((answer, count_cell(len(said), n), count_cell(n, n)))
     section.tables.append(practice_table)
-    section.pending += [
-        "Activity feedback: " + NOT_COLLECTED + ".",
-        "Family course feedback: " + NOT_COLLECTED + ".",
-    ]
+    feedback = (
+        await session.execute(
+            select(
+                ActivityFeedback.person_id,
+                ActivityFeedback.role,
+                ActivityFeedback.satisfaction,
+                ActivityFeedback.helped,
+                ActivityFeedback.again,
+            ).where(ActivityFeedback.at >= lo, ActivityFeedback.at < hi)
+        )
+    ).all()
+    activity_table = Table(
+        "activity_feedback",
+        "Feedback after peer activities (satisfaction and help 1–5)",
+        ("group", "answers", "people", "satisfied (4 or 5)", "helped (4 or 5)", "would come again"),
+        note="People who erased their data are not counted among the people.",
+    )
+    for role, group in (("client", "clients"), ("family", "relatives")):
+        of_group = [r for r in feedback if r[1] == role]
+        n = len({r[0] for r in of_group if r[0] is not None})
+        activity_table.rows.append(
+            (
+                group,
+                count_cell(len(of_group), n),
+                count_cell(n, n),
+                count_cell(sum(1 for r in of_group if r[2] >= 4), n),
+                count_cell(sum(1 for r in of_group if r[3] >= 4), n),
+                count_cell(sum(1 for r in of_group if r[4] == "yes"), n),
+            )
+        )
+    section.tables.append(activity_table)
+    latest: dict[int, str] = {}
+    for person_id, useful in (
+        await session.execute(
+            select(CourseFeedback.person_id, CourseFeedback.useful)
+            .where(CourseFeedback.given_at >= lo, CourseFeedback.given_at < hi)
+            .order_by(CourseFeedback.given_at, CourseFeedback.id)
+        )
+    ).all():
+        latest[person_id] = useful
+    course = Table(
+        "course_feedback",
+        "The family course: how useful was it? (each relative's latest answer)",
+        ("answer", "relatives"),
+    )
+    for answer in ("very", "somewhat", "not"):
+        n = sum(1 for useful in latest.values() if useful == answer)
+        course.rows.append((answer, count_cell(n, n)))
+    section.tables.append(course)
     return section
 
 

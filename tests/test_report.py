@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -20,7 +20,13 @@ from bench.report_population import History, populate
 from bot.report import SUPPRESSED, Report, Table, gather, to_html, write_csv
 from bot.storage.db import Database
 from bot.storage.models import (
+    Activity,
+    ActivityAttendance,
+    ActivityFeedback,
+    ActivityRecord,
     CheckIn,
+    CopingCard,
+    CourseFeedback,
     Debrief,
     Escalation,
     EscalationEvent,
@@ -306,6 +312,142 @@ async def _check(session: AsyncSession, report: Report) -> None:
     assert table(report, "alliance").rows == [
         (alliance[0], alliance[1], round(float(alliance[2]), 1))
     ]
+    await _check_activities_cards_and_course(session, report)
+
+
+async def _check_activities_cards_and_course(session: AsyncSession, report: Report) -> None:
+    # peer activities held: started in the period, not cancelled, a filed record
+    held = (
+        Activity.starts_at >= LO,
+        Activity.starts_at < HI,
+        Activity.cancelled_at.is_(None),
+        ActivityRecord.filed_at.is_not(None),
+    )
+    came = (
+        select(Activity.kind, Activity.id, ActivityAttendance.person_id, ActivityAttendance.role)
+        .join(ActivityRecord, ActivityRecord.activity_id == Activity.id)
+        .outerjoin(ActivityAttendance, ActivityAttendance.activity_id == Activity.id)
+        .where(*held)
+        .subquery()
+    )
+    total = (
+        await session.execute(
+            select(func.count(distinct(came.c.id)), func.count(distinct(came.c.person_id)))
+        )
+    ).one()
+    assert total[0] == 12 and total[1] >= 5  # two of the fourteen were not held
+    by_role = {
+        role: (n, p)
+        for role, n, p in (
+            await session.execute(
+                select(came.c.role, func.count(), func.count(distinct(came.c.person_id)))
+                .where(came.c.person_id.is_not(None))
+                .group_by(came.c.role)
+            )
+        ).all()
+    }
+    assert table(report, "activities_held").rows == [
+        (
+            shown(total[0], total[1]),
+            shown(*by_role["client"]),
+            shown(*by_role["family"]),
+            shown(total[1], total[1]),
+        )
+    ]
+    kinds = {
+        kind: (n, p)
+        for kind, n, p in (
+            await session.execute(
+                select(
+                    came.c.kind,
+                    func.count(distinct(came.c.id)),
+                    func.count(distinct(came.c.person_id)),
+                ).group_by(came.c.kind)
+            )
+        ).all()
+    }
+    for kind, row in rows_by_key(table(report, "activity_kinds")).items():
+        n, p = kinds.get(kind, (0, 0))
+        assert row == (shown(n, p), shown(p, p)), kind
+    # coping cards shown in the period, by card, and the answers
+    cards = {
+        card: (n, p, yes, some, no)
+        for card, n, p, yes, some, no in (
+            await session.execute(
+                select(
+                    CopingCard.card,
+                    func.count(),
+                    func.count(distinct(CopingCard.person_id)),
+                    func.sum(case((CopingCard.helped == "yes", 1), else_=0)),
+                    func.sum(case((CopingCard.helped == "some", 1), else_=0)),
+                    func.sum(case((CopingCard.helped == "no", 1), else_=0)),
+                )
+                .where(CopingCard.shown_at >= LO, CopingCard.shown_at < HI)
+                .group_by(CopingCard.card)
+            )
+        ).all()
+    }
+    shown_cards = rows_by_key(table(report, "coping_cards"))
+    assert set(cards) <= set(shown_cards)
+    assert any(row[0] != SUPPRESSED for row in shown_cards.values())
+    for card, row in shown_cards.items():
+        n, p, *answers = cards.get(card, (0, 0, 0, 0, 0))
+        assert row == (shown(n, p), shown(p, p), *(shown(a, p) for a in answers)), card
+    # activity feedback by role
+    feedback = {
+        role: tuple(values)
+        for role, *values in (
+            await session.execute(
+                select(
+                    ActivityFeedback.role,
+                    func.count(),
+                    func.count(distinct(ActivityFeedback.person_id)),
+                    func.sum(case((ActivityFeedback.satisfaction >= 4, 1), else_=0)),
+                    func.sum(case((ActivityFeedback.helped >= 4, 1), else_=0)),
+                    func.sum(case((ActivityFeedback.again == "yes", 1), else_=0)),
+                )
+                .where(ActivityFeedback.at >= LO, ActivityFeedback.at < HI)
+                .group_by(ActivityFeedback.role)
+            )
+        ).all()
+    }
+    for role, group in (("client", "clients"), ("family", "relatives")):
+        n, p, satisfied, helped, again = feedback[role]
+        assert rows_by_key(table(report, "activity_feedback"))[group] == (
+            shown(n, p),
+            shown(p, p),
+            shown(satisfied, p),
+            shown(helped, p),
+            shown(again, p),
+        ), role
+    # the family course: each relative's latest answer in the period
+    ranked = (
+        select(
+            CourseFeedback.useful,
+            func.row_number()
+            .over(
+                partition_by=CourseFeedback.person_id,
+                order_by=(CourseFeedback.given_at.desc(), CourseFeedback.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(CourseFeedback.given_at >= LO, CourseFeedback.given_at < HI)
+        .subquery()
+    )
+    latest = dict(
+        (
+            await session.execute(
+                select(ranked.c.useful, func.count())
+                .where(ranked.c.rank == 1)
+                .group_by(ranked.c.useful)
+            )
+        ).all()
+    )
+    assert sum(latest.values()) >= 5
+    assert rows_by_key(table(report, "course_feedback")) == {
+        answer: (shown(latest.get(answer, 0), latest.get(answer, 0)),)
+        for answer in ("very", "somewhat", "not")
+    }
 
 
 async def test_a_small_program_shows_nothing_that_rests_on_fewer_than_five_people(
