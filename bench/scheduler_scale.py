@@ -114,7 +114,13 @@ class SchedulerBench:
         self.sender = TimedSender(self.services.scheduler.sender)
         dispatcher = self.services.dispatcher
         self.scheduler = Scheduler(
-            self.services.host, dispatcher.appliers, dispatcher.escalations, self.sender
+            self.services.host,
+            dispatcher.appliers,
+            dispatcher.escalations,
+            self.sender,
+            dispatcher.supervision,
+            dispatcher.measures,
+            dispatcher.activities,
         )
         return seconds
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from bot.applying import Acting, Appliers, Applying
 from bot.escalations import STAFF_ROLES, SUBJECT_ROLES, Escalations
 from bot.host import Host
 from bot.storage import audit, people
+from bot.storage.duty import duty_changed
 from bot.storage.models import FlowState, Person
 from bot.telegram.render import Outgoing, SendDocument, SendText
 from flows import crisis, escalation
@@ -47,6 +48,13 @@ class Accounts:
         """Their own settings; a change of when things reach them places their schedule again
         once the update's effects are applied."""
         assert acting.person is not None
+        if (
+            effect.on_duty is not None
+            and effect.on_duty != acting.person.on_duty
+            and acting.person.role in STAFF_ROLES
+        ):
+            long_break = timedelta(minutes=self.host.settings.duty_long_break_minutes)
+            await duty_changed(session, acting.person.id, effect.on_duty, acting.now, long_break)
         people.apply_update(acting.person, effect, acting.now)
         acting.reschedule |= effect.onboarded or any(
             value is not None

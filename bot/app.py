@@ -129,6 +129,8 @@ def build(
         dispatcher.appliers,
         dispatcher.escalations,
         dispatcher.sender,
+        dispatcher.supervision,
+        dispatcher.measures,
         dispatcher.activities,
     )
     if (with_updater if ticking is None else ticking) and application.job_queue is not None:

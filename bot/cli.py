@@ -161,6 +161,16 @@ def command_parser() -> argparse.ArgumentParser:
         "list", help="list flags", description="List open early-warning flags (newest first)."
     )
     flag_list.add_argument("--all", action="store_true", help="include closed episodes")
+    report = sub.add_parser(
+        "report",
+        help="the program's report (HTML, CSV)",
+        description="Aggregates for funders and program managers: one self-contained HTML "
+        "file with charts, and a CSV of every table. Cells under 5 people are suppressed.",
+    )
+    report.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    report.add_argument("--out", default="report.html", help="the HTML file (report.html)")
+    report.add_argument("--csv", default=None, help="a folder for one CSV per table")
     return parser
 
 
@@ -507,6 +517,37 @@ def _activity(settings: Settings, args: argparse.Namespace) -> int:
     return _with_db(settings, act)
 
 
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+    from pathlib import Path
+
+    from bot.report import Report, gather, to_html, write_csv
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError:
+        print("error: --from and --to are dates like 2026-10-01", file=sys.stderr)
+        return 2
+    if end < start:
+        print("error: --to is before --from", file=sys.stderr)
+        return 2
+
+    made: list[Report] = []
+
+    async def make(db: Database) -> int:
+        async with db.sessions() as session:
+            made.append(await gather(session, start, end))
+        return 0
+
+    _with_db(settings, make)
+    Path(args.out).write_text(to_html(made[0]), encoding="utf-8")
+    print(f"report written to {args.out}")
+    if args.csv:
+        files = write_csv(made[0], Path(args.csv))
+        print(f"{len(files)} CSV files written to {args.csv}")
+    return 0
+
+
 _HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": _run,
     "sandbox": _sandbox,
@@ -515,6 +556,7 @@ _HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "users": _users,
     "flags": _flags,
     "activity": _activity,
+    "report": _report,
 }
 
 if __name__ == "__main__":

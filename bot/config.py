@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     sla_routine_minutes: int = Field(default=24 * 60, ge=1, le=14 * 24 * 60)
     reply_reminder_minutes: int = Field(default=15, ge=1, le=24 * 60)
     max_active_chats: int = Field(default=5, ge=1, le=100)
+    duty_reminder_minutes: int = Field(default=240, ge=10, le=24 * 60)
+    duty_long_break_minutes: int = Field(default=180, ge=10, le=24 * 60)
     after_hours_note: str | None = None
     default_region: str = "CN"
     crisis_lines_file: Path | None = None

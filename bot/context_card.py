@@ -61,6 +61,7 @@ class Context:
     record: ClientRecord | None
     notes: Sequence[NoteSeen]  # oldest first
     chosen: bool  # the worker's messages go there now (else they will be asked)
+    review: bool = False  # a supervisor reads it for a review: nothing they write goes there
 
 
 def card_for(renderer: Renderer, worker: Person, context: Context) -> SendText:
@@ -85,11 +86,14 @@ def card_for(renderer: Renderer, worker: Person, context: Context) -> SendText:
     if context.record is not None:
         lines += _client_record(context.record)
     lines += _notes(context.notes)
-    lines.append(
-        msg(N_("context.how_to_reply"), who=who.who)
-        if context.chosen
-        else msg(N_("context.how_to_reply.ask"), who=who.who)
-    )
+    if context.review:
+        lines.append(Msg(N_("context.for_review")))
+    else:
+        lines.append(
+            msg(N_("context.how_to_reply"), who=who.who)
+            if context.chosen
+            else msg(N_("context.how_to_reply.ask"), who=who.who)
+        )
     return renderer.message(worker, Lines(tuple(lines)), tag=CaseTag(case.id))
 
 

@@ -24,6 +24,7 @@ from bot.storage.models import (
     CheckIn,
     CopingCard,
     CourseFeedback,
+    Debrief,
     Escalation,
     EscalationNote,
     EscalationReason,
@@ -32,12 +33,15 @@ from bot.storage.models import (
     FlowState,
     Invite,
     LessonProgress,
+    MeasureAnswer,
     Person,
     QueuedMessage,
+    ReviewRequest,
     RiskEvent,
     SafetyPlanItem,
     Schedule,
     SignAnswer,
+    SupervisionNote,
     WarningSign,
 )
 from bot.storage.people import SETTINGS
@@ -184,6 +188,36 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             order_by=QueuedMessage.id,
         )
     ]
+    # A peer worker's own: supervision notes about them, reviews and debriefs they asked for.
+    data["supervision_notes_about_you"] = [
+        {"at": _plain(n.at), "by": n.author_alias, "text": cipher.decrypt(n.text)}
+        for n in await _rows(
+            session,
+            SupervisionNote,
+            SupervisionNote.worker_id == person.id,
+            order_by=SupervisionNote.id,
+        )
+    ]
+    data["reviews_you_asked_for"] = [
+        {
+            "at": _plain(r.requested_at),
+            "chat": r.escalation_id,
+            "your_note": cipher.decrypt(r.note) if r.note else None,
+        }
+        for r in await _rows(
+            session, ReviewRequest, ReviewRequest.worker_id == person.id, order_by=ReviewRequest.id
+        )
+    ]
+    data["debriefs"] = [
+        {"at": _plain(d.at), "chat": d.escalation_id, "answer": d.answer}
+        for d in await _rows(session, Debrief, Debrief.worker_id == person.id, order_by=Debrief.id)
+    ]
+    data["questionnaires"] = [
+        {"at": _plain(m.at), "measure": m.measure, "answers": m.answers, "score": m.score}
+        for m in await _rows(
+            session, MeasureAnswer, MeasureAnswer.person_id == person.id, order_by=MeasureAnswer.id
+        )
+    ]
     data["family_links"] = [
         {
             "as": "client" if link.client_id == person.id else "relative",
@@ -295,6 +329,10 @@ async def erase(session: AsyncSession, person: Person, now: datetime) -> list[in
                 .where(free.written_by == person.id)
                 .values({free.column.key: None})
             )
+    # A worker's alias kept on the reviews they asked for goes with them.
+    await session.execute(
+        update(ReviewRequest).where(ReviewRequest.worker_id == person.id).values(worker_alias=None)
+    )
     await session.execute(delete(FlowState).where(FlowState.person_id == person.id))
     await session.execute(delete(AuditEvent).where(AuditEvent.subject_id == person.id))
     await session.delete(person)

@@ -230,6 +230,13 @@ class Escalations:
         )
         return found[0] if found else None
 
+    async def cases_by_id(self, session: AsyncSession, ids: list[int]) -> dict[int, Case]:
+        """Escalations by id, whatever their state, unlocked (for reading only)."""
+        if not ids:
+            return {}
+        found = await self._cases(session, self._cases_query().where(Escalation.id.in_(ids)))
+        return {case.id: case for case in found}
+
     async def case_about(self, session: AsyncSession, subject_id: int) -> Case | None:
         """The unresolved escalation about a person, its row locked (a worker releasing it
         at the same moment waits, so their message is relayed or kept, never both)."""
@@ -322,7 +329,9 @@ class Escalations:
         the worker's kept message, the queue."""
         desk = await self.desk(session, actor)
         case = (
-            await self.case(session, request.case_id, reasons=request.action == "release")
+            await self.case(
+                session, request.case_id, reasons=request.action in ("release", "resolve")
+            )
             if request.case_id is not None
             else None
         )
@@ -788,6 +797,7 @@ class Escalations:
             await self._client_record(session, subject, today) if client else None,
             await self._notes(session, subject.id, esc.id),
             effect.chosen,
+            effect.review,
         )
         out: list[Outgoing] = [card_for(self.host.renderer, worker, context)]
         if client:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import Cipher
 from bot.storage import activities, checkins, people, safety_plans
 from bot.storage.family_links import links_data
-from bot.storage.models import LessonProgress, Person
+from bot.storage.models import LessonProgress, MeasureSchedule, Person
 from flows import questions
 from flows.activities import Found
 from flows.facts import Fact
@@ -60,6 +60,7 @@ class FactLoaders:
             Fact.ALIAS_TAKEN: _alias_taken,
             Fact.ACTIVITIES: _activities,
             Fact.STAFF_ALIASES: _staff_aliases,
+            Fact.MEASURES: _measures,
         }
 
     async def load(
@@ -129,3 +130,11 @@ async def _activities(session: AsyncSession, asking: Asking) -> list[Found]:
 async def _staff_aliases(session: AsyncSession, asking: Asking) -> list[str]:
     """Every peer worker's and supervisor's alias: who can lead an activity."""
     return await activities.staff_aliases(session)
+
+
+async def _measures(session: AsyncSession, asking: Asking) -> dict[str, str]:
+    """Which measures the person opted in to or declined."""
+    rows = await session.scalars(
+        select(MeasureSchedule).where(MeasureSchedule.person_id == asking.person.id)
+    )
+    return {row.measure: row.status for row in rows}

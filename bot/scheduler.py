@@ -22,6 +22,7 @@ from bot.activities import Activities
 from bot.applying import Acting, Appliers
 from bot.escalations import Escalations
 from bot.host import Host
+from bot.measures import Measures
 from bot.storage import checkins
 from bot.storage.family_links import active_links as family_links
 from bot.storage.models import (
@@ -39,6 +40,7 @@ from bot.storage.models import (
     utcnow,
 )
 from bot.storage.people import view_of
+from bot.supervision import Supervision
 from bot.telegram.render import Outgoing
 from bot.telegram.sending import Sender
 from flows import flags, timers
@@ -181,10 +183,14 @@ class Scheduler:
         appliers: Appliers,
         escalations: Escalations,
         sender: Sender,
+        supervision: Supervision,
+        measures: Measures,
         activities: Activities | None = None,
     ) -> None:
         self.host = host
-        self.activities = activities  # None: a scheduler without activities (bench/)
+        self.supervision = supervision
+        self.measures = measures
+        self.activities = activities  # None: a scheduler without activities
         self.appliers = appliers  # the same registry that applies what updates decide
         self.escalations = escalations
         self.sender = sender
@@ -234,6 +240,10 @@ class Scheduler:
         if self.activities is not None:
             async with self.db.transaction() as session:
                 report.outgoing += await self.activities.tick(session, now)
+        async with self.db.transaction() as session:
+            report.outgoing += await self.supervision.tick(session, now)
+        async with self.db.transaction() as session:
+            report.outgoing += await self.measures.tick(session, now)
         if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
             async with self.db.transaction() as session:
                 report.purged = await purge_old(session, now, self.settings.retention_days)

@@ -37,6 +37,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("resume", N_("command.resume"), frozenset({Role.CLIENT, Role.FAMILY})),
     Command("later", N_("command.later"), frozenset({Role.CLIENT}), hidden=True),
     Command("talk", N_("command.talk"), frozenset({Role.CLIENT, Role.FAMILY})),
+    Command("measures", N_("command.measures"), frozenset({Role.CLIENT, Role.FAMILY})),
+    Command("measure", N_("command.measure"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command("family", N_("command.family"), frozenset({Role.CLIENT})),
     Command("lessons", N_("command.lessons"), frozenset({Role.FAMILY})),
     Command("worried", N_("command.worried"), frozenset({Role.FAMILY})),
@@ -70,13 +72,25 @@ COMMANDS: tuple[Command, ...] = (
     Command("newactivity", N_("command.newactivity"), STAFF),
     Command("attend", N_("command.attend"), STAFF, hidden=True),
     Command("record", N_("command.record"), STAFF, hidden=True),
+    Command("handback", N_("command.handback"), STAFF),
+    Command("review", N_("command.review"), STAFF),
+    Command("supnotes", N_("command.supnotes"), STAFF),
+    Command("debrief", N_("command.debrief"), STAFF, hidden=True),
     Command("assign", N_("command.assign"), frozenset({Role.SUPERVISOR})),
     Command("overdue", N_("command.overdue"), frozenset({Role.SUPERVISOR})),
+    Command("team", N_("command.team"), frozenset({Role.SUPERVISOR})),
+    Command("reviews", N_("command.reviews"), frozenset({Role.SUPERVISOR})),
+    Command("supnote", N_("command.supnote"), frozenset({Role.SUPERVISOR})),
 )
 
 # Staff commands decided on facts only the database has (``flows.desk.decide``).
 STAFF_REQUESTS = frozenset(
     {"claim", "assign", "transfer", "release", "note", "sendto", "queue", "overdue"}
+)
+
+# Commands about looking after peer workers (``flows.supervision.decide``).
+SUPERVISION_REQUESTS = frozenset(
+    {"debrief", "team", "handback", "review", "reviews", "supnote", "supnotes"}
 )
 
 BY_NAME = {command.name: command for command in COMMANDS}
@@ -124,6 +138,7 @@ MENU: dict[Role, dict[str, str]] = {
     Role.SUPERVISOR: {
         "queue": N_("menu.queue"),
         "overdue": N_("menu.overdue"),
+        "team": N_("menu.team"),
         "settings": N_("menu.settings"),
         "help": N_("menu.help"),
     },

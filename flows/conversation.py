@@ -13,14 +13,23 @@ from flows import (
     crisis,
     desk,
     family,
+    measures,
     new_activity,
     onboarding,
     safety_plan,
+    supervision,
     warning_signs,
 )
 from flows.checkin import CheckIn
 from flows.closing import Closing
-from flows.commands import BY_NAME, HELP, PRIVACY, STAFF_REQUESTS, parse_number
+from flows.commands import (
+    BY_NAME,
+    HELP,
+    PRIVACY,
+    STAFF_REQUESTS,
+    SUPERVISION_REQUESTS,
+    parse_number,
+)
 from flows.crisis import TALK_NOW
 from flows.effects import (
     ActivityRequest,
@@ -41,7 +50,7 @@ from flows.effects import (
 )
 from flows.engine import Flow, Outcome
 from flows.escalation import Case
-from flows.facts import Fact, needed
+from flows.facts import Fact, Need, needed
 from flows.family import Concern, FamilyLinks, LessonFlow, lessons_overview, next_lesson
 from flows.history import NEEDS as HISTORY_NEEDS
 from flows.history import history
@@ -72,6 +81,7 @@ FLOWS: dict[str, Flow] = {
             new_activity.NewActivity,
             activity_record.ActivityRecordFlow,
             activity_record.FeedbackFlow,
+            measures.Questionnaire,
         ),
     )
 }
@@ -87,6 +97,7 @@ NEEDS = (
     *family.NEEDS,
     *activities.NEEDS,
     *new_activity.NEEDS,
+    Need(Fact.MEASURES, commands={"measures"}, roles={Role.CLIENT, Role.FAMILY}),
 )
 
 
@@ -315,6 +326,10 @@ def _after_activity(
     return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
 
 
+def _as_effects(parsed: Effect | tuple[Effect, ...]) -> tuple[Effect, ...]:
+    return parsed if isinstance(parsed, tuple) else (parsed,)
+
+
 def _keep(snapshot: FlowSnapshot, *effects: Effect) -> Outcome:
     return Outcome(snapshot, tuple(effects))
 
@@ -433,6 +448,17 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         )
     if name == "talk":
         return _keep(snapshot, AskForPerson("request"))
+    if name == "measures":
+        return _keep(snapshot, measures.overview(person, dict(event.data.get("measures", {}))))
+    if name == "measure":
+        answered = measures.command(person, event.argument)
+        if answered is None:
+            parts = event.argument.split()
+            context: dict[str, object] = {"measure": parts[0]}
+            if len(parts) > 2 and parse_number(parts[2]) is not None:
+                context["worker"] = parse_number(parts[2])
+            return FLOWS["measure"].start(person, event, rules, context)
+        return _keep(snapshot, *(answered or (Notice(Msg(N_("input.stale_button"))),)))
     if name == "thoughts":
         answer = event.argument.strip()
         if answer in ("yes", "unsure"):
@@ -463,6 +489,10 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         )
     if name in ("done", "mine", "switch") or name in STAFF_REQUESTS:
         return _staff(name, event, person, snapshot, rules)
+    if name in SUPERVISION_REQUESTS:
+        return _keep(
+            snapshot, *_as_effects(supervision.parse(name, event.argument, event.via_button))
+        )
     if name == "history":
         return _keep(snapshot, Say(history(event.data["history"], event.data["today"]), menu=True))
     if name == "skills":

@@ -45,6 +45,7 @@ from flows.escalation import (
     taken_card,
 )
 from flows.roles import STAFF, Role
+from flows.supervision import debrief_prompt
 from flows.text import N_, Lines, Localised, Msg, Raw, Text, msg
 
 
@@ -593,6 +594,7 @@ def _resolve(
             tuple(Choice(Raw(str(n)), f"/rate {case.id} {n}") for n in range(1, 6)),
             5,
         ),
+        *debrief_prompt(case, me),
     ]
     return tuple(effects)
 

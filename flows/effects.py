@@ -8,7 +8,7 @@ effect that reaches anyone else names them (``Tell(to=...)``, ``PostCard(to=...)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from flows.text import Text
@@ -154,6 +154,75 @@ class StaffRequest:
     via_button: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class SupervisionRequest:
+    """A command about looking after peer workers (debrief, team, handback, review, reviews,
+    supnote, supnotes): the shell loads what it names and hands both to
+    ``flows.supervision.decide``."""
+
+    action: str
+    case_id: int | None = None  # a chat (debrief, review) or a review (reviews)
+    alias: str | None = None
+    text: str = ""
+    answer: str = ""
+    via_button: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDebrief:
+    """A worker's answer to "how are you after that one?" (once per chat)."""
+
+    case_id: int
+    worker_id: int
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenReview:
+    """A worker asks a supervisor to look at a chat with them (their note is encrypted)."""
+
+    case_id: int
+    worker_id: int
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class TakeReview:
+    """A supervisor opened a review."""
+
+    review_id: int
+    supervisor_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AddSupervisionNote:
+    """A note about a worker, read only by supervisors and that worker (encrypted)."""
+
+    worker_id: int
+    author_id: int
+    author_alias: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetMeasure:
+    """Opt in to, snooze or stop a measure (``flows.measures``): its status and when it is
+    next asked (``due_in`` from now; None: never while declined)."""
+
+    measure: str
+    status: str  # on | declined
+    due_in: timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMeasure:
+    """One finished questionnaire: its answers, and the worker it was about (alliance)."""
+
+    measure: str
+    answers: tuple[int, ...]
+    worker_id: int | None = None
+
+
 # -- escalations: every effect says whom it concerns ------------------------------------
 
 
@@ -241,6 +310,7 @@ class ShowContext:
     to: int
     case_id: int
     chosen: bool  # their messages go there now (they claimed it) or they will be asked
+    review: bool = False  # a supervisor reads it for a review: nothing they write goes there
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,6 +578,13 @@ Effect = (
     | UpdateActivityRecord
     | FileActivityRecord
     | SaveActivityFeedback
+    | SupervisionRequest
+    | RecordDebrief
+    | OpenReview
+    | TakeReview
+    | AddSupervisionNote
+    | SetMeasure
+    | RecordMeasure
 )
 
 

@@ -29,6 +29,7 @@ class Fact(StrEnum):
     ALIAS_TAKEN = "alias_taken"  # the alias the person typed belongs to someone else
     STAFF_ALIASES = "staff_aliases"  # every peer worker's and supervisor's alias
     ACTIVITIES = "activities"  # upcoming activities for the person: [flows.activities.Found]
+    MEASURES = "measures"  # measure key -> "on" | "declined" (absent: never asked)
 
 
 @dataclass(frozen=True, slots=True)

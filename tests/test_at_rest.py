@@ -20,7 +20,7 @@ from bot.crypto import new_key
 from bot.storage.db import Database
 from bot.storage.encrypted import FREE_TEXT
 from bot.storage.models import Base
-from flows.roles import STAFF
+from flows.roles import STAFF, Role
 from tests.conftest import _truncate_postgres
 from tests.exact import ExactTranscript, FullStack, Step
 from tests.harness import Harness, texts
@@ -242,12 +242,16 @@ async def test_a_persons_copy_holds_each_kind_of_free_text_readable(harness: Har
     await client.send("walked to the market")
     await mum.does("/worried", "[Next ›]", "he stopped eating")
     await client.does("I want to die", "is someone there")
-    await lin.does("/claim 1", "/note sister nearby")
+    await lin.does("/claim 1", "/note sister nearby", "/review #1 I froze")
+    boss, _ = await harness.make_person(Role.SUPERVISOR, "Mei", now)
+    await boss.send("/supnote Lin practise the first question")
+    await lin.send("/mydata")
+    worker = [c for c in harness.api.calls if c.method == "sendDocument"][-1].params["document"]
     await client.send("/mydata")
     mine = [c for c in harness.api.calls if c.method == "sendDocument"][-1].params["document"]
     await mum.send("/mydata")
     theirs = [c for c in harness.api.calls if c.method == "sendDocument"][-1].params["document"]
-    exported = mine.decode() + theirs.decode()
+    exported = mine.decode() + theirs.decode() + worker.decode()
     written = {
         "checkins.note": "walked to the market",
         "warning_signs.text": "pacing at night",
@@ -255,6 +259,8 @@ async def test_a_persons_copy_holds_each_kind_of_free_text_readable(harness: Har
         "escalation_notes.text": "sister nearby",
         "escalation_reasons.note": "he stopped eating",
         "risk_events.matched": "want to die",
+        "review_requests.note": "I froze",
+        "supervision_notes.text": "practise the first question",
     }
     declared = {f"{f.column.class_.__tablename__}.{f.column.key}" for f in FREE_TEXT}
     # Queued messages were handed to Lin when she claimed; a leader's activity record is

@@ -46,6 +46,7 @@ async def test_menu_follows_role_and_language(harness: Harness) -> None:
         "resume",
         "activities",
         "invitations",
+        "measures",
     }
 
     worker = await harness.onboard(Role.PEER_WORKER, "en")

@@ -102,6 +102,15 @@ WHOLE_BOT_ONLY = {
     "relay_subject_erased_zh_Hant": "EraseMe",
     "relay_worker_demoted_en": "role: a role change",
     "relay_worker_demoted_zh_Hant": "role: a role change",
+    "digest_en": "tick: the scheduler",
+    "digest_zh_Hans": "tick: the scheduler",
+    "digest_zh_Hant": "tick: the scheduler",
+    "measures_en": "fact 'measures'",
+    "measures_zh_Hans": "fact 'measures'",
+    "measures_zh_Hant": "fact 'measures'",
+    "supervision_en": "SupervisionRequest",
+    "supervision_zh_Hans": "SupervisionRequest",
+    "supervision_zh_Hant": "SupervisionRequest",
 }
 
 

@@ -18,8 +18,10 @@ from bot.storage.models import (
     EscalationNote,
     EscalationReason,
     QueuedMessage,
+    ReviewRequest,
     RiskEvent,
     SafetyPlanItem,
+    SupervisionNote,
     WarningSign,
 )
 
@@ -44,6 +46,8 @@ FREE_TEXT: tuple[FreeText, ...] = (
     FreeText(ActivityRecord.what_was_done),
     FreeText(ActivityRecord.problem_note),
     FreeText(ActivityFeedback.comment, written_by=ActivityFeedback.person_id),
+    FreeText(ReviewRequest.note, written_by=ReviewRequest.worker_id),
+    FreeText(SupervisionNote.text),
 )
 
 

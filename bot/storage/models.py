@@ -629,6 +629,116 @@ class CourseFeedback(Base):
     given_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class StaffDuty(Base):
+    """A staff member's duty clock (``flows.supervision.Duty``): the stretch on duty now,
+    the shift it belongs to, when they last went off duty, and whether they were reminded
+    to take a break during this stretch. The tick finds those due a reminder through the
+    partial index, without a schedule row per worker."""
+
+    __tablename__ = "staff_duty"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    since: Mapped[datetime | None]
+    shift_started_at: Mapped[datetime | None]
+    off_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        _partial_index(
+            "ix_staff_duty_to_remind",
+            "since",
+            where="since IS NOT NULL AND reminded_at IS NULL",
+        ),
+    )
+
+
+class Debrief(Base):
+    """A worker's answer to "how are you after that one?" after a crisis chat: ok, shaken,
+    or call (a supervisor was alerted). One per worker and chat."""
+
+    __tablename__ = "debriefs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalations.id", ondelete="SET NULL")
+    )
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    answer: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (UniqueConstraint("escalation_id", "worker_id"),)
+
+
+class ReviewRequest(Base):
+    """A chat a worker asked a supervisor to look at with them. Open until a supervisor
+    opens it; the worker's note is encrypted."""
+
+    __tablename__ = "review_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    worker_alias: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    taken_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    taken_at: Mapped[datetime | None]
+
+
+class SupervisionNote(Base):
+    """A supervisor's note about a worker: only supervisors and that worker read it.
+    Encrypted; erased with the worker."""
+
+    __tablename__ = "supervision_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    author_alias: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MeasureSchedule(Base):
+    """A person's place in one measure (``flows.measures``): opted in (``on``) or declined,
+    and when it is next asked. The tick finds due rows through the partial index on
+    ``due_at`` (only rows that are on), as it finds schedule rows."""
+
+    __tablename__ = "measure_schedule"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    measure: Mapped[str] = mapped_column(String(12), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    due_at: Mapped[datetime | None]
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (_partial_index("ix_measure_schedule_due", "due_at", where="status = 'on'"),)
+
+
+class MeasureAnswer(Base):
+    """One finished questionnaire: the answers and the score (WHO-5 0–100; alliance 20–100),
+    and for the alliance the worker it was about (reported only in aggregate)."""
+
+    __tablename__ = "measure_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    measure: Mapped[str] = mapped_column(String(12))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    answers: Mapped[list[int]] = mapped_column(JSON)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_measure_answers_measure_at", "measure", "at"),
+        Index("ix_measure_answers_person", "person_id", "measure", "at"),
+    )
+
+
 class ProcessedUpdate(Base):
     """Telegram may deliver an update twice; each update_id is handled once."""
 

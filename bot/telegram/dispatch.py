@@ -29,6 +29,7 @@ from bot.family import Family
 from bot.host import Host
 from bot.i18n import locale_for_language_code, region_for_language_code
 from bot.invites import ever_made, redeem
+from bot.measures import Measures
 from bot.safety.crisis_path import ASSESSED_ROLES, CrisisPath
 from bot.storage import people
 from bot.storage.family_links import joined as family_joined
@@ -37,6 +38,7 @@ from bot.storage.models import (
     Person,
 )
 from bot.storage.schedules import reschedule
+from bot.supervision import Supervision
 from bot.telegram import replies
 from bot.telegram.events import event_for, screened_text, with_risk
 from bot.telegram.incoming import Incoming, classify
@@ -78,6 +80,8 @@ class Dispatcher:
         self.accounts = Accounts(host, self.appliers, self.escalations)
         self.crisis = CrisisPath(host, self.appliers, self.escalations, self.family)
         self.activities = Activities(host, self.appliers)
+        self.supervision = Supervision(host, self.appliers, self.escalations)
+        self.measures = Measures(host, self.appliers)
         WeeklyCharts(host.translator, self.appliers)
         Coping(self.appliers)
         self.facts = FactLoaders(host.cipher)

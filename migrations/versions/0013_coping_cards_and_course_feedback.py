@@ -3,7 +3,7 @@
 Two plain tables the program's reports read (docs/lessons.md says what each column means).
 
 Revision ID: 0011_coping_cards
-Revises: 0010
+Revises: h4_0012_activity_records
 Create Date: 2026-12-06 09:00:00
 """
 

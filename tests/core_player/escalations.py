@@ -161,7 +161,7 @@ class Escalations:
     def facts(self, actor: PersonRow, request: StaffRequest) -> desks.DeskFacts:
         """Exactly what ``request`` names (``Escalations.facts``)."""
         desk = self.desk(actor)
-        case = self.case(request.case_id, reasons=request.action == "release")
+        case = self.case(request.case_id, reasons=request.action in ("release", "resolve"))
         targets: tuple[Party, ...] = ()
         target_desk = holder_desk = None
         if request.alias is not None:
@@ -322,6 +322,7 @@ class Escalations:
             self._client_record(subject, turn.now) if client else None,
             self._notes(subject.id, esc.id),
             effect.chosen,
+            effect.review,
         )
         out: list[Outgoing] = [card_for(self.host.renderer, worker, context)]
         if client:
