@@ -106,12 +106,19 @@ class Database:
             return row.value if row else None
 
     async def set_app_setting(self, key: str, value: str) -> None:
-        async with self.transaction() as session:
-            row = await session.get(AppSetting, key)
-            if row is None:
-                session.add(AppSetting(key=key, value=value))
-            else:
-                row.value = value
+        """Insert or overwrite; two processes writing the same key at once both succeed."""
+        for _ in range(2):
+            try:
+                async with self.transaction() as session:
+                    row = await session.get(AppSetting, key)
+                    if row is None:
+                        session.add(AppSetting(key=key, value=value))
+                    else:
+                        row.value = value
+                return
+            except IntegrityError:
+                continue  # another process inserted it first: the second try overwrites it
+        raise RuntimeError(f"app setting {key!r} could not be written")
 
     async def signing_key(self, configured: str | None) -> bytes:
         """The key that signs button data: the configured one, else one made once and kept."""
