@@ -46,6 +46,26 @@ LOST_AFTER = 5.0
 WINDOWS = 5
 
 
+def answer_button(sandbox: TimedSandbox, chat_id: int) -> tuple[int, str, str] | None:
+    """The check-in answer on the bot's latest message with buttons: (message, data, value)."""
+    chat = sandbox.chats.chat(chat_id)
+    for message_id in sorted(chat.messages, reverse=True):
+        stored = chat.messages[message_id]
+        if not stored.from_bot:
+            continue
+        keyboard = (stored.reply_markup or {}).get("inline_keyboard")
+        if not keyboard:
+            continue
+        for row in keyboard:
+            for button in row:
+                data = str(button.get("callback_data", ""))
+                value = data.split(":", 1)[-1].rsplit("~", 1)[0]
+                if value in ANSWERS.values():
+                    return message_id, data, value
+        return None
+    return None
+
+
 @dataclass
 class Action:
     chat_id: int
@@ -140,23 +160,7 @@ class Load:
                 self.idle.append(chat_id)
 
     def _button(self, chat_id: int) -> tuple[int, str, str] | None:
-        """The check-in answer on the bot's latest message with buttons: (message, data, value)."""
-        chat = self.sandbox.chats.chat(chat_id)
-        for message_id in sorted(chat.messages, reverse=True):
-            stored = chat.messages[message_id]
-            if not stored.from_bot:
-                continue
-            keyboard = (stored.reply_markup or {}).get("inline_keyboard")
-            if not keyboard:
-                continue
-            for row in keyboard:
-                for button in row:
-                    data = str(button.get("callback_data", ""))
-                    value = data.split(":", 1)[-1].rsplit("~", 1)[0]
-                    if value in ANSWERS.values():
-                        return message_id, data, value
-            return None
-        return None
+        return answer_button(self.sandbox, chat_id)
 
     async def act(self, measured: bool) -> bool:
         if not self.idle:

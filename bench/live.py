@@ -22,6 +22,22 @@ from bot.config import PROJECT_ROOT
 SECRET = "bench-signing-key-not-a-secret"
 
 
+async def stop_process(process: subprocess.Popen[bytes], seconds: float) -> None:
+    """SIGTERM, then SIGKILL if the process has not ended after ``seconds``."""
+    process.send_signal(signal.SIGTERM)
+    for _ in range(int(seconds / 0.05)):
+        if process.poll() is not None:
+            return
+        await asyncio.sleep(0.05)
+    process.kill()
+    process.wait()
+
+
+def error_lines(log: str) -> list[str]:
+    """Lines a bot logged at ERROR (or tracebacks)."""
+    return [line for line in log.splitlines() if " ERROR " in line or line.startswith("Traceback")]
+
+
 class LiveBot:
     def __init__(
         self,
@@ -86,24 +102,14 @@ class LiveBot:
     async def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        for _ in range(200):
-            if self.process.poll() is not None:
-                return
-            await asyncio.sleep(0.05)
-        self.process.kill()
-        self.process.wait()
+        await stop_process(self.process, seconds=10)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def log_errors(self) -> list[str]:
         """Lines the bot logged at ERROR (or tracebacks)."""
-        return [
-            line
-            for line in self.log().splitlines()
-            if " ERROR " in line or line.startswith("Traceback")
-        ]
+        return error_lines(self.log())
 
     def cleanup(self) -> None:
         self.log_path.unlink(missing_ok=True)

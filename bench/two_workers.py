@@ -42,8 +42,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bench.databases import fresh_database
-from bench.latency import FREE_TEXT, SENDS
+from bench.latency import FREE_TEXT, SENDS, answer_button
 from bench.live import SECRET as SIGNING_SECRET
+from bench.live import error_lines, stop_process
 from bench.population import FIRST_USER_ID, Population, insert
 from bench.results import quantile
 from bench.throughput import ANSWERS, bench_settings
@@ -274,23 +275,13 @@ class Worker:
         if self.process is None or self.process.poll() is not None:
             return
         self.read_cpu()
-        self.process.send_signal(signal.SIGTERM)
-        for _ in range(300):
-            if self.process.poll() is not None:
-                return
-            await asyncio.sleep(0.05)
-        self.process.kill()
-        self.process.wait()
+        await stop_process(self.process, seconds=15)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def log_errors(self) -> list[str]:
-        return [
-            line
-            for line in self.log().splitlines()
-            if " ERROR " in line or line.startswith("Traceback")
-        ]
+        return error_lines(self.log())
 
 
 def _clock(moment: datetime) -> str:
@@ -373,22 +364,7 @@ class Load:
                 self._done(action)
 
     def _button(self, chat_id: int) -> tuple[int, str, str] | None:
-        chat = self.telegram.chats.chat(chat_id)
-        for message_id in sorted(chat.messages, reverse=True):
-            stored = chat.messages[message_id]
-            if not stored.from_bot:
-                continue
-            keyboard = (stored.reply_markup or {}).get("inline_keyboard")
-            if not keyboard:
-                continue
-            for row in keyboard:
-                for button in row:
-                    data = str(button.get("callback_data", ""))
-                    value = data.split(":", 1)[-1].rsplit("~", 1)[0]
-                    if value in ANSWERS.values():
-                        return message_id, data, value
-            return None
-        return None
+        return answer_button(self.telegram, chat_id)
 
     async def act(self) -> None:
         if not self.idle:
