@@ -177,10 +177,19 @@ async def place(
     (``flows.activities.notice_time``); none when that is past ``deadline``. A notice of the
     same kind already waiting is moved. Returns how many were placed."""
     placed = 0
+    # the notices of this kind already waiting, in one query (an announcement reaches every
+    # client of the program; a lookup per person would be thousands of round trips)
+    waiting = {
+        notice.person_id: notice
+        for notice in await session.scalars(
+            select(ActivityNotice).where(
+                ActivityNotice.activity_id == activity.id, ActivityNotice.kind == kind
+            )
+        )
+    }
     for person in people:
         due = activities.notice_time(kind, at, person.timezone, rules, deadline)
-        key = (activity.id, person.id, kind)
-        existing = await session.get(ActivityNotice, key)
+        existing = waiting.get(person.id)
         if due is None:
             if existing is not None:
                 await session.delete(existing)
