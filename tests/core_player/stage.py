@@ -138,6 +138,11 @@ class CoreStage:
         assert linked[0] is not None and linked[1] is not None
         self.family.link(linked[0], linked[1])
 
+    async def lessons_done(self, person: Person, slugs: list[str]) -> None:
+        row = self.memory.people[person.user_id]
+        for slug in slugs:
+            self.memory.lessons[(row.id, slug)] = "done"
+
     async def stored(self, person: Person) -> PersonRow | None:
         return self.memory.people.get(person.user_id)
 
