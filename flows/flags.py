@@ -455,9 +455,10 @@ def _still_stopped(days: list[DayRecord]) -> FlagHit | None:
 
     Time alone never ends it: a person who stopped their medication three weeks ago has not
     started again because the rule's ``stopped_days`` went by (with a clock that closed it,
-    the worker's queue and the family's traffic light would say all is well while nothing
-    changed). "Not today" does not end it either, nor a day that skipped the question; only
-    the person saying they took it, or a worker closing the flag (``tongban flags close``).
+    the flag list, the program's report and the family's traffic light would say it ended
+    while nothing changed). "Not today" does not end it either, nor a day that skipped the
+    question; only the person saying they took it, or a person closing the flag by hand
+    (``tongban flags close``). Its hit is never raised (the episode is open already).
     """
     answered = [r for r in days if r.medication is not None]
     if answered and answered[-1].medication in ("taken", "partly"):
