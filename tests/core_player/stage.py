@@ -276,7 +276,9 @@ class CoreStage:
             invite = self.memory.redeem(incoming.argument, now)
             if invite is not None:
                 return self._welcome(incoming, invite, now)
-            reason = N_("access.invite_invalid")
+            # As the whole bot: a code once made is spent, a code nobody made is mistyped.
+            made = incoming.argument in self.memory.invites
+            reason = N_("access.invite_invalid") if made else N_("access.invite_unknown")
         settings = self.host.settings
         locale = locale_for_language_code(incoming.language_code, settings.default_locale)
         text = self.host.translator.render(Msg(reason), locale)
