@@ -62,7 +62,8 @@ class CheckIns:
         window = max(FLAG_WINDOW_DAYS, self.host.flag_rules.baseline_days + 1)
         since = day - timedelta(days=window)
         history = (await checkins.records(session, [person.id], since))[person.id]
-        hits = flags.evaluate(history, day, self.host.flag_rules)
+        open_rules = {flag.rule for flag in await flag_store.open_flags(session, person.id)}
+        hits = flags.evaluate(history, day, self.host.flag_rules, open_rules)
         return await self._raise(session, person, hits, acting, flags.RULE_NAMES)
 
     async def _silence_flag(

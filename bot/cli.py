@@ -161,6 +161,15 @@ def command_parser() -> argparse.ArgumentParser:
         "list", help="list flags", description="List open early-warning flags (newest first)."
     )
     flag_list.add_argument("--all", action="store_true", help="include closed episodes")
+    flag_close = flag_sub.add_parser(
+        "close",
+        help="close an open flag",
+        description="Close an open early-warning flag that a person has looked at and that "
+        "the rules keep open (a stopped medication stays open until the client says they take "
+        "it again; close it when, for instance, their doctor stopped it). The same stop is "
+        "not raised again.",
+    )
+    flag_close.add_argument("flag_id", type=int, help="the flag's id from 'tongban flags list'")
     report = sub.add_parser(
         "report",
         help="the program's report (HTML, CSV)",
@@ -476,7 +485,21 @@ async def _tell(settings: Settings, db: Database, act: Any, done: str, person_id
 
 
 def _flags(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.storage.flag_store import list_flags
+    from bot.storage.flag_store import close_flag, list_flags
+    from bot.storage.models import utcnow
+
+    if args.flags_command == "close":
+
+        async def close(db: Database) -> int:
+            async with db.transaction() as session:
+                closed = await close_flag(session, args.flag_id, utcnow())
+            if closed is None:
+                print(f"error: no open flag with id {args.flag_id}", file=sys.stderr)
+                return 1
+            print(f"flag {args.flag_id} closed")
+            return 0
+
+        return _with_db(settings, close)
 
     async def show(db: Database) -> int:
         async with db.sessions() as session:

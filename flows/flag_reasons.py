@@ -73,7 +73,14 @@ def _describe(rule: str, s: Mapping[str, object]) -> Text:
             return msg(SENTENCES["sleep_running"], nights=_int(s["running"]), usual=usual)
         return msg(SENTENCES[rule], count=_int(s["much_less"]), of=_int(s["of"]), usual=usual)
     if rule == "mania":
-        return msg(SENTENCES[rule], usual=usual)
+        # What is counted before is the much-less-sleep nights alone: the sentence says so.
+        of = _int(s["usual_of"])
+        before = (
+            msg(N_("flag.usual.mania"), count=_int(s["usual"]), of=of)
+            if of
+            else Msg(N_("flag.usual.none"))
+        )
+        return msg(SENTENCES[rule], usual=before)
     if rule == "silence":
         days = _int(s["days_without"])
         if s.get("last_checkin"):

@@ -237,20 +237,26 @@ class EpisodeChange:
 
 
 def evaluate(
-    records: Sequence[DayRecord], today: date, rules: FlagRules = FlagRules()
+    records: Sequence[DayRecord],
+    today: date,
+    rules: FlagRules = FlagRules(),
+    open_rules: Collection[str] = (),
 ) -> tuple[FlagHit, ...]:
     """Rules that hold as of ``today``, given the person's check-ins, in ``RULE_NAMES`` order.
 
     ``records`` may come in any order, at most one per day (two on one day is a ValueError);
     days without a check-in are simply absent. Records after ``today`` are ignored. Silence
-    is not evaluated here (see :func:`silence`).
+    is not evaluated here (see :func:`silence`). ``open_rules`` are the rules with an open
+    episode: an open ``stopped_medication`` keeps holding until the person says they take
+    their medication again, however long ago they stopped (see :func:`_still_stopped`).
     """
     days = _in_order(records, today)
     checks = (
         _low_mood(days, today, rules),
         _mood_drop(days, today, rules),
         _medication(days, rules),
-        _stopped_medication(days, rules),
+        _stopped_medication(days, rules)
+        or (_still_stopped(days) if "stopped_medication" in open_rules else None),
         _side_effects(days, rules),
         _warning_signs(days, today, rules),
         _sleep(days, rules),
@@ -441,6 +447,27 @@ def _stopped_medication(days: list[DayRecord], rules: FlagRules) -> FlagHit | No
         "stopped_medication",
         tuple(_line(r, "medication") for r in answered if r.day >= last_taken.day),
         {"last_taken": last_taken.day.isoformat(), "since": since.day.isoformat()},
+    )
+
+
+def _still_stopped(days: list[DayRecord]) -> FlagHit | None:
+    """An open ``stopped_medication`` episode holds until a "taken" or "some of it" answer.
+
+    Time alone never ends it: a person who stopped their medication three weeks ago has not
+    started again because the rule's ``stopped_days`` went by (with a clock that closed it,
+    the flag list, the program's report and the family's traffic light would say it ended
+    while nothing changed). "Not today" does not end it either, nor a day that skipped the
+    question; only the person saying they took it, or a person closing the flag by hand
+    (``tongban flags close``). Its hit is never raised (the episode is open already).
+    """
+    answered = [r for r in days if r.medication is not None]
+    if answered and answered[-1].medication in ("taken", "partly"):
+        return None
+    stopped = [r for r in answered if r.medication == "not_prescribed"]
+    return FlagHit(
+        "stopped_medication",
+        tuple(_line(r, "medication") for r in answered[-1:]),
+        {"last_taken": None, "since": stopped[0].day.isoformat() if stopped else None},
     )
 
 

@@ -28,6 +28,8 @@ Format (``#`` starts a comment; blank lines are ignored)::
     tick | restart                   the scheduler runs once | the bot restarts
     @me stored: locale=en region=US  what is stored about me (``gone=yes``: nothing at all)
     @me checkin: 2026-11-22 mood=4 complete=yes    my check-in of that day, as stored
+    @mum lessons done: all but the last            mum finished every lesson but the last
+                                     (stored as such: the end of the course in a few steps)
 
 After each action, the lines indented by two spaces are what everyone received::
 
@@ -67,7 +69,7 @@ INDENT = "  "
 class Step:
     line: int  # 1-based line number of the action
     who: str
-    kind: str  # send | role | tick | restart | now | cli
+    kind: str  # send | role | link | lessons | tick | restart | now | cli | stored | checkin
     text: str
     expected: list[str] = field(default_factory=list)
 
@@ -92,6 +94,7 @@ class Stage(Protocol):
     async def link(self, client: Person, relative: Person) -> None: ...
     async def stored(self, person: Person) -> PersonRow | None: ...
     async def checkin(self, person: Person, day: date) -> tuple[CheckIn | None, list[bool]]: ...
+    async def lessons_done(self, person: Person, slugs: list[str]) -> None: ...
 
 
 _LOGGABLE = {"asia/shanghai", "europe/london", "asia/hong kong", "america/new york", "mars/olympus"}
@@ -159,6 +162,8 @@ class ExactTranscript:
                 current = Step(number, who[1:], "role", rest.split(":", 1)[1].strip())
             elif who.startswith("@") and rest.startswith("linked to:"):
                 current = Step(number, who[1:], "link", rest.split(":", 1)[1].strip())
+            elif who.startswith("@") and rest.startswith("lessons done:"):
+                current = Step(number, who[1:], "lessons", rest.split(":", 1)[1].strip())
             elif who.startswith("@") and rest.startswith(("stored:", "checkin:")):
                 kind, _, spec = rest.partition(":")
                 current = Step(number, who[1:], kind, spec.strip())
@@ -219,6 +224,8 @@ class ExactTranscript:
                 await stage.set_role(people[step.who], Role(step.text))
             elif step.kind == "link":
                 await stage.link(people[step.text], people[step.who])
+            elif step.kind == "lessons":
+                await stage.lessons_done(people[step.who], _lessons(step.text))
             elif step.kind in ("stored", "checkin"):
                 failed = (
                     _check_stored(await stage.stored(people[step.who]), step.text)
@@ -327,6 +334,18 @@ class FullStack:
 
     async def link(self, client: Person, relative: Person) -> None:
         await self.harness.link(client, relative)
+
+    async def lessons_done(self, person: Person, slugs: list[str]) -> None:
+        from bot.storage.models import LessonProgress, utcnow
+
+        row = await self.stored(person)
+        assert row is not None
+        now = self.harness.now or utcnow()
+        async with self.harness.db.transaction() as session:
+            for slug in slugs:
+                session.add(
+                    LessonProgress(person_id=row.id, lesson=slug, started_at=now, completed_at=now)
+                )
 
     async def stored(self, person: Person) -> PersonRow | None:
         async with self.harness.db.sessions() as session:
@@ -440,3 +459,12 @@ async def _check_checkin(stage: Stage, person: Person, spec: str) -> str:
         if actual != expected:
             return f"check-in {name} is {actual!r}, expected {expected!r}"
     return ""
+
+
+def _lessons(spec: str) -> list[str]:
+    """The lessons a ``lessons done:`` step names: only ``all but the last`` so far."""
+    from flows.lessons.course import COURSE
+
+    if spec != "all but the last":
+        raise ValueError(f"lessons done: {spec!r}: only 'all but the last' is known")
+    return [lesson.slug for lesson in COURSE[:-1]]

@@ -34,6 +34,7 @@ AS_HELP = (
     "invite revoke",
     "users set-role",
     "users delete",
+    "flags close",
     "risk-check --report-into",  # rewrites a doc that test_risk_corpus.py checks
 )
 

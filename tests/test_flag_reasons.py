@@ -75,7 +75,11 @@ def test_mania_stopping_and_silence_read_plainly(translator: Translator) -> None
     mania = days(*USUAL, {"mood": 5, "sleep": -2, "unusual": ("racing",)})
     assert said(translator, hit(mania, "mania")) == (
         "today all at once: much less sleep, the best mood on the scale and racing thoughts "
-        "(this can come before a high); before that: 0 of 6 check-ins"
+        "(this can come before a high); before that, much less sleep on 0 of 6 check-ins"
+    )
+    # The count before is of much-less-sleep nights, not of the three together: said so.
+    assert said(translator, hit(mania, "mania"), "zh_Hant").endswith(
+        "；在這之前：6 次裡有 0 次睡得少很多"
     )
     stopped = days({"medication": "taken"}, {"medication": "not_prescribed"})
     assert said(translator, hit(stopped, "stopped_medication"), "zh_Hans") == (

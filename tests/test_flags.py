@@ -366,6 +366,59 @@ def test_stopping_counts_taken_within_the_set_days_only() -> None:
     assert "stopped_medication" in rules_of(older, stopped_days=15)
 
 
+def stopped_replay(answers: list[str | None]) -> list[tuple[int, str]]:
+    """One check-in a day with these medication answers (``None``: question skipped),
+    evaluated as the shell does, with the open episodes; (day index, raise|clear) of
+    ``stopped_medication``."""
+    start = date(2026, 11, 1)
+    daily = [DayRecord(start + timedelta(days=i), medication=m) for i, m in enumerate(answers)]
+    open_rules: set[str] = set()
+    log: list[tuple[int, str]] = []
+    for i, record in enumerate(daily):
+        change = episodes(evaluate(daily[: i + 1], record.day, open_rules=open_rules), open_rules)
+        for hit in change.raise_rules:
+            open_rules.add(hit.rule)
+            log.append((i, "raise"))
+        for rule in change.clear_rules:
+            open_rules.discard(rule)
+            log.append((i, "clear"))
+    return log
+
+
+def test_a_stopped_medication_does_not_clear_itself_when_the_days_go_by() -> None:
+    # Taken, then "I don't take any" for 30 days: the stop is raised once and stays open,
+    # although the last "taken" is more than stopped_days (14) behind after day 15.
+    assert stopped_replay(["taken", *["not_prescribed"] * 30]) == [(1, "raise")]
+    # The edge: on day 15 the last "taken" is exactly 15 days back; the rule on its own
+    # would no longer hold there, the open episode does.
+    records = [rec(15, medication="taken"), rec(0, medication="not_prescribed")]
+    assert "stopped_medication" not in rules_of(records)
+    kept = evaluate(records, TODAY, open_rules={"stopped_medication"})
+    assert [hit.rule for hit in kept] == ["stopped_medication"]
+
+
+def test_a_stopped_medication_clears_only_when_the_person_takes_it_again() -> None:
+    stop = ["taken", "not_prescribed", *["not_prescribed"] * 16]
+    # "Not today" and a skipped question are not taking it again.
+    assert stopped_replay([*stop, "not_taken", None, "not_prescribed"]) == [(1, "raise")]
+    assert stopped_replay([*stop, "partly"]) == [(1, "raise"), (18, "clear")]
+    assert stopped_replay([*stop, None, "taken"]) == [(1, "raise"), (19, "clear")]
+    # Taking it again and stopping again is a new episode.
+    assert stopped_replay([*stop, "taken", "not_prescribed"]) == [
+        (1, "raise"),
+        (18, "clear"),
+        (19, "raise"),
+    ]
+
+
+def test_an_open_stop_with_no_medication_answer_in_the_loaded_days_stays_open() -> None:
+    # The shell loads the last 4 weeks; with no answer to the question in them, nothing
+    # says the person takes it again.
+    kept = evaluate([rec(0, mood=3)], TODAY, open_rules={"stopped_medication"})
+    assert [hit.rule for hit in kept] == ["stopped_medication"]
+    assert evaluate([rec(0, mood=3)], TODAY) == ()
+
+
 # --- side effects -------------------------------------------------------------------------
 
 

@@ -71,3 +71,46 @@ async def test_flags_are_listed_on_the_command_line(
     assert code == 0
     assert "low_mood" in out
     assert "2026-03-04" in out, "evidence names the days"
+
+
+async def _medication_day(person: Chat, answer: str) -> None:
+    await person.send("/checkin")
+    for label in ("😐 Okay", "As usual", answer):
+        await person.press(label)
+    if answer in ("💊 Yes", "Some of it"):
+        await person.press("No")  # side effects
+    for label in ("None of these", "A little", "None", "Skip"):
+        await person.press(label)
+
+
+async def test_a_stopped_medication_stays_open_past_14_days_until_taken_or_closed(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, captured: pytest.CaptureFixture[str]
+) -> None:
+    start = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    harness.set_now(start)
+    person = await harness.onboard(Role.CLIENT)
+    await _medication_day(person, "💊 Yes")
+    for day in range(1, 18):
+        harness.set_now(start + timedelta(days=day))
+        await _medication_day(person, "I don't take any")
+    assert await _flags(harness) == [("stopped_medication", True)], "17 days on: still open"
+    harness.set_now(start + timedelta(days=18))
+    await _medication_day(person, "💊 Yes")
+    assert await _flags(harness) == [("stopped_medication", False)], "taking it again closes it"
+
+    # A new stop, closed by hand (say the doctor stopped it): the same stop is not raised again.
+    harness.set_now(start + timedelta(days=19))
+    await _medication_day(person, "I don't take any")
+    assert await _flags(harness) == [("stopped_medication", False), ("stopped_medication", True)]
+    async with harness.db.sessions() as session:
+        second = max((await session.scalars(select(Flag.id))).all())
+    monkeypatch.setenv("TONGBAN_DATABASE_URL", harness.database_url)
+    import asyncio
+
+    assert await asyncio.to_thread(main, ["flags", "close", str(second)]) == 0
+    assert f"flag {second} closed" in captured.readouterr().out
+    harness.set_now(start + timedelta(days=20))
+    await _medication_day(person, "I don't take any")
+    assert await _flags(harness) == [("stopped_medication", False), ("stopped_medication", False)]
+    assert await asyncio.to_thread(main, ["flags", "close", str(second)]) == 1
+    assert "no open flag" in captured.readouterr().err

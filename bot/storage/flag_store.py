@@ -37,6 +37,8 @@ async def apply(
             flag.cleared_at = now
     raised = []
     for hit in change.raise_rules:
+        if await _closed_by_hand(session, person.id, hit):
+            continue
         flag = Flag(
             person_id=person.id,
             rule=hit.rule,
@@ -49,6 +51,30 @@ async def apply(
     if raised:  # new flags need their ids; anything else goes out with the commit
         await session.flush()
     return raised
+
+
+async def _closed_by_hand(session: AsyncSession, person_id: int, hit: FlagHit) -> bool:
+    """A stop of medication that a worker closed (``close_flag``) is not raised again: the
+    rule would find the same stop, with the same last day taken, for ``stopped_days``."""
+    if hit.rule != "stopped_medication":
+        return False
+    closed = await session.scalars(
+        select(Flag.summary).where(
+            Flag.person_id == person_id,
+            Flag.rule == hit.rule,
+            Flag.cleared_at.is_not(None),
+        )
+    )
+    return any(summary.get("last_taken") == hit.summary["last_taken"] for summary in closed)
+
+
+async def close_flag(session: AsyncSession, flag_id: int, now: datetime) -> Flag | None:
+    """A person closes an open flag by hand; ``None`` when there is no open flag of that id."""
+    flag = await session.get(Flag, flag_id)
+    if flag is None or flag.cleared_at is not None:
+        return None
+    flag.cleared_at = now
+    return flag
 
 
 async def list_flags(session: AsyncSession, include_cleared: bool = False) -> list[Flag]:

@@ -138,6 +138,11 @@ class CoreStage:
         assert linked[0] is not None and linked[1] is not None
         self.family.link(linked[0], linked[1])
 
+    async def lessons_done(self, person: Person, slugs: list[str]) -> None:
+        row = self.memory.people[person.user_id]
+        for slug in slugs:
+            self.memory.lessons[(row.id, slug)] = "done"
+
     async def stored(self, person: Person) -> PersonRow | None:
         return self.memory.people.get(person.user_id)
 
@@ -271,7 +276,9 @@ class CoreStage:
             invite = self.memory.redeem(incoming.argument, now)
             if invite is not None:
                 return self._welcome(incoming, invite, now)
-            reason = N_("access.invite_invalid")
+            # As the whole bot: a code once made is spent, a code nobody made is mistyped.
+            made = incoming.argument in self.memory.invites
+            reason = N_("access.invite_invalid") if made else N_("access.invite_unknown")
         settings = self.host.settings
         locale = locale_for_language_code(incoming.language_code, settings.default_locale)
         text = self.host.translator.render(Msg(reason), locale)
