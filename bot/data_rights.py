@@ -42,6 +42,7 @@ from bot.storage.models import (
     Schedule,
     SignAnswer,
     SupervisionNote,
+    TrainingProgress,
     WarningSign,
 )
 from bot.storage.people import SETTINGS
@@ -241,6 +242,14 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             "practice_helped": p.practice_helped,
         }
         for p in await _rows(session, LessonProgress, LessonProgress.person_id == person.id)
+    ]
+    data["training"] = [
+        {
+            "lesson": t.lesson,
+            "started": _plain(t.started_at),
+            "finished": _plain(t.completed_at),
+        }
+        for t in await _rows(session, TrainingProgress, TrainingProgress.person_id == person.id)
     ]
     titles = {
         a.id: a.title

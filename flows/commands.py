@@ -75,6 +75,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("handback", N_("command.handback"), STAFF),
     Command("review", N_("command.review"), STAFF),
     Command("supnotes", N_("command.supnotes"), STAFF),
+    Command("training", N_("command.training"), STAFF),
     Command("debrief", N_("command.debrief"), STAFF, hidden=True),
     Command("assign", N_("command.assign"), frozenset({Role.SUPERVISOR})),
     Command("overdue", N_("command.overdue"), frozenset({Role.SUPERVISOR})),

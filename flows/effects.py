@@ -372,11 +372,13 @@ class RevokeFamilyLink:
 
 @dataclass(frozen=True, slots=True)
 class LessonProgressed:
-    """A family member started or finished a lesson (``correct`` set when finished)."""
+    """Someone started or finished a lesson (``correct`` set when finished): a family member
+    in the family course, or a peer worker in the ``training`` course."""
 
     slug: str
     finished: bool = False
     correct: bool | None = None
+    course: str = "family"
 
 
 @dataclass(frozen=True, slots=True)

@@ -450,6 +450,21 @@ class LessonProgress(Base):
     practice_helped: Mapped[str | None] = mapped_column(String(8))
 
 
+class TrainingProgress(Base):
+    """How far a peer worker or supervisor is in one lesson of the training course (/team
+    shows it; ``tongban report`` counts it)."""
+
+    __tablename__ = "training_progress"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    lesson: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    answered_correctly: Mapped[bool | None] = mapped_column(Boolean)
+
+
 # -- peer activities (docs/activities.md describes these tables for reports) ------------------
 
 
