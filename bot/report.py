@@ -42,13 +42,14 @@ from bot.storage.models import (
     Person,
     ReviewRequest,
     SupervisionNote,
+    TrainingProgress,
 )
 from flows.activities import KINDS
 from flows.coping import CARDS
+from flows.lessons.training import TRAINING
 
 MIN_PEOPLE = 5
 SUPPRESSED = "<5"
-NOT_COLLECTED = "not collected yet"
 # Daily self-monitoring apps for psychosis reach about 86% of days (FOCUS, Ben-Zeev et al.).
 ADHERENCE_REFERENCE = 0.86
 CRISIS_REPLY_WITHIN = timedelta(minutes=5)
@@ -554,8 +555,41 @@ async def _supervision(session: AsyncSession, lo: datetime, hi: datetime) -> Sec
             ],
         )
     )
-    section.pending.append("Training course completion: " + NOT_COLLECTED + ".")
+    section.tables.append(await _training(session, lo, hi))
     return section
+
+
+async def _training(session: AsyncSession, lo: datetime, hi: datetime) -> Table:
+    """The peer workers' training course: lessons finished in the period, and the workers
+    whose last lesson of the whole course fell in it (docs/training.md)."""
+    slugs = [lesson.slug for lesson in TRAINING.lessons]
+    finished = (
+        await session.execute(
+            select(TrainingProgress.person_id, TrainingProgress.completed_at).where(
+                TrainingProgress.completed_at.is_not(None), TrainingProgress.lesson.in_(slugs)
+            )
+        )
+    ).all()
+    done = [(worker, at) for worker, at in finished if at is not None]
+    in_period = [r for r in done if lo <= r[1] < hi]
+    n_lessons = len({r[0] for r in in_period})
+    by_worker: dict[int, list[datetime]] = {}
+    for worker, at in done:
+        by_worker.setdefault(worker, []).append(at)
+    whole = sum(1 for ats in by_worker.values() if len(ats) == len(slugs) and lo <= max(ats) < hi)
+    return Table(
+        "training",
+        "The training course for peer workers (five lessons)",
+        ("item", "count", "workers"),
+        [
+            (
+                "lessons finished",
+                count_cell(len(in_period), n_lessons),
+                count_cell(n_lessons, n_lessons),
+            ),
+            ("finished the whole course", count_cell(whole, whole), count_cell(whole, whole)),
+        ],
+    )
 
 
 async def _satisfaction(session: AsyncSession, lo: datetime, hi: datetime) -> Section:
