@@ -391,7 +391,8 @@ async def generated_report() -> Report:
 
 def render(folder: str) -> None:
     """The generated quarter's report as ``folder``/report.html and its CSV files, for
-    docs/img/report.png (a screenshot by Debian's chromium in headless mode)."""
+    docs/img/report.png (a whole-page screenshot by Debian's chromium in headless mode; the
+    command is in docs/report.md)."""
     from pathlib import Path
 
     from bot.report import to_html, write_csv
@@ -404,6 +405,10 @@ def render(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    import sys
+    import argparse
 
-    render(sys.argv[1] if len(sys.argv) > 1 else "report-out")
+    parser = argparse.ArgumentParser(
+        description="Write the generated quarter's report (report.html and csv/) into a folder."
+    )
+    parser.add_argument("folder", nargs="?", default="report-out")
+    render(parser.parse_args().folder)
