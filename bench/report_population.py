@@ -365,6 +365,15 @@ async def populate(session: AsyncSession, history: History = History()) -> None:
                     answered_correctly=rng.random() < 0.8,
                 )
             )
+        if n < 5:  # the end of the course asks how useful it was
+            session.add(
+                CourseFeedback(
+                    person_id=member.id,
+                    useful="very",
+                    given_at=done + timedelta(minutes=1),
+                    course="training",
+                )
+            )
     await session.flush()
 
 

@@ -297,7 +297,7 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         for c in await _rows(session, CopingCard, CopingCard.person_id == person.id)
     ]
     data["course_feedback"] = [
-        {"useful": f.useful, "given": _plain(f.given_at)}
+        {"course": f.course, "useful": f.useful, "given": _plain(f.given_at)}
         for f in await _rows(session, CourseFeedback, CourseFeedback.person_id == person.id)
     ]
     return data

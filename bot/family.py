@@ -51,7 +51,9 @@ class Family:
         self, session: AsyncSession, effect: CourseFeedbackGiven, acting: Acting
     ) -> list[Outgoing]:
         assert acting.person is not None
-        await coping.course_feedback(session, acting.person.id, effect.useful, acting.now)
+        await coping.course_feedback(
+            session, acting.person.id, effect.useful, acting.now, effect.course
+        )
         return []
 
     async def _invite_created(

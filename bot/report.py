@@ -556,6 +556,16 @@ async def _supervision(session: AsyncSession, lo: datetime, hi: datetime) -> Sec
         )
     )
     section.tables.append(await _training(session, lo, hi))
+    latest = await _course_feedback(session, "training", lo, hi)
+    feedback = Table(
+        "training_feedback",
+        "The training course: how useful was it? (each worker's latest answer)",
+        ("answer", "workers"),
+    )
+    for answer in ("very", "somewhat", "not"):
+        n = sum(1 for useful in latest.values() if useful == answer)
+        feedback.rows.append((answer, count_cell(n, n)))
+    section.tables.append(feedback)
     return section
 
 
@@ -670,15 +680,7 @@ async def _satisfaction(session: AsyncSession, lo: datetime, hi: datetime) -> Se
             )
         )
     section.tables.append(activity_table)
-    latest: dict[int, str] = {}
-    for person_id, useful in (
-        await session.execute(
-            select(CourseFeedback.person_id, CourseFeedback.useful)
-            .where(CourseFeedback.given_at >= lo, CourseFeedback.given_at < hi)
-            .order_by(CourseFeedback.given_at, CourseFeedback.id)
-        )
-    ).all():
-        latest[person_id] = useful
+    latest = await _course_feedback(session, "family", lo, hi)
     course = Table(
         "course_feedback",
         "The family course: how useful was it? (each relative's latest answer)",
@@ -689,6 +691,26 @@ async def _satisfaction(session: AsyncSession, lo: datetime, hi: datetime) -> Se
         course.rows.append((answer, count_cell(n, n)))
     section.tables.append(course)
     return section
+
+
+async def _course_feedback(
+    session: AsyncSession, course: str, lo: datetime, hi: datetime
+) -> dict[int, str]:
+    """Each person's latest answer in the period to the question at the end of ``course``."""
+    latest: dict[int, str] = {}
+    for person_id, useful in (
+        await session.execute(
+            select(CourseFeedback.person_id, CourseFeedback.useful)
+            .where(
+                CourseFeedback.course == course,
+                CourseFeedback.given_at >= lo,
+                CourseFeedback.given_at < hi,
+            )
+            .order_by(CourseFeedback.given_at, CourseFeedback.id)
+        )
+    ).all():
+        latest[person_id] = useful
+    return latest
 
 
 async def _outcomes(session: AsyncSession, lo: datetime, hi: datetime) -> Section:

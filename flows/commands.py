@@ -49,7 +49,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("feedback", N_("command.feedback"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command("lesson", N_("command.lesson"), frozenset({Role.FAMILY}), hidden=True),
     Command("practice", N_("command.practice"), frozenset({Role.FAMILY}), hidden=True),
-    Command("course", N_("command.course"), frozenset({Role.FAMILY}), hidden=True),
+    Command("course", N_("command.course"), frozenset({Role.FAMILY, *STAFF}), hidden=True),
     Command("rate", N_("command.rate"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command(
         "thoughts",

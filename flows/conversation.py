@@ -415,7 +415,7 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         done = sorted(key for key, state in progress.items() if state == "done")
         return FLOWS["lesson"].start(person, event, rules, {"slug": slug, "done": done})
     if name == "course":
-        return _keep(snapshot, *family.course_feedback(event.argument))
+        return _keep(snapshot, *family.course_feedback(event.argument, person.role))
     if name == "training":
         return _training(event, person, snapshot, rules)
     if name == "practice":

@@ -406,9 +406,11 @@ class CopingHelped:
 
 @dataclass(frozen=True, slots=True)
 class CourseFeedbackGiven:
-    """A relative's answer at the end of the family course ("very", "somewhat", "not")."""
+    """An answer at the end of a course ("very", "somewhat", "not"): a relative's about the
+    family course, or a peer worker's about the ``training`` course."""
 
     useful: str
+    course: str = "family"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from flows.escalation import Reason
 from flows.facts import Fact, Need
 from flows.lessons.course import FAMILY, Course, Lesson, lesson_text
 from flows.lessons.training import TRAINING
+from flows.roles import STAFF, Role
 from flows.text import N_, Lines, Localised, Msg, Raw, msg
 
 NEEDS = (
@@ -336,7 +337,7 @@ class LessonFlow(FlowModel):
         elif course is FAMILY:
             self.emit(Say(Msg(course.finished), menu=True), course_end(self.person.region))
         else:
-            self.emit(Say(Msg(course.finished), menu=True))
+            self.emit(Say(Msg(course.finished), menu=True), feedback_question(course))
 
     def on_enter_gone(self) -> None:
         self.emit(Say(Msg(self.course.gone), menu=True))
@@ -373,16 +374,34 @@ def course_end(region: str | None) -> Say:
     return Say(text, (*choices, Choice(Msg(N_("course.end.lessons")), "/lessons")), 3)
 
 
-def course_feedback(argument: str) -> tuple[Effect, ...]:
-    """The answer to the course's question: kept for the report, and thanked."""
+def feedback_question(course: Course) -> Say:
+    """The course's one question for the report, at its end: the training's buttons name the
+    course (``/course training very``), the family course's do not (``/course very``)."""
+    prefix = "" if course is FAMILY else f"{course.name} "
+    choices = tuple(Choice(Msg(label), f"/course {prefix}{key}") for key, label in COURSE_FEEDBACK)
+    return Say(Msg(N_("course.feedback.ask")), choices, 3)
+
+
+# Who answers each course's question, and the thanks they get.
+FEEDBACK_FROM = {FAMILY.name: frozenset({Role.FAMILY}), TRAINING.name: STAFF}
+FEEDBACK_THANKS = {
+    FAMILY.name: N_("course.feedback.thanks"),
+    TRAINING.name: N_("training.feedback.thanks"),
+}
+
+
+def course_feedback(argument: str, role: Role = Role.FAMILY) -> tuple[Effect, ...]:
+    """The answer to a course's question (``very``, or ``training very``): kept for the report,
+    and thanked. Only the course's own readers answer it."""
     answers = dict(COURSE_FEEDBACK)
-    key = argument.strip()
-    if key not in answers:
+    parts = argument.split()
+    course, key = (parts[0], parts[1]) if len(parts) == 2 else (FAMILY.name, "".join(parts))
+    if key not in answers or role not in FEEDBACK_FROM.get(course, frozenset()):
         return (Notice(Msg(N_("input.stale_button"))),)
     return (
         ShowAnswer(Msg(answers[key])),
-        CourseFeedbackGiven(key),
-        Say(Msg(N_("course.feedback.thanks")), menu=True),
+        CourseFeedbackGiven(key, course),
+        Say(Msg(FEEDBACK_THANKS[course]), menu=True),
     )
 
 

@@ -455,34 +455,39 @@ async def _check_activities_cards_and_course(session: AsyncSession, report: Repo
             shown(helped, p),
             shown(again, p),
         ), role
-    # the family course: each relative's latest answer in the period
-    ranked = (
-        select(
-            CourseFeedback.useful,
-            func.row_number()
-            .over(
-                partition_by=CourseFeedback.person_id,
-                order_by=(CourseFeedback.given_at.desc(), CourseFeedback.id.desc()),
+    # each course's question: each person's latest answer in the period, family and training
+    for course, name in (("family", "course_feedback"), ("training", "training_feedback")):
+        ranked = (
+            select(
+                CourseFeedback.useful,
+                func.row_number()
+                .over(
+                    partition_by=CourseFeedback.person_id,
+                    order_by=(CourseFeedback.given_at.desc(), CourseFeedback.id.desc()),
+                )
+                .label("rank"),
             )
-            .label("rank"),
+            .where(
+                CourseFeedback.course == course,
+                CourseFeedback.given_at >= LO,
+                CourseFeedback.given_at < HI,
+            )
+            .subquery()
         )
-        .where(CourseFeedback.given_at >= LO, CourseFeedback.given_at < HI)
-        .subquery()
-    )
-    latest = dict(
-        (
-            await session.execute(
-                select(ranked.c.useful, func.count())
-                .where(ranked.c.rank == 1)
-                .group_by(ranked.c.useful)
-            )
-        ).all()
-    )
-    assert sum(latest.values()) >= 5
-    assert rows_by_key(table(report, "course_feedback")) == {
-        answer: (shown(latest.get(answer, 0), latest.get(answer, 0)),)
-        for answer in ("very", "somewhat", "not")
-    }
+        latest = dict(
+            (
+                await session.execute(
+                    select(ranked.c.useful, func.count())
+                    .where(ranked.c.rank == 1)
+                    .group_by(ranked.c.useful)
+                )
+            ).all()
+        )
+        assert sum(latest.values()) >= 5, course
+        assert rows_by_key(table(report, name)) == {
+            answer: (shown(latest.get(answer, 0), latest.get(answer, 0)),)
+            for answer in ("very", "somewhat", "not")
+        }, course
 
 
 async def test_a_small_program_shows_nothing_that_rests_on_fewer_than_five_people(

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from bot.i18n import Translator
-from bot.storage.models import LessonProgress, TrainingProgress
+from bot.storage.models import CourseFeedback, LessonProgress, TrainingProgress
 from flows.effects import LessonProgressed, Say
 from flows.escalation import CaseRules, Party
 from flows.lessons.training import LESSONS
@@ -93,11 +93,34 @@ async def test_the_last_lesson_ends_the_course_once(harness: Harness) -> None:
                 )
             )
     steps = ("/training self_care", *3 * ["[Next ›]"], "[B]", "[Next ›]", "[✅ Done]")
-    said = texts(await worker.does(*steps))
+    said = ""
+    for action in steps:
+        said += texts(await worker.does(action))
     assert "you have finished the training course" in said
+    assert "how useful was the course for you?" in said
+    assert "improve the training" in texts(await worker.press("Very useful"))
+    async with harness.db.sessions() as session:
+        answers = (
+            await session.execute(select(CourseFeedback.course, CourseFeedback.useful))
+        ).all()
+    assert [tuple(a) for a in answers] == [("training", "very")]
     again = texts(await worker.does(*steps))
     assert "you have finished the training course" not in again, "the end comes once"
     assert "/training shows the course" in again
+
+
+@pytest.mark.parametrize(
+    ("role", "answer"), [(Role.PEER_WORKER, "/course very"), (Role.FAMILY, "/course training very")]
+)
+async def test_each_course_s_question_is_answered_only_by_its_readers(
+    harness: Harness, role: Role, answer: str
+) -> None:
+    """A worker's answer never counts as a relative's about the family course, nor the other
+    way round (a typed command, since the buttons only reach the course's readers)."""
+    person = await harness.onboard(role)
+    await person.send(answer)
+    async with harness.db.sessions() as session:
+        assert (await session.scalars(select(CourseFeedback))).all() == []
 
 
 async def test_only_staff_take_the_training(harness: Harness) -> None:

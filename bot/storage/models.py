@@ -633,8 +633,9 @@ class CopingCard(Base):
 
 
 class CourseFeedback(Base):
-    """A relative's answer to the question at the end of the family course: how useful it
-    was ("very", "somewhat", "not"). For the program's reports; the latest answer counts."""
+    """An answer to the question at the end of a course: how useful it was ("very",
+    "somewhat", "not"); ``course`` "family" (a relative) or "training" (a peer worker). For the
+    program's reports; each person's latest answer counts."""
 
     __tablename__ = "course_feedback"
 
@@ -642,6 +643,7 @@ class CourseFeedback(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     useful: Mapped[str] = mapped_column(String(12))
     given_at: Mapped[datetime] = mapped_column(default=utcnow)
+    course: Mapped[str] = mapped_column(String(16), default="family", server_default="family")
 
 
 class StaffDuty(Base):

@@ -1,4 +1,4 @@
-"""the peer workers' training course: one row per worker and lesson
+"""the peer workers' training course: one row per worker and lesson; course feedback names its course
 
 Revision ID: h8_0016_training
 Revises: h3_0012_measures
@@ -37,8 +37,14 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_training_progress_completed_at"), "training_progress", ["completed_at"]
     )
+    with op.batch_alter_table("course_feedback") as batch:
+        batch.add_column(
+            sa.Column("course", sa.String(length=16), nullable=False, server_default="family")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("course_feedback") as batch:
+        batch.drop_column("course")
     op.drop_index(op.f("ix_training_progress_completed_at"), table_name="training_progress")
     op.drop_table("training_progress")
