@@ -332,7 +332,8 @@ class LessonFlow(FlowModel):
         course = self.course
         self.emit(LessonProgressed(slug, finished=True, correct=correct, course=course.name))
         done_before = {str(done) for done in self.ctx.get("done", [])}
-        if slug in done_before or done_before | {slug} < {x.slug for x in course.lessons}:
+        last = slug not in done_before and done_before | {slug} >= {x.slug for x in course.lessons}
+        if not last:
             self.emit(Say(Msg(course.done), menu=True))
         elif course is FAMILY:
             self.emit(Say(Msg(course.finished), menu=True), course_end(self.person.region))

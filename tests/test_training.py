@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.i18n import Translator
 from bot.storage.models import CourseFeedback, LessonProgress, TrainingProgress
-from flows.effects import LessonProgressed, Say
+from flows.effects import FlowSnapshot, LessonProgressed, Say
 from flows.escalation import CaseRules, Party
 from flows.lessons.training import LESSONS
 from flows.roles import Role
@@ -131,3 +131,40 @@ async def test_only_staff_take_the_training(harness: Harness) -> None:
 def test_the_progress_effect_names_its_course() -> None:
     assert LessonProgressed("role", course="training").course == "training"
     assert LessonProgressed("feelings").course == "family"
+
+
+@pytest.mark.parametrize(
+    ("done", "ends"),
+    [
+        (["role", "bot", "crisis", "voices"], True),
+        (["role", "bot", "crisis", "voices", "self_care"], False),  # read again: no second end
+        (["role", "bot", "crisis", "gone_lesson"], False),  # a lesson still missing
+    ],
+)
+def test_the_course_ends_when_its_last_missing_lesson_is_finished(
+    done: list[str], ends: bool
+) -> None:
+    """Played on the core alone: the end (and its question) comes exactly when this lesson
+    completes the course, whatever else the worker's record holds."""
+    from flows.conversation import handle
+    from flows.people import Event, PersonView, Rules
+
+    worker = PersonView(1, Role.PEER_WORKER, "en", "UTC", onboarded=True)
+    outcome = handle(
+        Event(
+            "command",
+            "training",
+            argument="self_care",
+            data={"training": dict.fromkeys(done, "done")},
+        ),
+        worker,
+        FlowSnapshot(),
+        Rules(),
+    )
+    effects = list(outcome.effects)
+    for value in [*["les:next"] * 3, "les:opt:1", "les:next", "les:next"]:
+        outcome = handle(Event("choice", value), worker, outcome.snapshot, Rules())
+        effects += outcome.effects
+    said = [Translator().render(e.text, "en") for e in effects if isinstance(e, Say)]
+    assert any("finished the training course" in s for s in said) is ends
+    assert any("how useful was the course" in s for s in said) is ends
