@@ -35,11 +35,13 @@ from bot.storage.models import (
     Person,
     ReviewRequest,
     SupervisionNote,
+    TrainingProgress,
 )
 from flows.activities import KINDS
 from flows.coping import CARDS
 from flows.escalation import SOURCE_TIERS
 from flows.lessons.course import COURSE
+from flows.lessons.training import TRAINING
 
 # Minutes to claim, by tier: (median-ish, spread) of a log-normal.
 CLAIM_MINUTES = {"urgent": (2.0, 0.8), "same_day": (35.0, 0.9), "routine": (300.0, 0.9)}
@@ -346,6 +348,32 @@ async def populate(session: AsyncSession, history: History = History()) -> None:
                 at=history.moment(rng),
             )
         )
+    # The training course: five workers finish it in the quarter (one began before it), one
+    # is part way, the supervisor has read three lessons.
+    for n, member in enumerate([*workers, supervisor]):
+        lessons = TRAINING.lessons if n < 5 else TRAINING.lessons[: 2 if n == 5 else 3]
+        for k, lesson in enumerate(lessons):
+            done = history.moment(rng)
+            if n == 0 and k == 0:
+                done = datetime.combine(history.start - timedelta(days=3), time(10), UTC)
+            session.add(
+                TrainingProgress(
+                    person_id=member.id,
+                    lesson=lesson.slug,
+                    started_at=done - timedelta(minutes=6),
+                    completed_at=done,
+                    answered_correctly=rng.random() < 0.8,
+                )
+            )
+        if n < 5:  # the end of the course asks how useful it was
+            session.add(
+                CourseFeedback(
+                    person_id=member.id,
+                    useful="very",
+                    given_at=done + timedelta(minutes=1),
+                    course="training",
+                )
+            )
     await session.flush()
 
 
@@ -372,7 +400,8 @@ async def generated_report() -> Report:
 
 def render(folder: str) -> None:
     """The generated quarter's report as ``folder``/report.html and its CSV files, for
-    docs/img/report.png (a screenshot by Debian's chromium in headless mode)."""
+    docs/img/report.png (a whole-page screenshot by Debian's chromium in headless mode; the
+    command is in docs/report.md)."""
     from pathlib import Path
 
     from bot.report import to_html, write_csv
@@ -385,6 +414,10 @@ def render(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    import sys
+    import argparse
 
-    render(sys.argv[1] if len(sys.argv) > 1 else "report-out")
+    parser = argparse.ArgumentParser(
+        description="Write the generated quarter's report (report.html and csv/) into a folder."
+    )
+    parser.add_argument("folder", nargs="?", default="report-out")
+    render(parser.parse_args().folder)

@@ -42,6 +42,7 @@ from bot.storage.models import (
     Schedule,
     SignAnswer,
     SupervisionNote,
+    TrainingProgress,
     WarningSign,
 )
 from bot.storage.people import SETTINGS
@@ -242,6 +243,14 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         }
         for p in await _rows(session, LessonProgress, LessonProgress.person_id == person.id)
     ]
+    data["training"] = [
+        {
+            "lesson": t.lesson,
+            "started": _plain(t.started_at),
+            "finished": _plain(t.completed_at),
+        }
+        for t in await _rows(session, TrainingProgress, TrainingProgress.person_id == person.id)
+    ]
     titles = {
         a.id: a.title
         for a in await _rows(
@@ -288,7 +297,7 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         for c in await _rows(session, CopingCard, CopingCard.person_id == person.id)
     ]
     data["course_feedback"] = [
-        {"useful": f.useful, "given": _plain(f.given_at)}
+        {"course": f.course, "useful": f.useful, "given": _plain(f.given_at)}
         for f in await _rows(session, CourseFeedback, CourseFeedback.person_id == person.id)
     ]
     return data

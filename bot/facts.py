@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import Cipher
 from bot.storage import activities, checkins, people, safety_plans
 from bot.storage.family_links import links_data
-from bot.storage.models import LessonProgress, MeasureSchedule, Person
+from bot.storage.models import LessonProgress, MeasureSchedule, Person, TrainingProgress
 from flows import questions
 from flows.activities import Found
 from flows.facts import Fact
@@ -56,6 +56,7 @@ class FactLoaders:
             Fact.SIGNS: self._signs,
             Fact.LINKS: _links,
             Fact.PROGRESS: _progress,
+            Fact.TRAINING: _training,
             Fact.PLAN: self._plan,
             Fact.ALIAS_TAKEN: _alias_taken,
             Fact.ACTIVITIES: _activities,
@@ -113,6 +114,14 @@ async def _progress(session: AsyncSession, asking: Asking) -> dict[str, str]:
     """How far a relative is in the course: lesson slug → "started" or "done"."""
     rows = await session.scalars(
         select(LessonProgress).where(LessonProgress.person_id == asking.person.id)
+    )
+    return {row.lesson: "done" if row.completed_at else "started" for row in rows}
+
+
+async def _training(session: AsyncSession, asking: Asking) -> dict[str, str]:
+    """How far a peer worker is in the training course: lesson slug → "started" or "done"."""
+    rows = await session.scalars(
+        select(TrainingProgress).where(TrainingProgress.person_id == asking.person.id)
     )
     return {row.lesson: "done" if row.completed_at else "started" for row in rows}
 

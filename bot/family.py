@@ -10,7 +10,7 @@ from bot.host import Host
 from bot.invites import deep_link
 from bot.storage import coping
 from bot.storage.family_links import INVITE_DAYS, active_links, create_link_invite
-from bot.storage.models import FamilyLink, Invite, LessonProgress, Person
+from bot.storage.models import FamilyLink, Invite, LessonProgress, Person, TrainingProgress
 from bot.telegram.render import Outgoing
 from flows import crisis
 from flows.effects import (
@@ -51,7 +51,9 @@ class Family:
         self, session: AsyncSession, effect: CourseFeedbackGiven, acting: Acting
     ) -> list[Outgoing]:
         assert acting.person is not None
-        await coping.course_feedback(session, acting.person.id, effect.useful, acting.now)
+        await coping.course_feedback(
+            session, acting.person.id, effect.useful, acting.now, effect.course
+        )
         return []
 
     async def _invite_created(
@@ -137,10 +139,20 @@ class Family:
     ) -> list[Outgoing]:
         person = acting.person
         assert person is not None
-        row = await session.get(LessonProgress, (person.id, effect.slug))
-        if row is None:
-            row = LessonProgress(person_id=person.id, lesson=effect.slug, started_at=acting.now)
-            session.add(row)
+        key = (person.id, effect.slug)
+        row: LessonProgress | TrainingProgress | None
+        if effect.course == "training":  # a peer worker's training course
+            row = await session.get(TrainingProgress, key)
+            if row is None:
+                row = TrainingProgress(
+                    person_id=person.id, lesson=effect.slug, started_at=acting.now
+                )
+                session.add(row)
+        else:
+            row = await session.get(LessonProgress, key)
+            if row is None:
+                row = LessonProgress(person_id=person.id, lesson=effect.slug, started_at=acting.now)
+                session.add(row)
         if effect.finished and row.completed_at is None:
             row.completed_at = acting.now
             row.answered_correctly = effect.correct

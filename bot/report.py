@@ -42,13 +42,14 @@ from bot.storage.models import (
     Person,
     ReviewRequest,
     SupervisionNote,
+    TrainingProgress,
 )
 from flows.activities import KINDS
 from flows.coping import CARDS
+from flows.lessons.training import TRAINING
 
 MIN_PEOPLE = 5
 SUPPRESSED = "<5"
-NOT_COLLECTED = "not collected yet"
 # Daily self-monitoring apps for psychosis reach about 86% of days (FOCUS, Ben-Zeev et al.).
 ADHERENCE_REFERENCE = 0.86
 CRISIS_REPLY_WITHIN = timedelta(minutes=5)
@@ -554,8 +555,51 @@ async def _supervision(session: AsyncSession, lo: datetime, hi: datetime) -> Sec
             ],
         )
     )
-    section.pending.append("Training course completion: " + NOT_COLLECTED + ".")
+    section.tables.append(await _training(session, lo, hi))
+    latest = await _course_feedback(session, "training", lo, hi)
+    feedback = Table(
+        "training_feedback",
+        "The training course: how useful was it? (each worker's latest answer)",
+        ("answer", "workers"),
+    )
+    for answer in ("very", "somewhat", "not"):
+        n = sum(1 for useful in latest.values() if useful == answer)
+        feedback.rows.append((answer, count_cell(n, n)))
+    section.tables.append(feedback)
     return section
+
+
+async def _training(session: AsyncSession, lo: datetime, hi: datetime) -> Table:
+    """The peer workers' training course: lessons finished in the period, and the workers
+    whose last lesson of the whole course fell in it (docs/training.md)."""
+    slugs = [lesson.slug for lesson in TRAINING.lessons]
+    finished = (
+        await session.execute(
+            select(TrainingProgress.person_id, TrainingProgress.completed_at).where(
+                TrainingProgress.completed_at.is_not(None), TrainingProgress.lesson.in_(slugs)
+            )
+        )
+    ).all()
+    done = [(worker, at) for worker, at in finished if at is not None]
+    in_period = [r for r in done if lo <= r[1] < hi]
+    n_lessons = len({r[0] for r in in_period})
+    by_worker: dict[int, list[datetime]] = {}
+    for worker, at in done:
+        by_worker.setdefault(worker, []).append(at)
+    whole = sum(1 for ats in by_worker.values() if len(ats) == len(slugs) and lo <= max(ats) < hi)
+    return Table(
+        "training",
+        "The training course for peer workers (five lessons)",
+        ("item", "count", "workers"),
+        [
+            (
+                "lessons finished",
+                count_cell(len(in_period), n_lessons),
+                count_cell(n_lessons, n_lessons),
+            ),
+            ("finished the whole course", count_cell(whole, whole), count_cell(whole, whole)),
+        ],
+    )
 
 
 async def _satisfaction(session: AsyncSession, lo: datetime, hi: datetime) -> Section:
@@ -636,15 +680,7 @@ async def _satisfaction(session: AsyncSession, lo: datetime, hi: datetime) -> Se
             )
         )
     section.tables.append(activity_table)
-    latest: dict[int, str] = {}
-    for person_id, useful in (
-        await session.execute(
-            select(CourseFeedback.person_id, CourseFeedback.useful)
-            .where(CourseFeedback.given_at >= lo, CourseFeedback.given_at < hi)
-            .order_by(CourseFeedback.given_at, CourseFeedback.id)
-        )
-    ).all():
-        latest[person_id] = useful
+    latest = await _course_feedback(session, "family", lo, hi)
     course = Table(
         "course_feedback",
         "The family course: how useful was it? (each relative's latest answer)",
@@ -655,6 +691,26 @@ async def _satisfaction(session: AsyncSession, lo: datetime, hi: datetime) -> Se
         course.rows.append((answer, count_cell(n, n)))
     section.tables.append(course)
     return section
+
+
+async def _course_feedback(
+    session: AsyncSession, course: str, lo: datetime, hi: datetime
+) -> dict[int, str]:
+    """Each person's latest answer in the period to the question at the end of ``course``."""
+    latest: dict[int, str] = {}
+    for person_id, useful in (
+        await session.execute(
+            select(CourseFeedback.person_id, CourseFeedback.useful)
+            .where(
+                CourseFeedback.course == course,
+                CourseFeedback.given_at >= lo,
+                CourseFeedback.given_at < hi,
+            )
+            .order_by(CourseFeedback.given_at, CourseFeedback.id)
+        )
+    ).all():
+        latest[person_id] = useful
+    return latest
 
 
 async def _outcomes(session: AsyncSession, lo: datetime, hi: datetime) -> Section:

@@ -23,6 +23,7 @@ from bot.storage.models import (
     ReviewRequest,
     StaffDuty,
     SupervisionNote,
+    TrainingProgress,
 )
 from bot.telegram.render import Outgoing
 from flows import supervision
@@ -35,6 +36,7 @@ from flows.effects import (
     TakeReview,
 )
 from flows.escalation import HELD, Case, Party, Roster
+from flows.lessons.training import TRAINING
 from flows.roles import Role
 
 NOTES_SHOWN = 20
@@ -149,8 +151,8 @@ class Supervision:
     async def _members(
         self, session: AsyncSession, now: datetime
     ) -> tuple[supervision.Member, ...]:
-        """Every staff member with their duty clock, chats held now, and chats closed in the
-        last seven days: three queries for the whole team."""
+        """Every staff member with their duty clock, chats held now, chats closed in the last
+        seven days, and training lessons finished: four queries for the whole team."""
         staff = (
             await session.execute(
                 select(Person, StaffDuty)
@@ -184,6 +186,18 @@ class Supervision:
                 )
             ).all()
         )
+        trained = dict(
+            (
+                await session.execute(
+                    select(TrainingProgress.person_id, func.count())
+                    .where(
+                        TrainingProgress.completed_at.is_not(None),
+                        TrainingProgress.lesson.in_([x.slug for x in TRAINING.lessons]),
+                    )
+                    .group_by(TrainingProgress.person_id)
+                )
+            ).all()
+        )
         return tuple(
             supervision.Member(
                 party(person),
@@ -191,6 +205,7 @@ class Supervision:
                 duty_of(duty),
                 int(holding.get(person.id, 0)),
                 int(closed.get(person.id, 0)),
+                int(trained.get(person.id, 0)),
             )
             for person, duty in staff
         )

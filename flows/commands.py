@@ -49,7 +49,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("feedback", N_("command.feedback"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command("lesson", N_("command.lesson"), frozenset({Role.FAMILY}), hidden=True),
     Command("practice", N_("command.practice"), frozenset({Role.FAMILY}), hidden=True),
-    Command("course", N_("command.course"), frozenset({Role.FAMILY}), hidden=True),
+    Command("course", N_("command.course"), frozenset({Role.FAMILY, *STAFF}), hidden=True),
     Command("rate", N_("command.rate"), frozenset({Role.CLIENT, Role.FAMILY}), hidden=True),
     Command(
         "thoughts",
@@ -75,6 +75,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("handback", N_("command.handback"), STAFF),
     Command("review", N_("command.review"), STAFF),
     Command("supnotes", N_("command.supnotes"), STAFF),
+    Command("training", N_("command.training"), STAFF),
     Command("debrief", N_("command.debrief"), STAFF, hidden=True),
     Command("assign", N_("command.assign"), frozenset({Role.SUPERVISOR})),
     Command("overdue", N_("command.overdue"), frozenset({Role.SUPERVISOR})),

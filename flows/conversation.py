@@ -55,6 +55,7 @@ from flows.family import Concern, FamilyLinks, LessonFlow, lessons_overview, nex
 from flows.history import NEEDS as HISTORY_NEEDS
 from flows.history import history
 from flows.lessons.course import COURSE, lesson_by_slug
+from flows.lessons.training import TRAINING
 from flows.onboarding import Onboarding
 from flows.people import Event, PersonView, Rules
 from flows.preferences import LanguageFlow, SettingsFlow
@@ -334,6 +335,20 @@ def _keep(snapshot: FlowSnapshot, *effects: Effect) -> Outcome:
     return Outcome(snapshot, tuple(effects))
 
 
+def _training(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rules) -> Outcome:
+    """/training lists the peer workers' course; /training <lesson> opens one."""
+    progress = {str(k): str(v) for k, v in dict(event.data.get("training", {})).items()}
+    slug = event.argument.strip()
+    if not slug:
+        text, choices = lessons_overview(progress, TRAINING)
+        return _keep(snapshot, Say(text, choices, columns=5))
+    if TRAINING.lesson(slug) is None:
+        return _keep(snapshot, Say(Msg(TRAINING.gone), menu=True))
+    done = sorted(key for key, state in progress.items() if state == "done")
+    context: dict[str, object] = {"course": TRAINING.name, "slug": slug, "done": done}
+    return FLOWS["lesson"].start(person, event, rules, context)
+
+
 def _with_resume(
     snapshot: FlowSnapshot,
     person: PersonView,
@@ -400,7 +415,9 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         done = sorted(key for key, state in progress.items() if state == "done")
         return FLOWS["lesson"].start(person, event, rules, {"slug": slug, "done": done})
     if name == "course":
-        return _keep(snapshot, *family.course_feedback(event.argument))
+        return _keep(snapshot, *family.course_feedback(event.argument, person.role))
+    if name == "training":
+        return _training(event, person, snapshot, rules)
     if name == "practice":
         parts = event.argument.split()
         if len(parts) == 2 and lesson_by_slug(parts[0]) is not None:

@@ -372,11 +372,13 @@ class RevokeFamilyLink:
 
 @dataclass(frozen=True, slots=True)
 class LessonProgressed:
-    """A family member started or finished a lesson (``correct`` set when finished)."""
+    """Someone started or finished a lesson (``correct`` set when finished): a family member
+    in the family course, or a peer worker in the ``training`` course."""
 
     slug: str
     finished: bool = False
     correct: bool | None = None
+    course: str = "family"
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,9 +406,11 @@ class CopingHelped:
 
 @dataclass(frozen=True, slots=True)
 class CourseFeedbackGiven:
-    """A relative's answer at the end of the family course ("very", "somewhat", "not")."""
+    """An answer at the end of a course ("very", "somewhat", "not"): a relative's about the
+    family course, or a peer worker's about the ``training`` course."""
 
     useful: str
+    course: str = "family"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ class Fact(StrEnum):
     SIGNS = "signs"  # the client's own warning signs: [[id, text], ...]
     LINKS = "links"  # a client's family links and usable invites
     PROGRESS = "progress"  # lesson slug -> "started" | "done"
+    TRAINING = "training"  # the peer workers' course: lesson slug -> "started" | "done"
     PLAN = "plan"  # the safety plan: {section: text}
     ALIAS_TAKEN = "alias_taken"  # the alias the person typed belongs to someone else
     STAFF_ALIASES = "staff_aliases"  # every peer worker's and supervisor's alias

@@ -29,13 +29,19 @@ from flows.effects import (
 from flows.engine import FlowModel, chose, move, pressed
 from flows.escalation import Reason
 from flows.facts import Fact, Need
-from flows.lessons.course import COURSE, Lesson, lesson_by_slug, lesson_text
+from flows.lessons.course import FAMILY, Course, Lesson, lesson_text
+from flows.lessons.training import TRAINING
+from flows.roles import STAFF, Role
 from flows.text import N_, Lines, Localised, Msg, Raw, msg
 
 NEEDS = (
     Need(Fact.LINKS, commands={"family"}, flow="family"),
     Need(Fact.PROGRESS, commands={"lessons", "lesson"}),
+    Need(Fact.TRAINING, commands={"training"}),
 )
+
+# The courses ``LessonFlow`` delivers, by the name its context keeps.
+COURSES: dict[str, Course] = {course.name: course for course in (FAMILY, TRAINING)}
 
 ON, OFF = N_("family.on"), N_("family.off")
 LETTERS = ("A", "B", "C")
@@ -207,7 +213,9 @@ class FamilyLinks(FlowModel):
 
 
 class LessonFlow(FlowModel):
-    """One micro-lesson: its cards, a question with feedback, and a practice task for the week."""
+    """One micro-lesson: its cards, a question with feedback, and a practice task for the week.
+
+    The context names the course (``family`` unless it says ``training``) and the lesson."""
 
     name = "lesson"
     initial = "card"
@@ -227,8 +235,12 @@ class LessonFlow(FlowModel):
         return "card"
 
     @property
+    def course(self) -> Course:
+        return COURSES.get(str(self.ctx.get("course", FAMILY.name)), FAMILY)
+
+    @property
     def lesson(self) -> Lesson | None:
-        return lesson_by_slug(str(self.ctx.get("slug", "")))
+        return self.course.lesson(str(self.ctx.get("slug", "")))
 
     @property
     def current(self) -> Lesson:
@@ -254,7 +266,7 @@ class LessonFlow(FlowModel):
         index = int(self.ctx.get("card", 0))
         if index == 0 and not self.ctx.get("announced"):
             self.ctx["announced"] = True
-            self.emit(LessonProgressed(lesson.slug))
+            self.emit(LessonProgressed(lesson.slug, course=self.course.name))
             self.emit(Say(Lines((Raw("📘"), Msg(lesson.title)))))
         counter = Raw(f"({index + 1}/{len(lesson.cards)})")
         self._page(lesson_text(lesson.cards[index], self.person.numbers), counter)
@@ -317,15 +329,19 @@ class LessonFlow(FlowModel):
         self.show_choice(Msg(N_("lesson.finish")))
         correct = bool(self.ctx.get("correct"))
         slug = self.current.slug
-        self.emit(LessonProgressed(slug, finished=True, correct=correct))
+        course = self.course
+        self.emit(LessonProgressed(slug, finished=True, correct=correct, course=course.name))
         done_before = {str(done) for done in self.ctx.get("done", [])}
-        if slug not in done_before and done_before | {slug} >= {x.slug for x in COURSE}:
-            self.emit(Say(Msg(N_("lesson.done.last")), menu=True), course_end(self.person.region))
+        last = slug not in done_before and done_before | {slug} >= {x.slug for x in course.lessons}
+        if not last:
+            self.emit(Say(Msg(course.done), menu=True))
+        elif course is FAMILY:
+            self.emit(Say(Msg(course.finished), menu=True), course_end(self.person.region))
         else:
-            self.emit(Say(Msg(N_("lesson.done")), menu=True))
+            self.emit(Say(Msg(course.finished), menu=True), feedback_question(course))
 
     def on_enter_gone(self) -> None:
-        self.emit(Say(Msg(N_("lesson.gone")), menu=True))
+        self.emit(Say(Msg(self.course.gone), menu=True))
 
 
 # Where a family can go on after the course, by the relative's region (else the general line).
@@ -359,38 +375,56 @@ def course_end(region: str | None) -> Say:
     return Say(text, (*choices, Choice(Msg(N_("course.end.lessons")), "/lessons")), 3)
 
 
-def course_feedback(argument: str) -> tuple[Effect, ...]:
-    """The answer to the course's question: kept for the report, and thanked."""
+def feedback_question(course: Course) -> Say:
+    """The course's one question for the report, at its end: the training's buttons name the
+    course (``/course training very``), the family course's do not (``/course very``)."""
+    prefix = "" if course is FAMILY else f"{course.name} "
+    choices = tuple(Choice(Msg(label), f"/course {prefix}{key}") for key, label in COURSE_FEEDBACK)
+    return Say(Msg(N_("course.feedback.ask")), choices, 3)
+
+
+# Who answers each course's question, and the thanks they get.
+FEEDBACK_FROM = {FAMILY.name: frozenset({Role.FAMILY}), TRAINING.name: STAFF}
+FEEDBACK_THANKS = {
+    FAMILY.name: N_("course.feedback.thanks"),
+    TRAINING.name: N_("training.feedback.thanks"),
+}
+
+
+def course_feedback(argument: str, role: Role = Role.FAMILY) -> tuple[Effect, ...]:
+    """The answer to a course's question (``very``, or ``training very``): kept for the report,
+    and thanked. Only the course's own readers answer it."""
     answers = dict(COURSE_FEEDBACK)
-    key = argument.strip()
-    if key not in answers:
+    parts = argument.split()
+    course, key = (parts[0], parts[1]) if len(parts) == 2 else (FAMILY.name, "".join(parts))
+    if key not in answers or role not in FEEDBACK_FROM.get(course, frozenset()):
         return (Notice(Msg(N_("input.stale_button"))),)
     return (
         ShowAnswer(Msg(answers[key])),
-        CourseFeedbackGiven(key),
-        Say(Msg(N_("course.feedback.thanks")), menu=True),
+        CourseFeedbackGiven(key, course),
+        Say(Msg(FEEDBACK_THANKS[course]), menu=True),
     )
 
 
-def lessons_overview(progress: dict[str, str]) -> tuple[Lines, tuple[Choice, ...]]:
-    """/lessons: every lesson with its state (done, started, not yet) and a button to open it."""
+def lessons_overview(
+    progress: dict[str, str], course: Course = FAMILY
+) -> tuple[Lines, tuple[Choice, ...]]:
+    """/lessons (or /training): every lesson of the course with its state (done, started, not
+    yet) and a button to open it."""
     marks = {"done": "✅", "started": "▶️"}
-    lines: list[Msg | Raw] = [Msg(N_("lessons.heading"))]
+    lines: list[Msg | Raw] = [Msg(course.heading)]
     choices: list[Choice] = []
-    for n, lesson in enumerate(COURSE, 1):
+    for n, lesson in enumerate(course.lessons, 1):
         mark = marks.get(progress.get(lesson.slug, ""), "▫️")
         lines.append(msg(N_("lessons.line"), mark=Raw(mark), n=n, title=Msg(lesson.title)))
-        choices.append(Choice(Raw(f"{n}"), f"/lesson {lesson.slug}"))
-    lines.append(Msg(N_("lessons.footer")))
+        choices.append(Choice(Raw(f"{n}"), f"/{course.command} {lesson.slug}"))
+    lines.append(Msg(course.footer))
     return Lines(tuple(lines)), tuple(choices)
 
 
 def next_lesson(progress: dict[str, str]) -> Lesson | None:
-    """The first lesson not finished, in course order."""
-    for lesson in COURSE:
-        if progress.get(lesson.slug) != "done":
-            return lesson
-    return None
+    """The first family lesson not finished, in course order."""
+    return FAMILY.next_lesson(progress)
 
 
 CONCERN_SIGNS = {

@@ -31,6 +31,7 @@ from flows.effects import (
     UpdatePerson,
 )
 from flows.escalation import Case, CaseRules, Party, Roster, released
+from flows.lessons.training import TRAINING
 from flows.roles import STAFF, Role
 from flows.text import N_, Lines, Msg, Raw, msg
 
@@ -115,6 +116,7 @@ class Member:
     duty: Duty
     holding: int  # chats held now
     closed_week: int  # chats they closed in the last seven days
+    trained: int = 0  # lessons of the training course finished
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +269,7 @@ def _team(
                 since_break=max(now - since, timedelta(seconds=1)),
                 holding=member.holding,
                 closed=member.closed_week,
+                training=_training(member),
             )
         )
     if off:
@@ -278,9 +281,18 @@ def _team(
                     worker=Raw(member.party.alias),
                     holding=member.holding,
                     closed=member.closed_week,
+                    training=_training(member),
                 )
             )
     return (Say(Lines(tuple(lines))),)
+
+
+def _training(member: Member) -> Msg:
+    """How far a member is in the training course: "training 3/5", or ✅ when finished."""
+    total = len(TRAINING.lessons)
+    if member.trained >= total:
+        return Msg(N_("team.trained"))
+    return msg(N_("team.training"), done=member.trained, total=total)
 
 
 def _handback(

@@ -116,6 +116,9 @@ WHOLE_BOT_ONLY = {
     "supervision_en": "SupervisionRequest",
     "supervision_zh_Hans": "SupervisionRequest",
     "supervision_zh_Hant": "SupervisionRequest",
+    "training_en": "SupervisionRequest",
+    "training_zh_Hans": "SupervisionRequest",
+    "training_zh_Hant": "SupervisionRequest",
 }
 
 

@@ -36,6 +36,6 @@ async def helped(
 
 
 async def course_feedback(
-    session: AsyncSession, person_id: int, useful: str, now: datetime
+    session: AsyncSession, person_id: int, useful: str, now: datetime, course: str = "family"
 ) -> None:
-    session.add(CourseFeedback(person_id=person_id, useful=useful, given_at=now))
+    session.add(CourseFeedback(person_id=person_id, useful=useful, given_at=now, course=course))

@@ -450,6 +450,21 @@ class LessonProgress(Base):
     practice_helped: Mapped[str | None] = mapped_column(String(8))
 
 
+class TrainingProgress(Base):
+    """How far a peer worker or supervisor is in one lesson of the training course (/team
+    shows it; ``tongban report`` counts it)."""
+
+    __tablename__ = "training_progress"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    lesson: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    answered_correctly: Mapped[bool | None] = mapped_column(Boolean)
+
+
 # -- peer activities (docs/activities.md describes these tables for reports) ------------------
 
 
@@ -618,8 +633,9 @@ class CopingCard(Base):
 
 
 class CourseFeedback(Base):
-    """A relative's answer to the question at the end of the family course: how useful it
-    was ("very", "somewhat", "not"). For the program's reports; the latest answer counts."""
+    """An answer to the question at the end of a course: how useful it was ("very",
+    "somewhat", "not"); ``course`` "family" (a relative) or "training" (a peer worker). For the
+    program's reports; each person's latest answer counts."""
 
     __tablename__ = "course_feedback"
 
@@ -627,6 +643,7 @@ class CourseFeedback(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     useful: Mapped[str] = mapped_column(String(12))
     given_at: Mapped[datetime] = mapped_column(default=utcnow)
+    course: Mapped[str] = mapped_column(String(16), default="family", server_default="family")
 
 
 class StaffDuty(Base):

@@ -342,3 +342,39 @@ _BY_SLUG: dict[str, Lesson] = {lesson.slug: lesson for lesson in COURSE}
 def lesson_by_slug(slug: str) -> Lesson | None:
     """The lesson with this slug, or None when the course no longer has it."""
     return _BY_SLUG.get(slug)
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """Lessons delivered one way (``flows.family.LessonFlow``): the family course, and the
+    peer workers' training (``flows.lessons.training``). The message ids are what the
+    course says around its lessons: the list's heading and footer, after a lesson, after
+    the last one, and when a lesson is no longer in the course."""
+
+    name: str
+    lessons: tuple[Lesson, ...]
+    command: str  # lists the lessons; "/<command> <slug>" opens one
+    heading: str
+    footer: str
+    done: str
+    finished: str
+    gone: str
+
+    def lesson(self, slug: str) -> Lesson | None:
+        return next((lesson for lesson in self.lessons if lesson.slug == slug), None)
+
+    def next_lesson(self, progress: dict[str, str]) -> Lesson | None:
+        """The first lesson not finished, in course order."""
+        return next((x for x in self.lessons if progress.get(x.slug) != "done"), None)
+
+
+FAMILY = Course(
+    name="family",
+    lessons=COURSE,
+    command="lesson",
+    heading=N_("lessons.heading"),
+    footer=N_("lessons.footer"),
+    done=N_("lesson.done"),
+    finished=N_("lesson.done.last"),
+    gone=N_("lesson.gone"),
+)
