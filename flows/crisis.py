@@ -193,11 +193,12 @@ def first_reply(facts: CrisisFacts) -> tuple[Text, tuple[Choice, ...]] | None:
     the reply) went out minutes ago."""
     if facts.audience is Audience.STAFF:
         return None
+    relative = facts.audience is Audience.RELATIVE  # told about anyone in danger, not "you"
     if facts.help is Help.WITH_WORKER:
         if _alerted_recently(facts):
             return None
         return msg(
-            N_("crisis.worker_alerted"),
+            N_("crisis.worker_alerted_relative") if relative else N_("crisis.worker_alerted"),
             worker=Raw(facts.worker or "?"),
             number=emergency_inline(facts.numbers),
         ), ()
@@ -208,12 +209,21 @@ def first_reply(facts: CrisisFacts) -> tuple[Text, tuple[Choice, ...]] | None:
             return None
         number = emergency_inline(facts.numbers)
         if facts.help is Help.ASKING:
-            return msg(N_("crisis.worker_being_alerted"), number=number), ()
-        nobody = msg(N_("crisis.nobody_on_duty_again"), number=number)
+            alerted = (
+                N_("crisis.worker_being_alerted_relative")
+                if relative
+                else N_("crisis.worker_being_alerted")
+            )
+            return msg(alerted, number=number), ()
+        nobody = msg(
+            N_("crisis.nobody_on_duty_again_relative")
+            if relative
+            else N_("crisis.nobody_on_duty_again"),
+            number=number,
+        )
         if facts.after_hours_note:
             return Lines((nobody, facts.after_hours_note)), ()
         return nobody, ()
-    relative = facts.audience is Audience.RELATIVE
     parts: list[Part] = [Msg(N_("crisis.intro_relative") if relative else N_("crisis.intro"))]
     parts += _numbers_section(facts.numbers, facts.audience)
     if not relative:
