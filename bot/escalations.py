@@ -292,6 +292,16 @@ class Escalations:
         )
         return str(alias) if alias else None
 
+    async def waiting_since(self, session: AsyncSession, subject_id: int) -> datetime | None:
+        """When the open chat about this person that no worker holds was opened, if any."""
+        return await session.scalar(
+            select(Escalation.opened_at).where(
+                Escalation.subject_id == subject_id,
+                Escalation.resolved_at.is_(None),
+                Escalation.state.not_in(HELD),
+            )
+        )
+
     async def reply_case(self, session: AsyncSession, chat_id: int, message_id: int) -> int | None:
         """The escalation a message in a worker's chat belongs to, if any."""
         found = await session.scalar(

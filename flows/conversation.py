@@ -61,6 +61,7 @@ from flows.people import Event, PersonView, Rules
 from flows.preferences import LanguageFlow, SettingsFlow
 from flows.roles import Role
 from flows.safety_plan import SafetyPlan
+from flows.schedule import local_date
 from flows.text import N_, Lines, Msg, Raw, msg
 from flows.warning_signs import WarningSigns
 
@@ -151,7 +152,8 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
         return FLOWS[snapshot.flow].handle(snapshot, person, event, rules)
     if event.kind == "choice":
         return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
-    return _keep(snapshot, Say(Msg(N_("input.idle_text")), menu=True))
+    snapshot, offer = _offer_paused(snapshot, person, event)
+    return _keep(snapshot, Say(Msg(N_("input.idle_text")), menu=True), *offer)
 
 
 SUBJECTS = frozenset({Role.CLIENT, Role.FAMILY})
@@ -176,6 +178,53 @@ ASK_THOUGHTS = Say(
 # a person instead (the time it was asked is kept in the person's place in the conversation).
 ASK_AGAIN_AFTER = timedelta(hours=24)
 ASKED = "thoughts_asked"
+# The day (ISO, the client's own) of a check-in that crisis or worrying words paused, kept in
+# the person's place in the conversation until it is offered again after the chat closes.
+PAUSED_CHECKIN = "paused_checkin"
+
+
+def _paused(snapshot: FlowSnapshot) -> FlowSnapshot:
+    """Where a person is once the flow they were in is paused: in no flow, with the day of a
+    paused check-in (its answers are already saved) and when the direct question was asked."""
+    context: dict[str, object] = {}
+    day = snapshot.context.get("day") if snapshot.flow == "checkin" else None
+    day = day if isinstance(day, str) else snapshot.context.get(PAUSED_CHECKIN)
+    if isinstance(day, str):
+        context[PAUSED_CHECKIN] = day
+    if ASKED in snapshot.context:
+        context[ASKED] = snapshot.context[ASKED]
+    return FlowSnapshot(context=context)
+
+
+def _paused_today(snapshot: FlowSnapshot, person: PersonView, now: datetime | None) -> bool:
+    day = snapshot.context.get(PAUSED_CHECKIN)
+    return (
+        isinstance(day, str)
+        and now is not None
+        and local_date(now, person.timezone).isoformat() == day
+    )
+
+
+def _pause_notice(snapshot: FlowSnapshot, person: PersonView, event: Event) -> tuple[Say, ...]:
+    """Said when a check-in has just been paused: its answers are kept, and it goes on when the
+    person taps to (the same day only)."""
+    if not _paused_today(snapshot, person, event.now):
+        return ()
+    return (Say(Msg(PAUSED["checkin"]), (CONTINUE_CHECKIN,)),)
+
+
+def _offer_paused(
+    snapshot: FlowSnapshot, person: PersonView, event: Event
+) -> tuple[FlowSnapshot, tuple[Effect, ...]]:
+    """Once no chat is open any more: a check-in paused earlier today is offered, once, never
+    resumed by surprise; one paused on an earlier day is not (its answers stay as a partial
+    day). While a chat is open the person is talking with someone, and nothing is offered."""
+    if PAUSED_CHECKIN not in snapshot.context or person.case is not None:
+        return snapshot, ()
+    today = _paused_today(snapshot, person, event.now)
+    context = {k: v for k, v in snapshot.context.items() if k != PAUSED_CHECKIN}
+    offer = (Say(Msg(N_("checkin.offer_paused")), (CONTINUE_CHECKIN,)),) if today else ()
+    return replace(snapshot, context=context), offer
 
 
 def _after_crisis(
@@ -189,7 +238,7 @@ def _after_crisis(
         # offered, never resumed by surprise: the person taps to go on when they choose
         go_on = (CONTINUE_CHECKIN,) if snapshot.flow == "checkin" else ()
         effects.append(Say(Msg(PAUSED.get(snapshot.flow, PAUSED_OTHER)), go_on))
-        snapshot = FlowSnapshot()
+        snapshot = _paused(snapshot)
     elif snapshot.flow == "concern" and snapshot.state == "signs":
         # crisis words typed instead of ticking signs are the worry itself: the team is told
         # them with what was ticked, and no sign is asked for after the crisis reply
@@ -215,15 +264,24 @@ def _after_concern(
     suicide does not raise the risk, and is what screening does; a relative writing about
     someone else is offered the way to tell the team."""
     asked = _asked_recently(snapshot, event.now)
-    if snapshot.flow is not None and snapshot.flow in FLOWS:
+    effects: tuple[Effect, ...] = ()
+    paused = snapshot.flow == "checkin" and snapshot.state != "note"
+    if paused:
+        # not an answer to a check-in question, and no "use the buttons" and question again:
+        # the check-in pauses as after crisis language (its answers are saved)
+        snapshot = _paused(snapshot)
+    elif snapshot.flow is not None and snapshot.flow in FLOWS:
         answered = FLOWS[snapshot.flow].handle(snapshot, person, event, rules)
         snapshot, effects = answered.snapshot, answered.effects
-    else:
-        effects = ()
     question = _concern_question(event, person, asked)
-    if question is ASK_THOUGHTS and event.now is not None:
-        snapshot = replace(snapshot, context={**snapshot.context, ASKED: event.now.isoformat()})
-    return Outcome(snapshot, (*effects, question))
+    if question is ASK_THOUGHTS:
+        # only the question: the paused check-in is offered once it is answered
+        if event.now is not None:
+            context = {**snapshot.context, ASKED: event.now.isoformat()}
+            snapshot = replace(snapshot, context=context)
+        return Outcome(snapshot, (*effects, question))
+    after = _pause_notice(snapshot, person, event) if paused else ()
+    return Outcome(snapshot, (*effects, question, *after))
 
 
 def _asked_recently(snapshot: FlowSnapshot, now: datetime | None) -> bool:
@@ -478,24 +536,29 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         return _keep(snapshot, *(answered or (Notice(Msg(N_("input.stale_button"))),)))
     if name == "thoughts":
         answer = event.argument.strip()
+        # a check-in the question paused is offered after the answer, never resumed
+        go_on = _pause_notice(snapshot, person, event) if snapshot.flow is None else ()
         if answer in ("yes", "unsure"):
             return _keep(
-                FlowSnapshot() if snapshot.flow != "onboarding" else snapshot,
+                _paused(snapshot) if snapshot.flow != "onboarding" else snapshot,
                 ShowAnswer(Msg(THOUGHTS[answer])),
                 ShowCrisisReply(),
                 AskForPerson("crisis", tell=False),
+                *go_on,
             )
         if answer == "no":
             return _keep(
                 snapshot,
                 ShowAnswer(Msg(THOUGHTS[answer])),
                 AskForPerson("concern"),
+                *go_on,
             )
         return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
     if name == "rate":
         match [parse_number(part) for part in event.argument.split()]:
             case [int(case_id), int(rating)] if 1 <= rating <= 5:
-                return _keep(snapshot, RateChat(case_id, rating))
+                snapshot, offer = _offer_paused(snapshot, person, event)
+                return _keep(snapshot, RateChat(case_id, rating), *offer)
         return _keep(snapshot, Notice(Msg(N_("input.stale_button"))))
     if name in ("onduty", "offduty"):
         on = name == "onduty"

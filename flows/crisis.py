@@ -1,7 +1,8 @@
 """The numbers people can find, and the crisis reply.
 
 The crisis reply is what someone who writes crisis language is told first, and only once
-while a person is already with them. ``/sos``, ``/help``, the safety plan's step 5 and the
+while a person is already with them or their chat waits for one (then a short line, at most
+once in ten minutes). ``/sos``, ``/help``, the safety plan's step 5 and the
 lessons show the same numbers, laid out the same way: the emergency number first, labelled,
 then each crisis line as its number, name, hours and cost where known. Pure: the shell reads
 the facts in a moment (or none, if the database is failing) and sends what this returns.
@@ -19,7 +20,8 @@ from flows.roles import STAFF, Role
 from flows.text import N_, Lines, Localised, Msg, Raw, Text, msg
 
 TALK_NOW = Choice(Msg(N_("crisis.talk_now")), "/talk")
-# While a worker holds the chat, the short line is repeated at most this often.
+# While a worker holds the chat, or it waits for one after the whole reply, the short line is
+# repeated at most this often.
 ALERT_AGAIN_AFTER = timedelta(minutes=10)
 
 Part = Msg | Raw | Localised
@@ -151,7 +153,8 @@ class CrisisFacts:
     numbers: Numbers  # the person's region's, else the program's
     help: Help = Help.UNKNOWN
     worker: str | None = None  # the holder's alias
-    last_alert: datetime | None = None  # the last crisis reply or line while held
+    last_alert: datetime | None = None  # the last crisis language they wrote (its reply)
+    waiting_since: datetime | None = None  # their open chat, not yet claimed, opened then
     now: datetime | None = None
     helpers: str | None = None  # from their safety plan
     professionals: str | None = None
@@ -185,23 +188,42 @@ def _plan(helpers: str | None, professionals: str | None) -> list[Part]:
 
 
 def first_reply(facts: CrisisFacts) -> tuple[Text, tuple[Choice, ...]] | None:
-    """The crisis reply, or None (staff; or a worker with them was alerted minutes ago)."""
+    """The crisis reply; a short line when a worker holds their chat, or when it waits for
+    one and they had the whole reply already; None for staff, and when that short line (or
+    the reply) went out minutes ago."""
     if facts.audience is Audience.STAFF:
         return None
+    relative = facts.audience is Audience.RELATIVE  # told about anyone in danger, not "you"
     if facts.help is Help.WITH_WORKER:
-        recent = (
-            facts.last_alert is not None
-            and facts.now is not None
-            and facts.now - facts.last_alert < ALERT_AGAIN_AFTER
-        )
-        if recent:
+        if _alerted_recently(facts):
             return None
         return msg(
-            N_("crisis.worker_alerted"),
+            N_("crisis.worker_alerted_relative") if relative else N_("crisis.worker_alerted"),
             worker=Raw(facts.worker or "?"),
             number=emergency_inline(facts.numbers),
         ), ()
-    relative = facts.audience is Audience.RELATIVE
+    if _told_while_waiting(facts):
+        # they have had the whole reply since their chat opened: one short line at most
+        # once in ten minutes, as while a worker holds it
+        if _alerted_recently(facts):
+            return None
+        number = emergency_inline(facts.numbers)
+        if facts.help is Help.ASKING:
+            alerted = (
+                N_("crisis.worker_being_alerted_relative")
+                if relative
+                else N_("crisis.worker_being_alerted")
+            )
+            return msg(alerted, number=number), ()
+        nobody = msg(
+            N_("crisis.nobody_on_duty_again_relative")
+            if relative
+            else N_("crisis.nobody_on_duty_again"),
+            number=number,
+        )
+        if facts.after_hours_note:
+            return Lines((nobody, facts.after_hours_note)), ()
+        return nobody, ()
     parts: list[Part] = [Msg(N_("crisis.intro_relative") if relative else N_("crisis.intro"))]
     parts += _numbers_section(facts.numbers, facts.audience)
     if not relative:
@@ -215,6 +237,25 @@ def first_reply(facts: CrisisFacts) -> tuple[Text, tuple[Choice, ...]] | None:
         if facts.after_hours_note:
             parts.append(facts.after_hours_note)
     return Lines(tuple(parts)), (TALK_NOW,)
+
+
+def _alerted_recently(facts: CrisisFacts) -> bool:
+    return (
+        facts.last_alert is not None
+        and facts.now is not None
+        and facts.now - facts.last_alert < ALERT_AGAIN_AFTER
+    )
+
+
+def _told_while_waiting(facts: CrisisFacts) -> bool:
+    """Whether they wrote crisis language (and so had the whole reply) since their chat,
+    still waiting for a worker, was opened."""
+    return (
+        facts.help in (Help.ASKING, Help.NOBODY_ON_DUTY)
+        and facts.waiting_since is not None
+        and facts.last_alert is not None
+        and facts.last_alert >= facts.waiting_since
+    )
 
 
 def sos(

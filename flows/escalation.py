@@ -329,7 +329,9 @@ def add_reason(
             Lifecycle.after(case.state, "add_reason")
     effects.append(AddReason(case.id, reason))
     case = _with(case, reasons=(*case.reasons, reason.source))
-    if opening.new or (case.state == "open" and tier is Tier.URGENT):
+    if opening.new or (
+        case.state == "open" and tier is Tier.URGENT and not opening.recent_crisis
+    ):  # staff are not sent a card for each message of the same crisis
         effects += cards(case, roster, now)
     if opening.new and case.subject.role is Role.CLIENT:
         effects += [

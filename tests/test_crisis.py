@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
 from bot.cli import main
 from bot.storage.models import Escalation, Person, RiskEvent
+from flows import crisis
 from flows.roles import Role
+from flows.text import Lines, Localised, Msg
 from tests.harness import Harness, Reply
 
 CRISIS = {
@@ -36,18 +41,23 @@ async def test_crisis_reply_comes_first_in_every_state(harness: Harness, locale:
     await newcomer.send(f"/start {await harness.invite(Role.CLIENT)}")
     assert INTRO[locale] in _first_message(await newcomer.send(CRISIS[locale]))
 
+    # Each state with a client of its own: crisis language again while their chat waits
+    # for a worker gets a short line instead (transcripts/crisis_while_waiting_*.txt).
     client = await harness.onboard(Role.CLIENT, CODES[locale])
     # idle
     assert INTRO[locale] in _first_message(await client.send(CRISIS[locale]))
     # in the middle of a check-in, typed where a button is expected: the check-in pauses
+    client = await harness.onboard(Role.CLIENT, CODES[locale])
     await client.send("/checkin")
     replies = await client.send(CRISIS[locale])
     assert INTRO[locale] in _first_message(replies)
     assert any("/checkin" in r.text for r in replies), "the check-in is paused"
     # in the settings flow
+    client = await harness.onboard(Role.CLIENT, CODES[locale])
     await client.send("/settings")
     assert INTRO[locale] in _first_message(await client.send(CRISIS[locale]))
     # in an edited message and a photo caption
+    client = await harness.onboard(Role.CLIENT, CODES[locale])
     assert INTRO[locale] in _first_message(await client.edit(CRISIS[locale]))
 
     family = await harness.onboard(Role.FAMILY, CODES[locale])
@@ -186,3 +196,42 @@ def test_the_after_hours_note_is_read_in_each_readers_language() -> None:
             telegram_bot_token=TEST_TOKEN,
             after_hours_note='{"en": "Weekdays 9-5", "zh_Hans": "工作日 9:00–17:00"}',
         )
+
+
+def _ids(facts: crisis.CrisisFacts) -> list[str | None] | None:
+    """The message ids of the crisis reply's lines (None for a line of data), or None."""
+    reply = crisis.first_reply(facts)
+    if reply is None:
+        return None
+    parts = reply[0].parts if isinstance(reply[0], Lines) else (reply[0],)
+    return [part.id if isinstance(part, Msg) else None for part in parts]
+
+
+def test_a_waiting_chat_gets_the_whole_reply_once_then_a_short_line() -> None:
+    """While a chat waits for a worker: the whole reply when they have not had it since it
+    opened (a chat asked for with /talk, then crisis words), else one short line at most once
+    in ten minutes; when nobody is on duty the short line says so, and when they are back."""
+    opened = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
+    facts = crisis.CrisisFacts(
+        crisis.Audience.AT_RISK,
+        "en",
+        crisis.Numbers(None),
+        help=crisis.Help.ASKING,
+        waiting_since=opened,
+        now=opened + timedelta(minutes=5),
+    )
+    # asked with /talk before any crisis words (or crisis words before it opened)
+    assert (_ids(facts) or [])[0] == "crisis.intro"
+    earlier = replace(facts, last_alert=opened - timedelta(hours=2))
+    assert (_ids(earlier) or [])[0] == "crisis.intro"
+    # had the whole reply in this wait: nothing for ten minutes, then the short line
+    told = replace(facts, last_alert=opened)
+    assert _ids(told) is None
+    later = replace(told, now=opened + timedelta(minutes=10))
+    assert _ids(later) == ["crisis.worker_being_alerted"]
+    note = Localised.of({"en": "Weekdays 9-5"})
+    nobody = replace(later, help=crisis.Help.NOBODY_ON_DUTY, after_hours_note=note)
+    assert _ids(nobody) == ["crisis.nobody_on_duty_again", None]
+    assert _ids(replace(nobody, after_hours_note=None)) == ["crisis.nobody_on_duty_again"]
+    # the database could not be read: the whole reply, promising nothing
+    assert (_ids(replace(later, help=crisis.Help.UNKNOWN)) or [])[0] == "crisis.intro"

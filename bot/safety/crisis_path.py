@@ -124,6 +124,7 @@ class CrisisPath:
             await self.escalations.holder_alias(session, person.id),
             bool((await self.escalations.roster(session)).on_duty),
             last_alert,
+            await self.escalations.waiting_since(session, person.id),
         )
 
     async def record(
@@ -181,10 +182,12 @@ def known_facts(
     holder: str | None,
     anyone_on_duty: bool,
     last_alert: datetime | None,
+    waiting_since: datetime | None = None,
 ) -> crisis.CrisisFacts:
     """What the crisis reply rests on for someone known, from what was looked up: whom it
     is written for, their region's numbers (else the language code's), their safety plan's
-    people and services, and what can be promised about a human answering."""
+    people and services, what can be promised about a human answering, and whether they had
+    the reply already while their chat waits (``last_alert``, ``waiting_since``)."""
     role = Role(person.role)
     return replace(
         facts,
@@ -196,6 +199,7 @@ def known_facts(
         help=crisis.who_answers(role, holder, anyone_on_duty),
         worker=holder,
         last_alert=last_alert,
+        waiting_since=waiting_since,
     )
 
 

@@ -65,6 +65,7 @@ class Crisis:
             self.escalations.holder_alias(person.id),
             bool(self.escalations.roster().on_duty),
             self.memory.crisis_at.get(person.id),
+            self.escalations.waiting_since(person.id),
         )
 
     def risk(self, person: PersonRow, risk: Assessment, text: str) -> tuple[Effect, ...]:

@@ -137,6 +137,11 @@ class Escalations:
         holder = self.memory.person(esc.claimed_by) if esc and esc.state in HELD else None
         return holder.alias if holder is not None and holder.alias else None
 
+    def waiting_since(self, subject_id: int) -> datetime | None:
+        """When the open chat about this person that no worker holds was opened, if any."""
+        esc = self.memory.unresolved_about(subject_id)
+        return esc.opened_at if esc is not None and esc.state not in HELD else None
+
     def reply_case(self, chat_id: int, message_id: int) -> int | None:
         """The escalation a message in a worker's chat belongs to, if any."""
         return next(
