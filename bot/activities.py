@@ -193,8 +193,8 @@ class Activities:
     async def _change(
         self, session: AsyncSession, effect: ChangeActivity, acting: Acting
     ) -> list[Outgoing]:
-        """Checked again on the locked activity (it may have started, been cancelled or
-        handed to other leaders while the new value was typed), then :meth:`edit`."""
+        """Checked again on the locked activity (it may have started or been cancelled while
+        the new value was typed), then :meth:`edit`."""
         person = acting.person
         assert person is not None
         loaded = await stored.load(session, effect.activity_id, lock=True)
@@ -203,16 +203,8 @@ class Activities:
         )
         if refused is not None:
             return await self.appliers.apply(session, (refused,), acting)
-        value = effect.value
-        changes = {
-            "time": lambda: Changes(starts_at=datetime.fromisoformat(str(value))),
-            "minutes": lambda: Changes(minutes=int(value)),
-            "place": lambda: Changes(place=str(value) or "online"),
-            "capacity": lambda: Changes(capacity=int(value)),
-            "title": lambda: Changes(title=str(value)),
-        }[effect.field]()
         try:
-            row, out = await self.edit(session, effect.activity_id, changes, acting.now)
+            row, out = await self.edit(session, effect.activity_id, _changes(effect), acting.now)
         except InvalidActivity:  # the new time passed while they were deciding
             failed = Say(Msg(N_("activity.edit.failed")), menu=True)
             return await self.appliers.apply(session, (failed,), acting)
@@ -557,6 +549,23 @@ class Activities:
             if include_past or row.starts_at + timedelta(minutes=row.minutes) > now
         ]
         return await stored.found(session, rows)
+
+
+def _changes(effect: ChangeActivity) -> Changes:
+    """The one thing a leader changed in the chat, as the command line's edit takes it."""
+    value = effect.value
+    match effect.field:
+        case "time":
+            return Changes(starts_at=datetime.fromisoformat(str(value)))
+        case "minutes":
+            return Changes(minutes=int(value))
+        case "place":
+            return Changes(place=str(value) or "online")
+        case "capacity":
+            return Changes(capacity=int(value))
+        case "title":
+            return Changes(title=str(value))
+    raise InvalidActivity(f"{effect.field!r} cannot be changed")
 
 
 # -- tongban activity ... --------------------------------------------------------------------
