@@ -27,7 +27,7 @@ from bot.storage.models import (
 )
 from bot.storage.people import view_of
 from bot.telegram.render import Outgoing
-from flows import activities, activity_record
+from flows import activities, activity_changes, activity_record
 from flows.activities import (
     ATTENDANCE,
     FEEDBACK,
@@ -39,12 +39,16 @@ from flows.activities import (
 )
 from flows.effects import (
     ActivityRequest,
+    CancelActivity,
+    ChangeActivity,
     CreateActivity,
     Effect,
     FileActivityRecord,
+    ListLedActivities,
     PlaceNotices,
     ReplaceReminders,
     SaveActivityFeedback,
+    Say,
     SetActivityAnswer,
     SetAttendance,
     SetInvitations,
@@ -53,7 +57,7 @@ from flows.effects import (
 )
 from flows.roles import STAFF, Role
 from flows.schedule import at_local
-from flows.text import N_, Msg, msg
+from flows.text import N_, Lines, Msg, msg
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +90,11 @@ class Activities:
                 UpdateActivityRecord: self._update_record,
                 FileActivityRecord: self._file_record,
                 SaveActivityFeedback: self._save_feedback,
+                ChangeActivity: self._change,
+                CancelActivity: self._cancel,
             }
         )
-        appliers.register_expanders({ActivityRequest: self._request})
+        appliers.register_expanders({ActivityRequest: self._request, ListLedActivities: self._led})
 
     # -- a person's tap ---------------------------------------------------------------------
 
@@ -100,6 +106,8 @@ class Activities:
         found = loaded[1] if loaded is not None else None
         if effect.action in ("sheet", "attend"):
             return activity_record.decide_leader(effect, found, view_of(acting.person), acting.now)
+        if effect.action in activity_changes.ACTIONS:
+            return activity_changes.decide(effect, found, view_of(acting.person), acting.now)
         return activities.decide(effect, found, view_of(acting.person), acting.now, self.host.rules)
 
     async def _set_answer(
@@ -171,6 +179,57 @@ class Activities:
             return [self.host.renderer.message(acting.person, Msg(N_("activity.new.failed")))]
         text = msg(N_("activity.new.announced"), id=row.id, invited=invited)
         return [self.host.renderer.message(acting.person, text, menu=True)]
+
+    # -- a leader changes or cancels in the chat (as the command line does) -----------------
+
+    async def _led(
+        self, session: AsyncSession, effect: ListLedActivities, acting: Acting
+    ) -> tuple[Effect, ...]:
+        person = acting.person
+        assert person is not None
+        leader = None if person.role == Role.SUPERVISOR else person.id
+        return (activity_changes.led(await stored.led_by(session, leader, acting.now)),)
+
+    async def _change(
+        self, session: AsyncSession, effect: ChangeActivity, acting: Acting
+    ) -> list[Outgoing]:
+        """Checked again on the locked activity (it may have started or been cancelled while
+        the new value was typed), then :meth:`edit`."""
+        person = acting.person
+        assert person is not None
+        loaded = await stored.load(session, effect.activity_id, lock=True)
+        refused = activity_changes.refusal(
+            loaded[1] if loaded else None, view_of(person), acting.now
+        )
+        if refused is not None:
+            return await self.appliers.apply(session, (refused,), acting)
+        try:
+            row, out = await self.edit(session, effect.activity_id, _changes(effect), acting.now)
+        except InvalidActivity:  # the new time passed while they were deciding
+            failed = Say(Msg(N_("activity.edit.failed")), menu=True)
+            return await self.appliers.apply(session, (failed,), acting)
+        after = (await stored.found(session, [row]))[0]
+        text = Lines(
+            (
+                Msg(N_("activity.edit.saved")),
+                *activities.card(after.activity).parts,
+                msg(
+                    N_("activity.edit.places"), going=after.going, capacity=after.activity.capacity
+                ),
+            )
+        )
+        return [*out, *await self.appliers.apply(session, (Say(text, menu=True),), acting)]
+
+    async def _cancel(
+        self, session: AsyncSession, effect: CancelActivity, acting: Acting
+    ) -> list[Outgoing]:
+        """Decided on the locked activity by ``activity_changes.decide``: :meth:`cancel`."""
+        try:
+            row, told = await self.cancel(session, effect.activity_id, acting.now)
+        except InvalidActivity:
+            return await self.appliers.apply(session, (Say(Msg(N_("activity.gone"))),), acting)
+        done = Say(msg(N_("activity.cancel.done"), title=row.title, told=told), menu=True)
+        return await self.appliers.apply(session, (done,), acting)
 
     # -- after it starts: attendance, the record, feedback ----------------------------------
 
@@ -490,6 +549,23 @@ class Activities:
             if include_past or row.starts_at + timedelta(minutes=row.minutes) > now
         ]
         return await stored.found(session, rows)
+
+
+def _changes(effect: ChangeActivity) -> Changes:
+    """The one thing a leader changed in the chat, as the command line's edit takes it."""
+    value = effect.value
+    match effect.field:
+        case "time":
+            return Changes(starts_at=datetime.fromisoformat(str(value)))
+        case "minutes":
+            return Changes(minutes=int(value))
+        case "place":
+            return Changes(place=str(value) or "online")
+        case "capacity":
+            return Changes(capacity=int(value))
+        case "title":
+            return Changes(title=str(value))
+    raise InvalidActivity(f"{effect.field!r} cannot be changed")
 
 
 # -- tongban activity ... --------------------------------------------------------------------

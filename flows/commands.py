@@ -70,6 +70,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("claim", N_("command.claim"), STAFF, hidden=True),
     Command("sendto", N_("command.sendto"), STAFF, hidden=True),
     Command("newactivity", N_("command.newactivity"), STAFF),
+    Command("myactivities", N_("command.myactivities"), STAFF),
+    Command("manage", N_("command.manage"), STAFF, hidden=True),
     Command("attend", N_("command.attend"), STAFF, hidden=True),
     Command("record", N_("command.record"), STAFF, hidden=True),
     Command("handback", N_("command.handback"), STAFF),

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flows import (
     activities,
+    activity_changes,
     activity_record,
     checkin,
     coping,
@@ -39,6 +40,7 @@ from flows.effects import (
     EraseMe,
     ExportData,
     FlowSnapshot,
+    ListLedActivities,
     Notice,
     PracticeAnswer,
     RaiseConcern,
@@ -81,6 +83,7 @@ FLOWS: dict[str, Flow] = {
             LessonFlow,
             Concern,
             new_activity.NewActivity,
+            activity_changes.EditActivity,
             activity_record.ActivityRecordFlow,
             activity_record.FeedbackFlow,
             measures.Questionnaire,
@@ -505,6 +508,13 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         return _after_activity(name, event, person, snapshot, rules)
     if name == "newactivity":
         return start_flow(new_activity.NAME, person, event, rules)
+    if name == "myactivities":
+        return _keep(snapshot, ListLedActivities())
+    if name == "manage":
+        managed = activity_changes.command(event.argument, event.via_button)
+        if isinstance(managed, dict):
+            return FLOWS[activity_changes.NAME].start(person, event, rules, managed)
+        return _keep(snapshot, *managed)
     if name in ("activities", "activity", "rsvp", "invitations"):
         return _keep(snapshot, *activities.command(name, event.argument, person, dict(event.data)))
     if name == "mydata":

@@ -442,7 +442,9 @@ class ActivityRequest:
     """A tap on an activity's button: the shell loads the activity and its answers (locked)
     and hands them to ``flows.activities.decide``; it decides nothing itself."""
 
-    action: str  # show | going | maybe | cant | late | notcoming; leaders: sheet | attend
+    # show | going | maybe | cant | late | notcoming; leaders: sheet | attend, and
+    # manage | cancel | cancelnow (flows.activity_changes)
+    action: str
     activity_id: int
     person_id: int | None = None  # attend: whom the leader tapped
 
@@ -527,6 +529,32 @@ class SaveActivityFeedback:
 
 
 @dataclass(frozen=True, slots=True)
+class ListLedActivities:
+    """``/myactivities``: the shell loads the activities not yet started that the person
+    leads (a supervisor: all of them) and ``flows.activity_changes.led`` lists them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeActivity:
+    """A leader changed one thing in the chat: ``field`` is ``time`` (an ISO moment),
+    ``minutes``, ``place`` ("" for online), ``capacity`` or ``title``. The shell checks on
+    the activity as loaded and locked that they still may, then changes it as the command
+    line does (everyone who answered is told)."""
+
+    activity_id: int
+    field: str
+    value: str | int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelActivity:
+    """A leader confirmed cancelling (already checked on the locked activity): cancelled as
+    the command line does, everyone who answered told."""
+
+    activity_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class SetInvitations:
     """The person wants invitations to new activities (or not)."""
 
@@ -577,6 +605,9 @@ Effect = (
     | ReplaceReminders
     | PlaceNotices
     | SetInvitations
+    | ListLedActivities
+    | ChangeActivity
+    | CancelActivity
     | CreateActivity
     | SetAttendance
     | UpdateActivityRecord

@@ -7,11 +7,22 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
-from flows.activities import AUDIENCE_TEXT, KINDS, MAX_TITLE, MINUTES, Activity, Draft, card
+from flows.activities import (
+    AUDIENCE_TEXT,
+    KINDS,
+    MAX_CAPACITY,
+    MAX_PLACE,
+    MAX_TITLE,
+    MINUTES,
+    Activity,
+    Draft,
+    card,
+)
 from flows.commands import parse_number
 from flows.effects import Choice, CreateActivity, Say
 from flows.engine import FlowModel, move, pressed
 from flows.facts import Fact, Need
+from flows.people import Event
 from flows.schedule import at_local
 from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, msg
 
@@ -22,6 +33,50 @@ STOP = Choice(Msg(N_("activity.new.stop")), "new:stop")
 MINUTE_CHOICES = (60, 90, 120)
 CAPACITY_CHOICES = (8, 12, 20)
 MOMENT = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2})[:：](\d{2})\s*")
+MINUTE_BUTTONS = tuple(Choice(Raw(str(m)), f"min:{m}") for m in MINUTE_CHOICES)
+CAPACITY_BUTTONS = tuple(Choice(Raw(str(n)), f"cap:{n}") for n in CAPACITY_CHOICES)
+ONLINE = Choice(Msg(N_("activity.online")), "place:online")
+
+
+# -- reading an answer (shared with changing an activity, flows.activity_changes) ------------
+
+
+def read_title(event: Event) -> str | None:
+    text = event.value.strip() if event.kind == "text" else ""
+    return text if 0 < len(text) <= MAX_TITLE else None
+
+
+def read_when(event: Event, zone: str) -> str | None:
+    """``YYYY-MM-DD HH:MM`` on the program's clock, still ahead: the moment in ISO form."""
+    found = MOMENT.fullmatch(event.value) if event.kind == "text" else None
+    if found is None:
+        return None
+    year, month, day, hour, minute = (int(part) for part in found.groups())
+    try:
+        local = datetime(year, month, day, hour, minute)
+    except ValueError:
+        return None
+    moment = at_local(local.date(), local.time(), zone)
+    assert event.now is not None
+    return moment.isoformat() if moment > event.now else None
+
+
+def read_minutes(event: Event) -> int | None:
+    number = parse_number(event.value.removeprefix("min:").strip())
+    return number if number is not None and number in MINUTES else None
+
+
+def read_place(event: Event) -> str | None:
+    """An address, or "" for online."""
+    if event.kind == "choice" and event.value == "place:online":
+        return ""
+    text = event.value.strip() if event.kind == "text" else ""
+    return text if 0 < len(text) <= MAX_PLACE else None
+
+
+def read_capacity(event: Event) -> int | None:
+    number = parse_number(event.value.removeprefix("cap:").strip())
+    return number if number is not None and 1 <= number <= MAX_CAPACITY else None
 
 
 class NewActivity(FlowModel):
@@ -90,8 +145,7 @@ class NewActivity(FlowModel):
         self.ask(Msg(N_("activity.new.title")), (STOP,))
 
     def parse_title(self) -> str | None:
-        text = self.event.value.strip() if self.event.kind == "text" else ""
-        return text if 0 < len(text) <= MAX_TITLE else None
+        return read_title(self.event)
 
     def on_enter_kind(self) -> None:
         choices = tuple(Choice(Msg(label), f"kind:{key}") for key, label in KINDS.items())
@@ -105,47 +159,29 @@ class NewActivity(FlowModel):
         self.ask(msg(N_("activity.new.when"), zone=self.rules.program_zone), (STOP,))
 
     def parse_when(self) -> str | None:
-        found = MOMENT.fullmatch(self.event.value) if self.event.kind == "text" else None
-        if found is None:
-            return None
-        year, month, day, hour, minute = (int(part) for part in found.groups())
-        try:
-            local = datetime(year, month, day, hour, minute)
-        except ValueError:
-            return None
-        moment = at_local(local.date(), local.time(), self.rules.program_zone)
-        assert self.event.now is not None
-        return moment.isoformat() if moment > self.event.now else None
+        return read_when(self.event, self.rules.program_zone)
 
     def reask_when(self) -> None:
         self.emit(Say(Msg(N_("activity.new.when_invalid"))))
         self.enter()
 
     def on_enter_minutes(self) -> None:
-        choices = tuple(Choice(Raw(str(m)), f"min:{m}") for m in MINUTE_CHOICES)
-        self.ask(Msg(N_("activity.new.minutes")), (*choices, STOP), 3)
+        self.ask(Msg(N_("activity.new.minutes")), (*MINUTE_BUTTONS, STOP), 3)
 
     def parse_minutes(self) -> int | None:
-        number = parse_number(self.event.value.removeprefix("min:").strip())
-        return number if number is not None and number in MINUTES else None
+        return read_minutes(self.event)
 
     def on_enter_place(self) -> None:
-        online = Choice(Msg(N_("activity.online")), "place:online")
-        self.ask(Msg(N_("activity.new.place")), (online, STOP))
+        self.ask(Msg(N_("activity.new.place")), (ONLINE, STOP))
 
     def parse_place(self) -> str | None:
-        if self.event.kind == "choice" and self.event.value == "place:online":
-            return ""
-        text = self.event.value.strip() if self.event.kind == "text" else ""
-        return text if 0 < len(text) <= 200 else None
+        return read_place(self.event)
 
     def on_enter_capacity(self) -> None:
-        choices = tuple(Choice(Raw(str(n)), f"cap:{n}") for n in CAPACITY_CHOICES)
-        self.ask(Msg(N_("activity.new.capacity")), (*choices, STOP), 3)
+        self.ask(Msg(N_("activity.new.capacity")), (*CAPACITY_BUTTONS, STOP), 3)
 
     def parse_capacity(self) -> int | None:
-        number = parse_number(self.event.value.removeprefix("cap:").strip())
-        return number if number is not None and 1 <= number <= 500 else None
+        return read_capacity(self.event)
 
     def on_enter_audience(self) -> None:
         choices = tuple(Choice(Msg(label), f"aud:{key}") for key, label in AUDIENCE_TEXT.items())

@@ -19,7 +19,7 @@ from telegram import Update
 from bot.activities import local_moment
 from bot.storage.models import ActivityAnswer, ActivityNotice
 from bot.storage.models import Person as PersonRow
-from flows import activities
+from flows import activities, activity_changes
 from flows.activities import (
     ATTENDANCE,
     CANCELLED,
@@ -37,7 +37,16 @@ from flows.activities import (
     Found,
     InvalidActivity,
 )
-from flows.effects import ActivityRequest, PlaceNotices, Say, SetActivityAnswer, Tell
+from flows.effects import (
+    ActivityRequest,
+    CancelActivity,
+    Choice,
+    Notice,
+    PlaceNotices,
+    Say,
+    SetActivityAnswer,
+    Tell,
+)
 from flows.people import PersonView, Rules
 from flows.roles import Role
 from flows.text import Msg, Raw, msg
@@ -421,3 +430,72 @@ async def test_the_register_keeps_its_numbers_when_someone_who_came_is_erased(
         feedback = (await session.scalars(select(ActivityFeedback))).one()
     assert (attended.person_id, attended.role) == (None, "client")
     assert (feedback.person_id, feedback.satisfaction, feedback.comment) == (None, 4, None)
+
+
+# -- a leader changes or cancels in the chat (flows/activity_changes.py) ---------------------
+
+
+def _manage(found: Found | None, person: PersonView, action: str, at: datetime = NOW) -> object:
+    return activity_changes.decide(ActivityRequest(action, 7), found, person, at)
+
+
+@pytest.mark.parametrize(
+    ("found", "person", "at", "said"),
+    [
+        (None, _person(100, Role.PEER_WORKER), NOW, Msg("activity.gone")),
+        (Found(_activity()), _person(101, Role.PEER_WORKER), NOW, Msg("activity.manage.not_yours")),
+        (
+            Found(replace(_activity(), cancelled=True)),
+            _person(100, Role.PEER_WORKER),
+            NOW,
+            msg("activity.was_cancelled", title="Sharing circle"),
+        ),
+        (
+            Found(_activity()),
+            _person(100, Role.PEER_WORKER),
+            START,
+            msg("activity.manage.started", title="Sharing circle"),
+        ),
+    ],
+    ids=["gone", "not-a-leader", "cancelled", "started"],
+)
+@pytest.mark.parametrize("action", ["manage", "cancel", "cancelnow"])
+def test_only_its_leaders_and_supervisors_change_or_cancel_it_before_it_starts(
+    found: Found | None, person: PersonView, at: datetime, said: Msg, action: str
+) -> None:
+    assert _manage(found, person, action, at) == (Say(said),)
+
+
+@pytest.mark.parametrize("person", [_person(100, Role.PEER_WORKER), _person(9, Role.SUPERVISOR)])
+def test_its_leader_or_a_supervisor_is_asked_before_it_is_cancelled(person: PersonView) -> None:
+    found = Found(_activity(), (Answer(1, GOING, NOW),))
+    assert _manage(found, person, "cancel") == (
+        Say(
+            msg("activity.cancel.ask", title="Sharing circle", when=START),
+            (
+                Choice(Msg("activity.cancel.yes"), "/manage 7 cancelnow"),
+                Choice(Msg("activity.cancel.no"), "/manage 7 keep"),
+            ),
+            1,
+        ),
+    )
+    assert _manage(found, person, "cancelnow") == (CancelActivity(7),)
+
+
+@pytest.mark.parametrize(
+    ("argument", "decided"),
+    [
+        ("", (Notice(Msg("input.stale_button")),)),
+        ("seven", (Notice(Msg("input.stale_button")),)),
+        ("99999999999", (Notice(Msg("input.stale_button")),)),
+        ("7 explode", (Notice(Msg("input.stale_button")),)),
+        ("7 time extra", (Notice(Msg("input.stale_button")),)),
+        ("7 time", {"activity": 7, "field": "time"}),
+        ("7", (ActivityRequest("manage", 7),)),
+        ("7 keep", (Say(Msg("activity.cancel.kept")),)),
+    ],
+)
+def test_a_typed_or_stale_manage_command_gets_a_short_answer(
+    argument: str, decided: object
+) -> None:
+    assert activity_changes.command(argument, via_button=False) == decided

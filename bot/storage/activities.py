@@ -134,6 +134,22 @@ async def upcoming(session: AsyncSession, role: Role, now: datetime) -> list[Fou
     return await found(session, live[:LISTED])
 
 
+async def led_by(session: AsyncSession, leader: int | None, now: datetime) -> list[Found]:
+    """The activities not cancelled and not yet started that ``leader`` leads (``None``: a
+    supervisor's, every one), soonest first (the ``starts_at`` index)."""
+    query = (
+        select(Activity)
+        .where(Activity.starts_at > now, Activity.cancelled_at.is_(None))
+        .order_by(Activity.starts_at, Activity.id)
+        .limit(LISTED)
+    )
+    if leader is not None:
+        query = query.join(ActivityLeader, ActivityLeader.activity_id == Activity.id).where(
+            ActivityLeader.person_id == leader
+        )
+    return await found(session, (await session.scalars(query)).all())
+
+
 async def set_answer(
     session: AsyncSession,
     activity_id: int,

@@ -1,0 +1,279 @@
+"""A leader changes or cancels an activity in the chat: ``/myactivities`` lists the ones they
+lead (a supervisor: every one) that have not started; a number opens one with a button for
+each thing that can change; a new value is shown before it is saved; cancelling asks first.
+
+What a change or a cancellation does is the command line's (``tongban activity edit`` and
+``cancel``: everyone who answered is told); this module only decides who may, on the
+activity as the shell loaded and locked it, and asks for the new value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from flows.activities import CANT, GOING, MAYBE, WAITING, Found, card
+from flows.activity_record import leads
+from flows.commands import parse_number
+from flows.effects import (
+    ActivityRequest,
+    CancelActivity,
+    ChangeActivity,
+    Choice,
+    Effect,
+    Notice,
+    Say,
+    ShowAnswer,
+)
+from flows.engine import FlowModel, move, pressed
+from flows.new_activity import (
+    CAPACITY_BUTTONS,
+    MINUTE_BUTTONS,
+    ONLINE,
+    read_capacity,
+    read_minutes,
+    read_place,
+    read_title,
+    read_when,
+)
+from flows.people import PersonView
+from flows.text import N_, Lines, Msg, Raw, Text, msg
+
+NAME = "editactivity"
+
+# What can change, in the order of the buttons: the field and its button's label.
+FIELDS = {
+    "time": N_("activity.manage.time"),
+    "minutes": N_("activity.manage.minutes"),
+    "place": N_("activity.manage.place"),
+    "capacity": N_("activity.manage.capacity"),
+    "title": N_("activity.manage.title"),
+}
+ACTIONS = ("manage", "cancel", "cancelnow")
+CANCEL = N_("activity.manage.cancel")
+CANCEL_YES = N_("activity.cancel.yes")
+CANCEL_NO = N_("activity.cancel.no")
+
+
+def led(found: Sequence[Found]) -> Say:
+    """``/myactivities``: the activities not yet started that the person may change."""
+    if not found:
+        return Say(Msg(N_("activity.led.none")), menu=True)
+    lines: list[Msg] = [Msg(N_("activity.led.title"))]
+    for number, item in enumerate(found, 1):
+        activity = item.activity
+        lines.append(
+            msg(
+                N_("activity.led.line"),
+                number=number,
+                title=activity.title,
+                when=activity.starts_at,
+                going=item.going,
+                capacity=activity.capacity,
+            )
+        )
+    lines.append(Msg(N_("activity.led.tap")))
+    choices = tuple(
+        Choice(Raw(str(number)), f"/manage {item.activity.id}")
+        for number, item in enumerate(found, 1)
+    )
+    return Say(Lines(tuple(lines)), choices, columns=5)
+
+
+def command(argument: str, via_button: bool) -> tuple[Effect, ...] | dict[str, object]:
+    """``/manage <id>`` (the activity and its buttons), ``/manage <id> cancel`` (asked
+    first), ``/manage <id> cancelnow``, ``/manage <id> keep``; or the field a leader wants to
+    change (``/manage <id> time``), which starts the flow (returned: the flow's context)."""
+    parts = argument.split()
+    activity_id = parse_number(parts[0]) if parts else None
+    if activity_id is None:
+        return (Notice(Msg(N_("input.stale_button"))),)
+    action = parts[1] if len(parts) == 2 else "manage" if len(parts) == 1 else ""
+    if action in FIELDS:
+        return {"activity": activity_id, "field": action}
+    if action == "keep":
+        shown = (ShowAnswer(Msg(CANCEL_NO)),) if via_button else ()
+        return (*shown, Say(Msg(N_("activity.cancel.kept"))))
+    if action in ACTIONS:
+        shown = (ShowAnswer(Msg(CANCEL_YES)),) if via_button and action == "cancelnow" else ()
+        return (*shown, ActivityRequest(action, activity_id))
+    return (Notice(Msg(N_("input.stale_button"))),)
+
+
+def refusal(found: Found | None, person: PersonView, now: datetime) -> Say | None:
+    """Why this person cannot change or cancel it now (``None``: they can): only its leaders
+    and supervisors; not once it is cancelled or has started."""
+    if found is None:
+        return Say(Msg(N_("activity.gone")))
+    activity = found.activity
+    if not leads(found, person):
+        return Say(Msg(N_("activity.manage.not_yours")))
+    if activity.cancelled:
+        return Say(msg(N_("activity.was_cancelled"), title=activity.title))
+    if now >= activity.starts_at:
+        return Say(msg(N_("activity.manage.started"), title=activity.title))
+    return None
+
+
+def decide(
+    request: ActivityRequest, found: Found | None, person: PersonView, now: datetime
+) -> tuple[Effect, ...]:
+    """A leader's tap, on the activity as loaded and locked."""
+    refused = refusal(found, person, now)
+    if refused is not None or found is None:
+        return (refused or Say(Msg(N_("activity.gone"))),)
+    activity = found.activity
+    if request.action == "cancelnow":
+        return (CancelActivity(activity.id),)
+    if request.action == "cancel":
+        ask = msg(N_("activity.cancel.ask"), title=activity.title, when=activity.starts_at)
+        choices = (
+            Choice(Msg(CANCEL_YES), f"/manage {activity.id} cancelnow"),
+            Choice(Msg(CANCEL_NO), f"/manage {activity.id} keep"),
+        )
+        return (Say(ask, choices, columns=1),)
+    counts = {answer: 0 for answer in (GOING, WAITING, MAYBE, CANT)}
+    for answer in found.answers:
+        counts[answer.answer] = counts.get(answer.answer, 0) + 1
+    text = Lines(
+        (
+            Msg(N_("activity.manage.ask")),
+            *card(activity).parts,
+            msg(
+                N_("activity.manage.answers"),
+                going=counts[GOING],
+                capacity=activity.capacity,
+                waiting=counts[WAITING],
+                maybe=counts[MAYBE],
+                cant=counts[CANT],
+            ),
+        )
+    )
+    buttons = tuple(
+        Choice(Msg(label), f"/manage {activity.id} {key}") for key, label in FIELDS.items()
+    )
+    cancel = Choice(Msg(CANCEL), f"/manage {activity.id} cancel")
+    return (Say(text, (*buttons, cancel), columns=2),)
+
+
+STOP = Choice(Msg(N_("activity.edit.stop")), "edit:stop")
+SAVE = Choice(Msg(N_("activity.edit.save")), "edit:save")
+
+
+class EditActivity(FlowModel):
+    """``/manage <id> <field>``: the new value, shown, then saved (or nothing changes)."""
+
+    name = NAME
+    initial = "time"
+    states: ClassVar[list[str]] = [*FIELDS, "confirm", "saved", "stopped"]
+    final = frozenset({"saved", "stopped"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        move("*", "stopped", "stops"),
+        *(move(field, "confirm", "is_valid", before="keep") for field in FIELDS),
+        move("confirm", "saved", "is_valid"),
+    ]
+
+    stops = pressed("edit:stop")
+
+    @classmethod
+    def entry_state(cls, context: dict[str, object]) -> str:
+        field = context.get("field")
+        return field if isinstance(field, str) and field in FIELDS else cls.initial
+
+    def keep(self) -> None:
+        self.ctx["value"] = self.value
+        if self.state in ("minutes", "capacity") and self.event.kind == "choice":
+            self.show_choice(Raw(str(self.value)))
+        if self.state == "place" and self.value == "":
+            self.show_choice(Msg(N_("activity.online")))
+
+    # -- the questions: as when announcing (flows.new_activity) -----------------------------
+
+    def on_enter_time(self) -> None:
+        self.ask(msg(N_("activity.new.when"), zone=self.rules.program_zone), (STOP,))
+
+    def parse_time(self) -> str | None:
+        return read_when(self.event, self.rules.program_zone)
+
+    def reask_time(self) -> None:
+        self.emit(Say(Msg(N_("activity.new.when_invalid"))))
+        self.enter()
+
+    def on_enter_minutes(self) -> None:
+        self.ask(Msg(N_("activity.new.minutes")), (*MINUTE_BUTTONS, STOP), 3)
+
+    def parse_minutes(self) -> int | None:
+        return read_minutes(self.event)
+
+    def on_enter_place(self) -> None:
+        self.ask(Msg(N_("activity.new.place")), (ONLINE, STOP))
+
+    def parse_place(self) -> str | None:
+        return read_place(self.event)
+
+    def on_enter_capacity(self) -> None:
+        self.ask(Msg(N_("activity.new.capacity")), (*CAPACITY_BUTTONS, STOP), 3)
+
+    def parse_capacity(self) -> int | None:
+        return read_capacity(self.event)
+
+    def on_enter_title(self) -> None:
+        self.ask(Msg(N_("activity.edit.title")), (STOP,))
+
+    def parse_title(self) -> str | None:
+        return read_title(self.event)
+
+    def on_enter_confirm(self) -> None:
+        self.ask(
+            Lines(
+                (
+                    _new_value(str(self.ctx["field"]), self.ctx["value"]),
+                    Msg(N_("activity.edit.confirm")),
+                )
+            ),
+            (SAVE, STOP),
+            1,
+        )
+
+    def parse_confirm(self) -> bool | None:
+        return True if self.event.kind == "choice" and self.event.value == "edit:save" else None
+
+    def on_enter_saved(self) -> None:
+        self.show_choice(Msg(N_("activity.edit.save")))
+        value = self.ctx["value"]
+        self.emit(
+            ChangeActivity(
+                int(self.ctx["activity"]),
+                str(self.ctx["field"]),
+                value if isinstance(value, int) else str(value),
+            )
+        )
+
+    def on_enter_stopped(self) -> None:
+        self.show_choice(Msg(N_("activity.edit.stop")))
+        self.emit(Say(Msg(N_("activity.edit.stopped"))))
+
+
+def _new_value(field: str, value: object) -> Msg:
+    if field == "time":
+        return msg(N_("activity.edit.new.time"), when=datetime.fromisoformat(str(value)))
+    if field == "minutes":
+        return msg(N_("activity.edit.new.minutes"), minutes=int(str(value)))
+    if field == "capacity":
+        return msg(N_("activity.edit.new.capacity"), capacity=int(str(value)))
+    if field == "place":
+        place: Text = Msg(N_("activity.online")) if value == "" else Raw(str(value))
+        return msg(N_("activity.edit.new.place"), place=place)
+    return msg(N_("activity.edit.new.title"), title=str(value))
+
+
+__all__ = [
+    "FIELDS",
+    "NAME",
+    "EditActivity",
+    "command",
+    "decide",
+    "led",
+    "refusal",
+]
