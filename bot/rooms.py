@@ -116,7 +116,6 @@ class Rooms:
             alias = (member.alias if member else None) or sender.alias or ""
             me = Present(sender.id, alias, bool(member and member.leader))
         people = {person.id: person for person, _ in here}
-        self.fanout.expect(room.id, said.seq)
         outgoing: list[Outgoing] = []
         for copy in rooms.copies(effect.kind, effect.text, me, [p for _, p in here], reply_to):
             reader = people[copy.to]
@@ -129,6 +128,8 @@ class Rooms:
             outgoing.append(
                 CopyMessage(reader.chat_id, sender.chat_id, effect.message_id, tag, copy.reply_to)
             )
+        if outgoing:  # later messages of the room wait for these copies
+            self.fanout.expect(room.id, said.seq)
         return outgoing
 
     async def _request(

@@ -326,6 +326,9 @@ class RoomFlow(FlowModel):
     def _held_back(self, room: Room, alias: str) -> None:
         """Crisis language is not passed to the group: the writer hears so privately, each
         leader is told, and a worker who holds their chat gets their words."""
+        if self.person.role in STAFF:
+            self.ask(Msg(N_("room.crisis.held_staff")))
+            return
         self.ask(Msg(N_("room.crisis.held")))
         for leader_id, _ in room.leaders:
             if leader_id != self.person.id:

@@ -51,7 +51,7 @@ from bot.telegram.render import (
 )
 from bot.telegram.sending import Sender
 from bot.weekly import WeeklyCharts
-from flows import conversation, crisis, escalation, questions
+from flows import conversation, crisis, escalation, questions, rooms
 from flows.effects import (
     Say,
 )
@@ -219,6 +219,10 @@ class Dispatcher:
             event = await self._with_facts(session, event_or_reply, person, flow_row, now)
             if screened is not None:
                 event = with_risk(event, screened)
+            elif risk is not None and flow_row.flow == rooms.NAME:
+                # in a group room everyone's words are screened, a leader's too: crisis
+                # language is never passed to the group (no escalation is about staff)
+                event = with_risk(event, risk)
             if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
                 replied = await self.escalations.reply_case(
                     session, person.chat_id, incoming.reply_to_message_id
