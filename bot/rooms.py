@@ -313,6 +313,12 @@ class Rooms:
             )
         else:
             raise InvalidRoom("name who to invite by alias")
+        return await self.invite_people(session, room, people, now)
+
+    async def invite_people(
+        self, session: AsyncSession, room: Room, people: list[Person], now: datetime
+    ) -> int:
+        """Invite these people (the tick sends each invitation); returns how many are new."""
         invited = 0
         for person in people:
             member = await session.get(RoomMember, (room.id, person.id))
