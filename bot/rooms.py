@@ -8,9 +8,10 @@ import re
 from argparse import Namespace
 from dataclasses import replace
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.applying import Acting, Appliers
@@ -128,8 +129,14 @@ class Rooms:
             outgoing.append(
                 CopyMessage(reader.chat_id, sender.chat_id, effect.message_id, tag, copy.reply_to)
             )
-        if outgoing:  # later messages of the room wait for these copies
-            self.fanout.expect(room.id, said.seq)
+        if outgoing:  # later messages of the room wait for these copies ...
+            room_id, seq = room.id, said.seq
+            self.fanout.expect(room_id, seq)
+
+            def never_sent(_session: Any) -> None:  # ... unless this never commits
+                self.fanout.forget(room_id, seq)
+
+            event.listen(session.sync_session, "after_rollback", never_sent, once=True)
         return outgoing
 
     async def _request(

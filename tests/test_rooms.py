@@ -252,7 +252,9 @@ class _Clock:
         return self.now
 
 
-async def test_room_copies_wait_while_other_messages_use_the_budget(monkeypatch: Any) -> None:
+async def _paced(others: int, monkeypatch: Any) -> list[float]:
+    """How long a room's copies wait: four in a burst, then a fifth, with ``others`` other
+    messages sent meanwhile."""
     clock = _Clock()
     fanout = RoomFanout(per_second=4, clock=clock)
 
@@ -261,21 +263,20 @@ async def test_room_copies_wait_while_other_messages_use_the_budget(monkeypatch:
         clock.now += seconds
 
     monkeypatch.setattr("bot.telegram.fanout.asyncio.sleep", sleep)
-    sent: list[str] = []
 
     async def send(batch: Any) -> list[object]:
-        sent.extend(batch)
         return list(batch)
 
-    # four copies fit the burst at once
     await fanout.deliver(1, 1, ["a", "b", "c", "d"], send)
-    assert clock.slept == [] and sent == ["a", "b", "c", "d"]
-    # a second later the budget is full again, but six one-to-one messages went out
-    clock.now += 1.0
-    fanout.others_sent(6)
+    fanout.others_sent(others)
     await fanout.deliver(1, 2, ["e"], send)
-    # -2 tokens: the copy waits until one is earned (three quarters of a second)
-    assert clock.slept == [0.75] and sent[-1] == "e"
+    return clock.slept
+
+
+async def test_room_copies_slow_down_while_other_messages_go_out(monkeypatch: Any) -> None:
+    assert await _paced(0, monkeypatch) == [0.25]  # the burst is spent: one earned at 4/s
+    assert await _paced(2, monkeypatch) == [0.5]  # two others this second: 2/s left
+    assert await _paced(30, monkeypatch) == [1.0]  # never below a quarter: 1/s
 
 
 async def test_a_rooms_messages_go_out_in_the_rooms_order() -> None:
@@ -296,6 +297,19 @@ async def test_a_rooms_messages_go_out_in_the_rooms_order() -> None:
     await fanout.deliver(1, 7, ["7a", "7b"], send)
     await later
     assert sent == ["7a", "7b", "8a", "8b"]
+
+
+async def test_a_message_that_was_never_committed_holds_up_nothing() -> None:
+    fanout = RoomFanout(per_second=100, patience=3600)
+    fanout.expect(1, 7)
+    fanout.expect(1, 8)
+    fanout.forget(1, 7)  # its transaction rolled back
+
+    async def send(batch: Any) -> list[object]:
+        return list(batch)
+
+    # with 7 still awaited this would wait an hour (the test would time out)
+    assert await asyncio.wait_for(fanout.deliver(1, 8, ["8a"], send), 5) == ["8a"]
 
 
 # -- the whole bot: a member who blocked the bot --------------------------------------------

@@ -5,16 +5,16 @@ second in all (PTB's ``AIORateLimiter`` paces every call to that, first come fir
 Left to itself a busy room would fill that queue and a crisis reply or a check-in question
 would wait behind its copies. So copies do not go out the moment they are made:
 
-- they draw on their own budget (``per_second``, a token bucket with a burst of the same
-  size), and every other message the process sends is taken out of that same budget
-  first (``others_sent``). Crisis replies and one-to-one chats never wait for a room; a
-  room slows down, down to a stop, while other traffic uses the budget, and speeds up
-  again when it does not.
+- they draw on their own budget, a token bucket filled at ``per_second`` (with a burst of
+  the same size) less what every other message of the process used in the last second
+  (``others_sent``), but never below a quarter of it. Crisis replies and one-to-one chats
+  never wait for a room; a room slows down while other traffic is heavy, and is never
+  stopped altogether (a room that fell silent would look broken to its members).
 - each room's messages go out in the order the room numbered them (``seq``, taken under
   the room row's lock, so in commit order): a message waits until every earlier message of
   the same room this process is sending has gone (``expect`` marks one as on its way while
-  its transaction holds the lock). A message whose transaction never committed is waited
-  for at most ``patience`` seconds.
+  its transaction holds the lock); one whose transaction rolls back is forgotten (``forget``). As a last resort a
+  message is waited for at most ``patience`` seconds (a failure between commit and send).
 
 One process's view: with several bot processes each paces its own copies (as each paces
 its own calls), and order across processes holds per sender, not across senders.
@@ -25,11 +25,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
+
+FLOOR = 0.25  # the share of its budget a room keeps however busy everything else is
 
 
 class RoomFanout:
@@ -37,7 +39,7 @@ class RoomFanout:
         self,
         per_second: float,
         clock: Callable[[], float] = time.monotonic,
-        patience: float = 5.0,
+        patience: float = 60.0,
     ) -> None:
         self.per_second = per_second
         self.clock = clock
@@ -47,16 +49,40 @@ class RoomFanout:
         self._pacing = asyncio.Lock()
         self._on_the_way: dict[int, set[int]] = defaultdict(set)
         self._turn = asyncio.Condition()
+        self._others: deque[tuple[float, int]] = deque()
 
     def expect(self, room_id: int, seq: int) -> None:
         """Message ``seq`` of the room is being written: later ones wait for it."""
         self._on_the_way[room_id].add(seq)
 
+    def forget(self, room_id: int, seq: int) -> None:
+        """Message ``seq`` will not be sent after all (its transaction rolled back)."""
+        self._done(room_id, seq)
+
+    def _done(self, room_id: int, seq: int) -> None:
+        waiting = self._on_the_way.get(room_id)
+        if waiting is not None:
+            waiting.discard(seq)
+            if not waiting:
+                del self._on_the_way[room_id]
+        with contextlib.suppress(RuntimeError):  # no loop running: nobody is waiting
+            asyncio.get_running_loop().create_task(self._wake())
+
+    async def _wake(self) -> None:
+        async with self._turn:
+            self._turn.notify_all()
+
     def others_sent(self, count: int) -> None:
-        """Other messages went out: they come out of the rooms' budget first."""
+        """Other messages went out: for a second, rooms earn that much less."""
         if count:
             self._refill()
-            self._tokens = max(self._tokens - count, -self.per_second)
+            self._others.append((self.clock(), count))
+
+    def _rate(self, now: float) -> float:
+        while self._others and self._others[0][0] <= now - 1.0:
+            self._others.popleft()
+        others = sum(count for _, count in self._others)
+        return max(self.per_second * FLOOR, self.per_second - others)
 
     async def deliver(
         self,
@@ -73,11 +99,7 @@ class RoomFanout:
                 await self._pace()
                 results += await send([request])
         finally:
-            self._on_the_way[room_id].discard(seq)
-            if not self._on_the_way[room_id]:
-                del self._on_the_way[room_id]
-            async with self._turn:
-                self._turn.notify_all()
+            self._done(room_id, seq)
         return results
 
     async def _wait_turn(self, room_id: int, seq: int) -> None:
@@ -93,7 +115,8 @@ class RoomFanout:
 
     def _refill(self) -> None:
         now = self.clock()
-        self._tokens = min(self.per_second, self._tokens + (now - self._at) * self.per_second)
+        earned = (now - self._at) * self._rate(now)
+        self._tokens = min(self.per_second, self._tokens + earned)
         self._at = now
 
     async def _pace(self) -> None:
@@ -103,4 +126,4 @@ class RoomFanout:
                 if self._tokens >= 1:
                     self._tokens -= 1
                     return
-                await asyncio.sleep((1 - self._tokens) / self.per_second)
+                await asyncio.sleep((1 - self._tokens) / self._rate(self.clock()))
