@@ -246,17 +246,17 @@ class RoomFlow(FlowModel):
         if alias is None or membership is None:
             return None
         if alias.casefold() in {a.casefold() for a in membership.room.aliases}:
-            self.ctx["taken"] = alias
+            self.taken = alias
             return None
         return alias
 
     def reask_alias(self) -> None:
-        taken = self.ctx.pop("taken", None)
+        taken = getattr(self, "taken", None)
         text = msg(N_("room.alias.taken"), alias=taken) if taken else Msg(N_("room.alias.invalid"))
         self.ask(text, (STOP,))
 
     def keep_alias(self) -> None:
-        self.ctx["alias"] = self.value
+        self.chosen = self.value  # for this event's welcome; the membership keeps it
         self.emit(UpdateMembership(int(self.ctx["room"]), self.person.id, alias=self.value))
 
     # -- rules
@@ -280,7 +280,7 @@ class RoomFlow(FlowModel):
         if membership is None:
             return
         room = membership.room
-        alias = self.ctx.get("alias") or membership.alias or self.person.alias or ""
+        alias = getattr(self, "chosen", None) or membership.alias or self.person.alias or ""
         if membership.state == INVITED:
             self.emit(UpdateMembership(room.id, self.person.id, state=MEMBER))
         lines = [msg(N_("room.welcome"), title=Raw(room.title), alias=Raw(str(alias)))]
