@@ -132,6 +132,7 @@ def build(
         dispatcher.supervision,
         dispatcher.measures,
         dispatcher.activities,
+        dispatcher.rooms,
     )
     if (with_updater if ticking is None else ticking) and application.job_queue is not None:
         # One periodic job for everyone; what is due is rows, not jobs.

@@ -153,6 +153,7 @@ def command_parser() -> argparse.ArgumentParser:
         "risk-check", help="assess messages for crisis language (see its --help)", add_help=False
     )
     _activity_parser(sub)
+    _room_parser(sub)
     flag_cmd = sub.add_parser(
         "flags", help="early-warning flags", description="Early-warning flags from check-ins."
     )
@@ -240,6 +241,45 @@ def _activity_parser(sub: Any) -> None:
         description="Cancel an activity; everyone who answered is told.",
     )
     cancel.add_argument("activity_id", type=int, help="the id from 'tongban activity list'")
+
+
+def _room_parser(sub: Any) -> None:
+    room = sub.add_parser(
+        "room",
+        help="group rooms: create, invite, list, close",
+        description=(
+            "Online peer-support groups held through the bot. A room belongs to an online "
+            "activity (open while it runs) or meets every week (open then, on the program's "
+            "clock). Invitations are sent by the running bot."
+        ),
+    )
+    room_sub = room.add_subparsers(dest="room_command", required=True, metavar="ACTION")
+    create = room_sub.add_parser(
+        "create", help="make a room", description="Make a room; its leaders are invited."
+    )
+    create.add_argument("--title", required=True, help="what it is called, as members see it")
+    when = create.add_mutually_exclusive_group(required=True)
+    when.add_argument("--activity", type=int, help="the online activity it belongs to")
+    when.add_argument("--weekly", help='a standing group\'s weekday and time, e.g. "tue 19:00"')
+    create.add_argument("--minutes", type=int, default=90, help="how long it is open (90)")
+    create.add_argument(
+        "--leader", action="append", required=True, help="a leader's alias (repeat for more)"
+    )
+    invite = room_sub.add_parser(
+        "invite",
+        help="invite members",
+        description=(
+            "Invite clients and relatives by alias; with no alias, a room of an activity "
+            "invites everyone going to it."
+        ),
+    )
+    invite.add_argument("room_id", type=int, help="the id from 'tongban room list'")
+    invite.add_argument("alias", nargs="*", help="aliases of clients or relatives")
+    room_sub.add_parser("list", help="list rooms", description="Every room and its members.")
+    close = room_sub.add_parser(
+        "close", help="close a room", description="Close a room for good; nobody can post."
+    )
+    close.add_argument("room_id", type=int, help="the id from 'tongban room list'")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -540,6 +580,27 @@ def _activity(settings: Settings, args: argparse.Namespace) -> int:
     return _with_db(settings, act)
 
 
+def _room(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.host import Host
+    from bot.i18n import Translator
+    from bot.rooms import InvalidRoom, command_line
+    from bot.storage.models import utcnow
+    from bot.telegram.dispatch import Dispatcher
+
+    async def act(db: Database) -> int:
+        host = Host(db, Translator(), settings)
+        await host.start()
+        try:
+            lines = await command_line(Dispatcher(host).rooms, db, args, utcnow())
+        except InvalidRoom as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print("\n".join(lines))
+        return 0
+
+    return _with_db(settings, act)
+
+
 def _report(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import date
     from pathlib import Path
@@ -579,6 +640,7 @@ _HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "users": _users,
     "flags": _flags,
     "activity": _activity,
+    "room": _room,
     "report": _report,
 }
 

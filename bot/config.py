@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     weekly_chart_day: WeeklyChartDay = WeeklyChartDay.SUMMARY
     tick_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     tick_batch: int = Field(default=200, ge=1, le=10_000)
+    # above 30 only with Telegram's limits off: the benchmarks measure the bot's own cost
+    room_copies_per_second: float = Field(default=20.0, ge=1.0, le=1000.0)
     flag_rules_file: Path | None = None
     sla_urgent_minutes: int = Field(default=5, ge=1, le=24 * 60)
     sla_same_day_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
-from bot.storage import activities, checkins, people, safety_plans
+from bot.storage import activities, checkins, people, rooms, safety_plans
 from bot.storage.family_links import links_data
 from bot.storage.models import LessonProgress, MeasureSchedule, Person, TrainingProgress
 from flows import questions
@@ -62,6 +62,7 @@ class FactLoaders:
             Fact.ACTIVITIES: _activities,
             Fact.STAFF_ALIASES: _staff_aliases,
             Fact.MEASURES: _measures,
+            Fact.ROOMS: _rooms,
         }
 
     async def load(
@@ -147,3 +148,8 @@ async def _measures(session: AsyncSession, asking: Asking) -> dict[str, str]:
         select(MeasureSchedule).where(MeasureSchedule.person_id == asking.person.id)
     )
     return {row.measure: row.status for row in rows}
+
+
+async def _rooms(session: AsyncSession, asking: Asking) -> list[Any]:
+    """The person's group rooms, each with its times, leaders and the aliases taken."""
+    return await rooms.memberships(session, asking.person.id)

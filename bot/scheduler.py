@@ -23,6 +23,7 @@ from bot.applying import Acting, Appliers
 from bot.escalations import Escalations
 from bot.host import Host
 from bot.measures import Measures
+from bot.rooms import Rooms
 from bot.storage import checkins
 from bot.storage.family_links import active_links as family_links
 from bot.storage.models import (
@@ -186,11 +187,13 @@ class Scheduler:
         supervision: Supervision,
         measures: Measures,
         activities: Activities | None = None,
+        rooms: Rooms | None = None,
     ) -> None:
         self.host = host
         self.supervision = supervision
         self.measures = measures
         self.activities = activities  # None: a scheduler without activities
+        self.rooms = rooms  # None: a scheduler without group rooms
         self.appliers = appliers  # the same registry that applies what updates decide
         self.escalations = escalations
         self.sender = sender
@@ -240,6 +243,9 @@ class Scheduler:
         if self.activities is not None:
             async with self.db.transaction() as session:
                 report.outgoing += await self.activities.tick(session, now)
+        if self.rooms is not None:
+            async with self.db.transaction() as session:
+                report.outgoing += await self.rooms.tick(session, now)
         async with self.db.transaction() as session:
             report.outgoing += await self.supervision.tick(session, now)
         async with self.db.transaction() as session:

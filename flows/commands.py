@@ -72,6 +72,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("newactivity", N_("command.newactivity"), STAFF),
     Command("myactivities", N_("command.myactivities"), STAFF),
     Command("manage", N_("command.manage"), STAFF, hidden=True),
+    Command("room", N_("command.room"), EVERYONE),
+    Command("unsay", N_("command.unsay"), STAFF, hidden=True),
+    Command("mute", N_("command.mute"), STAFF, hidden=True),
+    Command("unmute", N_("command.unmute"), STAFF, hidden=True),
+    Command("removemember", N_("command.removemember"), STAFF, hidden=True),
     Command("attend", N_("command.attend"), STAFF, hidden=True),
     Command("record", N_("command.record"), STAFF, hidden=True),
     Command("handback", N_("command.handback"), STAFF),
@@ -90,6 +95,9 @@ COMMANDS: tuple[Command, ...] = (
 STAFF_REQUESTS = frozenset(
     {"claim", "assign", "transfer", "release", "note", "sendto", "queue", "overdue"}
 )
+
+# A room leader's commands about their room (``flows.rooms.decide``).
+ROOM_REQUESTS = frozenset({"unsay", "mute", "unmute", "removemember"})
 
 # Commands about looking after peer workers (``flows.supervision.decide``).
 SUPERVISION_REQUESTS = frozenset(

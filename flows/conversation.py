@@ -17,6 +17,7 @@ from flows import (
     measures,
     new_activity,
     onboarding,
+    rooms,
     safety_plan,
     supervision,
     warning_signs,
@@ -27,6 +28,7 @@ from flows.commands import (
     BY_NAME,
     HELP,
     PRIVACY,
+    ROOM_REQUESTS,
     STAFF_REQUESTS,
     SUPERVISION_REQUESTS,
     parse_number,
@@ -87,6 +89,7 @@ FLOWS: dict[str, Flow] = {
             activity_record.ActivityRecordFlow,
             activity_record.FeedbackFlow,
             measures.Questionnaire,
+            rooms.RoomFlow,
         ),
     )
 }
@@ -102,6 +105,7 @@ NEEDS = (
     *family.NEEDS,
     *activities.NEEDS,
     *new_activity.NEEDS,
+    *rooms.NEEDS,
     Need(Fact.MEASURES, commands={"measures"}, roles={Role.CLIENT, Role.FAMILY}),
 )
 
@@ -134,6 +138,9 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
         return _command(event, person, snapshot, rules)
     if event.kind == "text" and len(event.value) > rules.max_text_length:
         return _keep(snapshot, Say(msg(N_("input.too_long"), limit=rules.max_text_length)))
+    if snapshot.flow == rooms.NAME and snapshot.state == "inside":
+        # in a room, a message is for the room; crisis language is held back there
+        return FLOWS[rooms.NAME].handle(snapshot, person, event, rules)
     if event.risk == "crisis" and person.role in SUBJECTS:
         return _after_crisis(event, person, snapshot, rules)
     if event.kind in ("text", "media"):
@@ -517,6 +524,14 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         return _keep(snapshot, *managed)
     if name in ("activities", "activity", "rsvp", "invitations"):
         return _keep(snapshot, *activities.command(name, event.argument, person, dict(event.data)))
+    if name == "room":
+        if event.argument.startswith("leave"):
+            return rooms.leave(event.argument, person, snapshot, event.data)
+        entered = rooms.enter(event, person, rules)
+        return entered if isinstance(entered, Outcome) else _keep(snapshot, entered)
+    if name in ROOM_REQUESTS:
+        reply = event.reply_case is not None or event.reply_unknown
+        return _keep(snapshot, *rooms.command(name, event.argument, person, snapshot, reply))
     if name == "mydata":
         return _keep(snapshot, ExportData())
     if name == "deleteme":

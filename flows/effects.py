@@ -561,6 +561,44 @@ class SetInvitations:
     on: bool
 
 
+# -- group rooms (flows/rooms.py) -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostToRoom:
+    """A member's message to the room they are in: the shell numbers it in the room's order,
+    finds who is present and copies it to each of them (``flows.rooms.copies``); a
+    Telegram reply in the sender's chat answers each member's own copy."""
+
+    room_id: int
+    sender_id: int
+    kind: str  # text | media
+    text: str
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRequest:
+    """A leader's command about their room (unsay, mute, unmute, removemember): the shell
+    loads the memberships it names (locked) and hands them to ``flows.rooms.decide``."""
+
+    action: str
+    room_id: int
+    alias: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateMembership:
+    """Change one person's membership of a room (``None``: unchanged)."""
+
+    room_id: int
+    person_id: int
+    alias: str | None = None
+    rules: bool | None = None
+    state: str | None = None
+    muted: bool | None = None
+
+
 Effect = (
     Say
     | ShowAnswer
@@ -620,6 +658,9 @@ Effect = (
     | AddSupervisionNote
     | SetMeasure
     | RecordMeasure
+    | PostToRoom
+    | RoomRequest
+    | UpdateMembership
 )
 
 

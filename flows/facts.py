@@ -31,6 +31,7 @@ class Fact(StrEnum):
     STAFF_ALIASES = "staff_aliases"  # every peer worker's and supervisor's alias
     ACTIVITIES = "activities"  # upcoming activities for the person: [flows.activities.Found]
     MEASURES = "measures"  # measure key -> "on" | "declined" (absent: never asked)
+    ROOMS = "rooms"  # the person's group rooms: [flows.rooms.Membership]
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,8 @@ After each action, the lines indented by two spaces are what everyone received::
       @me menu: A | B                      the main-menu keyboard it shows
       @lin ~ #1 · client K7Q2X — taken …   an earlier message edited
       @lin copy                            a copied photo or voice note
+      @sam ↩ 💬 Lin: …                     the next message answers this earlier one
+      @sam deleted: 💬 Sunny: …            an earlier message removed from the chat
       @lin photo: caption                  a picture (the weekly chart)
       @me toast: text                      the tapped button answered with a toast
       (nothing)                            nobody received anything
@@ -244,7 +246,7 @@ class ExactTranscript:
                     code = link.group(1)
             if after_each is not None:
                 await after_each()
-            seen = printed + _render(calls[before:], names, step.who)
+            seen = printed + _render(calls[before:], names, step.who, stage.api.messages)
             if not seen and step.kind not in ("now", "restart", "link", "stored", "checkin"):
                 seen = ["(nothing)"]
             actual[step.line] = seen
@@ -308,6 +310,7 @@ class FullStack:
 
     async def cli(self, command: str) -> list[str]:
         """``tongban <command>`` as an operator runs it, on this bot's database and clock."""
+        from bot import rooms
         from bot.activities import command_line
         from bot.cli import command_parser
         from flows.activities import InvalidActivity
@@ -315,6 +318,13 @@ class FullStack:
         services = self.harness.services
         assert services is not None and self.harness.now is not None
         args = command_parser().parse_args(shlex.split(command))
+        if args.command == "room":
+            try:
+                return await rooms.command_line(
+                    services.dispatcher.rooms, services.db, args, self.harness.now
+                )
+            except rooms.InvalidRoom as exc:
+                return [f"error: {exc}"]
         try:
             return await command_line(
                 services.dispatcher.activities, services.db, args, self.harness.now
@@ -369,14 +379,31 @@ class FullStack:
             return row, list(answers.all())
 
 
-def _render(calls: list[Call], names: dict[int, str], actor: str) -> list[str]:
+def _render(
+    calls: list[Call],
+    names: dict[int, str],
+    actor: str,
+    messages: dict[tuple[int, int], dict[str, object]] | None = None,
+) -> list[str]:
     """What each participant received, one line per message part, in the order it was sent."""
     lines: list[str] = []
+    sent = messages or {}
+
+    def first_line(chat: object, message_id: object) -> str:
+        found = sent.get((int(str(chat)), int(str(message_id))))
+        text = str(found.get("text", "")) if found else ""
+        return text.split("\n")[0] if text else "(their own message)"
+
     for call in calls:
         params = call.params
         chat = params.get("chat_id")
         who = actor if chat is None else names.get(int(chat), f"?{chat}")
         head = f"@{who} "
+        replying = params.get("reply_parameters")
+        if isinstance(replying, dict) and call.method in ("sendMessage", "copyMessage"):
+            lines.append(f"{head}↩ {first_line(chat, replying['message_id'])}")
+        if call.method == "deleteMessage":
+            lines.append(f"{head}deleted: {first_line(chat, params['message_id'])}")
         if call.method in ("sendMessage", "editMessageText"):
             mark = "<" if call.method == "sendMessage" else "~"
             first, *rest = str(params.get("text", "")).split("\n")

@@ -32,6 +32,7 @@ ALIASES = {
     ("people", "alias"),
     ("audit_events", "actor_alias"),
     ("escalation_notes", "author_alias"),
+    ("room_members", "alias"),  # a group alias, chosen for one room (flows/rooms.py)
 }
 # Typed answers that are settings or names, stored as they are by design.
 SETTINGS = re.compile(r"^\d{1,2}([:.]\d{2})?\s*(pm|am|点)?$|^[A-Za-z]+/[A-Za-z_ ]+$", re.I)
@@ -84,10 +85,12 @@ async def _columns(harness: Harness) -> list[tuple[str, str, str]]:
 
 
 async def _aliases(harness: Harness) -> set[str]:
-    from bot.storage.models import Person
+    from bot.storage.models import Person, RoomMember
 
     async with harness.db.sessions() as session:
-        return {a for a in (await session.scalars(select(Person.alias))).all() if a}
+        people = (await session.scalars(select(Person.alias))).all()
+        groups = (await session.scalars(select(RoomMember.alias))).all()
+        return {a for a in (*people, *groups) if a}
 
 
 def _bytes(path: Path) -> bytes:

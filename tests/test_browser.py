@@ -166,6 +166,30 @@ async def running_sandbox(database: Path) -> AsyncIterator[str]:
         await asyncio.wait_for(task, timeout=20)
 
 
+async def _demo_rooms(database: Path) -> list[tuple[str, list[tuple[str | None, bool]]]]:
+    """The group rooms in the sandbox's database, with each invited person's group alias
+    (none until chosen) and whether they lead it."""
+    from sqlalchemy import select
+
+    from bot.storage.db import Database
+    from bot.storage.models import Room, RoomMember
+
+    db = Database(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with db.sessions() as session:
+            found = []
+            for room in (await session.scalars(select(Room))).all():
+                members = await session.execute(
+                    select(RoomMember.alias, RoomMember.leader)
+                    .where(RoomMember.room_id == room.id, RoomMember.state == "invited")
+                    .order_by(RoomMember.person_id)
+                )
+                found.append((room.title, [(alias, leader) for alias, leader in members]))
+            return found
+    finally:
+        await db.dispose()
+
+
 async def _demo_activities(database: Path) -> list[tuple[str, list[str]]]:
     """The activities in the sandbox's database, with their leaders' aliases."""
     from sqlalchemy import select
@@ -203,6 +227,12 @@ async def test_a_client_checks_in_and_a_peer_worker_answers_in_the_web_page(
         assert await _demo_activities(tmp_path / "sandbox.db") == [
             ("同伴分享会 Sharing circle", ["Lin", "阿華"])
         ], "the cast has an upcoming activity its peer workers lead"
+        assert await _demo_rooms(tmp_path / "sandbox.db") == [
+            (
+                "线上互助小组 Online peer group",
+                [(None, False), (None, False), ("Lin", True), ("阿華", True)],
+            )
+        ], "and a group room its peer workers lead, the client and the relative invited"
         ming, lin = chat(page, "小明 Ming"), chat(page, "Lin")
         wah, mei = chat(page, "阿華 Wah"), chat(page, "Dr. Mei")
         await expect(ming.locator(".msg").last).to_contain_text("设置好了", timeout=WAIT_MS)

@@ -47,6 +47,7 @@ async def test_menu_follows_role_and_language(harness: Harness) -> None:
         "activities",
         "invitations",
         "measures",
+        "room",
     }
 
     worker = await harness.onboard(Role.PEER_WORKER, "en")

@@ -15,12 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 
 from bot.app import ALLOWED_UPDATES, Services, build
 from bot.config import PROJECT_ROOT, Mode, Settings
 from bot.invites import create_invite
+from bot.rooms import WEEKDAYS
 from bot.sandbox.botapi import SandboxBotAPI
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
@@ -121,6 +123,7 @@ class DemoCast:
                 client_id = user["id"]
             users.append(user)
         await self.announce_activity(number)
+        await self.open_group(number, [u["id"] for u in users])
         return users
 
     async def announce_activity(self, number: int) -> None:
@@ -150,6 +153,40 @@ class DemoCast:
             await self.services.dispatcher.activities.create(
                 session, draft, self.services.host.clock()
             )
+
+    async def open_group(self, number: int, user_ids: list[int]) -> None:
+        """A standing group room led by the cast's peer workers, meeting on today's weekday
+        from the start of this hour for eight hours, so it can be tried at once: the client
+        and the relative get its invitation at the next tick (others: ``tongban room invite``)."""
+        leaders = [
+            alias
+            for m in DEMO_CAST
+            if m.role is Role.PEER_WORKER and (alias := m.numbered(number).alias)
+        ]
+        zone = self.services.settings.default_timezone
+        now = self.services.host.clock()
+        local = now.astimezone(ZoneInfo(zone))
+        rooms = self.services.dispatcher.rooms
+        async with self.services.db.transaction() as session:
+            room = await rooms.create(
+                session,
+                "线上互助小组 Online peer group" + (f" {number}" if number > 1 else ""),
+                leaders,
+                now,
+                weekly=f"{WEEKDAYS[local.weekday()]} {local.hour}:00",
+                minutes=480,
+            )
+            members = (
+                await session.scalars(
+                    select(Person)
+                    .where(
+                        Person.telegram_user_id.in_(user_ids),
+                        Person.role.in_((Role.CLIENT.value, Role.FAMILY.value)),
+                    )
+                    .order_by(Person.id)
+                )
+            ).all()
+            await rooms.invite_people(session, room, list(members), now)
 
     async def _next_number(self) -> int:
         """1 for the first cast; a later one (this run, or one kept in the database) is numbered."""

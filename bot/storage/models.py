@@ -778,3 +778,85 @@ class AuditEvent(Base):
     actor_alias: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class Room(Base):
+    """A group room (``flows/rooms.py``): of an online activity (open while it runs) or a
+    standing group meeting every ``weekday`` (0 Monday) at ``opens`` in ``zone``.
+    ``last_seq`` numbers the room's messages in the order every member receives them."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int | None] = mapped_column(SmallInteger)
+    opens: Mapped[time | None] = mapped_column(Time)
+    minutes: Mapped[int] = mapped_column(Integer)
+    zone: Mapped[str] = mapped_column(String(64))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+
+class RoomMember(Base):
+    """A person's membership of a room: invited (``invite_sent`` once the tick sent the
+    invitation), member, left or removed; their alias there, chosen on first join (unique
+    in the room); whether they lead it, accepted its rules, or were muted."""
+
+    __tablename__ = "room_members"
+
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    alias: Mapped[str | None] = mapped_column(String(24))
+    leader: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(10))  # invited | member | left | removed
+    rules_at: Mapped[datetime | None]
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    invite_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("room_id", "alias"),
+        _partial_index("ix_room_members_unsent", "invited_at", where="invite_sent = false"),
+    )
+
+
+class RoomMessage(Base):
+    """One message said in a room, numbered in the room's order. Its words are not stored:
+    they live only in the members' chats (``room_copies`` says where, so a leader can
+    remove a message everywhere and a reply finds each member's copy)."""
+
+    __tablename__ = "room_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(8))  # text | media
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("room_id", "seq"), {"sqlite_autoincrement": True})
+
+
+class RoomCopy(Base):
+    """Where one room message landed in one member's chat (the sender's own message too):
+    looked up by chat and message id for a reply or a removal."""
+
+    __tablename__ = "room_copies"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    room_message_id: Mapped[int] = mapped_column(
+        ForeignKey("room_messages.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)

@@ -30,6 +30,7 @@ from bot.host import Host
 from bot.i18n import locale_for_language_code, region_for_language_code
 from bot.invites import ever_made, redeem
 from bot.measures import Measures
+from bot.rooms import Rooms
 from bot.safety.crisis_path import ASSESSED_ROLES, CrisisPath
 from bot.storage import people
 from bot.storage.family_links import joined as family_joined
@@ -41,6 +42,7 @@ from bot.storage.schedules import reschedule
 from bot.supervision import Supervision
 from bot.telegram import replies
 from bot.telegram.events import event_for, screened_text, with_risk
+from bot.telegram.fanout import RoomFanout
 from bot.telegram.incoming import Incoming, classify
 from bot.telegram.render import (
     AnswerButton,
@@ -49,7 +51,7 @@ from bot.telegram.render import (
 )
 from bot.telegram.sending import Sender
 from bot.weekly import WeeklyCharts
-from flows import conversation, crisis, escalation, questions
+from flows import conversation, crisis, escalation, questions, rooms
 from flows.effects import (
     Say,
 )
@@ -75,13 +77,15 @@ class Dispatcher:
         self.appliers = Appliers()
         self.escalations = Escalations(host, self.appliers)
         self.family = Family(host, self.appliers, self.escalations)
-        self.sender = Sender(host, self.appliers, self.escalations)
+        self.fanout = RoomFanout(host.settings.room_copies_per_second)
+        self.sender = Sender(host, self.appliers, self.escalations, self.fanout)
         self.checkins = CheckIns(host, self.appliers, self.escalations)
         self.accounts = Accounts(host, self.appliers, self.escalations)
         self.crisis = CrisisPath(host, self.appliers, self.escalations, self.family)
         self.activities = Activities(host, self.appliers)
         self.supervision = Supervision(host, self.appliers, self.escalations)
         self.measures = Measures(host, self.appliers)
+        self.rooms = Rooms(host, self.appliers, self.fanout)
         WeeklyCharts(host.translator, self.appliers)
         Coping(self.appliers)
         self.facts = FactLoaders(host.cipher)
@@ -215,6 +219,10 @@ class Dispatcher:
             event = await self._with_facts(session, event_or_reply, person, flow_row, now)
             if screened is not None:
                 event = with_risk(event, screened)
+            elif risk is not None and flow_row.flow == rooms.NAME:
+                # in a group room everyone's words are screened, a leader's too: crisis
+                # language is never passed to the group (no escalation is about staff)
+                event = with_risk(event, risk)
             if person.role in STAFF_ROLES and incoming.reply_to_message_id is not None:
                 replied = await self.escalations.reply_case(
                     session, person.chat_id, incoming.reply_to_message_id

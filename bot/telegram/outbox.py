@@ -7,13 +7,14 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile
+from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 
 from bot.i18n import Translator
 from bot.telegram.render import (
     AnswerButton,
     CopyMessage,
+    DeleteMessage,
     EditMarkup,
     EditText,
     Outgoing,
@@ -129,14 +130,23 @@ class Outbox:
         """Make one Bot API call; returns the id of the message it made, if any."""
         if isinstance(request, SendText):
             sent = await bot.send_message(
-                request.chat_id, request.text[:TELEGRAM_TEXT_LIMIT], reply_markup=request.markup
+                request.chat_id,
+                request.text[:TELEGRAM_TEXT_LIMIT],
+                reply_markup=request.markup,
+                reply_parameters=_replying(request.reply_to),
             )
             return sent.message_id
         if isinstance(request, CopyMessage):
             copied = await bot.copy_message(
-                request.chat_id, request.from_chat_id, request.message_id
+                request.chat_id,
+                request.from_chat_id,
+                request.message_id,
+                reply_parameters=_replying(request.reply_to),
             )
             return copied.message_id
+        if isinstance(request, DeleteMessage):
+            await bot.delete_message(request.chat_id, request.message_id)
+            return None
         if isinstance(request, EditText):
             await bot.edit_message_text(
                 request.text[:TELEGRAM_TEXT_LIMIT],
@@ -173,6 +183,13 @@ class Outbox:
                 scope=BotCommandScopeChat(request.chat_id),
             )
         return None
+
+
+def _replying(message_id: int | None) -> ReplyParameters | None:
+    """Answer that message; if it is gone (deleted by its reader), send anyway."""
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id, allow_sending_without_reply=True)
 
 
 __all__ = ["Outbox", "SetCommands", "command_menu"]

@@ -52,8 +52,20 @@ class RelayTag:
     confirm: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RoomTag:
+    """A member's copy of a room message (``seq`` in the room's order): sent after other
+    traffic, in the room's order (``bot.telegram.fanout``), and remembered where it landed
+    (a reply to it, or a leader's removal, finds it)."""
+
+    room_id: int
+    seq: int
+    room_message_id: int
+    person_id: int
+
+
 # What to remember or do once a message is sent.
-Tag = CardTag | CaseTag | RelayTag
+Tag = CardTag | CaseTag | RelayTag | RoomTag
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,7 @@ class SendText:
     text: str
     markup: Markup | None = None
     tag: Tag | None = None
+    reply_to: int | None = None  # a message in the same chat this one answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +85,15 @@ class CopyMessage:
     from_chat_id: int
     message_id: int
     tag: Tag | None = None
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMessage:
+    """Remove a message the bot sent (a leader took a room message back)."""
+
+    chat_id: int
+    message_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +151,7 @@ Outgoing = (
     | SendPhoto
     | SendDocument
     | SetCommands
+    | DeleteMessage
 )
 
 

@@ -20,24 +20,76 @@ from bot.applying import Acting, Appliers
 from bot.escalations import STAFF_ROLES, CaseChanged, Escalations
 from bot.host import Host
 from bot.i18n import Translator
-from bot.storage.models import EscalationCard, Person, RelayMessage, utcnow
+from bot.storage import rooms as room_store
+from bot.storage.models import EscalationCard, Person, RelayMessage, RoomCopy, utcnow
+from bot.telegram.fanout import RoomFanout
 from bot.telegram.outbox import Delivery, Outbox
-from bot.telegram.render import CardTag, CaseTag, Outgoing, RelayTag, SendText
+from bot.telegram.render import CardTag, CaseTag, Outgoing, RelayTag, RoomTag, SendText
 from flows.text import N_, Msg
 
 log = logging.getLogger(__name__)
 
 
 class Sender:
-    def __init__(self, host: Host, appliers: Appliers, escalations: Escalations) -> None:
+    def __init__(
+        self,
+        host: Host,
+        appliers: Appliers,
+        escalations: Escalations,
+        fanout: RoomFanout | None = None,
+    ) -> None:
         self.host = host
         self.appliers = appliers
         self.escalations = escalations
         self.outbox = Outbox(host.translator, self.mark_blocked)
+        self.fanout = fanout or RoomFanout(host.settings.room_copies_per_second)
 
     async def send(self, bot: Bot, outgoing: Sequence[Outgoing]) -> list[Delivery]:
-        """Deliver, then record cards and relays and send what their delivery calls for."""
+        """Deliver, then record cards and relays and send what their delivery calls for.
+        Room copies go last, paced below everything else (``bot.telegram.fanout``)."""
+        copies = [o for o in outgoing if isinstance(getattr(o, "tag", None), RoomTag)]
+        rest = [o for o in outgoing if not isinstance(getattr(o, "tag", None), RoomTag)]
+        deliveries = await self._send(bot, rest)
+        if copies:
+            deliveries += await self._send_copies(bot, copies)
+        return deliveries
+
+    async def _send_copies(self, bot: Bot, copies: Sequence[Outgoing]) -> list[Delivery]:
+        """Each room message's copies, in the room's order; then where they landed is kept."""
+        by_message: dict[tuple[int, int], list[Outgoing]] = {}
+        for request in copies:
+            tag = getattr(request, "tag", None)
+            assert isinstance(tag, RoomTag)
+            by_message.setdefault((tag.room_id, tag.seq), []).append(request)
+        deliveries: list[Delivery] = []
+        for (room_id, seq), requests in by_message.items():
+
+            async def send(batch: Sequence[Outgoing]) -> list[object]:
+                return list(await self.outbox.deliver(bot, batch))
+
+            sent = await self.fanout.deliver(room_id, seq, requests, send)
+            deliveries += [d for d in sent if isinstance(d, Delivery)]
+        landed = [
+            RoomCopy(
+                chat_id=int(getattr(d.request, "chat_id", 0)),
+                message_id=d.message_id,
+                room_message_id=d.request.tag.room_message_id,  # type: ignore[union-attr]
+                person_id=d.request.tag.person_id,  # type: ignore[union-attr]
+            )
+            for d in deliveries
+            if d.message_id is not None
+        ]
+        if landed:
+            try:
+                async with self.host.db.transaction() as session:
+                    session.add_all(landed)
+            except SQLAlchemyError as exc:
+                log.warning("could not record room copies: %s", type(exc).__name__)
+        return deliveries
+
+    async def _send(self, bot: Bot, outgoing: Sequence[Outgoing]) -> list[Delivery]:
         deliveries = await self.outbox.deliver(bot, outgoing)
+        self.fanout.others_sent(sum(1 for d in deliveries if d.message_id is not None))
         for delivery in deliveries:
             if delivery.failed:
                 self.host.metrics.send_failures.labels(type(delivery.request).__name__).inc()
@@ -64,6 +116,7 @@ class Sender:
                 person.blocked_at = now
                 if person.role in STAFF_ROLES:
                     person.on_duty = False
+                await room_store.drop(session, person.id)  # quietly: nobody is told
                 effects = await self.escalations.leaving(
                     session, person, "subject_blocked", None, now
                 )

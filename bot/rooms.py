@@ -1,0 +1,432 @@
+"""The shell's side of group rooms: memberships stored, a room message numbered and copied to
+everyone present, a leader's removal carried out everywhere, invitations sent by the tick,
+and what the command line does (create, invite, list, close). ``flows/rooms.py`` decides."""
+
+from __future__ import annotations
+
+import re
+from argparse import Namespace
+from dataclasses import replace
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.applying import Acting, Appliers
+from bot.host import Host
+from bot.storage import rooms as stored
+from bot.storage.db import Database
+from bot.storage.models import (
+    Activity,
+    ActivityAnswer,
+    Person,
+    Room,
+    RoomCopy,
+    RoomMember,
+    RoomMessage,
+)
+from bot.storage.people import view_of
+from bot.telegram.fanout import RoomFanout
+from bot.telegram.render import CopyMessage, DeleteMessage, Outgoing, RoomTag
+from flows import rooms
+from flows.activities import GOING
+from flows.effects import Effect, PostToRoom, RoomRequest, Say, UpdateMembership
+from flows.roles import STAFF, Role
+from flows.rooms import INVITED, MEMBER, Present
+from flows.text import N_, Msg
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKLY = re.compile(r"^\s*([a-z]{3})\w*\s+(\d{1,2})[:：](\d{2})\s*$")
+
+
+class InvalidRoom(ValueError):
+    """A room command that cannot be carried out; the message says why."""
+
+
+class Rooms:
+    def __init__(self, host: Host, appliers: Appliers, fanout: RoomFanout) -> None:
+        self.host = host
+        self.appliers = appliers
+        self.fanout = fanout
+        appliers.register(
+            {
+                PostToRoom: self._post,
+                UpdateMembership: self._update,
+                RoomRequest: self._request,
+            }
+        )
+
+    # -- effects --------------------------------------------------------------------------
+
+    async def _update(
+        self, session: AsyncSession, effect: UpdateMembership, acting: Acting
+    ) -> list[Outgoing]:
+        member = await session.get(RoomMember, (effect.room_id, effect.person_id))
+        if member is None:
+            return []
+        if effect.alias is not None:
+            member.alias = effect.alias
+        if effect.rules:
+            member.rules_at = acting.now
+        if effect.state is not None:
+            member.state = effect.state
+        if effect.muted is not None:
+            member.muted = effect.muted
+        return []
+
+    async def _post(
+        self, session: AsyncSession, effect: PostToRoom, acting: Acting
+    ) -> list[Outgoing]:
+        """Number the message in the room's order (the room row locked until commit), then
+        one copy for each member present, in their language, answering their own copy of
+        the message replied to. The words are not stored."""
+        sender = acting.person
+        assert sender is not None
+        room = await session.get(Room, effect.room_id, with_for_update=True)
+        if room is None:
+            return []
+        room.last_seq += 1
+        said = RoomMessage(
+            room_id=room.id,
+            seq=room.last_seq,
+            sender_id=sender.id,
+            kind=effect.kind,
+            at=acting.now,
+        )
+        session.add(said)
+        await session.flush()
+        session.add(
+            RoomCopy(
+                chat_id=sender.chat_id,
+                message_id=effect.message_id,
+                room_message_id=said.id,
+                person_id=sender.id,
+            )
+        )
+        incoming = getattr(acting, "incoming", None)
+        replied = getattr(incoming, "reply_to_message_id", None)
+        reply_to = (
+            await stored.copies_of(session, sender.chat_id, replied) if replied is not None else {}
+        )
+        here = await stored.present(session, room.id)
+        me = next((p for person, p in here if person.id == sender.id), None)
+        if me is None:  # not present after all (left meanwhile): nothing goes out
+            member = await session.get(RoomMember, (room.id, sender.id))
+            alias = (member.alias if member else None) or sender.alias or ""
+            me = Present(sender.id, alias, bool(member and member.leader))
+        people = {person.id: person for person, _ in here}
+        outgoing: list[Outgoing] = []
+        for copy in rooms.copies(effect.kind, effect.text, me, [p for _, p in here], reply_to):
+            reader = people[copy.to]
+            tag = RoomTag(room.id, said.seq, said.id, reader.id)
+            line = self.host.renderer.message(reader, copy.text, tag=tag)
+            if not copy.media:
+                outgoing.append(replace(line, reply_to=copy.reply_to))
+                continue
+            outgoing.append(line)
+            outgoing.append(
+                CopyMessage(reader.chat_id, sender.chat_id, effect.message_id, tag, copy.reply_to)
+            )
+        if outgoing:  # later messages of the room wait for these copies ...
+            room_id, seq = room.id, said.seq
+            self.fanout.expect(room_id, seq)
+
+            def never_sent(_session: Any) -> None:  # ... unless this never commits
+                self.fanout.forget(room_id, seq)
+
+            event.listen(session.sync_session, "after_rollback", never_sent, once=True)
+        return outgoing
+
+    async def _request(
+        self, session: AsyncSession, effect: RoomRequest, acting: Acting
+    ) -> list[Outgoing]:
+        """A leader's command, decided by ``flows.rooms`` on the memberships it names."""
+        person = acting.person
+        assert person is not None
+        leader_row = await session.get(
+            RoomMember, (effect.room_id, person.id), with_for_update=True
+        )
+        room_row = await session.get(Room, effect.room_id)
+        if room_row is None:
+            return await self.appliers.apply(session, (Say(Msg(N_("room.not_a_member"))),), acting)
+        views = await stored.core_rooms(session, [room_row])
+        leader = stored.view_of(leader_row, views[room_row.id]) if leader_row else None
+        if effect.action == "unsay":
+            effects, deletions = await self._unsay(session, leader, acting)
+            return [*await self.appliers.apply(session, effects, acting), *deletions]
+        target_row = await session.scalar(
+            select(RoomMember)
+            .where(RoomMember.room_id == effect.room_id, RoomMember.alias == effect.alias)
+            .with_for_update()
+        )
+        target = stored.view_of(target_row, views[room_row.id]) if target_row else None
+        decided = rooms.decide(
+            effect, leader, target, target_row.person_id if target_row is not None else None
+        )
+        return await self.appliers.apply(session, decided, acting)
+
+    async def _unsay(
+        self, session: AsyncSession, leader: rooms.Membership | None, acting: Acting
+    ) -> tuple[tuple[Effect, ...], list[Outgoing]]:
+        """Take a message back from every chat it reached, the sender's own included."""
+        if leader is None or not leader.leader:
+            return (Say(Msg(N_("room.leader.only"))),), []
+        person = acting.person
+        assert person is not None
+        incoming = getattr(acting, "incoming", None)
+        replied = getattr(incoming, "reply_to_message_id", None)
+        room_message_id = (
+            await session.scalar(
+                select(RoomCopy.room_message_id).where(
+                    RoomCopy.chat_id == person.chat_id, RoomCopy.message_id == replied
+                )
+            )
+            if replied is not None
+            else None
+        )
+        said = await session.get(RoomMessage, room_message_id) if room_message_id else None
+        if said is None or said.room_id != leader.room.id:
+            return (Say(Msg(N_("room.leader.unsay_how"))),), []
+        landed = (
+            await session.execute(
+                select(RoomCopy.chat_id, RoomCopy.message_id).where(
+                    RoomCopy.room_message_id == said.id
+                )
+            )
+        ).all()
+        said.removed_at = acting.now
+        await session.execute(delete(RoomCopy).where(RoomCopy.room_message_id == said.id))
+        deletions: list[Outgoing] = [DeleteMessage(chat, message) for chat, message in landed]
+        return rooms.unsaid(leader.room, said.sender_id, person.id), deletions
+
+    # -- the tick: invitations ------------------------------------------------------------
+
+    async def tick(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
+        """Invitations not yet sent, oldest first, at most a batch (the partial index on
+        unsent ones; claimed by one process: SKIP LOCKED), out of each reader's quiet hours."""
+        query = (
+            select(RoomMember, Person, Room)
+            .join(Person, Person.id == RoomMember.person_id)
+            .join(Room, Room.id == RoomMember.room_id)
+            .where(RoomMember.invite_sent.is_(False), RoomMember.state == INVITED)
+            .order_by(RoomMember.invited_at, RoomMember.room_id, RoomMember.person_id)
+            .limit(self.host.settings.tick_batch)
+        )
+        if self.host.db.is_postgres:
+            query = query.with_for_update(of=RoomMember, skip_locked=True)
+        due = (await session.execute(query)).all()
+        if not due:
+            return []
+        views = await stored.core_rooms(
+            session, list({room.id: room for _, _, room in due}.values())
+        )
+        outgoing: list[Outgoing] = []
+        for member, person, room in due:
+            local = now.astimezone(ZoneInfo(person.timezone)).time()
+            if self.host.rules.is_quiet(local) and person.role not in STAFF:
+                continue
+            member.invite_sent = True
+            if person.blocked_at is not None or views[room.id].closed:
+                continue
+            said = rooms.invitation(views[room.id], now, view_of(person))
+            outgoing.append(self.host.renderer.message(person, said.text, said.choices))
+        return outgoing
+
+    # -- the command line ------------------------------------------------------------------
+
+    async def create(
+        self,
+        session: AsyncSession,
+        title: str,
+        leaders: list[str],
+        now: datetime,
+        activity_id: int | None = None,
+        weekly: str | None = None,
+        minutes: int = 90,
+    ) -> Room:
+        zone = self.host.settings.default_timezone
+        if not title.strip() or len(title) > 120:
+            raise InvalidRoom("the title must be 1 to 120 characters")
+        if (activity_id is None) == (weekly is None):
+            raise InvalidRoom("give either --activity ID (an online activity) or --weekly")
+        weekday = opens = None
+        if activity_id is not None:
+            activity = await session.get(Activity, activity_id)
+            if activity is None or not activity.online:
+                raise InvalidRoom(f"no online activity {activity_id}")
+            minutes = activity.minutes
+            if not title.strip():
+                title = activity.title
+        else:
+            assert weekly is not None
+            weekday, opens = parse_weekly(weekly)
+        if not 15 <= minutes <= 480:
+            raise InvalidRoom("the duration must be 15 to 480 minutes")
+        people = await self._by_alias(session, leaders, staff=True)
+        room = Room(
+            title=title.strip(),
+            activity_id=activity_id,
+            weekday=weekday,
+            opens=opens,
+            minutes=minutes,
+            zone=zone,
+            last_seq=0,
+            created_at=now,
+        )
+        session.add(room)
+        await session.flush()
+        for person in people:
+            session.add(
+                RoomMember(
+                    room_id=room.id,
+                    person_id=person.id,
+                    alias=person.alias,
+                    leader=True,
+                    state=INVITED,
+                    rules_at=now,
+                    muted=False,
+                    invited_at=now,
+                    invite_sent=False,
+                )
+            )
+        return room
+
+    async def invite(
+        self, session: AsyncSession, room_id: int, aliases: list[str], now: datetime
+    ) -> int:
+        """Invite clients and relatives by their alias (for a room of an activity, with no
+        alias: everyone going to it); returns how many new invitations are on their way.
+        Someone who left is invited again; someone removed is not."""
+        room = await session.get(Room, room_id)
+        if room is None or room.closed_at is not None:
+            raise InvalidRoom(f"no open room {room_id}")
+        if aliases:
+            people = await self._by_alias(session, aliases, staff=False)
+        elif room.activity_id is not None:
+            people = list(
+                (
+                    await session.scalars(
+                        select(Person)
+                        .join(ActivityAnswer, ActivityAnswer.person_id == Person.id)
+                        .where(
+                            ActivityAnswer.activity_id == room.activity_id,
+                            ActivityAnswer.answer == GOING,
+                        )
+                        .order_by(Person.id)
+                    )
+                ).all()
+            )
+        else:
+            raise InvalidRoom("name who to invite by alias")
+        return await self.invite_people(session, room, people, now)
+
+    async def invite_people(
+        self, session: AsyncSession, room: Room, people: list[Person], now: datetime
+    ) -> int:
+        """Invite these people (the tick sends each invitation); returns how many are new."""
+        invited = 0
+        for person in people:
+            member = await session.get(RoomMember, (room.id, person.id))
+            if member is None:
+                session.add(
+                    RoomMember(
+                        room_id=room.id,
+                        person_id=person.id,
+                        alias=None,
+                        leader=False,
+                        state=INVITED,
+                        muted=False,
+                        invited_at=now,
+                        invite_sent=False,
+                    )
+                )
+            elif member.state == rooms.LEFT:
+                member.state, member.invited_at, member.invite_sent = INVITED, now, False
+            else:
+                continue
+            invited += 1
+        return invited
+
+    async def close(self, session: AsyncSession, room_id: int, now: datetime) -> Room:
+        room = await session.get(Room, room_id)
+        if room is None:
+            raise InvalidRoom(f"no room {room_id}")
+        room.closed_at = room.closed_at or now
+        return room
+
+    async def listing(self, session: AsyncSession) -> list[tuple[Room, int]]:
+        rows = list((await session.scalars(select(Room).order_by(Room.id))).all())
+        counts = {}
+        for row in rows:
+            counts[row.id] = len(
+                (
+                    await session.scalars(
+                        select(RoomMember.person_id).where(
+                            RoomMember.room_id == row.id, RoomMember.state == MEMBER
+                        )
+                    )
+                ).all()
+            )
+        return [(row, counts[row.id]) for row in rows]
+
+    async def _by_alias(
+        self, session: AsyncSession, aliases: list[str], staff: bool
+    ) -> list[Person]:
+        found: list[Person] = []
+        for alias in aliases:
+            person = await session.scalar(select(Person).where(Person.alias == alias))
+            if person is None or (Role(person.role) in STAFF) != staff:
+                kind = "peer worker or supervisor" if staff else "client or relative"
+                raise InvalidRoom(f"no {kind} with the alias {alias}")
+            found.append(person)
+        return found
+
+
+def parse_weekly(text: str) -> tuple[int, time]:
+    """ "tue 19:00" → (1, 19:00): a weekday (its first three letters) and a time."""
+    match = WEEKLY.match(text.lower())
+    if match is None or match.group(1) not in WEEKDAYS:
+        raise InvalidRoom('--weekly is a weekday and a time, e.g. "tue 19:00"')
+    hour, minute = int(match.group(2)), int(match.group(3))
+    if hour > 23 or minute > 59:
+        raise InvalidRoom('--weekly is a weekday and a time, e.g. "tue 19:00"')
+    return WEEKDAYS.index(match.group(1)), time(hour, minute)
+
+
+async def command_line(rooms_: Rooms, db: Database, args: Namespace, now: datetime) -> list[str]:
+    """What ``tongban room <action>`` does, as the lines it prints; raises ``InvalidRoom``
+    with the reason when nothing was changed."""
+    zone = rooms_.host.settings.default_timezone
+    async with db.transaction() as session:
+        if args.room_command == "create":
+            room = await rooms_.create(
+                session,
+                args.title,
+                list(args.leader or ()),
+                now,
+                activity_id=args.activity,
+                weekly=args.weekly,
+                minutes=args.minutes,
+            )
+            return [f"room {room.id} created: its leaders are invited"]
+        if args.room_command == "invite":
+            invited = await rooms_.invite(session, args.room_id, list(args.alias or ()), now)
+            return [f"room {args.room_id}: {invited} invitation(s) on their way"]
+        if args.room_command == "close":
+            room = await rooms_.close(session, args.room_id, now)
+            return [f"room {room.id} closed"]
+        found = await rooms_.listing(session)
+    lines = [f"{'id':>5}  {'meets (' + zone + ')':<28} {'members':>7}  title"]
+    for room, members in found:
+        if room.activity_id is not None:
+            meets = f"activity {room.activity_id}"
+        else:
+            assert room.weekday is not None and room.opens is not None
+            meets = f"{WEEKDAYS[room.weekday]} {room.opens:%H:%M}, {room.minutes} minutes"
+        state = "  (closed)" if room.closed_at is not None else ""
+        lines.append(f"{room.id:>5}  {meets:<28} {members:>7}  {room.title}{state}")
+    if not found:
+        lines.append("(no rooms)")
+    return lines
