@@ -23,14 +23,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -51,9 +49,9 @@ from bot.storage.models import (
     RiskEvent,
 )
 from flows.roles import Role
-from tests.conftest import _truncate_postgres
 from tests.harness import Harness
 from tests.harness import Person as Chat
+from tests.stateful import run_on_database
 
 WORKERS = ("lin", "sam")
 SUBJECTS = ("anna", "bo", "mum")  # mum is anna's mother, linked with alerts on
@@ -554,29 +552,4 @@ class RelayModel(RuleBasedStateMachine):
 def test_relay_and_escalations_follow_the_rules(
     database_url: str, tmp_path: Path, examples: int
 ) -> None:
-    sqlite_file = database_url.split("///", 1)[1] if database_url.startswith("sqlite") else None
-    template = tmp_path / "template.db"
-    if sqlite_file is not None:
-        shutil.copy(sqlite_file, template)
-    runs = itertools.count()
-
-    class OnThisDatabase(RelayModel):
-        def __init__(self) -> None:
-            if sqlite_file is not None:
-                fresh = tmp_path / f"run{next(runs)}.db"
-                shutil.copy(template, fresh)
-                type(self).database_url = f"sqlite+aiosqlite:///{fresh}"
-            else:
-                _truncate_postgres(database_url)
-                type(self).database_url = database_url
-            super().__init__()
-
-    OnThisDatabase.TestCase.settings = settings(
-        max_examples=examples,
-        stateful_step_count=40,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    )
-    from hypothesis.stateful import run_state_machine_as_test
-
-    run_state_machine_as_test(OnThisDatabase, settings=OnThisDatabase.TestCase.settings)
+    run_on_database(RelayModel, database_url, tmp_path, examples, steps=40)
