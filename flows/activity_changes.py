@@ -26,16 +26,9 @@ from flows.effects import (
     Say,
     ShowAnswer,
 )
-from flows.engine import FlowModel, move, pressed
+from flows.engine import move, pressed
 from flows.new_activity import (
-    CAPACITY_BUTTONS,
-    MINUTE_BUTTONS,
-    ONLINE,
-    read_capacity,
-    read_minutes,
-    read_place,
-    read_title,
-    read_when,
+    ActivityQuestions,
 )
 from flows.people import PersonView
 from flows.text import N_, Lines, Msg, Raw, Text, msg
@@ -161,10 +154,11 @@ STOP = Choice(Msg(N_("activity.edit.stop")), "edit:stop")
 SAVE = Choice(Msg(N_("activity.edit.save")), "edit:save")
 
 
-class EditActivity(FlowModel):
+class EditActivity(ActivityQuestions):
     """``/manage <id> <field>``: the new value, shown, then saved (or nothing changes)."""
 
     name = NAME
+    stop = STOP
     initial = "time"
     states: ClassVar[list[str]] = [*FIELDS, "confirm", "saved", "stopped"]
     final = frozenset({"saved", "stopped"})
@@ -190,39 +184,13 @@ class EditActivity(FlowModel):
 
     # -- the questions: as when announcing (flows.new_activity) -----------------------------
 
-    def on_enter_time(self) -> None:
-        self.ask(msg(N_("activity.new.when"), zone=self.rules.program_zone), (STOP,))
-
-    def parse_time(self) -> str | None:
-        return read_when(self.event, self.rules.program_zone)
-
-    def reask_time(self) -> None:
-        self.emit(Say(Msg(N_("activity.new.when_invalid"))))
-        self.enter()
-
-    def on_enter_minutes(self) -> None:
-        self.ask(Msg(N_("activity.new.minutes")), (*MINUTE_BUTTONS, STOP), 3)
-
-    def parse_minutes(self) -> int | None:
-        return read_minutes(self.event)
-
-    def on_enter_place(self) -> None:
-        self.ask(Msg(N_("activity.new.place")), (ONLINE, STOP))
-
-    def parse_place(self) -> str | None:
-        return read_place(self.event)
-
-    def on_enter_capacity(self) -> None:
-        self.ask(Msg(N_("activity.new.capacity")), (*CAPACITY_BUTTONS, STOP), 3)
-
-    def parse_capacity(self) -> int | None:
-        return read_capacity(self.event)
+    # The time is the "when" question of announcing, under the field's name.
+    on_enter_time = ActivityQuestions.on_enter_when
+    parse_time = ActivityQuestions.parse_when
+    reask_time = ActivityQuestions.reask_when
 
     def on_enter_title(self) -> None:
         self.ask(Msg(N_("activity.edit.title")), (STOP,))
-
-    def parse_title(self) -> str | None:
-        return read_title(self.event)
 
     def on_enter_confirm(self) -> None:
         self.ask(

@@ -79,8 +79,47 @@ def read_capacity(event: Event) -> int | None:
     return number if number is not None and 1 <= number <= MAX_CAPACITY else None
 
 
-class NewActivity(FlowModel):
+class ActivityQuestions(FlowModel):
+    """The questions announcing an activity and changing one share: asked and read alike,
+    each flow with its own stop button (``stop``)."""
+
+    stop: ClassVar[Choice]
+
+    def parse_title(self) -> str | None:
+        return read_title(self.event)
+
+    def on_enter_when(self) -> None:
+        self.ask(msg(N_("activity.new.when"), zone=self.rules.program_zone), (self.stop,))
+
+    def parse_when(self) -> str | None:
+        return read_when(self.event, self.rules.program_zone)
+
+    def reask_when(self) -> None:
+        self.emit(Say(Msg(N_("activity.new.when_invalid"))))
+        self.enter()
+
+    def on_enter_minutes(self) -> None:
+        self.ask(Msg(N_("activity.new.minutes")), (*MINUTE_BUTTONS, self.stop), 3)
+
+    def parse_minutes(self) -> int | None:
+        return read_minutes(self.event)
+
+    def on_enter_place(self) -> None:
+        self.ask(Msg(N_("activity.new.place")), (ONLINE, self.stop))
+
+    def parse_place(self) -> str | None:
+        return read_place(self.event)
+
+    def on_enter_capacity(self) -> None:
+        self.ask(Msg(N_("activity.new.capacity")), (*CAPACITY_BUTTONS, self.stop), 3)
+
+    def parse_capacity(self) -> int | None:
+        return read_capacity(self.event)
+
+
+class NewActivity(ActivityQuestions):
     name = NAME
+    stop = STOP
     initial = "title"
     states: ClassVar[list[str]] = [
         "title",
@@ -144,9 +183,6 @@ class NewActivity(FlowModel):
     def on_enter_title(self) -> None:
         self.ask(Msg(N_("activity.new.title")), (STOP,))
 
-    def parse_title(self) -> str | None:
-        return read_title(self.event)
-
     def on_enter_kind(self) -> None:
         choices = tuple(Choice(Msg(label), f"kind:{key}") for key, label in KINDS.items())
         self.ask(Msg(N_("activity.new.kind")), (*choices, STOP), 2)
@@ -154,34 +190,6 @@ class NewActivity(FlowModel):
     def parse_kind(self) -> str | None:
         key = self.event.value.removeprefix("kind:") if self.event.kind == "choice" else ""
         return key if key in KINDS else None
-
-    def on_enter_when(self) -> None:
-        self.ask(msg(N_("activity.new.when"), zone=self.rules.program_zone), (STOP,))
-
-    def parse_when(self) -> str | None:
-        return read_when(self.event, self.rules.program_zone)
-
-    def reask_when(self) -> None:
-        self.emit(Say(Msg(N_("activity.new.when_invalid"))))
-        self.enter()
-
-    def on_enter_minutes(self) -> None:
-        self.ask(Msg(N_("activity.new.minutes")), (*MINUTE_BUTTONS, STOP), 3)
-
-    def parse_minutes(self) -> int | None:
-        return read_minutes(self.event)
-
-    def on_enter_place(self) -> None:
-        self.ask(Msg(N_("activity.new.place")), (ONLINE, STOP))
-
-    def parse_place(self) -> str | None:
-        return read_place(self.event)
-
-    def on_enter_capacity(self) -> None:
-        self.ask(Msg(N_("activity.new.capacity")), (*CAPACITY_BUTTONS, STOP), 3)
-
-    def parse_capacity(self) -> int | None:
-        return read_capacity(self.event)
 
     def on_enter_audience(self) -> None:
         choices = tuple(Choice(Msg(label), f"aud:{key}") for key, label in AUDIENCE_TEXT.items())
