@@ -16,10 +16,11 @@ import io
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,6 +94,17 @@ class Report:
 def count_cell(value: int, people: int) -> Cell:
     """A number shown only when it rests on at least ``MIN_PEOPLE`` people."""
     return value if people >= MIN_PEOPLE else SUPPRESSED
+
+
+def answer_rows(answers: Iterable[Cell], given: Sequence[Any]) -> list[tuple[Cell, ...]]:
+    """One row per possible answer: how often it was given and by how many people.
+    ``given`` holds (person id, answer) rows."""
+    table: list[tuple[Cell, ...]] = []
+    for answer in answers:
+        rows = [r for r in given if r[1] == answer]
+        n = len({r[0] for r in rows})
+        table.append((answer, count_cell(len(rows), n), count_cell(n, n)))
+    return table
 
 
 def median(values: Sequence[float]) -> float:
@@ -510,10 +522,7 @@ async def _supervision(session: AsyncSession, lo: datetime, hi: datetime) -> Sec
         "Debriefs after chats with a crisis in them, by answer (peer workers)",
         ("answer", "debriefs", "workers"),
     )
-    for answer in ("ok", "shaken", "call"):
-        rows = [r for r in debriefs if r[1] == answer]
-        n = len({r[0] for r in rows})
-        table.rows.append((answer, count_cell(len(rows), n), count_cell(n, n)))
+    table.rows.extend(answer_rows(("ok", "shaken", "call"), debriefs))
     section.tables.append(table)
     notes = (
         await session.execute(
@@ -556,16 +565,18 @@ async def _supervision(session: AsyncSession, lo: datetime, hi: datetime) -> Sec
         )
     )
     section.tables.append(await _training(session, lo, hi))
-    latest = await _course_feedback(session, "training", lo, hi)
-    feedback = Table(
-        "training_feedback",
-        "The training course: how useful was it? (each worker's latest answer)",
-        ("answer", "workers"),
+    section.tables.append(
+        await _course_feedback(
+            session,
+            "training",
+            (lo, hi),
+            Table(
+                "training_feedback",
+                "The training course: how useful was it? (each worker's latest answer)",
+                ("answer", "workers"),
+            ),
+        )
     )
-    for answer in ("very", "somewhat", "not"):
-        n = sum(1 for useful in latest.values() if useful == answer)
-        feedback.rows.append((answer, count_cell(n, n)))
-    section.tables.append(feedback)
     return section
 
 
@@ -619,10 +630,7 @@ async def _satisfaction(session: AsyncSession, lo: datetime, hi: datetime) -> Se
         ("rating", "chats", "people"),
     )
     scores = [(subject, int(rating)) for subject, rating in rated if rating is not None]
-    for value in range(1, 6):
-        given = [r for r in scores if r[1] == value]
-        n = len({r[0] for r in given})
-        table.rows.append((value, count_cell(len(given), n), count_cell(n, n)))
+    table.rows.extend(answer_rows(range(1, 6), scores))
     n_all = len({r[0] for r in scores})
     table.note = (
         f"Mean rating: {statistics.mean(r[1] for r in scores):.2f} from {len(scores)} chats."
@@ -644,10 +652,7 @@ async def _satisfaction(session: AsyncSession, lo: datetime, hi: datetime) -> Se
         "Family lessons' practice tasks: did it help? (relatives who tried it)",
         ("answer", "answers", "relatives"),
     )
-    for answer in ("yes", "some", "no"):
-        said = [r for r in practice if r[1] == answer]
-        n = len({r[0] for r in said})
-        practice_table.rows.append((answer, count_cell(len(said), n), count_cell(n, n)))
+    practice_table.rows.extend(answer_rows(("yes", "some", "no"), practice))
     section.tables.append(practice_table)
     feedback = (
         await session.execute(
@@ -680,23 +685,27 @@ async def _satisfaction(session: AsyncSession, lo: datetime, hi: datetime) -> Se
             )
         )
     section.tables.append(activity_table)
-    latest = await _course_feedback(session, "family", lo, hi)
-    course = Table(
-        "course_feedback",
-        "The family course: how useful was it? (each relative's latest answer)",
-        ("answer", "relatives"),
+    section.tables.append(
+        await _course_feedback(
+            session,
+            "family",
+            (lo, hi),
+            Table(
+                "course_feedback",
+                "The family course: how useful was it? (each relative's latest answer)",
+                ("answer", "relatives"),
+            ),
+        )
     )
-    for answer in ("very", "somewhat", "not"):
-        n = sum(1 for useful in latest.values() if useful == answer)
-        course.rows.append((answer, count_cell(n, n)))
-    section.tables.append(course)
     return section
 
 
 async def _course_feedback(
-    session: AsyncSession, course: str, lo: datetime, hi: datetime
-) -> dict[int, str]:
-    """Each person's latest answer in the period to the question at the end of ``course``."""
+    session: AsyncSession, course: str, period: tuple[datetime, datetime], table: Table
+) -> Table:
+    """``table`` filled with each person's latest answer in the period to the question at
+    the end of ``course``: how many people gave each answer."""
+    lo, hi = period
     latest: dict[int, str] = {}
     for person_id, useful in (
         await session.execute(
@@ -710,7 +719,10 @@ async def _course_feedback(
         )
     ).all():
         latest[person_id] = useful
-    return latest
+    for answer in ("very", "somewhat", "not"):
+        n = sum(1 for useful in latest.values() if useful == answer)
+        table.rows.append((answer, count_cell(n, n)))
+    return table
 
 
 async def _outcomes(session: AsyncSession, lo: datetime, hi: datetime) -> Section:
