@@ -53,6 +53,7 @@ class FactLoaders:
             Fact.CHECKIN: _checkin,
             Fact.HISTORY: _history,
             Fact.TODAY: _today,
+            Fact.JOINED: _joined,
             Fact.SIGNS: self._signs,
             Fact.LINKS: _links,
             Fact.PROGRESS: _progress,
@@ -105,6 +106,16 @@ def history_days(rows: Iterable[DayRecord], complete: Collection[date]) -> list[
 
 async def _today(session: AsyncSession, asking: Asking) -> date:
     return asking.today
+
+
+async def _joined(session: AsyncSession, asking: Asking) -> date | None:
+    return joined_day(asking.person)
+
+
+def joined_day(person: Person) -> date | None:
+    """``Fact.JOINED``: the person's local date when they finished joining (or were added)."""
+    joined = person.onboarded_at or person.created_at
+    return local_date(joined, person.timezone) if joined is not None else None
 
 
 async def _links(session: AsyncSession, asking: Asking) -> list[dict[str, Any]]:

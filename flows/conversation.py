@@ -599,7 +599,13 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
             snapshot, *_as_effects(supervision.parse(name, event.argument, event.via_button))
         )
     if name == "history":
-        return _keep(snapshot, Say(history(event.data["history"], event.data["today"]), menu=True))
+        return _keep(
+            snapshot,
+            Say(
+                history(event.data["history"], event.data["today"], event.data["joined"]),
+                menu=True,
+            ),
+        )
     if name == "skills":
         return _keep(snapshot, *coping.skills(event.argument))
     if name == "pause":

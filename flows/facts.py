@@ -22,6 +22,7 @@ class Fact(StrEnum):
     CHECKIN = "checkin"  # today's check-in, opened if need be: {"id", "answers"}
     HISTORY = "history"  # the last week's check-ins, one dict per day
     TODAY = "today"  # the person's local date
+    JOINED = "joined"  # the local date the person finished joining (None: not known)
     SIGNS = "signs"  # the client's own warning signs: [[id, text], ...]
     LINKS = "links"  # a client's family links and usable invites
     PROGRESS = "progress"  # lesson slug -> "started" | "done"

@@ -20,6 +20,7 @@ from flows.text import N_, Lines, Msg, Raw, msg
 NEEDS = (
     Need(Fact.HISTORY, commands={"history"}, roles={Role.CLIENT}),
     Need(Fact.TODAY, commands={"history"}, roles={Role.CLIENT}),
+    Need(Fact.JOINED, commands={"history"}, roles={Role.CLIENT}),
 )
 
 DAYS = 7
@@ -82,11 +83,17 @@ def _unusual(chosen: Sequence[str], distress: int | None) -> list[Msg]:
     return [msg(N_("day.unusual"), experiences=listed, distress=SCALES["distress"].label(distress))]
 
 
-def history(records: Sequence[Mapping[str, Any]], today: date) -> Lines:
-    """``records``: dicts with ``day`` (ISO), the answers named in ``ANSWERS`` and ``complete``."""
+def history(records: Sequence[Mapping[str, Any]], today: date, joined: date | None) -> Lines:
+    """``records``: dicts with ``day`` (ISO), the answers named in ``ANSWERS`` and ``complete``.
+    Days before ``joined`` are left out: nobody could have checked in then."""
     by_day = {str(r["day"]): r for r in records}
-    lines: list[Msg | Raw] = [Msg(N_("history.title"))]
-    for offset in range(DAYS - 1, -1, -1):
+    first = today - timedelta(days=DAYS - 1)
+    if joined is not None and joined > first:
+        first = min(joined, today)
+        lines: list[Msg | Raw] = [Msg(N_("history.title_since"))]
+    else:
+        lines = [Msg(N_("history.title"))]
+    for offset in range((today - first).days, -1, -1):
         day = today - timedelta(days=offset)
         record = by_day.get(day.isoformat())
         if record is None:

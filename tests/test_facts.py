@@ -18,7 +18,7 @@ CLIENT, FAMILY, WORKER = Role.CLIENT, Role.FAMILY, Role.PEER_WORKER
     ("event", "role", "flow", "state", "facts"),
     [
         (Event("command", "checkin"), CLIENT, None, None, (Fact.CHECKIN, Fact.SIGNS)),
-        (Event("command", "history"), CLIENT, None, None, (Fact.HISTORY, Fact.TODAY)),
+        (Event("command", "history"), CLIENT, None, None, (Fact.HISTORY, Fact.TODAY, Fact.JOINED)),
         (Event("command", "history"), FAMILY, None, None, ()),
         (Event("choice", "ci:stress:2"), CLIENT, "checkin", "stress", (Fact.SIGNS,)),
         (Event("choice", "ci:mood:4"), CLIENT, "checkin", "mood", ()),

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.checkin import FLAG_WINDOW_DAYS
-from bot.facts import HISTORY_DAYS, history_days
+from bot.facts import HISTORY_DAYS, history_days, joined_day
 from bot.storage.checkins import FIELDS
 from bot.storage.models import Person as PersonRow
 from bot.storage.models import WarningSign
@@ -38,6 +38,7 @@ class CheckIns:
                 Fact.CHECKIN: self._checkin_fact,
                 Fact.HISTORY: self._history_fact,
                 Fact.TODAY: lambda person, _, now: local_date(now, person.timezone),
+                Fact.JOINED: lambda person, _, now: joined_day(person),
                 Fact.SIGNS: self._signs_fact,
                 Fact.PLAN: lambda person, _, now: self.plan(person.id),
             },
