@@ -388,6 +388,9 @@ class Rooms:
             if activity is None or not activity.online:
                 raise InvalidRoom(f"no online activity {activity_id}")
             minutes = activity.minutes
+            made = await self.activity_rooms(session, activity_id)
+            if made:
+                raise InvalidRoom(f"activity {activity_id} already has room {made[0].id}")
             if not title.strip():
                 title = activity.title
         else:
