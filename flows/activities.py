@@ -482,7 +482,8 @@ def notice(kind: str, found: Found, person: PersonView, now: datetime) -> tuple[
         text = Lines(
             (msg(heading, title=activity.title, when=activity.starts_at), *card(activity).parts)
         )
-        return (Say(text, (*day_choices(activity.id), *enter_choice(activity)), columns=1),)
+        room = enter_choice(activity) if kind == TWO_HOURS else ()
+        return (Say(text, (*day_choices(activity.id), *room), columns=1),)
     if kind == PROMOTED:
         if mine != GOING:
             return ()
@@ -523,7 +524,8 @@ def changed(before: Found, after: Activity, now: datetime) -> tuple[Effect, ...]
 
 
 def enter_choice(activity: Activity) -> tuple[Choice, ...]:
-    """🚪 Enter the room, under a reminder of an online activity that has its room."""
+    """🚪 Enter the room, under the reminder two hours before an online activity that has
+    its room (the invitation came when they answered Going)."""
     if activity.room is None or not activity.online:
         return ()
     return (Choice(Msg(N_("room.invitation.join")), f"/room {activity.room}"),)

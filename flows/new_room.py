@@ -43,6 +43,7 @@ INVITE = "groupinvite"
 NEEDS = (Need(Fact.STAFF_ALIASES, flow=NAME, states=("leaders",)),)
 
 STOP = Choice(Msg(N_("newroom.stop")), "group:stop")
+STOP_INVITING = Choice(Msg(N_("newroom.invite.stop")), "group:stop")
 CREATE = Choice(Msg(N_("newroom.create")), "group:create")
 JUST_ME = Choice(Msg(N_("activity.new.just_me")), "lead:me")
 DAYS = (
@@ -295,6 +296,11 @@ class NewRoom(FlowModel):
     def parse_time(self) -> str | None:
         return read_clock(self.event.value) if self.event.kind == "text" else None
 
+    def reask_time(self) -> None:
+        if self.event.kind == "text":
+            self.emit(Say(Msg(N_("newroom.time_invalid"))))
+        self.enter()
+
     def on_enter_minutes(self) -> None:
         self.ask(Msg(N_("newroom.minutes")), (*MINUTE_BUTTONS, STOP), 3)
 
@@ -374,7 +380,7 @@ class InviteToGroup(FlowModel):
     stops = pressed("group:stop")
 
     def on_enter_aliases(self) -> None:
-        self.ask(Msg(N_("newroom.invite.ask")), (STOP,))
+        self.ask(Msg(N_("newroom.invite.ask")), (STOP_INVITING,))
 
     def parse_aliases(self) -> list[str] | None:
         typed = read_aliases(self.event)
@@ -389,7 +395,7 @@ class InviteToGroup(FlowModel):
         self.emit(InviteToRoom(int(self.ctx["room"]), tuple(self.value)))
 
     def on_enter_stopped(self) -> None:
-        self.show_choice(STOP.label)
+        self.show_choice(STOP_INVITING.label)
         self.emit(Say(Msg(N_("newroom.invite.stopped")), menu=True))
 
 
