@@ -514,9 +514,9 @@ class Activities:
         await self._place_sheets(session, after, leaders)
         # the room's session is read from the activity, so a new time or length moves it
         if row.online and not await self.rooms.activity_rooms(session, row.id):
-            after = replace(
-                after, room=(await self.rooms.for_activity(session, row, leaders, now)).id
-            )
+            room = await self.rooms.for_activity(session, row, leaders, now)
+            await self.rooms.invite_people(session, room, await stored.going(session, row.id), now)
+            after = replace(after, room=room.id)
         elif not row.online and before.activity.online:
             await self.rooms.close_for_activity(session, row.id, now)
         effects = activities.changed(before, after, now)

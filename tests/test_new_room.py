@@ -249,3 +249,23 @@ async def test_newgroup_invite_and_close_in_the_chat(harness: Harness) -> None:
         "👥 The group Tuesday evening group has closed. Thank you for being part of it."
     ]
     assert (await lin.send("/groups"))[-1].text.startswith("You lead no open group.")
+
+
+async def test_made_online_later_gets_its_room_for_those_going_and_an_address_closes_it(
+    harness: Harness,
+) -> None:
+    harness.set_now(AT)
+    _, lin_id = await harness.make_person(Role.PEER_WORKER, "Lin", AT)
+    one, one_id = await harness.make_person(Role.CLIENT, "K7Q2X", AT)
+    activity_id = await _announce(harness, online=False)
+    await one.send(f"/rsvp {activity_id} going")
+    assert harness.services is not None
+    edit = harness.services.dispatcher.activities.edit
+    async with harness.db.transaction() as session:
+        await edit(session, activity_id, Changes(place="online"), AT)
+    assert await _members(harness) == [(1, lin_id, "invited", True), (1, one_id, "invited", False)]
+    async with harness.db.transaction() as session:
+        await edit(session, activity_id, Changes(place="12 Park Road"), AT)
+    async with harness.db.sessions() as session:
+        room = await session.get(RoomRow, 1)
+    assert room is not None and room.closed_at is not None
