@@ -359,7 +359,9 @@ class Rooms:
             if self.host.rules.is_quiet(local) and person.role not in STAFF:
                 continue
             member.invite_sent = True
-            if person.blocked_at is not None or views[room.id].closed:
+            view = views[room.id]
+            over = not view.is_open(now) and view.next_opening(now) is None  # an activity's, ended
+            if person.blocked_at is not None or view.closed or over:
                 continue
             said = rooms.invitation(views[room.id], now, view_of(person))
             outgoing.append(self.host.renderer.message(person, said.text, said.choices))

@@ -269,3 +269,15 @@ async def test_made_online_later_gets_its_room_for_those_going_and_an_address_cl
     async with harness.db.sessions() as session:
         room = await session.get(RoomRow, 1)
     assert room is not None and room.closed_at is not None
+
+
+async def test_no_room_invitation_goes_out_once_the_activity_is_over(harness: Harness) -> None:
+    harness.set_now(AT)
+    await harness.make_person(Role.PEER_WORKER, "Lin", AT)
+    one, _ = await harness.make_person(Role.CLIENT, "K7Q2X", AT)
+    activity_id = await _announce(harness)
+    await one.send(f"/rsvp {activity_id} going")
+    harness.set_now(START + timedelta(hours=2))  # over, the invitation never went
+    before = len(harness.api.calls)
+    await harness.tick()
+    assert not any("online group" in t for t in _texts_to(harness, one, before))
