@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.applying import Acting, Appliers
 from bot.host import Host
+from bot.rooms import Rooms
 from bot.storage import activities as stored
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -76,9 +77,10 @@ class Changes:
 class Activities:
     """Registers the activity appliers; ``tick`` sends the notices that are due."""
 
-    def __init__(self, host: Host, appliers: Appliers) -> None:
+    def __init__(self, host: Host, appliers: Appliers, rooms: Rooms) -> None:
         self.host = host
         self.appliers = appliers
+        self.rooms = rooms  # an online activity's room follows it (made, invited, moved, closed)
         appliers.register(
             {
                 SetActivityAnswer: self._set_answer,
@@ -118,6 +120,7 @@ class Activities:
         if row is None or person is None:
             return []
         await stored.set_answer(session, row.id, person.id, effect.answer, effect.at)
+        await self.rooms.follow_answer(session, row.id, person, effect.answer, effect.at)
         await stored.drop_reminders(session, row.id, [person.id])
         activity = stored.core_activity(row, ())
         for kind, at in effect.reminders:
@@ -436,6 +439,8 @@ class Activities:
             session, activity, invited, INVITE, now, self.host.rules, activity.starts_at
         )
         await self._place_sheets(session, activity, leaders)
+        if row.online:
+            await self.rooms.for_activity(session, row, leaders, now)
         return row, placed
 
     async def _place_sheets(
@@ -507,6 +512,13 @@ class Activities:
             if person is not None
         ]
         await self._place_sheets(session, after, leaders)
+        # the room's session is read from the activity, so a new time or length moves it
+        if row.online and not await self.rooms.activity_rooms(session, row.id):
+            room = await self.rooms.for_activity(session, row, leaders, now)
+            await self.rooms.invite_people(session, room, await stored.going(session, row.id), now)
+            after = replace(after, room=room.id)
+        elif not row.online and before.activity.online:
+            await self.rooms.close_for_activity(session, row.id, now)
         effects = activities.changed(before, after, now)
         return row, await self.appliers.apply(session, effects, Acting(None, now))
 
@@ -530,11 +542,12 @@ class Activities:
                 ActivityNotice.kind.in_([INVITE, ATTENDANCE, *REMINDERS]),
             )
         )
+        members = await self.rooms.close_for_activity(session, row.id, now)
         effects = activities.cancelled(
-            Found(replace(found.activity, cancelled=True), found.answers), now
+            Found(replace(found.activity, cancelled=True), found.answers), now, members
         )
         await self.appliers.apply(session, effects, Acting(None, now))
-        return row, len(found.answers)
+        return row, len({a.person_id for a in found.answers} | set(members))
 
     async def listing(
         self, session: AsyncSession, now: datetime, include_past: bool = False

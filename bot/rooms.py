@@ -11,7 +11,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.applying import Acting, Appliers
@@ -30,9 +30,19 @@ from bot.storage.models import (
 from bot.storage.people import view_of
 from bot.telegram.fanout import RoomFanout
 from bot.telegram.render import CopyMessage, DeleteMessage, Outgoing, RoomTag
-from flows import rooms
+from flows import new_room, rooms
 from flows.activities import GOING
-from flows.effects import Effect, PostToRoom, RoomRequest, Say, UpdateMembership
+from flows.effects import (
+    CreateRoom,
+    Effect,
+    InviteToRoom,
+    ListLedRooms,
+    PostToRoom,
+    RoomManagement,
+    RoomRequest,
+    Say,
+    UpdateMembership,
+)
 from flows.roles import STAFF, Role
 from flows.rooms import INVITED, MEMBER, Present
 from flows.text import N_, Msg
@@ -55,8 +65,12 @@ class Rooms:
                 PostToRoom: self._post,
                 UpdateMembership: self._update,
                 RoomRequest: self._request,
+                CreateRoom: self._create_in_chat,
+                InviteToRoom: self._invite_in_chat,
+                RoomManagement: self._manage,
             }
         )
+        appliers.register_expanders({ListLedRooms: self._led})
 
     # -- effects --------------------------------------------------------------------------
 
@@ -201,6 +215,123 @@ class Rooms:
         deletions: list[Outgoing] = [DeleteMessage(chat, message) for chat, message in landed]
         return rooms.unsaid(leader.room, said.sender_id, person.id), deletions
 
+    # -- made and looked after in the chat (flows/new_room.py decides) -----------------------
+
+    async def _counts(self, session: AsyncSession, room_id: int) -> new_room.Counts:
+        states = (
+            await session.scalars(
+                select(RoomMember.state).where(
+                    RoomMember.room_id == room_id, RoomMember.leader.is_(False)
+                )
+            )
+        ).all()
+        return new_room.Counts(states.count(MEMBER), states.count(INVITED))
+
+    async def _loaded(
+        self, session: AsyncSession, room_id: int
+    ) -> tuple[Room | None, rooms.Room | None, new_room.Counts]:
+        """The room (locked until commit, so a close and an invitation happen one after the
+        other), the core's view of it and its counts."""
+        row = await session.get(Room, room_id, with_for_update=True)
+        if row is None:
+            return None, None, new_room.Counts()
+        view = (await stored.core_rooms(session, [row]))[row.id]
+        return row, view, await self._counts(session, row.id)
+
+    async def _create_in_chat(
+        self, session: AsyncSession, effect: CreateRoom, acting: Acting
+    ) -> list[Outgoing]:
+        weekly = f"{WEEKDAYS[effect.weekday]} {effect.opens}"
+        try:
+            room = await self.create(
+                session,
+                effect.title,
+                list(effect.leaders),
+                acting.now,
+                weekly=weekly,
+                minutes=effect.minutes,
+            )
+        except InvalidRoom:  # a leader left the team meanwhile
+            return await self.appliers.apply(session, (Say(Msg(N_("newroom.failed"))),), acting)
+        await session.flush()
+        _, view, counts = await self._loaded(session, room.id)
+        assert view is not None
+        made = Say(Msg(N_("newroom.created")))
+        return await self.appliers.apply(session, (made, new_room.card(view, counts)), acting)
+
+    async def _invite_in_chat(
+        self, session: AsyncSession, effect: InviteToRoom, acting: Acting
+    ) -> list[Outgoing]:
+        """As ``tongban room invite`` does, after ``flows.new_room`` checked each alias names
+        exactly one client or relative."""
+        assert acting.person is not None
+        row, view, counts = await self._loaded(session, effect.room_id)
+        refused = new_room.refusal(view, view_of(acting.person))
+        if refused is not None or row is None or view is None:
+            return await self.appliers.apply(
+                session, (refused or Say(Msg(N_("newroom.gone"))),), acting
+            )
+        found = {alias: await self.alias_matches(session, alias) for alias in effect.aliases}
+        matches = [(alias, [Role(p.role) for p in people]) for alias, people in found.items()]
+        wrong = new_room.invited(view, matches, counts)
+        if wrong is not None:
+            return await self.appliers.apply(session, wrong, acting)
+        people = [found[alias][0] for alias in effect.aliases]
+        new = await self.invite_people(session, row, people, acting.now)
+        counts = await self._counts(session, row.id)
+        return await self.appliers.apply(
+            session, new_room.invitations_sent(view, new, counts), acting
+        )
+
+    async def _manage(
+        self, session: AsyncSession, effect: RoomManagement, acting: Acting
+    ) -> list[Outgoing]:
+        assert acting.person is not None
+        person = view_of(acting.person)
+        row, view, counts = await self._loaded(session, effect.room_id)
+        told: list[int] = []
+        if (
+            effect.action == "closenow"
+            and row is not None
+            and new_room.refusal(view, person) is None
+        ):
+            row.closed_at = acting.now
+            told = list(
+                (
+                    await session.scalars(
+                        select(RoomMember.person_id)
+                        .where(
+                            RoomMember.room_id == row.id,
+                            RoomMember.state.in_((INVITED, MEMBER)),
+                        )
+                        .order_by(RoomMember.person_id)
+                    )
+                ).all()
+            )
+        decided = new_room.decide(effect.action, view, counts, person, told)
+        return await self.appliers.apply(session, decided, acting)
+
+    async def _led(
+        self, session: AsyncSession, effect: ListLedRooms, acting: Acting
+    ) -> tuple[Effect, ...]:
+        """``/groups``: open rooms the person leads (a supervisor: every open room), oldest
+        first."""
+        person = acting.person
+        assert person is not None
+        query = select(Room).where(Room.closed_at.is_(None)).order_by(Room.id)
+        if person.role != Role.SUPERVISOR:
+            query = query.join(RoomMember, RoomMember.room_id == Room.id).where(
+                RoomMember.person_id == person.id, RoomMember.leader.is_(True)
+            )
+        rows = list((await session.scalars(query)).all())
+        views = await stored.core_rooms(session, rows)
+        found = [
+            (views[row.id], await self._counts(session, row.id))
+            for row in rows
+            if not views[row.id].closed
+        ]
+        return (new_room.listing(found),)
+
     # -- the tick: invitations ------------------------------------------------------------
 
     async def tick(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
@@ -228,7 +359,9 @@ class Rooms:
             if self.host.rules.is_quiet(local) and person.role not in STAFF:
                 continue
             member.invite_sent = True
-            if person.blocked_at is not None or views[room.id].closed:
+            view = views[room.id]
+            over = not view.is_open(now) and view.next_opening(now) is None  # an activity's, ended
+            if person.blocked_at is not None or view.closed or over:
                 continue
             said = rooms.invitation(views[room.id], now, view_of(person))
             outgoing.append(self.host.renderer.message(person, said.text, said.choices))
@@ -257,6 +390,9 @@ class Rooms:
             if activity is None or not activity.online:
                 raise InvalidRoom(f"no online activity {activity_id}")
             minutes = activity.minutes
+            made = await self.activity_rooms(session, activity_id)
+            if made:
+                raise InvalidRoom(f"activity {activity_id} already has room {made[0].id}")
             if not title.strip():
                 title = activity.title
         else:
@@ -356,6 +492,63 @@ class Rooms:
         room.closed_at = room.closed_at or now
         return room
 
+    # -- an online activity's room (bot/activities.py calls these) -------------------------
+
+    async def for_activity(
+        self, session: AsyncSession, activity: Activity, leaders: list[Person], now: datetime
+    ) -> Room:
+        """The room of an online activity just announced (or made online): its times are
+        the activity's (``stored.core_rooms``), so a new time moves its session; its
+        leaders are the activity's."""
+        aliases = [person.alias for person in leaders if person.alias]
+        return await self.create(session, activity.title, aliases, now, activity_id=activity.id)
+
+    async def activity_rooms(self, session: AsyncSession, activity_id: int) -> list[Room]:
+        """The activity's rooms still open (``ix_rooms_activity_id``)."""
+        return list(
+            (
+                await session.scalars(
+                    select(Room)
+                    .where(Room.activity_id == activity_id, Room.closed_at.is_(None))
+                    .order_by(Room.id)
+                )
+            ).all()
+        )
+
+    async def follow_answer(
+        self, session: AsyncSession, activity_id: int, person: Person, answer: str, now: datetime
+    ) -> None:
+        """Going (answered, or moved up from the waiting list) invites the person to the
+        activity's room; any other answer takes back an invitation they no longer need."""
+        for room in await self.activity_rooms(session, activity_id):
+            if answer == GOING:
+                await self.invite_people(session, room, [person], now)
+                continue
+            member = await session.get(RoomMember, (room.id, person.id))
+            if member is not None and not member.leader and member.state in (INVITED, MEMBER):
+                member.state = rooms.LEFT
+
+    async def close_for_activity(
+        self, session: AsyncSession, activity_id: int, now: datetime
+    ) -> list[int]:
+        """Close the activity's rooms (cancelled, or no longer online); returns the members
+        (leaders aside) still invited or in, who are told with the cancellation."""
+        told: list[int] = []
+        for room in await self.activity_rooms(session, activity_id):
+            room.closed_at = now
+            told += (
+                await session.scalars(
+                    select(RoomMember.person_id)
+                    .where(
+                        RoomMember.room_id == room.id,
+                        RoomMember.leader.is_(False),
+                        RoomMember.state.in_((INVITED, MEMBER)),
+                    )
+                    .order_by(RoomMember.person_id)
+                )
+            ).all()
+        return told
+
     async def listing(self, session: AsyncSession) -> list[tuple[Room, int]]:
         rows = list((await session.scalars(select(Room).order_by(Room.id))).all())
         counts = {}
@@ -374,14 +567,32 @@ class Rooms:
     async def _by_alias(
         self, session: AsyncSession, aliases: list[str], staff: bool
     ) -> list[Person]:
+        """Each alias must name exactly one person of the kind wanted (letter case aside):
+        an alias matching nobody or several people is an error, never a guess."""
         found: list[Person] = []
         for alias in aliases:
-            person = await session.scalar(select(Person).where(Person.alias == alias))
-            if person is None or (Role(person.role) in STAFF) != staff:
-                kind = "peer worker or supervisor" if staff else "client or relative"
+            people = await self.alias_matches(session, alias)
+            kind = "peer worker or supervisor" if staff else "client or relative"
+            if len(people) > 1:
+                raise InvalidRoom(f"the alias {alias} matches more than one person")
+            if not people or (Role(people[0].role) in STAFF) != staff:
                 raise InvalidRoom(f"no {kind} with the alias {alias}")
-            found.append(person)
+            found.append(people[0])
         return found
+
+    async def alias_matches(self, session: AsyncSession, alias: str) -> list[Person]:
+        """Everyone whose alias is this one, letter case aside."""
+        typed = alias.strip().lower()
+        return list(
+            (
+                await session.scalars(
+                    select(Person)
+                    .where(func.lower(Person.alias) == typed)
+                    .order_by(Person.id)
+                    .limit(2)
+                )
+            ).all()
+        )
 
 
 def parse_weekly(text: str) -> tuple[int, time]:

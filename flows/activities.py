@@ -107,6 +107,7 @@ class Activity:
     language: str
     leaders: tuple[tuple[int, str], ...] = ()
     cancelled: bool = False
+    room: int | None = None  # its group room (an online activity's, made when announced)
 
     @property
     def ends_at(self) -> datetime:
@@ -464,11 +465,9 @@ def notice(kind: str, found: Found, person: PersonView, now: datetime) -> tuple[
     activity = found.activity
     mine = found.answer_of(person.id)
     if kind == CANCELLED:
-        return (
-            Say(
-                Lines((msg(N_("activity.cancelled"), title=activity.title), *card(activity).parts))
-            ),
-        )
+        said = msg(N_("activity.cancelled"), title=activity.title)
+        closed = (Msg(N_("newroom.activity_room_closed")),) if activity.room is not None else ()
+        return (Say(Lines((said, *card(activity).parts, *closed))),)
     if activity.cancelled or now >= activity.ends_at or not activity.is_for(person.role):
         return ()
     if kind == INVITE:
@@ -483,7 +482,8 @@ def notice(kind: str, found: Found, person: PersonView, now: datetime) -> tuple[
         text = Lines(
             (msg(heading, title=activity.title, when=activity.starts_at), *card(activity).parts)
         )
-        return (Say(text, day_choices(activity.id), columns=1),)
+        room = enter_choice(activity) if kind == TWO_HOURS else ()
+        return (Say(text, (*day_choices(activity.id), *room), columns=1),)
     if kind == PROMOTED:
         if mine != GOING:
             return ()
@@ -523,7 +523,17 @@ def changed(before: Found, after: Activity, now: datetime) -> tuple[Effect, ...]
     return tuple(effects)
 
 
-def cancelled(found: Found, now: datetime) -> tuple[Effect, ...]:
-    """Everyone who answered (going, maybe, can't or waiting) is told."""
-    told = tuple(a.person_id for a in found.answers)
+def enter_choice(activity: Activity) -> tuple[Choice, ...]:
+    """🚪 Enter the room, under the reminder two hours before an online activity that has
+    its room (the invitation came when they answered Going)."""
+    if activity.room is None or not activity.online:
+        return ()
+    return (Choice(Msg(N_("room.invitation.join")), f"/room {activity.room}"),)
+
+
+def cancelled(found: Found, now: datetime, members: Sequence[int] = ()) -> tuple[Effect, ...]:
+    """Everyone who answered (going, maybe, can't or waiting) is told, and anyone else its
+    room had invited (``members``): one message each, saying the room is closed too."""
+    answered = [a.person_id for a in found.answers]
+    told = tuple(dict.fromkeys([*answered, *members]))
     return (PlaceNotices(found.activity.id, told, CANCELLED, now),) if told else ()

@@ -16,6 +16,7 @@ from flows import (
     family,
     measures,
     new_activity,
+    new_room,
     onboarding,
     rooms,
     safety_plan,
@@ -43,6 +44,7 @@ from flows.effects import (
     ExportData,
     FlowSnapshot,
     ListLedActivities,
+    ListLedRooms,
     Notice,
     PracticeAnswer,
     RaiseConcern,
@@ -90,6 +92,8 @@ FLOWS: dict[str, Flow] = {
             activity_record.FeedbackFlow,
             measures.Questionnaire,
             rooms.RoomFlow,
+            new_room.NewRoom,
+            new_room.InviteToGroup,
         ),
     )
 }
@@ -106,6 +110,7 @@ NEEDS = (
     *activities.NEEDS,
     *new_activity.NEEDS,
     *rooms.NEEDS,
+    *new_room.NEEDS,
     Need(Fact.MEASURES, commands={"measures"}, roles={Role.CLIENT, Role.FAMILY}),
 )
 
@@ -524,6 +529,15 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
         return _keep(snapshot, *managed)
     if name in ("activities", "activity", "rsvp", "invitations"):
         return _keep(snapshot, *activities.command(name, event.argument, person, dict(event.data)))
+    if name == "newgroup":
+        return start_flow(new_room.NAME, person, event, rules)
+    if name == "groups":
+        return _keep(snapshot, ListLedRooms())
+    if name == "group":
+        managed = new_room.command(event.argument, event.via_button)
+        if isinstance(managed, dict):
+            return FLOWS[new_room.INVITE].start(person, event, rules, managed)
+        return _keep(snapshot, *managed)
     if name == "room":
         if event.argument.startswith("leave"):
             return rooms.leave(event.argument, person, snapshot, event.data)

@@ -599,6 +599,42 @@ class UpdateMembership:
     muted: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CreateRoom:
+    """A standing group a leader finished in /newgroup: made as ``tongban room create
+    --weekly`` makes it (``opens`` is ``HH:MM`` on the program's clock, ``weekday`` 0 is
+    Monday), and its management message shown."""
+
+    title: str
+    weekday: int
+    opens: str
+    minutes: int
+    leaders: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InviteToRoom:
+    """A leader typed these aliases to invite: the shell finds who each names and hands
+    them to ``flows.new_room.invited``; invited as ``tongban room invite`` does."""
+
+    room_id: int
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListLedRooms:
+    """``/groups``: the shell loads the open rooms the person leads (a supervisor: all)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoomManagement:
+    """A tap on a room's management button (show, close, closenow): the shell loads the
+    room (locked) and hands it to ``flows.new_room.decide``; closenow closes it first."""
+
+    action: str
+    room_id: int
+
+
 Effect = (
     Say
     | ShowAnswer
@@ -661,6 +697,10 @@ Effect = (
     | PostToRoom
     | RoomRequest
     | UpdateMembership
+    | CreateRoom
+    | InviteToRoom
+    | ListLedRooms
+    | RoomManagement
 )
 
 

@@ -22,7 +22,7 @@ from flows.commands import parse_number
 from flows.effects import Choice, CreateActivity, Say
 from flows.engine import FlowModel, move, pressed
 from flows.facts import Fact, Need
-from flows.people import Event
+from flows.people import Event, PersonView
 from flows.schedule import at_local
 from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, msg
 
@@ -77,6 +77,24 @@ def read_place(event: Event) -> str | None:
 def read_capacity(event: Event) -> int | None:
     number = parse_number(event.value.removeprefix("cap:").strip())
     return number if number is not None and 1 <= number <= MAX_CAPACITY else None
+
+
+def read_aliases(event: Event) -> list[str]:
+    """Aliases typed in one message, separated by spaces or commas (any script's)."""
+    text = event.value if event.kind == "text" else ""
+    return list(dict.fromkeys(part for part in re.split(r"[\s,，、;；]+", text) if part))
+
+
+def read_leaders(event: Event, person: PersonView) -> list[str] | None:
+    """Aliases of peer workers or supervisors, as they are spelt (the shell looked up every
+    staff alias), or the person's own (``lead:me``); ``None`` when one is nobody's."""
+    if event.kind == "choice" and event.value == "lead:me":
+        return [person.alias or "?"]
+    known = {alias.casefold(): alias for alias in event.data.get("staff_aliases", ())}
+    typed = read_aliases(event)
+    if not typed or any(part.casefold() not in known for part in typed):
+        return None
+    return list(dict.fromkeys(known[part.casefold()] for part in typed))
 
 
 class ActivityQuestions(FlowModel):
@@ -212,17 +230,7 @@ class NewActivity(ActivityQuestions):
         self.ask(Msg(N_("activity.new.leaders")), (just_me, STOP))
 
     def parse_leaders(self) -> list[str] | None:
-        """Aliases of peer workers or supervisors, as they are spelt (the shell looked up
-        every staff alias); ``None`` when one is nobody's, said by ``reask_leaders``."""
-        if self.event.kind == "choice" and self.event.value == "lead:me":
-            return [self.person.alias or "?"]
-        if self.event.kind != "text":
-            return None
-        known = {alias.casefold(): alias for alias in self.event.data.get("staff_aliases", ())}
-        typed = [part for part in re.split(r"[\s,，、;；]+", self.event.value) if part]
-        if not typed or any(part.casefold() not in known for part in typed):
-            return None
-        return list(dict.fromkeys(known[part.casefold()] for part in typed))
+        return read_leaders(self.event, self.person)
 
     def reask_leaders(self) -> None:
         if self.event.kind == "text":

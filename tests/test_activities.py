@@ -287,8 +287,13 @@ async def test_announcing_invites_each_client_once_and_answers_are_stored(
     )
     await harness.tick()
     await harness.tick()  # the invitation went once
-    invitations = [c for c in harness.api.calls if "invited" in str(c.params.get("text", ""))]
-    assert len(invitations) == 1
+    invitations = [
+        c
+        for c in harness.api.calls
+        if "invited" in str(c.params.get("text", ""))
+        and str(c.params.get("chat_id")) == str(client.user_id)
+    ]
+    assert len(invitations) == 1  # (Lin, its leader, is invited to its online room)
     await client.send(f"/rsvp {activity_id} going")
     async with harness.db.sessions() as session:
         answer = await session.get(ActivityAnswer, (activity_id, client_id))

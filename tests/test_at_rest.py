@@ -58,15 +58,20 @@ def typed_free_text(path: Path) -> set[str]:
 
 
 def _announcing(exact: ExactTranscript, step: Step) -> bool:
-    """Whether a staff member typed this while announcing an activity (/newactivity) or
-    changing one (/myactivities, /manage): its title and address are published to everyone
-    invited, not anyone's own words."""
+    """Whether a staff member typed this while announcing an activity (/newactivity),
+    changing one (/myactivities, /manage) or making a group (/newgroup): its title and
+    address are published to everyone invited, not anyone's own words."""
     role = exact.cast.get(step.who, (None, "", ""))[0]
     if role not in STAFF:
         return False
     mine = [s for s in exact.steps if s.who == step.who and s.kind == "send"]
     before = [s.text for s in mine[: mine.index(step)] if s.text.startswith("/")]
-    return bool(before) and before[-1].split()[0] in ("/newactivity", "/myactivities", "/manage")
+    return bool(before) and before[-1].split()[0] in (
+        "/newactivity",
+        "/myactivities",
+        "/manage",
+        "/newgroup",
+    )
 
 
 def _readable(value: Any) -> str:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
@@ -19,6 +19,7 @@ from bot.storage.models import (
     ActivityOptOut,
     ActivityRecord,
     Person,
+    Room,
 )
 from flows import activities
 from flows.activities import GOING, INVITE, REMINDERS, Answer, Found
@@ -30,7 +31,9 @@ LONGEST = timedelta(minutes=activities.MINUTES.stop)
 LISTED = 10
 
 
-def core_activity(row: Activity, leaders: Sequence[tuple[int, str]]) -> activities.Activity:
+def core_activity(
+    row: Activity, leaders: Sequence[tuple[int, str]], room: int | None = None
+) -> activities.Activity:
     return activities.Activity(
         id=row.id,
         title=row.title,
@@ -44,6 +47,7 @@ def core_activity(row: Activity, leaders: Sequence[tuple[int, str]]) -> activiti
         language=row.language,
         leaders=tuple(leaders),
         cancelled=row.cancelled_at is not None,
+        room=room,
     )
 
 
@@ -56,6 +60,7 @@ async def found(session: AsyncSession, rows: Sequence[Activity]) -> list[Found]:
     leaders: dict[int, list[tuple[int, str]]] = defaultdict(list)
     answers: dict[int, list[Answer]] = defaultdict(list)
     present: dict[int, set[int]] = defaultdict(set)
+    rooms: dict[int, int] = {}  # an activity's room (``ix_rooms_activity_id``)
     recorded: set[int] = set()
     if ids:
         for activity_id, person_id, alias in await session.execute(
@@ -89,9 +94,16 @@ async def found(session: AsyncSession, rows: Sequence[Activity]) -> list[Found]:
                 )
             ).all()
         )
+        for of_activity, room_id in await session.execute(
+            select(Room.activity_id, func.min(Room.id))
+            .where(Room.activity_id.in_(ids))
+            .group_by(Room.activity_id)
+        ):
+            if of_activity is not None and room_id is not None:
+                rooms[of_activity] = room_id
     return [
         Found(
-            core_activity(row, leaders[row.id]),
+            core_activity(row, leaders[row.id], rooms.get(row.id)),
             tuple(answers[row.id]),
             frozenset(present[row.id]),
             row.id in recorded,

@@ -1,0 +1,414 @@
+"""Standing groups made and looked after in the chat (what ``tongban room create --weekly``,
+``room invite`` and ``room close`` do on the command line).
+
+``/newgroup``: a peer worker or supervisor gives the title, the weekday, the time (on the
+program's clock), how long, and the leaders (themselves by default); a preview, then
+✅ Create. ``/groups``: the rooms they lead (a supervisor: every open one), each with
+➕ Invite and ✖ Close. Inviting asks for aliases of clients or relatives; an alias that
+names nobody, several people or a staff member is an error that says so, and nobody is
+invited (never a guess). Closing asks first. Only a room's leaders and supervisors may
+invite or close; the shell checks this again on the room, locked, when it acts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import time
+from typing import Any, ClassVar
+
+from flows.commands import parse_number
+from flows.effects import (
+    Choice,
+    CreateRoom,
+    Effect,
+    InviteToRoom,
+    Notice,
+    RoomManagement,
+    Say,
+    ShowAnswer,
+    Tell,
+)
+from flows.engine import FlowModel, move, pressed
+from flows.facts import Fact, Need
+from flows.new_activity import MINUTE_BUTTONS, read_aliases, read_leaders, read_minutes
+from flows.people import PersonView
+from flows.roles import Role
+from flows.rooms import Room
+from flows.text import N_, Lines, Msg, Raw, msg
+
+NAME = "newgroup"
+INVITE = "groupinvite"
+NEEDS = (Need(Fact.STAFF_ALIASES, flow=NAME, states=("leaders",)),)
+
+STOP = Choice(Msg(N_("newroom.stop")), "group:stop")
+STOP_INVITING = Choice(Msg(N_("newroom.invite.stop")), "group:stop")
+CREATE = Choice(Msg(N_("newroom.create")), "group:create")
+JUST_ME = Choice(Msg(N_("activity.new.just_me")), "lead:me")
+DAYS = (
+    N_("newroom.day.mon"),
+    N_("newroom.day.tue"),
+    N_("newroom.day.wed"),
+    N_("newroom.day.thu"),
+    N_("newroom.day.fri"),
+    N_("newroom.day.sat"),
+    N_("newroom.day.sun"),
+)
+CLOCK = re.compile(r"\s*(\d{1,2})[:：.](\d{2})\s*")
+MAX_TITLE = 120
+MAX_INVITED = 30  # aliases in one message
+
+
+def read_clock(text: str) -> str | None:
+    """``19:30`` (or ``19：30``, ``19.30``) as ``HH:MM``."""
+    found = CLOCK.fullmatch(text)
+    if found is None:
+        return None
+    hour, minute = int(found.group(1)), int(found.group(2))
+    return f"{hour:02d}:{minute:02d}" if hour <= 23 and minute <= 59 else None
+
+
+def meets(room: Room) -> Msg:
+    """ "Every Tuesday at 7:30 PM (Asia/Shanghai), 90 minutes", or the activity's time."""
+    if room.weekday is None or room.opens is None:
+        assert room.starts_at is not None
+        return msg(N_("newroom.meets_once"), when=room.starts_at, minutes=room.minutes)
+    return msg(
+        N_("newroom.meets_weekly"),
+        day=Msg(DAYS[room.weekday]),
+        time=room.opens,
+        zone=Raw(room.zone),
+        minutes=room.minutes,
+    )
+
+
+def leads(room: Room, person: PersonView) -> bool:
+    return person.role == Role.SUPERVISOR or any(i == person.id for i, _ in room.leaders)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How many of a room's people are members (entered) and invited (not yet entered),
+    leaders aside."""
+
+    members: int = 0
+    invited: int = 0
+
+
+def card(room: Room, counts: Counts) -> Say:
+    """A room's management message: what it is, who leads, how many are in; ➕ Invite and
+    ✖ Close the group."""
+    leaders = " · ".join(alias for _, alias in room.leaders) or "—"
+    text = Lines(
+        (
+            msg(N_("newroom.card"), title=Raw(room.title)),
+            meets(room),
+            msg(N_("newroom.card.leaders"), leaders=Raw(leaders)),
+            msg(N_("newroom.card.people"), members=counts.members, invited=counts.invited),
+        )
+    )
+    return Say(text, buttons(room.id), columns=2)
+
+
+def buttons(room_id: int) -> tuple[Choice, ...]:
+    return (
+        Choice(Msg(N_("newroom.invite")), f"/group {room_id} invite"),
+        Choice(Msg(N_("newroom.close")), f"/group {room_id} close"),
+    )
+
+
+def listing(found: Sequence[tuple[Room, Counts]]) -> Say:
+    """``/groups``: each open room the person leads (a supervisor: every one), numbered,
+    with ➕ and ✖ buttons by number."""
+    if not found:
+        return Say(Msg(N_("newroom.groups.none")), menu=True)
+    lines: list[Msg] = [Msg(N_("newroom.groups.title"))]
+    choices: list[Choice] = []
+    for number, (room, counts) in enumerate(found, 1):
+        lines.append(
+            msg(
+                N_("newroom.groups.line"),
+                number=number,
+                title=Raw(room.title),
+                members=counts.members,
+                invited=counts.invited,
+            )
+        )
+        lines.append(meets(room))
+        choices.append(
+            Choice(msg(N_("newroom.groups.invite"), number=number), f"/group {room.id} invite")
+        )
+        choices.append(
+            Choice(msg(N_("newroom.groups.close"), number=number), f"/group {room.id} close")
+        )
+    return Say(Lines(tuple(lines)), tuple(choices), columns=2)
+
+
+def command(argument: str, via_button: bool) -> tuple[Effect, ...] | dict[str, object]:
+    """``/group <id>`` (its management message), ``/group <id> close`` (asked first),
+    ``closenow``, ``keep``; ``/group <id> invite`` starts the question (returned: the
+    invite flow's context)."""
+    parts = argument.split()
+    room_id = parse_number(parts[0]) if parts else None
+    action = parts[1] if len(parts) == 2 else "show" if len(parts) == 1 else ""
+    if room_id is None or action not in ("show", "invite", "close", "closenow", "keep"):
+        return (Notice(Msg(N_("input.stale_button"))),)
+    if action == "invite":
+        return {"room": room_id}
+    if action == "keep":
+        shown = (ShowAnswer(Msg(N_("newroom.close.no"))),) if via_button else ()
+        return (*shown, Say(Msg(N_("newroom.close.kept"))))
+    shown = (
+        (ShowAnswer(Msg(N_("newroom.close.yes"))),) if via_button and action == "closenow" else ()
+    )
+    return (*shown, RoomManagement(action, room_id))
+
+
+def refusal(room: Room | None, person: PersonView) -> Say | None:
+    """Why this person cannot look after this room (``None``: they can)."""
+    if room is None:
+        return Say(Msg(N_("newroom.gone")))
+    if not leads(room, person):
+        return Say(Msg(N_("room.leader.only")))
+    if room.closed:
+        return Say(msg(N_("newroom.closed_already"), title=Raw(room.title)))
+    return None
+
+
+def decide(
+    action: str,
+    room: Room | None,
+    counts: Counts,
+    person: PersonView,
+    told: Sequence[int] = (),
+) -> tuple[Effect, ...]:
+    """A leader's tap on a room's button, on the room as the shell loaded it (locked):
+    the management message, the question before closing, or what closing tells
+    (``told``: the members and other leaders the shell closed it for)."""
+    refused = refusal(room, person)
+    if refused is not None or room is None:
+        return (refused or Say(Msg(N_("newroom.gone"))),)
+    if action == "close":
+        ask = msg(N_("newroom.close.ask"), title=Raw(room.title))
+        return (
+            Say(
+                ask,
+                (
+                    Choice(Msg(N_("newroom.close.yes")), f"/group {room.id} closenow"),
+                    Choice(Msg(N_("newroom.close.no")), f"/group {room.id} keep"),
+                ),
+                columns=1,
+            ),
+        )
+    if action == "closenow":
+        bye = msg(N_("newroom.closed.told"), title=Raw(room.title))
+        done = Say(msg(N_("newroom.closed.done"), title=Raw(room.title)), menu=True)
+        return (*(Tell(to, bye) for to in told if to != person.id), done)
+    return (card(room, counts),)
+
+
+def invited(
+    room: Room, matches: Sequence[tuple[str, Sequence[Role]]], counts: Counts
+) -> tuple[Effect, ...] | None:
+    """What was wrong with the aliases typed (each with the roles of everyone it names),
+    then the management message again; ``None``: each names one client or relative."""
+    problems: list[Msg] = []
+    for alias, roles in matches:
+        if not roles:
+            problems.append(msg(N_("newroom.invite.nobody"), alias=Raw(alias)))
+        elif len(roles) > 1:
+            problems.append(msg(N_("newroom.invite.several"), alias=Raw(alias)))
+        elif roles[0] not in (Role.CLIENT, Role.FAMILY):
+            problems.append(msg(N_("newroom.invite.not_client"), alias=Raw(alias)))
+    if not problems:
+        return None
+    text = Lines((*problems, Msg(N_("newroom.invite.none_invited"))))
+    return (Say(text), card(room, counts))
+
+
+def invitations_sent(room: Room, new: int, counts: Counts) -> tuple[Effect, ...]:
+    said = msg(N_("newroom.invite.sent"), count=new, title=Raw(room.title))
+    return (Say(said), card(room, counts))
+
+
+class NewRoom(FlowModel):
+    """``/newgroup``: title, weekday, time, length, leaders, then a preview to create."""
+
+    name = NAME
+    initial = "title"
+    states: ClassVar[list[str]] = [
+        "title",
+        "day",
+        "time",
+        "minutes",
+        "leaders",
+        "confirm",
+        "done",
+        "stopped",
+    ]
+    final = frozenset({"done", "stopped"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        move("*", "stopped", "stops"),
+        *(
+            move(step, following, "is_valid", before="keep")
+            for step, following in (
+                ("title", "day"),
+                ("day", "time"),
+                ("time", "minutes"),
+                ("minutes", "leaders"),
+                ("leaders", "confirm"),
+            )
+        ),
+        move("confirm", "done", "is_valid"),
+    ]
+
+    stops = pressed("group:stop")
+
+    def keep(self) -> None:
+        self.ctx[self.state] = self.value
+        if self.state == "day":
+            self.show_choice(Msg(DAYS[self.value]))
+        elif self.state == "minutes":
+            self.show_choice(Raw(str(self.value)))
+        elif self.state == "leaders":
+            self.show_choice(Raw(" · ".join(self.value)))
+
+    def on_enter_title(self) -> None:
+        self.ask(Msg(N_("newroom.title")), (STOP,))
+
+    def parse_title(self) -> str | None:
+        text = self.event.value.strip() if self.event.kind == "text" else ""
+        return text if 0 < len(text) <= MAX_TITLE else None
+
+    def on_enter_day(self) -> None:
+        days = tuple(Choice(Msg(day), f"day:{number}") for number, day in enumerate(DAYS))
+        self.ask(Msg(N_("newroom.day")), (*days, STOP), 4)
+
+    def parse_day(self) -> int | None:
+        number = parse_number(self.event.value.removeprefix("day:"))
+        is_day = self.event.kind == "choice" and number is not None and number < len(DAYS)
+        return number if is_day else None
+
+    def on_enter_time(self) -> None:
+        self.ask(msg(N_("newroom.time"), zone=Raw(self.rules.program_zone)), (STOP,))
+
+    def parse_time(self) -> str | None:
+        return read_clock(self.event.value) if self.event.kind == "text" else None
+
+    def reask_time(self) -> None:
+        if self.event.kind == "text":
+            self.emit(Say(Msg(N_("newroom.time_invalid"))))
+        self.enter()
+
+    def on_enter_minutes(self) -> None:
+        self.ask(Msg(N_("newroom.minutes")), (*MINUTE_BUTTONS, STOP), 3)
+
+    def parse_minutes(self) -> int | None:
+        return read_minutes(self.event)
+
+    def on_enter_leaders(self) -> None:
+        self.ask(Msg(N_("newroom.leaders")), (JUST_ME, STOP))
+
+    def parse_leaders(self) -> list[str] | None:
+        return read_leaders(self.event, self.person)
+
+    def reask_leaders(self) -> None:
+        if self.event.kind == "text":
+            self.emit(Say(Msg(N_("activity.new.unknown_leaders"))))
+        self.enter()
+
+    def _preview(self) -> Room:
+        hour, minute = (int(part) for part in str(self.ctx["time"]).split(":"))
+        return Room(
+            id=0,
+            title=str(self.ctx["title"]),
+            zone=self.rules.program_zone,
+            minutes=int(self.ctx["minutes"]),
+            weekday=int(self.ctx["day"]),
+            opens=time(hour, minute),
+            leaders=tuple((0, alias) for alias in self.ctx["leaders"]),
+        )
+
+    def on_enter_confirm(self) -> None:
+        room = self._preview()
+        leaders = " · ".join(alias for _, alias in room.leaders)
+        text = Lines(
+            (
+                Msg(N_("newroom.confirm")),
+                msg(N_("newroom.card"), title=Raw(room.title)),
+                meets(room),
+                msg(N_("newroom.card.leaders"), leaders=Raw(leaders)),
+            )
+        )
+        self.ask(text, (CREATE, STOP), 2)
+
+    def parse_confirm(self) -> bool | None:
+        return True if self.event.kind == "choice" and self.event.value == CREATE.value else None
+
+    def on_enter_done(self) -> None:
+        self.show_choice(CREATE.label)
+        room = self._preview()
+        assert room.weekday is not None and room.opens is not None
+        self.emit(
+            CreateRoom(
+                room.title,
+                room.weekday,
+                f"{room.opens:%H:%M}",
+                room.minutes,
+                tuple(alias for _, alias in room.leaders),
+            )
+        )
+
+    def on_enter_stopped(self) -> None:
+        self.show_choice(STOP.label)
+        self.emit(Say(Msg(N_("newroom.stopped")), menu=True))
+
+
+class InviteToGroup(FlowModel):
+    """➕ Invite: the aliases of the clients or relatives to invite, in one message."""
+
+    name = INVITE
+    initial = "aliases"
+    states: ClassVar[list[str]] = ["aliases", "done", "stopped"]
+    final = frozenset({"done", "stopped"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        move("*", "stopped", "stops"),
+        move("aliases", "done", "is_valid"),
+    ]
+
+    stops = pressed("group:stop")
+
+    def on_enter_aliases(self) -> None:
+        self.ask(Msg(N_("newroom.invite.ask")), (STOP_INVITING,))
+
+    def parse_aliases(self) -> list[str] | None:
+        typed = read_aliases(self.event)
+        return typed if 0 < len(typed) <= MAX_INVITED else None
+
+    def reask_aliases(self) -> None:
+        if self.event.kind == "text":
+            self.emit(Say(msg(N_("newroom.invite.invalid"), most=MAX_INVITED)))
+        self.enter()
+
+    def on_enter_done(self) -> None:
+        self.emit(InviteToRoom(int(self.ctx["room"]), tuple(self.value)))
+
+    def on_enter_stopped(self) -> None:
+        self.show_choice(STOP_INVITING.label)
+        self.emit(Say(Msg(N_("newroom.invite.stopped")), menu=True))
+
+
+__all__ = [
+    "INVITE",
+    "NAME",
+    "Counts",
+    "InviteToGroup",
+    "NewRoom",
+    "card",
+    "command",
+    "decide",
+    "invitations_sent",
+    "invited",
+    "listing",
+]
