@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.config import PROJECT_ROOT
-from flows.text import LOCALES, Lines, Localised, Msg, Param, Raw, Text
+from flows.text import LOCALES, Lines, Localised, Msg, Param, Raw, Text, ZonedTime
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,11 @@ class Translator:
     def _param(self, value: Param, locale: str, zone: str) -> str:
         if isinstance(value, Msg | Raw | Lines | Localised):
             return self.render(value, locale, zone)
+        if isinstance(value, ZonedTime):
+            shown = format_datetime(
+                value.at, "short", tzinfo=ZoneInfo(value.zone), locale=self._babel[locale]
+            )
+            return shown if value.zone == zone else f"{shown} ({value.zone})"
         if isinstance(value, datetime):
             return format_datetime(
                 value, "short", tzinfo=ZoneInfo(zone), locale=self._babel[locale]
