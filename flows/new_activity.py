@@ -256,7 +256,12 @@ class NewActivity(ActivityQuestions):
 
     def on_enter_confirm(self) -> None:
         self.ask(
-            Lines((Msg(N_("activity.new.confirm")), *card(self._preview()).parts)),
+            Lines(
+                (
+                    Msg(N_("activity.new.confirm")),
+                    *card(self._preview(), zone=self.rules.program_zone).parts,
+                )
+            ),
             (Choice(Msg(N_("activity.new.announce")), "new:announce"), STOP),
             2,
         )

@@ -61,7 +61,7 @@ class Lines:
 @dataclass(frozen=True, slots=True)
 class ZonedTime:
     """A moment shown on a given clock rather than the reader's: the program's, to staff who
-    typed it there. Labelled with the zone when the reader's own zone differs."""
+    typed it there. Labelled with the zone when the reader's own clock reads differently."""
 
     at: datetime
     zone: str
