@@ -538,7 +538,7 @@ def changed(
     people up from the waiting list (they are told they have a place, not that it changed).
     ``roles`` (of everyone who answered): someone the new audience leaves out loses their
     answer, and its place, and is told it is no longer open to them; a new language is
-    said."""
+    said. A new leader is told at once."""
     left = tuple(
         a.person_id
         for a in before.answers
@@ -562,6 +562,9 @@ def changed(
         effects.append(PlaceNotices(after.id, told, kind, now))
     if promoted:
         effects.append(PlaceNotices(after.id, promoted, PROMOTED, now))
+    leading = {leader for leader, _ in before.activity.leaders}
+    added = msg(N_("activity.leaders.added"), title=after.title)
+    effects += [Tell(leader, added) for leader, _ in after.leaders if leader not in leading]
     return tuple(effects)
 
 

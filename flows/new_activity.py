@@ -24,6 +24,7 @@ from flows.effects import Choice, CreateActivity, Say
 from flows.engine import FlowModel, move, pressed
 from flows.facts import Fact, Need
 from flows.people import Event
+from flows.roles import STAFF
 from flows.schedule import at_local
 from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, msg
 
@@ -181,14 +182,18 @@ class ActivityQuestions(FlowModel):
         return key if key in LANGUAGE_NAMES else None
 
     def on_enter_leaders(self) -> None:
+        """ "Just me" only for someone who can lead (an admin changing one cannot)."""
         just_me = Choice(Msg(N_("activity.new.just_me")), "lead:me")
-        self.ask(Msg(N_("activity.new.leaders")), (just_me, self.stop))
+        if self.person.role in STAFF:
+            self.ask(Msg(N_("activity.new.leaders")), (just_me, self.stop))
+        else:
+            self.ask(Msg(N_("activity.leaders.ask")), (self.stop,))
 
     def parse_leaders(self) -> list[str] | None:
         """Aliases of peer workers or supervisors, as they are spelt (the shell looked up
         every staff alias); ``None`` when one is nobody's, said by ``reask_leaders``."""
         if self.event.kind == "choice" and self.event.value == "lead:me":
-            return [self.person.alias or "?"]
+            return [self.person.alias or "?"] if self.person.role in STAFF else None
         if self.event.kind != "text":
             return None
         found = match_leaders(self.event.value, self.event.data.get("staff_aliases", ()))
