@@ -5,7 +5,7 @@ program's clock (flows.text.ZonedTime)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,6 +21,7 @@ from flows.activities import (
     WAITING,
     Activity,
     Answer,
+    Draft,
     Found,
 )
 from flows.effects import (
@@ -37,6 +38,7 @@ from flows.effects import (
 from flows.people import PersonView
 from flows.roles import Role
 from flows.text import Lines, Msg, Raw, ZonedTime, msg
+from tests.harness import Harness, texts
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 START = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)  # 15:00 in Shanghai
@@ -176,3 +178,41 @@ def test_the_zone_label_is_written_in_chinese_too() -> None:
     assert Translator().render(text, "zh_Hans", "UTC") == (
         "新的时间：Asia/Shanghai 时间 2026/12/5 15:00"
     )
+
+
+# -- on the databases ---------------------------------------------------------------------------
+
+AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+async def test_an_admin_pages_through_every_activity_and_a_peer_worker_sees_only_hers(
+    harness: Harness,
+) -> None:
+    """/myactivities for an admin: all of the program's activities still to come, ten at a
+    time (More ▶ for the rest); a peer worker who leads none of them sees none."""
+    assert harness.services is not None
+    harness.set_now(AT)
+    await harness.make_person(Role.PEER_WORKER, "Lin", AT)
+    rosa, _ = await harness.make_person(Role.PEER_WORKER, "Rosa", AT)
+    ada, _ = await harness.make_person(Role.ADMIN, "Ada", AT)
+    for day in range(11):
+        draft = Draft(
+            f"Circle {day + 1}",
+            "sharing",
+            START + timedelta(days=day),
+            90,
+            "",
+            True,
+            8,
+            "clients",
+            "en",
+            ("Lin",),
+        )
+        async with harness.db.transaction() as session:
+            await harness.services.dispatcher.activities.create(session, draft, AT)
+    first = texts(await ada.send("/myactivities"))
+    assert "10. Circle 10" in first and "Circle 11" not in first
+    rest = texts(await ada.press("More ▶"))
+    assert "11. Circle 11" in rest and "Circle 10" not in rest
+    assert "You lead no activity" in texts(await rosa.send("/myactivities"))
+    assert "Only the activity's leaders" in texts(await rosa.send("/manage 1"))
