@@ -199,7 +199,7 @@ class Activities:
         page, size = effect.page, activity_changes.PAGE
         found = await stored.led_by(session, leader, acting.now, page * size, size + 1)
         zone = self.host.rules.program_zone
-        return (activity_changes.led(found[:size], zone, page, len(found) > size),)
+        return (activity_changes.led(found[:size], zone, page, len(found) > size, leader is None),)
 
     async def _change(
         self, session: AsyncSession, effect: ChangeActivity, acting: Acting

@@ -72,11 +72,15 @@ def listing(argument: str) -> ListLedActivities:
     return ListLedActivities(max(page or 1, 1) - 1)
 
 
-def led(found: Sequence[Found], zone: str, page: int = 0, more: bool = False) -> Say:
+def led(
+    found: Sequence[Found], zone: str, page: int = 0, more: bool = False, every: bool = False
+) -> Say:
     """``/myactivities``: a page of the activities not yet started that the person may
-    change, times on the program's clock (``zone``); ``more``: a button for the next page."""
+    change (``every``: all of the program's, for a supervisor or admin), times on the
+    program's clock (``zone``); ``more``: a button for the next page."""
     if not found:
-        return Say(Msg(N_("activity.led.none")), menu=True)
+        none = Msg(N_("activity.led.none_all")) if every else Msg(N_("activity.led.none"))
+        return Say(none, menu=True)
     first = page * PAGE + 1
     lines: list[Msg] = [Msg(N_("activity.led.title"))]
     numbered = list(enumerate(found, first))

@@ -195,6 +195,7 @@ async def test_an_admin_pages_through_every_activity_and_a_peer_worker_sees_only
     await harness.make_person(Role.PEER_WORKER, "Lin", AT)
     rosa, _ = await harness.make_person(Role.PEER_WORKER, "Rosa", AT)
     ada, _ = await harness.make_person(Role.ADMIN, "Ada", AT)
+    assert "No activity is still to come." in texts(await ada.send("/myactivities"))
     for day in range(11):
         draft = Draft(
             f"Circle {day + 1}",
