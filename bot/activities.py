@@ -43,6 +43,7 @@ from flows.effects import (
     CancelActivity,
     ChangeActivity,
     CreateActivity,
+    DropActivityAnswers,
     Effect,
     FileActivityRecord,
     ListLedActivities,
@@ -72,6 +73,10 @@ class Changes:
     minutes: int | None = None
     place: str | None = None  # "online" for the online room
     capacity: int | None = None
+    kind: str | None = None
+    audience: str | None = None
+    language: str | None = None
+    leaders: tuple[str, ...] | None = None  # every leader's alias
 
 
 class Activities:
@@ -94,6 +99,7 @@ class Activities:
                 SaveActivityFeedback: self._save_feedback,
                 ChangeActivity: self._change,
                 CancelActivity: self._cancel,
+                DropActivityAnswers: self._drop_answers,
             }
         )
         appliers.register_expanders({ActivityRequest: self._request, ListLedActivities: self._led})
@@ -109,7 +115,9 @@ class Activities:
         if effect.action in ("sheet", "attend"):
             return activity_record.decide_leader(effect, found, view_of(acting.person), acting.now)
         if effect.action in activity_changes.ACTIONS:
-            return activity_changes.decide(effect, found, view_of(acting.person), acting.now)
+            return activity_changes.decide(
+                effect, found, view_of(acting.person), acting.now, self.host.rules.program_zone
+            )
         return activities.decide(effect, found, view_of(acting.person), acting.now, self.host.rules)
 
     async def _set_answer(
@@ -190,8 +198,11 @@ class Activities:
     ) -> tuple[Effect, ...]:
         person = acting.person
         assert person is not None
-        leader = None if person.role == Role.SUPERVISOR else person.id
-        return (activity_changes.led(await stored.led_by(session, leader, acting.now)),)
+        leader = None if Role(person.role) in activity_changes.OVERSEERS else person.id
+        page, size = effect.page, activity_changes.PAGE
+        found = await stored.led_by(session, leader, acting.now, page * size, size + 1)
+        zone = self.host.rules.program_zone
+        return (activity_changes.led(found[:size], zone, page, len(found) > size, leader is None),)
 
     async def _change(
         self, session: AsyncSession, effect: ChangeActivity, acting: Acting
@@ -215,13 +226,19 @@ class Activities:
         text = Lines(
             (
                 Msg(N_("activity.edit.saved")),
-                *activities.card(after.activity).parts,
+                *activities.card(after.activity, zone=self.host.rules.program_zone).parts,
                 msg(
                     N_("activity.edit.places"), going=after.going, capacity=after.activity.capacity
                 ),
             )
         )
         return [*out, *await self.appliers.apply(session, (Say(text, menu=True),), acting)]
+
+    async def _drop_answers(
+        self, session: AsyncSession, effect: DropActivityAnswers, acting: Acting
+    ) -> list[Outgoing]:
+        await stored.drop_answers(session, effect.activity_id, effect.people)
+        return []
 
     async def _cancel(
         self, session: AsyncSession, effect: CancelActivity, acting: Acting
@@ -482,35 +499,47 @@ class Activities:
         if row.cancelled_at is not None or row.starts_at <= now:
             raise InvalidActivity("only an activity that has not started or been cancelled")
         online = row.online if changes.place is None else changes.place.strip() == "online"
+        leaders_before = tuple(alias for _, alias in before.activity.leaders)
         draft = Draft(
             title=changes.title if changes.title is not None else row.title,
-            kind=row.kind,
+            kind=changes.kind or row.kind,
             starts_at=changes.starts_at or row.starts_at,
             minutes=changes.minutes or row.minutes,
             place="" if online else (changes.place or row.place),
             online=online,
             capacity=changes.capacity or row.capacity,
-            audience=row.audience,
-            language=row.language,
-            leaders=tuple(alias for _, alias in before.activity.leaders) or ("?",),
+            audience=changes.audience or row.audience,
+            language=changes.language or row.language,
+            leaders=changes.leaders or leaders_before or ("?",),
         )
         activities.check(draft, now)
+        leaders = await self._leaders(session, draft.leaders) if changes.leaders else None
         row.title, row.starts_at, row.minutes = draft.title.strip(), draft.starts_at, draft.minutes
         row.place, row.online, row.capacity = draft.place.strip(), draft.online, draft.capacity
+        row.kind, row.audience, row.language = draft.kind, draft.audience, draft.language
+        if leaders is not None:
+            await self._replace_leaders(session, row.id, leaders)
         after = replace(
             before.activity,
             title=row.title,
+            kind=row.kind,
             starts_at=row.starts_at,
             minutes=row.minutes,
             place=row.place,
             online=row.online,
             capacity=row.capacity,
+            audience=row.audience,
+            language=row.language,
+            leaders=before.activity.leaders
+            if leaders is None
+            else tuple((person.id, person.alias or "?") for person in leaders),
         )
-        leaders = [
-            person
-            for person in [await session.get(Person, leader) for leader, _ in after.leaders]
-            if person is not None
-        ]
+        if leaders is None:
+            leaders = [
+                person
+                for person in [await session.get(Person, leader) for leader, _ in after.leaders]
+                if person is not None
+            ]
         await self._place_sheets(session, after, leaders)
         # the room's session is read from the activity, so a new time or length moves it
         if row.online and not await self.rooms.activity_rooms(session, row.id):
@@ -519,8 +548,65 @@ class Activities:
             after = replace(after, room=room.id)
         elif not row.online and before.activity.online:
             await self.rooms.close_for_activity(session, row.id, now)
-        effects = activities.changed(before, after, now)
-        return row, await self.appliers.apply(session, effects, Acting(None, now))
+        else:
+            await self.rooms.follow_activity(
+                session, row, leaders if changes.leaders else None, now
+            )
+        roles = await stored.roles(session, [answer.person_id for answer in before.answers])
+        effects = activities.changed(before, after, now, roles)
+        out = await self.appliers.apply(session, effects, Acting(None, now))
+        await stored.told_once(session, row.id)
+        if after.audience != before.activity.audience:
+            await self._invite_newcomers(session, before.activity, after, now)
+        return row, out
+
+    async def _replace_leaders(
+        self, session: AsyncSession, activity_id: int, leaders: list[Person]
+    ) -> None:
+        """The new leaders; a leader no longer leading gets no attendance sheet."""
+        keep = [leader.id for leader in leaders]
+        await session.execute(
+            delete(ActivityLeader).where(
+                ActivityLeader.activity_id == activity_id, ActivityLeader.person_id.not_in(keep)
+            )
+        )
+        await session.execute(
+            delete(ActivityNotice).where(
+                ActivityNotice.activity_id == activity_id,
+                ActivityNotice.kind == ATTENDANCE,
+                ActivityNotice.person_id.not_in(keep),
+            )
+        )
+        kept = set(
+            (
+                await session.scalars(
+                    select(ActivityLeader.person_id).where(
+                        ActivityLeader.activity_id == activity_id
+                    )
+                )
+            ).all()
+        )
+        for person_id in keep:
+            if person_id not in kept:
+                session.add(ActivityLeader(activity_id=activity_id, person_id=person_id))
+        await session.flush()
+
+    async def _invite_newcomers(
+        self,
+        session: AsyncSession,
+        before: activities.Activity,
+        after: activities.Activity,
+        now: datetime,
+    ) -> None:
+        """A wider audience: those it now includes (and did not before) are invited, as
+        when it was announced."""
+        already = activities.AUDIENCES[before.audience]
+        newcomers = [
+            person
+            for person in await stored.invitees(session, after)
+            if Role(person.role) not in already
+        ]
+        await stored.place(session, after, newcomers, INVITE, now, self.host.rules, after.starts_at)
 
     async def cancel(
         self, session: AsyncSession, activity_id: int, now: datetime
@@ -578,6 +664,14 @@ def _changes(effect: ChangeActivity) -> Changes:
             return Changes(capacity=int(value))
         case "title":
             return Changes(title=str(value))
+        case "kind":
+            return Changes(kind=str(value))
+        case "audience":
+            return Changes(audience=str(value))
+        case "language":
+            return Changes(language=str(value))
+        case "leaders":
+            return Changes(leaders=tuple(str(value).split(",")))
     raise InvalidActivity(f"{effect.field!r} cannot be changed")
 
 
@@ -622,6 +716,10 @@ async def command_line(
                 minutes=args.minutes,
                 place="online" if args.online else args.place,
                 capacity=args.capacity,
+                kind=args.kind,
+                audience=args.audience,
+                language=args.language,
+                leaders=tuple(args.leader) if args.leader else None,
             )
             row, _ = await activities_.edit(session, args.activity_id, changes, now)
             return [f"activity {row.id} changed: everyone who answered will be told"]

@@ -235,6 +235,16 @@ def _activity_parser(sub: Any) -> None:
     edit.add_argument(
         "--capacity", type=int, help="more places move people up from the waiting list"
     )
+    edit.add_argument("--kind", choices=list(KINDS), help="what it is about")
+    edit.add_argument(
+        "--audience",
+        choices=list(AUDIENCES),
+        help="who it is for; those it no longer includes are told and lose their answer",
+    )
+    edit.add_argument("--language", choices=list(LOCALES), help="spoken in")
+    edit.add_argument(
+        "--leader", action="append", help="the leaders' aliases, all of them (repeat for more)"
+    )
     cancel = act_sub.add_parser(
         "cancel",
         help="cancel an activity",

@@ -16,9 +16,12 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.config import PROJECT_ROOT
-from flows.text import LOCALES, Lines, Localised, Msg, Param, Raw, Text
+from flows.text import LOCALES, N_, Lines, Localised, Msg, Param, Raw, Text, ZonedTime
 
 log = logging.getLogger(__name__)
+
+# A time on another clock than the reader's ("12/5/26, 2:00 PM Asia/Shanghai time").
+ZONED = N_("time.zoned")
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
 DOMAIN = "messages"
@@ -159,6 +162,15 @@ class Translator:
     def _param(self, value: Param, locale: str, zone: str) -> str:
         if isinstance(value, Msg | Raw | Lines | Localised):
             return self.render(value, locale, zone)
+        if isinstance(value, ZonedTime):
+            clock = ZoneInfo(value.zone)
+            shown = format_datetime(value.at, "short", tzinfo=clock, locale=self._babel[locale])
+            if (
+                value.at.astimezone(clock).utcoffset()
+                == value.at.astimezone(ZoneInfo(zone)).utcoffset()
+            ):
+                return shown  # the reader's own clock reads the same
+            return self.text(locale, ZONED).format(time=shown, zone=value.zone)
         if isinstance(value, datetime):
             return format_datetime(
                 value, "short", tzinfo=ZoneInfo(zone), locale=self._babel[locale]

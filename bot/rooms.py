@@ -44,7 +44,7 @@ from flows.effects import (
     UpdateMembership,
 )
 from flows.roles import STAFF, Role
-from flows.rooms import INVITED, MEMBER, Present
+from flows.rooms import INVITED, LEFT, MEMBER, Present
 from flows.text import N_, Msg
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -414,19 +414,7 @@ class Rooms:
         session.add(room)
         await session.flush()
         for person in people:
-            session.add(
-                RoomMember(
-                    room_id=room.id,
-                    person_id=person.id,
-                    alias=person.alias,
-                    leader=True,
-                    state=INVITED,
-                    rules_at=now,
-                    muted=False,
-                    invited_at=now,
-                    invite_sent=False,
-                )
-            )
+            session.add(_leader(room.id, person, now))
         return room
 
     async def invite(
@@ -502,6 +490,30 @@ class Rooms:
         leaders are the activity's."""
         aliases = [person.alias for person in leaders if person.alias]
         return await self.create(session, activity.title, aliases, now, activity_id=activity.id)
+
+    async def follow_activity(
+        self, session: AsyncSession, activity: Activity, leaders: list[Person] | None, now: datetime
+    ) -> None:
+        """An activity changed: its open room takes its title and, when they changed, its
+        leaders (a leader taken off is no longer in the room; a new one is invited)."""
+        for room in await self.activity_rooms(session, activity.id):
+            room.title = activity.title
+            if leaders is None:
+                continue
+            chosen = {person.id: person for person in leaders}
+            members = (
+                await session.scalars(select(RoomMember).where(RoomMember.room_id == room.id))
+            ).all()
+            for member in members:
+                if member.leader and member.person_id not in chosen:
+                    member.leader, member.state = False, LEFT
+                elif member.person_id in chosen:
+                    person = chosen.pop(member.person_id)
+                    if not member.leader or member.state not in (INVITED, MEMBER):
+                        member.leader, member.alias = True, person.alias
+                        member.state, member.invited_at, member.invite_sent = INVITED, now, False
+            for person in chosen.values():
+                session.add(_leader(room.id, person, now))
 
     async def activity_rooms(self, session: AsyncSession, activity_id: int) -> list[Room]:
         """The activity's rooms still open (``ix_rooms_activity_id``)."""
@@ -593,6 +605,21 @@ class Rooms:
                 )
             ).all()
         )
+
+
+def _leader(room_id: int, person: Person, now: datetime) -> RoomMember:
+    """A leader's membership: invited like everyone, the room's rules taken as read."""
+    return RoomMember(
+        room_id=room_id,
+        person_id=person.id,
+        alias=person.alias,
+        leader=True,
+        state=INVITED,
+        rules_at=now,
+        muted=False,
+        invited_at=now,
+        invite_sent=False,
+    )
 
 
 def parse_weekly(text: str) -> tuple[int, time]:

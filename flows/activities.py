@@ -13,7 +13,7 @@ scheduler's tick sends (:func:`notice`), placed out of the reader's quiet hours 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from flows.commands import parse_number
 from flows.effects import (
     ActivityRequest,
     Choice,
+    DropActivityAnswers,
     Effect,
     Notice,
     PlaceNotices,
@@ -35,7 +36,7 @@ from flows.facts import Fact, Need
 from flows.people import PersonView, Rules
 from flows.roles import Role
 from flows.schedule import at_local, local_date
-from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, Text, msg
+from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, Text, ZonedTime, msg
 
 NEEDS = (Need(Fact.ACTIVITIES, commands=("activities",)),)
 
@@ -75,9 +76,22 @@ ANSWER_TEXT = {
 # Notices: what the tick sends, by kind.
 INVITE, DAY_BEFORE, TWO_HOURS = "invite", "day_before", "two_hours"
 PROMOTED, CHANGED, CANCELLED = "promoted", "changed", "cancelled"
+# A change that also moved it to another language; one no longer open to them (audience).
+LANGUAGE, CLOSED = "language", "closed"
 # to each leader when it starts (the attendance sheet); to each attendee once it is recorded
 ATTENDANCE, FEEDBACK = "attendance", "feedback"
-NOTICE_KINDS = (INVITE, DAY_BEFORE, TWO_HOURS, PROMOTED, CHANGED, CANCELLED, ATTENDANCE, FEEDBACK)
+NOTICE_KINDS = (
+    INVITE,
+    DAY_BEFORE,
+    TWO_HOURS,
+    PROMOTED,
+    CHANGED,
+    LANGUAGE,
+    CLOSED,
+    CANCELLED,
+    ATTENDANCE,
+    FEEDBACK,
+)
 REMINDERS = {DAY_BEFORE: timedelta(days=1), TWO_HOURS: timedelta(hours=2)}
 REMINDER_TEXT = {
     DAY_BEFORE: N_("activity.reminder.day_before"),
@@ -204,15 +218,16 @@ def place_text(activity: Activity) -> Text:
     return Msg(N_("activity.online")) if activity.online else Raw(activity.place)
 
 
-def card(activity: Activity, going: int | None = None) -> Lines:
-    """The activity as its readers see it: what, when (in the reader's zone), how long,
-    where, in which language, with whom, and how many places are left."""
+def card(activity: Activity, going: int | None = None, zone: str | None = None) -> Lines:
+    """The activity as its readers see it: what, when (in the reader's zone; ``zone``: on
+    that clock, the program's for staff), how long, where, in which language, with whom,
+    and how many places are left."""
     leaders = " · ".join(alias for _, alias in activity.leaders)
     parts: list[Msg | Raw] = [
         msg(N_("activity.card.title"), title=activity.title, kind=Msg(KINDS[activity.kind])),
         msg(
             N_("activity.card.when"),
-            when=activity.starts_at,
+            when=activity.starts_at if zone is None else ZonedTime(activity.starts_at, zone),
             minutes=activity.minutes,
         ),
         msg(N_("activity.card.where"), place=place_text(activity)),
@@ -468,6 +483,10 @@ def notice(kind: str, found: Found, person: PersonView, now: datetime) -> tuple[
         said = msg(N_("activity.cancelled"), title=activity.title)
         closed = (Msg(N_("newroom.activity_room_closed")),) if activity.room is not None else ()
         return (Say(Lines((said, *card(activity).parts, *closed))),)
+    if kind == CLOSED:
+        if activity.cancelled or now >= activity.starts_at or activity.is_for(person.role):
+            return ()
+        return (Say(msg(N_("activity.closed"), title=activity.title)),)
     if activity.cancelled or now >= activity.ends_at or not activity.is_for(person.role):
         return ()
     if kind == INVITE:
@@ -489,12 +508,21 @@ def notice(kind: str, found: Found, person: PersonView, now: datetime) -> tuple[
             return ()
         text = Lines((msg(N_("activity.promoted"), title=activity.title), *card(activity).parts))
         return (Say(text, day_choices(activity.id)[1:]),)
-    if kind == CHANGED:
+    if kind in (CHANGED, LANGUAGE):
         if mine is None or now >= activity.starts_at:
             return ()
+        said = (
+            msg(N_("activity.changed"), title=activity.title)
+            if kind == CHANGED
+            else msg(
+                N_("activity.changed.language"),
+                title=activity.title,
+                language=LANGUAGE_NAMES[activity.language],
+            )
+        )
         text = Lines(
             (
-                msg(N_("activity.changed"), title=activity.title),
+                said,
                 *card(activity, found.going).parts,
                 msg(N_("activity.your_answer"), answer=Msg(ANSWER_TEXT[mine])),
             )
@@ -503,13 +531,26 @@ def notice(kind: str, found: Found, person: PersonView, now: datetime) -> tuple[
     return ()
 
 
-def changed(before: Found, after: Activity, now: datetime) -> tuple[Effect, ...]:
-    """An activity was edited: everyone who answered is told; a larger capacity moves people
-    up from the waiting list (they are told they have a place, not that it changed)."""
-    found = Found(after, before.answers)
+def changed(
+    before: Found, after: Activity, now: datetime, roles: Mapping[int, Role] | None = None
+) -> tuple[Effect, ...]:
+    """An activity was edited: everyone who answered is told, once; a larger capacity moves
+    people up from the waiting list (they are told they have a place, not that it changed).
+    ``roles`` (of everyone who answered): someone the new audience leaves out loses their
+    answer, and its place, and is told it is no longer open to them; a new language is
+    said. A new leader is told at once."""
+    left = tuple(
+        a.person_id
+        for a in before.answers
+        if roles is not None and a.person_id in roles and not after.is_for(roles[a.person_id])
+    )
+    staying = Found(before.activity, tuple(a for a in before.answers if a.person_id not in left))
+    found = Found(after, staying.answers)
     effects: list[Effect] = []
-    room = after.capacity - before.going
-    promoted = tuple(a.person_id for a in before.waiting[: max(room, 0)])
+    if left:
+        effects += [DropActivityAnswers(after.id, left), PlaceNotices(after.id, left, CLOSED, now)]
+    room = after.capacity - staying.going
+    promoted = tuple(a.person_id for a in staying.waiting[: max(room, 0)])
     for person_id in promoted:
         effects.append(
             SetActivityAnswer(after.id, person_id, GOING, now, reminder_times(after, now))
@@ -517,9 +558,13 @@ def changed(before: Found, after: Activity, now: datetime) -> tuple[Effect, ...]
     effects.append(ReplaceReminders(after.id, reminder_times(after, now)))  # moved with the time
     told = tuple(a.person_id for a in found.answers if a.person_id not in promoted)
     if told:
-        effects.append(PlaceNotices(after.id, told, CHANGED, now))
+        kind = LANGUAGE if after.language != before.activity.language else CHANGED
+        effects.append(PlaceNotices(after.id, told, kind, now))
     if promoted:
         effects.append(PlaceNotices(after.id, promoted, PROMOTED, now))
+    leading = {leader for leader, _ in before.activity.leaders}
+    added = msg(N_("activity.leaders.added"), title=after.title)
+    effects += [Tell(leader, added) for leader, _ in after.leaders if leader not in leading]
     return tuple(effects)
 
 

@@ -1,5 +1,5 @@
 """A leader changes or cancels an activity in the chat: ``/myactivities`` lists the ones they
-lead (a supervisor: every one) that have not started; a number opens one with a button for
+lead (a supervisor or admin: every one) that have not started, a page at a time; a number opens one with a button for
 each thing that can change; a new value is shown before it is saved; cancelling asks first.
 
 What a change or a cancellation does is the command line's (``tongban activity edit`` and
@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from flows.activities import CANT, GOING, MAYBE, WAITING, Found, card
-from flows.activity_record import leads
+from flows.activities import AUDIENCE_TEXT, CANT, GOING, KINDS, MAYBE, WAITING, Found, card
 from flows.commands import parse_number
 from flows.effects import (
     ActivityRequest,
@@ -22,18 +21,25 @@ from flows.effects import (
     ChangeActivity,
     Choice,
     Effect,
+    ListLedActivities,
     Notice,
     Say,
     ShowAnswer,
 )
 from flows.engine import move, pressed
+from flows.facts import Fact, Need
 from flows.new_activity import (
     ActivityQuestions,
 )
 from flows.people import PersonView
-from flows.text import N_, Lines, Msg, Raw, Text, msg
+from flows.roles import Role
+from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, Text, ZonedTime, msg
 
 NAME = "editactivity"
+NEEDS = (Need(Fact.STAFF_ALIASES, flow=NAME, states=("leaders",)),)
+# Who may change or cancel any activity, not only the ones they lead.
+OVERSEERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+PAGE = 10  # activities listed at a time by /myactivities
 
 # What can change, in the order of the buttons: the field and its button's label.
 FIELDS = {
@@ -42,6 +48,10 @@ FIELDS = {
     "place": N_("activity.manage.place"),
     "capacity": N_("activity.manage.capacity"),
     "title": N_("activity.manage.title"),
+    "kind": N_("activity.manage.kind"),
+    "audience": N_("activity.manage.audience"),
+    "language": N_("activity.manage.language"),
+    "leaders": N_("activity.manage.leaders"),
 }
 ACTIONS = ("manage", "cancel", "cancelnow")
 CANCEL = N_("activity.manage.cancel")
@@ -49,28 +59,49 @@ CANCEL_YES = N_("activity.cancel.yes")
 CANCEL_NO = N_("activity.cancel.no")
 
 
-def led(found: Sequence[Found]) -> Say:
-    """``/myactivities``: the activities not yet started that the person may change."""
+def manages(found: Found, person: PersonView) -> bool:
+    """Its leaders change it; supervisors and admins may change any activity."""
+    return person.role in OVERSEERS or any(
+        leader == person.id for leader, _ in found.activity.leaders
+    )
+
+
+def listing(argument: str) -> ListLedActivities:
+    """``/myactivities`` (the first page) or ``/myactivities <page>`` (the More button)."""
+    page = parse_number(argument.strip()) if argument.strip() else 1
+    return ListLedActivities(max(page or 1, 1) - 1)
+
+
+def led(
+    found: Sequence[Found], zone: str, page: int = 0, more: bool = False, every: bool = False
+) -> Say:
+    """``/myactivities``: a page of the activities not yet started that the person may
+    change (``every``: all of the program's, for a supervisor or admin), times on the
+    program's clock (``zone``); ``more``: a button for the next page."""
     if not found:
-        return Say(Msg(N_("activity.led.none")), menu=True)
+        none = Msg(N_("activity.led.none_all")) if every else Msg(N_("activity.led.none"))
+        return Say(none, menu=True)
+    first = page * PAGE + 1
     lines: list[Msg] = [Msg(N_("activity.led.title"))]
-    for number, item in enumerate(found, 1):
+    numbered = list(enumerate(found, first))
+    for number, item in numbered:
         activity = item.activity
         lines.append(
             msg(
                 N_("activity.led.line"),
                 number=number,
                 title=activity.title,
-                when=activity.starts_at,
+                when=ZonedTime(activity.starts_at, zone),
                 going=item.going,
                 capacity=activity.capacity,
             )
         )
     lines.append(Msg(N_("activity.led.tap")))
     choices = tuple(
-        Choice(Raw(str(number)), f"/manage {item.activity.id}")
-        for number, item in enumerate(found, 1)
+        Choice(Raw(str(number)), f"/manage {item.activity.id}") for number, item in numbered
     )
+    if more:
+        choices += (Choice(Msg(N_("activity.led.more")), f"/myactivities {page + 2}"),)
     return Say(Lines(tuple(lines)), choices, columns=5)
 
 
@@ -95,12 +126,12 @@ def command(argument: str, via_button: bool) -> tuple[Effect, ...] | dict[str, o
 
 
 def refusal(found: Found | None, person: PersonView, now: datetime) -> Say | None:
-    """Why this person cannot change or cancel it now (``None``: they can): only its leaders
-    and supervisors; not once it is cancelled or has started."""
+    """Why this person cannot change or cancel it now (``None``: they can): only its leaders,
+    supervisors and admins; not once it is cancelled or has started."""
     if found is None:
         return Say(Msg(N_("activity.gone")))
     activity = found.activity
-    if not leads(found, person):
+    if not manages(found, person):
         return Say(Msg(N_("activity.manage.not_yours")))
     if activity.cancelled:
         return Say(msg(N_("activity.was_cancelled"), title=activity.title))
@@ -110,9 +141,9 @@ def refusal(found: Found | None, person: PersonView, now: datetime) -> Say | Non
 
 
 def decide(
-    request: ActivityRequest, found: Found | None, person: PersonView, now: datetime
+    request: ActivityRequest, found: Found | None, person: PersonView, now: datetime, zone: str
 ) -> tuple[Effect, ...]:
-    """A leader's tap, on the activity as loaded and locked."""
+    """A leader's tap, on the activity as loaded and locked; times on the program's clock."""
     refused = refusal(found, person, now)
     if refused is not None or found is None:
         return (refused or Say(Msg(N_("activity.gone"))),)
@@ -120,7 +151,8 @@ def decide(
     if request.action == "cancelnow":
         return (CancelActivity(activity.id),)
     if request.action == "cancel":
-        ask = msg(N_("activity.cancel.ask"), title=activity.title, when=activity.starts_at)
+        when = ZonedTime(activity.starts_at, zone)
+        ask = msg(N_("activity.cancel.ask"), title=activity.title, when=when)
         choices = (
             Choice(Msg(CANCEL_YES), f"/manage {activity.id} cancelnow"),
             Choice(Msg(CANCEL_NO), f"/manage {activity.id} keep"),
@@ -132,7 +164,7 @@ def decide(
     text = Lines(
         (
             Msg(N_("activity.manage.ask")),
-            *card(activity).parts,
+            *card(activity, zone=zone).parts,
             msg(
                 N_("activity.manage.answers"),
                 going=counts[GOING],
@@ -177,10 +209,9 @@ class EditActivity(ActivityQuestions):
 
     def keep(self) -> None:
         self.ctx["value"] = self.value
-        if self.state in ("minutes", "capacity") and self.event.kind == "choice":
-            self.show_choice(Raw(str(self.value)))
-        if self.state == "place" and self.value == "":
-            self.show_choice(Msg(N_("activity.online")))
+        shown = self.shown_answer()
+        if shown is not None:
+            self.show_choice(shown)
 
     # -- the questions: as when announcing (flows.new_activity) -----------------------------
 
@@ -196,7 +227,7 @@ class EditActivity(ActivityQuestions):
         self.ask(
             Lines(
                 (
-                    _new_value(str(self.ctx["field"]), self.ctx["value"]),
+                    _new_value(str(self.ctx["field"]), self.ctx["value"], self.rules.program_zone),
                     Msg(N_("activity.edit.confirm")),
                 )
             ),
@@ -210,6 +241,8 @@ class EditActivity(ActivityQuestions):
     def on_enter_saved(self) -> None:
         self.show_choice(Msg(N_("activity.edit.save")))
         value = self.ctx["value"]
+        if isinstance(value, list):  # the leaders' aliases
+            value = ",".join(value)
         self.emit(
             ChangeActivity(
                 int(self.ctx["activity"]),
@@ -223,9 +256,10 @@ class EditActivity(ActivityQuestions):
         self.emit(Say(Msg(N_("activity.edit.stopped"))))
 
 
-def _new_value(field: str, value: object) -> Msg:
+def _new_value(field: str, value: object, zone: str) -> Msg:
     if field == "time":
-        return msg(N_("activity.edit.new.time"), when=datetime.fromisoformat(str(value)))
+        when = ZonedTime(datetime.fromisoformat(str(value)), zone)
+        return msg(N_("activity.edit.new.time"), when=when)
     if field == "minutes":
         return msg(N_("activity.edit.new.minutes"), minutes=int(str(value)))
     if field == "capacity":
@@ -233,15 +267,27 @@ def _new_value(field: str, value: object) -> Msg:
     if field == "place":
         place: Text = Msg(N_("activity.online")) if value == "" else Raw(str(value))
         return msg(N_("activity.edit.new.place"), place=place)
+    if field == "kind":
+        return msg(N_("activity.edit.new.kind"), kind=Msg(KINDS[str(value)]))
+    if field == "audience":
+        return msg(N_("activity.edit.new.audience"), audience=Msg(AUDIENCE_TEXT[str(value)]))
+    if field == "language":
+        return msg(N_("activity.edit.new.language"), language=LANGUAGE_NAMES[str(value)])
+    if field == "leaders" and isinstance(value, list):
+        return msg(N_("activity.edit.new.leaders"), leaders=" · ".join(value))
     return msg(N_("activity.edit.new.title"), title=str(value))
 
 
 __all__ = [
     "FIELDS",
     "NAME",
+    "NEEDS",
+    "OVERSEERS",
     "EditActivity",
     "command",
     "decide",
     "led",
+    "listing",
+    "manages",
     "refusal",
 ]

@@ -43,7 +43,6 @@ from flows.effects import (
     EraseMe,
     ExportData,
     FlowSnapshot,
-    ListLedActivities,
     ListLedRooms,
     Notice,
     PracticeAnswer,
@@ -109,6 +108,7 @@ NEEDS = (
     *family.NEEDS,
     *activities.NEEDS,
     *new_activity.NEEDS,
+    *activity_changes.NEEDS,
     *rooms.NEEDS,
     *new_room.NEEDS,
     Need(Fact.MEASURES, commands={"measures"}, roles={Role.CLIENT, Role.FAMILY}),
@@ -521,7 +521,7 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
     if name == "newactivity":
         return start_flow(new_activity.NAME, person, event, rules)
     if name == "myactivities":
-        return _keep(snapshot, ListLedActivities())
+        return _keep(snapshot, activity_changes.listing(event.argument))
     if name == "manage":
         managed = activity_changes.command(event.argument, event.via_button)
         if isinstance(managed, dict):

@@ -531,13 +531,26 @@ class SaveActivityFeedback:
 @dataclass(frozen=True, slots=True)
 class ListLedActivities:
     """``/myactivities``: the shell loads the activities not yet started that the person
-    leads (a supervisor: all of them) and ``flows.activity_changes.led`` lists them."""
+    leads (a supervisor or admin: all of them), a page of them (``page``, from 0), and
+    ``flows.activity_changes.led`` lists them."""
+
+    page: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DropActivityAnswers:
+    """These people's answers to an activity no longer meant for them (its audience
+    changed) are removed, with every notice still waiting for them about it."""
+
+    activity_id: int
+    people: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class ChangeActivity:
     """A leader changed one thing in the chat: ``field`` is ``time`` (an ISO moment),
-    ``minutes``, ``place`` ("" for online), ``capacity`` or ``title``. The shell checks on
+    ``minutes``, ``place`` ("" for online), ``capacity``, ``title``, ``kind``, ``audience``,
+    ``language`` or ``leaders`` (aliases joined by commas). The shell checks on
     the activity as loaded and locked that they still may, then changes it as the command
     line does (everyone who answered is told)."""
 
@@ -680,6 +693,7 @@ Effect = (
     | PlaceNotices
     | SetInvitations
     | ListLedActivities
+    | DropActivityAnswers
     | ChangeActivity
     | CancelActivity
     | CreateActivity

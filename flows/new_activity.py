@@ -4,6 +4,7 @@ question at a time (what ``tongban activity create`` does on the command line)."
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -23,6 +24,7 @@ from flows.effects import Choice, CreateActivity, Say
 from flows.engine import FlowModel, move, pressed
 from flows.facts import Fact, Need
 from flows.people import Event, PersonView
+from flows.roles import STAFF
 from flows.schedule import at_local
 from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, msg
 
@@ -74,6 +76,29 @@ def read_place(event: Event) -> str | None:
     return text if 0 < len(text) <= MAX_PLACE else None
 
 
+def match_leaders(typed: str, staff_aliases: Iterable[str]) -> list[str] | Msg:
+    """The aliases typed (separated by commas or spaces), as the staff spell them; never a
+    guess: an alias that is nobody's, or that could be more than one person's (they differ
+    only in case or width), is an explicit error."""
+    known: dict[str, list[str]] = {}
+    for alias in staff_aliases:
+        known.setdefault(alias.casefold(), []).append(alias)
+    parts = [part for part in re.split(r"[\s,，、;；]+", typed) if part]
+    if not parts:
+        return Msg(N_("activity.new.unknown_leaders"))
+    chosen: list[str] = []
+    for part in parts:
+        matches = known.get(part.casefold(), [])
+        if part in matches:
+            matches = [part]
+        if not matches:
+            return msg(N_("activity.leaders.nobody"), alias=part)
+        if len(matches) > 1:
+            return msg(N_("activity.leaders.several"), alias=part)
+        chosen.append(matches[0])
+    return list(dict.fromkeys(chosen))
+
+
 def read_capacity(event: Event) -> int | None:
     number = parse_number(event.value.removeprefix("cap:").strip())
     return number if number is not None and 1 <= number <= MAX_CAPACITY else None
@@ -87,14 +112,13 @@ def read_aliases(event: Event) -> list[str]:
 
 def read_leaders(event: Event, person: PersonView) -> list[str] | None:
     """Aliases of peer workers or supervisors, as they are spelt (the shell looked up every
-    staff alias), or the person's own (``lead:me``); ``None`` when one is nobody's."""
+    staff alias; :func:`match_leaders` says why not), or the person's own (``lead:me``)."""
     if event.kind == "choice" and event.value == "lead:me":
         return [person.alias or "?"]
-    known = {alias.casefold(): alias for alias in event.data.get("staff_aliases", ())}
-    typed = read_aliases(event)
-    if not typed or any(part.casefold() not in known for part in typed):
+    if event.kind != "text":
         return None
-    return list(dict.fromkeys(known[part.casefold()] for part in typed))
+    found = match_leaders(event.value, event.data.get("staff_aliases", ()))
+    return found if isinstance(found, list) else None
 
 
 class ActivityQuestions(FlowModel):
@@ -133,6 +157,72 @@ class ActivityQuestions(FlowModel):
 
     def parse_capacity(self) -> int | None:
         return read_capacity(self.event)
+
+    def shown_answer(self) -> Msg | Raw | None:
+        """The answer in place of the buttons it was chosen with."""
+        if self.state == "kind":
+            return Msg(KINDS[self.value])
+        if self.state == "audience":
+            return Msg(AUDIENCE_TEXT[self.value])
+        if self.state == "language":
+            return Raw(LANGUAGE_NAMES[self.value])
+        if self.state == "place" and self.value == "":
+            return Msg(N_("activity.online"))
+        if self.state == "leaders":
+            return Raw(" · ".join(self.value))
+        if self.state in ("minutes", "capacity"):
+            return Raw(str(self.value))
+        return None
+
+    def on_enter_kind(self) -> None:
+        choices = tuple(Choice(Msg(label), f"kind:{key}") for key, label in KINDS.items())
+        self.ask(Msg(N_("activity.new.kind")), (*choices, self.stop), 2)
+
+    def parse_kind(self) -> str | None:
+        key = self.event.value.removeprefix("kind:") if self.event.kind == "choice" else ""
+        return key if key in KINDS else None
+
+    def on_enter_audience(self) -> None:
+        choices = tuple(Choice(Msg(label), f"aud:{key}") for key, label in AUDIENCE_TEXT.items())
+        self.ask(Msg(N_("activity.new.audience")), (*choices, self.stop))
+
+    def parse_audience(self) -> str | None:
+        key = self.event.value.removeprefix("aud:") if self.event.kind == "choice" else ""
+        return key if key in AUDIENCE_TEXT else None
+
+    def on_enter_language(self) -> None:
+        choices = tuple(Choice(Raw(name), f"lang:{key}") for key, name in LANGUAGE_NAMES.items())
+        self.ask(Msg(N_("activity.new.language")), (*choices, self.stop), 3)
+
+    def parse_language(self) -> str | None:
+        key = self.event.value.removeprefix("lang:") if self.event.kind == "choice" else ""
+        return key if key in LANGUAGE_NAMES else None
+
+    def on_enter_leaders(self) -> None:
+        """ "Just me" only for someone who can lead (an admin changing one cannot)."""
+        just_me = Choice(Msg(N_("activity.new.just_me")), "lead:me")
+        if self.person.role in STAFF:
+            self.ask(Msg(N_("activity.new.leaders")), (just_me, self.stop))
+        else:
+            self.ask(Msg(N_("activity.leaders.ask")), (self.stop,))
+
+    def parse_leaders(self) -> list[str] | None:
+        """Aliases of peer workers or supervisors, as they are spelt (the shell looked up
+        every staff alias); ``None`` when one is nobody's, said by ``reask_leaders``."""
+        if self.event.kind == "choice" and self.event.value == "lead:me":
+            return [self.person.alias or "?"] if self.person.role in STAFF else None
+        if self.event.kind != "text":
+            return None
+        found = match_leaders(self.event.value, self.event.data.get("staff_aliases", ()))
+        return found if isinstance(found, list) else None
+
+    def reask_leaders(self) -> None:
+        if self.event.kind == "text":
+            found = match_leaders(self.event.value, self.event.data.get("staff_aliases", ()))
+            self.emit(
+                Say(found if isinstance(found, Msg) else Msg(N_("activity.new.unknown_leaders")))
+            )
+        self.enter()
 
 
 class NewActivity(ActivityQuestions):
@@ -177,69 +267,23 @@ class NewActivity(ActivityQuestions):
 
     def keep(self) -> None:
         self.ctx[self.state] = self.value
-        shown = self._shown_answer()
+        shown = self.shown_answer()
         if shown is not None:
             self.show_choice(shown)
-
-    def _shown_answer(self) -> Msg | Raw | None:
-        if self.state == "kind":
-            return Msg(KINDS[self.value])
-        if self.state == "audience":
-            return Msg(AUDIENCE_TEXT[self.value])
-        if self.state == "language":
-            return Raw(LANGUAGE_NAMES[self.value])
-        if self.state == "place" and self.value == "":
-            return Msg(N_("activity.online"))
-        if self.state == "leaders":
-            return Raw(" · ".join(self.value))
-        if self.state in ("minutes", "capacity"):
-            return Raw(str(self.value))
-        return None
 
     # -- the questions --------------------------------------------------------------------
 
     def on_enter_title(self) -> None:
         self.ask(Msg(N_("activity.new.title")), (STOP,))
 
-    def on_enter_kind(self) -> None:
-        choices = tuple(Choice(Msg(label), f"kind:{key}") for key, label in KINDS.items())
-        self.ask(Msg(N_("activity.new.kind")), (*choices, STOP), 2)
-
-    def parse_kind(self) -> str | None:
-        key = self.event.value.removeprefix("kind:") if self.event.kind == "choice" else ""
-        return key if key in KINDS else None
-
-    def on_enter_audience(self) -> None:
-        choices = tuple(Choice(Msg(label), f"aud:{key}") for key, label in AUDIENCE_TEXT.items())
-        self.ask(Msg(N_("activity.new.audience")), (*choices, STOP))
-
-    def parse_audience(self) -> str | None:
-        key = self.event.value.removeprefix("aud:") if self.event.kind == "choice" else ""
-        return key if key in AUDIENCE_TEXT else None
-
-    def on_enter_language(self) -> None:
-        choices = tuple(Choice(Raw(name), f"lang:{key}") for key, name in LANGUAGE_NAMES.items())
-        self.ask(Msg(N_("activity.new.language")), (*choices, STOP), 3)
-
-    def parse_language(self) -> str | None:
-        key = self.event.value.removeprefix("lang:") if self.event.kind == "choice" else ""
-        return key if key in LANGUAGE_NAMES else None
-
-    def on_enter_leaders(self) -> None:
-        just_me = Choice(Msg(N_("activity.new.just_me")), "lead:me")
-        self.ask(Msg(N_("activity.new.leaders")), (just_me, STOP))
-
-    def parse_leaders(self) -> list[str] | None:
-        return read_leaders(self.event, self.person)
-
-    def reask_leaders(self) -> None:
-        if self.event.kind == "text":
-            self.emit(Say(Msg(N_("activity.new.unknown_leaders"))))
-        self.enter()
-
     def on_enter_confirm(self) -> None:
         self.ask(
-            Lines((Msg(N_("activity.new.confirm")), *card(self._preview()).parts)),
+            Lines(
+                (
+                    Msg(N_("activity.new.confirm")),
+                    *card(self._preview(), zone=self.rules.program_zone).parts,
+                )
+            ),
             (Choice(Msg(N_("activity.new.announce")), "new:announce"), STOP),
             2,
         )

@@ -32,7 +32,13 @@ from flows.effects import (
 )
 from flows.engine import FlowModel, move, pressed
 from flows.facts import Fact, Need
-from flows.new_activity import MINUTE_BUTTONS, read_aliases, read_leaders, read_minutes
+from flows.new_activity import (
+    MINUTE_BUTTONS,
+    match_leaders,
+    read_aliases,
+    read_leaders,
+    read_minutes,
+)
 from flows.people import PersonView
 from flows.roles import Role
 from flows.rooms import Room
@@ -315,7 +321,10 @@ class NewRoom(FlowModel):
 
     def reask_leaders(self) -> None:
         if self.event.kind == "text":
-            self.emit(Say(Msg(N_("activity.new.unknown_leaders"))))
+            found = match_leaders(self.event.value, self.event.data.get("staff_aliases", ()))
+            self.emit(
+                Say(found if isinstance(found, Msg) else Msg(N_("activity.new.unknown_leaders")))
+            )
         self.enter()
 
     def _preview(self) -> Room:

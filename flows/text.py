@@ -58,8 +58,19 @@ class Lines:
     sep: str = "\n"
 
 
+@dataclass(frozen=True, slots=True)
+class ZonedTime:
+    """A moment shown on a given clock rather than the reader's: the program's, to staff who
+    typed it there. Labelled with the zone when the reader's own clock reads differently."""
+
+    at: datetime
+    zone: str
+
+
 # Times and datetimes are formatted by the shell with Babel, in the reader's locale and zone.
-Param: TypeAlias = "str | int | date | time | datetime | timedelta | Msg | Raw | Lines | Localised"
+Param: TypeAlias = (
+    "str | int | date | time | datetime | timedelta | ZonedTime | Msg | Raw | Lines | Localised"
+)
 Text: TypeAlias = "Msg | Raw | Lines | Localised"
 
 

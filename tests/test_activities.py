@@ -49,7 +49,7 @@ from flows.effects import (
 )
 from flows.people import PersonView, Rules
 from flows.roles import Role
-from flows.text import Msg, Raw, msg
+from flows.text import Msg, Raw, ZonedTime, msg
 from tests.harness import Harness
 from tests.harness import Person as Chat
 
@@ -357,7 +357,16 @@ def test_a_leader_types_aliases_in_any_case_and_with_any_comma() -> None:
     nobody = Event("text", "Lin, Ghost", now=NOW, data=staff)
     stays = flow.handle(snapshot, lin, nobody, RULES)
     assert stays.snapshot.state == "leaders"
-    assert stays.effects[0] == Say(Msg("activity.new.unknown_leaders"))
+    assert stays.effects[0] == Say(msg("activity.leaders.nobody", alias="Ghost"))
+    # never a guess: two staff aliases the same but for case ("Straße" and "STRASSE" are
+    # different aliases to the database, the same to someone typing "strasse")
+    staff = {"staff_aliases": ["Lin", "Straße", "STRASSE"]}
+    several = Event("text", "Lin, strasse", now=NOW, data=staff)
+    stays = flow.handle(snapshot, lin, several, RULES)
+    assert stays.snapshot.state == "leaders"
+    assert stays.effects[0] == Say(msg("activity.leaders.several", alias="strasse"))
+    exact = Event("text", "Straße", now=NOW, data=staff)
+    assert flow.handle(snapshot, lin, exact, RULES).snapshot.context["leaders"] == ["Straße"]
 
 
 async def _id_of(harness: Harness, alias: str) -> int:
@@ -441,7 +450,7 @@ async def test_the_register_keeps_its_numbers_when_someone_who_came_is_erased(
 
 
 def _manage(found: Found | None, person: PersonView, action: str, at: datetime = NOW) -> object:
-    return activity_changes.decide(ActivityRequest(action, 7), found, person, at)
+    return activity_changes.decide(ActivityRequest(action, 7), found, person, at, SHANGHAI)
 
 
 @pytest.mark.parametrize(
@@ -471,12 +480,19 @@ def test_only_its_leaders_and_supervisors_change_or_cancel_it_before_it_starts(
     assert _manage(found, person, action, at) == (Say(said),)
 
 
-@pytest.mark.parametrize("person", [_person(100, Role.PEER_WORKER), _person(9, Role.SUPERVISOR)])
-def test_its_leader_or_a_supervisor_is_asked_before_it_is_cancelled(person: PersonView) -> None:
+@pytest.mark.parametrize(
+    "person",
+    [_person(100, Role.PEER_WORKER), _person(9, Role.SUPERVISOR), _person(8, Role.ADMIN)],
+)
+def test_its_leader_a_supervisor_or_an_admin_is_asked_before_it_is_cancelled(
+    person: PersonView,
+) -> None:
+    """Supervisors and admins may change or cancel any activity; the time is on the
+    program's clock (the one the leader typed it on)."""
     found = Found(_activity(), (Answer(1, GOING, NOW),))
     assert _manage(found, person, "cancel") == (
         Say(
-            msg("activity.cancel.ask", title="Sharing circle", when=START),
+            msg("activity.cancel.ask", title="Sharing circle", when=ZonedTime(START, SHANGHAI)),
             (
                 Choice(Msg("activity.cancel.yes"), "/manage 7 cancelnow"),
                 Choice(Msg("activity.cancel.no"), "/manage 7 keep"),

@@ -146,14 +146,22 @@ async def upcoming(session: AsyncSession, role: Role, now: datetime) -> list[Fou
     return await found(session, live[:LISTED])
 
 
-async def led_by(session: AsyncSession, leader: int | None, now: datetime) -> list[Found]:
+async def led_by(
+    session: AsyncSession,
+    leader: int | None,
+    now: datetime,
+    offset: int = 0,
+    limit: int = LISTED,
+) -> list[Found]:
     """The activities not cancelled and not yet started that ``leader`` leads (``None``: a
-    supervisor's, every one), soonest first (the ``starts_at`` index)."""
+    supervisor's or admin's, every one), soonest first (the ``starts_at`` index), from
+    ``offset``."""
     query = (
         select(Activity)
         .where(Activity.starts_at > now, Activity.cancelled_at.is_(None))
         .order_by(Activity.starts_at, Activity.id)
-        .limit(LISTED)
+        .offset(offset)
+        .limit(limit)
     )
     if leader is not None:
         query = query.join(ActivityLeader, ActivityLeader.activity_id == Activity.id).where(
@@ -179,6 +187,44 @@ async def set_answer(
     else:
         row.answer, row.answered_at = answer, at
     await session.flush()
+
+
+async def drop_answers(session: AsyncSession, activity_id: int, people: Iterable[int]) -> None:
+    """These people's answers, and every notice about the activity still waiting for them."""
+    ids = list(people)
+    await session.execute(
+        delete(ActivityAnswer).where(
+            ActivityAnswer.activity_id == activity_id, ActivityAnswer.person_id.in_(ids)
+        )
+    )
+    await session.execute(
+        delete(ActivityNotice).where(
+            ActivityNotice.activity_id == activity_id, ActivityNotice.person_id.in_(ids)
+        )
+    )
+
+
+async def told_once(session: AsyncSession, activity_id: int) -> None:
+    """Someone told of a new language is not told of a change as well: that notice shows
+    every detail as it is when it is sent."""
+    language = select(ActivityNotice.person_id).where(
+        ActivityNotice.activity_id == activity_id, ActivityNotice.kind == activities.LANGUAGE
+    )
+    await session.execute(
+        delete(ActivityNotice).where(
+            ActivityNotice.activity_id == activity_id,
+            ActivityNotice.kind == activities.CHANGED,
+            ActivityNotice.person_id.in_(language),
+        )
+    )
+
+
+async def roles(session: AsyncSession, people: Sequence[int]) -> dict[int, Role]:
+    """Each person's role (the primary key)."""
+    if not people:
+        return {}
+    rows = await session.execute(select(Person.id, Person.role).where(Person.id.in_(people)))
+    return {person_id: Role(role) for person_id, role in rows}
 
 
 async def drop_reminders(
