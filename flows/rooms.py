@@ -46,7 +46,7 @@ from flows.schedule import at_local, local_date
 from flows.text import N_, Lines, Msg, Raw, Text, msg
 
 NAME = "room"
-NEEDS = (Need(Fact.ROOMS, commands=("room",)), Need(Fact.ROOMS, flow=NAME))
+NEEDS = (Need(Fact.ROOMS, commands=("room", "help")), Need(Fact.ROOMS, flow=NAME))
 
 INVITED, MEMBER, LEFT, REMOVED = "invited", "member", "left", "removed"
 STATES = (INVITED, MEMBER, LEFT, REMOVED)
@@ -157,6 +157,19 @@ def opens_text(room: Room, now: datetime, person: PersonView) -> Msg:
 
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def help_lines(data: Mapping[str, Any]) -> tuple[Msg, ...]:
+    """``/help``'s lines about rooms: only for someone with a room they can enter now or at
+    its next session (invited or a member, the room not closed); a leader's commands only
+    for a leader of one. Nobody else hears of rooms they could not use."""
+    usable = [m for m in rooms_of(data) if m.can_enter]
+    if not usable:
+        return ()
+    lines = [Msg(N_("room.help"))]
+    if any(m.leader for m in usable):
+        lines.append(Msg(N_("room.help.leader")))
+    return tuple(lines)
 
 
 # -- entering: /room ----------------------------------------------------------------------

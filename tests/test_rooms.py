@@ -399,3 +399,22 @@ async def test_a_reply_answers_each_members_own_copy(harness: Harness) -> None:
     # Lin's copy is answered in Lin's chat; in the writer's chat, their own message (their
     # third: /room, their group alias, then this one)
     assert replies == {str(lin.user_id): own[str(lin.user_id)], str(one.user_id): 3}
+
+
+async def test_help_names_room_to_its_members_and_the_leaders_commands_to_its_leaders(
+    harness: Harness,
+) -> None:
+    lin, (one,) = await _room_of(harness, 1)
+    other, _ = await harness.make_person(Role.CLIENT, "OTHER1", NOW)
+    room_line = (
+        "🚪 /room — enter your group room (any command takes you out of it; /room brings you back)"
+    )
+    leader_line = "As a leader, in the room: /unsay as a reply to a message removes it everywhere"
+    member_help = "\n".join(r.text for r in await one.send("/help"))
+    assert member_help.startswith(room_line + "\nHere's what I can do for you:")
+    assert leader_line not in member_help
+    lin_help = "\n".join(r.text for r in await lin.send("/help"))
+    assert lin_help.startswith(room_line + "\n" + leader_line)
+    assert "/room" not in "\n".join(r.text for r in await other.send("/help"))
+    await one.press("🚪 Leave the group")  # out of the room for good: /help forgets it
+    assert "/room" not in "\n".join(r.text for r in await one.send("/help"))
