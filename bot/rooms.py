@@ -23,16 +23,27 @@ from bot.storage.models import (
     ActivityAnswer,
     Person,
     Room,
+    RoomAttendance,
     RoomCopy,
     RoomMember,
     RoomMessage,
+    RoomSession,
 )
 from bot.storage.people import view_of
 from bot.telegram.fanout import RoomFanout
-from bot.telegram.render import CopyMessage, DeleteMessage, Outgoing, RoomTag
+from bot.telegram.render import CopyMessage, DeleteMessage, EditText, Outgoing, RoomTag
 from flows import rooms
 from flows.activities import GOING
-from flows.effects import Effect, PostToRoom, RoomRequest, Say, UpdateMembership
+from flows.effects import (
+    EditInRoom,
+    Effect,
+    PostToRoom,
+    RoomHeldBack,
+    RoomRequest,
+    Say,
+    UpdateMembership,
+    WithdrawFromRoom,
+)
 from flows.roles import STAFF, Role
 from flows.rooms import INVITED, MEMBER, Present
 from flows.text import N_, Msg
@@ -53,6 +64,9 @@ class Rooms:
         appliers.register(
             {
                 PostToRoom: self._post,
+                EditInRoom: self._edit,
+                WithdrawFromRoom: self._withdraw,
+                RoomHeldBack: self._held_back,
                 UpdateMembership: self._update,
                 RoomRequest: self._request,
             }
@@ -88,12 +102,14 @@ class Rooms:
         if room is None:
             return []
         room.last_seq += 1
+        running = await self._session(session, room, acting.now)
         said = RoomMessage(
             room_id=room.id,
             seq=room.last_seq,
             sender_id=sender.id,
             kind=effect.kind,
             at=acting.now,
+            session_id=running.id if running else None,
         )
         session.add(said)
         await session.flush()
@@ -103,6 +119,7 @@ class Rooms:
                 message_id=effect.message_id,
                 room_message_id=said.id,
                 person_id=sender.id,
+                at=acting.now,
             )
         )
         incoming = getattr(acting, "incoming", None)
@@ -117,6 +134,8 @@ class Rooms:
             alias = (member.alias if member else None) or sender.alias or ""
             me = Present(sender.id, alias, bool(member and member.leader))
         people = {person.id: person for person, _ in here}
+        if running is not None:
+            await self._attending(session, running, [me, *(p for _, p in here)], acting.now)
         outgoing: list[Outgoing] = []
         for copy in rooms.copies(effect.kind, effect.text, me, [p for _, p in here], reply_to):
             reader = people[copy.to]
@@ -138,6 +157,142 @@ class Rooms:
 
             event.listen(session.sync_session, "after_rollback", never_sent, once=True)
         return outgoing
+
+    async def _session(
+        self, session: AsyncSession, room: Room, now: datetime
+    ) -> RoomSession | None:
+        """The register's row for the session running now, made by its first message (the
+        caller holds the room row's lock: one row per session, ``uq_room_sessions``)."""
+        views = await stored.core_rooms(session, [room])
+        starts_at = views[room.id].session_at(now)
+        if starts_at is None:
+            return None
+        found = await session.scalar(
+            select(RoomSession).where(
+                RoomSession.room_id == room.id, RoomSession.starts_at == starts_at
+            )
+        )
+        if found is None:
+            found = RoomSession(room_id=room.id, starts_at=starts_at, held_back=0)
+            session.add(found)
+            await session.flush()
+        return found
+
+    async def _attending(
+        self, session: AsyncSession, running: RoomSession, here: list[Present], now: datetime
+    ) -> None:
+        """Everyone present while a message was said is counted once in the session."""
+        counted = set(
+            (
+                await session.scalars(
+                    select(RoomAttendance.person_id).where(RoomAttendance.session_id == running.id)
+                )
+            ).all()
+        )
+        for present in here:
+            if present.person_id not in counted:
+                counted.add(present.person_id)
+                session.add(
+                    RoomAttendance(
+                        session_id=running.id,
+                        person_id=present.person_id,
+                        leader=present.leader,
+                        at=now,
+                    )
+                )
+
+    async def _held_back(
+        self, session: AsyncSession, effect: RoomHeldBack, acting: Acting
+    ) -> list[Outgoing]:
+        """Counted in the session running (its words are not stored), the writer present."""
+        person = acting.person
+        room = await session.get(Room, effect.room_id, with_for_update=True)
+        if room is None or person is None:
+            return []
+        running = await self._session(session, room, acting.now)
+        if running is None:
+            return []
+        running.held_back += 1
+        member = await session.get(RoomMember, (room.id, person.id))
+        alias = (member.alias if member else None) or person.alias or ""
+        leader = bool(member and member.leader)
+        await self._attending(session, running, [Present(person.id, alias, leader)], acting.now)
+        return []
+
+    async def _edit(
+        self, session: AsyncSession, effect: EditInRoom, acting: Acting
+    ) -> list[Outgoing]:
+        """Each member's copy edited in place, in their language (a photo's caption on its
+        copy); a message without copies (sent outside the room, or removed) changes nothing."""
+        sender = acting.person
+        assert sender is not None
+        said = await self._said(session, sender.chat_id, effect.message_id, effect.room_id)
+        if said is None:
+            return []
+        member = await session.get(RoomMember, (effect.room_id, sender.id))
+        me = Present(
+            sender.id,
+            (member.alias if member else None) or sender.alias or "",
+            bool(member and member.leader),
+        )
+        landed = (
+            await session.execute(
+                select(RoomCopy.person_id, RoomCopy.chat_id, RoomCopy.message_id)
+                .where(RoomCopy.room_message_id == said.id, RoomCopy.person_id != sender.id)
+                .order_by(RoomCopy.person_id, RoomCopy.message_id)
+            )
+        ).all()
+        readers = {
+            person.id: person
+            for person in (
+                await session.scalars(
+                    select(Person).where(Person.id.in_({p for p, _, _ in landed}))
+                )
+            ).all()
+        }
+        outgoing: list[Outgoing] = []
+        for person_id, chat_id, message_id in landed:
+            reader = readers.get(person_id)
+            if reader is None:
+                continue
+            if said.kind == "text":
+                copy = rooms.copies("text", effect.text, me, [Present(person_id, "", False)])[0]
+                rendered = self.host.renderer.text(reader, copy.text)
+                outgoing.append(EditText(chat_id, message_id, rendered))
+        return outgoing
+
+    async def _withdraw(
+        self, session: AsyncSession, effect: WithdrawFromRoom, acting: Acting
+    ) -> list[Outgoing]:
+        """Crisis language edited in: every copy in the others' chats is deleted."""
+        sender = acting.person
+        assert sender is not None
+        said = await self._said(session, sender.chat_id, effect.message_id, effect.room_id)
+        if said is None:
+            return []
+        landed = (
+            await session.execute(
+                select(RoomCopy.chat_id, RoomCopy.message_id).where(
+                    RoomCopy.room_message_id == said.id, RoomCopy.person_id != sender.id
+                )
+            )
+        ).all()
+        said.removed_at = acting.now
+        await session.execute(delete(RoomCopy).where(RoomCopy.room_message_id == said.id))
+        return [DeleteMessage(chat, message) for chat, message in landed]
+
+    async def _said(
+        self, session: AsyncSession, chat_id: int, message_id: int, room_id: int
+    ) -> RoomMessage | None:
+        """The room message a message in this chat is a copy of, in this room, not removed."""
+        found = await session.scalar(
+            select(RoomMessage)
+            .join(RoomCopy, RoomCopy.room_message_id == RoomMessage.id)
+            .where(RoomCopy.chat_id == chat_id, RoomCopy.message_id == message_id)
+        )
+        if found is None or found.room_id != room_id or found.removed_at is not None:
+            return None
+        return found
 
     async def _request(
         self, session: AsyncSession, effect: RoomRequest, acting: Acting

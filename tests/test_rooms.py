@@ -6,6 +6,7 @@ membership and fan-out is ``tests/test_room_model.py``."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
@@ -15,12 +16,13 @@ import pytest
 from sqlalchemy import select
 
 from bot import rooms as room_shell
-from bot.storage.models import RoomMember
+from bot.storage.models import Person, RoomAttendance, RoomCopy, RoomMember, RoomMessage
 from bot.telegram.fanout import RoomFanout
 from flows import conversation, rooms
 from flows.effects import (
     FlowSnapshot,
     PostToRoom,
+    RoomHeldBack,
     RoomRequest,
     Say,
     Tell,
@@ -151,6 +153,7 @@ def test_crisis_language_in_a_room_is_held_back_and_the_leader_is_told() -> None
     )
     outcome = _inside(member, crisis)
     assert outcome.effects == (
+        RoomHeldBack(3),
         Say(Msg("room.crisis.held")),
         Tell(10, msg("room.crisis.leader", alias=Raw("River"))),
     )
@@ -418,3 +421,87 @@ async def test_help_names_room_to_its_members_and_the_leaders_commands_to_its_le
     assert "/room" not in "\n".join(r.text for r in await other.send("/help"))
     await one.press("🚪 Leave the group")  # out of the room for good: /help forgets it
     assert "/room" not in "\n".join(r.text for r in await one.send("/help"))
+
+
+# -- data rights: a copy of one's own rooms, erasure, the retention purge ----------------
+
+
+async def _person_id(harness: Harness, chat: Chat) -> int:
+    async with harness.db.sessions() as session:
+        found = await session.scalar(
+            select(Person.id).where(Person.telegram_user_id == chat.user_id)
+        )
+    assert found is not None
+    return int(found)
+
+
+async def test_mydata_has_ones_own_rooms_and_erasure_leaves_the_room_working(
+    harness: Harness,
+) -> None:
+    from bot import operations
+
+    lin, (one, two) = await _room_of(harness, 2)
+    await one.send("I walked today")
+    await two.send("Good for you")
+    await one.send("/mydata")
+    document = [c for c in harness.api.calls if c.method == "sendDocument"][-1]
+    data = json.loads(document.params["document"])
+    assert data["group_rooms"] == [
+        {
+            "room": "Evening group",
+            "your_group_name": "Member 0",
+            "as_leader": False,
+            "state": "member",
+            "invited": NOW.isoformat(),
+            "agreed_to_the_rules": NOW.isoformat(),
+            "muted": False,
+        }
+    ]
+    # nobody else's group name, and no words: a room's messages are not stored
+    assert "Member 1" not in document.params["document"].decode()
+    assert "walked" not in document.params["document"].decode()
+
+    erased = await _person_id(harness, one)
+    lin_id, two_id = await _person_id(harness, lin), await _person_id(harness, two)
+    assert harness.services is not None
+    await operations.erase(harness.services.dispatcher, None, erased)
+    async with harness.db.sessions() as session:
+        members = await session.scalars(select(RoomMember.person_id).order_by(RoomMember.person_id))
+        assert members.all() == [lin_id, two_id]
+        copies = (await session.execute(select(RoomCopy.chat_id, RoomCopy.person_id))).all()
+        assert all(chat != one.user_id and person != erased for chat, person in copies)
+        senders = (
+            await session.scalars(select(RoomMessage.sender_id).order_by(RoomMessage.seq))
+        ).all()
+        assert senders == [None, two_id]
+        present = (await session.scalars(select(RoomAttendance.person_id))).all()
+        assert erased not in present and len(present) == 3  # still counted, as nobody
+    # a reply to the erased member's message still finds each copy
+    before = len(harness.api.calls)
+    await two.does('(reply to "I walked today") Me too')
+    assert _texts_to(harness, lin, before) == ["💬 Member 1: Me too"]
+
+
+async def test_the_retention_purge_forgets_who_wrote_and_where_copies_landed(
+    harness: Harness,
+) -> None:
+    from datetime import timedelta
+
+    from bot.scheduler import purge_old
+
+    lin, (one,) = await _room_of(harness, 1)
+    await one.send("Hello")
+    await lin.send("Welcome")
+    async with harness.db.transaction() as session:
+        await purge_old(session, NOW + timedelta(days=366), retention_days=365)
+    async with harness.db.sessions() as session:
+        assert (await session.scalars(select(RoomCopy.chat_id))).all() == []
+        assert (await session.scalars(select(RoomMessage.sender_id))).all() == [None, None]
+        present = (
+            await session.execute(
+                select(RoomAttendance.person_id, RoomAttendance.leader).order_by(
+                    RoomAttendance.leader
+                )
+            )
+        ).all()
+    assert present == [(None, False), (await _person_id(harness, lin), True)]
