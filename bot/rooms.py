@@ -572,6 +572,8 @@ async def command_line(rooms_: Rooms, db: Database, args: Namespace, now: dateti
         if args.room_command == "close":
             room = await rooms_.close(session, args.room_id, now)
             return [f"room {room.id} closed"]
+        if args.room_command == "sessions":
+            return session_lines(await stored.sessions_held(session), zone)
         found = await rooms_.listing(session)
     lines = [f"{'id':>5}  {'meets (' + zone + ')':<28} {'members':>7}  title"]
     for room, members in found:
@@ -584,4 +586,22 @@ async def command_line(rooms_: Rooms, db: Database, args: Namespace, now: dateti
         lines.append(f"{room.id:>5}  {meets:<28} {members:>7}  {room.title}{state}")
     if not found:
         lines.append("(no rooms)")
+    return lines
+
+
+def session_lines(held: list[stored.Held], zone: str) -> list[str]:
+    """The register of room sessions, one line each, on the program's clock."""
+    lines = [
+        f"{'date (' + zone + ')':<24} {'room':>4}  {'members':>7} {'messages':>8} "
+        f"{'removed':>7} {'held back':>9}  {'leaders':<20} title"
+    ]
+    for one in held:
+        local = one.starts_at.astimezone(ZoneInfo(zone))
+        lines.append(
+            f"{local:%Y-%m-%d %H:%M}{'':<8} {one.room_id:>4}  {len(one.present):>7} "
+            f"{one.messages:>8} {one.removed:>7} {one.held_back:>9}  "
+            f"{', '.join(one.leaders):<20} {one.title}"
+        )
+    if not held:
+        lines.append("(no sessions yet)")
     return lines

@@ -505,3 +505,76 @@ async def test_the_retention_purge_forgets_who_wrote_and_where_copies_landed(
             )
         ).all()
     assert present == [(None, False), (await _person_id(harness, lin), True)]
+
+
+# -- the register: sessions held -------------------------------------------------------------
+
+
+async def test_sessions_held_are_in_the_register_and_the_report_agrees_with_sql(
+    harness: Harness,
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import distinct, func
+
+    from bot.report import gather
+    from bot.storage.models import RoomSession
+
+    lin, members = await _room_of(harness, 5)
+    await members[0].send("Hello all")
+    await members[1].send("My phone is 5551 2345")
+    await lin.does('(reply to "5551 2345") /unsay')
+    await members[2].send("I want to kill myself")  # held back
+    harness.set_now(NOW + timedelta(days=7))  # next Tuesday's session
+    await members[3].send("A new week")
+    await lin.send("Welcome back")
+    assert harness.services is not None
+    lines = await room_shell.command_line(
+        harness.services.dispatcher.rooms,
+        harness.db,
+        SimpleNamespace(room_command="sessions"),
+        NOW,
+    )
+    assert [line.split() for line in lines[1:]] == [
+        ["2026-12-01", "20:00", "1", "5", "2", "1", "1", "Lin", "Evening", "group"],
+        ["2026-12-08", "20:00", "1", "5", "2", "0", "0", "Lin", "Evening", "group"],
+    ]
+    async with harness.db.sessions() as session:
+        report = await gather(session, date(2026, 11, 30), date(2026, 12, 9))
+        said = (
+            await session.execute(
+                select(
+                    func.count(distinct(RoomMessage.session_id)),
+                    func.count(),
+                    func.count(RoomMessage.removed_at),
+                )
+            )
+        ).one()
+        attended = (
+            await session.execute(
+                select(func.count(), func.count(distinct(RoomAttendance.person_id))).where(
+                    RoomAttendance.leader.is_(False)
+                )
+            )
+        ).one()
+        held_back = await session.scalar(select(func.sum(RoomSession.held_back)))
+    sessions, messages, removed = said
+    attendances, people = attended
+    assert (sessions, messages, removed, attendances, people, held_back) == (2, 4, 1, 10, 5, 1)
+    rooms_table = next(t for t in report.tables() if t.name == "room_sessions")
+    assert rooms_table.rows == [
+        ("Evening group", sessions, attendances, people, messages, removed, held_back)
+    ]
+
+
+async def test_a_room_of_fewer_than_five_members_shows_no_numbers_in_the_report(
+    harness: Harness,
+) -> None:
+    from bot.report import SUPPRESSED, gather
+
+    _, (one, _) = await _room_of(harness, 2)
+    await one.send("Hello")
+    async with harness.db.sessions() as session:
+        report = await gather(session, date(2026, 11, 30), date(2026, 12, 2))
+    rooms_table = next(t for t in report.tables() if t.name == "room_sessions")
+    assert rooms_table.rows == [("Evening group", *(SUPPRESSED,) * 6)]
