@@ -22,7 +22,9 @@ Format (``#`` starts a comment; blank lines are ignored)::
     @me > hello                      me sends text; "> [Claim]" presses a button on the
                                      newest message that has one; "> <sticker>" sends a sticker
                                      (or <photo>, <voice>); "> (reply to "words") text" is a
-                                     Telegram reply to the newest message containing "words"
+                                     Telegram reply to the newest message containing "words";
+                                     "> (edit "words") text" edits my newest message holding
+                                     "words" to read text
     @lin role: family                an admin changes lin's role (tongban users set-role)
     @mum linked to: son              mum is son's relative, support alerts shared (as /family)
     tick | restart                   the scheduler runs once | the bot restarts

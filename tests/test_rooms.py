@@ -578,3 +578,77 @@ async def test_a_room_of_fewer_than_five_members_shows_no_numbers_in_the_report(
         report = await gather(session, date(2026, 11, 30), date(2026, 12, 2))
     rooms_table = next(t for t in report.tables() if t.name == "room_sessions")
     assert rooms_table.rows == [("Evening group", *(SUPPRESSED,) * 6)]
+
+
+# -- a member edits a message already copied ----------------------------------------------
+
+
+def _calls_to(harness: Harness, chat: Chat, since: int) -> list[tuple[str, str]]:
+    return [
+        (c.method, str(c.params.get("text", c.params.get("message_id"))))
+        for c in harness.api.calls[since:]
+        if str(c.params.get("chat_id")) == str(chat.user_id)
+        and c.method in ("sendMessage", "editMessageText", "deleteMessage")
+    ]
+
+
+async def test_an_edit_is_screened_then_made_in_every_copy(harness: Harness) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from bot.storage.models import RoomSession
+
+    lin, (one, two) = await _room_of(harness, 2)
+    await one.send("I walked tday")
+    copies = {
+        str(chat): message_id
+        for (chat, message_id), m in harness.api.messages.items()
+        if m.get("text") == "💬 Member 0: I walked tday"
+    }
+    before = len(harness.api.calls)
+    await one.does('(edit "walked") I walked today')
+    edited = "💬 Member 0: I walked today"
+    assert [_calls_to(harness, c, before) for c in (lin, two, one)] == [
+        [("editMessageText", edited)],
+        [("editMessageText", edited)],
+        [],
+    ]
+    assert {
+        str(c.params["chat_id"]): int(c.params["message_id"]) for c in harness.api.calls[before:]
+    } == copies
+
+    # a message a leader removed, and one sent outside the room: the edit changes nothing
+    await two.send("Call me on 5551 2345")
+    await lin.does('(reply to "5551 2345") /unsay')
+    harness.set_now(NOW + timedelta(days=1))
+    await one.send("just to the bot")  # the room is closed: nothing reaches it
+    harness.set_now(NOW + timedelta(days=7))  # open again, next Tuesday
+    before = len(harness.api.calls)
+    await two.does('(edit "5551") Call me')
+    await one.does('(edit "just to the bot") still just to the bot')
+    assert harness.api.calls[before:] == []
+
+    # crisis language edited in: taken back from everyone, and the crisis path as for a
+    # new message (the crisis reply first, held back, the leader told)
+    before = len(harness.api.calls)
+    replies = await one.does('(edit "walked today") I want to kill myself')
+    assert "emergency" in replies[0].text.lower() or "999" in replies[0].text
+    assert _calls_to(harness, lin, before) == [
+        (
+            "sendMessage",
+            "🔔 URGENT · #1 · client C0ABC\nEnglish · waiting 1 second\n• crisis language",
+        ),
+        ("deleteMessage", str(copies[str(lin.user_id)])),
+        (
+            "sendMessage",
+            "⚠️ Member 0 needs support; a peer worker has been alerted. Their message was not shared with the group.",
+        ),
+    ]
+    assert _calls_to(harness, two, before) == [("deleteMessage", str(copies[str(two.user_id)]))]
+    async with harness.db.sessions() as session:
+        held = await session.scalar(select(func.sum(RoomSession.held_back)))
+        removed = (
+            await session.scalars(select(RoomMessage.removed_at).order_by(RoomMessage.seq))
+        ).all()
+    assert held == 1 and all(r is not None for r in removed)
