@@ -31,7 +31,14 @@ from bot.storage.models import (
 )
 from bot.storage.people import view_of
 from bot.telegram.fanout import RoomFanout
-from bot.telegram.render import CopyMessage, DeleteMessage, EditText, Outgoing, RoomTag
+from bot.telegram.render import (
+    CopyMessage,
+    DeleteMessage,
+    EditCaption,
+    EditText,
+    Outgoing,
+    RoomTag,
+)
 from flows import rooms
 from flows.activities import GOING
 from flows.effects import (
@@ -242,6 +249,7 @@ class Rooms:
                 .order_by(RoomCopy.person_id, RoomCopy.message_id)
             )
         ).all()
+        last = {person_id: message_id for person_id, _, message_id in landed}
         readers = {
             person.id: person
             for person in (
@@ -259,6 +267,8 @@ class Rooms:
                 copy = rooms.copies("text", effect.text, me, [Present(person_id, "", False)])[0]
                 rendered = self.host.renderer.text(reader, copy.text)
                 outgoing.append(EditText(chat_id, message_id, rendered))
+            elif message_id == last[person_id]:  # the copy itself, after the line above it
+                outgoing.append(EditCaption(chat_id, message_id, effect.text))
         return outgoing
 
     async def _withdraw(

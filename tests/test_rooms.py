@@ -652,3 +652,33 @@ async def test_an_edit_is_screened_then_made_in_every_copy(harness: Harness) -> 
             await session.scalars(select(RoomMessage.removed_at).order_by(RoomMessage.seq))
         ).all()
     assert held == 1 and all(r is not None for r in removed)
+
+
+async def test_an_edited_caption_is_edited_on_each_copy_of_the_photo(harness: Harness) -> None:
+    lin, (one,) = await _room_of(harness, 1)
+    photo = [{"file_id": "p1", "file_unique_id": "u2", "width": 1, "height": 1}]
+    sent = one._message(None, photo=photo, caption="My garden")
+    await harness.feed(one, {"message": sent})
+    copy = _copy_id(harness, lin)
+    before = len(harness.api.calls)
+    edited = {**sent, "caption": "My garden in spring", "edit_date": 1_700_000_100}
+    await harness.feed(one, {"edited_message": edited})
+    assert [(c.method, c.params) for c in harness.api.calls[before:]] == [
+        (
+            "editMessageCaption",
+            {
+                "chat_id": str(lin.user_id),
+                "message_id": str(copy),
+                "caption": "My garden in spring",
+            },
+        )
+    ]
+
+
+def _copy_id(harness: Harness, chat: Chat) -> int:
+    """The id of the newest message in ``chat`` that the bot made by copying."""
+    return max(
+        message_id
+        for (chat_id, message_id), m in harness.api.messages.items()
+        if chat_id == chat.user_id and m.get("text") == ""
+    )
