@@ -108,6 +108,8 @@ WHOLE_BOT_ONLY = {
     "room_zh_Hans": "cli: the command line",
     "room_zh_Hant": "cli: the command line",
     "room_edit_en": "cli: the command line",
+    "room_edit_zh_Hans": "cli: the command line",
+    "room_edit_zh_Hant": "cli: the command line",
     "checkin_zh_Hant": "tick: the scheduler",
     "checkin_flag_en": "early-warning flags",
     "checkin_flag_mania_en": "early-warning flags",
