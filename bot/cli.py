@@ -256,7 +256,7 @@ def _activity_parser(sub: Any) -> None:
 def _room_parser(sub: Any) -> None:
     room = sub.add_parser(
         "room",
-        help="group rooms: create, invite, list, close",
+        help="group rooms: create, invite, list, close, sessions held",
         description=(
             "Online peer-support groups held through the bot. A room belongs to an online "
             "activity (open while it runs) or meets every week (open then, on the program's "
@@ -286,6 +286,15 @@ def _room_parser(sub: Any) -> None:
     invite.add_argument("room_id", type=int, help="the id from 'tongban room list'")
     invite.add_argument("alias", nargs="*", help="aliases of clients or relatives")
     room_sub.add_parser("list", help="list rooms", description="Every room and its members.")
+    room_sub.add_parser(
+        "sessions",
+        help="the register of sessions held",
+        description=(
+            "Every session of a room that happened (a message was written in it): its date, "
+            "room, leaders, members present, messages, messages taken back and crisis "
+            "messages held back."
+        ),
+    )
     close = room_sub.add_parser(
         "close", help="close a room", description="Close a room for good; nobody can post."
     )

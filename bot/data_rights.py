@@ -38,6 +38,11 @@ from bot.storage.models import (
     QueuedMessage,
     ReviewRequest,
     RiskEvent,
+    Room,
+    RoomAttendance,
+    RoomCopy,
+    RoomMember,
+    RoomMessage,
     SafetyPlanItem,
     Schedule,
     SignAnswer,
@@ -287,6 +292,27 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
         ],
     }
 
+    # Their own place in each group room; nothing about the other members, and no words
+    # (a room's messages are never stored).
+    data["group_rooms"] = [
+        {
+            "room": title,
+            "your_group_name": member.alias,
+            "as_leader": member.leader,
+            "state": member.state,
+            "invited": _plain(member.invited_at),
+            "agreed_to_the_rules": _plain(member.rules_at),
+            "muted": member.muted,
+        }
+        for member, title in (
+            await session.execute(
+                select(RoomMember, Room.title)
+                .join(Room, Room.id == RoomMember.room_id)
+                .where(RoomMember.person_id == person.id)
+                .order_by(Room.id)
+            )
+        ).all()
+    ]
     data["coping_cards"] = [
         {
             "card": c.card,
@@ -341,6 +367,17 @@ async def erase(session: AsyncSession, person: Person, now: datetime) -> list[in
     # A worker's alias kept on the reviews they asked for goes with them.
     await session.execute(
         update(ReviewRequest).where(ReviewRequest.worker_id == person.id).values(worker_alias=None)
+    )
+    # Group rooms: their memberships and every copy in their chat go; the messages they
+    # wrote and their presence in a session stay counted, pointing to nobody. The other
+    # members' copies of their messages stay, so a reply to one still finds its thread.
+    await session.execute(delete(RoomCopy).where(RoomCopy.person_id == person.id))
+    await session.execute(delete(RoomMember).where(RoomMember.person_id == person.id))
+    await session.execute(
+        update(RoomMessage).where(RoomMessage.sender_id == person.id).values(sender_id=None)
+    )
+    await session.execute(
+        update(RoomAttendance).where(RoomAttendance.person_id == person.id).values(person_id=None)
     )
     await session.execute(delete(FlowState).where(FlowState.person_id == person.id))
     await session.execute(delete(AuditEvent).where(AuditEvent.subject_id == person.id))

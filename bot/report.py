@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage import rooms as rooms_stored
 from bot.storage.models import (
     Activity,
     ActivityAttendance,
@@ -507,7 +508,45 @@ async def _service_contents(session: AsyncSession, lo: datetime, hi: datetime) -
         n = len({r[2] for r in rows_k if r[2] is not None})
         kinds.rows.append((kind, count_cell(len({r[0] for r in rows_k}), n), count_cell(n, n)))
     section.tables.append(kinds)
+    section.tables.append(await _room_sessions(session, lo, hi))
     return section
+
+
+async def _room_sessions(session: AsyncSession, lo: datetime, hi: datetime) -> Table:
+    """Group rooms' sessions that happened, by room; every count is shown only when it rests
+    on enough members (someone erased, or present before the retention period, still counts
+    as an attendance but no longer as one of the members)."""
+    table = Table(
+        "room_sessions",
+        "Group room sessions held (a message written in them), by room",
+        (
+            "room",
+            "sessions",
+            "members present (attendances)",
+            "members",
+            "messages",
+            "messages taken back",
+            "crisis messages held back",
+        ),
+        note="Leaders are not counted among members. A message taken back because crisis "
+        "language was edited into it is counted as taken back and as held back.",
+    )
+    held = await rooms_stored.sessions_held(session, lo, hi)
+    for room_id in sorted({h.room_id for h in held}):
+        of_room = [h for h in held if h.room_id == room_id]
+        n = len({p for h in of_room for p in h.present if p is not None})
+        table.rows.append(
+            (
+                of_room[0].title,
+                count_cell(len(of_room), n),
+                count_cell(sum(len(h.present) for h in of_room), n),
+                count_cell(n, n),
+                count_cell(sum(h.messages for h in of_room), n),
+                count_cell(sum(h.removed for h in of_room), n),
+                count_cell(sum(h.held_back for h in of_room), n),
+            )
+        )
+    return table
 
 
 async def _supervision(session: AsyncSession, lo: datetime, hi: datetime) -> Section:

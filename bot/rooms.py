@@ -23,25 +23,37 @@ from bot.storage.models import (
     ActivityAnswer,
     Person,
     Room,
+    RoomAttendance,
     RoomCopy,
     RoomMember,
     RoomMessage,
+    RoomSession,
 )
 from bot.storage.people import view_of
 from bot.telegram.fanout import RoomFanout
-from bot.telegram.render import CopyMessage, DeleteMessage, Outgoing, RoomTag
+from bot.telegram.render import (
+    CopyMessage,
+    DeleteMessage,
+    EditCaption,
+    EditText,
+    Outgoing,
+    RoomTag,
+)
 from flows import new_room, rooms
 from flows.activities import GOING
 from flows.effects import (
     CreateRoom,
+    EditInRoom,
     Effect,
     InviteToRoom,
     ListLedRooms,
     PostToRoom,
+    RoomHeldBack,
     RoomManagement,
     RoomRequest,
     Say,
     UpdateMembership,
+    WithdrawFromRoom,
 )
 from flows.roles import STAFF, Role
 from flows.rooms import INVITED, LEFT, MEMBER, Present
@@ -63,6 +75,9 @@ class Rooms:
         appliers.register(
             {
                 PostToRoom: self._post,
+                EditInRoom: self._edit,
+                WithdrawFromRoom: self._withdraw,
+                RoomHeldBack: self._held_back,
                 UpdateMembership: self._update,
                 RoomRequest: self._request,
                 CreateRoom: self._create_in_chat,
@@ -102,12 +117,14 @@ class Rooms:
         if room is None:
             return []
         room.last_seq += 1
+        running = await self._session(session, room, acting.now)
         said = RoomMessage(
             room_id=room.id,
             seq=room.last_seq,
             sender_id=sender.id,
             kind=effect.kind,
             at=acting.now,
+            session_id=running.id if running else None,
         )
         session.add(said)
         await session.flush()
@@ -117,6 +134,7 @@ class Rooms:
                 message_id=effect.message_id,
                 room_message_id=said.id,
                 person_id=sender.id,
+                at=acting.now,
             )
         )
         incoming = getattr(acting, "incoming", None)
@@ -131,6 +149,8 @@ class Rooms:
             alias = (member.alias if member else None) or sender.alias or ""
             me = Present(sender.id, alias, bool(member and member.leader))
         people = {person.id: person for person, _ in here}
+        if running is not None:
+            await self._attending(session, running, [me, *(p for _, p in here)], acting.now)
         outgoing: list[Outgoing] = []
         for copy in rooms.copies(effect.kind, effect.text, me, [p for _, p in here], reply_to):
             reader = people[copy.to]
@@ -152,6 +172,145 @@ class Rooms:
 
             event.listen(session.sync_session, "after_rollback", never_sent, once=True)
         return outgoing
+
+    async def _session(
+        self, session: AsyncSession, room: Room, now: datetime
+    ) -> RoomSession | None:
+        """The register's row for the session running now, made by its first message (the
+        caller holds the room row's lock: one row per session, ``uq_room_sessions``)."""
+        views = await stored.core_rooms(session, [room])
+        starts_at = views[room.id].session_at(now)
+        if starts_at is None:
+            return None
+        found = await session.scalar(
+            select(RoomSession).where(
+                RoomSession.room_id == room.id, RoomSession.starts_at == starts_at
+            )
+        )
+        if found is None:
+            found = RoomSession(room_id=room.id, starts_at=starts_at, held_back=0)
+            session.add(found)
+            await session.flush()
+        return found
+
+    async def _attending(
+        self, session: AsyncSession, running: RoomSession, here: list[Present], now: datetime
+    ) -> None:
+        """Everyone present while a message was said is counted once in the session."""
+        counted = set(
+            (
+                await session.scalars(
+                    select(RoomAttendance.person_id).where(RoomAttendance.session_id == running.id)
+                )
+            ).all()
+        )
+        for present in here:
+            if present.person_id not in counted:
+                counted.add(present.person_id)
+                session.add(
+                    RoomAttendance(
+                        session_id=running.id,
+                        person_id=present.person_id,
+                        leader=present.leader,
+                        at=now,
+                    )
+                )
+
+    async def _held_back(
+        self, session: AsyncSession, effect: RoomHeldBack, acting: Acting
+    ) -> list[Outgoing]:
+        """Counted in the session running (its words are not stored), the writer present."""
+        person = acting.person
+        room = await session.get(Room, effect.room_id, with_for_update=True)
+        if room is None or person is None:
+            return []
+        running = await self._session(session, room, acting.now)
+        if running is None:
+            return []
+        running.held_back += 1
+        member = await session.get(RoomMember, (room.id, person.id))
+        alias = (member.alias if member else None) or person.alias or ""
+        leader = bool(member and member.leader)
+        await self._attending(session, running, [Present(person.id, alias, leader)], acting.now)
+        return []
+
+    async def _edit(
+        self, session: AsyncSession, effect: EditInRoom, acting: Acting
+    ) -> list[Outgoing]:
+        """Each member's copy edited in place, in their language (a photo's caption on its
+        copy); a message without copies (sent outside the room, or removed) changes nothing."""
+        sender = acting.person
+        assert sender is not None
+        said = await self._said(session, sender.chat_id, effect.message_id, effect.room_id)
+        if said is None:
+            return []
+        member = await session.get(RoomMember, (effect.room_id, sender.id))
+        me = Present(
+            sender.id,
+            (member.alias if member else None) or sender.alias or "",
+            bool(member and member.leader),
+        )
+        landed = (
+            await session.execute(
+                select(RoomCopy.person_id, RoomCopy.chat_id, RoomCopy.message_id)
+                .where(RoomCopy.room_message_id == said.id, RoomCopy.person_id != sender.id)
+                .order_by(RoomCopy.person_id, RoomCopy.message_id)
+            )
+        ).all()
+        last = {person_id: message_id for person_id, _, message_id in landed}
+        readers = {
+            person.id: person
+            for person in (
+                await session.scalars(
+                    select(Person).where(Person.id.in_({p for p, _, _ in landed}))
+                )
+            ).all()
+        }
+        outgoing: list[Outgoing] = []
+        for person_id, chat_id, message_id in landed:
+            reader = readers.get(person_id)
+            if reader is None:
+                continue
+            if said.kind == "text":
+                copy = rooms.copies("text", effect.text, me, [Present(person_id, "", False)])[0]
+                rendered = self.host.renderer.text(reader, copy.text)
+                outgoing.append(EditText(chat_id, message_id, rendered))
+            elif message_id == last[person_id]:  # the copy itself, after the line above it
+                outgoing.append(EditCaption(chat_id, message_id, effect.text))
+        return outgoing
+
+    async def _withdraw(
+        self, session: AsyncSession, effect: WithdrawFromRoom, acting: Acting
+    ) -> list[Outgoing]:
+        """Crisis language edited in: every copy in the others' chats is deleted."""
+        sender = acting.person
+        assert sender is not None
+        said = await self._said(session, sender.chat_id, effect.message_id, effect.room_id)
+        if said is None:
+            return []
+        landed = (
+            await session.execute(
+                select(RoomCopy.chat_id, RoomCopy.message_id).where(
+                    RoomCopy.room_message_id == said.id, RoomCopy.person_id != sender.id
+                )
+            )
+        ).all()
+        said.removed_at = acting.now
+        await session.execute(delete(RoomCopy).where(RoomCopy.room_message_id == said.id))
+        return [DeleteMessage(chat, message) for chat, message in landed]
+
+    async def _said(
+        self, session: AsyncSession, chat_id: int, message_id: int, room_id: int
+    ) -> RoomMessage | None:
+        """The room message a message in this chat is a copy of, in this room, not removed."""
+        found = await session.scalar(
+            select(RoomMessage)
+            .join(RoomCopy, RoomCopy.room_message_id == RoomMessage.id)
+            .where(RoomCopy.chat_id == chat_id, RoomCopy.message_id == message_id)
+        )
+        if found is None or found.room_id != room_id or found.removed_at is not None:
+            return None
+        return found
 
     async def _request(
         self, session: AsyncSession, effect: RoomRequest, acting: Acting
@@ -655,6 +814,8 @@ async def command_line(rooms_: Rooms, db: Database, args: Namespace, now: dateti
         if args.room_command == "close":
             room = await rooms_.close(session, args.room_id, now)
             return [f"room {room.id} closed"]
+        if args.room_command == "sessions":
+            return session_lines(await stored.sessions_held(session), zone)
         found = await rooms_.listing(session)
     lines = [f"{'id':>5}  {'meets (' + zone + ')':<28} {'members':>7}  title"]
     for room, members in found:
@@ -667,4 +828,22 @@ async def command_line(rooms_: Rooms, db: Database, args: Namespace, now: dateti
         lines.append(f"{room.id:>5}  {meets:<28} {members:>7}  {room.title}{state}")
     if not found:
         lines.append("(no rooms)")
+    return lines
+
+
+def session_lines(held: list[stored.Held], zone: str) -> list[str]:
+    """The register of room sessions, one line each, on the program's clock."""
+    lines = [
+        f"{'date (' + zone + ')':<24} {'room':>4}  {'members':>7} {'messages':>8} "
+        f"{'removed':>7} {'held back':>9}  {'leaders':<20} title"
+    ]
+    for one in held:
+        local = one.starts_at.astimezone(ZoneInfo(zone))
+        lines.append(
+            f"{local:%Y-%m-%d %H:%M}{'':<8} {one.room_id:>4}  {len(one.present):>7} "
+            f"{one.messages:>8} {one.removed:>7} {one.held_back:>9}  "
+            f"{', '.join(one.leaders):<20} {one.title}"
+        )
+    if not held:
+        lines.append("(no sessions yet)")
     return lines

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, case, delete, func, select, tuple_, update
+from sqlalchemy import Select, bindparam, case, delete, false, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.ext import ContextTypes
@@ -37,6 +37,9 @@ from bot.storage.models import (
     ProcessedUpdate,
     QueuedMessage,
     RelayMessage,
+    RoomAttendance,
+    RoomCopy,
+    RoomMessage,
     Schedule,
     utcnow,
 )
@@ -160,6 +163,19 @@ async def purge_old(session: AsyncSession, now: datetime, retention_days: int) -
         .where(EscalationReason.note.is_not(None), EscalationReason.at < cutoff)
         .values(note=None),
         delete(RelayMessage).where(RelayMessage.at < cutoff),
+        # Group rooms: where old copies landed, who wrote old messages and which members
+        # were present go; the register keeps its counts (leaders stay named).
+        delete(RoomCopy).where(RoomCopy.at < cutoff),
+        update(RoomMessage)
+        .where(RoomMessage.sender_id.is_not(None), RoomMessage.at < cutoff)
+        .values(sender_id=None),
+        update(RoomAttendance)
+        .where(
+            RoomAttendance.person_id.is_not(None),
+            RoomAttendance.leader == false(),  # as ix_room_attendance_member_at says
+            RoomAttendance.at < cutoff,
+        )
+        .values(person_id=None),
         delete(QueuedMessage).where(QueuedMessage.at < cutoff),
         # A worker's message nobody chose a recipient for is not sent days later.
         delete(QueuedMessage).where(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from flows import (
     activities,
@@ -67,7 +69,7 @@ from flows.preferences import LanguageFlow, SettingsFlow
 from flows.roles import Role
 from flows.safety_plan import SafetyPlan
 from flows.schedule import local_date
-from flows.text import N_, Lines, Msg, Raw, msg
+from flows.text import N_, Lines, Localised, Msg, Raw, msg
 from flows.warning_signs import WarningSigns
 
 FLOWS: dict[str, Flow] = {
@@ -340,12 +342,14 @@ def _staff(
     return _keep(snapshot, request)
 
 
-def _help(person: PersonView) -> Say:
-    """What the bot can do; for clients and relatives, the numbers for their region too."""
-    text: Msg | Lines = Msg(HELP[person.role])
+def _help(person: PersonView, data: Mapping[str, Any]) -> Say:
+    """What the bot can do: first ``/room``, for whoever belongs to a room they can enter (a
+    leader's commands too, for its leaders); for clients and relatives, the numbers for
+    their region last, under the sentence that ends in a colon."""
+    parts: list[Msg | Raw | Localised] = [*rooms.help_lines(data), Msg(HELP[person.role])]
     if person.role in SUBJECTS:
-        text = Lines((Msg(HELP[person.role]), *crisis.block(person.numbers).parts))
-    return Say(text, menu=person.onboarded)
+        parts += crisis.block(person.numbers).parts
+    return Say(parts[0] if len(parts) == 1 else Lines(tuple(parts)), menu=person.onboarded)
 
 
 def _deleteme(event: Event, snapshot: FlowSnapshot) -> Outcome:
@@ -454,7 +458,7 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
             return _with_resume(snapshot, person, event, rules)
         return _keep(snapshot, Say(Msg(N_("start.welcome_back")), menu=True))
     if name == "help":
-        return _with_resume(snapshot, person, event, rules, _help(person))
+        return _with_resume(snapshot, person, event, rules, _help(person, event.data))
     if name == "sos":
         text, choices = crisis.sos(
             person.numbers,

@@ -591,6 +591,36 @@ class PostToRoom:
 
 
 @dataclass(frozen=True, slots=True)
+class EditInRoom:
+    """A member edited a message they wrote in the room: each copy of it is edited in place
+    (its text, or the line above a photo's copy); a message the room never received, or a
+    leader removed, has no copies and nothing happens."""
+
+    room_id: int
+    sender_id: int
+    message_id: int  # in the sender's chat
+    text: str  # the text as edited ("" for a photo, sticker or voice note)
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawFromRoom:
+    """Crisis language edited into a message already copied: every copy is taken back, the
+    writer's own message excepted (it is theirs, and the crisis reply answers it)."""
+
+    room_id: int
+    sender_id: int
+    message_id: int  # in the sender's chat
+
+
+@dataclass(frozen=True, slots=True)
+class RoomHeldBack:
+    """A message with crisis language was not passed to the room: counted in the register
+    for the session running (its words are not stored)."""
+
+    room_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class RoomRequest:
     """A leader's command about their room (unsay, mute, unmute, removemember): the shell
     loads the memberships it names (locked) and hands them to ``flows.rooms.decide``."""
@@ -709,6 +739,9 @@ Effect = (
     | SetMeasure
     | RecordMeasure
     | PostToRoom
+    | EditInRoom
+    | WithdrawFromRoom
+    | RoomHeldBack
     | RoomRequest
     | UpdateMembership
     | CreateRoom

@@ -29,13 +29,16 @@ from flows import desk
 from flows.commands import parse_number
 from flows.effects import (
     Choice,
+    EditInRoom,
     Effect,
     FlowSnapshot,
     PostToRoom,
+    RoomHeldBack,
     RoomRequest,
     Say,
     Tell,
     UpdateMembership,
+    WithdrawFromRoom,
 )
 from flows.engine import Flow, FlowModel, Outcome, move, pressed
 from flows.facts import Fact, Need
@@ -46,7 +49,7 @@ from flows.schedule import at_local, local_date
 from flows.text import N_, Lines, Msg, Raw, Text, msg
 
 NAME = "room"
-NEEDS = (Need(Fact.ROOMS, commands=("room",)), Need(Fact.ROOMS, flow=NAME))
+NEEDS = (Need(Fact.ROOMS, commands=("room", "help")), Need(Fact.ROOMS, flow=NAME))
 
 INVITED, MEMBER, LEFT, REMOVED = "invited", "member", "left", "removed"
 STATES = (INVITED, MEMBER, LEFT, REMOVED)
@@ -88,8 +91,14 @@ class Room:
                 yield at_local(day, self.opens, self.zone)
 
     def is_open(self, now: datetime) -> bool:
+        return self.session_at(now) is not None
+
+    def session_at(self, now: datetime) -> datetime | None:
+        """The start of the session running at ``now`` (``None``: the room is closed now)."""
+        if self.closed:
+            return None
         span = timedelta(minutes=self.minutes)
-        return not self.closed and any(s <= now < s + span for s in self.sessions(now))
+        return next((s for s in self.sessions(now) if s <= now < s + span), None)
 
     def next_opening(self, now: datetime) -> datetime | None:
         """When the room opens next (``None``: never again)."""
@@ -157,6 +166,19 @@ def opens_text(room: Room, now: datetime, person: PersonView) -> Msg:
 
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def help_lines(data: Mapping[str, Any]) -> tuple[Msg, ...]:
+    """``/help``'s lines about rooms: only for someone with a room they can enter now or at
+    its next session (invited or a member, the room not closed); a leader's commands only
+    for a leader of one. Nobody else hears of rooms they could not use."""
+    usable = [m for m in rooms_of(data) if m.can_enter]
+    if not usable:
+        return ()
+    lines = [Msg(N_("room.help"))]
+    if any(m.leader for m in usable):
+        lines.append(Msg(N_("room.help.leader")))
+    return tuple(lines)
 
 
 # -- entering: /room ----------------------------------------------------------------------
@@ -290,7 +312,7 @@ class RoomFlow(FlowModel):
         self.ask(Lines(tuple(lines)), (leave_choice(room.id),))
 
     def parse_inside(self) -> Event | None:
-        if self.event.kind in ("text", "media"):
+        if self.event.kind in ("text", "media", "edited"):
             return self.event
         return None
 
@@ -304,6 +326,9 @@ class RoomFlow(FlowModel):
         assert membership is not None  # ``gone`` checked
         room, now = membership.room, self.event.now
         alias = membership.alias or self.person.alias or ""
+        if self.event.kind == "edited":
+            self._edited(membership, alias)
+            return
         if self.event.risk == "crisis":
             self._held_back(room, alias)
             return
@@ -323,9 +348,26 @@ class RoomFlow(FlowModel):
             )
         )
 
+    def _edited(self, membership: Membership, alias: str) -> None:
+        """A member edited a message: screened like a new one (crisis language takes every
+        copy back and is held back); otherwise each copy is edited in place, while the room
+        is open and they may write. The shell finds the copies: an edit of a message sent
+        outside the room, or of one a leader removed, finds none and changes nothing."""
+        room, now, message_id = membership.room, self.event.now, self.event.message_id
+        if message_id is None:
+            return
+        if self.event.risk == "crisis":
+            self.emit(WithdrawFromRoom(room.id, self.person.id, message_id))
+            self._held_back(room, alias)
+            return
+        if membership.muted or (now is not None and not room.is_open(now)):
+            return
+        self.emit(EditInRoom(room.id, self.person.id, message_id, self.event.value))
+
     def _held_back(self, room: Room, alias: str) -> None:
         """Crisis language is not passed to the group: the writer hears so privately, each
         leader is told, and a worker who holds their chat gets their words."""
+        self.emit(RoomHeldBack(room.id))
         if self.person.role in STAFF:
             self.ask(Msg(N_("room.crisis.held_staff")))
             return

@@ -22,7 +22,9 @@ Format (``#`` starts a comment; blank lines are ignored)::
     @me > hello                      me sends text; "> [Claim]" presses a button on the
                                      newest message that has one; "> <sticker>" sends a sticker
                                      (or <photo>, <voice>); "> (reply to "words") text" is a
-                                     Telegram reply to the newest message containing "words"
+                                     Telegram reply to the newest message containing "words";
+                                     "> (edit "words") text" edits my newest message holding
+                                     "words" to read text
     @lin role: family                an admin changes lin's role (tongban users set-role)
     @mum linked to: son              mum is son's relative, support alerts shared (as /family)
     tick | restart                   the scheduler runs once | the bot restarts
@@ -38,6 +40,7 @@ After each action, the lines indented by two spaces are what everyone received::
       @me menu: A | B                      the main-menu keyboard it shows
       @lin ~ #1 · client K7Q2X — taken …   an earlier message edited
       @lin copy                            a copied photo or voice note
+      @lin ~ caption: words                a copy's caption edited
       @sam ↩ 💬 Lin: …                     the next message answers this earlier one
       @sam deleted: 💬 Sunny: …            an earlier message removed from the chat
       @lin photo: caption                  a picture (the weekly chart)
@@ -422,6 +425,8 @@ def _render(
                 lines.append(f"{head}menu: {' | '.join(menu)}")
         elif call.method == "copyMessage":
             lines.append(f"{head}copy")
+        elif call.method == "editMessageCaption":
+            lines.append(f"{head}~ caption: {params.get('caption', '')}".rstrip())
         elif call.method == "sendPhoto":
             lines.append(f"{head}photo: {params.get('caption', '')}")
         elif call.method == "sendDocument":

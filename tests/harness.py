@@ -57,6 +57,7 @@ class Person:
         self.user_id = user_id
         self.language_code = language_code
         self._message_ids = itertools.count(1)
+        self.own: dict[int, str] = {}  # the texts this person sent, by message id
 
     def _user(self) -> dict[str, Any]:
         user: dict[str, Any] = {
@@ -78,6 +79,7 @@ class Person:
         }
         if text is not None:
             message["text"] = text
+            self.own[message["message_id"]] = text
             if text.startswith("/"):
                 command = text.split(" ", 1)[0]
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
@@ -104,8 +106,15 @@ class Person:
             self, {"message": self._message(None, **{kind: payload[kind]})}
         )
 
-    async def edit(self, text: str) -> list[Reply]:
-        message = self._message(text)
+    async def edit(self, text: str, of: str | None = None) -> list[Reply]:
+        """An edited message: a new one, or (``of``) the newest one this person sent that
+        holds those words, now reading ``text``."""
+        if of is None:
+            message = self._message(text)
+        else:
+            mine = next(m for m, t in reversed(self.own.items()) if of in t)
+            message = {**self._message(), "message_id": mine, "text": text}
+            self.own[mine] = text
         message["edit_date"] = 1_700_000_100
         return await self.harness.feed(self, {"edited_message": message})
 
@@ -134,7 +143,8 @@ class Person:
         """Each action, in order, as a transcript writes it (``tests/exact.py``): text is sent,
         "[label]" presses that button on the newest message with buttons, "<sticker>" (or
         "<photo>", "<voice>") sends one, '(reply to "words") text' replies to the newest
-        message holding "words". Returns what the last action got back."""
+        message holding "words", '(edit "words") text' edits the newest message the person
+        sent holding "words" to read text. Returns what the last action got back."""
         replies: list[Reply] = []
         for action in actions:
             replies = await self._do(action)
@@ -146,6 +156,9 @@ class Person:
         media = re.fullmatch(r"<(sticker|photo|voice)>", action)
         if media:
             return await self.send_media(media.group(1))
+        edit = re.fullmatch(r'\(edit "(.+?)"\) (.*)', action)
+        if edit:
+            return await self.edit(edit.group(2), of=edit.group(1))
         reply = re.fullmatch(r'\(reply to "(.+?)"\) (.*)', action)
         if reply:
             quoted = next(

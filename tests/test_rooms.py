@@ -6,6 +6,7 @@ membership and fan-out is ``tests/test_room_model.py``."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
@@ -15,12 +16,13 @@ import pytest
 from sqlalchemy import select
 
 from bot import rooms as room_shell
-from bot.storage.models import RoomMember
+from bot.storage.models import Person, RoomAttendance, RoomCopy, RoomMember, RoomMessage
 from bot.telegram.fanout import RoomFanout
 from flows import conversation, rooms
 from flows.effects import (
     FlowSnapshot,
     PostToRoom,
+    RoomHeldBack,
     RoomRequest,
     Say,
     Tell,
@@ -151,6 +153,7 @@ def test_crisis_language_in_a_room_is_held_back_and_the_leader_is_told() -> None
     )
     outcome = _inside(member, crisis)
     assert outcome.effects == (
+        RoomHeldBack(3),
         Say(Msg("room.crisis.held")),
         Tell(10, msg("room.crisis.leader", alias=Raw("River"))),
     )
@@ -399,3 +402,283 @@ async def test_a_reply_answers_each_members_own_copy(harness: Harness) -> None:
     # Lin's copy is answered in Lin's chat; in the writer's chat, their own message (their
     # third: /room, their group alias, then this one)
     assert replies == {str(lin.user_id): own[str(lin.user_id)], str(one.user_id): 3}
+
+
+async def test_help_names_room_to_its_members_and_the_leaders_commands_to_its_leaders(
+    harness: Harness,
+) -> None:
+    lin, (one,) = await _room_of(harness, 1)
+    other, _ = await harness.make_person(Role.CLIENT, "OTHER1", NOW)
+    room_line = (
+        "🚪 /room — enter your group room (any command takes you out of it; /room brings you back)"
+    )
+    leader_line = "As a leader, in the room: /unsay as a reply to a message removes it everywhere"
+    member_help = "\n".join(r.text for r in await one.send("/help"))
+    assert member_help.startswith(room_line + "\nHere's what I can do for you:")
+    assert leader_line not in member_help
+    lin_help = "\n".join(r.text for r in await lin.send("/help"))
+    assert lin_help.startswith(room_line + "\n" + leader_line)
+    assert "/room" not in "\n".join(r.text for r in await other.send("/help"))
+    await one.press("🚪 Leave the group")  # out of the room for good: /help forgets it
+    assert "/room" not in "\n".join(r.text for r in await one.send("/help"))
+
+
+# -- data rights: a copy of one's own rooms, erasure, the retention purge ----------------
+
+
+async def _person_id(harness: Harness, chat: Chat) -> int:
+    async with harness.db.sessions() as session:
+        found = await session.scalar(
+            select(Person.id).where(Person.telegram_user_id == chat.user_id)
+        )
+    assert found is not None
+    return int(found)
+
+
+async def test_mydata_has_ones_own_rooms_and_erasure_leaves_the_room_working(
+    harness: Harness,
+) -> None:
+    from bot import operations
+
+    lin, (one, two) = await _room_of(harness, 2)
+    await one.send("I walked today")
+    await two.send("Good for you")
+    await one.send("/mydata")
+    document = [c for c in harness.api.calls if c.method == "sendDocument"][-1]
+    data = json.loads(document.params["document"])
+    assert data["group_rooms"] == [
+        {
+            "room": "Evening group",
+            "your_group_name": "Member 0",
+            "as_leader": False,
+            "state": "member",
+            "invited": NOW.isoformat(),
+            "agreed_to_the_rules": NOW.isoformat(),
+            "muted": False,
+        }
+    ]
+    # nobody else's group name, and no words: a room's messages are not stored
+    assert "Member 1" not in document.params["document"].decode()
+    assert "walked" not in document.params["document"].decode()
+
+    erased = await _person_id(harness, one)
+    lin_id, two_id = await _person_id(harness, lin), await _person_id(harness, two)
+    assert harness.services is not None
+    await operations.erase(harness.services.dispatcher, None, erased)
+    async with harness.db.sessions() as session:
+        members = await session.scalars(select(RoomMember.person_id).order_by(RoomMember.person_id))
+        assert members.all() == [lin_id, two_id]
+        copies = (await session.execute(select(RoomCopy.chat_id, RoomCopy.person_id))).all()
+        assert all(chat != one.user_id and person != erased for chat, person in copies)
+        senders = (
+            await session.scalars(select(RoomMessage.sender_id).order_by(RoomMessage.seq))
+        ).all()
+        assert senders == [None, two_id]
+        present = (await session.scalars(select(RoomAttendance.person_id))).all()
+        assert erased not in present and len(present) == 3  # still counted, as nobody
+    # a reply to the erased member's message still finds each copy
+    before = len(harness.api.calls)
+    await two.does('(reply to "I walked today") Me too')
+    assert _texts_to(harness, lin, before) == ["💬 Member 1: Me too"]
+
+
+async def test_the_retention_purge_forgets_who_wrote_and_where_copies_landed(
+    harness: Harness,
+) -> None:
+    from datetime import timedelta
+
+    from bot.scheduler import purge_old
+
+    lin, (one,) = await _room_of(harness, 1)
+    await one.send("Hello")
+    await lin.send("Welcome")
+    async with harness.db.transaction() as session:
+        await purge_old(session, NOW + timedelta(days=366), retention_days=365)
+    async with harness.db.sessions() as session:
+        assert (await session.scalars(select(RoomCopy.chat_id))).all() == []
+        assert (await session.scalars(select(RoomMessage.sender_id))).all() == [None, None]
+        present = (
+            await session.execute(
+                select(RoomAttendance.person_id, RoomAttendance.leader).order_by(
+                    RoomAttendance.leader
+                )
+            )
+        ).all()
+    assert present == [(None, False), (await _person_id(harness, lin), True)]
+
+
+# -- the register: sessions held -------------------------------------------------------------
+
+
+async def test_sessions_held_are_in_the_register_and_the_report_agrees_with_sql(
+    harness: Harness,
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import distinct, func
+
+    from bot.report import gather
+    from bot.storage.models import RoomSession
+
+    lin, members = await _room_of(harness, 5)
+    await members[0].send("Hello all")
+    await members[1].send("My phone is 5551 2345")
+    await lin.does('(reply to "5551 2345") /unsay')
+    await members[2].send("I want to kill myself")  # held back
+    harness.set_now(NOW + timedelta(days=7))  # next Tuesday's session
+    await members[3].send("A new week")
+    await lin.send("Welcome back")
+    assert harness.services is not None
+    lines = await room_shell.command_line(
+        harness.services.dispatcher.rooms,
+        harness.db,
+        SimpleNamespace(room_command="sessions"),
+        NOW,
+    )
+    assert [line.split() for line in lines[1:]] == [
+        ["2026-12-01", "20:00", "1", "5", "2", "1", "1", "Lin", "Evening", "group"],
+        ["2026-12-08", "20:00", "1", "5", "2", "0", "0", "Lin", "Evening", "group"],
+    ]
+    async with harness.db.sessions() as session:
+        report = await gather(session, date(2026, 11, 30), date(2026, 12, 9))
+        said = (
+            await session.execute(
+                select(
+                    func.count(distinct(RoomMessage.session_id)),
+                    func.count(),
+                    func.count(RoomMessage.removed_at),
+                )
+            )
+        ).one()
+        attended = (
+            await session.execute(
+                select(func.count(), func.count(distinct(RoomAttendance.person_id))).where(
+                    RoomAttendance.leader.is_(False)
+                )
+            )
+        ).one()
+        held_back = await session.scalar(select(func.sum(RoomSession.held_back)))
+    sessions, messages, removed = said
+    attendances, people = attended
+    assert (sessions, messages, removed, attendances, people, held_back) == (2, 4, 1, 10, 5, 1)
+    rooms_table = next(t for t in report.tables() if t.name == "room_sessions")
+    assert rooms_table.rows == [
+        ("Evening group", sessions, attendances, people, messages, removed, held_back)
+    ]
+
+
+async def test_a_room_of_fewer_than_five_members_shows_no_numbers_in_the_report(
+    harness: Harness,
+) -> None:
+    from bot.report import SUPPRESSED, gather
+
+    _, (one, _) = await _room_of(harness, 2)
+    await one.send("Hello")
+    async with harness.db.sessions() as session:
+        report = await gather(session, date(2026, 11, 30), date(2026, 12, 2))
+    rooms_table = next(t for t in report.tables() if t.name == "room_sessions")
+    assert rooms_table.rows == [("Evening group", *(SUPPRESSED,) * 6)]
+
+
+# -- a member edits a message already copied ----------------------------------------------
+
+
+def _calls_to(harness: Harness, chat: Chat, since: int) -> list[tuple[str, str]]:
+    return [
+        (c.method, str(c.params.get("text", c.params.get("message_id"))))
+        for c in harness.api.calls[since:]
+        if str(c.params.get("chat_id")) == str(chat.user_id)
+        and c.method in ("sendMessage", "editMessageText", "deleteMessage")
+    ]
+
+
+async def test_an_edit_is_screened_then_made_in_every_copy(harness: Harness) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from bot.storage.models import RoomSession
+
+    lin, (one, two) = await _room_of(harness, 2)
+    await one.send("I walked tday")
+    copies = {
+        str(chat): message_id
+        for (chat, message_id), m in harness.api.messages.items()
+        if m.get("text") == "💬 Member 0: I walked tday"
+    }
+    before = len(harness.api.calls)
+    await one.does('(edit "walked") I walked today')
+    edited = "💬 Member 0: I walked today"
+    assert [_calls_to(harness, c, before) for c in (lin, two, one)] == [
+        [("editMessageText", edited)],
+        [("editMessageText", edited)],
+        [],
+    ]
+    assert {
+        str(c.params["chat_id"]): int(c.params["message_id"]) for c in harness.api.calls[before:]
+    } == copies
+
+    # a message a leader removed, and one sent outside the room: the edit changes nothing
+    await two.send("Call me on 5551 2345")
+    await lin.does('(reply to "5551 2345") /unsay')
+    harness.set_now(NOW + timedelta(days=1))
+    await one.send("just to the bot")  # the room is closed: nothing reaches it
+    harness.set_now(NOW + timedelta(days=7))  # open again, next Tuesday
+    before = len(harness.api.calls)
+    await two.does('(edit "5551") Call me')
+    await one.does('(edit "just to the bot") still just to the bot')
+    assert harness.api.calls[before:] == []
+
+    # crisis language edited in: taken back from everyone, and the crisis path as for a
+    # new message (the crisis reply first, held back, the leader told)
+    before = len(harness.api.calls)
+    replies = await one.does('(edit "walked today") I want to kill myself')
+    assert "emergency" in replies[0].text.lower() or "999" in replies[0].text
+    assert _calls_to(harness, lin, before) == [
+        (
+            "sendMessage",
+            "🔔 URGENT · #1 · client C0ABC\nEnglish · waiting 1 second\n• crisis language",
+        ),
+        ("deleteMessage", str(copies[str(lin.user_id)])),
+        (
+            "sendMessage",
+            "⚠️ Member 0 needs support; a peer worker has been alerted. Their message was not shared with the group.",
+        ),
+    ]
+    assert _calls_to(harness, two, before) == [("deleteMessage", str(copies[str(two.user_id)]))]
+    async with harness.db.sessions() as session:
+        held = await session.scalar(select(func.sum(RoomSession.held_back)))
+        removed = (
+            await session.scalars(select(RoomMessage.removed_at).order_by(RoomMessage.seq))
+        ).all()
+    assert held == 1 and all(r is not None for r in removed)
+
+
+async def test_an_edited_caption_is_edited_on_each_copy_of_the_photo(harness: Harness) -> None:
+    lin, (one,) = await _room_of(harness, 1)
+    photo = [{"file_id": "p1", "file_unique_id": "u2", "width": 1, "height": 1}]
+    sent = one._message(None, photo=photo, caption="My garden")
+    await harness.feed(one, {"message": sent})
+    copy = _copy_id(harness, lin)
+    before = len(harness.api.calls)
+    edited = {**sent, "caption": "My garden in spring", "edit_date": 1_700_000_100}
+    await harness.feed(one, {"edited_message": edited})
+    assert [(c.method, c.params) for c in harness.api.calls[before:]] == [
+        (
+            "editMessageCaption",
+            {
+                "chat_id": str(lin.user_id),
+                "message_id": str(copy),
+                "caption": "My garden in spring",
+            },
+        )
+    ]
+
+
+def _copy_id(harness: Harness, chat: Chat) -> int:
+    """The id of the newest message in ``chat`` that the bot made by copying."""
+    return max(
+        message_id
+        for (chat_id, message_id), m in harness.api.messages.items()
+        if chat_id == chat.user_id and m.get("text") == ""
+    )

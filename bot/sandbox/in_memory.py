@@ -112,7 +112,7 @@ class InMemoryBotAPI(BaseRequest):
                     message["reply_markup"] = markup
                 self.messages[(chat_id, message["message_id"])] = message
             return message if name != "copyMessage" else {"message_id": message["message_id"]}
-        if name == "editMessageText":
+        if name in ("editMessageText", "editMessageCaption"):
             key = (int(params["chat_id"]), int(params["message_id"]))
             message = dict(
                 self.messages.get(
@@ -120,7 +120,10 @@ class InMemoryBotAPI(BaseRequest):
                     {"message_id": key[1], "date": 0, "chat": {"id": key[0], "type": "private"}},
                 )
             )
-            message["text"] = params["text"]
+            if name == "editMessageCaption":
+                message["caption"] = params.get("caption", "")
+            else:
+                message["text"] = params["text"]
             message.pop("reply_markup", None)
             if "reply_markup" in params:
                 message["reply_markup"] = params["reply_markup"]

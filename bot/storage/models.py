@@ -844,8 +844,16 @@ class RoomMessage(Base):
     kind: Mapped[str] = mapped_column(String(8))  # text | media
     at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[datetime | None]
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("room_sessions.id", ondelete="CASCADE"), index=True
+    )
 
-    __table_args__ = (UniqueConstraint("room_id", "seq"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("room_id", "seq"),
+        # the retention purge looks only for old messages that still name their sender
+        _partial_index("ix_room_messages_sender_at", "at", where="sender_id IS NOT NULL"),
+        {"sqlite_autoincrement": True},
+    )
 
 
 class RoomCopy(Base):
@@ -860,3 +868,45 @@ class RoomCopy(Base):
         ForeignKey("room_messages.id", ondelete="CASCADE"), index=True
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime | None] = mapped_column(index=True)  # the retention purge
+
+
+class RoomSession(Base):
+    """One session of a room that happened (at least one message written in it, a message
+    held back for crisis language included): the register's row for it. Messages and
+    removals are counted from ``room_messages``, people present from ``room_attendance``."""
+
+    __tablename__ = "room_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]  # the session's start (UTC), by the room's times
+    held_back: Mapped[int] = mapped_column(Integer, default=0)  # crisis messages not passed on
+
+    __table_args__ = (UniqueConstraint("room_id", "starts_at"), {"sqlite_autoincrement": True})
+
+
+class RoomAttendance(Base):
+    """Someone present in a room's session while a message was said there (a leader
+    flagged). ``person_id`` goes empty when they erase their data, and for members after
+    the retention period, so the register's head count stays true without them."""
+
+    __tablename__ = "room_attendance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("room_sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    leader: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "person_id"),
+        _partial_index(
+            "ix_room_attendance_member_at",
+            "at",
+            where="person_id IS NOT NULL AND leader = false",
+        ),
+        {"sqlite_autoincrement": True},
+    )

@@ -5,11 +5,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Activity, FlowState, Person, Room, RoomCopy, RoomMember
+from bot.storage.models import (
+    Activity,
+    FlowState,
+    Person,
+    Room,
+    RoomAttendance,
+    RoomCopy,
+    RoomMember,
+    RoomMessage,
+    RoomSession,
+)
 from flows import rooms
 from flows.rooms import INVITED, LEFT, MEMBER, Membership, Present
 
@@ -134,3 +146,77 @@ async def drop(session: AsyncSession, person_id: int) -> None:
         .where(RoomMember.person_id == person_id, RoomMember.state.in_((INVITED, MEMBER)))
         .values(state=LEFT)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """One session of a room that happened, as the register counts it: the leaders present
+    (by alias), the members present (person ids; ``None`` for someone erased or past the
+    retention period), messages said, messages taken back (by a leader, or crisis language
+    edited in), crisis messages held back."""
+
+    room_id: int
+    title: str
+    starts_at: datetime
+    leaders: tuple[str, ...]
+    present: tuple[int | None, ...]
+    messages: int
+    removed: int
+    held_back: int
+
+
+async def sessions_held(
+    session: AsyncSession, lo: datetime | None = None, hi: datetime | None = None
+) -> list[Held]:
+    """Every session that started in [lo, hi), oldest first: three queries in all (room
+    sessions by their unique key's room, then messages and attendance by session id)."""
+    query = (
+        select(RoomSession, Room.title)
+        .join(Room, Room.id == RoomSession.room_id)
+        .order_by(RoomSession.starts_at, RoomSession.room_id)
+    )
+    if lo is not None:
+        query = query.where(RoomSession.starts_at >= lo)
+    if hi is not None:
+        query = query.where(RoomSession.starts_at < hi)
+    rows = (await session.execute(query)).all()
+    ids = [row.id for row, _ in rows]
+    said: dict[int, tuple[int, int]] = {}
+    present: dict[int, list[tuple[int | None, bool, str | None]]] = defaultdict(list)
+    if ids:
+        counted = await session.execute(
+            select(
+                RoomMessage.session_id,
+                func.count(),
+                func.count(RoomMessage.removed_at),
+            )
+            .where(RoomMessage.session_id.in_(ids))
+            .group_by(RoomMessage.session_id)
+        )
+        said = {s: (int(n), int(r)) for s, n, r in counted if s is not None}
+        attended = await session.execute(
+            select(
+                RoomAttendance.session_id,
+                RoomAttendance.person_id,
+                RoomAttendance.leader,
+                Person.alias,
+            )
+            .outerjoin(Person, Person.id == RoomAttendance.person_id)
+            .where(RoomAttendance.session_id.in_(ids))
+            .order_by(RoomAttendance.id)
+        )
+        for session_id, person_id, leader, alias in attended:
+            present[session_id].append((person_id, leader, alias))
+    return [
+        Held(
+            room_id=row.room_id,
+            title=title,
+            starts_at=row.starts_at,
+            leaders=tuple(alias or "?" for _, leader, alias in present[row.id] if leader),
+            present=tuple(p for p, leader, _ in present[row.id] if not leader),
+            messages=said.get(row.id, (0, 0))[0],
+            removed=said.get(row.id, (0, 0))[1],
+            held_back=row.held_back,
+        )
+        for row, title in rows
+    ]

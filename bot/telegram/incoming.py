@@ -54,7 +54,12 @@ def classify(update: Update) -> Incoming | None:
         )
     if update.edited_message is not None:
         edited = update.edited_message
-        return replace(base, kind="edited", text=_text(edited.text or edited.caption))
+        return replace(
+            base,
+            kind="edited",
+            text=_text(edited.text or edited.caption),
+            message_id=edited.message_id,
+        )
     message = update.message
     if message is None:
         return None

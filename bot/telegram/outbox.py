@@ -15,6 +15,7 @@ from bot.telegram.render import (
     AnswerButton,
     CopyMessage,
     DeleteMessage,
+    EditCaption,
     EditMarkup,
     EditText,
     Outgoing,
@@ -152,6 +153,12 @@ class Outbox:
                 request.text[:TELEGRAM_TEXT_LIMIT],
                 chat_id=request.chat_id,
                 message_id=request.message_id,
+            )
+        elif isinstance(request, EditCaption):
+            await bot.edit_message_caption(
+                chat_id=request.chat_id,
+                message_id=request.message_id,
+                caption=request.caption[:CAPTION_LIMIT],
             )
         elif isinstance(request, EditMarkup):
             await bot.edit_message_text(

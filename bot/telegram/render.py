@@ -104,6 +104,15 @@ class EditText:
 
 
 @dataclass(frozen=True, slots=True)
+class EditCaption:
+    """A copied photo's or voice note's caption, edited (a member edited theirs in a room)."""
+
+    chat_id: int
+    message_id: int
+    caption: str
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerButton:
     callback_query_id: str
     text: str | None = None
@@ -146,6 +155,7 @@ Outgoing = (
     SendText
     | CopyMessage
     | EditText
+    | EditCaption
     | EditMarkup
     | AnswerButton
     | SendPhoto

@@ -69,12 +69,14 @@ class Sender:
 
             sent = await self.fanout.deliver(room_id, seq, requests, send)
             deliveries += [d for d in sent if isinstance(d, Delivery)]
+        now = self.host.clock()
         landed = [
             RoomCopy(
                 chat_id=int(getattr(d.request, "chat_id", 0)),
                 message_id=d.message_id,
                 room_message_id=d.request.tag.room_message_id,  # type: ignore[union-attr]
                 person_id=d.request.tag.person_id,  # type: ignore[union-attr]
+                at=now,
             )
             for d in deliveries
             if d.message_id is not None
