@@ -35,7 +35,7 @@ CLIENT, FAMILY, WORKER = Role.CLIENT, Role.FAMILY, Role.PEER_WORKER
         # Ordinary chat outside a flow loads nothing: the common case stays one query lighter.
         (Event("text", "hello"), CLIENT, None, None, ()),
         # A command names its own needs, whatever flow the person was in.
-        (Event("command", "help"), CLIENT, "checkin", "stress", ()),
+        (Event("command", "help"), CLIENT, "checkin", "stress", (Fact.ROOMS,)),
     ],
 )
 def test_an_event_needs_exactly_what_its_feature_declared(
