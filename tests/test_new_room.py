@@ -281,3 +281,23 @@ async def test_no_room_invitation_goes_out_once_the_activity_is_over(harness: Ha
     before = len(harness.api.calls)
     await harness.tick()
     assert not any("online group" in t for t in _texts_to(harness, one, before))
+
+
+async def test_the_room_follows_a_new_title_and_new_leaders(harness: Harness) -> None:
+    harness.set_now(AT)
+    lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", AT)
+    mei, _ = await harness.make_person(Role.PEER_WORKER, "Mei", AT)
+    activity_id = await _announce(harness)
+    assert harness.services is not None
+    async with harness.db.transaction() as session:
+        await harness.services.dispatcher.activities.edit(
+            session, activity_id, Changes(title="Evening circle", leaders=("Mei",)), AT
+        )
+    async with harness.db.sessions() as session:
+        room = await session.get(RoomRow, 1)
+        members = (await session.scalars(select(RoomMember).order_by(RoomMember.person_id))).all()
+    assert room is not None and room.title == "Evening circle"
+    assert [(m.alias, m.leader, m.state) for m in members] == [
+        ("Lin", False, "left"),
+        ("Mei", True, "invited"),
+    ]
