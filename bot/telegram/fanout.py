@@ -10,7 +10,8 @@ would wait behind its copies. So copies do not go out the moment they are made:
   (``others_sent``), but never below a quarter of it. Crisis replies and one-to-one chats
   never wait for a room; a room slows down while other traffic is heavy, and is never
   stopped altogether (a room that fell silent would look broken to its members).
-- each room's messages go out in the order the room numbered them (``seq``, taken under
+- a message's copies go to its readers side by side (each reader's own in order); and
+  each room's messages go out in the order the room numbered them (``seq``, taken under
   the room row's lock, so in commit order): a message waits until every earlier message of
   the same room this process is sending has gone (``expect`` marks one as on its way while
   its transaction holds the lock); one whose transaction rolls back is forgotten (``forget``). As a last resort a
@@ -88,18 +89,26 @@ class RoomFanout:
         self,
         room_id: int,
         seq: int,
-        requests: Sequence[T],
+        readers: Sequence[Sequence[T]],
         send: Callable[[Sequence[T]], Awaitable[list[object]]],
     ) -> list[object]:
-        """Send one room message's copies, paced, once the room's earlier ones have gone."""
+        """Send one room message's copies, paced, once the room's earlier ones have gone:
+        each reader's copies in order (a photo after its line), the readers' side by side,
+        so the message takes one round trip to reach the room, not one per member."""
         await self._wait_turn(room_id, seq)
-        results: list[object] = []
         try:
-            for request in requests:
-                await self._pace()
-                results += await send([request])
+            sent = await asyncio.gather(*(self._to_reader(copies, send) for copies in readers))
         finally:
             self._done(room_id, seq)
+        return [result for results in sent for result in results]
+
+    async def _to_reader(
+        self, copies: Sequence[T], send: Callable[[Sequence[T]], Awaitable[list[object]]]
+    ) -> list[object]:
+        results: list[object] = []
+        for copy in copies:
+            await self._pace()
+            results += await send([copy])
         return results
 
     async def _wait_turn(self, room_id: int, seq: int) -> None:
