@@ -10,7 +10,7 @@ would wait behind its copies. So copies do not go out the moment they are made:
   (``others_sent``), but never below a quarter of it. Crisis replies and one-to-one chats
   never wait for a room; a room slows down while other traffic is heavy, and is never
   stopped altogether (a room that fell silent would look broken to its members).
-- a message's copies go to its readers side by side (each reader's own in order); and
+- a message's copies go to its readers side by side (each reader's own in order), and
   each room's messages go out in the order the room numbered them (``seq``, taken under
   the room row's lock, so in commit order): a message waits until every earlier message of
   the same room this process is sending has gone (``expect`` marks one as on its way while
@@ -93,22 +93,23 @@ class RoomFanout:
         send: Callable[[Sequence[T]], Awaitable[list[object]]],
     ) -> list[object]:
         """Send one room message's copies, paced, once the room's earlier ones have gone:
-        each reader's copies in order (a photo after its line), the readers' side by side,
-        so the message takes one round trip to reach the room, not one per member."""
+        the readers side by side, so the message takes one round trip to reach the room,
+        not one per member. Each reader's first copy (in the readers' order), then each
+        one's second (a photo after its line): the calls start in a fixed order, however
+        the pacing falls."""
         await self._wait_turn(room_id, seq)
+        results: list[object] = []
         try:
-            sent = await asyncio.gather(*(self._to_reader(copies, send) for copies in readers))
+            for round_ in range(max((len(copies) for copies in readers), default=0)):
+                sending: list[asyncio.Task[list[object]]] = []
+                for copies in readers:
+                    if round_ < len(copies):
+                        await self._pace()
+                        sending.append(asyncio.ensure_future(send([copies[round_]])))
+                for sent in await asyncio.gather(*sending):
+                    results += sent
         finally:
             self._done(room_id, seq)
-        return [result for results in sent for result in results]
-
-    async def _to_reader(
-        self, copies: Sequence[T], send: Callable[[Sequence[T]], Awaitable[list[object]]]
-    ) -> list[object]:
-        results: list[object] = []
-        for copy in copies:
-            await self._pace()
-            results += await send([copy])
         return results
 
     async def _wait_turn(self, room_id: int, seq: int) -> None:
