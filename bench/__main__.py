@@ -659,13 +659,18 @@ def run_room(plan: Plan, postgres_missing: str | None) -> Section:
         "its copies arrived, counted from when `getUpdates` handed it to the bot; a copy's "
         "delivery from the same moment; check-in p99 as in 2. Checked: every member but the "
         "writer got every message once, all in the same order, and each writer's in the "
-        "order written (*out of order* counts pairs seen in opposite orders)."
+        "order written (*out of order* counts pairs seen in opposite orders). Less "
+        "sensitive to a shared machine: the bot process's CPU time over the run per room "
+        "message (the check-in answers' included) and the load average (1 min) at its start "
+        "and end."
     )
     section.details += [
         "",
         "| database | room messages | copies | room delivered p50 | p99 | copy p99 "
-        "| check-in p50 | p99 | lost | duplicated | out of order | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| check-in p50 | p99 | lost | duplicated | out of order | errors "
+        "| bot CPU per room message | load |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: |",
     ]
     kinds = _kinds(plan.room_kinds, postgres_missing)
     if not kinds:
@@ -705,9 +710,15 @@ def run_room(plan: Plan, postgres_missing: str | None) -> Section:
             f"| {found['room_p50']:,.1f} ms | {found['room_p99']:,.1f} ms "
             f"| {found['copy_p99']:,.1f} ms | {found['checkin_p50']:,.1f} ms "
             f"| {found['checkin_p99']:,.1f} ms | {found['lost']} | {found['duplicated']} "
-            f"| {found['out_of_order']} | {found['errors']} |"
+            f"| {found['out_of_order']} | {found['errors']} "
+            f"| {_cpu_ms(found['cpu_per_message'])} "
+            f"| {found['load'][0]:.1f} → {found['load'][1]:.1f} |"
         )
     return section
+
+
+def _cpu_ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f} ms"
 
 
 RUNNERS: dict[str, Callable[[Plan, str | None], Section]] = {

@@ -104,6 +104,17 @@ class LiveBot:
             return
         await stop_process(self.process, seconds=10)
 
+    def cpu_seconds(self) -> float | None:
+        """The bot process's CPU time so far (user + system), where ``/proc`` tells it."""
+        if self.process is None:
+            return None
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 

@@ -16,11 +16,16 @@ got them in the same order (messages of different members written at nearly the 
 moment may be numbered either way, by the order their transactions took the room's lock),
 and each writer's messages in the order they were written. ``TONGBAN_ROOM_COPIES_PER_SECOND`` is set
 high (the copies' budget would otherwise be Telegram's, below what the room needs).
+
+Also kept, being less sensitive to a shared machine than the times: the bot process's CPU
+time from the first message to the last copy, per room message (the check-in answers' CPU
+included), and the load average (1 min) at the start and the end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -64,6 +69,8 @@ class RoomRun:
     members: int = 0
     checkins: LatencyRun | None = None
     log_errors: list[str] = field(default_factory=list)
+    bot_cpu: float | None = None  # seconds, while the room ran
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at the start and the end
 
     def measured(self) -> list[Post]:
         return [p for p in self.posts if p.measured and p.handed is not None]
@@ -262,9 +269,14 @@ async def run_room(
 
         sandbox.on_call, sandbox.on_handed = on_call, on_handed
         await bot.start()
+        cpu, load = bot.cpu_seconds(), os.getloadavg()[0]
         await asyncio.gather(
             checkins.drive(rate, warmup, seconds), room.drive(1.0, warmup, seconds)
         )
+        cpu_after = bot.cpu_seconds()
+        if cpu is not None and cpu_after is not None:
+            room.run.bot_cpu = cpu_after - cpu
+        room.run.load = (load, os.getloadavg()[0])
         room.run.checkins = checkins.run
         room.run.log_errors = bot.log_errors()
         return room.run
@@ -297,4 +309,8 @@ def summary(run: RoomRun) -> dict[str, Any]:
         "out_of_order": run.out_of_order,
         "checkins_lost": run.checkins.lost,
         "errors": len(run.log_errors) + sum(run.checkins.errors.values()),
+        "cpu_per_message": (
+            None if run.bot_cpu is None or not run.posts else 1000 * run.bot_cpu / len(run.posts)
+        ),
+        "load": run.load,
     }

@@ -8,13 +8,14 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.request import getproxies
 
 import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import NetworkError, TimedOut
 
-from bot.telegram.http import AiohttpRequest
+from bot.telegram.http import AiohttpRequest, proxy_for
 
 TOKEN = "123456:test-token-for-http"
 SLOW_CHAT, BROKEN_CHAT, FAILING_CHAT = 408, 499, 500
@@ -123,3 +124,23 @@ async def test_a_proxy_from_the_environment_is_used(
     async with behind:
         await behind.send_message(42, "through the proxy")
     assert [r["text"] for r in stand_in.received] == ["through the proxy"]
+
+
+async def test_no_proxy_for_the_hosts_no_proxy_names(
+    bot: tuple[Bot, StandIn], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host NO_PROXY lists (or a domain it is in) is reached directly, whatever
+    HTTP_PROXY says; the environment is read when the session is made."""
+    telegram_bot, stand_in = bot
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "example.org, .0.0.1")
+    monkeypatch.delenv("no_proxy", raising=False)
+    port = telegram_bot.base_url.split(":")[2].split("/")[0]
+    direct = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest())
+    async with direct:
+        await direct.send_message(42, "straight there")
+    assert [r["text"] for r in stand_in.received] == ["straight there"]
+    assert proxy_for("http://api.example.org/bot", getproxies()) is None
+    assert proxy_for("http://telegram.invalid/bot", getproxies()) == "http://proxy.invalid:3128"
+    monkeypatch.setenv("NO_PROXY", "*")
+    assert proxy_for("http://telegram.invalid/bot", getproxies()) is None

@@ -270,9 +270,9 @@ async def _paced(others: int, monkeypatch: Any) -> list[float]:
     async def send(batch: Any) -> list[object]:
         return list(batch)
 
-    await fanout.deliver(1, 1, ["a", "b", "c", "d"], send)
+    await fanout.deliver(1, 1, [["a"], ["b"], ["c"], ["d"]], send)
     fanout.others_sent(others)
-    await fanout.deliver(1, 2, ["e"], send)
+    await fanout.deliver(1, 2, [["e"]], send)
     return clock.slept
 
 
@@ -294,12 +294,34 @@ async def test_a_rooms_messages_go_out_in_the_rooms_order() -> None:
         return list(batch)
 
     # message 8 is ready first, but 7 was numbered first: 8 waits for it
-    later = asyncio.create_task(fanout.deliver(1, 8, ["8a", "8b"], send))
+    later = asyncio.create_task(fanout.deliver(1, 8, [["8a"], ["8b"]], send))
     await asyncio.sleep(0.01)
     assert sent == []
-    await fanout.deliver(1, 7, ["7a", "7b"], send)
+    await fanout.deliver(1, 7, [["7a"], ["7b"]], send)
     await later
     assert sent == ["7a", "7b", "8a", "8b"]
+
+
+async def test_a_messages_readers_get_their_copies_side_by_side_each_in_order() -> None:
+    """One round trip for the room, not one per member: the second reader's copy does not
+    wait for the first's; a reader's photo still follows its line."""
+    fanout = RoomFanout(per_second=100)
+    events: list[str] = []
+    arrived = {name: asyncio.Event() for name in ("a line", "a photo", "b line")}
+
+    async def send(batch: Any) -> list[object]:
+        (copy,) = batch
+        events.append(f"start {copy}")
+        if copy == "a line":
+            await arrived["b line"].wait()  # a slow chat: b's copy must not wait for it
+        arrived[copy].set()
+        events.append(f"end {copy}")
+        return [copy]
+
+    got = await asyncio.wait_for(fanout.deliver(1, 1, [["a line", "a photo"], ["b line"]], send), 5)
+    assert got == ["a line", "b line", "a photo"]
+    assert events.index("end b line") < events.index("end a line")
+    assert events.index("end a line") < events.index("start a photo")
 
 
 async def test_a_message_that_was_never_committed_holds_up_nothing() -> None:
@@ -312,7 +334,7 @@ async def test_a_message_that_was_never_committed_holds_up_nothing() -> None:
         return list(batch)
 
     # with 7 still awaited this would wait an hour (the test would time out)
-    assert await asyncio.wait_for(fanout.deliver(1, 8, ["8a"], send), 5) == ["8a"]
+    assert await asyncio.wait_for(fanout.deliver(1, 8, [["8a"]], send), 5) == ["8a"]
 
 
 # -- the whole bot: a member who blocked the bot --------------------------------------------

@@ -10,7 +10,8 @@ would wait behind its copies. So copies do not go out the moment they are made:
   (``others_sent``), but never below a quarter of it. Crisis replies and one-to-one chats
   never wait for a room; a room slows down while other traffic is heavy, and is never
   stopped altogether (a room that fell silent would look broken to its members).
-- each room's messages go out in the order the room numbered them (``seq``, taken under
+- a message's copies go to its readers side by side (each reader's own in order), and
+  each room's messages go out in the order the room numbered them (``seq``, taken under
   the room row's lock, so in commit order): a message waits until every earlier message of
   the same room this process is sending has gone (``expect`` marks one as on its way while
   its transaction holds the lock); one whose transaction rolls back is forgotten (``forget``). As a last resort a
@@ -88,16 +89,25 @@ class RoomFanout:
         self,
         room_id: int,
         seq: int,
-        requests: Sequence[T],
+        readers: Sequence[Sequence[T]],
         send: Callable[[Sequence[T]], Awaitable[list[object]]],
     ) -> list[object]:
-        """Send one room message's copies, paced, once the room's earlier ones have gone."""
+        """Send one room message's copies, paced, once the room's earlier ones have gone:
+        the readers side by side, so the message takes one round trip to reach the room,
+        not one per member. Each reader's first copy (in the readers' order), then each
+        one's second (a photo after its line): the calls start in a fixed order, however
+        the pacing falls."""
         await self._wait_turn(room_id, seq)
         results: list[object] = []
         try:
-            for request in requests:
-                await self._pace()
-                results += await send([request])
+            for round_ in range(max((len(copies) for copies in readers), default=0)):
+                sending: list[asyncio.Task[list[object]]] = []
+                for copies in readers:
+                    if round_ < len(copies):
+                        await self._pace()
+                        sending.append(asyncio.ensure_future(send([copies[round_]])))
+                for sent in await asyncio.gather(*sending):
+                    results += sent
         finally:
             self._done(room_id, seq)
         return results

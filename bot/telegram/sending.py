@@ -55,31 +55,34 @@ class Sender:
         return deliveries
 
     async def _send_copies(self, bot: Bot, copies: Sequence[Outgoing]) -> list[Delivery]:
-        """Each room message's copies, in the room's order; then where they landed is kept."""
-        by_message: dict[tuple[int, int], list[Outgoing]] = {}
+        """Each room message's copies, in the room's order, its readers side by side; then
+        where they landed is kept, in one transaction."""
+        by_message: dict[tuple[int, int], dict[int, list[Outgoing]]] = {}
         for request in copies:
             tag = getattr(request, "tag", None)
             assert isinstance(tag, RoomTag)
-            by_message.setdefault((tag.room_id, tag.seq), []).append(request)
+            readers = by_message.setdefault((tag.room_id, tag.seq), {})
+            readers.setdefault(tag.person_id, []).append(request)
+
+        async def send(batch: Sequence[Outgoing]) -> list[object]:
+            return list(await self.outbox.deliver(bot, batch))
+
         deliveries: list[Delivery] = []
-        for (room_id, seq), requests in by_message.items():
-
-            async def send(batch: Sequence[Outgoing]) -> list[object]:
-                return list(await self.outbox.deliver(bot, batch))
-
-            sent = await self.fanout.deliver(room_id, seq, requests, send)
+        for (room_id, seq), readers in by_message.items():
+            sent = await self.fanout.deliver(room_id, seq, list(readers.values()), send)
             deliveries += [d for d in sent if isinstance(d, Delivery)]
         now = self.host.clock()
         landed = [
             RoomCopy(
                 chat_id=int(getattr(d.request, "chat_id", 0)),
                 message_id=d.message_id,
-                room_message_id=d.request.tag.room_message_id,  # type: ignore[union-attr]
-                person_id=d.request.tag.person_id,  # type: ignore[union-attr]
+                room_message_id=tag.room_message_id,
+                person_id=tag.person_id,
                 at=now,
             )
             for d in deliveries
             if d.message_id is not None
+            and isinstance(tag := getattr(d.request, "tag", None), RoomTag)
         ]
         if landed:
             try:
