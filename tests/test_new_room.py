@@ -285,8 +285,8 @@ async def test_no_room_invitation_goes_out_once_the_activity_is_over(harness: Ha
 
 async def test_the_room_follows_a_new_title_and_new_leaders(harness: Harness) -> None:
     harness.set_now(AT)
-    lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", AT)
-    mei, _ = await harness.make_person(Role.PEER_WORKER, "Mei", AT)
+    await harness.make_person(Role.PEER_WORKER, "Lin", AT)
+    await harness.make_person(Role.PEER_WORKER, "Mei", AT)
     activity_id = await _announce(harness)
     assert harness.services is not None
     async with harness.db.transaction() as session:
