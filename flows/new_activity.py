@@ -114,11 +114,17 @@ def read_leaders(event: Event, person: PersonView) -> list[str] | None:
     """Aliases of peer workers or supervisors, as they are spelt (the shell looked up every
     staff alias; :func:`match_leaders` says why not), or the person's own (``lead:me``)."""
     if event.kind == "choice" and event.value == "lead:me":
-        return [person.alias or "?"]
+        return [person.alias or "?"] if person.role in STAFF else None
     if event.kind != "text":
         return None
     found = match_leaders(event.value, event.data.get("staff_aliases", ()))
     return found if isinstance(found, list) else None
+
+
+def leaders_problem(event: Event) -> Msg:
+    """Why the leaders typed could not be read (an alias that is nobody's or several's)."""
+    found = match_leaders(event.value, event.data.get("staff_aliases", ()))
+    return found if isinstance(found, Msg) else Msg(N_("activity.new.unknown_leaders"))
 
 
 class ActivityQuestions(FlowModel):
@@ -207,21 +213,11 @@ class ActivityQuestions(FlowModel):
             self.ask(Msg(N_("activity.leaders.ask")), (self.stop,))
 
     def parse_leaders(self) -> list[str] | None:
-        """Aliases of peer workers or supervisors, as they are spelt (the shell looked up
-        every staff alias); ``None`` when one is nobody's, said by ``reask_leaders``."""
-        if self.event.kind == "choice" and self.event.value == "lead:me":
-            return [self.person.alias or "?"] if self.person.role in STAFF else None
-        if self.event.kind != "text":
-            return None
-        found = match_leaders(self.event.value, self.event.data.get("staff_aliases", ()))
-        return found if isinstance(found, list) else None
+        return read_leaders(self.event, self.person)
 
     def reask_leaders(self) -> None:
         if self.event.kind == "text":
-            found = match_leaders(self.event.value, self.event.data.get("staff_aliases", ()))
-            self.emit(
-                Say(found if isinstance(found, Msg) else Msg(N_("activity.new.unknown_leaders")))
-            )
+            self.emit(Say(leaders_problem(self.event)))
         self.enter()
 
 

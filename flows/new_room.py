@@ -34,7 +34,7 @@ from flows.engine import FlowModel, move, pressed
 from flows.facts import Fact, Need
 from flows.new_activity import (
     MINUTE_BUTTONS,
-    match_leaders,
+    leaders_problem,
     read_aliases,
     read_leaders,
     read_minutes,
@@ -321,10 +321,7 @@ class NewRoom(FlowModel):
 
     def reask_leaders(self) -> None:
         if self.event.kind == "text":
-            found = match_leaders(self.event.value, self.event.data.get("staff_aliases", ()))
-            self.emit(
-                Say(found if isinstance(found, Msg) else Msg(N_("activity.new.unknown_leaders")))
-            )
+            self.emit(Say(leaders_problem(self.event)))
         self.enter()
 
     def _preview(self) -> Room:
