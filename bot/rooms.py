@@ -288,14 +288,19 @@ class Rooms:
         said = await self._said(session, sender.chat_id, effect.message_id, effect.room_id)
         if said is None:
             return []
+        return await self._take_back(session, said, acting.now, keep_for=sender.id)
+
+    async def _take_back(
+        self, session: AsyncSession, said: RoomMessage, now: datetime, keep_for: int | None
+    ) -> list[Outgoing]:
+        """Mark the message removed and delete every copy of it (but ``keep_for``'s own)."""
+        where = [RoomCopy.room_message_id == said.id]
+        if keep_for is not None:
+            where.append(RoomCopy.person_id != keep_for)
         landed = (
-            await session.execute(
-                select(RoomCopy.chat_id, RoomCopy.message_id).where(
-                    RoomCopy.room_message_id == said.id, RoomCopy.person_id != sender.id
-                )
-            )
+            await session.execute(select(RoomCopy.chat_id, RoomCopy.message_id).where(*where))
         ).all()
-        said.removed_at = acting.now
+        said.removed_at = now
         await session.execute(delete(RoomCopy).where(RoomCopy.room_message_id == said.id))
         return [DeleteMessage(chat, message) for chat, message in landed]
 
@@ -350,28 +355,14 @@ class Rooms:
         assert person is not None
         incoming = getattr(acting, "incoming", None)
         replied = getattr(incoming, "reply_to_message_id", None)
-        room_message_id = (
-            await session.scalar(
-                select(RoomCopy.room_message_id).where(
-                    RoomCopy.chat_id == person.chat_id, RoomCopy.message_id == replied
-                )
-            )
+        said = (
+            await self._said(session, person.chat_id, replied, leader.room.id)
             if replied is not None
             else None
         )
-        said = await session.get(RoomMessage, room_message_id) if room_message_id else None
-        if said is None or said.room_id != leader.room.id:
+        if said is None:
             return (Say(Msg(N_("room.leader.unsay_how"))),), []
-        landed = (
-            await session.execute(
-                select(RoomCopy.chat_id, RoomCopy.message_id).where(
-                    RoomCopy.room_message_id == said.id
-                )
-            )
-        ).all()
-        said.removed_at = acting.now
-        await session.execute(delete(RoomCopy).where(RoomCopy.room_message_id == said.id))
-        deletions: list[Outgoing] = [DeleteMessage(chat, message) for chat, message in landed]
+        deletions = await self._take_back(session, said, acting.now, keep_for=None)
         return rooms.unsaid(leader.room, said.sender_id, person.id), deletions
 
     # -- made and looked after in the chat (flows/new_room.py decides) -----------------------
