@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.invites import InviteError, create_invite, deep_link, list_invites, parse_duration, revoke
@@ -14,6 +15,9 @@ from bot.logs import configure as configure_logging
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from flows.roles import Role
+
+if TYPE_CHECKING:
+    from bot.telegram.dispatch import Dispatcher
 
 ROLES = [role.value for role in Role]
 
@@ -579,30 +583,34 @@ def _flags(settings: Settings, args: argparse.Namespace) -> int:
 
 def _activity(settings: Settings, args: argparse.Namespace) -> int:
     from bot.activities import command_line
-    from bot.host import Host
-    from bot.i18n import Translator
-    from bot.storage.models import utcnow
-    from bot.telegram.dispatch import Dispatcher
     from flows.activities import InvalidActivity
 
-    async def act(db: Database) -> int:
-        host = Host(db, Translator(), settings)
-        await host.start()
-        try:
-            lines = await command_line(Dispatcher(host).activities, db, args, utcnow())
-        except InvalidActivity as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        print("\n".join(lines))
-        return 0
-
-    return _with_db(settings, act)
+    return _feature_command(
+        settings,
+        lambda dispatcher, db, now: command_line(dispatcher.activities, db, args, now),
+        InvalidActivity,
+    )
 
 
 def _room(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.rooms import InvalidRoom, command_line
+
+    return _feature_command(
+        settings,
+        lambda dispatcher, db, now: command_line(dispatcher.rooms, db, args, now),
+        InvalidRoom,
+    )
+
+
+def _feature_command(
+    settings: Settings,
+    run: Callable[[Dispatcher, Database, datetime], Awaitable[list[str]]],
+    invalid: type[ValueError],
+) -> int:
+    """A command that acts through the bot's own services (what the chat uses), printing
+    its lines; ``invalid`` (bad arguments) is an error message and exit status 2."""
     from bot.host import Host
     from bot.i18n import Translator
-    from bot.rooms import InvalidRoom, command_line
     from bot.storage.models import utcnow
     from bot.telegram.dispatch import Dispatcher
 
@@ -610,8 +618,8 @@ def _room(settings: Settings, args: argparse.Namespace) -> int:
         host = Host(db, Translator(), settings)
         await host.start()
         try:
-            lines = await command_line(Dispatcher(host).rooms, db, args, utcnow())
-        except InvalidRoom as exc:
+            lines = await run(Dispatcher(host), db, utcnow())
+        except invalid as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print("\n".join(lines))
