@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any, ClassVar
 
 from transitions import EventData, Machine, State
@@ -146,6 +147,14 @@ def move(
     if after is not None:
         row["after"] = after
     return row
+
+
+def in_order(*states: str, before: str = "keep") -> list[dict[str, Any]]:
+    """Rows for questions asked one after another: a valid answer in each state moves to the
+    next, calling ``before`` (which keeps the answer) on the way."""
+    return [
+        move(step, following, "is_valid", before=before) for step, following in pairwise(states)
+    ]
 
 
 def chose(value: str) -> Callable[[FlowModel], bool]:

@@ -21,7 +21,7 @@ from flows.activities import (
 )
 from flows.commands import parse_number
 from flows.effects import Choice, CreateActivity, Say
-from flows.engine import FlowModel, move, pressed
+from flows.engine import FlowModel, in_order, move, pressed
 from flows.facts import Fact, Need
 from flows.people import Event, PersonView
 from flows.roles import STAFF
@@ -242,19 +242,17 @@ class NewActivity(ActivityQuestions):
     final = frozenset({"done", "stopped"})
     transitions: ClassVar[list[dict[str, Any]]] = [
         move("*", "stopped", "stops"),
-        *(
-            move(step, following, "is_valid", before="keep")
-            for step, following in (
-                ("title", "kind"),
-                ("kind", "when"),
-                ("when", "minutes"),
-                ("minutes", "place"),
-                ("place", "capacity"),
-                ("capacity", "audience"),
-                ("audience", "language"),
-                ("language", "leaders"),
-                ("leaders", "confirm"),
-            )
+        *in_order(
+            "title",
+            "kind",
+            "when",
+            "minutes",
+            "place",
+            "capacity",
+            "audience",
+            "language",
+            "leaders",
+            "confirm",
         ),
         move("confirm", "done", "is_valid"),
     ]

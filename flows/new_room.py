@@ -30,7 +30,7 @@ from flows.effects import (
     ShowAnswer,
     Tell,
 )
-from flows.engine import FlowModel, move, pressed
+from flows.engine import FlowModel, in_order, move, pressed
 from flows.facts import Fact, Need
 from flows.new_activity import (
     MINUTE_BUTTONS,
@@ -256,16 +256,7 @@ class NewRoom(FlowModel):
     final = frozenset({"done", "stopped"})
     transitions: ClassVar[list[dict[str, Any]]] = [
         move("*", "stopped", "stops"),
-        *(
-            move(step, following, "is_valid", before="keep")
-            for step, following in (
-                ("title", "day"),
-                ("day", "time"),
-                ("time", "minutes"),
-                ("minutes", "leaders"),
-                ("leaders", "confirm"),
-            )
-        ),
+        *in_order("title", "day", "time", "minutes", "leaders", "confirm"),
         move("confirm", "done", "is_valid"),
     ]
 
