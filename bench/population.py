@@ -4,7 +4,12 @@ Rows are what ``Dispatcher._welcome`` and onboarding store (a person, their flow
 schedule rows computed with the project's own ``flows.schedule`` functions), plus a day of
 check-in history, for every tenth client two warning signs answered yesterday, and for
 every twentieth a resolved escalation (the history a running program accumulates, which
-the scheduler's look-up of chats a peer worker holds must not scan).
+the scheduler's look-up of chats a peer worker holds must not scan). Yesterday's
+medication answer is "none prescribed", as the benchmarks' clients answer today, except
+for every twentieth client, whose "taken" yesterday makes today's check-in raise a
+stopped-medication flag: one finished check-in in twenty opens an escalation. (Until
+2026-12-06 every client had "taken", so nine in ten finished check-ins opened one, all in
+the same few seconds of a run.)
 PostgreSQL gets them with ``COPY`` (asyncpg ``copy_records_to_table``); SQLite with
 ``executemany``. Check-in times are spread over the whole day (UTC) across five time
 zones, always at a local time outside quiet hours, as real clients would choose.
@@ -46,6 +51,9 @@ ZONES = ("Asia/Shanghai", "Asia/Taipei", "Europe/London", "America/New_York", "A
 ALIAS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # bot.storage.people.person_alias's alphabet
 FIRST_USER_ID = 1_000_001  # the sandbox's first simulated person, so both can share ids
 CHUNK = 20_000
+
+
+FLAGGED_EVERY = 20  # every twentieth client's check-in today raises a flag
 
 
 @dataclass(frozen=True)
@@ -245,7 +253,7 @@ def rows(pop: Population, settings: Settings, start: int, stop: int) -> Rows:
                 answered,
                 rng.randint(2, 5),
                 0,
-                "taken",
+                "taken" if index % FLAGGED_EVERY == FLAGGED_EVERY - 1 else "not_prescribed",
                 1,
                 1,
             )
