@@ -241,7 +241,7 @@ async def test_newgroup_invite_and_close_in_the_chat(harness: Harness) -> None:
     refused = await mei.send("/group 1 close")  # not a leader of it
     assert [r.text for r in refused] == ["Only a leader of this room can do that."]
     listed = await lin.send("/groups")
-    assert listed[-1].buttons == ["➕ Invite to 1", "✖ Close 1"]
+    assert listed[-1].buttons == ["➕ Invite to 1", "✖ Close 1", "✏ Edit 1"]
     await lin.does("[✖ Close 1]")
     before = len(harness.api.calls)
     await lin.does("[✖ Yes, close it]")
