@@ -585,3 +585,25 @@ async def test_tongban_room_edit_runs_as_docs_activities_shows_it(harness: Harne
     ]
     await _cli(harness, "room close 1")
     assert await _cli(harness, "room edit 1 --minutes 90") == ["error: no open room 1"]
+
+
+async def test_a_member_hears_of_a_new_time_outside_their_quiet_hours(harness: Harness) -> None:
+    """Changed late at night (``tongban room edit``): the leader, staff, hears at once; the
+    client and the relative (quiet from 22:00 to 08:00 in their zone, UTC) in the morning."""
+    cast = await _weekly_group(harness)
+    night = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
+    harness.set_now(night)
+    assert await _cli(harness, "room edit 1 --minutes 60") == [
+        "room 1 changed: Tuesday evening group, tue 19:30, 60 minutes; 3 member(s) to be told"
+    ]
+    told = (
+        "👥 Tuesday evening group has a new time:\n"
+        "Every Tuesday at 7:30\u202fPM (Asia/Shanghai), 60 minutes"
+    )
+    before = len(harness.api.calls)
+    await harness.tick()
+    assert _sent(harness, before, cast) == [("lin", told)]
+    harness.set_now(night + timedelta(hours=9, minutes=30))
+    before = len(harness.api.calls)
+    await harness.tick()
+    assert _sent(harness, before, cast) == [("me", told), ("mum", told)]
