@@ -260,7 +260,7 @@ def _activity_parser(sub: Any) -> None:
 def _room_parser(sub: Any) -> None:
     room = sub.add_parser(
         "room",
-        help="group rooms: create, invite, list, close, sessions held",
+        help="group rooms: create, invite, edit, list, close, sessions held",
         description=(
             "Online peer-support groups held through the bot. A room belongs to an online "
             "activity (open while it runs) or meets every week (open then, on the program's "
@@ -289,6 +289,23 @@ def _room_parser(sub: Any) -> None:
     )
     invite.add_argument("room_id", type=int, help="the id from 'tongban room list'")
     invite.add_argument("alias", nargs="*", help="aliases of clients or relatives")
+    edit = room_sub.add_parser(
+        "edit",
+        help="change a standing group",
+        description=(
+            "Change a standing group (a room of an activity follows its activity). Everyone "
+            "in it is told once of a new weekday, time or length; a leader taken off leaves "
+            "the room and is told; a new one is invited."
+        ),
+    )
+    edit.add_argument("room_id", type=int, help="the id from 'tongban room list'")
+    edit.add_argument("--title", help="what it is called, as members see it")
+    edit.add_argument("--weekday", help="the day it meets: mon, tue, wed, thu, fri, sat, sun")
+    edit.add_argument("--opens", help='the time it opens on the program\'s clock, e.g. "19:30"')
+    edit.add_argument("--minutes", type=int, help="how long it is open")
+    edit.add_argument(
+        "--leader", action="append", help="the leaders' aliases, all of them (repeat for more)"
+    )
     room_sub.add_parser("list", help="list rooms", description="Every room and its members.")
     room_sub.add_parser(
         "sessions",

@@ -1,6 +1,7 @@
 """The shell's side of group rooms: memberships stored, a room message numbered and copied to
 everyone present, a leader's removal carried out everywhere, invitations sent by the tick,
-and what the command line does (create, invite, list, close). ``flows/rooms.py`` decides."""
+a standing group changed (its members told once, by the tick), and what the command line
+does (create, invite, edit, list, close). ``flows/rooms.py`` decides."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from bot.telegram.render import (
 from flows import new_room, rooms
 from flows.activities import GOING
 from flows.effects import (
+    ChangeRoom,
     CreateRoom,
     EditInRoom,
     Effect,
@@ -57,10 +59,12 @@ from flows.effects import (
 )
 from flows.roles import STAFF, Role
 from flows.rooms import INVITED, LEFT, MEMBER, Present
-from flows.text import N_, Msg
+from flows.text import N_, Msg, Text
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKLY = re.compile(r"^\s*([a-z]{3})\w*\s+(\d{1,2})[:：](\d{2})\s*$")
+# What the tick owes a member of a standing group that changed (``room_members.notice_due``).
+NEW_TIME, UNLED = "time", "unled"
 
 
 class InvalidRoom(ValueError):
@@ -83,6 +87,7 @@ class Rooms:
                 CreateRoom: self._create_in_chat,
                 InviteToRoom: self._invite_in_chat,
                 RoomManagement: self._manage,
+                ChangeRoom: self._change_in_chat,
             }
         )
         appliers.register_expanders({ListLedRooms: self._led})
@@ -433,6 +438,26 @@ class Rooms:
             session, new_room.invitations_sent(view, new, counts), acting
         )
 
+    async def _change_in_chat(
+        self, session: AsyncSession, effect: ChangeRoom, acting: Acting
+    ) -> list[Outgoing]:
+        """✏ Edit saved: checked again on the room, locked (it may have closed, or the person
+        stopped leading it, while they answered), then :meth:`change`."""
+        assert acting.person is not None
+        _, view, _ = await self._loaded(session, effect.room_id)
+        refused = new_room.refusal(view, view_of(acting.person), editing=True)
+        if refused is not None:
+            return await self.appliers.apply(session, (refused,), acting)
+        try:
+            row, told = await self.change(session, effect, acting.now, acting.person.id)
+        except InvalidRoom:  # a leader typed left the team meanwhile
+            failed = Say(Msg(N_("newroom.edit.failed")), menu=True)
+            return await self.appliers.apply(session, (failed,), acting)
+        await session.flush()
+        _, view, counts = await self._loaded(session, row.id)
+        assert view is not None
+        return await self.appliers.apply(session, new_room.changed(view, counts, told), acting)
+
     async def _manage(
         self, session: AsyncSession, effect: RoomManagement, acting: Acting
     ) -> list[Outgoing]:
@@ -485,6 +510,10 @@ class Rooms:
     # -- the tick: invitations ------------------------------------------------------------
 
     async def tick(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
+        """Invitations not yet sent, then what members are owed about a change."""
+        return [*await self._invitations(session, now), *await self._notices(session, now)]
+
+    async def _invitations(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
         """Invitations not yet sent, oldest first, at most a batch (the partial index on
         unsent ones; claimed by one process: SKIP LOCKED), out of each reader's quiet hours."""
         query = (
@@ -515,6 +544,44 @@ class Rooms:
                 continue
             said = rooms.invitation(views[room.id], now, view_of(person))
             outgoing.append(self.host.renderer.message(person, said.text, said.choices))
+        return outgoing
+
+    async def _notices(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
+        """The one message owed to each member of a standing group that changed (the partial
+        index on ``notice_due``; claimed by one process: SKIP LOCKED), out of their quiet
+        hours; nothing for someone no longer in it or a room closed meanwhile."""
+        query = (
+            select(RoomMember, Person, Room)
+            .join(Person, Person.id == RoomMember.person_id)
+            .join(Room, Room.id == RoomMember.room_id)
+            .where(RoomMember.notice_due.is_not(None))
+            .order_by(RoomMember.room_id, RoomMember.person_id)
+            .limit(self.host.settings.tick_batch)
+        )
+        if self.host.db.is_postgres:
+            query = query.with_for_update(of=RoomMember, skip_locked=True)
+        due = (await session.execute(query)).all()
+        if not due:
+            return []
+        views = await stored.core_rooms(
+            session, list({room.id: room for _, _, room in due}.values())
+        )
+        outgoing: list[Outgoing] = []
+        for member, person, room in due:
+            local = now.astimezone(ZoneInfo(person.timezone)).time()
+            if self.host.rules.is_quiet(local) and person.role not in STAFF:
+                continue
+            owed, member.notice_due = member.notice_due, None
+            view = views[room.id]
+            if person.blocked_at is not None or view.closed:
+                continue
+            if owed == UNLED and not member.leader:
+                text: Text = new_room.no_longer_leading(view)
+            elif owed == NEW_TIME and member.state in (INVITED, MEMBER):
+                text = new_room.new_time(view)
+            else:
+                continue
+            outgoing.append(self.host.renderer.message(person, text))
         return outgoing
 
     # -- the command line ------------------------------------------------------------------
@@ -623,6 +690,57 @@ class Rooms:
             invited += 1
         return invited
 
+    async def change(
+        self, session: AsyncSession, change: ChangeRoom, now: datetime, editor: int | None = None
+    ) -> tuple[Room, int]:
+        """Change a standing group (✏ Edit, ``tongban room edit``); nothing changes unless
+        all of it is valid. A new title is in the room's next message; a new day, time or
+        length is owed, once, to everyone invited or in it (``editor`` aside); a leader taken
+        off leaves the room and is owed a message; a new one is invited. Returns the room
+        and how many will hear of a new time."""
+        room = await session.get(Room, change.room_id, with_for_update=True)
+        if room is None or room.closed_at is not None:
+            raise InvalidRoom(f"no open room {change.room_id}")
+        if room.activity_id is not None:
+            raise InvalidRoom(
+                f"room {room.id} follows activity {room.activity_id}: change the activity"
+            )
+        title = room.title if change.title is None else change.title.strip()
+        if not title or len(title) > 120:
+            raise InvalidRoom("the title must be 1 to 120 characters")
+        weekday = room.weekday if change.weekday is None else change.weekday
+        if weekday not in range(len(WEEKDAYS)):
+            raise InvalidRoom("the weekday is one of " + ", ".join(WEEKDAYS))
+        opens = room.opens if change.opens is None else parse_clock(change.opens)
+        minutes = room.minutes if change.minutes is None else change.minutes
+        if not 15 <= minutes <= 480:
+            raise InvalidRoom("the duration must be 15 to 480 minutes")
+        leaders = None
+        if change.leaders is not None:
+            if not change.leaders:
+                raise InvalidRoom("a group needs at least one leader")
+            leaders = await self._by_alias(session, list(change.leaders), staff=True)
+        moved = (weekday, opens, minutes) != (room.weekday, room.opens, room.minutes)
+        room.title, room.weekday, room.opens, room.minutes = title, weekday, opens, minutes
+        if moved:
+            room.zone = self.host.settings.default_timezone
+        taken_off = await self._lead(session, room, leaders, now) if leaders else []
+        for member in taken_off:
+            if member.person_id != editor:
+                member.notice_due = UNLED
+        if not moved:
+            return room, 0
+        owed = [
+            member
+            for member in (
+                await session.scalars(select(RoomMember).where(RoomMember.room_id == room.id))
+            ).all()
+            if _heard_of(member) and member.person_id != editor
+        ]
+        for member in owed:
+            member.notice_due = NEW_TIME
+        return room, len(owed)
+
     async def close(self, session: AsyncSession, room_id: int, now: datetime) -> Room:
         room = await session.get(Room, room_id)
         if room is None:
@@ -648,22 +766,33 @@ class Rooms:
         leaders (a leader taken off is no longer in the room; a new one is invited)."""
         for room in await self.activity_rooms(session, activity.id):
             room.title = activity.title
-            if leaders is None:
-                continue
-            chosen = {person.id: person for person in leaders}
-            members = (
-                await session.scalars(select(RoomMember).where(RoomMember.room_id == room.id))
-            ).all()
-            for member in members:
-                if member.leader and member.person_id not in chosen:
-                    member.leader, member.state = False, LEFT
-                elif member.person_id in chosen:
-                    person = chosen.pop(member.person_id)
-                    if not member.leader or member.state not in (INVITED, MEMBER):
-                        member.leader, member.alias = True, person.alias
-                        member.state, member.invited_at, member.invite_sent = INVITED, now, False
-            for person in chosen.values():
-                session.add(_leader(room.id, person, now))
+            if leaders is not None:
+                await self._lead(session, room, leaders, now)
+
+    async def _lead(
+        self, session: AsyncSession, room: Room, leaders: list[Person], now: datetime
+    ) -> list[RoomMember]:
+        """These people now lead the room: a leader taken off is no longer in it, a new one
+        is invited (for an activity's room and a standing group alike). Returns the leaders
+        taken off who had heard of the room (invited, or in it)."""
+        chosen = {person.id: person for person in leaders}
+        members = (
+            await session.scalars(select(RoomMember).where(RoomMember.room_id == room.id))
+        ).all()
+        taken_off: list[RoomMember] = []
+        for member in members:
+            if member.leader and member.person_id not in chosen:
+                if _heard_of(member):
+                    taken_off.append(member)
+                member.leader, member.state = False, LEFT
+            elif member.person_id in chosen:
+                person = chosen.pop(member.person_id)
+                if not member.leader or member.state not in (INVITED, MEMBER):
+                    member.leader, member.alias = True, person.alias
+                    member.state, member.invited_at, member.invite_sent = INVITED, now, False
+        for person in chosen.values():
+            session.add(_leader(room.id, person, now))
+        return taken_off
 
     async def activity_rooms(self, session: AsyncSession, activity_id: int) -> list[Room]:
         """The activity's rooms still open (``ix_rooms_activity_id``)."""
@@ -772,6 +901,20 @@ def _leader(room_id: int, person: Person, now: datetime) -> RoomMember:
     )
 
 
+def _heard_of(member: RoomMember) -> bool:
+    """In the room, or invited to it with the invitation already sent."""
+    return member.state == MEMBER or (member.state == INVITED and bool(member.invite_sent))
+
+
+def parse_clock(text: str) -> time:
+    """ "19:30" → 19:30 (the program's clock)."""
+    found = new_room.read_clock(text)
+    if found is None:
+        raise InvalidRoom('the time is hours and minutes, e.g. "19:30"')
+    hour, minute = found.split(":")
+    return time(int(hour), int(minute))
+
+
 def parse_weekly(text: str) -> tuple[int, time]:
     """ "tue 19:00" → (1, 19:00): a weekday (its first three letters) and a time."""
     match = WEEKLY.match(text.lower())
@@ -805,6 +948,8 @@ async def command_line(rooms_: Rooms, db: Database, args: Namespace, now: dateti
         if args.room_command == "close":
             room = await rooms_.close(session, args.room_id, now)
             return [f"room {room.id} closed"]
+        if args.room_command == "edit":
+            return await _edit_lines(rooms_, session, args, now)
         if args.room_command == "sessions":
             return session_lines(await stored.sessions_held(session), zone)
         found = await rooms_.listing(session)
@@ -820,6 +965,34 @@ async def command_line(rooms_: Rooms, db: Database, args: Namespace, now: dateti
     if not found:
         lines.append("(no rooms)")
     return lines
+
+
+async def _edit_lines(
+    rooms_: Rooms, session: AsyncSession, args: Namespace, now: datetime
+) -> list[str]:
+    """``tongban room edit``: what changed, as one line."""
+    weekday = None
+    if args.weekday is not None:
+        day = args.weekday.strip().lower()[:3]
+        if day not in WEEKDAYS:
+            raise InvalidRoom("--weekday is one of " + ", ".join(WEEKDAYS))
+        weekday = WEEKDAYS.index(day)
+    change = ChangeRoom(
+        args.room_id,
+        title=args.title,
+        weekday=weekday,
+        opens=args.opens,
+        minutes=args.minutes,
+        leaders=tuple(args.leader) if args.leader else None,
+    )
+    if change == ChangeRoom(args.room_id):
+        raise InvalidRoom(
+            "nothing to change: give --title, --weekday, --opens, --minutes or --leader"
+        )
+    room, told = await rooms_.change(session, change, now)
+    assert room.weekday is not None and room.opens is not None
+    meets = f"{WEEKDAYS[room.weekday]} {room.opens:%H:%M}, {room.minutes} minutes"
+    return [f"room {room.id} changed: {room.title}, {meets}; {told} member(s) to be told"]
 
 
 def session_lines(held: list[stored.Held], zone: str) -> list[str]:

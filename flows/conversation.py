@@ -95,6 +95,7 @@ FLOWS: dict[str, Flow] = {
             rooms.RoomFlow,
             new_room.NewRoom,
             new_room.InviteToGroup,
+            new_room.EditGroup,
         ),
     )
 }
@@ -540,7 +541,8 @@ def _command(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Ru
     if name == "group":
         managed = new_room.command(event.argument, event.via_button)
         if isinstance(managed, dict):
-            return FLOWS[new_room.INVITE].start(person, event, rules, managed)
+            flow = new_room.EDIT if "field" in managed else new_room.INVITE
+            return FLOWS[flow].start(person, event, rules, managed)
         return _keep(snapshot, *managed)
     if name == "room":
         if event.argument.startswith("leave"):

@@ -665,6 +665,20 @@ class InviteToRoom:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeRoom:
+    """A standing group changed (``None``: unchanged), in the chat (✏ Edit) or by ``tongban
+    room edit``: ``opens`` is ``HH:MM`` on the program's clock, ``weekday`` 0 is Monday,
+    ``leaders`` are aliases. The shell checks again, on the room locked, who may."""
+
+    room_id: int
+    title: str | None = None
+    weekday: int | None = None
+    opens: str | None = None
+    minutes: int | None = None
+    leaders: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ListLedRooms:
     """``/groups``: the shell loads the open rooms the person leads (a supervisor: all)."""
 
@@ -746,6 +760,7 @@ Effect = (
     | UpdateMembership
     | CreateRoom
     | InviteToRoom
+    | ChangeRoom
     | ListLedRooms
     | RoomManagement
 )

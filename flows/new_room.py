@@ -8,6 +8,10 @@ program's clock), how long, and the leaders (themselves by default); a preview, 
 names nobody, several people or a staff member is an error that says so, and nobody is
 invited (never a guess). Closing asks first. Only a room's leaders and supervisors may
 invite or close; the shell checks this again on the room, locked, when it acts.
+
+✏ Edit (a standing group only: an activity's room follows its activity) changes one thing
+at a time with the same questions as ``/newgroup``; what a change does (members told of a
+new time once, leaders moved) is the shell's, shared with ``tongban room edit``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, ClassVar
 
 from flows.commands import parse_number
 from flows.effects import (
+    ChangeRoom,
     Choice,
     CreateRoom,
     Effect,
@@ -46,12 +51,25 @@ from flows.text import N_, Lines, Msg, Raw, msg
 
 NAME = "newgroup"
 INVITE = "groupinvite"
-NEEDS = (Need(Fact.STAFF_ALIASES, flow=NAME, states=("leaders",)),)
+EDIT = "editgroup"
+NEEDS = (
+    Need(Fact.STAFF_ALIASES, flow=NAME, states=("leaders",)),
+    Need(Fact.STAFF_ALIASES, flow=EDIT, states=("leaders",)),
+)
 
 STOP = Choice(Msg(N_("newroom.stop")), "group:stop")
 STOP_INVITING = Choice(Msg(N_("newroom.invite.stop")), "group:stop")
 CREATE = Choice(Msg(N_("newroom.create")), "group:create")
 JUST_ME = Choice(Msg(N_("activity.new.just_me")), "lead:me")
+KEEP_AS_IS = Choice(Msg(N_("newroom.edit.stop")), "group:stop")
+# What ✏ Edit can change, in the order of its buttons: the question and its button's label.
+FIELDS = {
+    "title": N_("newroom.edit.title"),
+    "day": N_("newroom.edit.day"),
+    "time": N_("newroom.edit.time"),
+    "minutes": N_("newroom.edit.minutes"),
+    "leaders": N_("newroom.edit.leaders"),
+}
 DAYS = (
     N_("newroom.day.mon"),
     N_("newroom.day.tue"),
@@ -102,9 +120,14 @@ class Counts:
     invited: int = 0
 
 
+def standing(room: Room) -> bool:
+    """A weekly group, not an online activity's room (which follows its activity)."""
+    return room.weekday is not None and room.opens is not None
+
+
 def card(room: Room, counts: Counts) -> Say:
-    """A room's management message: what it is, who leads, how many are in; ➕ Invite and
-    ✖ Close the group."""
+    """A room's management message: what it is, who leads, how many are in; ➕ Invite,
+    ✖ Close the group and, for a standing group, ✏ Edit."""
     leaders = " · ".join(alias for _, alias in room.leaders) or "—"
     text = Lines(
         (
@@ -114,23 +137,27 @@ def card(room: Room, counts: Counts) -> Say:
             msg(N_("newroom.card.people"), members=counts.members, invited=counts.invited),
         )
     )
-    return Say(text, buttons(room.id), columns=2)
+    return Say(text, buttons(room), columns=2)
 
 
-def buttons(room_id: int) -> tuple[Choice, ...]:
+def buttons(room: Room) -> tuple[Choice, ...]:
+    edit = (Choice(Msg(N_("newroom.edit")), f"/group {room.id} edit"),) if standing(room) else ()
     return (
-        Choice(Msg(N_("newroom.invite")), f"/group {room_id} invite"),
-        Choice(Msg(N_("newroom.close")), f"/group {room_id} close"),
+        Choice(Msg(N_("newroom.invite")), f"/group {room.id} invite"),
+        Choice(Msg(N_("newroom.close")), f"/group {room.id} close"),
+        *edit,
     )
 
 
 def listing(found: Sequence[tuple[Room, Counts]]) -> Say:
     """``/groups``: each open room the person leads (a supervisor: every one), numbered,
-    with ➕ and ✖ buttons by number."""
+    with ➕ and ✖ buttons by number, a row each; then ✏ Edit by number for the standing
+    groups."""
     if not found:
         return Say(Msg(N_("newroom.groups.none")), menu=True)
     lines: list[Msg] = [Msg(N_("newroom.groups.title"))]
     choices: list[Choice] = []
+    edits: list[Choice] = []
     for number, (room, counts) in enumerate(found, 1):
         lines.append(
             msg(
@@ -148,20 +175,27 @@ def listing(found: Sequence[tuple[Room, Counts]]) -> Say:
         choices.append(
             Choice(msg(N_("newroom.groups.close"), number=number), f"/group {room.id} close")
         )
-    return Say(Lines(tuple(lines)), tuple(choices), columns=2)
+        if standing(room):
+            label = msg(N_("newroom.groups.edit"), number=number)
+            edits.append(Choice(label, f"/group {room.id} edit"))
+    return Say(Lines(tuple(lines)), (*choices, *edits), columns=2)
 
 
 def command(argument: str, via_button: bool) -> tuple[Effect, ...] | dict[str, object]:
     """``/group <id>`` (its management message), ``/group <id> close`` (asked first),
-    ``closenow``, ``keep``; ``/group <id> invite`` starts the question (returned: the
-    invite flow's context)."""
+    ``closenow``, ``keep``, ``edit`` (what can change); ``/group <id> invite`` or
+    ``/group <id> <field>`` starts a question (returned: the flow's context, with the
+    ``field`` when it is a change)."""
     parts = argument.split()
     room_id = parse_number(parts[0]) if parts else None
     action = parts[1] if len(parts) == 2 else "show" if len(parts) == 1 else ""
-    if room_id is None or action not in ("show", "invite", "close", "closenow", "keep"):
+    actions = ("show", "invite", "close", "closenow", "keep", "edit", *FIELDS)
+    if room_id is None or action not in actions:
         return (Notice(Msg(N_("input.stale_button"))),)
     if action == "invite":
         return {"room": room_id}
+    if action in FIELDS:
+        return {"room": room_id, "field": action}
     if action == "keep":
         shown = (ShowAnswer(Msg(N_("newroom.close.no"))),) if via_button else ()
         return (*shown, Say(Msg(N_("newroom.close.kept"))))
@@ -171,14 +205,17 @@ def command(argument: str, via_button: bool) -> tuple[Effect, ...] | dict[str, o
     return (*shown, RoomManagement(action, room_id))
 
 
-def refusal(room: Room | None, person: PersonView) -> Say | None:
-    """Why this person cannot look after this room (``None``: they can)."""
+def refusal(room: Room | None, person: PersonView, editing: bool = False) -> Say | None:
+    """Why this person cannot look after this room (``None``: they can); ``editing``: nor
+    change it (an activity's room changes with its activity, /myactivities)."""
     if room is None:
         return Say(Msg(N_("newroom.gone")))
     if not leads(room, person):
         return Say(Msg(N_("room.leader.only")))
     if room.closed:
         return Say(msg(N_("newroom.closed_already"), title=Raw(room.title)))
+    if editing and not standing(room):
+        return Say(msg(N_("newroom.edit.activity"), title=Raw(room.title)))
     return None
 
 
@@ -192,9 +229,11 @@ def decide(
     """A leader's tap on a room's button, on the room as the shell loaded it (locked):
     the management message, the question before closing, or what closing tells
     (``told``: the members and other leaders the shell closed it for)."""
-    refused = refusal(room, person)
+    refused = refusal(room, person, editing=action == "edit")
     if refused is not None or room is None:
         return (refused or Say(Msg(N_("newroom.gone"))),)
+    if action == "edit":
+        return (editing(room),)
     if action == "close":
         ask = msg(N_("newroom.close.ask"), title=Raw(room.title))
         return (
@@ -212,6 +251,39 @@ def decide(
         done = Say(msg(N_("newroom.closed.done"), title=Raw(room.title)), menu=True)
         return (*(Tell(to, bye) for to in told if to != person.id), done)
     return (card(room, counts),)
+
+
+def editing(room: Room) -> Say:
+    """✏ Edit: what the group is now, a button for each thing that can change."""
+    leaders = " · ".join(alias for _, alias in room.leaders) or "—"
+    text = Lines(
+        (
+            msg(N_("newroom.edit.ask"), title=Raw(room.title)),
+            meets(room),
+            msg(N_("newroom.card.leaders"), leaders=Raw(leaders)),
+        )
+    )
+    choices = tuple(Choice(Msg(label), f"/group {room.id} {key}") for key, label in FIELDS.items())
+    return Say(text, choices, columns=2)
+
+
+def changed(room: Room, counts: Counts, told: int) -> tuple[Effect, ...]:
+    """The leader's answer once a change is saved (``told``: members who will hear of a
+    new time), then the management message as it now is."""
+    saved = (
+        msg(N_("newroom.edit.saved_told"), count=told) if told else Msg(N_("newroom.edit.saved"))
+    )
+    return (Say(saved), card(room, counts))
+
+
+def new_time(room: Room) -> Lines:
+    """What a member is told, once, when their group's day, time or length changed."""
+    return Lines((msg(N_("newroom.changed.told"), title=Raw(room.title)), meets(room)))
+
+
+def no_longer_leading(room: Room) -> Msg:
+    """What a leader taken off a standing group is told (they are out of its room)."""
+    return msg(N_("newroom.leader.removed"), title=Raw(room.title))
 
 
 def invited(
@@ -238,10 +310,69 @@ def invitations_sent(room: Room, new: int, counts: Counts) -> tuple[Effect, ...]
     return (Say(said), card(room, counts))
 
 
-class NewRoom(FlowModel):
+class GroupQuestions(FlowModel):
+    """The questions making a group and changing one share: asked and read alike, each flow
+    with its own stop button (``stop``) and its own title question."""
+
+    stop: ClassVar[Choice]
+
+    def shown_answer(self) -> Msg | Raw | None:
+        """The answer in place of the buttons it was chosen with."""
+        if self.state == "day":
+            return Msg(DAYS[self.value])
+        if self.state == "minutes":
+            return Raw(str(self.value))
+        if self.state == "leaders":
+            return Raw(" · ".join(self.value))
+        return None
+
+    def parse_title(self) -> str | None:
+        text = self.event.value.strip() if self.event.kind == "text" else ""
+        return text if 0 < len(text) <= MAX_TITLE else None
+
+    def on_enter_day(self) -> None:
+        days = tuple(Choice(Msg(day), f"day:{number}") for number, day in enumerate(DAYS))
+        self.ask(Msg(N_("newroom.day")), (*days, self.stop), 4)
+
+    def parse_day(self) -> int | None:
+        number = parse_number(self.event.value.removeprefix("day:"))
+        is_day = self.event.kind == "choice" and number is not None and number < len(DAYS)
+        return number if is_day else None
+
+    def on_enter_time(self) -> None:
+        self.ask(msg(N_("newroom.time"), zone=Raw(self.rules.program_zone)), (self.stop,))
+
+    def parse_time(self) -> str | None:
+        return read_clock(self.event.value) if self.event.kind == "text" else None
+
+    def reask_time(self) -> None:
+        if self.event.kind == "text":
+            self.emit(Say(Msg(N_("newroom.time_invalid"))))
+        self.enter()
+
+    def on_enter_minutes(self) -> None:
+        self.ask(Msg(N_("newroom.minutes")), (*MINUTE_BUTTONS, self.stop), 3)
+
+    def parse_minutes(self) -> int | None:
+        return read_minutes(self.event)
+
+    def on_enter_leaders(self) -> None:
+        self.ask(Msg(N_("newroom.leaders")), (JUST_ME, self.stop))
+
+    def parse_leaders(self) -> list[str] | None:
+        return read_leaders(self.event, self.person)
+
+    def reask_leaders(self) -> None:
+        if self.event.kind == "text":
+            self.emit(Say(leaders_problem(self.event)))
+        self.enter()
+
+
+class NewRoom(GroupQuestions):
     """``/newgroup``: title, weekday, time, length, leaders, then a preview to create."""
 
     name = NAME
+    stop = STOP
     initial = "title"
     states: ClassVar[list[str]] = [
         "title",
@@ -264,56 +395,12 @@ class NewRoom(FlowModel):
 
     def keep(self) -> None:
         self.ctx[self.state] = self.value
-        if self.state == "day":
-            self.show_choice(Msg(DAYS[self.value]))
-        elif self.state == "minutes":
-            self.show_choice(Raw(str(self.value)))
-        elif self.state == "leaders":
-            self.show_choice(Raw(" · ".join(self.value)))
+        shown = self.shown_answer()
+        if shown is not None:
+            self.show_choice(shown)
 
     def on_enter_title(self) -> None:
         self.ask(Msg(N_("newroom.title")), (STOP,))
-
-    def parse_title(self) -> str | None:
-        text = self.event.value.strip() if self.event.kind == "text" else ""
-        return text if 0 < len(text) <= MAX_TITLE else None
-
-    def on_enter_day(self) -> None:
-        days = tuple(Choice(Msg(day), f"day:{number}") for number, day in enumerate(DAYS))
-        self.ask(Msg(N_("newroom.day")), (*days, STOP), 4)
-
-    def parse_day(self) -> int | None:
-        number = parse_number(self.event.value.removeprefix("day:"))
-        is_day = self.event.kind == "choice" and number is not None and number < len(DAYS)
-        return number if is_day else None
-
-    def on_enter_time(self) -> None:
-        self.ask(msg(N_("newroom.time"), zone=Raw(self.rules.program_zone)), (STOP,))
-
-    def parse_time(self) -> str | None:
-        return read_clock(self.event.value) if self.event.kind == "text" else None
-
-    def reask_time(self) -> None:
-        if self.event.kind == "text":
-            self.emit(Say(Msg(N_("newroom.time_invalid"))))
-        self.enter()
-
-    def on_enter_minutes(self) -> None:
-        self.ask(Msg(N_("newroom.minutes")), (*MINUTE_BUTTONS, STOP), 3)
-
-    def parse_minutes(self) -> int | None:
-        return read_minutes(self.event)
-
-    def on_enter_leaders(self) -> None:
-        self.ask(Msg(N_("newroom.leaders")), (JUST_ME, STOP))
-
-    def parse_leaders(self) -> list[str] | None:
-        return read_leaders(self.event, self.person)
-
-    def reask_leaders(self) -> None:
-        if self.event.kind == "text":
-            self.emit(Say(leaders_problem(self.event)))
-        self.enter()
 
     def _preview(self) -> Room:
         hour, minute = (int(part) for part in str(self.ctx["time"]).split(":"))
@@ -362,6 +449,56 @@ class NewRoom(FlowModel):
         self.emit(Say(Msg(N_("newroom.stopped")), menu=True))
 
 
+class EditGroup(GroupQuestions):
+    """``/group <id> <field>`` (✏ Edit's buttons): the new value, then saved, or nothing
+    changes; the shell checks again, on the room locked, that the person may."""
+
+    name = EDIT
+    stop = KEEP_AS_IS
+    initial = "title"
+    states: ClassVar[list[str]] = [*FIELDS, "saved", "stopped"]
+    final = frozenset({"saved", "stopped"})
+    transitions: ClassVar[list[dict[str, Any]]] = [
+        move("*", "stopped", "stops"),
+        *(move(field, "saved", "is_valid", before="keep") for field in FIELDS),
+    ]
+
+    stops = pressed("group:stop")
+
+    @classmethod
+    def entry_state(cls, context: dict[str, object]) -> str:
+        field = context.get("field")
+        return field if isinstance(field, str) and field in FIELDS else cls.initial
+
+    def keep(self) -> None:
+        self.ctx["value"] = self.value
+        shown = self.shown_answer()
+        if shown is not None:
+            self.show_choice(shown)
+
+    def on_enter_title(self) -> None:
+        self.ask(Msg(N_("newroom.edit.title_ask")), (KEEP_AS_IS,))
+
+    def on_enter_saved(self) -> None:
+        room, value = int(self.ctx["room"]), self.ctx["value"]
+        match self.ctx["field"]:
+            case "title":
+                change = ChangeRoom(room, title=str(value))
+            case "day":
+                change = ChangeRoom(room, weekday=int(value))
+            case "time":
+                change = ChangeRoom(room, opens=str(value))
+            case "minutes":
+                change = ChangeRoom(room, minutes=int(value))
+            case _:
+                change = ChangeRoom(room, leaders=tuple(value))
+        self.emit(change)
+
+    def on_enter_stopped(self) -> None:
+        self.show_choice(KEEP_AS_IS.label)
+        self.emit(Say(Msg(N_("newroom.edit.stopped")), menu=True))
+
+
 class InviteToGroup(FlowModel):
     """➕ Invite: the aliases of the clients or relatives to invite, in one message."""
 
@@ -397,15 +534,24 @@ class InviteToGroup(FlowModel):
 
 
 __all__ = [
+    "EDIT",
+    "FIELDS",
     "INVITE",
     "NAME",
     "Counts",
+    "EditGroup",
+    "GroupQuestions",
     "InviteToGroup",
     "NewRoom",
     "card",
+    "changed",
     "command",
     "decide",
+    "editing",
     "invitations_sent",
     "invited",
     "listing",
+    "new_time",
+    "no_longer_leading",
+    "standing",
 ]

@@ -59,8 +59,9 @@ def typed_free_text(path: Path) -> set[str]:
 
 def _announcing(exact: ExactTranscript, step: Step) -> bool:
     """Whether a staff member typed this while announcing an activity (/newactivity),
-    changing one (/myactivities, /manage) or making a group (/newgroup): its title and
-    address are published to everyone invited, not anyone's own words."""
+    changing one (/myactivities, /manage), making a group (/newgroup) or changing one
+    (/groups, ✏ Edit): its title and address are published to everyone invited, not
+    anyone's own words."""
     role = exact.cast.get(step.who, (None, "", ""))[0]
     if role not in STAFF:
         return False
@@ -71,6 +72,7 @@ def _announcing(exact: ExactTranscript, step: Step) -> bool:
         "/myactivities",
         "/manage",
         "/newgroup",
+        "/groups",
     )
 
 

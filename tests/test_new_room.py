@@ -1,22 +1,37 @@
 """Rooms made and looked after in the chat (issue 20): an online activity's room follows the
 activity (made when announced, everyone going invited, moved with its time, closed with it
-in one message); ``/newgroup``, ``/groups`` and a room's ➕ Invite and ✖ Close. The sessions
-are in the ``group_new_*`` transcripts."""
+in one message); ``/newgroup``, ``/groups`` and a room's ➕ Invite, ✖ Close and ✏ Edit (a
+standing group's title, weekday, time, length and leaders; ``tongban room edit``). The
+sessions are in the ``group_new_*`` and ``group_edit_*`` transcripts."""
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from bot import rooms as room_shell
 from bot.activities import Changes
+from bot.cli import command_parser
 from bot.storage import rooms as stored_rooms
 from bot.storage.models import Room as RoomRow
 from bot.storage.models import RoomMember
 from flows import activities, conversation, new_room
 from flows.activities import DAY_BEFORE, GOING, TWO_HOURS, Activity, Answer, Draft, Found
-from flows.effects import CreateRoom, FlowSnapshot, InviteToRoom, RoomManagement, Say, Tell
+from flows.effects import (
+    ChangeRoom,
+    CreateRoom,
+    FlowSnapshot,
+    InviteToRoom,
+    Notice,
+    RoomManagement,
+    Say,
+    Tell,
+)
 from flows.people import Event, PersonView, Rules
 from flows.roles import Role
 from flows.rooms import Room
@@ -241,7 +256,7 @@ async def test_newgroup_invite_and_close_in_the_chat(harness: Harness) -> None:
     refused = await mei.send("/group 1 close")  # not a leader of it
     assert [r.text for r in refused] == ["Only a leader of this room can do that."]
     listed = await lin.send("/groups")
-    assert listed[-1].buttons == ["➕ Invite to 1", "✖ Close 1"]
+    assert listed[-1].buttons == ["➕ Invite to 1", "✖ Close 1", "✏ Edit 1"]
     await lin.does("[✖ Close 1]")
     before = len(harness.api.calls)
     await lin.does("[✖ Yes, close it]")
@@ -301,3 +316,294 @@ async def test_the_room_follows_a_new_title_and_new_leaders(harness: Harness) ->
         ("Lin", False, "left"),
         ("Mei", True, "invited"),
     ]
+
+
+# -- ✏ Edit: a standing group changed ------------------------------------------------------------
+
+ACTIVITY_ROOM = Room(5, "Circle", "Asia/Shanghai", 60, starts_at=START, leaders=((10, "Lin"),))
+
+
+def test_edit_is_offered_for_a_standing_group_and_not_for_an_activitys_room() -> None:
+    counts = new_room.Counts(2, 1)
+    assert [c.value for c in new_room.card(ROOM, counts).choices] == [
+        "/group 4 invite",
+        "/group 4 close",
+        "/group 4 edit",
+    ]
+    assert [c.value for c in new_room.card(ACTIVITY_ROOM, counts).choices] == [
+        "/group 5 invite",
+        "/group 5 close",
+    ]
+    listed = new_room.listing([(ROOM, counts), (ACTIVITY_ROOM, counts)])
+    assert [c.value for c in listed.choices] == [
+        "/group 4 invite",
+        "/group 4 close",
+        "/group 5 invite",
+        "/group 5 close",
+        "/group 4 edit",
+    ]
+    assert new_room.decide("edit", ROOM, counts, LIN) == (new_room.editing(ROOM),)
+    assert new_room.decide("edit", ACTIVITY_ROOM, counts, LIN) == (
+        Say(msg("newroom.edit.activity", title=Raw("Circle"))),
+    )
+
+
+@pytest.mark.parametrize(
+    ("person", "allowed"),
+    [
+        (LIN, True),  # leads it
+        (PersonView(11, Role.PEER_WORKER, "en", "UTC", alias="Mei"), False),
+        (PersonView(12, Role.SUPERVISOR, "en", "UTC", alias="Wen"), True),
+    ],
+)
+def test_its_leaders_and_supervisors_may_edit_a_group(person: PersonView, allowed: bool) -> None:
+    said = new_room.decide("edit", ROOM, new_room.Counts(), person)
+    assert (said == (new_room.editing(ROOM),)) is allowed
+    assert (said == (Say(Msg("room.leader.only")),)) is not allowed
+
+
+def test_a_stale_forged_or_closed_edit_gets_a_short_answer() -> None:
+    stale = (Notice(Msg("input.stale_button")),)
+    for argument in ("x edit", "4 edit title", "4 colour", "4.5 title"):
+        assert new_room.command(argument, True) == stale
+    assert new_room.command("4 edit", True) == (RoomManagement("edit", 4),)
+    assert new_room.command("4 time", True) == {"room": 4, "field": "time"}
+    closed = replace(ROOM, closed=True)
+    counts = new_room.Counts()
+    assert new_room.decide("edit", closed, counts, LIN) == (
+        Say(msg("newroom.closed_already", title=Raw(ROOM.title))),
+    )
+    assert new_room.decide("edit", None, counts, LIN) == (Say(Msg("newroom.gone")),)
+
+
+STAFF_ALIASES = {"staff_aliases": ["Lin", "Mei", "Straße", "STRASSE"]}
+
+
+@pytest.mark.parametrize(
+    ("field", "answers", "change"),
+    [
+        ("title", [("text", "  Tuesday circle ")], ChangeRoom(4, title="Tuesday circle")),
+        ("day", [("text", "Wednesday"), ("choice", "day:2")], ChangeRoom(4, weekday=2)),
+        ("time", [("text", "25:00"), ("text", "19：45")], ChangeRoom(4, opens="19:45")),
+        ("minutes", [("text", "5"), ("choice", "min:60")], ChangeRoom(4, minutes=60)),
+        ("leaders", [("text", "lin, MEI")], ChangeRoom(4, leaders=("Lin", "Mei"))),
+    ],
+)
+def test_edit_asks_for_the_one_thing_until_it_reads_it_then_saves_it(
+    field: str, answers: list[tuple[str, str]], change: ChangeRoom
+) -> None:
+    started = _step(FlowSnapshot(), Event("command", "group", argument=f"4 {field}", now=AT))
+    assert (started.snapshot.flow, started.snapshot.state) == (new_room.EDIT, field)
+    outcome = started
+    for kind, value in answers:
+        outcome = _step(outcome.snapshot, Event(kind, value, now=AT, data=STAFF_ALIASES))
+    assert outcome.snapshot == FlowSnapshot()
+    assert outcome.effects[-1] == change
+
+
+def test_leaders_typed_are_never_guessed_and_leave_it_as_it_is_changes_nothing() -> None:
+    started = _step(FlowSnapshot(), Event("command", "group", argument="4 leaders", now=AT))
+    nobody = _step(started.snapshot, Event("text", "Lin, NOONE", now=AT, data=STAFF_ALIASES))
+    assert nobody.snapshot.state == "leaders"
+    assert nobody.effects[0] == Say(msg("activity.leaders.nobody", alias="NOONE"))
+    several = _step(nobody.snapshot, Event("text", "strasse", now=AT, data=STAFF_ALIASES))
+    assert several.snapshot.state == "leaders"
+    assert several.effects[0] == Say(msg("activity.leaders.several", alias="strasse"))
+    assert not any(isinstance(e, ChangeRoom) for e in (*nobody.effects, *several.effects))
+    exact = _step(several.snapshot, Event("text", "Straße", now=AT, data=STAFF_ALIASES))
+    assert exact.effects[-1] == ChangeRoom(4, leaders=("Straße",))
+    kept = _step(several.snapshot, Event("choice", "group:stop", now=AT))
+    assert kept.snapshot == FlowSnapshot()
+    assert kept.effects[-1] == Say(Msg("newroom.edit.stopped"), menu=True)
+    assert not any(isinstance(e, ChangeRoom) for e in kept.effects)
+
+
+def _sent(harness: Harness, since: int, cast: dict[str, Chat]) -> list[tuple[str, str]]:
+    """Every message the bot sent since ``since``, to whom and in order."""
+    names = {str(chat.user_id): name for name, chat in cast.items()}
+    return [
+        (names.get(str(c.params.get("chat_id")), "?"), str(c.params.get("text")))
+        for c in harness.api.calls[since:]
+        if c.method == "sendMessage"
+    ]
+
+
+async def _weekly_group(harness: Harness) -> dict[str, Chat]:
+    """Lin's "Tuesday evening group" (Tue 19:30 on the program's clock, 90 minutes), a client
+    and a relative invited to it, the invitations sent; Mei is another peer worker."""
+    assert harness.services is not None
+    harness.set_now(AT)
+    lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", AT)
+    mei, _ = await harness.make_person(Role.PEER_WORKER, "Mei", AT)
+    me, _ = await harness.make_person(Role.CLIENT, "K7Q2X", AT)
+    mum, _ = await harness.make_person(Role.FAMILY, "M3P9Q", AT)
+    rooms_ = harness.services.dispatcher.rooms
+    async with harness.db.transaction() as session:
+        room = await rooms_.create(
+            session, "Tuesday evening group", ["Lin"], AT, weekly="tue 19:30", minutes=90
+        )
+        await rooms_.invite(session, room.id, ["K7Q2X", "M3P9Q"], AT)
+    await harness.tick()
+    return {"lin": lin, "mei": mei, "me": me, "mum": mum}
+
+
+CARD = (
+    "👥 Tuesday evening group\n"
+    "Every Tuesday at {time} (Asia/Shanghai), {minutes} minutes\n"
+    "Led by: Lin\n"
+    "In the group: 0 · invited, not yet in: 2"
+)
+TOLD = "✅ Saved. Told of the new time, once and outside their quiet hours: 2."
+NEW_TIME = (
+    "👥 Tuesday evening group has a new time:\n"
+    "Every Tuesday at 8:00\u202fPM (Asia/Shanghai), 60 minutes"
+)
+
+
+async def test_a_new_time_and_length_are_told_to_each_member_once(harness: Harness) -> None:
+    cast = await _weekly_group(harness)
+    lin = cast["lin"]
+    before = len(harness.api.calls)
+    await lin.send("/group 1 time")
+    await lin.send("20:00")
+    assert _sent(harness, before, cast)[1:] == [
+        ("lin", TOLD),
+        ("lin", CARD.format(time="8:00\u202fPM", minutes=90)),
+    ]
+    before = len(harness.api.calls)
+    await lin.send("/group 1 minutes")
+    await lin.send("60")
+    assert _sent(harness, before, cast)[1:] == [
+        ("lin", TOLD),
+        ("lin", CARD.format(time="8:00\u202fPM", minutes=60)),
+    ]
+    before = len(harness.api.calls)
+    await harness.tick()
+    assert _sent(harness, before, cast) == [("me", NEW_TIME), ("mum", NEW_TIME)]
+    before = len(harness.api.calls)
+    await harness.tick()
+    assert _sent(harness, before, cast) == []
+
+
+async def test_a_forged_stale_or_closed_edit_gets_a_short_answer(harness: Harness) -> None:
+    cast = await _weekly_group(harness)
+    lin, mei = cast["lin"], cast["mei"]
+    await _announce(harness)  # room 2: the activity's
+    before = len(harness.api.calls)
+    await mei.send("/group 1 edit")
+    await mei.send("/group 1 title")  # a forged button: asked, refused when saved
+    await mei.send("Mine now")
+    await lin.send("/group 2 edit")
+    await lin.send("/group 2 minutes")
+    await lin.send("60")
+    await lin.send("/group 99 time")
+    await lin.send("20:00")
+    await lin.send("/group 1 title")
+    assert harness.services is not None
+    async with harness.db.transaction() as session:
+        await harness.services.dispatcher.rooms.close(session, 1, AT)
+    await lin.send("New name")
+    await lin.send("/group 1 edit")
+    only = "Only a leader of this room can do that."
+    follows = "Circle is an activity's room: it changes with its activity (/myactivities)."
+    title_ask = "What is the group's new title? Write it (up to 120 characters)."
+    minutes_ask = "How long is each meeting (minutes)? Tap one, or write a number from 15 to 480."
+    assert _sent(harness, before, cast) == [
+        ("mei", only),
+        ("mei", title_ask),
+        ("mei", only),
+        ("lin", follows),
+        ("lin", minutes_ask),
+        ("lin", follows),
+        ("lin", "At what time? Write it like 19:30 (time in Asia/Shanghai)."),
+        ("lin", "That group no longer exists."),
+        ("lin", title_ask),
+        ("lin", "Tuesday evening group is already closed."),
+        ("lin", "Tuesday evening group is already closed."),
+    ]
+    async with harness.db.sessions() as session:
+        room = await session.get(RoomRow, 1)
+    assert room is not None and room.title == "Tuesday evening group"
+
+
+async def _cli(harness: Harness, command: str) -> list[str]:
+    assert harness.services is not None and harness.now is not None
+    args = command_parser().parse_args(shlex.split(command))
+    try:
+        return await room_shell.command_line(
+            harness.services.dispatcher.rooms, harness.db, args, harness.now
+        )
+    except room_shell.InvalidRoom as exc:
+        return [f"error: {exc}"]
+
+
+async def test_tongban_room_edit_runs_as_docs_activities_shows_it(harness: Harness) -> None:
+    """The two ``tongban room edit`` lines of docs/activities.md, with real ids and aliases,
+    and what it refuses (nothing changed then)."""
+    cast = await _weekly_group(harness)
+    await _announce(harness)  # room 2: the activity's
+    await harness.tick()  # its invitations out of the way
+    assert await _cli(harness, "room edit 1 --weekday wed --opens 19:00 --minutes 60") == [
+        "room 1 changed: Tuesday evening group, wed 19:00, 60 minutes; 3 member(s) to be told"
+    ]
+    assert await _cli(
+        harness, 'room edit 1 --title "Wednesday circle" --leader Lin --leader mei'
+    ) == ["room 1 changed: Wednesday circle, wed 19:00, 60 minutes; 0 member(s) to be told"]
+    for command, error in (
+        (
+            "room edit 1",
+            "nothing to change: give --title, --weekday, --opens, --minutes or --leader",
+        ),
+        ("room edit 1 --weekday someday", "--weekday is one of mon, tue, wed, thu, fri, sat, sun"),
+        ("room edit 1 --opens 25:00", 'the time is hours and minutes, e.g. "19:30"'),
+        ("room edit 1 --minutes 5", "the duration must be 15 to 480 minutes"),
+        (
+            "room edit 1 --title Later --leader NOONE",
+            "no peer worker or supervisor with the alias NOONE",
+        ),
+        ("room edit 1 --leader K7Q2X", "no peer worker or supervisor with the alias K7Q2X"),
+        ("room edit 2 --title Other", "room 2 follows activity 1: change the activity"),
+        ("room edit 9 --title Other", "no open room 9"),
+    ):
+        assert await _cli(harness, command) == [f"error: {error}"]
+    before = len(harness.api.calls)
+    await harness.tick()
+    told = (
+        "👥 Wednesday circle has a new time:\n"
+        "Every Wednesday at 7:00\u202fPM (Asia/Shanghai), 60 minutes"
+    )
+    invited = (  # Mei, a new leader, in her own zone (UTC)
+        "🌿 You're invited to the online group Wednesday circle. Everyone speaks under a group "
+        "name, never a real name.\n"
+        "The room is closed now; it opens Wed, Dec 2 at 11:00\u202fAM. See you then!"
+    )
+    assert _sent(harness, before, cast) == [
+        ("mei", invited),
+        ("lin", told),
+        ("me", told),
+        ("mum", told),
+    ]
+    await _cli(harness, "room close 1")
+    assert await _cli(harness, "room edit 1 --minutes 90") == ["error: no open room 1"]
+
+
+async def test_a_member_hears_of_a_new_time_outside_their_quiet_hours(harness: Harness) -> None:
+    """Changed late at night (``tongban room edit``): the leader, staff, hears at once; the
+    client and the relative (quiet from 22:00 to 08:00 in their zone, UTC) in the morning."""
+    cast = await _weekly_group(harness)
+    night = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
+    harness.set_now(night)
+    assert await _cli(harness, "room edit 1 --minutes 60") == [
+        "room 1 changed: Tuesday evening group, tue 19:30, 60 minutes; 3 member(s) to be told"
+    ]
+    told = (
+        "👥 Tuesday evening group has a new time:\n"
+        "Every Tuesday at 7:30\u202fPM (Asia/Shanghai), 60 minutes"
+    )
+    before = len(harness.api.calls)
+    await harness.tick()
+    assert _sent(harness, before, cast) == [("lin", told)]
+    harness.set_now(night + timedelta(hours=9, minutes=30))
+    before = len(harness.api.calls)
+    await harness.tick()
+    assert _sent(harness, before, cast) == [("me", told), ("mum", told)]

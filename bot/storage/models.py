@@ -806,7 +806,9 @@ class Room(Base):
 class RoomMember(Base):
     """A person's membership of a room: invited (``invite_sent`` once the tick sent the
     invitation), member, left or removed; their alias there, chosen on first join (unique
-    in the room); whether they lead it, accepted its rules, or were muted."""
+    in the room); whether they lead it, accepted its rules, or were muted. ``notice_due``:
+    the one message the tick owes them about a change to a standing group (``time``: its
+    new day, time or length; ``unled``: they no longer lead it), however much changed."""
 
     __tablename__ = "room_members"
 
@@ -823,10 +825,12 @@ class RoomMember(Base):
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
     invite_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    notice_due: Mapped[str | None] = mapped_column(String(8))
 
     __table_args__ = (
         UniqueConstraint("room_id", "alias"),
         _partial_index("ix_room_members_unsent", "invited_at", where="invite_sent = false"),
+        _partial_index("ix_room_members_notice_due", "room_id", where="notice_due IS NOT NULL"),
     )
 
 
