@@ -5,6 +5,7 @@ are in the ``group_new_*`` transcripts."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -15,8 +16,28 @@ from bot.storage import rooms as stored_rooms
 from bot.storage.models import Room as RoomRow
 from bot.storage.models import RoomMember
 from flows import activities, conversation, new_room
-from flows.activities import DAY_BEFORE, GOING, TWO_HOURS, Activity, Answer, Draft, Found
-from flows.effects import CreateRoom, FlowSnapshot, InviteToRoom, RoomManagement, Say, Tell
+from flows.activities import (
+    CANCELLED,
+    CANCELLED_ROOM,
+    DAY_BEFORE,
+    GOING,
+    MAYBE,
+    TWO_HOURS,
+    WAITING,
+    Activity,
+    Answer,
+    Draft,
+    Found,
+)
+from flows.effects import (
+    CreateRoom,
+    FlowSnapshot,
+    InviteToRoom,
+    PlaceNotices,
+    RoomManagement,
+    Say,
+    Tell,
+)
 from flows.people import Event, PersonView, Rules
 from flows.roles import Role
 from flows.rooms import Room
@@ -301,3 +322,20 @@ async def test_the_room_follows_a_new_title_and_new_leaders(harness: Harness) ->
         ("Lin", False, "left"),
         ("Mei", True, "invited"),
     ]
+
+
+def test_a_cancellation_says_the_room_is_closed_only_to_those_it_had_invited() -> None:
+    """Those going are in the room; those waiting or who answered Maybe never were."""
+    activity = Activity(1, "Circle", "sharing", START, 60, "", True, 1, "clients", "en", room=3)
+    answers = (Answer(20, GOING, AT), Answer(21, WAITING, AT), Answer(22, MAYBE, AT))
+    assert activities.cancelled(Found(activity, answers), AT, members=(20, 23)) == (
+        PlaceNotices(1, (21, 22), CANCELLED, AT),
+        PlaceNotices(1, (20, 23), CANCELLED_ROOM, AT),
+    )
+    me = PersonView(21, Role.CLIENT, "en", "UTC")
+    cancelled = Found(replace(activity, cancelled=True), answers)
+    (plain,) = activities.notice(CANCELLED, cancelled, me, AT)
+    (closed,) = activities.notice(CANCELLED_ROOM, cancelled, me, AT)
+    assert isinstance(plain.text, Lines) and isinstance(closed.text, Lines)
+    assert closed.text.parts == (*plain.text.parts, Msg("newroom.activity_room_closed"))
+    assert Msg("newroom.activity_room_closed") not in plain.text.parts
