@@ -528,6 +528,10 @@ class Activities:
         )
         activities.check(draft, now)
         leaders = await self._leaders(session, draft.leaders) if changes.leaders else None
+        if leaders is None and online and not await self.rooms.activity_rooms(session, row.id):
+            # its room is made below with its leaders: each must still be staff, checked
+            # before anything is changed
+            await self._leaders(session, tuple(a for _, a in before.activity.leaders if a != "?"))
         row.title, row.starts_at, row.minutes = draft.title.strip(), draft.starts_at, draft.minutes
         row.place, row.online, row.capacity = draft.place.strip(), draft.online, draft.capacity
         row.kind, row.audience, row.language = draft.kind, draft.audience, draft.language
