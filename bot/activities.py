@@ -37,11 +37,14 @@ from flows.activities import (
     Draft,
     Found,
     InvalidActivity,
+    LeaderGone,
+    TimePassed,
 )
 from flows.effects import (
     ActivityRequest,
     CancelActivity,
     ChangeActivity,
+    Choice,
     CreateActivity,
     DropActivityAnswers,
     Effect,
@@ -184,10 +187,15 @@ class Activities:
         self, session: AsyncSession, effect: CreateActivity, acting: Acting
     ) -> list[Outgoing]:
         assert acting.person is not None
+        # the flow checked every answer; only what changed since it was asked can fail
         try:
             row, invited = await self.create(session, effect.draft, acting.now, acting.person.id)
-        except InvalidActivity:  # it started meanwhile, or a leader left the team
-            return [self.host.renderer.message(acting.person, Msg(N_("activity.new.failed")))]
+        except LeaderGone as gone:
+            text = msg(N_("activity.new.leader_gone"), alias=gone.alias)
+            return [self.host.renderer.message(acting.person, text, menu=True)]
+        except TimePassed:
+            late = Msg(N_("activity.new.too_late"))
+            return [self.host.renderer.message(acting.person, late, menu=True)]
         text = msg(N_("activity.new.announced"), id=row.id, invited=invited)
         return [self.host.renderer.message(acting.person, text, menu=True)]
 
@@ -219,7 +227,13 @@ class Activities:
             return await self.appliers.apply(session, (refused,), acting)
         try:
             row, out = await self.edit(session, effect.activity_id, _changes(effect), acting.now)
-        except InvalidActivity:  # the new time passed while they were deciding
+        except LeaderGone as gone:  # asked again: nothing is saved with a leader guessed
+            again = Choice(
+                Msg(activity_changes.FIELDS["leaders"]), f"/manage {effect.activity_id} leaders"
+            )
+            said = Say(msg(N_("activity.edit.leader_gone"), alias=gone.alias), (again,))
+            return await self.appliers.apply(session, (said,), acting)
+        except TimePassed:  # the new time passed while they were deciding
             failed = Say(Msg(N_("activity.edit.failed")), menu=True)
             return await self.appliers.apply(session, (failed,), acting)
         after = (await stored.found(session, [row]))[0]
@@ -482,7 +496,7 @@ class Activities:
                 select(Person).where(func.lower(Person.alias) == alias.strip().lower())
             )
             if person is None or Role(person.role) not in STAFF:
-                raise InvalidActivity(f"no peer worker or supervisor has the alias {alias!r}")
+                raise LeaderGone(alias.strip())
             if person not in found:
                 found.append(person)
         return found
@@ -514,6 +528,10 @@ class Activities:
         )
         activities.check(draft, now)
         leaders = await self._leaders(session, draft.leaders) if changes.leaders else None
+        if leaders is None and online and not await self.rooms.activity_rooms(session, row.id):
+            # its room is made below with its leaders: each must still be staff, checked
+            # before anything is changed
+            await self._leaders(session, tuple(a for _, a in before.activity.leaders if a != "?"))
         row.title, row.starts_at, row.minutes = draft.title.strip(), draft.starts_at, draft.minutes
         row.place, row.online, row.capacity = draft.place.strip(), draft.online, draft.capacity
         row.kind, row.audience, row.language = draft.kind, draft.audience, draft.language

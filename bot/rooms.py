@@ -59,7 +59,7 @@ from flows.effects import (
 )
 from flows.roles import STAFF, Role
 from flows.rooms import INVITED, LEFT, MEMBER, Present
-from flows.text import N_, Msg, Text
+from flows.text import N_, Msg, Raw, Text, msg
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKLY = re.compile(r"^\s*([a-z]{3})\w*\s+(\d{1,2})[:：](\d{2})\s*$")
@@ -69,6 +69,15 @@ NEW_TIME, UNLED = "time", "unled"
 
 class InvalidRoom(ValueError):
     """A room command that cannot be carried out; the message says why."""
+
+
+class NotLeader(InvalidRoom):
+    """An alias given as a leader names no peer worker or supervisor (any more: it may have
+    changed, or its person's role, between the question and the save)."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(f"no peer worker or supervisor with the alias {alias}")
+        self.alias = alias
 
 
 class Rooms:
@@ -406,8 +415,9 @@ class Rooms:
                 weekly=weekly,
                 minutes=effect.minutes,
             )
-        except InvalidRoom:  # a leader left the team meanwhile
-            return await self.appliers.apply(session, (Say(Msg(N_("newroom.failed"))),), acting)
+        except NotLeader as gone:  # the flow checked the rest; this changed meanwhile
+            failed = Say(msg(N_("newroom.leader_gone"), alias=Raw(gone.alias)), menu=True)
+            return await self.appliers.apply(session, (failed,), acting)
         await session.flush()
         _, view, counts = await self._loaded(session, room.id)
         assert view is not None
@@ -867,6 +877,8 @@ class Rooms:
             if len(people) > 1:
                 raise InvalidRoom(f"the alias {alias} matches more than one person")
             if not people or (Role(people[0].role) in STAFF) != staff:
+                if staff:
+                    raise NotLeader(alias)
                 raise InvalidRoom(f"no {kind} with the alias {alias}")
             found.append(people[0])
         return found

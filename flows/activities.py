@@ -76,6 +76,9 @@ ANSWER_TEXT = {
 # Notices: what the tick sends, by kind.
 INVITE, DAY_BEFORE, TWO_HOURS = "invite", "day_before", "two_hours"
 PROMOTED, CHANGED, CANCELLED = "promoted", "changed", "cancelled"
+# The cancellation to someone its room had invited: it says the room is closed too.
+CANCELLED_ROOM = "cancel_room"
+CANCELLATIONS = (CANCELLED, CANCELLED_ROOM)
 # A change that also moved it to another language; one no longer open to them (audience).
 LANGUAGE, CLOSED = "language", "closed"
 # to each leader when it starts (the attendance sheet); to each attendee once it is recorded
@@ -89,6 +92,7 @@ NOTICE_KINDS = (
     LANGUAGE,
     CLOSED,
     CANCELLED,
+    CANCELLED_ROOM,
     ATTENDANCE,
     FEEDBACK,
 )
@@ -190,6 +194,21 @@ class InvalidActivity(ValueError):
     """A draft that cannot be announced; the message says which field and why."""
 
 
+class TimePassed(InvalidActivity):
+    """The time chosen is not in the future (any more: it may have passed while a leader
+    was deciding)."""
+
+
+class LeaderGone(InvalidActivity):
+    """An alias given as a leader names no peer worker or supervisor (any more: between
+    the question and the save the alias or the role may have changed, or the account been
+    removed). The chat says which alias, never a guess at who was meant."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(f"no peer worker or supervisor has the alias {alias!r}")
+        self.alias = alias
+
+
 def check(draft: Draft, now: datetime) -> None:
     """Raise :class:`InvalidActivity` unless the draft can be announced as it is."""
     if not draft.title.strip() or len(draft.title) > MAX_TITLE:
@@ -197,7 +216,7 @@ def check(draft: Draft, now: datetime) -> None:
     if draft.kind not in KINDS:
         raise InvalidActivity(f"the kind must be one of: {', '.join(KINDS)}")
     if draft.starts_at <= now:
-        raise InvalidActivity("the activity must start in the future")
+        raise TimePassed("the activity must start in the future")
     if draft.minutes not in MINUTES:
         raise InvalidActivity(f"the duration must be {MINUTES.start} to {MINUTES.stop - 1} minutes")
     if not draft.online and not draft.place.strip():
@@ -446,7 +465,7 @@ def deadline(kind: str, activity: Activity) -> datetime:
     """The last moment a notice of ``kind`` is worth sending: before the start for what
     prepares people to come; before the end for a cancellation; a week after the end for
     the attendance sheet and the feedback questions."""
-    if kind == CANCELLED:
+    if kind in CANCELLATIONS:
         return activity.ends_at
     if kind in (ATTENDANCE, FEEDBACK):
         return activity.ends_at + AFTERWARDS
@@ -470,7 +489,7 @@ def notice_time(
         at = end
     if at < deadline:
         return at
-    return wanted if kind == CANCELLED and wanted < deadline else None
+    return wanted if kind in CANCELLATIONS and wanted < deadline else None
 
 
 def notice(kind: str, found: Found, person: PersonView, now: datetime) -> tuple[Say, ...]:
@@ -479,9 +498,9 @@ def notice(kind: str, found: Found, person: PersonView, now: datetime) -> tuple[
     reminder."""
     activity = found.activity
     mine = found.answer_of(person.id)
-    if kind == CANCELLED:
+    if kind in CANCELLATIONS:
         said = msg(N_("activity.cancelled"), title=activity.title)
-        closed = (Msg(N_("newroom.activity_room_closed")),) if activity.room is not None else ()
+        closed = (Msg(N_("newroom.activity_room_closed")),) if kind == CANCELLED_ROOM else ()
         return (Say(Lines((said, *card(activity).parts, *closed))),)
     if kind == CLOSED:
         if activity.cancelled or now >= activity.starts_at or activity.is_for(person.role):
@@ -577,8 +596,16 @@ def enter_choice(activity: Activity) -> tuple[Choice, ...]:
 
 
 def cancelled(found: Found, now: datetime, members: Sequence[int] = ()) -> tuple[Effect, ...]:
-    """Everyone who answered (going, maybe, can't or waiting) is told, and anyone else its
-    room had invited (``members``): one message each, saying the room is closed too."""
-    answered = [a.person_id for a in found.answers]
-    told = tuple(dict.fromkeys([*answered, *members]))
-    return (PlaceNotices(found.activity.id, told, CANCELLED, now),) if told else ()
+    """Everyone who answered (going, maybe, can't or waiting) and everyone its room had
+    invited (``members``) is told, one message each; only those the room had invited read
+    that it is closed too (the others were never asked into it)."""
+    invited = tuple(dict.fromkeys(members))
+    answered = tuple(
+        dict.fromkeys(a.person_id for a in found.answers if a.person_id not in invited)
+    )
+    activity_id = found.activity.id
+    return tuple(
+        PlaceNotices(activity_id, told, kind, now)
+        for told, kind in ((answered, CANCELLED), (invited, CANCELLED_ROOM))
+        if told
+    )

@@ -21,13 +21,26 @@ from bot.storage import rooms as stored_rooms
 from bot.storage.models import Room as RoomRow
 from bot.storage.models import RoomMember
 from flows import activities, conversation, new_room
-from flows.activities import DAY_BEFORE, GOING, TWO_HOURS, Activity, Answer, Draft, Found
+from flows.activities import (
+    CANCELLED,
+    CANCELLED_ROOM,
+    DAY_BEFORE,
+    GOING,
+    MAYBE,
+    TWO_HOURS,
+    WAITING,
+    Activity,
+    Answer,
+    Draft,
+    Found,
+)
 from flows.effects import (
     ChangeRoom,
     CreateRoom,
     FlowSnapshot,
     InviteToRoom,
     Notice,
+    PlaceNotices,
     RoomManagement,
     Say,
     Tell,
@@ -607,3 +620,20 @@ async def test_a_member_hears_of_a_new_time_outside_their_quiet_hours(harness: H
     before = len(harness.api.calls)
     await harness.tick()
     assert _sent(harness, before, cast) == [("me", told), ("mum", told)]
+
+
+def test_a_cancellation_says_the_room_is_closed_only_to_those_it_had_invited() -> None:
+    """Those going are in the room; those waiting or who answered Maybe never were."""
+    activity = Activity(1, "Circle", "sharing", START, 60, "", True, 1, "clients", "en", room=3)
+    answers = (Answer(20, GOING, AT), Answer(21, WAITING, AT), Answer(22, MAYBE, AT))
+    assert activities.cancelled(Found(activity, answers), AT, members=(20, 23)) == (
+        PlaceNotices(1, (21, 22), CANCELLED, AT),
+        PlaceNotices(1, (20, 23), CANCELLED_ROOM, AT),
+    )
+    me = PersonView(21, Role.CLIENT, "en", "UTC")
+    cancelled = Found(replace(activity, cancelled=True), answers)
+    (plain,) = activities.notice(CANCELLED, cancelled, me, AT)
+    (closed,) = activities.notice(CANCELLED_ROOM, cancelled, me, AT)
+    assert isinstance(plain.text, Lines) and isinstance(closed.text, Lines)
+    assert closed.text.parts == (*plain.text.parts, Msg("newroom.activity_room_closed"))
+    assert Msg("newroom.activity_room_closed") not in plain.text.parts
