@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 from argparse import Namespace
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import ColumnElement, Row, delete, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.applying import Acting, Appliers
 from bot.host import Host
@@ -523,29 +525,46 @@ class Rooms:
         """Invitations not yet sent, then what members are owed about a change."""
         return [*await self._invitations(session, now), *await self._notices(session, now)]
 
-    async def _invitations(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
-        """Invitations not yet sent, oldest first, at most a batch (the partial index on
-        unsent ones; claimed by one process: SKIP LOCKED), out of each reader's quiet hours."""
+    async def _claim_due(
+        self,
+        session: AsyncSession,
+        where: tuple[ColumnElement[bool], ...],
+        order: tuple[InstrumentedAttribute[Any], ...],
+    ) -> tuple[Sequence[Row[RoomMember, Person, Room]], dict[int, rooms.Room]]:
+        """Members owed something by the clock, at most a batch, each with their person and
+        room (claimed by one process: SKIP LOCKED), and the rooms' views."""
         query = (
             select(RoomMember, Person, Room)
             .join(Person, Person.id == RoomMember.person_id)
             .join(Room, Room.id == RoomMember.room_id)
-            .where(RoomMember.invite_sent.is_(False), RoomMember.state == INVITED)
-            .order_by(RoomMember.invited_at, RoomMember.room_id, RoomMember.person_id)
+            .where(*where)
+            .order_by(*order)
             .limit(self.host.settings.tick_batch)
         )
         if self.host.db.is_postgres:
             query = query.with_for_update(of=RoomMember, skip_locked=True)
         due = (await session.execute(query)).all()
         if not due:
-            return []
-        views = await stored.core_rooms(
-            session, list({room.id: room for _, _, room in due}.values())
+            return due, {}
+        rooms_due = list({room.id: room for _, _, room in due}.values())
+        return due, await stored.core_rooms(session, rooms_due)
+
+    def _may_tell_now(self, person: Person, now: datetime) -> bool:
+        """Outside the person's quiet hours (staff have none)."""
+        local = now.astimezone(ZoneInfo(person.timezone)).time()
+        return person.role in STAFF or not self.host.rules.is_quiet(local)
+
+    async def _invitations(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
+        """Invitations not yet sent, oldest first, at most a batch (the partial index on
+        unsent ones; claimed by one process: SKIP LOCKED), out of each reader's quiet hours."""
+        due, views = await self._claim_due(
+            session,
+            (RoomMember.invite_sent.is_(False), RoomMember.state == INVITED),
+            (RoomMember.invited_at, RoomMember.room_id, RoomMember.person_id),
         )
         outgoing: list[Outgoing] = []
         for member, person, room in due:
-            local = now.astimezone(ZoneInfo(person.timezone)).time()
-            if self.host.rules.is_quiet(local) and person.role not in STAFF:
+            if not self._may_tell_now(person, now):
                 continue
             member.invite_sent = True
             view = views[room.id]
@@ -560,26 +579,14 @@ class Rooms:
         """The one message owed to each member of a standing group that changed (the partial
         index on ``notice_due``; claimed by one process: SKIP LOCKED), out of their quiet
         hours; nothing for someone no longer in it or a room closed meanwhile."""
-        query = (
-            select(RoomMember, Person, Room)
-            .join(Person, Person.id == RoomMember.person_id)
-            .join(Room, Room.id == RoomMember.room_id)
-            .where(RoomMember.notice_due.is_not(None))
-            .order_by(RoomMember.room_id, RoomMember.person_id)
-            .limit(self.host.settings.tick_batch)
-        )
-        if self.host.db.is_postgres:
-            query = query.with_for_update(of=RoomMember, skip_locked=True)
-        due = (await session.execute(query)).all()
-        if not due:
-            return []
-        views = await stored.core_rooms(
-            session, list({room.id: room for _, _, room in due}.values())
+        due, views = await self._claim_due(
+            session,
+            (RoomMember.notice_due.is_not(None),),
+            (RoomMember.room_id, RoomMember.person_id),
         )
         outgoing: list[Outgoing] = []
         for member, person, room in due:
-            local = now.astimezone(ZoneInfo(person.timezone)).time()
-            if self.host.rules.is_quiet(local) and person.role not in STAFF:
+            if not self._may_tell_now(person, now):
                 continue
             owed, member.notice_due = member.notice_due, None
             view = views[room.id]
