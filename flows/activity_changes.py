@@ -208,10 +208,7 @@ class EditActivity(ActivityQuestions):
         return field if isinstance(field, str) and field in FIELDS else cls.initial
 
     def keep(self) -> None:
-        self.ctx["value"] = self.value
-        shown = self.shown_answer()
-        if shown is not None:
-            self.show_choice(shown)
+        self.keep_answer("value")
 
     # -- the questions: as when announcing (flows.new_activity) -----------------------------
 

@@ -97,6 +97,17 @@ class FlowModel:
         if self.event.kind == "choice":
             self.effects.append(ShowAnswer(label))
 
+    def shown_answer(self) -> Text | None:
+        """The answer as shown in place of the buttons it was chosen with (None: not shown)."""
+        return None
+
+    def keep_answer(self, key: str) -> None:
+        """Store the parsed answer under ``key`` and show it in place of its buttons."""
+        self.ctx[key] = self.value
+        shown = self.shown_answer()
+        if shown is not None:
+            self.show_choice(shown)
+
     def is_valid(self) -> bool:
         return self.value is not None
 

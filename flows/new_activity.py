@@ -260,10 +260,7 @@ class NewActivity(ActivityQuestions):
     stops = pressed("new:stop")
 
     def keep(self) -> None:
-        self.ctx[self.state] = self.value
-        shown = self.shown_answer()
-        if shown is not None:
-            self.show_choice(shown)
+        self.keep_answer(self.state)
 
     # -- the questions --------------------------------------------------------------------
 

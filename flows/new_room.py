@@ -394,10 +394,7 @@ class NewRoom(GroupQuestions):
     stops = pressed("group:stop")
 
     def keep(self) -> None:
-        self.ctx[self.state] = self.value
-        shown = self.shown_answer()
-        if shown is not None:
-            self.show_choice(shown)
+        self.keep_answer(self.state)
 
     def on_enter_title(self) -> None:
         self.ask(Msg(N_("newroom.title")), (STOP,))
@@ -471,10 +468,7 @@ class EditGroup(GroupQuestions):
         return field if isinstance(field, str) and field in FIELDS else cls.initial
 
     def keep(self) -> None:
-        self.ctx["value"] = self.value
-        shown = self.shown_answer()
-        if shown is not None:
-            self.show_choice(shown)
+        self.keep_answer("value")
 
     def on_enter_title(self) -> None:
         self.ask(Msg(N_("newroom.edit.title_ask")), (KEEP_AS_IS,))
