@@ -710,15 +710,15 @@ class ActivityRoom(RoomModel):
         assert self.run(stored()) == wanted
 
 
-@pytest.mark.parametrize("examples", [10])
+@pytest.mark.parametrize("examples", [20])
 def test_room_membership_and_fan_out_follow_the_rules(
     database_url: str, tmp_path: Path, examples: int
 ) -> None:
-    run_on_database(WeeklyRoom, database_url, tmp_path, examples, steps=30)
+    run_on_database(WeeklyRoom, database_url, tmp_path, examples, steps=40)
 
 
-@pytest.mark.parametrize("examples", [10])
+@pytest.mark.parametrize("examples", [20])
 def test_an_activitys_room_follows_the_activity(
     database_url: str, tmp_path: Path, examples: int
 ) -> None:
-    run_on_database(ActivityRoom, database_url, tmp_path, examples, steps=30)
+    run_on_database(ActivityRoom, database_url, tmp_path, examples, steps=40)
