@@ -568,6 +568,7 @@ class WeeklyRoom(RoomModel):
         self.inside.discard(LEADER)  # the question took them out of the room
         self._settle(step)
 
+    # closing ends everything after it: only once the room has had a few messages
     @precondition(lambda self: not self.closed and self._posted() >= 3)
     @rule()
     def close(self) -> None:
@@ -681,6 +682,7 @@ class ActivityRoom(RoomModel):
         self._expect_nothing_sent(step, "the activity starting")
         self._settle(step)
 
+    # cancelling ends everything after it: only once a few messages were written
     @precondition(lambda self: not self.closed and len(self.said) >= 3)
     @rule()
     def cancel(self) -> None:
