@@ -106,6 +106,16 @@ class Person:
             self, {"message": self._message(None, **{kind: payload[kind]})}
         )
 
+    async def reply(self, text: str, to: int) -> list[Reply]:
+        """``text`` sent as a reply to the message ``to`` in this chat (the bot's or their own)."""
+        quoted = {
+            "message_id": to,
+            "date": 1_700_000_000,
+            "chat": {"id": self.user_id, "type": "private"},
+        }
+        message = {**self._message(text), "reply_to_message": quoted}
+        return await self.harness.feed(self, {"message": message})
+
     async def edit(self, text: str, of: str | None = None) -> list[Reply]:
         """An edited message: a new one, or (``of``) the newest one this person sent that
         holds those words, now reading ``text``."""
