@@ -26,7 +26,7 @@ from flows.effects import (
     Say,
     ShowAnswer,
 )
-from flows.engine import move, pressed
+from flows.engine import OneField, move, pressed
 from flows.facts import Fact, Need
 from flows.new_activity import (
     ActivityQuestions,
@@ -186,12 +186,13 @@ STOP = Choice(Msg(N_("activity.edit.stop")), "edit:stop")
 SAVE = Choice(Msg(N_("activity.edit.save")), "edit:save")
 
 
-class EditActivity(ActivityQuestions):
+class EditActivity(OneField, ActivityQuestions):
     """``/manage <id> <field>``: the new value, shown, then saved (or nothing changes)."""
 
     name = NAME
     stop = STOP
     initial = "time"
+    fields = FIELDS
     states: ClassVar[list[str]] = [*FIELDS, "confirm", "saved", "stopped"]
     final = frozenset({"saved", "stopped"})
     transitions: ClassVar[list[dict[str, Any]]] = [
@@ -201,14 +202,6 @@ class EditActivity(ActivityQuestions):
     ]
 
     stops = pressed("edit:stop")
-
-    @classmethod
-    def entry_state(cls, context: dict[str, object]) -> str:
-        field = context.get("field")
-        return field if isinstance(field, str) and field in FIELDS else cls.initial
-
-    def keep(self) -> None:
-        self.keep_answer("value")
 
     # -- the questions: as when announcing (flows.new_activity) -----------------------------
 

@@ -7,7 +7,7 @@ removed again, so no per-person object outlives the event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any, ClassVar
@@ -135,6 +135,21 @@ class FlowModel:
     def entry_state(cls, context: dict[str, object]) -> str:
         """Where a flow starts; a flow that can be resumed picks its first unanswered step."""
         return cls.initial
+
+
+class OneField(FlowModel):
+    """A flow that changes one field of something: it starts at the field the context names
+    (one of ``fields``; otherwise ``initial``) and keeps the answer as ``value``."""
+
+    fields: ClassVar[Collection[str]] = ()
+
+    @classmethod
+    def entry_state(cls, context: dict[str, object]) -> str:
+        field = context.get("field")
+        return field if isinstance(field, str) and field in cls.fields else cls.initial
+
+    def keep(self) -> None:
+        self.keep_answer("value")
 
 
 def move(

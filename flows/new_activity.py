@@ -221,39 +221,30 @@ class ActivityQuestions(FlowModel):
         self.enter()
 
 
+# The questions of /newactivity, in the order asked (the last shows what will be announced).
+QUESTIONS = (
+    "title",
+    "kind",
+    "when",
+    "minutes",
+    "place",
+    "capacity",
+    "audience",
+    "language",
+    "leaders",
+    "confirm",
+)
+
+
 class NewActivity(ActivityQuestions):
     name = NAME
     stop = STOP
     initial = "title"
-    states: ClassVar[list[str]] = [
-        "title",
-        "kind",
-        "when",
-        "minutes",
-        "place",
-        "capacity",
-        "audience",
-        "language",
-        "leaders",
-        "confirm",
-        "done",
-        "stopped",
-    ]
+    states: ClassVar[list[str]] = [*QUESTIONS, "done", "stopped"]
     final = frozenset({"done", "stopped"})
     transitions: ClassVar[list[dict[str, Any]]] = [
         move("*", "stopped", "stops"),
-        *in_order(
-            "title",
-            "kind",
-            "when",
-            "minutes",
-            "place",
-            "capacity",
-            "audience",
-            "language",
-            "leaders",
-            "confirm",
-        ),
+        *in_order(*QUESTIONS),
         move("confirm", "done", "is_valid"),
     ]
 

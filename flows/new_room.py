@@ -35,7 +35,7 @@ from flows.effects import (
     ShowAnswer,
     Tell,
 )
-from flows.engine import FlowModel, in_order, move, pressed
+from flows.engine import FlowModel, OneField, in_order, move, pressed
 from flows.facts import Fact, Need
 from flows.new_activity import (
     MINUTE_BUTTONS,
@@ -368,26 +368,21 @@ class GroupQuestions(FlowModel):
         self.enter()
 
 
+# The questions of /newgroup, in the order asked (the last shows the group to create).
+QUESTIONS = ("title", "day", "time", "minutes", "leaders", "confirm")
+
+
 class NewRoom(GroupQuestions):
     """``/newgroup``: title, weekday, time, length, leaders, then a preview to create."""
 
     name = NAME
     stop = STOP
     initial = "title"
-    states: ClassVar[list[str]] = [
-        "title",
-        "day",
-        "time",
-        "minutes",
-        "leaders",
-        "confirm",
-        "done",
-        "stopped",
-    ]
+    states: ClassVar[list[str]] = [*QUESTIONS, "done", "stopped"]
     final = frozenset({"done", "stopped"})
     transitions: ClassVar[list[dict[str, Any]]] = [
         move("*", "stopped", "stops"),
-        *in_order("title", "day", "time", "minutes", "leaders", "confirm"),
+        *in_order(*QUESTIONS),
         move("confirm", "done", "is_valid"),
     ]
 
@@ -446,13 +441,14 @@ class NewRoom(GroupQuestions):
         self.emit(Say(Msg(N_("newroom.stopped")), menu=True))
 
 
-class EditGroup(GroupQuestions):
+class EditGroup(OneField, GroupQuestions):
     """``/group <id> <field>`` (✏ Edit's buttons): the new value, then saved, or nothing
     changes; the shell checks again, on the room locked, that the person may."""
 
     name = EDIT
     stop = KEEP_AS_IS
     initial = "title"
+    fields = FIELDS
     states: ClassVar[list[str]] = [*FIELDS, "saved", "stopped"]
     final = frozenset({"saved", "stopped"})
     transitions: ClassVar[list[dict[str, Any]]] = [
@@ -461,14 +457,6 @@ class EditGroup(GroupQuestions):
     ]
 
     stops = pressed("group:stop")
-
-    @classmethod
-    def entry_state(cls, context: dict[str, object]) -> str:
-        field = context.get("field")
-        return field if isinstance(field, str) and field in FIELDS else cls.initial
-
-    def keep(self) -> None:
-        self.keep_answer("value")
 
     def on_enter_title(self) -> None:
         self.ask(Msg(N_("newroom.edit.title_ask")), (KEEP_AS_IS,))
