@@ -40,7 +40,7 @@ def test_the_corpus_has_at_least_2000_messages_in_every_language_and_label() -> 
         assert {p.language for p in parts} == LANGUAGES
         labels = Counter(row.label for p in parts for row in p.rows)
         assert labels[Level.CRISIS] >= 250 and labels[Level.NONE] >= 250, labels
-        assert labels[Level.CONCERN] >= 80, labels  # set E: 80 after dropping repeats
+        assert labels[Level.CONCERN] >= 75, labels  # set F: 76 after dropping repeats
 
 
 def test_no_held_out_message_is_in_the_training_corpus() -> None:
@@ -66,10 +66,11 @@ def test_the_documented_figures_are_what_the_screen_does_today() -> None:
     ("folder", "found", "flagged"),
     [
         ("heldout", (266, 272), (6, 290)),
-        ("heldout_b", (272, 294), (3, 260)),
-        ("heldout_c", (267, 279), (1, 292)),
-        ("heldout_d", (263, 284), (14, 285)),
-        ("heldout_e", (277, 316), (13, 290)),
+        ("heldout_b", (275, 294), (2, 260)),
+        ("heldout_c", (270, 279), (0, 292)),
+        ("heldout_d", (263, 284), (13, 285)),
+        ("heldout_e", (280, 316), (11, 290)),
+        ("heldout_f", (283, 292), (4, 282)),
     ],
 )
 def test_held_out_figures_do_not_fall_below_what_was_measured(
