@@ -64,6 +64,7 @@ class FactLoaders:
             Fact.STAFF_ALIASES: _staff_aliases,
             Fact.MEASURES: _measures,
             Fact.ROOMS: _rooms,
+            Fact.EDITED_ROOM: _edited_room,
         }
 
     async def load(
@@ -164,3 +165,12 @@ async def _measures(session: AsyncSession, asking: Asking) -> dict[str, str]:
 async def _rooms(session: AsyncSession, asking: Asking) -> list[Any]:
     """The person's group rooms, each with its times, leaders and the aliases taken."""
     return await rooms.memberships(session, asking.person.id)
+
+
+async def _edited_room(session: AsyncSession, asking: Asking) -> str | None:
+    """The title of the room the edited message was written in, if it was."""
+    message_id = asking.event.message_id
+    if message_id is None:
+        return None
+    person = asking.person
+    return await rooms.written_in(session, person.id, person.chat_id, message_id)

@@ -462,9 +462,9 @@ class Rooms:
             return await self.appliers.apply(session, (refused,), acting)
         try:
             row, told = await self.change(session, effect, acting.now, acting.person.id)
-        except InvalidRoom:  # a leader typed left the team meanwhile
-            failed = Say(Msg(N_("newroom.edit.failed")), menu=True)
-            return await self.appliers.apply(session, (failed,), acting)
+        except NotLeader as gone:  # the flow read the aliases; this one changed meanwhile
+            again = new_room.leader_gone(effect.room_id, gone.alias)
+            return await self.appliers.apply(session, (again,), acting)
         await session.flush()
         _, view, counts = await self._loaded(session, row.id)
         assert view is not None

@@ -161,6 +161,9 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
         return _with_resume(
             snapshot, person, event, rules, Notice(Msg(N_("input.stale_button_resumed")))
         )
+    out_of_the_room = rooms.edited_out_of_the_room(event)
+    if out_of_the_room is not None:
+        return _with_resume(snapshot, person, event, rules, out_of_the_room)
     if event.kind in ("media", "edited"):
         answer = N_("input.media") if event.kind == "media" else N_("input.edited")
         return _with_resume(snapshot, person, event, rules, Say(Msg(answer)))

@@ -33,13 +33,16 @@ class Fact(StrEnum):
     ACTIVITIES = "activities"  # upcoming activities for the person: [flows.activities.Found]
     MEASURES = "measures"  # measure key -> "on" | "declined" (absent: never asked)
     ROOMS = "rooms"  # the person's group rooms: [flows.rooms.Membership]
+    # an edited message's room, when it is the person's own message copied to a room and
+    # still standing there: the room's title (None: not a room message)
+    EDITED_ROOM = "edited_room"
 
 
 @dataclass(frozen=True, slots=True)
 class Need:
     """``fact`` is needed for the ``commands`` named, and for every other event while the
-    person is in ``flow`` (in one of ``states``, when given); only for ``roles`` and event
-    ``kinds`` when those are given."""
+    person is in ``flow`` (in one of ``states``, when given), or wherever they are
+    (``anywhere``); only for ``roles`` and event ``kinds`` when those are given."""
 
     fact: Fact
     commands: Collection[str] = ()
@@ -47,6 +50,7 @@ class Need:
     states: Collection[str] = ()
     roles: Collection[Role] = ()
     kinds: Collection[str] = ()
+    anywhere: bool = False
 
     def applies(self, event: Event, role: Role, flow: str | None, state: str | None) -> bool:
         if self.roles and role not in self.roles:
@@ -55,6 +59,8 @@ class Need:
             return False
         if event.kind == "command":
             return event.value in self.commands
+        if self.anywhere:
+            return True
         return (
             self.flow is not None
             and flow == self.flow

@@ -276,6 +276,14 @@ def changed(room: Room, counts: Counts, told: int) -> tuple[Effect, ...]:
     return (Say(saved), card(room, counts))
 
 
+def leader_gone(room_id: int, alias: str) -> Say:
+    """A leader typed stopped being a peer worker or supervisor (role or alias changed)
+    after the answer was read and before it was saved: nothing changed; which alias it was,
+    and the question again (never saved with a leader dropped or guessed)."""
+    again = Choice(Msg(FIELDS["leaders"]), f"/group {room_id} leaders")
+    return Say(msg(N_("newroom.edit.leader_gone"), alias=Raw(alias)), (again,))
+
+
 def new_time(room: Room) -> Lines:
     """What a member is told, once, when their group's day, time or length changed."""
     return Lines((msg(N_("newroom.changed.told"), title=Raw(room.title)), meets(room)))
@@ -532,6 +540,7 @@ __all__ = [
     "editing",
     "invitations_sent",
     "invited",
+    "leader_gone",
     "listing",
     "new_time",
     "no_longer_leading",

@@ -49,7 +49,11 @@ from flows.schedule import at_local, local_date
 from flows.text import N_, Lines, Msg, Raw, Text, msg
 
 NAME = "room"
-NEEDS = (Need(Fact.ROOMS, commands=("room", "help")), Need(Fact.ROOMS, flow=NAME))
+NEEDS = (
+    Need(Fact.ROOMS, commands=("room", "help")),
+    Need(Fact.ROOMS, flow=NAME),
+    Need(Fact.EDITED_ROOM, kinds=("edited",), anywhere=True),
+)
 
 INVITED, MEMBER, LEFT, REMOVED = "invited", "member", "left", "removed"
 STATES = (INVITED, MEMBER, LEFT, REMOVED)
@@ -398,6 +402,17 @@ def start(person: PersonView, event: Event, rules: Rules, membership: Membership
     entry = _start_context(membership, person)
     context: dict[str, object] = {"room": membership.room.id, "entry": entry}
     return FLOW.start(person, event, rules, context)
+
+
+def edited_out_of_the_room(event: Event) -> Say | None:
+    """An edit of a message the person wrote in a room, made while they are out of it
+    (stepped out to the bot, or left): the others' copies stay as they were, and the writer
+    is told so, rather than the bot's general line about edits (sending it again would not
+    reach the room either). ``None``: not a room message of theirs."""
+    title = event.data.get(Fact.EDITED_ROOM.value) if event.kind == "edited" else None
+    if not isinstance(title, str):
+        return None
+    return Say(msg(N_("room.edit.not_in_room"), title=Raw(title)))
 
 
 # -- what a message to the room becomes ----------------------------------------------------

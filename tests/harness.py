@@ -57,7 +57,7 @@ class Person:
         self.user_id = user_id
         self.language_code = language_code
         self._message_ids = itertools.count(1)
-        self.own: dict[int, str] = {}  # the texts this person sent, by message id
+        self.own: dict[int, str] = {}  # what this person sent (a text, a caption or <photo>)
 
     def _user(self) -> dict[str, Any]:
         user: dict[str, Any] = {
@@ -88,7 +88,11 @@ class Person:
     async def send(self, text: str) -> list[Reply]:
         return await self.harness.feed(self, {"message": self._message(text)})
 
-    async def send_media(self, kind: str = "sticker") -> list[Reply]:
+    async def send_media(
+        self, kind: str = "sticker", caption: str | None = None, to: int | None = None
+    ) -> list[Reply]:
+        """A sticker, photo or voice note (a photo or voice note with ``caption``), as a reply
+        to the message ``to`` in this chat when given."""
         payload: dict[str, Any] = {
             "sticker": {
                 "file_id": "s1",
@@ -102,9 +106,18 @@ class Person:
             "photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 1, "height": 1}],
             "voice": {"file_id": "v1", "file_unique_id": "u3", "duration": 2},
         }
-        return await self.harness.feed(
-            self, {"message": self._message(None, **{kind: payload[kind]})}
-        )
+        extra: dict[str, Any] = {kind: payload[kind]}
+        if caption is not None:
+            extra["caption"] = caption
+        if to is not None:
+            extra["reply_to_message"] = {
+                "message_id": to,
+                "date": 1_700_000_000,
+                "chat": {"id": self.user_id, "type": "private"},
+            }
+        message = self._message(None, **extra)
+        self.own[message["message_id"]] = caption or f"<{kind}>"
+        return await self.harness.feed(self, {"message": message})
 
     async def reply(self, text: str, to: int) -> list[Reply]:
         """``text`` sent as a reply to the message ``to`` in this chat (the bot's or their own)."""

@@ -539,6 +539,81 @@ async def test_a_forged_stale_or_closed_edit_gets_a_short_answer(harness: Harnes
     assert room is not None and room.title == "Tuesday evening group"
 
 
+def _seen(harness: Harness, since: int, cast: dict[str, Chat]) -> list[tuple[str, str, str]]:
+    """Every message the bot sent or edited since ``since``: to whom, its text and buttons."""
+    names = {str(chat.user_id): name for name, chat in cast.items()}
+    seen = []
+    for call in harness.api.calls[since:]:
+        if call.method not in ("sendMessage", "editMessageText"):
+            continue
+        markup = call.params.get("reply_markup") or {}
+        labels = [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+        who = names.get(str(call.params.get("chat_id")), "?")
+        mark = "<" if call.method == "sendMessage" else "~"
+        seen.append((f"{who} {mark}", str(call.params.get("text")), " | ".join(labels)))
+    return seen
+
+
+async def test_a_leader_gone_between_the_question_and_the_save_is_named_and_asked_again(
+    harness: Harness,
+) -> None:
+    """Mei stops being a peer worker after the staff aliases were read for Lin's answer and
+    before the change is saved: Lin is told it was Mei, nothing changes (Mei is not invited),
+    and the leaders are asked again."""
+    from bot import operations
+    from flows.facts import Fact
+
+    cast = await _weekly_group(harness)
+    lin, mei = cast["lin"], cast["mei"]
+    services = harness.services
+    assert services is not None
+    loaders = services.dispatcher.facts.loaders
+    async with harness.db.sessions() as session:
+        as_read = await loaders[Fact.STAFF_ALIASES](session, None)  # type: ignore[arg-type]
+
+    async def read_before_the_change(*_: Any) -> list[str]:
+        return as_read
+
+    before = len(harness.api.calls)
+    await lin.send("/group 1 leaders")
+    loaders[Fact.STAFF_ALIASES] = read_before_the_change
+    mei_id = await harness.person_id(mei)
+    await operations.set_role(services.dispatcher, services.application.bot, mei_id, Role.CLIENT)
+    await lin.send("Lin, Mei")
+    await harness.tick()
+    await lin.press("Leaders")
+    await lin.send("Lin")
+    ask = "Who leads it? Tap Just me, or write the leaders' aliases separated by commas."
+    assert _seen(harness, before, cast) == [
+        ("lin <", ask, "Just me | ↩️ Leave it as it is"),
+        (
+            "mei <",
+            "Your role has changed, so you are no longer a peer worker here. The chats you held "
+            "went back to the queue, and their people were told someone else will join.",
+            "",
+        ),
+        (
+            "lin <",
+            "That could not be saved: “Mei” is no longer the alias of a peer worker or "
+            "supervisor. Nothing was changed. Please choose the leaders again.",
+            "Leaders",
+        ),
+        ("lin <", ask, "Just me | ↩️ Leave it as it is"),
+        ("lin <", "✅ Saved.", ""),
+        (
+            "lin <",
+            CARD.format(time="7:30\u202fPM", minutes=90),
+            "➕ Invite | ✖ Close the group | ✏ Edit",
+        ),
+    ]
+    lin_id = await harness.person_id(lin)
+    assert [(room, person, leader) for room, person, _, leader in await _members(harness)] == [
+        (1, lin_id, True),
+        (1, lin_id + 2, False),
+        (1, lin_id + 3, False),
+    ]
+
+
 async def _cli(harness: Harness, command: str) -> list[str]:
     assert harness.services is not None and harness.now is not None
     args = command_parser().parse_args(shlex.split(command))

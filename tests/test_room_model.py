@@ -12,18 +12,23 @@ SQLite and PostgreSQL. Two rooms are modelled:
   cancelling the activity closes it.
 
 In both, people enter (a first entry chooses a group alias and accepts the rules), step out
-to the bot (/settings), write (crisis language too), reply to a message in their chat,
-edit what they wrote (crisis language edited in too), leave with one tap and block the bot;
+to the bot (/settings), write (crisis language too), send photos, stickers and voice notes
+(a photo's or voice note's caption with crisis language too), reply to a message in their
+chat, edit what they wrote (crisis language edited in too), leave with one tap and block the
+bot;
 the leader mutes, unmutes and removes members and takes a message back (/unsay). A small
 model says, after every step:
 
 - each message reaches every member present (in the room, not left, removed or blocked)
   but the writer, once, in the order written, and nobody else; nothing from a muted
   member, nothing before the room opens, nothing once it is closed (the writer is told
-  they are no longer in it);
+  they are no longer in it); a photo, sticker or voice note arrives as the line "💬 <the
+  writer's group alias> sent:" and then the copy, in that order;
 - a reply's copy answers each reader's own copy of the message replied to (the writer's
   own message, for its writer), or nothing when they did not get it or it was taken back;
-- an edit changes every copy that landed, and only those; a message taken back (a
+- an edit changes every copy that landed (a member's who has left too), and only those;
+  an edit made out of the room reaches nobody and its writer is told so; a message taken
+  back (a
   leader's /unsay, crisis language edited in) is deleted from every chat it landed in (the
   writer's own too, for /unsay) and an edit or a reply afterwards reaches nobody;
 - crisis language, written or edited in, appears in no message the bot sends;
@@ -68,6 +73,9 @@ WELCOME = "🟢 You're in"
 ASKS_ALIAS = "Welcome! In the group you'll be known by a group name you choose"
 NOT_IN_A_ROOM = "You're not in a group room yet."
 NO_LONGER = "You're no longer in that room."
+NOT_REACHED = "Your edit didn't reach "
+MEDIA = ("photo", "sticker", "voice")
+SENT = re.compile(r"💬 (.+) sent:")  # the line before a photo's, sticker's or voice note's copy
 
 
 @dataclass
@@ -78,6 +86,8 @@ class Said:
     own: int  # its message id in the writer's chat
     posted: bool  # numbered in the room (copied to whoever was present)
     landed: dict[str, int] = field(default_factory=dict)  # reader → their copy's message id
+    lines: dict[str, int] = field(default_factory=dict)  # reader → the line before a copy
+    kind: str = "text"
     version: int = 1
     unsaid: bool = False  # a leader took it back: gone from the writer's chat too
     withdrawn: bool = False  # crisis language edited in: gone from the others' chats
@@ -129,6 +139,7 @@ class RoomModel(RuleBasedStateMachine):
         self.dropped: set[str] = set()  # blocked, and the bot has noticed
         self.closed = False
         self.said: dict[str, Said] = {}
+        self.media: dict[tuple[int, int], str] = {}  # (writer's chat, message id) → mark
         self.marks = itertools.count(1)
         self.expected: dict[str, list[str]] = {name: [] for name in EVERYONE}
         self.problems: list[str] = []
@@ -182,15 +193,22 @@ class RoomModel(RuleBasedStateMachine):
                     self.state[name] = "left"
 
     def _received(self, calls: list[Call], offset: int) -> dict[str, list[str]]:
-        """The room marks each chat was sent (refused sends excluded)."""
+        """The room marks each chat was sent (refused sends excluded): a text's mark, and for
+        a photo, sticker or voice note "sent by <alias>" (its line) then its mark (its copy)."""
         got: dict[str, list[str]] = {name: [] for name in EVERYONE}
         for index, call in enumerate(calls, offset):
-            if call.method != "sendMessage":
+            if call.method not in ("sendMessage", "copyMessage"):
                 continue
             chat = int(call.params["chat_id"])
             if index >= self.blocked_from.get(chat, index + 1):
                 continue  # refused: the chat had blocked the bot
-            got[self.names[chat]] += MARK.findall(str(call.params.get("text", "")))
+            if call.method == "copyMessage":
+                copied = (int(call.params["from_chat_id"]), int(call.params["message_id"]))
+                got[self.names[chat]].append(self.media.get(copied, f"unknown {copied}"))
+                continue
+            text = str(call.params.get("text", ""))
+            line = SENT.fullmatch(text)
+            got[self.names[chat]] += [f"sent by {line.group(1)}"] if line else MARK.findall(text)
         return got
 
     def _texts(self, step: Step, name: str) -> list[str]:
@@ -212,7 +230,11 @@ class RoomModel(RuleBasedStateMachine):
         copies = {
             (self.chats[name].user_id, message_id)
             for said in self.said.values()
-            for name, message_id in [*said.landed.items(), (said.writer, said.own)]
+            for name, message_id in [
+                *said.landed.items(),
+                *said.lines.items(),
+                (said.writer, said.own),
+            ]
         }
         edited: dict[tuple[int, int], str] = {}
         for call in step.calls:
@@ -334,8 +356,29 @@ class RoomModel(RuleBasedStateMachine):
     def write_crisis(self, data: st.DataObject) -> None:
         self._write(data.draw(st.sampled_from(self._writers())), crisis=True, target=None)
 
-    def _write(self, name: str, crisis: bool, target: tuple[str, int] | None) -> None:
-        """A message to the room (``target``: as a reply to that message in their chat)."""
+    @precondition(lambda self: bool(self._writers()))
+    @rule(
+        data=st.data(),
+        kind=st.sampled_from(MEDIA),
+        crisis=st.booleans(),
+        replying=st.booleans(),
+    )
+    def send_media(self, data: st.DataObject, kind: str, crisis: bool, replying: bool) -> None:
+        """A photo, sticker or voice note (crisis language in a caption: a sticker has none),
+        as a reply to a message in their chat or not."""
+        name = data.draw(st.sampled_from(self._writers()))
+        visible = self._visible(name) if replying else []
+        target = data.draw(st.sampled_from(visible)) if visible else None
+        self._write(name, crisis=crisis and kind != "sticker", target=target, kind=kind)
+
+    def _alias(self, name: str) -> str:
+        return f"{ALIASES[name]} (leader)" if name == LEADER else f"Group {name}"
+
+    def _write(
+        self, name: str, crisis: bool, target: tuple[str, int] | None, kind: str = "text"
+    ) -> None:
+        """A message to the room (``target``: as a reply to that message in their chat): a
+        text, or a photo, sticker or voice note (``kind``; a caption but on a sticker)."""
         number = next(self.marks)
         mark = f"[m{number}]"
         words = f"I want to kill myself {mark} [c{number}]" if crisis else f"hello {mark} v1"
@@ -343,30 +386,45 @@ class RoomModel(RuleBasedStateMachine):
         gone = self._gone(name)
         posted = not gone and not crisis and name not in self.muted and self.is_open()
         reach = self._present() - self.blocked - {name} if posted else set()
-        if target is None:
+        to = target[1] if target is not None else None
+        if kind != "text":
+            caption = None if kind == "sticker" else words
+            step = self._step(None, then=lambda: chat.send_media(kind, caption, to))
+            words = f"<{kind}> {mark}" if caption is None else f"<{kind}> {caption}"
+            self.media[(chat.user_id, max(chat.own))] = mark
+        elif to is None:
             step = self._step(name, words)
         else:
-            to = target[1]
             step = self._step(None, then=lambda: chat.reply(words, to))
         what = f"{words!r} by {name}" + (f" replying to {target[0]}" if target else "")
         offset = len(self.harness.api.calls) - len(step.calls)
         got = self._received(step.calls, offset)
+        arrives = [mark] if kind == "text" else [f"sent by {self._alias(name)}", mark]
         for person in EVERYONE:
-            wanted = [mark] if person in reach else []
+            wanted = arrives if person in reach else []
             if got[person] != wanted:
                 self.problems.append(f"{what}: {person} got {got[person]}, not {wanted}")
             self.expected[person] += wanted
         if gone and NO_LONGER not in self._texts(step, name):
             self.problems.append(f"{what}: the writer was told {self._texts(step, name)}")
-        own = next(i for i, text in chat.own.items() if mark in text)
-        landed = {
-            self.names[c]: message_id
-            for (c, message_id), message in step.made.items()
-            if mark in str(message.get("text", ""))
-        }
+        own = max(chat.own) if kind != "text" else next(i for i, t in chat.own.items() if mark in t)
+        made = {(self.names[c], i): str(m.get("text", "")) for (c, i), m in step.made.items()}
+        if kind == "text":
+            landed = {reader: i for (reader, i), text in made.items() if mark in text}
+            lines: dict[str, int] = {}
+        else:  # a copy is made with no text of its own; the line before it names the writer
+            landed = {
+                reader: i for (reader, i), text in made.items() if reader in reach and not text
+            }
+            lines = {r: i for (r, i), text in made.items() if r in reach and SENT.fullmatch(text)}
         replies = self.said[target[0]].copies() if target is not None else {}
         for call in step.calls:
-            if call.method == "sendMessage" and mark in str(call.params.get("text", "")):
+            if call.method == "copyMessage":
+                copied = (int(call.params["from_chat_id"]), int(call.params["message_id"]))
+                carries = self.media.get(copied) == mark
+            else:
+                carries = call.method == "sendMessage" and mark in str(call.params.get("text"))
+            if carries:
                 reader = self.names[int(call.params["chat_id"])]
                 answers = (call.params.get("reply_parameters") or {}).get("message_id")
                 if answers != replies.get(reader):
@@ -374,13 +432,19 @@ class RoomModel(RuleBasedStateMachine):
                         f"{what}: {reader}'s copy answers {answers}, not {replies.get(reader)}"
                     )
         self._changes(step, what, {}, set())
-        self.said[mark] = Said(name, own, posted, landed)
+        self.said[mark] = Said(name, own, posted, landed, lines, kind)
         if gone:
             self.inside.discard(name)
         self._settle(step)
 
     def _editable(self) -> list[str]:
-        return [m for m, s in self.said.items() if not s.unsaid and s.writer not in self.blocked]
+        """Texts of the room, by writers who have not blocked the bot (a caption's edit is in
+        ``tests/test_rooms.py``)."""
+        return [
+            m
+            for m, s in self.said.items()
+            if s.kind == "text" and not s.unsaid and s.writer not in self.blocked
+        ]
 
     @precondition(lambda self: bool(self._editable()))
     @rule(data=st.data(), crisis=st.booleans())
@@ -408,10 +472,16 @@ class RoomModel(RuleBasedStateMachine):
         what = f"{name}'s edit of {mark} to {words!r}"
         self._expect_nothing_sent(step, what)
         self._changes(step, what, edits, deletes)
+        told = self._texts(step, name)
+        # crisis language from a client or relative takes the crisis path instead
+        screened = crisis and name not in STAFF
+        out = name not in self.inside and not screened and said.posted and not said.taken_back
         if name in self.inside and self._gone(name):
-            if NO_LONGER not in self._texts(step, name):
-                self.problems.append(f"{what}: the writer was told {self._texts(step, name)}")
+            if NO_LONGER not in told:
+                self.problems.append(f"{what}: the writer was told {told}")
             self.inside.discard(name)
+        if out != any(text.startswith(NOT_REACHED) for text in told):
+            self.problems.append(f"{what}: out of the room, the writer was told {told}")
         self._settle(step)
 
     @precondition(lambda self: any(self._visible(n) for n in (LEADER, *MEMBERS)))
@@ -426,7 +496,9 @@ class RoomModel(RuleBasedStateMachine):
         said = self.said[mark]
         deletes: set[tuple[int, int]] = set()
         if name == LEADER and name in self.inside and said.posted and not said.taken_back:
-            deletes = {(self.chats[n].user_id, i) for n, i in said.copies().items()}
+            deletes = {
+                (self.chats[n].user_id, i) for n, i in [*said.copies().items(), *said.lines.items()]
+            }
             said.unsaid = True
         chat = self.chats[name]
         step = self._step(None, then=lambda: chat.reply("/unsay", to))

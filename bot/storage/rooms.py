@@ -74,6 +74,24 @@ async def core_rooms(session: AsyncSession, rows: Sequence[Room]) -> dict[int, r
     return made
 
 
+async def written_in(
+    session: AsyncSession, person_id: int, chat_id: int, message_id: int
+) -> str | None:
+    """The title of the room this message of the person's was copied to, while it stands
+    there (not taken back); ``None``: not a room message (``room_copies``' primary key)."""
+    return await session.scalar(
+        select(Room.title)
+        .join(RoomMessage, RoomMessage.room_id == Room.id)
+        .join(RoomCopy, RoomCopy.room_message_id == RoomMessage.id)
+        .where(
+            RoomCopy.chat_id == chat_id,
+            RoomCopy.message_id == message_id,
+            RoomCopy.person_id == person_id,
+            RoomMessage.removed_at.is_(None),
+        )
+    )
+
+
 async def memberships(session: AsyncSession, person_id: int) -> list[Membership]:
     """Every room the person was ever invited to, oldest first (``ix_room_members_person_id``)."""
     found = (
