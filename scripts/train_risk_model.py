@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from flows.risk.model import NgramModel
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "risk_corpus"
@@ -33,8 +35,6 @@ MAX_FEATURES = 40_000
 # (docs/risk-lexicon.md, history).
 EVERYDAY_BUDGET = 0.03
 SEED = 20261205
-SIGNAL = "\x01"  # begins a feature that is a lexicon finding, not an n-gram
-WORD = r"[a-z0-9']+"  # a word of Latin-script text, once normalised (lower case)
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,14 @@ def training_rows() -> list[tuple[str, str]]:
     return [(m.label, m.text) for m in training_messages()]
 
 
-class _Asked:
-    """Stands in for the model in ``assess`` to learn whether (and on what) it is asked."""
+@dataclass(frozen=True, slots=True)
+class _Asked(NgramModel):
+    """Stands in for the model in ``assess`` to learn whether it is asked (never says yes)."""
 
-    def __init__(self) -> None:
-        self.text: str | None = None
+    asked: list[str] = field(default_factory=list)
 
     def is_crisis(self, text: str) -> bool:
-        self.text = text
+        self.asked.append(text)
         return False
 
 
@@ -80,7 +80,6 @@ class Lexical:
     crisis: Any  # numpy bool arrays, one entry per message
     flagged: Any
     asked: Any
-    signals: list[tuple[str, ...]]  # what the lexicon found where it left the model to judge
 
 
 def lexical(messages: Sequence[Message]) -> Lexical:
@@ -88,81 +87,42 @@ def lexical(messages: Sequence[Message]) -> Lexical:
 
     from flows.risk import Level, assess
 
-    crisis, flagged, asked, signals = [], [], [], []
+    crisis, flagged, asked = [], [], []
     for message in messages:
-        probe = _Asked()
-        found = assess(message.text, model=probe)  # type: ignore[arg-type]
+        probe = _Asked({}, 0.0, 1.0, *NGRAMS)
+        found = assess(message.text, model=probe)
         crisis.append(found.level is Level.CRISIS)
         flagged.append(found.level is not Level.NONE)
-        asked.append(probe.text is not None)
-        concern = probe.text is not None and found.level is Level.CONCERN
-        signals.append(
-            (SIGNAL + "concern", *(SIGNAL + c for c in found.categories)) if concern else ()
-        )
-    return Lexical(np.array(crisis), np.array(flagged), np.array(asked), signals)
+        asked.append(bool(probe.asked))
+    return Lexical(np.array(crisis), np.array(flagged), np.array(asked))
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One way to build the model (the defaults are the shipped one)."""
+    """The model as shipped: character n-grams of the normalised text (what
+    flows/risk/model.py reads back), logistic regression with ``c``. The other shapes tried
+    are in docs/risk-lexicon.md ("Choosing the model"); none was kept."""
 
-    ngrams: tuple[int, int] = NGRAMS
-    max_features: int = MAX_FEATURES
     c: float = 30.0
-    analyzer: str = "char"
-    class_weight: str | None = "balanced"
-    min_df: int = 2
-    words: tuple[int, int] | None = None  # a block of Latin-script word n-grams too
-    signals: bool = False  # the lexicon's concern finding and categories as features
-
-    def documents(self, texts: Sequence[str], lex: Lexical, where: Any) -> list[Any]:
-        """What the vectorizer reads for the messages ``where`` picks."""
-        import numpy as np
-
-        picked = np.flatnonzero(where)
-        if not self.signals:
-            return [texts[i] for i in picked]
-        return [(texts[i], lex.signals[i]) for i in picked]
 
     def vectorizer(self) -> Any:
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.pipeline import FeatureUnion
 
-        chars = TfidfVectorizer(
-            analyzer=self._grams_and_signals if self.signals else self.analyzer,
-            ngram_range=self.ngrams,
+        return TfidfVectorizer(
+            analyzer="char",
+            ngram_range=NGRAMS,
             lowercase=False,
             binary=True,
             use_idf=False,
             norm="l2",
-            min_df=self.min_df,
-            max_features=self.max_features,
+            min_df=2,
+            max_features=MAX_FEATURES,
         )
-        if self.words is None:
-            return chars
-        words = TfidfVectorizer(
-            analyzer="word",
-            token_pattern=WORD,
-            ngram_range=self.words,
-            lowercase=False,
-            binary=True,
-            use_idf=False,
-            norm="l2",
-            min_df=self.min_df,
-        )
-        return FeatureUnion([("char", chars), ("word", words)])
-
-    def _grams_and_signals(self, document: tuple[str, tuple[str, ...]]) -> list[str]:
-        from flows.risk.model import NgramModel
-
-        text, signals = document
-        grams = NgramModel({}, 0.0, 0.0, *self.ngrams).grams(text[1:-1])
-        return [*grams, *signals]
 
     def model(self) -> Any:
         from sklearn.linear_model import LogisticRegression
 
-        return LogisticRegression(C=self.c, class_weight=self.class_weight, max_iter=5000)
+        return LogisticRegression(C=self.c, class_weight="balanced", max_iter=5000)
 
 
 def model_texts(messages: Sequence[Message]) -> list[str]:
@@ -197,7 +157,7 @@ def pick_threshold(
     return threshold, recall, flagged_share
 
 
-def cross_validated(variant: Variant, texts: list[Any], crisis: Any) -> Any:
+def cross_validated(variant: Variant, texts: list[str], crisis: Any) -> Any:
     """Each message's crisis probability from a model trained without its fold."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -221,7 +181,7 @@ class BatchResult:
 
 
 def evaluate_by_batch(
-    variant: Variant, messages: Sequence[Message], lex: Lexical, inner: bool = True
+    variant: Variant, messages: Sequence[Message], lex: Lexical
 ) -> list[BatchResult]:
     """Leave one batch out: train on the other batches as the default run does (the
     threshold from their own 5-fold predictions), measure on the batch held out."""
@@ -234,14 +194,12 @@ def evaluate_by_batch(
     results = []
     for batch in sorted(set(batches)):
         train, held = batches != batch, batches == batch
-        train_texts = variant.documents(texts, lex, train)
-        threshold = 1.0
-        if inner:  # without, only the pooled figure (at_budget) is meaningful
-            predicted = cross_validated(variant, train_texts, crisis[train])
-            threshold, _, _ = pick_threshold(predicted, lex, crisis, everyday, train)
+        train_texts = [texts[i] for i in np.flatnonzero(train)]
+        predicted = cross_validated(variant, train_texts, crisis[train])
+        threshold, _, _ = pick_threshold(predicted, lex, crisis, everyday, train)
         vectorizer = variant.vectorizer()
         model = variant.model().fit(vectorizer.fit_transform(train_texts), crisis[train])
-        held_texts = variant.documents(texts, lex, held)
+        held_texts = [texts[i] for i in np.flatnonzero(held)]
         probability = model.predict_proba(vectorizer.transform(held_texts))[:, 1]
         found, flagged = union(probability, threshold, lex, held)
         results.append(
@@ -281,7 +239,8 @@ def at_budget(
         probability[batches == batch] = result.probability
     crisis = np.array([m.label == "crisis" for m in messages])
     everyday = np.array([m.label == "none" for m in messages])
-    _, recall, flagged = pick_threshold(probability, lex, crisis, everyday, batches == batches)
+    everywhere = np.ones(len(messages), dtype=bool)
+    _, recall, flagged = pick_threshold(probability, lex, crisis, everyday, everywhere)
     return recall, flagged
 
 
@@ -324,11 +283,10 @@ def main() -> int:
     labels = np.array([m.label == "crisis" for m in messages])
     everyday = np.array([m.label == "none" for m in messages])
     everywhere = np.ones(len(messages), dtype=bool)
-    documents = variant.documents(texts, lex, everywhere)
-    held = cross_validated(variant, documents, labels)
+    held = cross_validated(variant, texts, labels)
     threshold, recall, false_alarms = pick_threshold(held, lex, labels, everyday, everywhere)
     vectorizer = variant.vectorizer()
-    model = variant.model().fit(vectorizer.fit_transform(documents), labels)
+    model = variant.model().fit(vectorizer.fit_transform(texts), labels)
     weights = {
         gram: round(float(w), 5)
         for gram, w in zip(vectorizer.get_feature_names_out(), model.coef_[0], strict=True)
@@ -340,7 +298,7 @@ def main() -> int:
                 "about": "crisis-language n-gram model; see flows/risk/model.py",
                 "trained_on": len(messages),
                 "cross_validated": {"crisis_recall": recall, "everyday_flagged": false_alarms},
-                "ngram_range": list(variant.ngrams),
+                "ngram_range": list(NGRAMS),
                 "bias": round(float(model.intercept_[0]), 5),
                 "threshold": round(threshold, 5),
                 "weights": dict(sorted(weights.items())),
