@@ -110,23 +110,22 @@ class Person:
         if caption is not None:
             extra["caption"] = caption
         if to is not None:
-            extra["reply_to_message"] = {
-                "message_id": to,
-                "date": 1_700_000_000,
-                "chat": {"id": self.user_id, "type": "private"},
-            }
+            extra["reply_to_message"] = self._quoted(to)
         message = self._message(None, **extra)
         self.own[message["message_id"]] = caption or f"<{kind}>"
         return await self.harness.feed(self, {"message": message})
 
-    async def reply(self, text: str, to: int) -> list[Reply]:
-        """``text`` sent as a reply to the message ``to`` in this chat (the bot's or their own)."""
-        quoted = {
-            "message_id": to,
+    def _quoted(self, message_id: int) -> dict[str, Any]:
+        """The message ``message_id`` of this chat, as a reply quotes it."""
+        return {
+            "message_id": message_id,
             "date": 1_700_000_000,
             "chat": {"id": self.user_id, "type": "private"},
         }
-        message = {**self._message(text), "reply_to_message": quoted}
+
+    async def reply(self, text: str, to: int) -> list[Reply]:
+        """``text`` sent as a reply to the message ``to`` in this chat (the bot's or their own)."""
+        message = {**self._message(text), "reply_to_message": self._quoted(to)}
         return await self.harness.feed(self, {"message": message})
 
     async def edit(self, text: str, of: str | None = None) -> list[Reply]:
