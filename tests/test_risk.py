@@ -267,6 +267,8 @@ DENIED_OR_PAST = [
     "我不会把药全吞了的，放心",
     "i dont wanna die",
     "以前想过一了百了，现在不会了",
+    # ... but a negation right before its hit is one, space or not
+    "我没有 想死",
 ]
 
 # Crisis with a negation or a past somewhere else in the message.
@@ -279,6 +281,9 @@ CRISIS_BESIDE_NEGATION_OR_PAST = [
     "以前很开心，现在只想死",
     "以前想过自杀，现在又想了",
     "我受不了了想死",
+    # Chinese chat's space is a comma: the past cue before it is another thought
+    "冇諗過會咁辛苦 我想死",
+    "没想到会这么难 我真的想死",
 ]
 
 HOPELESS_WITHOUT_A_DEATH_WISH = [

@@ -23,9 +23,14 @@ from flows.risk.levels import Level
 from flows.risk.lexicon import Entry, LanguageRules, Lexicon, default_lexicon
 from flows.risk.matching import PhraseSet, Span, Text
 from flows.risk.model import NgramModel, default_model
-from flows.risk.normalise import censored_variants
+from flows.risk.normalise import CJK, censored_variants
 
 _SENTENCE_BREAK = re.compile(r"[.!?。！？\n…]")
+# Chinese chat writes a space where a comma would go ("冇諗過會咁辛苦 我想死"); the
+# normaliser keeps one only there, and the phrases already end a clause at it, so a past
+# cue before it does not reach a hit after it. (A negation cue must stand right before
+# its hit anyway, so "我没有 想死" stays denied.)
+_CHINESE_SPACE = re.compile(f"(?<=[{CJK}]) (?=[{CJK}])")
 _NEGATION_WINDOW = 80
 _LONG_TEXT = 400  # characters
 _WINDOW = 240  # a long sentence is read in windows this long,
@@ -253,11 +258,13 @@ class _Context:
     hits in the text.
     """
 
-    __slots__ = ("_clauses", "_cues", "_occurs", "_sentences", "text")
+    __slots__ = ("_clauses", "_cues", "_occurs", "_pauses", "_sentences", "text")
 
     def __init__(self, scan: Text) -> None:
         self.text = text = scan.text
         self._clauses = scan.breaks
+        spaces = [m.start() for m in _CHINESE_SPACE.finditer(text)]
+        self._pauses = sorted(scan.breaks + spaces) if spaces else scan.breaks
         self._sentences = [m.start() for m in _SENTENCE_BREAK.finditer(text)]
         self._cues: dict[tuple[int, int, int], _Cues] = {}
         self._occurs: dict[int, bool] = {}
@@ -265,6 +272,10 @@ class _Context:
     def clause(self, start: int, end: int) -> tuple[int, int]:
         """Bounds of the clause holding text[start:end] (a hit never spans a break)."""
         return _bounds(self._clauses, start, end, len(self.text))
+
+    def spoken_clause(self, start: int, end: int) -> tuple[int, int]:
+        """Bounds of the clause holding text[start:end], a Chinese space also ending one."""
+        return _bounds(self._pauses, start, end, len(self.text))
 
     def sentence(self, start: int, end: int) -> tuple[int, int]:
         """Bounds of the sentence holding text[start:end]."""
@@ -340,7 +351,7 @@ def _reported_past(match: Span, context: _Context, rules: LanguageRules) -> bool
     start, end = match
     if any(text.startswith(suffix, end) for suffix in rules.past_right_after):
         return True
-    clause_start, clause_end = context.clause(start, end)
+    clause_start, clause_end = context.spoken_clause(start, end)
     # Only cues in the hit's clause count (when no cue can cross a clause, read only it).
     where = (clause_start, clause_end) if rules.cues_within_clause else (0, len(text))
     for cue_start, cue_end in context.cues(rules.past_before, where):
