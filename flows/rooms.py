@@ -258,6 +258,8 @@ class RoomFlow(FlowModel):
         written = edited_in(self.event)
         refused = edit_refused(written, None, self.event.now, self.person) if written else None
         self.ask(refused or Msg(N_("room.no_longer")))
+        if self.event.risk == "crisis" and self.event.kind in ("text", "media", "edited"):
+            self._keep_for_worker()  # as anywhere out of a room
         return True
 
     def needs_rules(self) -> bool:
@@ -389,6 +391,11 @@ class RoomFlow(FlowModel):
         for leader_id, _ in room.leaders:
             if leader_id != self.person.id:
                 self.emit(Tell(leader_id, msg(N_("room.crisis.leader"), alias=Raw(alias))))
+        self._keep_for_worker()
+
+    def _keep_for_worker(self) -> None:
+        """Crisis language goes to the peer worker who holds the person's chat, or is kept for
+        the one who will (staff have no escalation)."""
         case = self.person.case
         if case is not None:
             message = desk.Message(

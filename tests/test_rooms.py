@@ -978,3 +978,29 @@ async def test_an_edit_made_in_another_room_reaches_neither_and_its_writer_is_to
         ("lin", "editMessageText", "💬 Member 0: I walked today!"),
         ("two", "editMessageText", "💬 Member 0: I walked today!"),
     ]
+
+
+async def test_crisis_language_after_the_room_closed_is_kept_for_the_peer_worker(
+    harness: Harness,
+) -> None:
+    """A member still in a room when it closed (or when they were removed) and writing crisis
+    language there, as a new message or edited in: the room is gone, and their words go to the
+    peer worker as they would anywhere else in the bot."""
+    lin, (one, two) = await _room_of(harness, 2)
+    cast = {"lin": lin, "one": one, "two": two}
+    await two.send("I walked tday")
+    await lin.send("/removemember Member 1")
+    await lin.does("/groups", "[✖ Close 1]", "[✖ Yes, close it]")
+    before = len(harness.api.calls)
+    await one.send("I want to kill myself")
+    await two.does('(edit "walked") I want to kill myself')
+    assert _everything(harness, before, cast) == [
+        ("one", "sendMessage", CRISIS_REPLY),
+        ("lin", "sendMessage", CRISIS_CARD),
+        ("one", "sendMessage", "You're no longer in that room."),
+        ("one", "sendMessage", KEPT),
+        ("two", "sendMessage", CRISIS_REPLY),
+        ("lin", "sendMessage", CRISIS_CARD.replace("#1", "#2").replace("C0ABC", "C1ABC")),
+        ("two", "sendMessage", CLOSED_EDIT),
+        ("two", "sendMessage", KEPT),
+    ]
