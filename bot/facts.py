@@ -23,6 +23,7 @@ from flows.flags import DayRecord
 from flows.history import record_answers
 from flows.people import Event
 from flows.roles import Role
+from flows.rooms import Membership
 from flows.schedule import local_date
 
 HISTORY_DAYS = 7
@@ -167,8 +168,8 @@ async def _rooms(session: AsyncSession, asking: Asking) -> list[Any]:
     return await rooms.memberships(session, asking.person.id)
 
 
-async def _edited_room(session: AsyncSession, asking: Asking) -> str | None:
-    """The title of the room the edited message was written in, if it was."""
+async def _edited_room(session: AsyncSession, asking: Asking) -> Membership | None:
+    """The person's place in the room the edited message was written in, if it was."""
     message_id = asking.event.message_id
     if message_id is None:
         return None

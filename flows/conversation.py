@@ -161,7 +161,7 @@ def handle(event: Event, person: PersonView, snapshot: FlowSnapshot, rules: Rule
         return _with_resume(
             snapshot, person, event, rules, Notice(Msg(N_("input.stale_button_resumed")))
         )
-    out_of_the_room = rooms.edited_out_of_the_room(event)
+    out_of_the_room = rooms.edited_out_of_the_room(event, person)
     if out_of_the_room is not None:
         return _with_resume(snapshot, person, event, rules, out_of_the_room)
     if event.kind in ("media", "edited"):

@@ -34,7 +34,7 @@ class Fact(StrEnum):
     MEASURES = "measures"  # measure key -> "on" | "declined" (absent: never asked)
     ROOMS = "rooms"  # the person's group rooms: [flows.rooms.Membership]
     # an edited message's room, when it is the person's own message copied to a room and
-    # still standing there: the room's title (None: not a room message)
+    # still standing there: their flows.rooms.Membership of it (None: not a room message)
     EDITED_ROOM = "edited_room"
 
 

@@ -250,11 +250,16 @@ class RoomFlow(FlowModel):
         return find(self.event.data, room_id) if isinstance(room_id, int) else None
 
     def gone(self) -> bool:
-        """No longer a member (left, removed) or the room closed: out, and told so."""
+        """No longer a member (left, removed) or the room closed: out, and told so (an edit
+        of a room message: why the edit did not reach its room)."""
         membership = self.membership
         if membership is not None and membership.can_enter:
             return False
-        self.ask(Msg(N_("room.no_longer")))
+        written = edited_in(self.event)
+        refused = edit_refused(written, None, self.event.now, self.person) if written else None
+        self.ask(refused or Msg(N_("room.no_longer")))
+        if self.event.risk == "crisis" and self.event.kind in ("text", "media", "edited"):
+            self._keep_for_worker()  # as anywhere out of a room
         return True
 
     def needs_rules(self) -> bool:
@@ -354,17 +359,24 @@ class RoomFlow(FlowModel):
 
     def _edited(self, membership: Membership, alias: str) -> None:
         """A member edited a message: screened like a new one (crisis language takes every
-        copy back and is held back); otherwise each copy is edited in place, while the room
-        is open and they may write. The shell finds the copies: an edit of a message sent
-        outside the room, or of one a leader removed, finds none and changes nothing."""
-        room, now, message_id = membership.room, self.event.now, self.event.message_id
+        copy in this room back and is held back); otherwise each copy is edited in place,
+        when the room would take a new message from them now, and if not they hear why
+        (:func:`edit_refused`). An edit of a message sent outside any room, or of one a
+        leader removed, changes nothing."""
+        room, message_id = membership.room, self.event.message_id
         if message_id is None:
             return
+        written = edited_in(self.event)
         if self.event.risk == "crisis":
-            self.emit(WithdrawFromRoom(room.id, self.person.id, message_id))
+            if written is not None and written.room.id == room.id:
+                self.emit(WithdrawFromRoom(room.id, self.person.id, message_id))
             self._held_back(room, alias)
             return
-        if membership.muted or (now is not None and not room.is_open(now)):
+        if written is None:
+            return
+        refused = edit_refused(written, room.id, self.event.now, self.person)
+        if refused is not None:
+            self.ask(refused)
             return
         self.emit(EditInRoom(room.id, self.person.id, message_id, self.event.value))
 
@@ -379,6 +391,11 @@ class RoomFlow(FlowModel):
         for leader_id, _ in room.leaders:
             if leader_id != self.person.id:
                 self.emit(Tell(leader_id, msg(N_("room.crisis.leader"), alias=Raw(alias))))
+        self._keep_for_worker()
+
+    def _keep_for_worker(self) -> None:
+        """Crisis language goes to the peer worker who holds the person's chat, or is kept for
+        the one who will (staff have no escalation)."""
         case = self.person.case
         if case is not None:
             message = desk.Message(
@@ -404,15 +421,52 @@ def start(person: PersonView, event: Event, rules: Rules, membership: Membership
     return FLOW.start(person, event, rules, context)
 
 
-def edited_out_of_the_room(event: Event) -> Say | None:
-    """An edit of a message the person wrote in a room, made while they are out of it
-    (stepped out to the bot, or left): the others' copies stay as they were, and the writer
-    is told so, rather than the bot's general line about edits (sending it again would not
-    reach the room either). ``None``: not a room message of theirs."""
-    title = event.data.get(Fact.EDITED_ROOM.value) if event.kind == "edited" else None
-    if not isinstance(title, str):
+def edited_in(event: Event) -> Membership | None:
+    """The person's place in the room the message they edited was written in (``None``: not
+    a message of theirs standing in a room)."""
+    written = event.data.get(Fact.EDITED_ROOM.value) if event.kind == "edited" else None
+    return written if isinstance(written, Membership) else None
+
+
+def edit_refused(
+    written: Membership, here: int | None, now: datetime | None, person: PersonView
+) -> Text | None:
+    """Why an edit of a message written in ``written``'s room does not reach it, said to its
+    writer, who is in room ``here`` now (``None``: in none); ``None``: it does. An edit
+    reaches the room when a new message from them would: the room still there, they in it
+    (not left, removed, stepped out or in another room), not muted, the room open. The most
+    lasting reason is given, and only reasons about the writer and the room: nothing about
+    any other member. Either way the others' copies stay as they were."""
+    room = written.room
+    title = Raw(room.title)
+    over = now is not None and not room.is_open(now) and room.next_opening(now) is None
+    if room.closed or over:
+        return msg(N_("room.edit.closed"), title=title)
+    if written.state not in (INVITED, MEMBER) or here != room.id:
+        return msg(N_("room.edit.not_in_room"), title=title)
+    if written.muted:
+        return msg(N_("room.edit.muted"), title=title)
+    opening = room.next_opening(now) if now is not None and not room.is_open(now) else None
+    if opening is None:
         return None
-    return Say(msg(N_("room.edit.not_in_room"), title=Raw(title)))
+    local = opening.astimezone(_zone(person.timezone))
+    return msg(
+        N_("room.edit.not_open"),
+        title=title,
+        day=local.date(),
+        time=local.time().replace(tzinfo=None),
+    )
+
+
+def edited_out_of_the_room(event: Event, person: PersonView) -> Say | None:
+    """An edit of a message the person wrote in a room, made while they are out of every
+    room (stepped out to the bot, left, or the room closed): the others' copies stay as
+    they were, and the writer is told why, rather than the bot's general line about edits
+    (sending it again would not reach the room either). ``None``: not a room message of
+    theirs."""
+    written = edited_in(event)
+    refused = edit_refused(written, None, event.now, person) if written else None
+    return Say(refused) if refused is not None else None
 
 
 # -- what a message to the room becomes ----------------------------------------------------

@@ -27,10 +27,11 @@ model says, after every step:
 - a reply's copy answers each reader's own copy of the message replied to (the writer's
   own message, for its writer), or nothing when they did not get it or it was taken back;
 - an edit changes every copy that landed (a member's who has left too), and only those;
-  an edit made out of the room reaches nobody and its writer is told so; a message taken
-  back (a
-  leader's /unsay, crisis language edited in) is deleted from every chat it landed in (the
-  writer's own too, for /unsay) and an edit or a reply afterwards reaches nobody;
+  an edit the room would not take as a new message (made out of the room, muted, before
+  the room opens, once it has closed) reaches nobody and its writer is told why, the most
+  lasting reason first; a message taken back (a leader's /unsay, crisis language edited
+  in) is deleted from every chat it landed in (the writer's own too, for /unsay) and an
+  edit or a reply afterwards reaches nobody;
 - crisis language, written or edited in, appears in no message the bot sends;
 - the memberships stored (state, muted) and an activity's answers are the model's.
 """
@@ -473,16 +474,35 @@ class RoomModel(RuleBasedStateMachine):
         self._expect_nothing_sent(step, what)
         self._changes(step, what, edits, deletes)
         told = self._texts(step, name)
-        # crisis language from a client or relative takes the crisis path instead
+        standing = said.posted and not said.taken_back  # a message of the room's, still there
+        # crisis language from a client or relative takes the crisis path instead (out of the
+        # room the bot's own; in it, held back)
         screened = crisis and name not in STAFF
-        out = name not in self.inside and not screened and said.posted and not said.taken_back
+        why: str | None = None
         if name in self.inside and self._gone(name):
-            if NO_LONGER not in told:
-                self.problems.append(f"{what}: the writer was told {told}")
+            why = self._refused(name) if standing else None
+            if (NO_LONGER in told) == (why is not None):
+                self.problems.append(f"{what}: the room gone, the writer was told {told}")
             self.inside.discard(name)
-        if out != any(text.startswith(NOT_REACHED) for text in told):
-            self.problems.append(f"{what}: out of the room, the writer was told {told}")
+        elif standing and not (crisis if name in self.inside else screened):
+            why = self._refused(name)
+        reasons = [text for text in told if text.startswith(NOT_REACHED)]
+        if len(reasons) != (why is not None) or (why and why not in reasons[0]):
+            self.problems.append(f"{what}: the writer was told {told}, not why: {why}")
         self._settle(step)
+
+    def _refused(self, name: str) -> str | None:
+        """Why an edit of a message standing in the room does not reach it (the most lasting
+        reason), as its writer is told; ``None``: it reaches every copy."""
+        if self.closed:
+            return "the room has closed"
+        if self.state[name] not in CAN_ENTER or name not in self.inside:
+            return "you're no longer in the room"
+        if name in self.muted:
+            return "a leader has paused your messages there"
+        if not self.is_open():
+            return "the room is closed now"
+        return None
 
     @precondition(lambda self: any(self._visible(n) for n in (LEADER, *MEMBERS)))
     @rule(data=st.data())

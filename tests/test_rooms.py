@@ -139,6 +139,42 @@ def test_a_muted_member_is_told_and_nothing_reaches_the_room() -> None:
     assert outcome.effects == (Say(Msg("room.muted")),)
 
 
+def test_an_edit_the_room_cannot_take_gives_its_most_lasting_reason() -> None:
+    """Why an edit of a message standing in a room does not reach it: the room over (closed,
+    or an activity's room after it ran) before the member being out of it (left, removed,
+    stepped out, in another room), before muted, before the room closed until its next
+    session; in the writer's own zone."""
+    me = _me()
+    member = Membership(ROOM, "River", False, MEMBER, True)
+    title = Raw(ROOM.title)
+    wednesday = datetime(2026, 12, 2, tzinfo=UTC)
+    assert rooms.edit_refused(member, 3, TUESDAY_EVENING, me) is None
+    assert rooms.edit_refused(member, 3, wednesday, me) == msg(
+        "room.edit.not_open", title=title, day=date(2026, 12, 8), time=time(19, 30)
+    )
+    muted = replace(member, muted=True)
+    assert rooms.edit_refused(muted, 3, wednesday, me) == msg("room.edit.muted", title=title)
+    for out, here in ((muted, None), (muted, 4), (replace(muted, state=REMOVED), 3)):
+        assert rooms.edit_refused(out, here, wednesday, me) == msg(
+            "room.edit.not_in_room", title=title
+        )
+    closed = replace(muted, state=REMOVED, room=replace(ROOM, closed=True))
+    assert rooms.edit_refused(closed, None, TUESDAY_EVENING, me) == msg(
+        "room.edit.closed", title=title
+    )
+    start = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+    online = Membership(
+        Room(2, "Online sharing", SHANGHAI, 60, starts_at=start), "R", False, MEMBER, True
+    )
+    online_title = Raw("Online sharing")
+    assert rooms.edit_refused(online, 2, datetime(2026, 12, 3, 8, 0, tzinfo=UTC), me) == msg(
+        "room.edit.closed", title=online_title
+    )
+    assert rooms.edit_refused(online, 2, TUESDAY_EVENING, me) == msg(
+        "room.edit.not_open", title=online_title, day=date(2026, 12, 3), time=time(15, 0)
+    )
+
+
 def test_a_removed_member_is_out_of_the_room_at_their_next_message() -> None:
     removed = Membership(ROOM, "Morning Tea", False, REMOVED, True)
     outcome = _inside(removed, Event("text", "hello", now=TUESDAY_EVENING, message_id=41))
@@ -787,3 +823,184 @@ async def test_an_edit_reaches_the_copy_of_a_member_who_has_left(harness: Harnes
         if str(c.params["chat_id"]) == str(chat.user_id)
     }
     assert edited == copies
+
+
+# -- an edit the room cannot take: muted, the room closed, another room's message ---------------
+
+MUTED_EDIT = (
+    "Your edit didn't reach Evening group: a leader has paused your messages there, so the "
+    "others still see your message as it was."
+)
+WELCOME_BACK = (
+    "🟢 You're in Evening group as Member 0. What you send here (text, photos, stickers, voice) "
+    "goes to everyone in the room. Any command takes you out of the room; /room brings you back."
+)
+CRISIS_REPLY = (
+    "I'm really glad you told me. I'm a bot, so I can't help in an emergency — but people can, "
+    "right now:\nIf you are in immediate danger, call now:\n📞 911 Emergency\nCrisis lines:\n"
+    "📞 988 — Suicide & Crisis Lifeline (call or text, 24 h, free)\nI'm also asking a peer "
+    "worker to contact you as soon as they can. You don't have to go through this alone."
+)
+CRISIS_CARD = "🔔 URGENT · #1 · client C0ABC\nEnglish · waiting 1 second\n• crisis language"
+HELD_BACK = (
+    "Your message was not shared with the group: it sounds like you're going through something "
+    "very hard, and that's better talked through with one person. A peer worker has been "
+    "alerted and will write to you here. You can stay in the room."
+)
+KEPT = "📝 Kept for the peer worker — they'll read it as soon as they join."
+CLOSED_EDIT = (
+    "Your edit didn't reach Evening group: the room has closed, so the others still see your "
+    "message as it was."
+)
+
+
+async def test_an_edit_made_while_muted_reaches_nobody_and_its_writer_is_told(
+    harness: Harness,
+) -> None:
+    """Muted, a member may not write, so an edit does not reach the room either; they hear
+    why (they were told when muted, so nothing new about anyone is said). Unmuted, it does."""
+    lin, (one, two) = await _room_of(harness, 2)
+    cast = {"lin": lin, "one": one, "two": two}
+    await one.send("I walked tday")
+    await lin.send("/mute Member 0")
+    before = len(harness.api.calls)
+    await one.does('(edit "walked") I walked today')
+    await lin.send("/unmute Member 0")
+    await one.does('(edit "walked") I walked today!')
+    assert _everything(harness, before, cast) == [
+        ("one", "sendMessage", MUTED_EDIT),
+        ("one", "sendMessage", "You can write in Evening group again."),
+        ("lin", "sendMessage", "Member 0 can write again."),
+        ("lin", "editMessageText", "💬 Member 0: I walked today!"),
+        ("two", "editMessageText", "💬 Member 0: I walked today!"),
+    ]
+
+
+async def test_an_edit_made_between_sessions_reaches_nobody_and_says_when_the_room_opens(
+    harness: Harness,
+) -> None:
+    """Outside its session a room takes no message and no edit; the writer hears when it
+    opens again, in their own zone (UTC here), and an edit then reaches every copy."""
+    from datetime import timedelta
+
+    lin, (one, two) = await _room_of(harness, 2)
+    cast = {"lin": lin, "one": one, "two": two}
+    await one.send("I walked tday")
+    harness.set_now(NOW + timedelta(days=1))  # Wednesday: the room is closed until Tuesday
+    before = len(harness.api.calls)
+    await one.does('(edit "walked") I walked today')
+    harness.set_now(NOW + timedelta(days=7))
+    await one.does('(edit "walked") I walked today!')
+    assert _everything(harness, before, cast) == [
+        (
+            "one",
+            "sendMessage",
+            "Your edit didn't reach Evening group: the room is closed now, so the others still "
+            "see your message as it was. It opens Tue, Dec 8 at 12:00\u202fPM.",
+        ),
+        ("lin", "editMessageText", "💬 Member 0: I walked today!"),
+        ("two", "editMessageText", "💬 Member 0: I walked today!"),
+    ]
+
+
+async def test_an_edit_after_the_group_closed_reaches_nobody_and_its_writer_is_told(
+    harness: Harness,
+) -> None:
+    """Closed for good: whether the writer was still in the room when it closed or had stepped
+    out, they hear that the group has closed (not that they left it)."""
+    lin, (one, two) = await _room_of(harness, 2)
+    cast = {"lin": lin, "one": one, "two": two}
+    await one.send("I walked tday")
+    await two.send("Rain here")
+    await two.send("/settings")
+    await lin.does("/groups", "[✖ Close 1]", "[✖ Yes, close it]")
+    before = len(harness.api.calls)
+    await one.does('(edit "walked") I walked today')
+    await two.does('(edit "Rain") Sun here')
+    assert _everything(harness, before, cast) == [
+        ("one", "sendMessage", CLOSED_EDIT),
+        ("two", "sendMessage", CLOSED_EDIT),
+        ("two", "sendMessage", SETTINGS),
+    ]
+
+
+async def test_an_edit_made_in_another_room_reaches_neither_and_its_writer_is_told(
+    harness: Harness,
+) -> None:
+    """Each copy knows its room: a message written in Evening group, edited while its writer
+    is in Morning group, is out of its room (it reaches nobody in either, and Morning group
+    hears nothing of it); crisis language edited in is held back in the room they are in, as
+    a new message would be; back in Evening group the edit reaches every copy."""
+    lin, (one, two) = await _room_of(harness, 2)
+    services = harness.services
+    assert services is not None
+    morning = SimpleNamespace(
+        room_command="create",
+        title="Morning group",
+        leader=["Lin"],
+        activity=None,
+        weekly="tue 20:00",
+        minutes=480,
+    )
+    await room_shell.command_line(services.dispatcher.rooms, harness.db, morning, NOW)
+    invite = SimpleNamespace(room_command="invite", room_id=2, alias=["C0ABC", "C1ABC"])
+    await room_shell.command_line(services.dispatcher.rooms, harness.db, invite, NOW)
+    await harness.tick()
+    cast = {"lin": lin, "one": one, "two": two}
+    await one.send("I walked tday")
+    await lin.send("/room 2")
+    await two.does("/room 2", "Dawn", "[✅ I agree]")
+    await one.does("/room 2", "Sunrise", "[✅ I agree]")
+    before = len(harness.api.calls)
+    await one.does('(edit "walked") I walked today')
+    await one.does('(edit "walked") I want to kill myself')
+    await one.send("/room 1")
+    await one.does('(edit "kill") I walked today!')
+    assert _everything(harness, before, cast) == [
+        (
+            "one",
+            "sendMessage",
+            "Your edit didn't reach Evening group: you're no longer in the room, so the others "
+            "still see your message as it was.",
+        ),
+        # crisis language edited in, in Morning group: held back there, as a new message
+        ("one", "sendMessage", CRISIS_REPLY),
+        ("lin", "sendMessage", CRISIS_CARD),
+        ("one", "sendMessage", HELD_BACK),
+        (
+            "lin",
+            "sendMessage",
+            "⚠️ Sunrise needs support; a peer worker has been alerted. Their message was not "
+            "shared with the group.",
+        ),
+        ("one", "sendMessage", KEPT),
+        ("one", "sendMessage", WELCOME_BACK),
+        ("lin", "editMessageText", "💬 Member 0: I walked today!"),
+        ("two", "editMessageText", "💬 Member 0: I walked today!"),
+    ]
+
+
+async def test_crisis_language_after_the_room_closed_is_kept_for_the_peer_worker(
+    harness: Harness,
+) -> None:
+    """A member still in a room when it closed (or when they were removed) and writing crisis
+    language there, as a new message or edited in: the room is gone, and their words go to the
+    peer worker as they would anywhere else in the bot."""
+    lin, (one, two) = await _room_of(harness, 2)
+    cast = {"lin": lin, "one": one, "two": two}
+    await two.send("I walked tday")
+    await lin.send("/removemember Member 1")
+    await lin.does("/groups", "[✖ Close 1]", "[✖ Yes, close it]")
+    before = len(harness.api.calls)
+    await one.send("I want to kill myself")
+    await two.does('(edit "walked") I want to kill myself')
+    assert _everything(harness, before, cast) == [
+        ("one", "sendMessage", CRISIS_REPLY),
+        ("lin", "sendMessage", CRISIS_CARD),
+        ("one", "sendMessage", "You're no longer in that room."),
+        ("one", "sendMessage", KEPT),
+        ("two", "sendMessage", CRISIS_REPLY),
+        ("lin", "sendMessage", CRISIS_CARD.replace("#1", "#2").replace("C0ABC", "C1ABC")),
+        ("two", "sendMessage", CLOSED_EDIT),
+        ("two", "sendMessage", KEPT),
+    ]

@@ -76,20 +76,32 @@ async def core_rooms(session: AsyncSession, rows: Sequence[Room]) -> dict[int, r
 
 async def written_in(
     session: AsyncSession, person_id: int, chat_id: int, message_id: int
-) -> str | None:
-    """The title of the room this message of the person's was copied to, while it stands
-    there (not taken back); ``None``: not a room message (``room_copies``' primary key)."""
-    return await session.scalar(
-        select(Room.title)
-        .join(RoomMessage, RoomMessage.room_id == Room.id)
-        .join(RoomCopy, RoomCopy.room_message_id == RoomMessage.id)
-        .where(
-            RoomCopy.chat_id == chat_id,
-            RoomCopy.message_id == message_id,
-            RoomCopy.person_id == person_id,
-            RoomMessage.removed_at.is_(None),
+) -> Membership | None:
+    """The person's place in the room this message of theirs was copied to, while it stands
+    there (not taken back); ``None``: not a room message, or no longer theirs to edit (they
+    erased their data). ``room_copies``' primary key, then ``room_members``'."""
+    found = (
+        await session.execute(
+            select(RoomMember, Room)
+            .join(RoomMessage, RoomMessage.room_id == Room.id)
+            .join(RoomCopy, RoomCopy.room_message_id == RoomMessage.id)
+            .join(
+                RoomMember,
+                (RoomMember.room_id == Room.id) & (RoomMember.person_id == person_id),
+            )
+            .where(
+                RoomCopy.chat_id == chat_id,
+                RoomCopy.message_id == message_id,
+                RoomCopy.person_id == person_id,
+                RoomMessage.removed_at.is_(None),
+            )
         )
-    )
+    ).first()
+    if found is None:
+        return None
+    member, room = found
+    views = await core_rooms(session, [room])
+    return view_of(member, views[room.id])
 
 
 async def memberships(session: AsyncSession, person_id: int) -> list[Membership]:
