@@ -989,3 +989,14 @@ def test_malay_and_romanised_chinese_read_third_party_with_their_own_cues() -> N
     assert found.level is Level.CRISIS
     assert "third_party" in found.categories
     assert "third_party" not in assess("aku rasa nak mati je", model=False).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("ngo hai tin toi, hou dung", Level.CRISIS),  # 我喺天台, as 我在天台 is
+        ("wo zai tian tai shai yi fu", Level.NONE),  # drying clothes, as 天台晒衣服 is
+    ],
+)
+def test_a_rooftop_in_latin_letters_reads_as_in_chinese(text: str, level: Level) -> None:
+    assert assess(text, model=False).level is level
