@@ -900,3 +900,103 @@ def test_a_relative_writing_hell_or_shell_is_reporting_someone_else(text: str) -
     found = assess(text)
     assert found.level is Level.CRISIS
     assert "third_party" in found.categories
+
+
+# --- batches k and l: Malay, romanised Chinese, and the families their misses showed ------
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # Malay (languages.ms): a wish to die, not wanting to live, suicide, self-harm, means
+        ("aku rasa nak mati je", Level.CRISIS),
+        ("tak nak hidup lagi, penat sangat", Level.CRISIS),
+        ("hidup pun menyusahkan orang, baik aku mati", Level.CRISIS),
+        ("I really tak larat dah, want to bunuh diri", Level.CRISIS),
+        ("bunuh diri", Level.CRISIS),
+        ("aku toreh tangan semalam", Level.CRISIS),
+        ("aku cederakan diri lagi malam tadi", Level.CRISIS),
+        ("dah telan semua pil tadi", Level.CRISIS),
+        ("dah beli ubat tidur banyak2. malam ni", Level.CRISIS),
+        ("suara tu suruh aku terjun", Level.CRISIS),
+        ("aku tak akan bunuh diri, jangan risau", Level.CONCERN),  # denied
+        ("dulu pernah cuba bunuh diri, sekarang ok sikit", Level.CONCERN),  # past
+        ("hidup ni takde makna", Level.CONCERN),  # hopelessness
+        ("panas nak mati hari ni", Level.NONE),  # "X nak mati": an idiom
+        ("bateri phone aku dah nak mati", Level.NONE),
+        # romanised Mandarin, Cantonese and Hokkien (languages.zh_latn)
+        ("hao xiang si a, mei ren dong wo", Level.CRISIS),
+        ("wo bu xiang zai huo xia qu le", Level.CRISIS),
+        ("si le suan le", Level.CRISIS),
+        ("an mian yao yi jing zan gou le", Level.CRISIS),
+        ("chi le hen duo yao, hao kun", Level.CRISIS),
+        ("ngo m seung sang cyun lok heoi", Level.CRISIS),
+        ("sei jo syun lo", Level.CRISIS),
+        ("ngo maai zo taan", Level.CRISIS),
+        ("wa beh tahan liao, wa ai si", Level.CRISIS),
+        ("wa siong beh tuè i khì", Level.CRISIS),
+        ("wo bu hui zi sha, fang xin", Level.CONCERN),  # denied
+        ("wa beh tahan liao", Level.NONE),  # "can't stand it" alone
+        ("ni men liang ge hao xiang si", Level.NONE),  # 好相似: "so alike"
+        ("ta shi ge ge shou", Level.NONE),  # 歌手, not 割手
+        # English
+        ("i feel like dying", Level.CRISIS),
+        ("got retrenched, 52 years old who want to hire me. better die lah", Level.CRISIS),
+        ("tested the knot. it holds", Level.CRISIS),
+        ("walking to the train tracks now", Level.CRISIS),
+        ("I'm down at the pier, thinking about walking in", Level.CRISIS),
+        ("im already dead inside, might as well make it official", Level.CRISIS),
+        ("the detention centre is killing me slowly, i'd rather do it myself", Level.CRISIS),
+        ("I am a burden and the only fix is me being gone for good", Level.CRISIS),
+        ("I am ready to go, I ask God every day to take me", Level.CRISIS),
+        ("i feel like dying of embarrassment", Level.NONE),  # idiom
+        ("we tied the knot in june", Level.NONE),
+        ("i'd rather do it myself, thanks", Level.NONE),
+        ("my brother ate my leftover biryani i could murder him", Level.NONE),
+        ("bought a new razor, the cheap ones cut my legs to bits", Level.NONE),
+        ("my nan used to say 'when i'm gone you'll miss my cooking'", Level.NONE),
+        # Chinese
+        ("我覺得我死了比較好", Level.CRISIS),
+        ("孩子都不回來看我 想說死一死卡好", Level.CRISIS),
+        ("我还是去死吧", Level.CRISIS),
+        ("我唔想再呼吸", Level.CRISIS),
+        ("好想有人嚟殺咗我", Level.CRISIS),
+        ("又醒咗 好失望", Level.CRISIS),
+        ("有没有不痛的死法", Level.CRISIS),
+        ("有冇人知食咩藥落去唔痛", Level.CRISIS),
+        ("我爸爸喺度問我借錢買炭 屋企又冇BBQ", Level.CRISIS),
+        ("喝了一瓶敌敌畏 好难受", Level.CRISIS),
+        ("出租屋里有煤气 我一直盯着那个开关看", Level.CRISIS),
+        ("捷運進站的時候我往前了一步", Level.CRISIS),
+        ("宿舍楼顶能上去 我踩过点了", Level.CRISIS),
+        ("不劃一下今天睡不著", Level.CRISIS),
+        ("三天沒吃東西了 我覺得我活該餓", Level.CRISIS),
+        ("小时候被欺负的时候想过死", Level.CONCERN),  # past
+        ("我冇諗過死 只係好攰", Level.CONCERN),  # denied
+        ("買咗兩包炭 聽日去西貢BBQ", Level.NONE),
+        ("新闻上说某地一个大学生跳楼了 看得我心里堵", Level.NONE),
+        ("我不想活成我爸妈那个样子", Level.NONE),
+        ("再见啦各位 这个小组我毕业了 以后常联系", Level.NONE),
+        ("我今天写了遗嘱 at the lawyer, 老了嘛 sensible", Level.NONE),
+    ],
+)
+def test_batch_k_and_l_families_by_the_phrases_alone(text: str, level: Level) -> None:
+    assert assess(text, model=False).level is level
+
+
+def test_malay_and_romanised_chinese_read_third_party_with_their_own_cues() -> None:
+    found = assess("kawan aku cakap dia nak bunuh diri malam ni", model=False)
+    assert found.level is Level.CRISIS
+    assert "third_party" in found.categories
+    assert "third_party" not in assess("aku rasa nak mati je", model=False).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("ngo hai tin toi, hou dung", Level.CRISIS),  # 我喺天台, as 我在天台 is
+        ("wo zai tian tai shai yi fu", Level.NONE),  # drying clothes, as 天台晒衣服 is
+    ],
+)
+def test_a_rooftop_in_latin_letters_reads_as_in_chinese(text: str, level: Level) -> None:
+    assert assess(text, model=False).level is level
