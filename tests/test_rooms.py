@@ -378,26 +378,29 @@ async def test_a_message_that_was_never_committed_holds_up_nothing() -> None:
 NOW = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # Tuesday 21:00 in Shanghai
 
 
-async def _room_of(harness: Harness, members: int) -> tuple[Chat, list[Chat]]:
-    """Lin leads a weekly room open now; ``members`` clients joined it and are in it."""
-    harness.set_now(NOW)
-    lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", NOW)
-    chats = [(await harness.make_person(Role.CLIENT, f"C{i}ABC", NOW))[0] for i in range(members)]
+async def _weekly_room(harness: Harness, title: str, room_id: int, aliases: list[str]) -> None:
+    """Lin leads a new weekly room (the ``room_id``-th made) open now; ``aliases`` are invited."""
     services = harness.services
     assert services is not None
     args = SimpleNamespace(
         room_command="create",
-        title="Evening group",
+        title=title,
         leader=["Lin"],
         activity=None,
         weekly="tue 20:00",
         minutes=480,
     )
     await room_shell.command_line(services.dispatcher.rooms, harness.db, args, NOW)
-    invite = SimpleNamespace(
-        room_command="invite", room_id=1, alias=[f"C{i}ABC" for i in range(members)]
-    )
+    invite = SimpleNamespace(room_command="invite", room_id=room_id, alias=aliases)
     await room_shell.command_line(services.dispatcher.rooms, harness.db, invite, NOW)
+
+
+async def _room_of(harness: Harness, members: int) -> tuple[Chat, list[Chat]]:
+    """Lin leads a weekly room open now; ``members`` clients joined it and are in it."""
+    harness.set_now(NOW)
+    lin, _ = await harness.make_person(Role.PEER_WORKER, "Lin", NOW)
+    chats = [(await harness.make_person(Role.CLIENT, f"C{i}ABC", NOW))[0] for i in range(members)]
+    await _weekly_room(harness, "Evening group", 1, [f"C{i}ABC" for i in range(members)])
     await harness.tick()
     await lin.send("/room")
     for i, chat in enumerate(chats):
@@ -932,19 +935,7 @@ async def test_an_edit_made_in_another_room_reaches_neither_and_its_writer_is_to
     hears nothing of it); crisis language edited in is held back in the room they are in, as
     a new message would be; back in Evening group the edit reaches every copy."""
     lin, (one, two) = await _room_of(harness, 2)
-    services = harness.services
-    assert services is not None
-    morning = SimpleNamespace(
-        room_command="create",
-        title="Morning group",
-        leader=["Lin"],
-        activity=None,
-        weekly="tue 20:00",
-        minutes=480,
-    )
-    await room_shell.command_line(services.dispatcher.rooms, harness.db, morning, NOW)
-    invite = SimpleNamespace(room_command="invite", room_id=2, alias=["C0ABC", "C1ABC"])
-    await room_shell.command_line(services.dispatcher.rooms, harness.db, invite, NOW)
+    await _weekly_room(harness, "Morning group", 2, ["C0ABC", "C1ABC"])
     await harness.tick()
     cast = {"lin": lin, "one": one, "two": two}
     await one.send("I walked tday")
