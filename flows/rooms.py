@@ -164,12 +164,13 @@ def opens_text(room: Room, now: datetime, person: PersonView) -> Msg:
     opening = room.next_opening(now)
     if opening is None:
         return Msg(N_("room.closed_for_good"))
-    local = opening.astimezone(_zone(person.timezone))
-    return msg(N_("room.opens"), day=local.date(), time=local.time().replace(tzinfo=None))
+    return msg(N_("room.opens"), **_when(opening, person))
 
 
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+def _when(moment: datetime, person: PersonView) -> dict[str, Any]:
+    """A moment as the ``day`` and ``time`` of a line, in the reader's zone."""
+    local = moment.astimezone(ZoneInfo(person.timezone))
+    return {"day": local.date(), "time": local.time().replace(tzinfo=None)}
 
 
 def help_lines(data: Mapping[str, Any]) -> tuple[Msg, ...]:
@@ -255,8 +256,7 @@ class RoomFlow(FlowModel):
         membership = self.membership
         if membership is not None and membership.can_enter:
             return False
-        written = edited_in(self.event)
-        refused = edit_refused(written, None, self.event.now, self.person) if written else None
+        refused = _refused_out_of_rooms(self.event, self.person)
         self.ask(refused or Msg(N_("room.no_longer")))
         if self.event.risk == "crisis" and self.event.kind in ("text", "media", "edited"):
             self._keep_for_worker()  # as anywhere out of a room
@@ -439,23 +439,17 @@ def edit_refused(
     any other member. Either way the others' copies stay as they were."""
     room = written.room
     title = Raw(room.title)
-    over = now is not None and not room.is_open(now) and room.next_opening(now) is None
-    if room.closed or over:
+    shut = now is not None and not room.is_open(now)
+    opening = room.next_opening(now) if now is not None and shut else None
+    if room.closed or (shut and opening is None):
         return msg(N_("room.edit.closed"), title=title)
-    if written.state not in (INVITED, MEMBER) or here != room.id:
+    if not written.can_enter or here != room.id:
         return msg(N_("room.edit.not_in_room"), title=title)
     if written.muted:
         return msg(N_("room.edit.muted"), title=title)
-    opening = room.next_opening(now) if now is not None and not room.is_open(now) else None
     if opening is None:
         return None
-    local = opening.astimezone(_zone(person.timezone))
-    return msg(
-        N_("room.edit.not_open"),
-        title=title,
-        day=local.date(),
-        time=local.time().replace(tzinfo=None),
-    )
+    return msg(N_("room.edit.not_open"), title=title, **_when(opening, person))
 
 
 def edited_out_of_the_room(event: Event, person: PersonView) -> Say | None:
@@ -464,9 +458,14 @@ def edited_out_of_the_room(event: Event, person: PersonView) -> Say | None:
     they were, and the writer is told why, rather than the bot's general line about edits
     (sending it again would not reach the room either). ``None``: not a room message of
     theirs."""
-    written = edited_in(event)
-    refused = edit_refused(written, None, event.now, person) if written else None
+    refused = _refused_out_of_rooms(event, person)
     return Say(refused) if refused is not None else None
+
+
+def _refused_out_of_rooms(event: Event, person: PersonView) -> Text | None:
+    """Why an edit made while its writer is in no room does not reach the message's room."""
+    written = edited_in(event)
+    return edit_refused(written, None, event.now, person) if written is not None else None
 
 
 # -- what a message to the room becomes ----------------------------------------------------
