@@ -1000,3 +1000,37 @@ def test_malay_and_romanised_chinese_read_third_party_with_their_own_cues() -> N
 )
 def test_a_rooftop_in_latin_letters_reads_as_in_chinese(text: str, level: Level) -> None:
     assert assess(text, model=False).level is level
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("我ㄅ想活ㄌ", "我不想活了"),  # ㄅ before a word is 不
+        ("好ㄅ 明天見", "好吧 明天见"),  # at a sentence's end 吧
+        ("我ㄅ會自ㄕㄉ", "我不会自杀的"),
+        ("好想ㄗㄕ", "好想自杀"),
+        ("ㄊ說ㄊ想ㄙ", "他说他想死"),
+        ("ㄋ在嗎", "你在吗"),  # ㄋ before a word is 你
+        ("真的假的ㄋ", "真的假的呢"),
+        ("早安ㄚ", "早安啊"),
+        ("ㄏㄏ 好喔", "ㄏㄏ 好喔"),  # laughing: no word is written with ㄏ
+        ("ㄨㄛˇ ㄅㄨˋ ㄒㄧㄤˇ", "ㄨㄛˇ ㄅㄨˋ ㄒㄧㄤˇ"),  # syllables spelt out in full
+        ("ㄌㄚ", "ㄌㄚ"),  # a syllable spelt out in full without a tone mark
+    ],
+)
+def test_zhuyin_letters_standing_for_words_are_written_out(written: str, normalised: str) -> None:
+    assert default_lexicon().normaliser.normalise(written) == normalised
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("我ㄅ想ㄙ", Level.CONCERN),  # denied: 我不想死
+        ("我ㄅ會自ㄕㄉ 放心", Level.CONCERN),  # denied: 我不會自殺的
+        ("好ㄅ 想ㄙ", Level.CRISIS),  # 吧 at a sentence's end is no denial
+        ("ㄨ真ㄉ好想ㄙ", Level.CRISIS),
+        ("累ㄙㄌ 明天再說", Level.NONE),  # 累死了
+    ],
+)
+def test_zhuyin_chat_gets_the_level_of_the_words_it_stands_for(text: str, level: Level) -> None:
+    assert assess(text, model=False).level is level

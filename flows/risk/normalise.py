@@ -291,6 +291,31 @@ _CANTONESE_WORDS.update({word: word.replace("係", "系") for word in _WORDS_HOL
 _CANTONESE_WORDS["係數學"] = "是數學"  # 係 then 數學, "mathematics"
 _CANTONESE_WORD = re.compile("|".join(sorted(_CANTONESE_WORDS, key=len, reverse=True)))
 
+# Taiwanese chat writes some words as one zhuyin (bopomofo) letter, the word's first sound
+# (注音文): "我ㄅ想活ㄌ" is 我不想活了, "自ㄕㄉ" 自殺的. A run of letters holding a tone mark,
+# or a vowel next to another letter, is a syllable spelt out in full ("ㄨㄛˇ") and is left
+# alone, as are letters no word is written with (ㄏㄏ, laughing).
+_ZHUYIN_RUN = re.compile("自?[\u3105-\u312f\u31a0-\u31bf\u02c7\u02ca\u02cb\u02d9]+")
+_SPELT_OUT = re.compile("[\u02c7\u02ca\u02cb\u02d9]|[\u3105-\u312f][\u311a-\u3129]")
+_ZHUYIN_WORDS = {
+    "自ㄕ": "自殺",
+    "ㄗㄕ": "自殺",
+    "ㄅ": "吧",  # at a sentence's end ("好ㄅ"); before a word it is 不, below
+    "ㄋ": "呢",  # likewise; 你 before a word
+    "ㄙ": "死",
+    "ㄕ": "是",
+    "ㄉ": "的",
+    "ㄌ": "了",
+    "ㄇ": "嗎",
+    "ㄨ": "我",
+    "ㄊ": "他",
+    "ㄚ": "啊",
+    "ㄛ": "哦",
+    "ㄟ": "欸",
+}
+_ZHUYIN_WORD = re.compile("|".join(sorted(_ZHUYIN_WORDS, key=len, reverse=True)))
+_ZHUYIN_BEFORE_A_WORD = {"ㄅ": "不", "ㄋ": "你"}
+
 
 class Normaliser:
     """Turns text into the canonical form that lexicon phrases are matched against.
@@ -354,6 +379,8 @@ class Normaliser:
             if stripped != decomposed:
                 # Combining marks ("k̶i̶l̶l̶", Zalgo text, accents) hide letters: drop them.
                 t = unicodedata.normalize("NFC", stripped)
+            if _ZHUYIN_RUN.search(t):
+                t = _ZHUYIN_RUN.sub(_zhuyin, t)
             t = _CANTONESE_WORD.sub(_cantonese, t.casefold())
             chars = set(t)
             if folded := chars & self._folded:
@@ -427,6 +454,22 @@ def _ascii_of(match: re.Match[str]) -> str:
 
 def _cantonese(match: re.Match[str]) -> str:
     return _CANTONESE_WORDS[match.group()]
+
+
+def _zhuyin(run: re.Match[str]) -> str:
+    letters = run.group()
+    if _SPELT_OUT.search(letters):
+        return letters
+    following = run.string[run.end() : run.end() + 1]
+    before_a_word = bool(following) and _CJK_RUN.match(following) is not None
+
+    def word(match: re.Match[str]) -> str:
+        written = match.group()
+        if written in _ZHUYIN_BEFORE_A_WORD and (match.end() < len(letters) or before_a_word):
+            return _ZHUYIN_BEFORE_A_WORD[written]
+        return _ZHUYIN_WORDS[written]
+
+    return _ZHUYIN_WORD.sub(word, letters)
 
 
 def _unleet(match: re.Match[str]) -> str:
