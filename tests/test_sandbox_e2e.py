@@ -46,6 +46,12 @@ async def bot_process(api: SandboxBotAPI, database_url: str, mode: str) -> Async
             await process.wait()
 
 
+# Seconds to wait for the bot's next message. Generous: through injected faults the bot
+# retries with back-off, and CI shares two cores with a second test worker; this is a
+# bound on a hang, not a speed target.
+WAIT = 45
+
+
 async def _invite(database_url: str, role: Role = Role.CLIENT) -> str:
     db = Database(database_url)
     try:
@@ -54,7 +60,7 @@ async def _invite(database_url: str, role: Role = Role.CLIENT) -> str:
         await db.dispose()
 
 
-async def _press(api: SandboxBotAPI, user_id: int, label: str, wait: float = 15) -> None:
+async def _press(api: SandboxBotAPI, user_id: int, label: str, wait: float = WAIT) -> None:
     async def find() -> tuple[int, str]:
         while True:
             found = find_button(api, user_id, label)
@@ -66,7 +72,7 @@ async def _press(api: SandboxBotAPI, user_id: int, label: str, wait: float = 15)
     await api.user_press_button(user_id, message_id, data)
 
 
-async def _texts(api: SandboxBotAPI, user_id: int, contains: str, wait: float = 15) -> list[str]:
+async def _texts(api: SandboxBotAPI, user_id: int, contains: str, wait: float = WAIT) -> list[str]:
     await api.wait_until(
         lambda: any(contains in (e.text or "") for e in api.bot_messages(user_id)), wait
     )
