@@ -13,6 +13,7 @@ from sqlalchemy import event, select, text
 
 from bot import data_rights
 from bot.crypto import new_key
+from bot.safety.risk_corpus import read_sequences, sequence_scores
 from bot.storage.models import Person, RecentWords
 from flows.risk import Level, assess
 from flows.risk.context import EARLIER_CHARACTERS, in_context, joined, kept, recent
@@ -187,3 +188,22 @@ async def test_with_the_database_down_a_split_message_is_read_alone(harness: Har
         replies = await client.send("die")
     [only] = [r.text for r in replies if r.method == "sendMessage"]
     assert only.startswith("Sorry, I'm having technical trouble"), "no crisis reply, no delay"
+
+
+# -- measured on sequences one person sent (docs/risk-lexicon.md, "Context across messages") --
+
+
+def test_sequences_found_with_context() -> None:
+    """Floors at the figures measured on 2026-12-07; never tuned on these sequences."""
+    scores = sequence_scores(read_sequences())
+    crisis, concern, none = scores[Level.CRISIS], scores[Level.CONCERN], scores[Level.NONE]
+    assert (crisis.total, concern.total, none.total) == (200, 40, 160)
+    assert crisis.alone >= 159
+    assert crisis.with_context >= 190, "crisis sequences found with context"
+    assert none.with_context <= 25, "none sequences flagged with context"
+    assert none.with_context - none.alone <= 2, "what context costs in false flags"
+    # a joined concern would notice nothing more (so it does not raise a message)
+    assert (crisis.with_concern, concern.with_concern) == (
+        crisis.with_context,
+        concern.with_context,
+    )

@@ -43,15 +43,20 @@ def in_context(
     text: str,
     lexicon: Lexicon | None = None,
     model: NgramModel | bool | None = True,
+    concern: bool = False,
 ) -> Assessment:
     """The level a message is handled at: its own (``alone``), or crisis found by the
-    "context" layer when it is below crisis and, joined with ``earlier``, reads as crisis."""
+    "context" layer when it is below crisis and, joined with ``earlier``, reads as crisis.
+    ``concern`` (only to measure the rule not chosen): a joined concern raises a message
+    found none to concern."""
     if alone.level is Level.CRISIS or not earlier:
         return alone
     together = assess(joined(earlier, text), lexicon, model)
-    if together.level is not Level.CRISIS:
-        return alone
-    return replace(together, layers=(LAYER,))
+    if together.level is Level.CRISIS:
+        return replace(together, layers=(LAYER,))
+    if concern and together.level is Level.CONCERN and alone.level is Level.NONE:
+        return replace(together, layers=(LAYER,))
+    return alone
 
 
 def kept(earlier: Sequence[str], text: str, level: Level) -> list[str]:
