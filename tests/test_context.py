@@ -9,6 +9,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import event, select, text
 
 from bot import data_rights
@@ -207,3 +210,49 @@ def test_sequences_found_with_context() -> None:
         crisis.with_context,
         concern.with_context,
     )
+
+
+# -- the rule over any run of messages (Hypothesis stateful) ----------------------------------
+
+FRAGMENTS = ("i want to", "die", "ok", "我不想", "活了", "i want to kill myself", "x" * 1500)
+
+
+class ReadingInTurn(RuleBasedStateMachine):
+    """One person's messages at any pace, read as the bot reads them (what is kept, what is
+    recent, what is joined): the invariants a reader relies on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = T0
+        self.said: list[tuple[datetime, str]] = []
+        self.last_crisis = False
+
+    @rule(text=st.sampled_from(FRAGMENTS), minutes=st.sampled_from((0, 1, 9, 10, 11, 60)))
+    def say(self, text: str, minutes: int) -> None:
+        self.now += timedelta(minutes=minutes)
+        window = timedelta(minutes=10)
+        earlier = recent(self.said, self.now, window)
+        alone = assess(text)
+        risk = in_context(alone, [t for _, t in earlier], text)
+        if alone.level is Level.CRISIS:
+            assert risk == alone, "a crisis alone is handled as it was found"
+        if risk != alone:
+            assert risk.level is Level.CRISIS and risk.layers == ("context",)
+            assert earlier, "only what was said within the window joins"
+            assert all(self.now - at <= window for at, _ in earlier)
+            assert not self.last_crisis, "a crisis is not found again in the next message"
+        texts = kept([t for _, t in earlier], text, risk.level)
+        times = [at for at, _ in earlier] + [self.now]
+        self.said = list(zip(times[len(times) - len(texts) :], texts, strict=True))
+        self.last_crisis = risk.level is Level.CRISIS
+
+    @invariant()
+    def little_is_kept(self) -> None:
+        assert len(self.said) <= 2
+        assert all(len(t) <= EARLIER_CHARACTERS for _, t in self.said)
+        if self.last_crisis:
+            assert self.said == []
+
+
+TestReadingInTurn = ReadingInTurn.TestCase
+TestReadingInTurn.settings = settings(max_examples=60, stateful_step_count=12, deadline=None)
