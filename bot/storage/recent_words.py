@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
@@ -54,12 +56,19 @@ async def remember(
         await session.execute(delete(RecentWords).where(RecentWords.person_id == person_id))
         return
     times = [at for at, _ in said] + [now]
-    await session.merge(
-        RecentWords(
-            person_id=person_id,
-            texts=[cipher.encrypt(t) for t in texts],
-            said_at=[at.isoformat() for at in times[len(times) - len(texts) :]],
-            expires_at=now + window,
+    values = {
+        "person_id": person_id,
+        "texts": [cipher.encrypt(t) for t in texts],
+        "said_at": [at.isoformat() for at in times[len(times) - len(texts) :]],
+        "expires_at": now + window,
+    }
+    # One statement (no read first): insert, or overwrite what the last message left.
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = upsert(RecentWords).values(values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[RecentWords.person_id],
+            set_={key: statement.excluded[key] for key in values if key != "person_id"},
         )
     )
 
