@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     default_region: str = "CN"
     crisis_lines_file: Path | None = None
     risk_lexicon_file: Path | None = None
+    # how long a screened message is kept to be read with the next one (0: never)
+    context_window_minutes: int = Field(default=10, ge=0, le=60)
     encryption_keys: str | None = None
     secret_key: str | None = None
     log_level: str = "INFO"

@@ -22,7 +22,11 @@ from flows.history import day_answers, record_answers
 from flows.text import LANGUAGE_NAMES, N_, Lines, Msg, Raw, msg
 
 # Which layer of the crisis screen fired: for the worker, never for the person.
-LAYERS = {"lexicon": N_("context.found_by_lexicon"), "model": N_("context.found_by_model")}
+LAYERS = {
+    "lexicon": N_("context.found_by_lexicon"),
+    "model": N_("context.found_by_model"),
+    "context": N_("context.found_by_context"),
+}
 NOTES_SHOWN = 8  # the newest, on this escalation and the person's earlier ones
 
 

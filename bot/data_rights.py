@@ -36,6 +36,7 @@ from bot.storage.models import (
     MeasureAnswer,
     Person,
     QueuedMessage,
+    RecentWords,
     ReviewRequest,
     RiskEvent,
     Room,
@@ -138,6 +139,12 @@ async def export(session: AsyncSession, person: Person, cipher: Cipher) -> dict[
             "at": _plain(r.at),
         }
         for r in await _rows(session, RiskEvent, RiskEvent.person_id == person.id)
+    ]
+    # Kept only minutes, for the crisis screen to read the next message with them.
+    data["recent_messages"] = [
+        {"text": cipher.decrypt(text), "at": at}
+        for row in await _rows(session, RecentWords, RecentWords.person_id == person.id)
+        for text, at in zip(row.texts, row.said_at, strict=True)
     ]
     escalations = await _rows(session, Escalation, Escalation.subject_id == person.id)
     data["requests_for_a_person"] = [
@@ -352,6 +359,7 @@ async def erase(session: AsyncSession, person: Person, now: datetime) -> list[in
         delete(Invite).where(Invite.created_by == f"client:{person.id}", Invite.uses == 0)
     )
     await session.execute(delete(Schedule).where(Schedule.person_id == person.id))
+    await session.execute(delete(RecentWords).where(RecentWords.person_id == person.id))
     # Escalations about them first: deleting the person would reach the same rows twice
     # (their reasons and events by cascade, and by SET NULL where they were the actor),
     # which PostgreSQL refuses.

@@ -24,7 +24,7 @@ from bot.escalations import Escalations
 from bot.host import Host
 from bot.measures import Measures
 from bot.rooms import Rooms
-from bot.storage import checkins
+from bot.storage import checkins, recent_words
 from bot.storage.family_links import active_links as family_links
 from bot.storage.models import (
     CheckIn,
@@ -266,9 +266,12 @@ class Scheduler:
             report.outgoing += await self.supervision.tick(session, now)
         async with self.db.transaction() as session:
             report.outgoing += await self.measures.tick(session, now)
+        async with self.db.transaction() as session:
+            # What people said is kept only for the crisis screen's window.
+            report.purged += await recent_words.sweep(session, now)
         if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
             async with self.db.transaction() as session:
-                report.purged = await purge_old(session, now, self.settings.retention_days)
+                report.purged += await purge_old(session, now, self.settings.retention_days)
             self._last_purge = now
         for firing in report.deferred:
             report.outgoing += await firing.make_deferred()

@@ -272,6 +272,7 @@ async def test_a_persons_copy_holds_each_kind_of_free_text_readable(harness: Har
         "risk_events.matched": "want to die",
         "review_requests.note": "I froze",
         "supervision_notes.text": "practise the first question",
+        "recent_words.texts": "is someone there",  # kept minutes for the crisis screen
     }
     declared = {f"{f.column.class_.__tablename__}.{f.column.key}" for f in FREE_TEXT}
     # Queued messages were handed to Lin when she claimed; a leader's activity record is

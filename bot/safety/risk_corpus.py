@@ -17,8 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.risk import Level, assess
+from flows.risk.context import in_context, kept
 
 CORPUS = Path(__file__).resolve().parents[2] / "tests" / "risk_corpus"
+# Multi-message sequences from one person, labelled as a whole: measured for the crisis
+# screen's "context" layer, never trained or tuned on (no glob above reaches this folder).
+SEQUENCES = CORPUS / "sequences" / "sequences.tsv"
 LABELS = (Level.CRISIS, Level.CONCERN, Level.NONE)
 START = "<!-- corpus report: written by tongban risk-check --report-into; do not edit -->"
 END = "<!-- end of corpus report -->"
@@ -201,3 +205,69 @@ def report_in(path: Path) -> str:
     """The report currently written in a Markdown file."""
     document = path.read_text(encoding="utf-8")
     return document.split(START, 1)[1].split(END, 1)[0].strip("\n") + "\n"
+
+
+# -- context across messages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    """Messages one person sent in a row (within the bot's window), labelled as a whole."""
+
+    label: Level
+    category: str
+    language: str
+    messages: tuple[str, ...]
+
+
+def read_sequences(path: Path = SEQUENCES) -> list[Sequence]:
+    """``label<TAB>category<TAB>language<TAB>msg1 ||| msg2 ...``; '#' lines are comments."""
+    found = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith(("#", "label\t")):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 4:
+            raise ValueError(f"{path}:{number}: expected label, category, language, messages")
+        messages = tuple(m.strip() for m in fields[3].split("|||"))
+        found.append(Sequence(Level(fields[0]), fields[1], fields[2], messages))
+    return found
+
+
+def read_in_turn(messages: Iterable[str], context: bool, concern: bool = False) -> list[Level]:
+    """The level the bot handles each message at, read one after another as it reads a
+    person's messages (``context``: with the ones before, by the bot's own rule)."""
+    levels = []
+    earlier: list[str] = []
+    for text in messages:
+        risk = assess(text)
+        if context:
+            risk = in_context(risk, earlier, text, concern=concern)
+        levels.append(risk.level)
+        earlier = kept(earlier, text, risk.level)
+    return levels
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceScore:
+    """Sequences of one label, and how many the screen noticed, message by message."""
+
+    label: Level
+    total: int
+    alone: int  # noticed with each message read alone
+    with_context: int  # noticed with the bot's rule (a joined crisis)
+    with_concern: int  # noticed if a joined concern also raised a message (not the rule)
+
+
+def sequence_scores(sequences: Iterable[Sequence]) -> dict[Level, SequenceScore]:
+    """Crisis sequences are noticed when a message is crisis; concern and none sequences
+    when a message is concern or crisis (for none: flagged)."""
+    counts: dict[Level, list[int]] = {level: [0, 0, 0, 0] for level in LABELS}
+    for sequence in sequences:
+        wanted = {Level.CRISIS} if sequence.label is Level.CRISIS else {Level.CRISIS, Level.CONCERN}
+        count = counts[sequence.label]
+        count[0] += 1
+        for index, (context, concern) in enumerate(((False, False), (True, False), (True, True))):
+            levels = read_in_turn(sequence.messages, context, concern)
+            count[index + 1] += any(level in wanted for level in levels)
+    return {level: SequenceScore(level, *count) for level, count in counts.items()}

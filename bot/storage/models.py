@@ -403,6 +403,21 @@ class RiskEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RecentWords(Base):
+    """A person's last screened messages (at most two, each encrypted), kept only for the
+    minutes in which the crisis screen reads a new message together with them; the
+    scheduler's sweep deletes the row once ``expires_at`` has passed."""
+
+    __tablename__ = "recent_words"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    texts: Mapped[list[str]] = mapped_column(JSON)
+    said_at: Mapped[list[str]] = mapped_column(JSON)  # ISO times, one per text
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class SafetyPlanItem(Base):
     """One section of a client's safety plan (Stanley–Brown), in their own words."""
 

@@ -7,10 +7,11 @@ being down) live here once, not in each feature.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -31,8 +32,8 @@ from bot.i18n import locale_for_language_code, region_for_language_code
 from bot.invites import ever_made, redeem
 from bot.measures import Measures
 from bot.rooms import Rooms
-from bot.safety.crisis_path import ASSESSED_ROLES, CrisisPath
-from bot.storage import people
+from bot.safety.crisis_path import ASSESSED_ROLES, CRISIS_LOOKUP_SECONDS, CrisisPath
+from bot.storage import people, recent_words
 from bot.storage.family_links import joined as family_joined
 from bot.storage.models import (
     FlowState,
@@ -58,6 +59,7 @@ from flows.effects import (
 from flows.engine import Outcome
 from flows.people import Event, PersonView
 from flows.risk import Assessment, Level, assess
+from flows.risk.context import LAYER, in_context, joined
 from flows.roles import Role
 from flows.text import N_, Lines, Msg, Text
 
@@ -108,6 +110,14 @@ class Dispatcher:
         if incoming is None:
             return
         risk = self._assess(incoming)
+        earlier: list[recent_words.Said] = []
+        if risk is not None and risk.level is not Level.CRISIS:
+            # Below crisis alone: read it with what they said just before (one short read).
+            earlier = await self._earlier(incoming)
+            if earlier:
+                text = screened_text(incoming)
+                assert text is not None
+                risk = in_context(risk, [t for _, t in earlier], text, self.host.lexicon)
         if risk is not None and risk.level is Level.CRISIS:
             # Safety first: the crisis reply goes out before anything is stored or decided.
             about_others = "third_party" in risk.categories
@@ -117,7 +127,7 @@ class Dispatcher:
             if any(not delivery.failed for delivery in sent):
                 self.host.metrics.crisis_replies.inc()
         try:
-            outgoing = await self._process_on_a_live_connection(incoming, risk)
+            outgoing = await self._process_on_a_live_connection(incoming, risk, earlier)
         except (
             DBAPIError,
             SQLAlchemyError,
@@ -135,6 +145,23 @@ class Dispatcher:
     def _assess(self, incoming: Incoming) -> Assessment | None:
         text = screened_text(incoming)
         return None if text is None else assess(text, self.host.lexicon)
+
+    def _window(self) -> timedelta:
+        return timedelta(minutes=self.host.settings.context_window_minutes)
+
+    async def _earlier(self, incoming: Incoming) -> list[recent_words.Said]:
+        """The sender's previous screened messages still in the window; none if the
+        database does not answer within two seconds (the message is then read alone)."""
+        if not self._window():
+            return []
+        try:
+            async with asyncio.timeout(CRISIS_LOOKUP_SECONDS), self.host.db.sessions() as session:
+                return await recent_words.earlier(
+                    session, incoming.user_id, self.host.clock(), self._window(), self.host.cipher
+                )
+        except Exception as exc:  # reading alone is the answer without the database
+            log.warning("earlier messages not read: %s", type(exc).__name__)
+            return []
 
     async def _membership_changed(self, bot: Bot, update: Update) -> None:
         change = update.my_chat_member
@@ -166,7 +193,7 @@ class Dispatcher:
     # -- one update, one transaction ----------------------------------------------------
 
     async def _process_on_a_live_connection(
-        self, incoming: Incoming, risk: Assessment | None
+        self, incoming: Incoming, risk: Assessment | None, earlier: list[recent_words.Said]
     ) -> list[Outgoing]:
         """``_process``, again when nothing it did was stored and trying again can succeed:
         its pooled connection had died (the pool has dropped the dead ones, so the next try
@@ -174,7 +201,7 @@ class Dispatcher:
         PostgreSQL broke a deadlock by choosing it."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return await self._process(incoming, risk)
+                return await self._process(incoming, risk, earlier)
             except (CaseChanged, escalation.InvalidChange):
                 # decided on rows another transaction changed meanwhile: decide again
                 if attempt == ATTEMPTS:
@@ -188,7 +215,9 @@ class Dispatcher:
             log.info("update %s: trying again (%d)", incoming.update_id, attempt)
         raise AssertionError("unreachable")
 
-    async def _process(self, incoming: Incoming, risk: Assessment | None) -> list[Outgoing]:
+    async def _process(
+        self, incoming: Incoming, risk: Assessment | None, earlier: list[recent_words.Said]
+    ) -> list[Outgoing]:
         now = self.host.clock()
         async with self.host.db.transaction() as session:
             fresh, loaded = await people.arrive(session, incoming.user_id, incoming.update_id, now)
@@ -204,8 +233,8 @@ class Dispatcher:
                 person.chat_id = incoming.chat_id
             screened = risk if person.role in ASSESSED_ROLES else None  # staff are not
             first: list[Outgoing] = []
-            if screened is not None and screened.level is not Level.NONE:
-                first = await self.crisis.record(session, person, screened, now, incoming.text)
+            if screened is not None:
+                first = await self._screened(session, person, incoming, screened, earlier, now)
             event_or_reply = event_for(
                 incoming,
                 self.host.renderer,
@@ -240,6 +269,28 @@ class Dispatcher:
             )
             applied = await self._apply(session, person, flow_row, outcome, incoming, now)
             return first + applied
+
+    async def _screened(
+        self,
+        session: AsyncSession,
+        person: Person,
+        incoming: Incoming,
+        risk: Assessment,
+        earlier: list[recent_words.Said],
+        now: datetime,
+    ) -> list[Outgoing]:
+        """Keep the message for reading the next one with it, and record what was found."""
+        text = screened_text(incoming)
+        assert text is not None
+        if self._window():
+            await recent_words.remember(
+                session, person.id, earlier, text, risk.level, now, self._window(), self.host.cipher
+            )
+        if risk.level is Level.NONE:
+            return []
+        # Found with the messages before it: their words go with a relative's report too.
+        words = joined([t for _, t in earlier], text) if LAYER in risk.layers else incoming.text
+        return await self.crisis.record(session, person, risk, now, words)
 
     async def _view(self, session: AsyncSession, person: Person, has_case: bool) -> PersonView:
         """What the flows may know of the person: a staff member's desk; the escalation about

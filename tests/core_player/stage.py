@@ -7,7 +7,7 @@ import itertools
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import Bot, Update
@@ -39,6 +39,7 @@ from flows.engine import Outcome
 from flows.facts import Fact
 from flows.people import Event, PersonView
 from flows.risk import Assessment, Level, assess
+from flows.risk.context import LAYER, in_context, joined, kept, recent
 from flows.roles import Role
 from flows.text import N_, Msg
 from tests.core_player.checkins import CheckIns
@@ -61,6 +62,8 @@ class CoreStage:
         self.memory = self.host.memory
         self.outbox = Outbox(self.host.translator, self._blocked)
         self.update_ids = itertools.count(1_000_000)
+        # each person's last screened messages, as bot/storage/recent_words.py keeps them
+        self.recent: dict[int, list[tuple[datetime, str]]] = {}
         self.query_ids: Iterator[int] = itertools.count(1)
         self.user_ids = itertools.count(500_001)
         self.checkins = CheckIns(self.host)
@@ -164,9 +167,14 @@ class CoreStage:
         assert incoming is not None, "a private message, edit or button press"
         text = screened_text(incoming)
         risk = None if text is None else assess(text, self.host.lexicon)
+        earlier: list[tuple[datetime, str]] = []
+        if text is not None and risk is not None and risk.level is not Level.CRISIS:
+            earlier = self._earlier(incoming.user_id)
+            if earlier:
+                risk = in_context(risk, [t for _, t in earlier], text, self.host.lexicon)
         if risk is not None and risk.level is Level.CRISIS:
             await self._send(self.crisis.reply(incoming, "third_party" in risk.categories))
-        await self._send(self._handle(incoming, risk))
+        await self._send(self._handle(incoming, risk, earlier))
         return replies_to(person, self.api.calls[before:])
 
     async def _send(self, outgoing: Sequence[Outgoing]) -> None:
@@ -181,7 +189,16 @@ class CoreStage:
 
     # -- one update (Dispatcher._process, without storage) -----------------------------------
 
-    def _handle(self, incoming: Incoming, risk: Assessment | None) -> list[Outgoing]:
+    def _window(self) -> timedelta:
+        return timedelta(minutes=self.host.settings.context_window_minutes)
+
+    def _earlier(self, user_id: int) -> list[tuple[datetime, str]]:
+        """As ``Dispatcher._earlier``: what they said within the window."""
+        return recent(self.recent.get(user_id, []), self.host.clock(), self._window())
+
+    def _handle(
+        self, incoming: Incoming, risk: Assessment | None, earlier: list[tuple[datetime, str]]
+    ) -> list[Outgoing]:
         now = self.host.clock()
         person = self.memory.people.get(incoming.user_id)
         if person is None:
@@ -192,10 +209,17 @@ class CoreStage:
         had_case = self.memory.unresolved_about(person.id) is not None
         screened = risk if person.role in SUBJECT_ROLES else None  # staff are not
         first: list[Outgoing] = []
+        text = screened_text(incoming)
+        if screened is not None and text is not None and self._window():
+            texts = kept([t for _, t in earlier], text, screened.level)
+            times = [at for at, _ in earlier] + [now]
+            said = zip(times[len(times) - len(texts) :], texts, strict=True)
+            self.recent[incoming.user_id] = list(said)
         if screened is not None and screened.level is not Level.NONE:
-            first = self._apply_all(
-                self.crisis.risk(person, screened, incoming.text or ""), Turn(person, now)
-            )
+            words = incoming.text or ""
+            if text is not None and LAYER in screened.layers:
+                words = joined([t for _, t in earlier], text)
+            first = self._apply_all(self.crisis.risk(person, screened, words), Turn(person, now))
         event = event_for(
             incoming, self.host.renderer, person, place.step, not place.snapshot.idle, now
         )
