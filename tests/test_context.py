@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -17,6 +18,7 @@ from sqlalchemy import event, select, text
 from bot import data_rights
 from bot.crypto import new_key
 from bot.safety.risk_corpus import read_sequences, sequence_scores
+from bot.storage import recent_words
 from bot.storage.models import Person, RecentWords
 from flows.risk import Level, assess
 from flows.risk.context import EARLIER_CHARACTERS, in_context, joined, kept, recent
@@ -124,6 +126,26 @@ async def test_a_crisis_forgets_what_came_before(harness: Harness) -> None:
     # so the next message is read alone, not as a second crisis
     await client.send("ok")
     assert [readable for _, _, readable in await _rows(harness)] == [["ok"]]
+
+
+async def test_words_stored_meanwhile_by_another_worker_are_kept(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second worker can read a person's earlier words before the first has stored its
+    message: what is kept is decided again under the person's lock, so nothing is lost."""
+    client = await harness.onboard(Role.CLIENT)
+    await client.send("first thing")
+    assert harness.services is not None
+    dispatcher = harness.services.dispatcher
+
+    async def read_too_early(incoming: object) -> list[recent_words.Said]:
+        return []  # as read before the other worker's commit
+
+    monkeypatch.setattr(dispatcher, "_earlier", read_too_early)
+    await client.send("second thing")
+    assert [readable for _, _, readable in await _rows(harness)] == [
+        ["first thing", "second thing"]
+    ]
 
 
 # -- the order of work ----------------------------------------------------------------------

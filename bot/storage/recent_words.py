@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,11 +25,22 @@ async def earlier(
 ) -> list[Said]:
     """What the person said within ``window`` before ``now``, oldest first: one read, by the
     unique index on the Telegram id and the row's primary key."""
+    return await _said(session, Person.telegram_user_id == telegram_user_id, now, window, cipher)
+
+
+async def _said(
+    session: AsyncSession,
+    whose: ColumnElement[bool],
+    now: datetime,
+    window: timedelta,
+    cipher: Cipher,
+) -> list[Said]:
+    """What one person (``whose``: a condition on their row) said within the window."""
     row = (
         await session.execute(
             select(RecentWords.texts, RecentWords.said_at)
             .join(Person, Person.id == RecentWords.person_id)
-            .where(Person.telegram_user_id == telegram_user_id, RecentWords.expires_at >= now)
+            .where(whose, RecentWords.expires_at >= now)
         )
     ).first()
     if row is None:
@@ -42,15 +53,16 @@ async def earlier(
 async def remember(
     session: AsyncSession,
     person_id: int,
-    said: list[Said],
     text: str,
     level: Level,
     now: datetime,
     window: timedelta,
     cipher: Cipher,
 ) -> None:
-    """Keep this message with the one before it (``said`` is what ``earlier`` found);
-    after a crisis, keep nothing."""
+    """Keep this message with the one before it; after a crisis, keep nothing. Called with
+    the person's row locked: what was kept is read again here, not taken from the read made
+    before the lock, so words another worker stored meanwhile are not overwritten."""
+    said = await _said(session, RecentWords.person_id == person_id, now, window, cipher)
     texts = kept([t for _, t in said], text, level)
     if not texts:
         await session.execute(delete(RecentWords).where(RecentWords.person_id == person_id))

@@ -284,7 +284,7 @@ class Dispatcher:
         assert text is not None
         if self._window():
             await recent_words.remember(
-                session, person.id, earlier, text, risk.level, now, self._window(), self.host.cipher
+                session, person.id, text, risk.level, now, self._window(), self.host.cipher
             )
         if risk.level is Level.NONE:
             return []
