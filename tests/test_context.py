@@ -4,26 +4,31 @@ every participant receives is in tests/transcripts/crisis_context_*.txt."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 
 from bot import data_rights
 from bot.crypto import new_key
 from bot.safety.risk_corpus import read_sequences, sequence_scores
 from bot.storage import recent_words
-from bot.storage.models import Person, RecentWords
+from bot.storage.models import Person, RecentWords, RiskEvent
+from bot.telegram import dispatch
 from flows.risk import Level, assess
 from flows.risk.context import EARLIER_CHARACTERS, in_context, joined, kept, recent
 from flows.roles import Role
-from tests.harness import Harness
+from tests.harness import Harness, replies_to
+from tests.harness import Person as Chat
+from tests.stateful import run_on_database
 
 T0 = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
 
@@ -146,6 +151,103 @@ async def test_words_stored_meanwhile_by_another_worker_are_kept(
     assert [readable for _, _, readable in await _rows(harness)] == [
         ["first thing", "second thing"]
     ]
+
+
+SPLITS = [("i want to", "die"), ("我不想", "活了")]
+
+
+def _seen(chat: Chat, calls: list[Any]) -> list[tuple[str, str, list[str], list[str]]]:
+    """Everything ``chat`` saw of ``calls``, in order (without ids, which differ per person)."""
+    return [(r.method, r.text, r.buttons, r.menu) for r in replies_to(chat, calls)]
+
+
+async def _crises(harness: Harness, chat: Chat) -> list[list[str]]:
+    """The categories of each crisis recorded about ``chat``'s person."""
+    async with harness.db.sessions() as session:
+        rows = await session.scalars(
+            select(RiskEvent.categories)
+            .join(Person, Person.id == RiskEvent.person_id)
+            .where(Person.telegram_user_id == chat.user_id, RiskEvent.level == "crisis")
+        )
+        return [list(categories) for categories in rows]
+
+
+async def _in_turn(harness: Harness, first: str, second: str) -> list[Any]:
+    """What a client who sends ``first`` and then ``second`` sees, with nothing in between."""
+    calm = await harness.onboard(Role.CLIENT, language_code="zh-CN" if first == "我不想" else "en")
+    start = len(harness.api.calls)
+    await calm.send(first)
+    await calm.send(second)
+    assert len(await _crises(harness, calm)) == 1
+    return _seen(calm, harness.api.calls[start:])
+
+
+@pytest.mark.parametrize(("first", "second"), SPLITS)
+async def test_a_split_read_before_its_first_half_was_stored_is_read_again_under_the_lock(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, first: str, second: str
+) -> None:
+    """The first reading of the second half found nothing earlier (another worker was still
+    storing the first half, or the database answered too late): under the person's lock it
+    is read again with the first half, and the client sees exactly what a client whose
+    messages were read in turn sees: the crisis reply first."""
+    assert harness.services is not None
+    expected = await _in_turn(harness, first, second)
+    client = await harness.onboard(
+        Role.CLIENT, language_code="zh-CN" if first == "我不想" else "en"
+    )
+    start = len(harness.api.calls)
+    await client.send(first)
+
+    async def read_too_early(incoming: object) -> list[recent_words.Said]:
+        return []
+
+    monkeypatch.setattr(harness.services.dispatcher, "_earlier", read_too_early)
+    await client.send(second)
+    assert _seen(client, harness.api.calls[start:]) == expected
+    assert len(await _crises(harness, client)) == 1, "one crisis recorded"
+    assert await _rows(harness) == [], "after the crisis nothing is kept"
+
+
+@pytest.mark.parametrize(("first", "second"), SPLITS)
+async def test_two_halves_handled_at_once_are_read_together(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, first: str, second: str
+) -> None:
+    """Two workers at once: the second half's first reading runs while the first half's
+    transaction is still open (on PostgreSQL it reads the words as they were; on SQLite it
+    waits for the one connection, gives up and reads it alone). The second half still gets
+    the crisis reply, and nothing is lost or kept twice."""
+    assert harness.services is not None
+    expected = await _in_turn(harness, first, second)
+    client = await harness.onboard(
+        Role.CLIENT, language_code="zh-CN" if first == "我不想" else "en"
+    )
+    dispatcher = harness.services.dispatcher
+    monkeypatch.setattr(dispatch, "CRISIS_LOOKUP_SECONDS", 0.3)
+    stored, read = asyncio.Event(), asyncio.Event()
+    real_earlier, real_remember = dispatcher._earlier, recent_words.remember
+
+    async def earlier(incoming: Any) -> list[recent_words.Said]:
+        said = await real_earlier(incoming)
+        if incoming.text == second:
+            assert first not in [t for _, t in said], "read before the first half was stored"
+            read.set()
+        return said
+
+    async def remember(session: Any, person_id: int, said: Any, text: str, *rest: Any) -> None:
+        await real_remember(session, person_id, said, text, *rest)
+        if text == first:
+            stored.set()
+            await asyncio.wait_for(read.wait(), 10)  # the other worker reads meanwhile
+
+    monkeypatch.setattr(dispatcher, "_earlier", earlier)
+    monkeypatch.setattr(recent_words, "remember", remember)
+    start = len(harness.api.calls)
+    one = asyncio.create_task(client.send(first))
+    await asyncio.wait_for(stored.wait(), 10)
+    await client.send(second)
+    await one
+    assert _seen(client, harness.api.calls[start:]) == expected
+    assert len(await _crises(harness, client)) == 1
 
 
 # -- the order of work ----------------------------------------------------------------------
@@ -278,3 +380,100 @@ class ReadingInTurn(RuleBasedStateMachine):
 
 TestReadingInTurn = ReadingInTurn.TestCase
 TestReadingInTurn.settings = settings(max_examples=60, stateful_step_count=12, deadline=None)
+
+
+# -- the bot over any run of messages, read late or on time (Hypothesis stateful) -------------
+
+SAID = ("i want to", "die", "ok", "我不想", "活了", "not wake up", "tonight")
+READS = ("on time", "before the last message", "nothing")
+
+
+class ReadLateOrOnTime(RuleBasedStateMachine):
+    """One client's messages through the whole bot, each first read on time, without their
+    last message (another worker was still storing it) or without anything (the database
+    answered too late). After every step: a crisis was recorded exactly when the messages
+    read in turn are crisis, or the first reading found crisis on its own (two messages at
+    once have no order to prefer), and the first one got the crisis reply first; what is
+    kept is what reading in turn keeps."""
+
+    database_url = ""  # set by the test for each database
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.harness = Harness(self.database_url)
+        self.loop.run_until_complete(self.harness.start())
+        self.now = T0
+        self.harness.set_now(self.now)
+        self.chat, _ = self.loop.run_until_complete(
+            self.harness.make_person(Role.CLIENT, "K7Q2X", T0)
+        )
+        assert self.harness.services is not None
+        self.dispatcher = self.harness.services.dispatcher
+        self.lexicon = self.harness.services.host.lexicon
+        self.said: list[tuple[datetime, str]] = []
+        self.before_last: list[tuple[datetime, str]] = []
+        self.crises = 0
+
+    def teardown(self) -> None:
+        self.loop.run_until_complete(self.harness.stop())
+        self.loop.close()
+
+    @rule(minutes=st.sampled_from((1, 9, 11)))
+    def wait(self, minutes: int) -> None:
+        self.now += timedelta(minutes=minutes)
+        self.harness.set_now(self.now)
+
+    @rule(text=st.sampled_from(SAID), read=st.sampled_from(READS))
+    def say(self, text: str, read: str) -> None:
+        window = timedelta(minutes=10)
+        true = recent(self.said, self.now, window)
+        first = {
+            "on time": true,
+            "before the last message": recent(self.before_last, self.now, window),
+            "nothing": [],
+        }[read]
+
+        async def first_read(incoming: object) -> list[recent_words.Said]:
+            return first
+
+        self.dispatcher._earlier = first_read  # what the first reading returns
+        start = len(self.harness.api.calls)
+        self.loop.run_until_complete(self.chat.send(text))
+        seen = [r.text for r in replies_to(self.chat, self.harness.api.calls[start:])]
+
+        alone = assess(text, self.lexicon)
+        in_turn = in_context(alone, [t for _, t in true], text, self.lexicon)
+        at_first = in_context(alone, [t for _, t in first], text, self.lexicon)
+        crisis = Level.CRISIS in (in_turn.level, at_first.level)
+        reply = "I'm a bot, so I can't help in an emergency"
+        if crisis and not self.crises:  # later ones, while the chat waits: a short line at most
+            assert reply in seen[0], seen
+        if not crisis:
+            assert not any(reply in t for t in seen), seen
+        self.crises += crisis
+        self.before_last = self.said
+        level = Level.CRISIS if crisis else in_turn.level
+        texts = kept([t for _, t in true], text, level)
+        times = [at for at, _ in true] + [self.now]
+        self.said = list(zip(times[len(times) - len(texts) :], texts, strict=True))
+
+    @invariant()
+    def as_read_in_turn(self) -> None:
+        async def stored() -> tuple[list[list[str]], int]:
+            async with self.harness.db.sessions() as session:
+                crises = await session.scalar(
+                    select(func.count()).select_from(RiskEvent).where(RiskEvent.level == "crisis")
+                )
+            return [readable for _, _, readable in await _rows(self.harness)], int(crises or 0)
+
+        rows, crises = self.loop.run_until_complete(stored())
+        assert rows == ([[t for _, t in self.said]] if self.said else [])
+        assert crises == self.crises
+
+
+@pytest.mark.parametrize("examples", [15])
+def test_read_late_or_on_time_the_bot_answers_as_in_turn(
+    database_url: str, tmp_path: Path, examples: int
+) -> None:
+    run_on_database(ReadLateOrOnTime, database_url, tmp_path, examples, steps=12)

@@ -69,6 +69,18 @@ class CrisisPath:
         )
         return reply_to(self.host.renderer, incoming, facts)
 
+    async def first_reply_locked(
+        self, session: AsyncSession, person: Person, incoming: Incoming, about_others: bool
+    ) -> list[Outgoing]:
+        """The first reply when the crisis was found only once the person's row was locked
+        (the dispatcher's reading again): built in the update's own transaction."""
+        locale = locale_for_language_code(incoming.language_code, self.host.settings.default_locale)
+        base = await self._facts(
+            None, locale, region_for_language_code(incoming.language_code), about_others
+        )
+        facts = await self._facts_of(session, person, base, about_others)
+        return reply_to(self.host.renderer, incoming, facts)
+
     async def _facts(
         self, user_id: int | None, locale: str, region: str | None, about_others: bool
     ) -> crisis.CrisisFacts:

@@ -50,19 +50,26 @@ async def _said(
     return recent(list(said), now, window)
 
 
+async def locked(
+    session: AsyncSession, person_id: int, now: datetime, window: timedelta, cipher: Cipher
+) -> list[Said]:
+    """What the person said within ``window`` before ``now``, read again with their row
+    locked: the words another worker stored after the read made before the lock are here."""
+    return await _said(session, RecentWords.person_id == person_id, now, window, cipher)
+
+
 async def remember(
     session: AsyncSession,
     person_id: int,
+    said: list[Said],
     text: str,
     level: Level,
     now: datetime,
     window: timedelta,
     cipher: Cipher,
 ) -> None:
-    """Keep this message with the one before it; after a crisis, keep nothing. Called with
-    the person's row locked: what was kept is read again here, not taken from the read made
-    before the lock, so words another worker stored meanwhile are not overwritten."""
-    said = await _said(session, RecentWords.person_id == person_id, now, window, cipher)
+    """Keep this message with the one before it (``said``: what ``locked`` read, so words
+    another worker stored meanwhile are not overwritten); after a crisis, keep nothing."""
     texts = kept([t for _, t in said], text, level)
     if not texts:
         await session.execute(delete(RecentWords).where(RecentWords.person_id == person_id))
@@ -74,7 +81,7 @@ async def remember(
         "said_at": [at.isoformat() for at in times[len(times) - len(texts) :]],
         "expires_at": now + window,
     }
-    # One statement (no read first): insert, or overwrite what the last message left.
+    # One statement: insert, or overwrite what the last message left.
     upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = upsert(RecentWords).values(values)
     await session.execute(

@@ -117,7 +117,7 @@ class Dispatcher:
             if earlier:
                 text = screened_text(incoming)
                 assert text is not None
-                risk = in_context(risk, [t for _, t in earlier], text, self.host.lexicon)
+                risk = in_context(risk, _texts(earlier), text, self.host.lexicon)
         if risk is not None and risk.level is Level.CRISIS:
             # Safety first: the crisis reply goes out before anything is stored or decided.
             about_others = "third_party" in risk.categories
@@ -126,8 +126,9 @@ class Dispatcher:
             )
             if any(not delivery.failed for delivery in sent):
                 self.host.metrics.crisis_replies.inc()
+        late: list[Outgoing] = []  # a crisis reply found only under the person's lock
         try:
-            outgoing = await self._process_on_a_live_connection(incoming, risk, earlier)
+            outgoing = await self._process_on_a_live_connection(incoming, risk, earlier, late)
         except (
             DBAPIError,
             SQLAlchemyError,
@@ -140,7 +141,9 @@ class Dispatcher:
             outgoing = self._trouble(
                 incoming, crisis_sent=risk is not None and risk.level is Level.CRISIS
             )
-        await self.sender.send(context.bot, outgoing)
+        sent = await self.sender.send(context.bot, outgoing)
+        if any(not delivery.failed and delivery.request in late for delivery in sent):
+            self.host.metrics.crisis_replies.inc()
 
     def _assess(self, incoming: Incoming) -> Assessment | None:
         text = screened_text(incoming)
@@ -193,7 +196,11 @@ class Dispatcher:
     # -- one update, one transaction ----------------------------------------------------
 
     async def _process_on_a_live_connection(
-        self, incoming: Incoming, risk: Assessment | None, earlier: list[recent_words.Said]
+        self,
+        incoming: Incoming,
+        risk: Assessment | None,
+        earlier: list[recent_words.Said],
+        late: list[Outgoing],
     ) -> list[Outgoing]:
         """``_process``, again when nothing it did was stored and trying again can succeed:
         its pooled connection had died (the pool has dropped the dead ones, so the next try
@@ -201,7 +208,8 @@ class Dispatcher:
         PostgreSQL broke a deadlock by choosing it."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return await self._process(incoming, risk, earlier)
+                late.clear()
+                return await self._process(incoming, risk, earlier, late)
             except (CaseChanged, escalation.InvalidChange):
                 # decided on rows another transaction changed meanwhile: decide again
                 if attempt == ATTEMPTS:
@@ -216,7 +224,11 @@ class Dispatcher:
         raise AssertionError("unreachable")
 
     async def _process(
-        self, incoming: Incoming, risk: Assessment | None, earlier: list[recent_words.Said]
+        self,
+        incoming: Incoming,
+        risk: Assessment | None,
+        earlier: list[recent_words.Said],
+        late: list[Outgoing],
     ) -> list[Outgoing]:
         now = self.host.clock()
         async with self.host.db.transaction() as session:
@@ -234,7 +246,9 @@ class Dispatcher:
             screened = risk if person.role in ASSESSED_ROLES else None  # staff are not
             first: list[Outgoing] = []
             if screened is not None:
-                first = await self._screened(session, person, incoming, screened, earlier, now)
+                screened, first = await self._screened(
+                    session, person, incoming, screened, earlier, now, late
+                )
             event_or_reply = event_for(
                 incoming,
                 self.host.renderer,
@@ -278,19 +292,38 @@ class Dispatcher:
         risk: Assessment,
         earlier: list[recent_words.Said],
         now: datetime,
-    ) -> list[Outgoing]:
-        """Keep the message for reading the next one with it, and record what was found."""
+        late: list[Outgoing],
+    ) -> tuple[Assessment, list[Outgoing]]:
+        """Read the message again with what the person said before it, as it stands under
+        their lock; keep it for reading the next one with it; record what was found.
+
+        The first reading (``earlier``, before the lock) can lack words another worker was
+        storing at that moment (the person wrote in a group room and in their own chat at
+        once, or the database answered too late). If what is kept now differs, the message
+        is read again with it, and a crisis found only now gets the crisis reply first
+        (``late``, for counting it once delivered)."""
         text = screened_text(incoming)
         assert text is not None
+        first: list[Outgoing] = []
         if self._window():
+            window, cipher = self._window(), self.host.cipher
+            said = await recent_words.locked(session, person.id, now, window, cipher)
+            if risk.level is not Level.CRISIS and _texts(said) != _texts(earlier):
+                risk, earlier = in_context(risk, _texts(said), text, self.host.lexicon), said
+                if risk.level is Level.CRISIS:
+                    about_others = "third_party" in risk.categories
+                    first = await self.crisis.first_reply_locked(
+                        session, person, incoming, about_others
+                    )
+                    late.extend(first)
             await recent_words.remember(
-                session, person.id, text, risk.level, now, self._window(), self.host.cipher
+                session, person.id, said, text, risk.level, now, window, cipher
             )
         if risk.level is Level.NONE:
-            return []
+            return risk, first
         # Found with the messages before it: their words go with a relative's report too.
-        words = joined([t for _, t in earlier], text) if LAYER in risk.layers else incoming.text
-        return await self.crisis.record(session, person, risk, now, words)
+        words = joined(_texts(earlier), text) if LAYER in risk.layers else incoming.text
+        return risk, first + await self.crisis.record(session, person, risk, now, words)
 
     async def _view(self, session: AsyncSession, person: Person, has_case: bool) -> PersonView:
         """What the flows may know of the person: a staff member's desk; the escalation about
@@ -424,3 +457,7 @@ def _kind(update: Update) -> str:
         if getattr(update, kind) is not None:
             return kind
     return "other"
+
+
+def _texts(said: list[recent_words.Said]) -> list[str]:
+    return [text for _, text in said]
