@@ -202,8 +202,12 @@ async def test_a_split_read_before_its_first_half_was_stored_is_read_again_under
         return []
 
     monkeypatch.setattr(harness.services.dispatcher, "_earlier", read_too_early)
+    registry = harness.services.host.metrics.registry
+    sent_before = registry.get_sample_value("tongban_crisis_replies_sent_total")
     await client.send(second)
     assert _seen(client, harness.api.calls[start:]) == expected
+    sent = registry.get_sample_value("tongban_crisis_replies_sent_total")
+    assert sent == (sent_before or 0) + 1, "the late crisis reply is counted once delivered"
     assert len(await _crises(harness, client)) == 1, "one crisis recorded"
     assert await _rows(harness) == [], "after the crisis nothing is kept"
 
