@@ -4,6 +4,9 @@ Usage: python bench/risk_bench.py [--runs 5] [--repeat 10]
 
 Each run assesses every corpus message (all locales) ``--repeat`` times in one process
 and reports messages per second; the table shows the median, slowest and fastest run.
+The second table reads each message as the bot reads a message below crisis from someone
+who has just written: again with the two corpus messages before it, as if the same person
+had sent them (flows/risk/context.py), the cost in a burst of chat.
 The lexicon is loaded (and compiled) once before timing, as the bot does at start-up.
 """
 
@@ -20,6 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from flows.risk import assess, default_lexicon  # noqa: E402  (after the path set-up)
+from flows.risk.context import EARLIER_MESSAGES, in_context  # noqa: E402
 
 CORPUS = ROOT / "tests" / "risk_corpus"
 
@@ -88,6 +92,23 @@ def one_run(messages: list[str], repeat: int) -> float:
     return len(messages) * repeat / (time.perf_counter() - start)
 
 
+def one_run_in_context(messages: list[str], repeat: int) -> float:
+    """Messages per second for ``repeat`` passes, each message read alone and, when below
+    crisis, again with the ``EARLIER_MESSAGES`` messages before it."""
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for n, message in enumerate(messages):
+            in_context(assess(message), messages[max(0, n - EARLIER_MESSAGES) : n], message)
+    return len(messages) * repeat / (time.perf_counter() - start)
+
+
+def print_rates(title: str, rates: list[float]) -> None:
+    print(f"{title:14}{'messages/s':>12}{'µs/message':>12}")
+    median = statistics.median(rates)
+    for name, rate in (("median", median), ("slowest", min(rates)), ("fastest", max(rates))):
+        print(f"{name:14}{rate:>12,.0f}{1e6 / rate:>12.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs (default 5)")
@@ -100,14 +121,14 @@ def main() -> int:
     messages = corpus_messages()
     one_run(messages, 1)  # warm-up
     rates = [one_run(messages, args.repeat) for _ in range(args.runs)]
-    median = statistics.median(rates)
+    in_context_rates = [one_run_in_context(messages, args.repeat) for _ in range(args.runs)]
 
     print(f"corpus messages : {len(messages)} ({args.repeat} passes per run, {args.runs} runs)")
     print(f"lexicon load    : {load_ms:.0f} ms (once per process)")
     print()
-    print(f"{'':14}{'messages/s':>12}{'µs/message':>12}")
-    for name, rate in (("median", median), ("slowest", min(rates)), ("fastest", max(rates))):
-        print(f"{name:14}{rate:>12,.0f}{1e6 / rate:>12.1f}")
+    print_rates("alone", rates)
+    print()
+    print_rates("in context", in_context_rates)
     print()
     print(f"{LONG:,}-character messages, ms per message (20 each):")
     print(f"{'':26}{'median':>8}{'slowest':>9}")

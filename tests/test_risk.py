@@ -640,6 +640,7 @@ def test_benchmark_script_runs() -> None:
     )
     assert "messages/s" in done.stdout
     assert "median" in done.stdout
+    assert "in context" in done.stdout, "the cost of reading recent messages together"
 
 
 # --- issue 16: categories the first lexicon missed, found by the phrases alone -------------
