@@ -297,9 +297,9 @@ class Dispatcher:
         """Read the message again with what the person said before it, as it stands under
         their lock; keep it for reading the next one with it; record what was found.
 
-        The first reading (``earlier``, before the lock) can lack words another worker was
-        storing at that moment (the person wrote in a group room and in their own chat at
-        once, or the database answered too late). If what is kept now differs, the message
+        The first reading (``earlier``, before the lock) can lack words: it gave up waiting
+        for a busy database after two seconds, or another worker was still storing the
+        message before this one. If what is kept now differs, the message
         is read again with it, and a crisis found only now gets the crisis reply first
         (``late``, for counting it once delivered)."""
         text = screened_text(incoming)
