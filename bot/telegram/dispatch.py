@@ -154,7 +154,8 @@ class Dispatcher:
 
     async def _earlier(self, incoming: Incoming) -> list[recent_words.Said]:
         """The sender's previous screened messages still in the window; none if the
-        database does not answer within two seconds (the message is then read alone)."""
+        database does not answer within two seconds (the message is then read alone here,
+        and again with them once the person's row is locked: ``_screened``)."""
         if not self._window():
             return []
         try:
