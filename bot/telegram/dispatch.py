@@ -300,9 +300,9 @@ class Dispatcher:
 
         The first reading (``earlier``, before the lock) can lack words: it gave up waiting
         for a busy database after two seconds, or another worker was still storing the
-        message before this one. If what is kept now differs, the message
-        is read again with it, and a crisis found only now gets the crisis reply first
-        (``late``, for counting it once delivered)."""
+        message before this one. If what is kept now differs, the message is read again
+        with it, and a crisis found only now gets the crisis reply first (``late``, for
+        counting it once delivered)."""
         text = screened_text(incoming)
         assert text is not None
         first: list[Outgoing] = []
