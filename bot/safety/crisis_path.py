@@ -56,30 +56,33 @@ class CrisisPath:
     def sos_without_a_person(self, incoming: Incoming) -> list[Outgoing]:
         """/sos from someone without a role, or while the database is failing: the numbers
         for their language code's region."""
-        locale = locale_for_language_code(incoming.language_code, self.host.settings.default_locale)
-        numbers = self.host.lines.numbers_for(region_for_language_code(incoming.language_code))
+        locale, region = self._by_language(incoming)
+        numbers = self.host.lines.numbers_for(region)
         text, _ = crisis.sos(numbers, crisis.Audience.AT_RISK)
         return [SendText(incoming.chat_id, self.host.translator.render(text, locale))]
 
     async def first_reply(self, incoming: Incoming, about_others: bool) -> list[Outgoing]:
         """Built from what can be read in a moment; from the language code alone if not."""
-        locale = locale_for_language_code(incoming.language_code, self.host.settings.default_locale)
-        facts = await self._facts(
-            incoming.user_id, locale, region_for_language_code(incoming.language_code), about_others
-        )
+        facts = await self._facts(incoming.user_id, *self._by_language(incoming), about_others)
         return reply_to(self.host.renderer, incoming, facts)
 
     async def first_reply_locked(
         self, session: AsyncSession, person: Person, incoming: Incoming, about_others: bool
     ) -> list[Outgoing]:
         """The first reply when the crisis was found only once the person's row was locked
-        (the dispatcher's reading again): built in the update's own transaction."""
-        locale = locale_for_language_code(incoming.language_code, self.host.settings.default_locale)
-        base = await self._facts(
-            None, locale, region_for_language_code(incoming.language_code), about_others
-        )
+        (the dispatcher's reading again): as ``first_reply``, built in the update's own
+        transaction."""
+        base = await self._facts(None, *self._by_language(incoming), about_others)
         facts = await self._facts_of(session, person, base, about_others)
         return reply_to(self.host.renderer, incoming, facts)
+
+    def _by_language(self, incoming: Incoming) -> tuple[str, str | None]:
+        """The locale and region the sender's language code suggests."""
+        settings = self.host.settings
+        return (
+            locale_for_language_code(incoming.language_code, settings.default_locale),
+            region_for_language_code(incoming.language_code),
+        )
 
     async def _facts(
         self, user_id: int | None, locale: str, region: str | None, about_others: bool
