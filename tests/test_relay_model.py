@@ -20,7 +20,6 @@ Every message of every step is checked, so an extra or misrouted one fails.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -31,7 +30,6 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    RuleBasedStateMachine,
     initialize,
     invariant,
     precondition,
@@ -49,9 +47,8 @@ from bot.storage.models import (
     RiskEvent,
 )
 from flows.roles import Role
-from tests.harness import Harness
 from tests.harness import Person as Chat
-from tests.stateful import run_on_database
+from tests.stateful import OnTheBot, run_on_database
 
 WORKERS = ("lin", "sam")
 SUBJECTS = ("anna", "bo", "mum")  # mum is anna's mother, linked with alerts on
@@ -69,14 +66,9 @@ class Case:
     waiting: list[str] = field(default_factory=list)  # markers kept until someone claims
 
 
-class RelayModel(RuleBasedStateMachine):
-    database_url = ""  # set by the test for each database
-
+class RelayModel(OnTheBot):
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        self.harness = Harness(self.database_url)
-        self.loop.run_until_complete(self.harness.start())
         self.harness.set_now(NOW)
         self.chats: dict[str, Chat] = {}
         self.ids: dict[str, int] = {}
@@ -89,13 +81,6 @@ class RelayModel(RuleBasedStateMachine):
         self.risk: dict[str, int] = dict.fromkeys(SUBJECTS, 0)
         self.marks = itertools.count(1)
         self.expected: dict[str, set[str]] = {}
-
-    def teardown(self) -> None:
-        self.loop.run_until_complete(self.harness.stop())
-        self.loop.close()
-
-    def run(self, coroutine: Any) -> Any:
-        return self.loop.run_until_complete(coroutine)
 
     # -- people, made directly in the database (onboarding has its own tests) -------------
 

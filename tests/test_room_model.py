@@ -38,7 +38,6 @@ model says, after every step:
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from collections.abc import Awaitable, Callable
@@ -50,7 +49,7 @@ from typing import Any
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 from sqlalchemy import select
 
 from bot import rooms as room_shell
@@ -58,9 +57,8 @@ from bot.sandbox.in_memory import Call
 from bot.storage.models import ActivityAnswer, RoomMember
 from flows.activities import CANT, GOING, MAYBE, WAITING, Draft
 from flows.roles import Role
-from tests.harness import Harness
 from tests.harness import Person as Chat
-from tests.stateful import run_on_database
+from tests.stateful import OnTheBot, run_on_database
 
 LEADER = "lin"
 MEMBERS = ("ann", "bo", "cy", "di")
@@ -112,18 +110,14 @@ class Step:
     made: dict[tuple[int, int], dict[str, Any]]  # messages the bot sent, by (chat, id)
 
 
-class RoomModel(RuleBasedStateMachine):
+class RoomModel(OnTheBot):
     """What every room does; ``WeeklyRoom`` and ``ActivityRoom`` add how people come in
     and how the room closes."""
 
-    database_url = ""  # set by the test for each database
     start = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # the model's clock before its steps
 
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        self.harness = Harness(self.database_url)
-        self.loop.run_until_complete(self.harness.start())
         self.seconds = itertools.count(1)
         self.clock = self.start
         self.harness.set_now(self.clock)
@@ -144,13 +138,6 @@ class RoomModel(RuleBasedStateMachine):
         self.marks = itertools.count(1)
         self.expected: dict[str, list[str]] = {name: [] for name in EVERYONE}
         self.problems: list[str] = []
-
-    def teardown(self) -> None:
-        self.loop.run_until_complete(self.harness.stop())
-        self.loop.close()
-
-    def run(self, coroutine: Awaitable[Any]) -> Any:
-        return self.loop.run_until_complete(coroutine)
 
     def is_open(self) -> bool:
         return not self.closed
