@@ -28,7 +28,7 @@ from flows.risk.context import EARLIER_CHARACTERS, in_context, joined, kept, rec
 from flows.roles import Role
 from tests.harness import Harness, replies_to
 from tests.harness import Person as Chat
-from tests.stateful import run_on_database
+from tests.stateful import OnTheBot, run_on_database
 
 T0 = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
 
@@ -153,7 +153,7 @@ async def test_words_stored_meanwhile_by_another_worker_are_kept(
     ]
 
 
-SPLITS = [("i want to", "die"), ("我不想", "活了")]
+SPLITS = [("en", "i want to", "die"), ("zh-CN", "我不想", "活了")]
 
 
 def _seen(chat: Chat, calls: list[Any]) -> list[tuple[str, str, list[str], list[str]]]:
@@ -161,40 +161,43 @@ def _seen(chat: Chat, calls: list[Any]) -> list[tuple[str, str, list[str], list[
     return [(r.method, r.text, r.buttons, r.menu) for r in replies_to(chat, calls)]
 
 
-async def _crises(harness: Harness, chat: Chat) -> list[list[str]]:
-    """The categories of each crisis recorded about ``chat``'s person."""
+async def _crises(harness: Harness, chat: Chat) -> int:
+    """How many crises were recorded about ``chat``'s person."""
     async with harness.db.sessions() as session:
-        rows = await session.scalars(
-            select(RiskEvent.categories)
+        count = await session.scalar(
+            select(func.count())
+            .select_from(RiskEvent)
             .join(Person, Person.id == RiskEvent.person_id)
             .where(Person.telegram_user_id == chat.user_id, RiskEvent.level == "crisis")
         )
-        return [list(categories) for categories in rows]
+        return int(count or 0)
 
 
-async def _in_turn(harness: Harness, first: str, second: str) -> list[Any]:
+async def _in_turn(harness: Harness, language: str, first: str, second: str) -> list[Any]:
     """What a client who sends ``first`` and then ``second`` sees, with nothing in between."""
-    calm = await harness.onboard(Role.CLIENT, language_code="zh-CN" if first == "我不想" else "en")
+    calm = await harness.onboard(Role.CLIENT, language_code=language)
     start = len(harness.api.calls)
     await calm.send(first)
     await calm.send(second)
-    assert len(await _crises(harness, calm)) == 1
+    assert await _crises(harness, calm) == 1
     return _seen(calm, harness.api.calls[start:])
 
 
-@pytest.mark.parametrize(("first", "second"), SPLITS)
+@pytest.mark.parametrize(("language", "first", "second"), SPLITS)
 async def test_a_split_read_before_its_first_half_was_stored_is_read_again_under_the_lock(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch, first: str, second: str
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    language: str,
+    first: str,
+    second: str,
 ) -> None:
     """The first reading of the second half found nothing earlier (another worker was still
     storing the first half, or the database answered too late): under the person's lock it
     is read again with the first half, and the client sees exactly what a client whose
     messages were read in turn sees: the crisis reply first."""
     assert harness.services is not None
-    expected = await _in_turn(harness, first, second)
-    client = await harness.onboard(
-        Role.CLIENT, language_code="zh-CN" if first == "我不想" else "en"
-    )
+    expected = await _in_turn(harness, language, first, second)
+    client = await harness.onboard(Role.CLIENT, language_code=language)
     start = len(harness.api.calls)
     await client.send(first)
 
@@ -208,23 +211,25 @@ async def test_a_split_read_before_its_first_half_was_stored_is_read_again_under
     assert _seen(client, harness.api.calls[start:]) == expected
     sent = registry.get_sample_value("tongban_crisis_replies_sent_total")
     assert sent == (sent_before or 0) + 1, "the late crisis reply is counted once delivered"
-    assert len(await _crises(harness, client)) == 1, "one crisis recorded"
+    assert await _crises(harness, client) == 1, "one crisis recorded"
     assert await _rows(harness) == [], "after the crisis nothing is kept"
 
 
-@pytest.mark.parametrize(("first", "second"), SPLITS)
+@pytest.mark.parametrize(("language", "first", "second"), SPLITS)
 async def test_two_halves_handled_at_once_are_read_together(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch, first: str, second: str
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    language: str,
+    first: str,
+    second: str,
 ) -> None:
     """Two workers at once: the second half's first reading runs while the first half's
     transaction is still open (on PostgreSQL it reads the words as they were; on SQLite it
     waits for the one connection, gives up and reads it alone). The second half still gets
     the crisis reply, and nothing is lost or kept twice."""
     assert harness.services is not None
-    expected = await _in_turn(harness, first, second)
-    client = await harness.onboard(
-        Role.CLIENT, language_code="zh-CN" if first == "我不想" else "en"
-    )
+    expected = await _in_turn(harness, language, first, second)
+    client = await harness.onboard(Role.CLIENT, language_code=language)
     dispatcher = harness.services.dispatcher
     monkeypatch.setattr(dispatch, "CRISIS_LOOKUP_SECONDS", 0.3)
     stored, read = asyncio.Event(), asyncio.Event()
@@ -251,7 +256,7 @@ async def test_two_halves_handled_at_once_are_read_together(
     await client.send(second)
     await one
     assert _seen(client, harness.api.calls[start:]) == expected
-    assert len(await _crises(harness, client)) == 1
+    assert await _crises(harness, client) == 1
 
 
 # -- the order of work ----------------------------------------------------------------------
@@ -392,7 +397,7 @@ SAID = ("i want to", "die", "ok", "我不想", "活了", "not wake up", "tonight
 READS = ("on time", "before the last message", "nothing")
 
 
-class ReadLateOrOnTime(RuleBasedStateMachine):
+class ReadLateOrOnTime(OnTheBot):
     """One client's messages through the whole bot, each first read on time, without their
     last message (another worker was still storing it) or without anything (the database
     answered too late). After every step: a crisis was recorded exactly when the messages
@@ -400,28 +405,17 @@ class ReadLateOrOnTime(RuleBasedStateMachine):
     once have no order to prefer), and the first one got the crisis reply first; what is
     kept is what reading in turn keeps."""
 
-    database_url = ""  # set by the test for each database
-
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        self.harness = Harness(self.database_url)
-        self.loop.run_until_complete(self.harness.start())
         self.now = T0
         self.harness.set_now(self.now)
-        self.chat, _ = self.loop.run_until_complete(
-            self.harness.make_person(Role.CLIENT, "K7Q2X", T0)
-        )
+        self.chat, _ = self.run(self.harness.make_person(Role.CLIENT, "K7Q2X", T0))
         assert self.harness.services is not None
         self.dispatcher = self.harness.services.dispatcher
         self.lexicon = self.harness.services.host.lexicon
         self.said: list[tuple[datetime, str]] = []
         self.before_last: list[tuple[datetime, str]] = []
         self.crises = 0
-
-    def teardown(self) -> None:
-        self.loop.run_until_complete(self.harness.stop())
-        self.loop.close()
 
     @rule(minutes=st.sampled_from((1, 9, 11)))
     def wait(self, minutes: int) -> None:
@@ -443,7 +437,7 @@ class ReadLateOrOnTime(RuleBasedStateMachine):
 
         self.dispatcher._earlier = first_read  # what the first reading returns
         start = len(self.harness.api.calls)
-        self.loop.run_until_complete(self.chat.send(text))
+        self.run(self.chat.send(text))
         seen = [r.text for r in replies_to(self.chat, self.harness.api.calls[start:])]
 
         alone = assess(text, self.lexicon)
@@ -471,7 +465,7 @@ class ReadLateOrOnTime(RuleBasedStateMachine):
                 )
             return [readable for _, _, readable in await _rows(self.harness)], int(crises or 0)
 
-        rows, crises = self.loop.run_until_complete(stored())
+        rows, crises = self.run(stored())
         assert rows == ([[t for _, t in self.said]] if self.said else [])
         assert crises == self.crises
 
