@@ -157,7 +157,10 @@ SPLITS = [("en", "i want to", "die"), ("zh-CN", "我不想", "活了")]
 
 
 def _seen(chat: Chat, calls: list[Any]) -> list[tuple[str, str, list[str], list[str]]]:
-    """Everything ``chat`` saw of ``calls``, in order (without ids, which differ per person)."""
+    """Everything ``chat`` saw of ``calls``, in order (without ids, which differ per person),
+    after checking that nobody else was sent anything (no one else is on duty here)."""
+    chats = {int(c.params["chat_id"]) for c in calls if "chat_id" in c.params}
+    assert chats <= {chat.user_id}, f"a message went to someone else: {chats}"
     return [(r.method, r.text, r.buttons, r.menu) for r in replies_to(chat, calls)]
 
 
