@@ -99,3 +99,47 @@ def test_report_command_prints_both_parts(tmp_path: Path) -> None:
     written = doc.read_text("utf-8")
     assert written.startswith("intro\n") and written.endswith("rest\n")
     assert "STALE REPORT" not in written and "### Held-out set" in written
+
+
+def test_kappa_is_agreement_beyond_chance() -> None:
+    """Worked by hand: 8 of 10 the same; the writer says crisis 5 times and none 5 times, the
+    second reader crisis 4, concern 1, none 5: chance agreement (5·4 + 5·5) / 100 = 0.45,
+    so kappa = (0.8 − 0.45) / 0.55."""
+    crisis, concern, none = Level.CRISIS, Level.CONCERN, Level.NONE
+    pairs = [(crisis, crisis)] * 4 + [(crisis, concern)] + [(none, none)] * 4 + [(none, crisis)]
+    assert risk_corpus.kappa(pairs) == pytest.approx(0.35 / 0.55)
+    assert risk_corpus.kappa([(crisis, crisis), (none, none)]) == 1.0
+
+
+def test_a_second_reading_must_cover_its_set_exactly(tmp_path: Path) -> None:
+    """Every message of the set labelled once, by its source: a reading that misses one,
+    repeats one or names one the set does not have is an error, not a smaller figure."""
+    part = risk_corpus.Part(
+        "heldout_x",
+        "en",
+        (
+            risk_corpus.Row(Level.CRISIS, "suicidal", "i want to die", "en.tsv:3"),
+            risk_corpus.Row(Level.NONE, "everyday", "nice weather", "en.tsv:4"),
+        ),
+    )
+    reading = tmp_path / "heldout_x.tsv"
+    reading.write_text("source\tlabel\tsure\nen.tsv:3\tcrisis\tyes\nen.tsv:4\tnone\tno\n", "utf-8")
+    second = risk_corpus.read_second(reading)
+    assert second == {
+        "en.tsv:3": risk_corpus.Reading(Level.CRISIS, True),
+        "en.tsv:4": risk_corpus.Reading(Level.NONE, False),
+    }
+    text = risk_corpus.report([], {"Set X": [part]}, list_misses=False, second={"Set X": second})
+    assert "| Set X | 2 | 100.0% | 1.00 | 0 | 1 | 1 | 100.0% | 1 | 0.0% |" in text
+    with pytest.raises(ValueError, match="sources"):
+        risk_corpus.report(
+            [], {"Set X": [part]}, second={"Set X": {"en.tsv:3": second["en.tsv:3"]}}
+        )
+    reading.write_text("source\tlabel\tsure\nen.tsv:3\tcrisis\tyes\nen.tsv:3\tnone\tno\n", "utf-8")
+    with pytest.raises(ValueError, match="repeated"):
+        risk_corpus.read_second(reading)
+
+
+def test_every_second_reading_is_of_a_held_out_set() -> None:
+    folders = {path.stem for path in risk_corpus.SECOND_READER.glob("*.tsv")}
+    assert folders and folders <= set(risk_corpus.HELD_OUT_SETS)

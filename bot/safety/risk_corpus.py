@@ -113,6 +113,17 @@ class Score:
         return self.matrix[(Level.CRISIS, Level.CRISIS)] / self.crisis if self.crisis else 1.0
 
     @property
+    def asked(self) -> float:
+        """Share of crisis messages read as crisis or concern: a concern-level message gets
+        the direct question about suicide, or the offer of a person, instead of nothing."""
+        if not self.crisis:
+            return 1.0
+        noticed = (
+            self.matrix[(Level.CRISIS, Level.CRISIS)] + self.matrix[(Level.CRISIS, Level.CONCERN)]
+        )
+        return noticed / self.crisis
+
+    @property
     def flagged(self) -> float:
         """Share of everyday messages that got any flag (concern or crisis)."""
         if not self.everyday:
@@ -134,22 +145,29 @@ def score(rows: Iterable[Row]) -> Score:
 
 def _line(name: str, result: Score, size: int) -> str:
     return (
-        f"| {name} | {size} | {result.crisis} | {result.recall:.1%} "
+        f"| {name} | {size} | {result.crisis} | {result.recall:.1%} | {result.asked:.1%} "
         f"| {result.everyday} | {result.flagged:.1%} |"
     )
 
 
-def report(train: list[Part], held: dict[str, list[Part]], list_misses: bool = True) -> str:
+def report(
+    train: list[Part],
+    held: dict[str, list[Part]],
+    list_misses: bool = True,
+    second: dict[str, dict[str, Reading]] | None = None,
+) -> str:
     """The Markdown report written into docs/risk-lexicon.md: the training corpus, then
-    each held-out set (by title) with its misses listed."""
+    each held-out set (by title) with its misses listed, the sets together, and how the
+    screen does where a second reader agrees with the writer (``second``: by title)."""
     out = []
     sections = {"Training corpus (in-sample: the model was trained on it)": train, **held}
     for title, parts in sections.items():
         out += [
             f"### {title}",
             "",
-            "| language | messages | crisis | crisis found | everyday | everyday flagged |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            "| language | messages | crisis | crisis found | found or asked | everyday "
+            "| everyday flagged |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         by_language: dict[str, list[Row]] = {}
         for part in parts:
@@ -183,12 +201,106 @@ def report(train: list[Part], held: dict[str, list[Part]], list_misses: bool = T
                 for row, got in total.misses
             ]
             out.append("")
+    if len(held) > 1:
+        out += _together(held)
+    if second:
+        out += _two_readers(held, second)
     return "\n".join(out)
 
 
+def _together(held: dict[str, list[Part]]) -> list[str]:
+    """One line per held-out set and one for all of them pooled."""
+    out = [
+        "### Held-out sets together",
+        "",
+        "| set | messages | crisis | crisis found | found or asked | everyday | everyday flagged |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    pooled: list[Row] = []
+    for title, parts in held.items():
+        rows = [row for part in parts for row in part.rows]
+        out.append(_line(title, score(rows), len(rows)))
+        pooled += rows
+    return [*out, _line("**pooled**", score(pooled), len(pooled)), ""]
+
+
 def full_report() -> str:
-    """The report on the built-in corpus: training, held-out A, held-out B."""
-    return report(training(), {title: heldout(folder=f) for f, title in HELD_OUT_SETS.items()})
+    """The report on the built-in corpus: training, every held-out set, two readers."""
+    held = {title: heldout(folder=f) for f, title in HELD_OUT_SETS.items()}
+    second = {
+        HELD_OUT_SETS[path.stem]: read_second(path) for path in sorted(SECOND_READER.glob("*.tsv"))
+    }
+    return report(training(), held, second=second)
+
+
+# -- a second reader ------------------------------------------------------------------------
+
+# Some held-out sets were labelled again, blind, by a second reader of the level policy:
+# ``<held-out folder>.tsv`` with ``source<TAB>label<TAB>sure`` (source as in Row.source).
+SECOND_READER = CORPUS / "second_reader"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A second reader's level for one held-out message, and whether they were sure."""
+
+    label: Level
+    sure: bool
+
+
+def read_second(path: Path) -> dict[str, Reading]:
+    """One second reader's labels, by the source of the row they label."""
+    readings = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith(("#", "source\t")):
+            continue
+        source, label, sure = line.split("\t")
+        if source in readings or sure not in ("yes", "no"):
+            raise ValueError(f"{path}:{number}: repeated source or sure not yes/no")
+        readings[source] = Reading(Level(label), sure == "yes")
+    return readings
+
+
+def kappa(pairs: list[tuple[Level, Level]]) -> float:
+    """Cohen's kappa of two readers over the three levels: agreement beyond chance."""
+    observed = sum(a is b for a, b in pairs) / len(pairs)
+    first, second = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    chance = sum(first[level] * second[level] for level in LABELS) / len(pairs) ** 2
+    return (observed - chance) / (1 - chance)
+
+
+def _two_readers(held: dict[str, list[Part]], second: dict[str, dict[str, Reading]]) -> list[str]:
+    """Agreement between each set's writer and its second reader, and the screen's figures
+    on the messages both readers gave the same level; then all those sets pooled."""
+    out = [
+        "### Two readers",
+        "",
+        "| set | messages | same level | kappa | crisis to the writer only | second reader unsure "
+        "| crisis to both | found | none to both | flagged |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    pooled: list[tuple[Row, Reading]] = []
+    for title, readings in second.items():
+        rows = [row for part in held[title] for row in part.rows]
+        if {row.source for row in rows} != set(readings):
+            raise ValueError(f"{title}: the second reader's sources are not the set's")
+        read = [(row, readings[row.source]) for row in rows]
+        out.append(_agreement(title, read))
+        pooled += read
+    if len(second) > 1:
+        out.append(_agreement("**pooled**", pooled))
+    return [*out, ""]
+
+
+def _agreement(name: str, read: list[tuple[Row, Reading]]) -> str:
+    pairs = [(row.label, reading.label) for row, reading in read]
+    both = score(row for row, reading in read if row.label is reading.label)
+    return (
+        f"| {name} | {len(read)} | {sum(a is b for a, b in pairs) / len(read):.1%} "
+        f"| {kappa(pairs):.2f} | {sum(a is Level.CRISIS and b is not Level.CRISIS for a, b in pairs)} "
+        f"| {sum(not reading.sure for _, reading in read)} "
+        f"| {both.crisis} | {both.recall:.1%} | {both.everyday} | {both.flagged:.1%} |"
+    )
 
 
 def write_into(path: Path, text: str) -> None:
