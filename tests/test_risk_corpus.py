@@ -131,6 +131,7 @@ def test_a_second_reading_must_cover_its_set_exactly(tmp_path: Path) -> None:
     }
     text = risk_corpus.report([], {"Set X": [part]}, list_misses=False, second={"Set X": second})
     assert "| Set X | 2 | 100.0% | 1.00 | 0 | 1 | 1 | 100.0% | 1 | 0.0% |" in text
+    assert "| Set X | 1 | 100.0% | 0 | – | 0 | – | 1 | 0.0% |" in text  # by sureness
     with pytest.raises(ValueError, match="sources"):
         risk_corpus.report(
             [], {"Set X": [part]}, second={"Set X": {"en.tsv:3": second["en.tsv:3"]}}

@@ -279,16 +279,36 @@ def _two_readers(held: dict[str, list[Part]], second: dict[str, dict[str, Readin
         "| crisis to both | found | none to both | flagged |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    pooled: list[tuple[Row, Reading]] = []
+    sets: dict[str, list[tuple[Row, Reading]]] = {}
     for title, readings in second.items():
         rows = [row for part in held[title] for row in part.rows]
         if {row.source for row in rows} != set(readings):
             raise ValueError(f"{title}: the second reader's sources are not the set's")
-        read = [(row, readings[row.source]) for row in rows]
-        out.append(_agreement(title, read))
-        pooled += read
-    if len(second) > 1:
-        out.append(_agreement("**pooled**", pooled))
+        sets[title] = [(row, readings[row.source]) for row in rows]
+    if len(sets) > 1:
+        sets["**pooled**"] = [pair for read in list(sets.values()) for pair in read]
+    out += [_agreement(name, read) for name, read in sets.items()]
+    out += [
+        "",
+        "Where both readers gave the same level, by whether the second reader was sure:",
+        "",
+        "| set | crisis, sure | found | crisis, unsure | found | none, sure | flagged "
+        "| none, unsure | flagged |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, read in sets.items():
+        cells = []
+        for label in (Level.CRISIS, Level.NONE):
+            for sure in (True, False):
+                agreed = score(
+                    row
+                    for row, reading in read
+                    if row.label is reading.label is label and reading.sure is sure
+                )
+                figure = agreed.recall if label is Level.CRISIS else agreed.flagged
+                count = agreed.crisis if label is Level.CRISIS else agreed.everyday
+                cells.append(f"{count} | {figure:.1%}" if count else "0 | –")
+        out.append(f"| {name} | {' | '.join(cells)} |")
     return [*out, ""]
 
 
