@@ -85,6 +85,7 @@ HELD_OUT_SETS = {
     "heldout_f": "Held-out set F",
     "heldout_g": "Held-out set G",
     "heldout_h": "Held-out set H",
+    "heldout_i": "Held-out set I",
 }
 
 
