@@ -2,8 +2,8 @@
 
 The corpus lives in ``tests/risk_corpus``: the first files (``en.tsv``, ``zh_Hans.tsv``,
 ``zh_Hant.tsv``, ``label<TAB>text``), the training files (``train/*.tsv``; a later batch
-in one language is ``train/<language>.<batch>.tsv``) and eight held-out sets
-(``heldout/*.tsv`` and ``heldout_b`` to ``heldout_h``, ``label<TAB>category<TAB>text``). Each
+in one language is ``train/<language>.<batch>.tsv``) and nine held-out sets
+(``heldout/*.tsv`` and ``heldout_b`` to ``heldout_i``, ``label<TAB>category<TAB>text``). Each
 held-out set was written by someone who had not seen the lexicon and is never used to
 tune the lexicon or to train the model (``scripts/train_risk_model.py`` does not read
 them); they are only measured.
