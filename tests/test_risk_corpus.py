@@ -138,8 +138,28 @@ def test_a_second_reading_must_cover_its_set_exactly(tmp_path: Path) -> None:
             [], {"Set X": [part]}, second={"Set X": {"en.tsv:3": second["en.tsv:3"]}}
         )
     reading.write_text("source\tlabel\tsure\nen.tsv:3\tcrisis\tyes\nen.tsv:3\tnone\tno\n", "utf-8")
-    with pytest.raises(ValueError, match="repeated"):
+    with pytest.raises(ValueError, match=r"en\.tsv:3 is labelled twice"):
         risk_corpus.read_second(reading)
+    for bad in ("en.tsv:3\tcrisis", "en.tsv:3\tsevere\tyes", "en.tsv:3\tcrisis\tmaybe"):
+        reading.write_text(f"source\tlabel\tsure\n{bad}\n", "utf-8")
+        with pytest.raises(ValueError, match=r"heldout_x\.tsv:2: expected source<TAB>level"):
+            risk_corpus.read_second(reading)
+
+
+def test_a_malformed_corpus_file_is_named_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    (tmp_path / "heldout_e.tsv").write_text("source\tlabel\tsure\nen.tsv:3\tcrisis\n", "utf-8")
+    monkeypatch.setattr(risk_corpus, "SECOND_READER", tmp_path)
+    out = io.StringIO()
+    assert run(["--report"], io.StringIO(""), out, None) == 2
+    assert out.getvalue() == ""
+    assert capsys.readouterr().err == (
+        f"tongban risk-check: {tmp_path / 'heldout_e.tsv'}:2: "
+        "expected source<TAB>level<TAB>yes or no\n"
+    )
 
 
 def test_every_second_reading_is_of_a_held_out_set() -> None:

@@ -100,11 +100,11 @@ def run(argv: list[str] | None, stdin: TextIO, stdout: TextIO, lexicon_path: str
     if args.report or args.report_into:
         from bot.safety import risk_corpus
 
-        text = risk_corpus.full_report()
-        if not args.report_into:
-            stdout.write(text)
-            return EXIT_OK
-        try:
+        try:  # a malformed corpus file or report target: its path and line, not a traceback
+            text = risk_corpus.full_report()
+            if not args.report_into:
+                stdout.write(text)
+                return EXIT_OK
             risk_corpus.write_into(Path(args.report_into), text)
         except (OSError, ValueError) as error:
             sys.stderr.write(f"tongban risk-check: {error}\n")

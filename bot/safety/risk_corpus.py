@@ -255,9 +255,13 @@ def read_second(path: Path) -> dict[str, Reading]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith(("#", "source\t")):
             continue
-        source, label, sure = line.split("\t")
-        if source in readings or sure not in ("yes", "no"):
-            raise ValueError(f"{path}:{number}: repeated source or sure not yes/no")
+        fields = line.split("\t")
+        labels = {level.value for level in LABELS}
+        if len(fields) != 3 or fields[1] not in labels or fields[2] not in ("yes", "no"):
+            raise ValueError(f"{path}:{number}: expected source<TAB>level<TAB>yes or no")
+        source, label, sure = fields
+        if source in readings:
+            raise ValueError(f"{path}:{number}: {source} is labelled twice")
         readings[source] = Reading(Level(label), sure == "yes")
     return readings
 
@@ -287,7 +291,7 @@ def _two_readers(held: dict[str, list[Part]], second: dict[str, dict[str, Readin
             raise ValueError(f"{title}: the second reader's sources are not the set's")
         sets[title] = [(row, readings[row.source]) for row in rows]
     if len(sets) > 1:
-        sets["**pooled**"] = [pair for read in list(sets.values()) for pair in read]
+        sets["**pooled**"] = [pair for read in sets.values() for pair in read]
     out += [_agreement(name, read) for name, read in sets.items()]
     out += [
         "",
